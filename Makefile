@@ -1,0 +1,41 @@
+# Two commands do all the set-up: `make run` starts the bot, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run worker test lint install install-dev clean
+
+$(VENV)/.stamp-runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.stamp-dev: requirements-dev.txt requirements.txt $(VENV)/.stamp-runtime
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.stamp-runtime
+
+install-dev: $(VENV)/.stamp-dev
+
+## Start the bot (polling and scheduler); needs only TELEGRAM_BOT_TOKEN, SQLite by default.
+run: install
+	$(PY) bot.py
+
+## Start a worker: scheduler and publishers only, no polling (for extra processes on MongoDB).
+worker: install
+	$(PY) bot.py worker
+
+## Lint, type-check, then run the whole suite against SQLite and the MongoDB stand-in.
+test: install-dev
+	bash scripts/install-congodb.sh
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+	$(PY) -m pytest
+
+lint: install-dev
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+clean:
+	rm -rf $(VENV) .congodb .pytest_cache .mypy_cache .ruff_cache

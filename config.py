@@ -1,0 +1,143 @@
+"""Herald's settings: one object read once from the environment or `.env`, then passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cryptography.fernet import Fernet
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///data/herald.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line a person can act on."""
+
+
+class Settings(BaseSettings):
+    """Every variable of PRODUCT.md's configuration table, validated."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    database_url: str = DEFAULT_DATABASE_URL
+    scheduler_interval: float = Field(default=30, gt=0)
+    max_lateness: float = Field(default=86400, ge=0)
+    allowed_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    encryption_key: str | None = None
+    default_timezone: str = "UTC"
+    facebook_graph_url: str = "https://graph.facebook.com/v21.0"
+    log_level: str = "INFO"
+
+    @field_validator("telegram_bot_token", "encryption_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("telegram_api_url", "facebook_graph_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value.startswith("sqlite:///"):
+            if not value[len("sqlite:///"):]:
+                raise ValueError("sqlite:/// needs a file path, e.g. sqlite:///data/herald.db")
+            return value
+        if value.startswith(("mongodb://", "mongodb+srv://")):
+            parsed = urlparse(value)
+            if not parsed.hostname:
+                raise ValueError("a mongodb:// URL needs a host, e.g. mongodb://localhost:27017/herald")
+            return value
+        raise ValueError(
+            "must start with sqlite:/// or mongodb://, e.g. sqlite:///data/herald.db"
+        )
+
+    @field_validator("allowed_user_ids", mode="before")
+    @classmethod
+    def _user_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            ids = set()
+            for part in value.replace(" ", "").split(","):
+                if not part:
+                    continue
+                if not part.lstrip("-").isdigit():
+                    raise ValueError(f"must be comma-separated Telegram user ids, got {part!r}")
+                ids.add(int(part))
+            return frozenset(ids)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _fernet_key(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            Fernet(value.encode())
+        except (ValueError, TypeError):
+            raise ValueError(
+                "must be a Fernet key (32 url-safe base64-encoded bytes); make one with "
+                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            ) from None
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"must be an IANA time zone such as Europe/Berlin, got {value!r}") from None
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().upper()
+            if value not in LOG_LEVELS:
+                raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the embedded SQLite store is configured."""
+        return self.database_url.startswith("sqlite:///")
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The SQLite file named by `DATABASE_URL` (only meaningful when `is_sqlite`)."""
+        return Path(self.database_url[len("sqlite:///"):])
+
+    @property
+    def data_dir(self) -> Path:
+        """The folder next to the SQLite file, where a generated key is kept."""
+        return self.sqlite_path.parent
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings once; a bad value raises ConfigError naming the variable in one line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            name = str(item["loc"][0]).upper() if item["loc"] else "settings"
+            message = str(item["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name}: {message}")
+        raise ConfigError("; ".join(problems)) from None

@@ -1,0 +1,235 @@
+"""The Store interface: every read and write Herald makes, whatever the database."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from storage.crypto import CredentialCipher
+from storage.models import (
+    Account,
+    Delivery,
+    Platform,
+    Post,
+    Poster,
+    PostView,
+    Target,
+    TelegramChat,
+    User,
+)
+
+
+@dataclass
+class PostPage:
+    """One page of a user's posts, newest first, and whether another page follows."""
+
+    posts: list[Post]
+    page: int
+    has_next: bool
+
+
+class Store(ABC):
+    """Herald's storage. Every read of user data is scoped by the owner's Telegram user id."""
+
+    def __init__(self, cipher: CredentialCipher) -> None:
+        self.cipher = cipher
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect, and create tables, collections and indexes if missing."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release the connection."""
+
+    # -- users -----------------------------------------------------------------------------
+    @abstractmethod
+    async def get_user(self, user_id: int) -> User | None:
+        """The user's settings, or None if they have never set anything."""
+
+    @abstractmethod
+    async def set_timezone(self, user_id: int, timezone: str) -> User:
+        """Save the user's IANA time zone, creating the user if needed."""
+
+    # -- accounts and targets --------------------------------------------------------------
+    @abstractmethod
+    async def add_account(
+        self,
+        user_id: int,
+        platform: Platform,
+        name: str,
+        credential: str,
+        targets: list[Target],
+    ) -> Account:
+        """Store a new account; the credential is encrypted before it is written."""
+
+    @abstractmethod
+    async def list_accounts(self, user_id: int) -> list[Account]:
+        """The user's accounts, oldest first."""
+
+    @abstractmethod
+    async def get_account(self, user_id: int, account_id: str) -> Account | None:
+        """One of the user's accounts, or None if it is not theirs or does not exist."""
+
+    @abstractmethod
+    async def account_credential(self, account_id: str) -> str | None:
+        """The decrypted credential of an account, for publishers only; None if gone."""
+
+    @abstractmethod
+    async def set_account_targets(
+        self, user_id: int, account_id: str, targets: list[Target]
+    ) -> bool:
+        """Replace an account's targets; False if the account is not the user's."""
+
+    @abstractmethod
+    async def set_account_credential(self, user_id: int, account_id: str, credential: str) -> bool:
+        """Replace an account's credential (reconnecting it); False if not the user's."""
+
+    @abstractmethod
+    async def mark_account_needs_reconnect(self, account_id: str, needs: bool = True) -> None:
+        """Flag an account whose credential the platform refused."""
+
+    @abstractmethod
+    async def remove_account(self, user_id: int, account_id: str) -> int | None:
+        """Delete the user's account and cancel its scheduled posts.
+
+        Returns how many posts were cancelled, or None if the account is not theirs."""
+
+    # -- Telegram chats the bot belongs to -------------------------------------------------
+    @abstractmethod
+    async def upsert_chat(self, chat: TelegramChat) -> None:
+        """Remember (or update) a channel or group the bot was added to."""
+
+    @abstractmethod
+    async def get_chat(self, chat_id: int) -> TelegramChat | None:
+        """A chat the bot knows, or None."""
+
+    @abstractmethod
+    async def list_chats(self, admin_only: bool = True) -> list[TelegramChat]:
+        """The chats the bot knows, by title; by default only where it is an administrator."""
+
+    @abstractmethod
+    async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """Follow a group's upgrade to a supergroup: the chat keeps its place under a new id."""
+
+    # -- images ----------------------------------------------------------------------------
+    @abstractmethod
+    async def put_image(self, data: bytes) -> str:
+        """Store image bytes and return their blob id (the same bytes give the same id)."""
+
+    @abstractmethod
+    async def load_image(self, blob_id: str) -> bytes | None:
+        """The bytes stored under `blob_id`, or None."""
+
+    @abstractmethod
+    async def set_image_file_id(self, blob_id: str, file_id: str) -> None:
+        """Remember Telegram's file_id for a blob, to re-send it without uploading."""
+
+    @abstractmethod
+    async def image_file_id(self, blob_id: str) -> str | None:
+        """The Telegram file_id remembered for a blob, if any."""
+
+    @abstractmethod
+    async def purge_orphan_images(self, created_before: datetime) -> int:
+        """Delete images stored before `created_before` that no post or poster uses; the count."""
+
+    # -- posters ---------------------------------------------------------------------------
+    @abstractmethod
+    async def save_poster(self, poster: Poster) -> Poster:
+        """Store a poster (its images must already be stored with `put_image`)."""
+
+    @abstractmethod
+    async def list_posters(self, user_id: int) -> list[Poster]:
+        """The user's posters, by name."""
+
+    @abstractmethod
+    async def get_poster(self, user_id: int, poster_id: str) -> Poster | None:
+        """One of the user's posters, or None."""
+
+    @abstractmethod
+    async def delete_poster(self, user_id: int, poster_id: str) -> bool:
+        """Delete one of the user's posters; images still used by posts stay."""
+
+    # -- posts -----------------------------------------------------------------------------
+    @abstractmethod
+    async def create_post(self, post: Post) -> Post:
+        """Store a new scheduled post."""
+
+    @abstractmethod
+    async def get_post(self, user_id: int, post_id: str) -> Post | None:
+        """One of the user's posts, or None if it is not theirs or does not exist."""
+
+    @abstractmethod
+    async def load_post(self, post_id: str) -> Post | None:
+        """A post by id, for the scheduler only (no owner check)."""
+
+    @abstractmethod
+    async def list_posts(
+        self, user_id: int, view: PostView, page: int = 0, per_page: int = 5
+    ) -> PostPage:
+        """A page of the user's posts: upcoming soonest first, history latest first."""
+
+    @abstractmethod
+    async def cancel_post(self, user_id: int, post_id: str) -> Post | None:
+        """Cancel the user's post if it is still `scheduled`; None otherwise."""
+
+    @abstractmethod
+    async def reschedule_post(
+        self, user_id: int, post_id: str, scheduled_time: datetime
+    ) -> Post | None:
+        """Move the user's still-`scheduled` post to a new time; None otherwise."""
+
+    @abstractmethod
+    async def scheduled_posts(self, until: datetime, limit: int = 1000) -> list[tuple[str, datetime]]:
+        """(post id, time) of scheduled posts due before `until`, soonest first."""
+
+    # -- publication -----------------------------------------------------------------------
+    @abstractmethod
+    async def claim_due_posts(
+        self, worker_id: str, now: datetime, lease: timedelta, limit: int = 50
+    ) -> list[Post]:
+        """Atomically take due `scheduled` posts and posts whose lease ran out.
+
+        Each returned post is now `publishing`, owned by `worker_id` until `now + lease`;
+        no other worker can claim it until then."""
+
+    @abstractmethod
+    async def claim_post(
+        self, post_id: str, worker_id: str, now: datetime, lease: timedelta
+    ) -> Post | None:
+        """Atomically take one post if it is due, or its lease ran out; None otherwise."""
+
+    @abstractmethod
+    async def renew_lease(
+        self, post_id: str, worker_id: str, now: datetime, lease: timedelta
+    ) -> bool:
+        """Extend the worker's lease on a post; False if the worker lost it."""
+
+    @abstractmethod
+    async def record_delivery(self, post_id: str, worker_id: str, delivery: Delivery) -> bool:
+        """Save what happened on one target while the worker holds the claim; False if not."""
+
+    @abstractmethod
+    async def finish_post(self, post_id: str, worker_id: str, now: datetime) -> Post | None:
+        """Give a claimed post its derived final status once every delivery is final.
+
+        Returns the finished post, or None if the worker lost the claim or deliveries
+        are still open."""
+
+    @abstractmethod
+    async def retry_failed(
+        self, user_id: int, post_id: str, now: datetime
+    ) -> Post | None:
+        """Schedule a failed or partial post again, now, for its failed and unconfirmed targets."""
+
+    # -- python-telegram-bot persistence ---------------------------------------------------
+    @abstractmethod
+    async def load_state(self, namespace: str) -> dict[str, Any]:
+        """Every key and JSON value saved under a persistence namespace."""
+
+    @abstractmethod
+    async def save_state(self, namespace: str, key: str, value: Any) -> None:
+        """Save a JSON value under a key; None deletes it."""

@@ -1,0 +1,204 @@
+"""Models to plain documents and back, shared by both stores.
+
+Times pass through `TimeCodec`: MongoDB keeps BSON dates, SQLite keeps sortable ISO text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from storage.models import (
+    Claim,
+    Delivery,
+    DeliveryStatus,
+    ErrorKind,
+    Image,
+    Post,
+    Poster,
+    PostStatus,
+    Target,
+)
+
+
+@dataclass(frozen=True)
+class TimeCodec:
+    encode: Callable[[datetime], Any]
+    decode: Callable[[Any], datetime]
+
+
+def iso_text(moment: datetime) -> str:
+    """UTC text that sorts like time: `2026-12-01T17:30:00.000Z`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def from_iso_text(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # pymongo hands back aware datetimes with tz_aware=True; older documents may be naive UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+ISO_TIMES = TimeCodec(encode=iso_text, decode=from_iso_text)
+BSON_TIMES = TimeCodec(encode=lambda moment: moment.astimezone(UTC), decode=_as_utc)
+
+
+def target_to_doc(target: Target) -> dict[str, Any]:
+    return {
+        "target_id": target.target_id,
+        "name": target.name,
+        "address": target.address,
+        "kind": target.kind,
+        "url": target.url,
+    }
+
+
+def target_from_doc(doc: dict[str, Any]) -> Target:
+    return Target(
+        target_id=doc["target_id"],
+        name=doc["name"],
+        address=doc["address"],
+        kind=doc.get("kind", ""),
+        url=doc.get("url"),
+    )
+
+
+def image_to_doc(image: Image) -> dict[str, Any]:
+    return {
+        "name": image.name,
+        "caption": image.caption,
+        "blob_id": image.blob_id,
+        "size": image.size,
+        "mime_type": image.mime_type,
+        "telegram_file_id": image.telegram_file_id,
+    }
+
+
+def image_from_doc(doc: dict[str, Any]) -> Image:
+    return Image(
+        name=doc["name"],
+        caption=doc.get("caption", ""),
+        blob_id=doc["blob_id"],
+        size=doc.get("size", 0),
+        mime_type=doc.get("mime_type", "image/jpeg"),
+        telegram_file_id=doc.get("telegram_file_id"),
+    )
+
+
+def delivery_to_doc(delivery: Delivery, times: TimeCodec) -> dict[str, Any]:
+    return {
+        "target_id": delivery.target_id,
+        "status": delivery.status.value,
+        "attempts": delivery.attempts,
+        "message_id": delivery.message_id,
+        "url": delivery.url,
+        "error_kind": delivery.error_kind.value if delivery.error_kind else None,
+        "error_code": delivery.error_code,
+        "error_message": delivery.error_message,
+        "updated_at": times.encode(delivery.updated_at),
+    }
+
+
+def delivery_from_doc(doc: dict[str, Any], times: TimeCodec) -> Delivery:
+    return Delivery(
+        target_id=doc["target_id"],
+        status=DeliveryStatus(doc["status"]),
+        attempts=doc.get("attempts", 0),
+        message_id=doc.get("message_id"),
+        url=doc.get("url"),
+        error_kind=ErrorKind(doc["error_kind"]) if doc.get("error_kind") else None,
+        error_code=doc.get("error_code"),
+        error_message=doc.get("error_message"),
+        updated_at=times.decode(doc["updated_at"]),
+    )
+
+
+def post_to_doc(post: Post, times: TimeCodec) -> dict[str, Any]:
+    """The post as a document with the seed's field names, plus deliveries, claim and attempts."""
+    return {
+        "user_id": post.user_id,
+        "account_id": post.account_id,
+        "account_name": post.account_name,
+        "group_ids": list(post.group_ids),
+        "groups": list(post.groups),
+        "main_caption": post.main_caption,
+        "scheduled_time": times.encode(post.scheduled_time),
+        "poster_name": post.poster_name,
+        "images": [image_to_doc(image) for image in post.images],
+        "status": post.status.value,
+        "result": post.result,
+        "created_at": times.encode(post.created_at),
+        "published_at": times.encode(post.published_at) if post.published_at else None,
+        "deliveries": {
+            target_id: delivery_to_doc(delivery, times)
+            for target_id, delivery in post.deliveries.items()
+        },
+        "claim": (
+            {
+                "worker_id": post.claim.worker_id,
+                "lease_until": times.encode(post.claim.lease_until),
+                "claimed_at": times.encode(post.claim.claimed_at),
+            }
+            if post.claim
+            else None
+        ),
+        "attempts": post.attempts,
+    }
+
+
+def post_from_doc(post_id: str, doc: dict[str, Any], times: TimeCodec) -> Post:
+    claim = doc.get("claim")
+    return Post(
+        post_id=post_id,
+        user_id=doc["user_id"],
+        account_id=doc["account_id"],
+        account_name=doc["account_name"],
+        group_ids=list(doc["group_ids"]),
+        groups=list(doc["groups"]),
+        main_caption=doc["main_caption"],
+        scheduled_time=times.decode(doc["scheduled_time"]),
+        images=[image_from_doc(image) for image in doc.get("images", [])],
+        poster_name=doc.get("poster_name"),
+        status=PostStatus(doc["status"]),
+        result=doc.get("result"),
+        created_at=times.decode(doc["created_at"]),
+        published_at=times.decode(doc["published_at"]) if doc.get("published_at") else None,
+        deliveries={
+            target_id: delivery_from_doc(delivery, times)
+            for target_id, delivery in (doc.get("deliveries") or {}).items()
+        },
+        claim=(
+            Claim(
+                worker_id=claim["worker_id"],
+                lease_until=times.decode(claim["lease_until"]),
+                claimed_at=times.decode(claim["claimed_at"]),
+            )
+            if claim
+            else None
+        ),
+        attempts=doc.get("attempts", 0),
+    )
+
+
+def poster_to_doc(poster: Poster, times: TimeCodec) -> dict[str, Any]:
+    return {
+        "user_id": poster.user_id,
+        "name": poster.name,
+        "main_caption": poster.main_caption,
+        "images": [image_to_doc(image) for image in poster.images],
+        "created_at": times.encode(poster.created_at),
+    }
+
+
+def poster_from_doc(poster_id: str, doc: dict[str, Any], times: TimeCodec) -> Poster:
+    return Poster(
+        poster_id=poster_id,
+        user_id=doc["user_id"],
+        name=doc["name"],
+        main_caption=doc.get("main_caption", ""),
+        images=[image_from_doc(image) for image in doc.get("images", [])],
+        created_at=times.decode(doc["created_at"]),
+    )

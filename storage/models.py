@@ -1,0 +1,262 @@
+"""What Herald stores: users, accounts, targets, posters, posts and their deliveries."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC, at the millisecond precision both stores keep."""
+    return to_millis(datetime.now(UTC))
+
+
+def to_millis(moment: datetime) -> datetime:
+    """`moment` in UTC, truncated to milliseconds (BSON dates hold no more)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are not allowed: Herald keeps UTC inside")
+    moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def new_id() -> str:
+    """A fresh random identifier: 12 lowercase hex characters, safe in callback data and field paths."""
+    return secrets.token_hex(6)
+
+
+class Platform(StrEnum):
+    TELEGRAM = "telegram"
+    FACEBOOK_PAGE = "facebook_page"
+    FACEBOOK_GROUPS = "facebook_groups"
+    WEBHOOK = "webhook"
+
+
+class PostStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_POST_STATUSES
+
+
+FINAL_POST_STATUSES = frozenset(
+    {PostStatus.PUBLISHED, PostStatus.PARTIAL, PostStatus.FAILED, PostStatus.CANCELLED}
+)
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    # Marked just before the request goes out, so a crash mid-request is recognisable.
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
+    AWAITING_YOU = "awaiting_you"
+    MISSED = "missed"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (
+            DeliveryStatus.SENT,
+            DeliveryStatus.FAILED,
+            DeliveryStatus.UNCONFIRMED,
+            DeliveryStatus.MISSED,
+        )
+
+
+class ErrorKind(StrEnum):
+    RETRYABLE = "retryable"
+    PERMANENT = "permanent"
+    UNCONFIRMED = "unconfirmed"
+    MISSED = "missed"
+
+
+class PostView(StrEnum):
+    UPCOMING = "upcoming"
+    HISTORY = "history"
+
+
+@dataclass
+class User:
+    user_id: int
+    timezone: str | None = None
+    created_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass
+class Target:
+    """One destination of an account: a chat, a page, a group, an endpoint."""
+
+    target_id: str
+    name: str
+    # The platform's own address: a chat id, a page id, a group URL, a webhook URL.
+    address: str
+    kind: str = ""
+    url: str | None = None
+
+
+@dataclass
+class Account:
+    """A connected publishing identity; its credential is kept encrypted by the store."""
+
+    account_id: str
+    user_id: int
+    platform: Platform
+    name: str
+    targets: list[Target] = field(default_factory=list)
+    needs_reconnect: bool = False
+    created_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass
+class TelegramChat:
+    """A channel or group the bot belongs to, learned from `my_chat_member` updates."""
+
+    chat_id: int
+    title: str
+    chat_type: str
+    bot_is_admin: bool
+    username: str | None = None
+    updated_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass
+class Image:
+    """One image of a poster or post: its bytes live in the blob store under `blob_id`."""
+
+    name: str
+    blob_id: str
+    caption: str = ""
+    size: int = 0
+    mime_type: str = "image/jpeg"
+    telegram_file_id: str | None = None
+
+
+@dataclass
+class Poster:
+    """Saved, reusable content: a main caption and up to ten images."""
+
+    poster_id: str
+    user_id: int
+    name: str
+    main_caption: str = ""
+    images: list[Image] = field(default_factory=list)
+    created_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass
+class Delivery:
+    """What became of one post on one target."""
+
+    target_id: str
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: int = 0
+    message_id: str | None = None
+    url: str | None = None
+    error_kind: ErrorKind | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    updated_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass
+class Claim:
+    """Which worker is publishing a post, and until when its lease holds."""
+
+    worker_id: str
+    lease_until: datetime
+    claimed_at: datetime
+
+
+MAX_IMAGES = 10
+
+
+@dataclass
+class Post:
+    """One scheduled publication, with the seed's field names kept."""
+
+    post_id: str
+    user_id: int
+    account_id: str
+    account_name: str
+    group_ids: list[str]
+    groups: list[str]
+    main_caption: str
+    scheduled_time: datetime
+    images: list[Image] = field(default_factory=list)
+    poster_name: str | None = None
+    status: PostStatus = PostStatus.SCHEDULED
+    result: dict[str, Any] | None = None
+    created_at: datetime = field(default_factory=utc_now)
+    published_at: datetime | None = None
+    deliveries: dict[str, Delivery] = field(default_factory=dict)
+    claim: Claim | None = None
+    # How many times a worker has claimed this post (a takeover makes it 2 or more).
+    attempts: int = 0
+
+    @property
+    def short_id(self) -> str:
+        """The id shown to people, e.g. `a1b2c3`."""
+        return self.post_id[:6]
+
+
+def new_post(
+    *,
+    user_id: int,
+    account: Account,
+    targets: list[Target],
+    main_caption: str,
+    scheduled_time: datetime,
+    images: list[Image] | None = None,
+    poster_name: str | None = None,
+) -> Post:
+    """A fresh `scheduled` post with one pending delivery per target."""
+    if not targets:
+        raise ValueError("a post needs at least one target")
+    images = list(images or [])
+    if len(images) > MAX_IMAGES:
+        raise ValueError(f"a post holds at most {MAX_IMAGES} images")
+    return Post(
+        post_id=new_id(),
+        user_id=user_id,
+        account_id=account.account_id,
+        account_name=account.name,
+        group_ids=[target.target_id for target in targets],
+        groups=[target.name for target in targets],
+        main_caption=main_caption,
+        scheduled_time=to_millis(scheduled_time),
+        images=images,
+        poster_name=poster_name,
+        deliveries={target.target_id: Delivery(target_id=target.target_id) for target in targets},
+    )
+
+
+def derive_status(deliveries: dict[str, Delivery]) -> PostStatus | None:
+    """The post's final status once every delivery is final, else None."""
+    if not deliveries or not all(d.status.is_final for d in deliveries.values()):
+        return None
+    sent = sum(1 for d in deliveries.values() if d.status is DeliveryStatus.SENT)
+    if sent == len(deliveries):
+        return PostStatus.PUBLISHED
+    if sent == 0:
+        return PostStatus.FAILED
+    return PostStatus.PARTIAL
+
+
+def summarize(deliveries: dict[str, Delivery]) -> dict[str, Any]:
+    """The seed's `result` object: counts per outcome and each failure's reason."""
+    counts: dict[str, int] = {}
+    errors: dict[str, str] = {}
+    for delivery in deliveries.values():
+        counts[delivery.status.value] = counts.get(delivery.status.value, 0) + 1
+        if delivery.status is not DeliveryStatus.SENT and delivery.error_message:
+            errors[delivery.target_id] = delivery.error_message
+    return {"total": len(deliveries), "counts": counts, "errors": errors}

@@ -1,0 +1,523 @@
+"""The production store: MongoDB through pymongo's AsyncMongoClient, image bytes in GridFS."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from gridfs.asynchronous import AsyncGridFSBucket
+from gridfs.errors import NoFile
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+
+from storage.base import PostPage, Store
+from storage.codec import (
+    BSON_TIMES,
+    delivery_to_doc,
+    post_from_doc,
+    post_to_doc,
+    poster_from_doc,
+    poster_to_doc,
+    target_from_doc,
+    target_to_doc,
+)
+from storage.crypto import CredentialCipher
+from storage.models import (
+    Account,
+    Delivery,
+    DeliveryStatus,
+    Platform,
+    Post,
+    Poster,
+    PostStatus,
+    PostView,
+    Target,
+    TelegramChat,
+    User,
+    derive_status,
+    new_id,
+    summarize,
+    utc_now,
+)
+
+Document = dict[str, Any]
+
+UPCOMING = [PostStatus.SCHEDULED.value, PostStatus.PUBLISHING.value]
+HISTORY = [
+    PostStatus.PUBLISHED.value,
+    PostStatus.PARTIAL.value,
+    PostStatus.FAILED.value,
+    PostStatus.CANCELLED.value,
+]
+RETRYABLE_DELIVERIES = (DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED, DeliveryStatus.MISSED)
+IMAGE_BUCKET = "images"
+
+
+def _post(doc: Document) -> Post:
+    return post_from_doc(doc["post_id"], doc, BSON_TIMES)
+
+
+def _account(doc: Document) -> Account:
+    return Account(
+        account_id=doc["account_id"],
+        user_id=doc["user_id"],
+        platform=Platform(doc["platform"]),
+        name=doc["name"],
+        targets=[target_from_doc(target) for target in doc.get("targets", [])],
+        needs_reconnect=bool(doc.get("needs_reconnect")),
+        created_at=BSON_TIMES.decode(doc["created_at"]),
+    )
+
+
+def _chat(doc: Document) -> TelegramChat:
+    return TelegramChat(
+        chat_id=doc["chat_id"],
+        title=doc["title"],
+        chat_type=doc["chat_type"],
+        bot_is_admin=bool(doc["bot_is_admin"]),
+        username=doc.get("username"),
+        updated_at=BSON_TIMES.decode(doc["updated_at"]),
+    )
+
+
+class MongoStore(Store):
+    """Herald's storage in MongoDB; several bot processes may share one database."""
+
+    def __init__(self, url: str, cipher: CredentialCipher, database: str | None = None) -> None:
+        super().__init__(cipher)
+        self.url = url
+        self._database_name = database
+        self._client: AsyncMongoClient[Document] | None = None
+        self._db: AsyncDatabase[Document] | None = None
+        self._images: AsyncGridFSBucket | None = None
+
+    @property
+    def db(self) -> AsyncDatabase[Document]:
+        if self._db is None:
+            raise RuntimeError("the store is not open")
+        return self._db
+
+    @property
+    def images(self) -> AsyncGridFSBucket:
+        if self._images is None:
+            raise RuntimeError("the store is not open")
+        return self._images
+
+    async def open(self) -> None:
+        self._client = AsyncMongoClient(self.url, tz_aware=True, tzinfo=UTC)
+        if self._database_name:
+            self._db = self._client[self._database_name]
+        else:
+            self._db = self._client.get_default_database(default="herald")
+        await self._db.command("ping")
+        self._images = AsyncGridFSBucket(self._db, bucket_name=IMAGE_BUCKET)
+        db = self._db
+        # Herald's own ids are unique keys; `_id` stays the server's ObjectId.
+        for collection, key in (
+            ("users", "user_id"),
+            ("accounts", "account_id"),
+            ("telegram_chats", "chat_id"),
+            ("posters", "poster_id"),
+            ("scheduled_posts", "post_id"),
+        ):
+            await db[collection].create_index([(key, ASCENDING)], unique=True)
+        posts = db.scheduled_posts
+        await posts.create_index([("status", ASCENDING), ("scheduled_time", ASCENDING)])
+        await posts.create_index([("user_id", ASCENDING), ("scheduled_time", ASCENDING)])
+        await posts.create_index([("status", ASCENDING), ("claim.lease_until", ASCENDING)])
+        await posts.create_index([("images.blob_id", ASCENDING)])
+        await db.accounts.create_index([("user_id", ASCENDING), ("created_at", ASCENDING)])
+        await db.posters.create_index([("user_id", ASCENDING), ("name", ASCENDING)])
+        await db.posters.create_index([("images.blob_id", ASCENDING)])
+        await db.state.create_index([("namespace", ASCENDING), ("key", ASCENDING)], unique=True)
+        await db[f"{IMAGE_BUCKET}.files"].create_index([("metadata.created_at", ASCENDING)])
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = self._db = self._images = None
+
+    # -- users -----------------------------------------------------------------------------
+    async def get_user(self, user_id: int) -> User | None:
+        doc = await self.db.users.find_one({"user_id": user_id})
+        if doc is None:
+            return None
+        return User(doc["user_id"], doc.get("timezone"), BSON_TIMES.decode(doc["created_at"]))
+
+    async def set_timezone(self, user_id: int, timezone: str) -> User:
+        doc = await self.db.users.find_one_and_update(
+            {"user_id": user_id},
+            {"$set": {"timezone": timezone}, "$setOnInsert": {"created_at": utc_now()}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        return User(doc["user_id"], doc.get("timezone"), BSON_TIMES.decode(doc["created_at"]))
+
+    # -- accounts --------------------------------------------------------------------------
+    async def add_account(
+        self,
+        user_id: int,
+        platform: Platform,
+        name: str,
+        credential: str,
+        targets: list[Target],
+    ) -> Account:
+        account = Account(new_id(), user_id, platform, name, list(targets))
+        await self.db.accounts.insert_one(
+            {
+                "account_id": account.account_id,
+                "user_id": user_id,
+                "platform": platform.value,
+                "name": name,
+                "credential": self.cipher.encrypt(credential),
+                "targets": [target_to_doc(target) for target in targets],
+                "needs_reconnect": False,
+                "created_at": account.created_at,
+            }
+        )
+        return account
+
+    async def list_accounts(self, user_id: int) -> list[Account]:
+        cursor = self.db.accounts.find({"user_id": user_id}).sort(
+            [("created_at", ASCENDING), ("account_id", ASCENDING)]
+        )
+        return [_account(doc) async for doc in cursor]
+
+    async def get_account(self, user_id: int, account_id: str) -> Account | None:
+        doc = await self.db.accounts.find_one({"account_id": account_id, "user_id": user_id})
+        return _account(doc) if doc else None
+
+    async def account_credential(self, account_id: str) -> str | None:
+        doc = await self.db.accounts.find_one({"account_id": account_id}, {"credential": 1})
+        return self.cipher.decrypt(doc["credential"]) if doc else None
+
+    async def set_account_targets(
+        self, user_id: int, account_id: str, targets: list[Target]
+    ) -> bool:
+        result = await self.db.accounts.update_one(
+            {"account_id": account_id, "user_id": user_id},
+            {"$set": {"targets": [target_to_doc(target) for target in targets]}},
+        )
+        return result.matched_count == 1
+
+    async def set_account_credential(self, user_id: int, account_id: str, credential: str) -> bool:
+        result = await self.db.accounts.update_one(
+            {"account_id": account_id, "user_id": user_id},
+            {"$set": {"credential": self.cipher.encrypt(credential), "needs_reconnect": False}},
+        )
+        return result.matched_count == 1
+
+    async def mark_account_needs_reconnect(self, account_id: str, needs: bool = True) -> None:
+        await self.db.accounts.update_one(
+            {"account_id": account_id}, {"$set": {"needs_reconnect": needs}}
+        )
+
+    async def remove_account(self, user_id: int, account_id: str) -> int | None:
+        result = await self.db.accounts.delete_one({"account_id": account_id, "user_id": user_id})
+        if result.deleted_count != 1:
+            return None
+        cancelled = await self.db.scheduled_posts.update_many(
+            {"user_id": user_id, "account_id": account_id, "status": PostStatus.SCHEDULED.value},
+            {"$set": {"status": PostStatus.CANCELLED.value}},
+        )
+        return cancelled.modified_count
+
+    # -- Telegram chats --------------------------------------------------------------------
+    async def upsert_chat(self, chat: TelegramChat) -> None:
+        await self.db.telegram_chats.update_one(
+            {"chat_id": chat.chat_id},
+            {
+                "$set": {
+                    "title": chat.title,
+                    "chat_type": chat.chat_type,
+                    "bot_is_admin": chat.bot_is_admin,
+                    "username": chat.username,
+                    "updated_at": chat.updated_at,
+                }
+            },
+            upsert=True,
+        )
+
+    async def get_chat(self, chat_id: int) -> TelegramChat | None:
+        doc = await self.db.telegram_chats.find_one({"chat_id": chat_id})
+        return _chat(doc) if doc else None
+
+    async def list_chats(self, admin_only: bool = True) -> list[TelegramChat]:
+        query: Document = {"bot_is_admin": True} if admin_only else {}
+        cursor = self.db.telegram_chats.find(query).sort([("title", ASCENDING), ("chat_id", ASCENDING)])
+        return [_chat(doc) async for doc in cursor]
+
+    async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        await self.db.telegram_chats.delete_many({"chat_id": new_chat_id})
+        await self.db.telegram_chats.update_one(
+            {"chat_id": old_chat_id},
+            {"$set": {"chat_id": new_chat_id, "chat_type": "supergroup", "updated_at": utc_now()}},
+        )
+
+    # -- images ----------------------------------------------------------------------------
+    # GridFS files are named by the sha256 of their bytes: the blob id Herald passes around.
+    async def put_image(self, data: bytes) -> str:
+        blob_id = hashlib.sha256(data).hexdigest()
+        if await self._image_file(blob_id) is None:
+            await self.images.upload_from_stream(
+                blob_id, data, metadata={"created_at": utc_now()}
+            )
+        return blob_id
+
+    async def _image_file(self, blob_id: str) -> Document | None:
+        return await self.db[f"{IMAGE_BUCKET}.files"].find_one({"filename": blob_id})
+
+    async def load_image(self, blob_id: str) -> bytes | None:
+        try:
+            stream = await self.images.open_download_stream_by_name(blob_id)
+        except NoFile:
+            return None
+        return await stream.read()
+
+    async def set_image_file_id(self, blob_id: str, file_id: str) -> None:
+        await self.db[f"{IMAGE_BUCKET}.files"].update_many(
+            {"filename": blob_id}, {"$set": {"metadata.telegram_file_id": file_id}}
+        )
+
+    async def image_file_id(self, blob_id: str) -> str | None:
+        doc = await self._image_file(blob_id)
+        return (doc.get("metadata") or {}).get("telegram_file_id") if doc else None
+
+    async def purge_orphan_images(self, created_before: datetime) -> int:
+        purged = 0
+        cursor = self.db[f"{IMAGE_BUCKET}.files"].find(
+            {"metadata.created_at": {"$lt": created_before}}, {"filename": 1}
+        )
+        async for doc in cursor:
+            blob_id = doc["filename"]
+            in_use = await self.db.scheduled_posts.find_one({"images.blob_id": blob_id}, {"post_id": 1})
+            in_use = in_use or await self.db.posters.find_one(
+                {"images.blob_id": blob_id}, {"poster_id": 1}
+            )
+            if not in_use:
+                await self.images.delete(doc["_id"])
+                purged += 1
+        return purged
+
+    # -- posters ---------------------------------------------------------------------------
+    async def save_poster(self, poster: Poster) -> Poster:
+        await self.db.posters.replace_one(
+            {"poster_id": poster.poster_id, "user_id": poster.user_id},
+            {"poster_id": poster.poster_id, **poster_to_doc(poster, BSON_TIMES)},
+            upsert=True,
+        )
+        return poster
+
+    async def list_posters(self, user_id: int) -> list[Poster]:
+        cursor = self.db.posters.find({"user_id": user_id}).sort(
+            [("name", ASCENDING), ("poster_id", ASCENDING)]
+        )
+        return [poster_from_doc(doc["poster_id"], doc, BSON_TIMES) async for doc in cursor]
+
+    async def get_poster(self, user_id: int, poster_id: str) -> Poster | None:
+        doc = await self.db.posters.find_one({"poster_id": poster_id, "user_id": user_id})
+        return poster_from_doc(doc["poster_id"], doc, BSON_TIMES) if doc else None
+
+    async def delete_poster(self, user_id: int, poster_id: str) -> bool:
+        result = await self.db.posters.delete_one({"poster_id": poster_id, "user_id": user_id})
+        return result.deleted_count == 1
+
+    # -- posts -----------------------------------------------------------------------------
+    async def create_post(self, post: Post) -> Post:
+        await self.db.scheduled_posts.insert_one(
+            {"post_id": post.post_id, **post_to_doc(post, BSON_TIMES)}
+        )
+        return post
+
+    async def get_post(self, user_id: int, post_id: str) -> Post | None:
+        doc = await self.db.scheduled_posts.find_one({"post_id": post_id, "user_id": user_id})
+        return _post(doc) if doc else None
+
+    async def load_post(self, post_id: str) -> Post | None:
+        doc = await self.db.scheduled_posts.find_one({"post_id": post_id})
+        return _post(doc) if doc else None
+
+    async def list_posts(
+        self, user_id: int, view: PostView, page: int = 0, per_page: int = 5
+    ) -> PostPage:
+        statuses = UPCOMING if view is PostView.UPCOMING else HISTORY
+        order = ASCENDING if view is PostView.UPCOMING else DESCENDING
+        page = max(page, 0)
+        cursor = (
+            self.db.scheduled_posts.find({"user_id": user_id, "status": {"$in": statuses}})
+            .sort([("scheduled_time", order), ("post_id", order)])
+            .skip(page * per_page)
+            .limit(per_page + 1)
+        )
+        docs = [doc async for doc in cursor]
+        return PostPage(
+            posts=[_post(doc) for doc in docs[:per_page]], page=page, has_next=len(docs) > per_page
+        )
+
+    async def cancel_post(self, user_id: int, post_id: str) -> Post | None:
+        doc = await self.db.scheduled_posts.find_one_and_update(
+            {"post_id": post_id, "user_id": user_id, "status": PostStatus.SCHEDULED.value},
+            {"$set": {"status": PostStatus.CANCELLED.value}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _post(doc) if doc else None
+
+    async def reschedule_post(
+        self, user_id: int, post_id: str, scheduled_time: datetime
+    ) -> Post | None:
+        doc = await self.db.scheduled_posts.find_one_and_update(
+            {"post_id": post_id, "user_id": user_id, "status": PostStatus.SCHEDULED.value},
+            {"$set": {"scheduled_time": scheduled_time}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _post(doc) if doc else None
+
+    async def scheduled_posts(self, until: datetime, limit: int = 1000) -> list[tuple[str, datetime]]:
+        cursor = (
+            self.db.scheduled_posts.find(
+                {"status": PostStatus.SCHEDULED.value, "scheduled_time": {"$lte": until}},
+                {"post_id": 1, "scheduled_time": 1},
+            )
+            .sort("scheduled_time", ASCENDING)
+            .limit(limit)
+        )
+        return [(doc["post_id"], BSON_TIMES.decode(doc["scheduled_time"])) async for doc in cursor]
+
+    # -- publication -----------------------------------------------------------------------
+    @staticmethod
+    def _claim_update(worker_id: str, now: datetime, lease: timedelta) -> Document:
+        return {
+            "$set": {
+                "status": PostStatus.PUBLISHING.value,
+                "claim": {"worker_id": worker_id, "lease_until": now + lease, "claimed_at": now},
+            },
+            "$inc": {"attempts": 1},
+        }
+
+    @staticmethod
+    def _due(now: datetime) -> Document:
+        return {"status": PostStatus.SCHEDULED.value, "scheduled_time": {"$lte": now}}
+
+    @staticmethod
+    def _expired(now: datetime) -> Document:
+        return {"status": PostStatus.PUBLISHING.value, "claim.lease_until": {"$lt": now}}
+
+    async def claim_due_posts(
+        self, worker_id: str, now: datetime, lease: timedelta, limit: int = 50
+    ) -> list[Post]:
+        claimed: list[Post] = []
+        update = self._claim_update(worker_id, now, lease)
+        # findAndModify claims one document atomically; due posts first, then expired leases.
+        for query, sort in ((self._due(now), "scheduled_time"), (self._expired(now), "claim.lease_until")):
+            while len(claimed) < limit:
+                doc = await self.db.scheduled_posts.find_one_and_update(
+                    query, update, sort=[(sort, ASCENDING)], return_document=ReturnDocument.AFTER
+                )
+                if doc is None:
+                    break
+                claimed.append(_post(doc))
+        return claimed
+
+    async def claim_post(
+        self, post_id: str, worker_id: str, now: datetime, lease: timedelta
+    ) -> Post | None:
+        doc = await self.db.scheduled_posts.find_one_and_update(
+            {"post_id": post_id, "$or": [self._due(now), self._expired(now)]},
+            self._claim_update(worker_id, now, lease),
+            return_document=ReturnDocument.AFTER,
+        )
+        return _post(doc) if doc else None
+
+    def _held_by(self, post_id: str, worker_id: str) -> Document:
+        return {
+            "post_id": post_id,
+            "status": PostStatus.PUBLISHING.value,
+            "claim.worker_id": worker_id,
+        }
+
+    async def renew_lease(
+        self, post_id: str, worker_id: str, now: datetime, lease: timedelta
+    ) -> bool:
+        result = await self.db.scheduled_posts.update_one(
+            self._held_by(post_id, worker_id), {"$set": {"claim.lease_until": now + lease}}
+        )
+        return result.matched_count == 1
+
+    async def record_delivery(self, post_id: str, worker_id: str, delivery: Delivery) -> bool:
+        result = await self.db.scheduled_posts.update_one(
+            self._held_by(post_id, worker_id),
+            {"$set": {f"deliveries.{delivery.target_id}": delivery_to_doc(delivery, BSON_TIMES)}},
+        )
+        return result.matched_count == 1
+
+    async def finish_post(self, post_id: str, worker_id: str, now: datetime) -> Post | None:
+        doc = await self.db.scheduled_posts.find_one(self._held_by(post_id, worker_id))
+        if doc is None:
+            return None
+        post = _post(doc)
+        status = derive_status(post.deliveries)
+        if status is None:
+            return None
+        result = summarize(post.deliveries)
+        # Guarded by the claim: if another worker took the post over meanwhile, nothing changes.
+        finished = await self.db.scheduled_posts.find_one_and_update(
+            self._held_by(post_id, worker_id),
+            {
+                "$set": {
+                    "status": status.value,
+                    "result": result,
+                    "published_at": now,
+                    "claim": None,
+                }
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        return _post(finished) if finished else None
+
+    async def retry_failed(self, user_id: int, post_id: str, now: datetime) -> Post | None:
+        doc = await self.db.scheduled_posts.find_one(
+            {
+                "post_id": post_id,
+                "user_id": user_id,
+                "status": {"$in": [PostStatus.FAILED.value, PostStatus.PARTIAL.value]},
+            }
+        )
+        if doc is None:
+            return None
+        post = _post(doc)
+        reset: Document = {}
+        for target_id, delivery in post.deliveries.items():
+            if delivery.status in RETRYABLE_DELIVERIES:
+                fresh = Delivery(target_id=target_id, attempts=delivery.attempts, updated_at=now)
+                reset[f"deliveries.{target_id}"] = delivery_to_doc(fresh, BSON_TIMES)
+        retried = await self.db.scheduled_posts.find_one_and_update(
+            {"post_id": post_id, "user_id": user_id, "status": doc["status"]},
+            {
+                "$set": {
+                    **reset,
+                    "status": PostStatus.SCHEDULED.value,
+                    "scheduled_time": now,
+                    "result": None,
+                    "published_at": None,
+                }
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        return _post(retried) if retried else None
+
+    # -- persistence -----------------------------------------------------------------------
+    async def load_state(self, namespace: str) -> dict[str, Any]:
+        cursor = self.db.state.find({"namespace": namespace})
+        return {doc["key"]: json.loads(doc["value"]) async for doc in cursor}
+
+    async def save_state(self, namespace: str, key: str, value: Any) -> None:
+        if value is None:
+            await self.db.state.delete_one({"namespace": namespace, "key": key})
+            return
+        await self.db.state.replace_one(
+            {"namespace": namespace, "key": key},
+            {"namespace": namespace, "key": key, "value": json.dumps(value)},
+            upsert=True,
+        )

@@ -1,0 +1,623 @@
+"""The embedded store: one SQLite file in WAL mode, reached through aiosqlite's thread."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.base import PostPage, Store
+from storage.codec import (
+    ISO_TIMES,
+    delivery_to_doc,
+    iso_text,
+    post_from_doc,
+    post_to_doc,
+    poster_from_doc,
+    poster_to_doc,
+    target_from_doc,
+    target_to_doc,
+)
+from storage.crypto import CredentialCipher
+from storage.models import (
+    Account,
+    Delivery,
+    DeliveryStatus,
+    Platform,
+    Post,
+    Poster,
+    PostStatus,
+    PostView,
+    Target,
+    TelegramChat,
+    User,
+    derive_status,
+    new_id,
+    summarize,
+    utc_now,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    user_id INTEGER PRIMARY KEY,
+    timezone TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS accounts (
+    account_id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    platform TEXT NOT NULL,
+    name TEXT NOT NULL,
+    credential TEXT NOT NULL,
+    targets TEXT NOT NULL,
+    needs_reconnect INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS accounts_user ON accounts (user_id, created_at);
+CREATE TABLE IF NOT EXISTS telegram_chats (
+    chat_id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    chat_type TEXT NOT NULL,
+    bot_is_admin INTEGER NOT NULL,
+    username TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blobs (
+    blob_id TEXT PRIMARY KEY,
+    data BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    telegram_file_id TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS posters (
+    poster_id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS posters_user ON posters (user_id, name);
+CREATE TABLE IF NOT EXISTS posts (
+    post_id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    account_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    scheduled_time TEXT NOT NULL,
+    worker_id TEXT,
+    lease_until TEXT,
+    claimed_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS posts_due ON posts (status, scheduled_time);
+CREATE INDEX IF NOT EXISTS posts_user ON posts (user_id, scheduled_time);
+CREATE INDEX IF NOT EXISTS posts_lease ON posts (status, lease_until);
+CREATE TABLE IF NOT EXISTS state (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (namespace, key)
+);
+"""
+
+# Fields kept in columns (indexed or updated atomically) rather than in the JSON document.
+POST_COLUMNS = ("user_id", "account_id", "status", "scheduled_time", "attempts")
+POST_SELECT = (
+    "SELECT post_id, user_id, account_id, status, scheduled_time, worker_id, lease_until, "
+    "claimed_at, attempts, doc FROM posts"
+)
+UPCOMING = (PostStatus.SCHEDULED.value, PostStatus.PUBLISHING.value)
+HISTORY = (
+    PostStatus.PUBLISHED.value,
+    PostStatus.PARTIAL.value,
+    PostStatus.FAILED.value,
+    PostStatus.CANCELLED.value,
+)
+RETRYABLE_DELIVERIES = (DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED, DeliveryStatus.MISSED)
+
+
+def _row_to_post(row: aiosqlite.Row) -> Post:
+    doc = json.loads(row["doc"])
+    doc.update({name: row[name] for name in POST_COLUMNS})
+    doc["claim"] = (
+        {
+            "worker_id": row["worker_id"],
+            "lease_until": row["lease_until"],
+            "claimed_at": row["claimed_at"],
+        }
+        if row["worker_id"]
+        else None
+    )
+    return post_from_doc(row["post_id"], doc, ISO_TIMES)
+
+
+def _placeholders(values: Iterable[object]) -> str:
+    return ",".join("?" for _ in values)
+
+
+class SQLiteStore(Store):
+    """Herald's storage in one SQLite file; safe for several processes on one machine."""
+
+    def __init__(self, path: Path, cipher: CredentialCipher) -> None:
+        super().__init__(cipher)
+        self.path = path
+        self._db: aiosqlite.Connection | None = None
+        # One connection serves many coroutines: a multi-statement transaction must not
+        # interleave with another coroutine's statements.
+        self._transaction_lock = asyncio.Lock()
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("the store is not open")
+        return self._db
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = await aiosqlite.connect(self.path, isolation_level=None, timeout=60)
+        self._db.row_factory = aiosqlite.Row
+        await self._db.execute("PRAGMA busy_timeout = 60000")
+        await self._db.execute("PRAGMA journal_mode = WAL")
+        await self._db.execute("PRAGMA synchronous = NORMAL")
+        await self._db.executescript(SCHEMA)
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction that holds SQLite's write lock from its first statement."""
+        async with self._transaction_lock:
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                await self.db.execute("ROLLBACK")
+                raise
+            await self.db.execute("COMMIT")
+
+    async def _fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        async with self.db.execute(sql, tuple(params)) as cursor:
+            return await cursor.fetchone()
+
+    async def _fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        async with self.db.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Run one statement; returns how many rows it changed."""
+        async with self.db.execute(sql, tuple(params)) as cursor:
+            return cursor.rowcount
+
+    # -- users -----------------------------------------------------------------------------
+    async def get_user(self, user_id: int) -> User | None:
+        row = await self._fetchone("SELECT * FROM users WHERE user_id = ?", (user_id,))
+        if row is None:
+            return None
+        return User(row["user_id"], row["timezone"], ISO_TIMES.decode(row["created_at"]))
+
+    async def set_timezone(self, user_id: int, timezone: str) -> User:
+        await self._execute(
+            "INSERT INTO users (user_id, timezone, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET timezone = excluded.timezone",
+            (user_id, timezone, iso_text(utc_now())),
+        )
+        user = await self.get_user(user_id)
+        assert user is not None
+        return user
+
+    # -- accounts --------------------------------------------------------------------------
+    def _row_to_account(self, row: aiosqlite.Row) -> Account:
+        return Account(
+            account_id=row["account_id"],
+            user_id=row["user_id"],
+            platform=Platform(row["platform"]),
+            name=row["name"],
+            targets=[target_from_doc(doc) for doc in json.loads(row["targets"])],
+            needs_reconnect=bool(row["needs_reconnect"]),
+            created_at=ISO_TIMES.decode(row["created_at"]),
+        )
+
+    async def add_account(
+        self,
+        user_id: int,
+        platform: Platform,
+        name: str,
+        credential: str,
+        targets: list[Target],
+    ) -> Account:
+        account = Account(new_id(), user_id, platform, name, list(targets))
+        await self._execute(
+            "INSERT INTO accounts (account_id, user_id, platform, name, credential, targets, "
+            "needs_reconnect, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+            (
+                account.account_id,
+                user_id,
+                platform.value,
+                name,
+                self.cipher.encrypt(credential),
+                json.dumps([target_to_doc(target) for target in targets]),
+                iso_text(account.created_at),
+            ),
+        )
+        return account
+
+    async def list_accounts(self, user_id: int) -> list[Account]:
+        rows = await self._fetchall(
+            "SELECT * FROM accounts WHERE user_id = ? ORDER BY created_at, account_id", (user_id,)
+        )
+        return [self._row_to_account(row) for row in rows]
+
+    async def get_account(self, user_id: int, account_id: str) -> Account | None:
+        row = await self._fetchone(
+            "SELECT * FROM accounts WHERE user_id = ? AND account_id = ?", (user_id, account_id)
+        )
+        return self._row_to_account(row) if row else None
+
+    async def account_credential(self, account_id: str) -> str | None:
+        row = await self._fetchone(
+            "SELECT credential FROM accounts WHERE account_id = ?", (account_id,)
+        )
+        return self.cipher.decrypt(row["credential"]) if row else None
+
+    async def set_account_targets(
+        self, user_id: int, account_id: str, targets: list[Target]
+    ) -> bool:
+        changed = await self._execute(
+            "UPDATE accounts SET targets = ? WHERE user_id = ? AND account_id = ?",
+            (json.dumps([target_to_doc(t) for t in targets]), user_id, account_id),
+        )
+        return changed == 1
+
+    async def set_account_credential(self, user_id: int, account_id: str, credential: str) -> bool:
+        changed = await self._execute(
+            "UPDATE accounts SET credential = ?, needs_reconnect = 0 "
+            "WHERE user_id = ? AND account_id = ?",
+            (self.cipher.encrypt(credential), user_id, account_id),
+        )
+        return changed == 1
+
+    async def mark_account_needs_reconnect(self, account_id: str, needs: bool = True) -> None:
+        await self._execute(
+            "UPDATE accounts SET needs_reconnect = ? WHERE account_id = ?",
+            (int(needs), account_id),
+        )
+
+    async def remove_account(self, user_id: int, account_id: str) -> int | None:
+        async with self._transaction() as db:
+            async with db.execute(
+                "DELETE FROM accounts WHERE user_id = ? AND account_id = ?", (user_id, account_id)
+            ) as cursor:
+                if cursor.rowcount != 1:
+                    return None
+            async with db.execute(
+                "UPDATE posts SET status = ? WHERE user_id = ? AND account_id = ? AND status = ?",
+                (PostStatus.CANCELLED.value, user_id, account_id, PostStatus.SCHEDULED.value),
+            ) as cursor:
+                return cursor.rowcount
+
+    # -- Telegram chats --------------------------------------------------------------------
+    async def upsert_chat(self, chat: TelegramChat) -> None:
+        await self._execute(
+            "INSERT INTO telegram_chats (chat_id, title, chat_type, bot_is_admin, username, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET "
+            "title = excluded.title, chat_type = excluded.chat_type, "
+            "bot_is_admin = excluded.bot_is_admin, username = excluded.username, "
+            "updated_at = excluded.updated_at",
+            (
+                chat.chat_id,
+                chat.title,
+                chat.chat_type,
+                int(chat.bot_is_admin),
+                chat.username,
+                iso_text(chat.updated_at),
+            ),
+        )
+
+    @staticmethod
+    def _row_to_chat(row: aiosqlite.Row) -> TelegramChat:
+        return TelegramChat(
+            chat_id=row["chat_id"],
+            title=row["title"],
+            chat_type=row["chat_type"],
+            bot_is_admin=bool(row["bot_is_admin"]),
+            username=row["username"],
+            updated_at=ISO_TIMES.decode(row["updated_at"]),
+        )
+
+    async def get_chat(self, chat_id: int) -> TelegramChat | None:
+        row = await self._fetchone("SELECT * FROM telegram_chats WHERE chat_id = ?", (chat_id,))
+        return self._row_to_chat(row) if row else None
+
+    async def list_chats(self, admin_only: bool = True) -> list[TelegramChat]:
+        where = "WHERE bot_is_admin = 1" if admin_only else ""
+        rows = await self._fetchall(f"SELECT * FROM telegram_chats {where} ORDER BY title, chat_id")
+        return [self._row_to_chat(row) for row in rows]
+
+    async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM telegram_chats WHERE chat_id = ?", (new_chat_id,))
+            await db.execute(
+                "UPDATE telegram_chats SET chat_id = ?, chat_type = 'supergroup', updated_at = ? "
+                "WHERE chat_id = ?",
+                (new_chat_id, iso_text(utc_now()), old_chat_id),
+            )
+
+    # -- images ----------------------------------------------------------------------------
+    async def put_image(self, data: bytes) -> str:
+        blob_id = hashlib.sha256(data).hexdigest()
+        await self._execute(
+            "INSERT OR IGNORE INTO blobs (blob_id, data, size, created_at) VALUES (?, ?, ?, ?)",
+            (blob_id, data, len(data), iso_text(utc_now())),
+        )
+        return blob_id
+
+    async def load_image(self, blob_id: str) -> bytes | None:
+        row = await self._fetchone("SELECT data FROM blobs WHERE blob_id = ?", (blob_id,))
+        return bytes(row["data"]) if row else None
+
+    async def set_image_file_id(self, blob_id: str, file_id: str) -> None:
+        await self._execute(
+            "UPDATE blobs SET telegram_file_id = ? WHERE blob_id = ?", (file_id, blob_id)
+        )
+
+    async def image_file_id(self, blob_id: str) -> str | None:
+        row = await self._fetchone(
+            "SELECT telegram_file_id FROM blobs WHERE blob_id = ?", (blob_id,)
+        )
+        return row["telegram_file_id"] if row else None
+
+    async def purge_orphan_images(self, created_before: datetime) -> int:
+        return await self._execute(
+            "DELETE FROM blobs WHERE created_at < ? AND blob_id NOT IN ("
+            " SELECT json_extract(image.value, '$.blob_id') FROM posts,"
+            " json_each(posts.doc, '$.images') AS image"
+            " UNION SELECT json_extract(image.value, '$.blob_id') FROM posters,"
+            " json_each(posters.doc, '$.images') AS image)",
+            (iso_text(created_before),),
+        )
+
+    # -- posters ---------------------------------------------------------------------------
+    async def save_poster(self, poster: Poster) -> Poster:
+        await self._execute(
+            "INSERT INTO posters (poster_id, user_id, name, doc) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (poster_id) DO UPDATE SET name = excluded.name, doc = excluded.doc "
+            "WHERE posters.user_id = excluded.user_id",
+            (
+                poster.poster_id,
+                poster.user_id,
+                poster.name,
+                json.dumps(poster_to_doc(poster, ISO_TIMES)),
+            ),
+        )
+        return poster
+
+    async def list_posters(self, user_id: int) -> list[Poster]:
+        rows = await self._fetchall(
+            "SELECT poster_id, doc FROM posters WHERE user_id = ? ORDER BY name, poster_id",
+            (user_id,),
+        )
+        return [poster_from_doc(row["poster_id"], json.loads(row["doc"]), ISO_TIMES) for row in rows]
+
+    async def get_poster(self, user_id: int, poster_id: str) -> Poster | None:
+        row = await self._fetchone(
+            "SELECT poster_id, doc FROM posters WHERE user_id = ? AND poster_id = ?",
+            (user_id, poster_id),
+        )
+        return poster_from_doc(row["poster_id"], json.loads(row["doc"]), ISO_TIMES) if row else None
+
+    async def delete_poster(self, user_id: int, poster_id: str) -> bool:
+        changed = await self._execute(
+            "DELETE FROM posters WHERE user_id = ? AND poster_id = ?", (user_id, poster_id)
+        )
+        return changed == 1
+
+    # -- posts -----------------------------------------------------------------------------
+    async def create_post(self, post: Post) -> Post:
+        doc = post_to_doc(post, ISO_TIMES)
+        columns = {name: doc.pop(name) for name in POST_COLUMNS}
+        claim = doc.pop("claim")
+        await self._execute(
+            "INSERT INTO posts (post_id, user_id, account_id, status, scheduled_time, worker_id, "
+            "lease_until, claimed_at, attempts, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                post.post_id,
+                columns["user_id"],
+                columns["account_id"],
+                columns["status"],
+                columns["scheduled_time"],
+                claim["worker_id"] if claim else None,
+                claim["lease_until"] if claim else None,
+                claim["claimed_at"] if claim else None,
+                columns["attempts"],
+                json.dumps(doc),
+            ),
+        )
+        return post
+
+    async def get_post(self, user_id: int, post_id: str) -> Post | None:
+        row = await self._fetchone(
+            f"{POST_SELECT} WHERE post_id = ? AND user_id = ?", (post_id, user_id)
+        )
+        return _row_to_post(row) if row else None
+
+    async def load_post(self, post_id: str) -> Post | None:
+        row = await self._fetchone(f"{POST_SELECT} WHERE post_id = ?", (post_id,))
+        return _row_to_post(row) if row else None
+
+    async def list_posts(
+        self, user_id: int, view: PostView, page: int = 0, per_page: int = 5
+    ) -> PostPage:
+        statuses = UPCOMING if view is PostView.UPCOMING else HISTORY
+        order = "ASC" if view is PostView.UPCOMING else "DESC"
+        rows = await self._fetchall(
+            f"{POST_SELECT} WHERE user_id = ? AND status IN ({_placeholders(statuses)}) "
+            f"ORDER BY scheduled_time {order}, post_id {order} LIMIT ? OFFSET ?",
+            (user_id, *statuses, per_page + 1, max(page, 0) * per_page),
+        )
+        posts = [_row_to_post(row) for row in rows[:per_page]]
+        return PostPage(posts=posts, page=max(page, 0), has_next=len(rows) > per_page)
+
+    async def cancel_post(self, user_id: int, post_id: str) -> Post | None:
+        row = await self._fetchone(
+            f"UPDATE posts SET status = ? WHERE post_id = ? AND user_id = ? AND status = ? "
+            f"{self._RETURNING}",
+            (PostStatus.CANCELLED.value, post_id, user_id, PostStatus.SCHEDULED.value),
+        )
+        return _row_to_post(row) if row else None
+
+    async def reschedule_post(
+        self, user_id: int, post_id: str, scheduled_time: datetime
+    ) -> Post | None:
+        row = await self._fetchone(
+            f"UPDATE posts SET scheduled_time = ? WHERE post_id = ? AND user_id = ? AND status = ? "
+            f"{self._RETURNING}",
+            (iso_text(scheduled_time), post_id, user_id, PostStatus.SCHEDULED.value),
+        )
+        return _row_to_post(row) if row else None
+
+    async def scheduled_posts(self, until: datetime, limit: int = 1000) -> list[tuple[str, datetime]]:
+        rows = await self._fetchall(
+            "SELECT post_id, scheduled_time FROM posts WHERE status = ? AND scheduled_time <= ? "
+            "ORDER BY scheduled_time LIMIT ?",
+            (PostStatus.SCHEDULED.value, iso_text(until), limit),
+        )
+        return [(row["post_id"], ISO_TIMES.decode(row["scheduled_time"])) for row in rows]
+
+    # -- publication -----------------------------------------------------------------------
+    _RETURNING = "RETURNING " + POST_SELECT.removeprefix("SELECT ").removesuffix(" FROM posts")
+    _CLAIM = (
+        "UPDATE posts SET status = 'publishing', worker_id = ?, lease_until = ?, claimed_at = ?, "
+        "attempts = attempts + 1 WHERE "
+    )
+    _CLAIMABLE = (
+        "((status = 'scheduled' AND scheduled_time <= ?) "
+        "OR (status = 'publishing' AND lease_until < ?))"
+    )
+
+    async def claim_due_posts(
+        self, worker_id: str, now: datetime, lease: timedelta, limit: int = 50
+    ) -> list[Post]:
+        now_text = iso_text(now)
+        # One statement: SQLite runs it under its write lock, so no two workers see the same row.
+        rows = await self._fetchall(
+            f"{self._CLAIM} post_id IN (SELECT post_id FROM (SELECT post_id, scheduled_time "
+            f"FROM posts WHERE status = 'scheduled' AND scheduled_time <= ? UNION ALL "
+            f"SELECT post_id, scheduled_time FROM posts WHERE status = 'publishing' "
+            f"AND lease_until < ?) ORDER BY scheduled_time LIMIT ?) {self._RETURNING}",
+            (worker_id, iso_text(now + lease), now_text, now_text, now_text, limit),
+        )
+        posts = [_row_to_post(row) for row in rows]
+        posts.sort(key=lambda post: post.scheduled_time)
+        return posts
+
+    async def claim_post(
+        self, post_id: str, worker_id: str, now: datetime, lease: timedelta
+    ) -> Post | None:
+        now_text = iso_text(now)
+        row = await self._fetchone(
+            f"{self._CLAIM} post_id = ? AND {self._CLAIMABLE} {self._RETURNING}",
+            (worker_id, iso_text(now + lease), now_text, post_id, now_text, now_text),
+        )
+        return _row_to_post(row) if row else None
+
+    async def renew_lease(
+        self, post_id: str, worker_id: str, now: datetime, lease: timedelta
+    ) -> bool:
+        changed = await self._execute(
+            "UPDATE posts SET lease_until = ? WHERE post_id = ? AND worker_id = ? "
+            "AND status = 'publishing'",
+            (iso_text(now + lease), post_id, worker_id),
+        )
+        return changed == 1
+
+    async def record_delivery(self, post_id: str, worker_id: str, delivery: Delivery) -> bool:
+        changed = await self._execute(
+            "UPDATE posts SET doc = json_set(doc, '$.deliveries.\"' || ? || '\"', json(?)) "
+            "WHERE post_id = ? AND worker_id = ? AND status = 'publishing'",
+            (
+                delivery.target_id,
+                json.dumps(delivery_to_doc(delivery, ISO_TIMES)),
+                post_id,
+                worker_id,
+            ),
+        )
+        return changed == 1
+
+    async def finish_post(self, post_id: str, worker_id: str, now: datetime) -> Post | None:
+        async with self._transaction() as db:
+            async with db.execute(
+                f"{POST_SELECT} WHERE post_id = ? AND worker_id = ? AND status = 'publishing'",
+                (post_id, worker_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            post = _row_to_post(row)
+            status = derive_status(post.deliveries)
+            if status is None:
+                return None
+            post.status, post.published_at, post.claim = status, now, None
+            post.result = summarize(post.deliveries)
+            doc = json.loads(row["doc"])
+            doc.update(result=post.result, published_at=iso_text(now), status=status.value)
+            await db.execute(
+                "UPDATE posts SET status = ?, worker_id = NULL, lease_until = NULL, "
+                "claimed_at = NULL, doc = ? WHERE post_id = ?",
+                (status.value, json.dumps(doc), post_id),
+            )
+            return post
+
+    async def retry_failed(self, user_id: int, post_id: str, now: datetime) -> Post | None:
+        async with self._transaction() as db:
+            async with db.execute(
+                f"{POST_SELECT} WHERE post_id = ? AND user_id = ? AND status IN (?, ?)",
+                (post_id, user_id, PostStatus.FAILED.value, PostStatus.PARTIAL.value),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            post = _row_to_post(row)
+            for delivery in post.deliveries.values():
+                if delivery.status in RETRYABLE_DELIVERIES:
+                    delivery.status, delivery.error_kind = DeliveryStatus.PENDING, None
+                    delivery.error_code = delivery.error_message = None
+                    delivery.updated_at = now
+            post.status, post.scheduled_time = PostStatus.SCHEDULED, now
+            post.result = post.published_at = None
+            doc = post_to_doc(post, ISO_TIMES)
+            for name in (*POST_COLUMNS, "claim"):
+                doc.pop(name)
+            await db.execute(
+                "UPDATE posts SET status = ?, scheduled_time = ?, doc = ? WHERE post_id = ?",
+                (post.status.value, iso_text(now), json.dumps(doc), post_id),
+            )
+            return post
+
+    # -- persistence -----------------------------------------------------------------------
+    async def load_state(self, namespace: str) -> dict[str, Any]:
+        rows = await self._fetchall(
+            "SELECT key, value FROM state WHERE namespace = ?", (namespace,)
+        )
+        return {row["key"]: json.loads(row["value"]) for row in rows}
+
+    async def save_state(self, namespace: str, key: str, value: Any) -> None:
+        if value is None:
+            await self._execute(
+                "DELETE FROM state WHERE namespace = ? AND key = ?", (namespace, key)
+            )
+            return
+        await self._execute(
+            "INSERT INTO state (namespace, key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
+            (namespace, key, json.dumps(value)),
+        )
+

@@ -1,0 +1,59 @@
+"""Fixtures shared by every test: the MongoDB stand-in and a Store of each kind."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from storage.base import Store
+from storage.crypto import CredentialCipher
+from storage.mongo import MongoStore
+from storage.sqlite import SQLiteStore
+from tests.fakes.mongo_standin import mongo_server
+
+STORE_KINDS = ["sqlite", "mongo"]
+_database_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def mongo_base_url() -> Iterator[str]:
+    """The MongoDB stand-in for the whole run; if it cannot start, every Mongo test errors."""
+    with mongo_server() as url:
+        yield url
+
+
+@pytest.fixture
+def encryption_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def mongo_url(request: pytest.FixtureRequest, mongo_base_url: str) -> str:
+    """A URL naming a database of this test's own."""
+    number = next(_database_numbers)
+    return f"{mongo_base_url}/herald_test_{number}"
+
+
+def make_store(kind: str, tmp_path: Path, key: str, request: pytest.FixtureRequest) -> Store:
+    cipher = CredentialCipher(key)
+    if kind == "sqlite":
+        return SQLiteStore(tmp_path / "herald.db", cipher)
+    url = request.getfixturevalue("mongo_url")
+    return MongoStore(url, cipher)
+
+
+@pytest.fixture(params=STORE_KINDS)
+async def store(
+    request: pytest.FixtureRequest, tmp_path: Path, encryption_key: str
+) -> AsyncIterator[Store]:
+    """An opened, empty Store of each kind."""
+    opened = make_store(request.param, tmp_path, encryption_key, request)
+    await opened.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()

@@ -1,0 +1,398 @@
+"""The Store contract: every operation behaves the same on SQLite and on MongoDB."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from cryptography.fernet import Fernet
+
+from storage.base import Store
+from storage.crypto import CredentialCipher, CredentialError
+from storage.models import (
+    Delivery,
+    DeliveryStatus,
+    ErrorKind,
+    Image,
+    Poster,
+    PostStatus,
+    PostView,
+    Target,
+    TelegramChat,
+    new_id,
+    utc_now,
+)
+from tests.contract.helpers import add_account, schedule
+
+ALICE, BOB = 1001, 2002
+LEASE = timedelta(minutes=5)
+
+
+async def test_user_time_zone_is_saved_and_changed(store: Store) -> None:
+    assert await store.get_user(ALICE) is None
+    user = await store.set_timezone(ALICE, "Europe/Berlin")
+    assert (user.user_id, user.timezone) == (ALICE, "Europe/Berlin")
+    await store.set_timezone(ALICE, "Asia/Tokyo")
+    again = await store.get_user(ALICE)
+    assert again is not None and again.timezone == "Asia/Tokyo"
+    assert again.created_at == user.created_at
+    assert await store.get_user(BOB) is None
+
+
+async def test_accounts_are_scoped_to_their_owner(store: Store) -> None:
+    account = await add_account(store, ALICE, credential="alice-secret")
+    assert [a.account_id for a in await store.list_accounts(ALICE)] == [account.account_id]
+    assert await store.list_accounts(BOB) == []
+    assert await store.get_account(BOB, account.account_id) is None
+    loaded = await store.get_account(ALICE, account.account_id)
+    assert loaded is not None and loaded.targets == account.targets and loaded.name == "Shop hooks"
+    assert await store.account_credential(account.account_id) == "alice-secret"
+
+    new_targets = [Target(target_id="w1", name="Zapier", address="https://example.test/hook")]
+    assert not await store.set_account_targets(BOB, account.account_id, new_targets)
+    assert await store.set_account_targets(ALICE, account.account_id, new_targets)
+    loaded = await store.get_account(ALICE, account.account_id)
+    assert loaded is not None and loaded.targets == new_targets
+
+
+async def test_account_reconnect_flag_and_new_credential(store: Store) -> None:
+    account = await add_account(store, ALICE, credential="old")
+    await store.mark_account_needs_reconnect(account.account_id)
+    flagged = await store.get_account(ALICE, account.account_id)
+    assert flagged is not None and flagged.needs_reconnect
+    assert not await store.set_account_credential(BOB, account.account_id, "stolen")
+    assert await store.set_account_credential(ALICE, account.account_id, "new")
+    fixed = await store.get_account(ALICE, account.account_id)
+    assert fixed is not None and not fixed.needs_reconnect
+    assert await store.account_credential(account.account_id) == "new"
+
+
+async def test_removing_an_account_cancels_its_scheduled_posts(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    other = await add_account(store, ALICE)
+    first = await schedule(store, ALICE, account)
+    await schedule(store, ALICE, account)
+    kept = await schedule(store, ALICE, other)
+    assert await store.remove_account(BOB, account.account_id) is None
+    assert await store.remove_account(ALICE, account.account_id) == 2
+    assert await store.get_account(ALICE, account.account_id) is None
+    cancelled = await store.get_post(ALICE, first.post_id)
+    assert cancelled is not None and cancelled.status is PostStatus.CANCELLED
+    untouched = await store.get_post(ALICE, kept.post_id)
+    assert untouched is not None and untouched.status is PostStatus.SCHEDULED
+    assert await store.remove_account(ALICE, account.account_id) is None
+
+
+async def test_a_wrong_key_cannot_read_credentials(store: Store) -> None:
+    account = await add_account(store, ALICE, credential="alice-secret")
+    store.cipher = CredentialCipher(Fernet.generate_key())
+    with pytest.raises(CredentialError, match="ENCRYPTION_KEY"):
+        await store.account_credential(account.account_id)
+
+
+async def test_telegram_chats_are_remembered_and_migrated(store: Store) -> None:
+    await store.upsert_chat(TelegramChat(-100, "Shop news", "channel", bot_is_admin=True))
+    await store.upsert_chat(TelegramChat(-200, "Archive", "group", bot_is_admin=False))
+    assert [c.chat_id for c in await store.list_chats()] == [-100]
+    assert {c.chat_id for c in await store.list_chats(admin_only=False)} == {-100, -200}
+    await store.upsert_chat(TelegramChat(-100, "Shop news!", "channel", bot_is_admin=False))
+    assert await store.list_chats() == []
+    chat = await store.get_chat(-100)
+    assert chat is not None and chat.title == "Shop news!" and not chat.bot_is_admin
+
+    await store.migrate_chat(-200, -1009)
+    assert await store.get_chat(-200) is None
+    migrated = await store.get_chat(-1009)
+    assert migrated is not None and migrated.title == "Archive" and migrated.chat_type == "supergroup"
+    assert await store.get_chat(-404) is None
+
+
+async def test_image_bytes_round_trip_and_are_stored_once(store: Store) -> None:
+    data = bytes(range(256)) * 4000  # about 1 MB: several GridFS chunks
+    blob_id = await store.put_image(data)
+    assert await store.put_image(data) == blob_id
+    assert await store.load_image(blob_id) == data
+    assert await store.load_image("0" * 64) is None
+    assert await store.image_file_id(blob_id) is None
+    await store.set_image_file_id(blob_id, "AgADBAAD-file")
+    assert await store.image_file_id(blob_id) == "AgADBAAD-file"
+
+
+async def test_only_unused_images_are_purged(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    used_by_post = await store.put_image(b"post image")
+    used_by_poster = await store.put_image(b"poster image")
+    orphan = await store.put_image(b"nobody's image")
+    await schedule(store, ALICE, account, images=[Image(name="a.jpg", blob_id=used_by_post)])
+    await store.save_poster(
+        Poster(new_id(), ALICE, "Sale", images=[Image(name="b.jpg", blob_id=used_by_poster)])
+    )
+    assert await store.purge_orphan_images(utc_now() - timedelta(hours=1)) == 0
+    assert await store.purge_orphan_images(utc_now() + timedelta(seconds=1)) == 1
+    assert await store.load_image(orphan) is None
+    assert await store.load_image(used_by_post) == b"post image"
+    assert await store.load_image(used_by_poster) == b"poster image"
+
+
+async def test_posters_are_scoped_to_their_owner(store: Store) -> None:
+    blob = await store.put_image(b"jpeg bytes")
+    poster = Poster(
+        poster_id=new_id(),
+        user_id=ALICE,
+        name="Winter sale",
+        main_caption="Everything -20%",
+        images=[Image(name="sale.jpg", blob_id=blob, caption="Front", size=10)],
+    )
+    await store.save_poster(poster)
+    assert await store.list_posters(ALICE) == [poster]
+    assert await store.list_posters(BOB) == []
+    assert await store.get_poster(BOB, poster.poster_id) is None
+    assert await store.get_poster(ALICE, poster.poster_id) == poster
+    assert not await store.delete_poster(BOB, poster.poster_id)
+    assert await store.delete_poster(ALICE, poster.poster_id)
+    assert await store.get_poster(ALICE, poster.poster_id) is None
+    # The images stay for posts that still use them.
+    assert await store.load_image(blob) == b"jpeg bytes"
+
+
+async def test_a_post_round_trips_with_every_field(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    blob = await store.put_image(b"photo")
+    post = await schedule(
+        store,
+        ALICE,
+        account,
+        caption="Opening at 9 — come early! 🎉",
+        images=[Image(name="p.jpg", blob_id=blob, caption="Our door", size=5, telegram_file_id="F1")],
+    )
+    loaded = await store.get_post(ALICE, post.post_id)
+    assert loaded == post
+    assert loaded is not None and loaded.deliveries[loaded.group_ids[0]].status is DeliveryStatus.PENDING
+
+
+async def test_nobody_reads_lists_or_cancels_another_users_post(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    post = await schedule(store, ALICE, account)
+    assert await store.get_post(BOB, post.post_id) is None
+    assert (await store.list_posts(BOB, PostView.UPCOMING)).posts == []
+    assert await store.cancel_post(BOB, post.post_id) is None
+    assert await store.reschedule_post(BOB, post.post_id, utc_now() + timedelta(days=1)) is None
+    unchanged = await store.get_post(ALICE, post.post_id)
+    assert unchanged == post
+
+
+async def test_listing_pages_upcoming_soonest_first_and_history_latest_first(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    now = utc_now()
+    upcoming = [await schedule(store, ALICE, account, when=now + timedelta(hours=h)) for h in (3, 1, 2)]
+    past = [await schedule(store, ALICE, account, when=now + timedelta(days=d)) for d in (5, 7, 6)]
+    for post in past:
+        await store.cancel_post(ALICE, post.post_id)
+
+    first = await store.list_posts(ALICE, PostView.UPCOMING, page=0, per_page=2)
+    assert [p.post_id for p in first.posts] == [upcoming[1].post_id, upcoming[2].post_id]
+    assert first.has_next
+    second = await store.list_posts(ALICE, PostView.UPCOMING, page=1, per_page=2)
+    assert [p.post_id for p in second.posts] == [upcoming[0].post_id]
+    assert not second.has_next
+
+    history = await store.list_posts(ALICE, PostView.HISTORY, page=0, per_page=5)
+    assert [p.post_id for p in history.posts] == [past[1].post_id, past[2].post_id, past[0].post_id]
+    assert all(p.status is PostStatus.CANCELLED for p in history.posts)
+    assert not history.has_next
+
+
+async def test_cancel_only_while_scheduled(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    post = await schedule(store, ALICE, account, when=utc_now() - timedelta(seconds=1))
+    claimed = await store.claim_post(post.post_id, "w1", utc_now(), LEASE)
+    assert claimed is not None
+    assert await store.cancel_post(ALICE, post.post_id) is None
+    other = await schedule(store, ALICE, account)
+    cancelled = await store.cancel_post(ALICE, other.post_id)
+    assert cancelled is not None and cancelled.status is PostStatus.CANCELLED
+    assert await store.cancel_post(ALICE, other.post_id) is None
+
+
+async def test_reschedule_moves_the_time_and_the_due_list(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    now = utc_now()
+    post = await schedule(store, ALICE, account, when=now + timedelta(hours=2))
+    assert await store.scheduled_posts(until=now + timedelta(hours=1)) == []
+    moved = await store.reschedule_post(ALICE, post.post_id, now + timedelta(minutes=10))
+    assert moved is not None and moved.scheduled_time == now + timedelta(minutes=10)
+    assert await store.scheduled_posts(until=now + timedelta(hours=1)) == [
+        (post.post_id, now + timedelta(minutes=10))
+    ]
+
+
+async def test_claim_takes_only_due_scheduled_posts(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    now = utc_now()
+    due = await schedule(store, ALICE, account, when=now - timedelta(seconds=5))
+    await schedule(store, ALICE, account, when=now + timedelta(minutes=5))
+    cancelled = await schedule(store, ALICE, account, when=now - timedelta(seconds=5))
+    await store.cancel_post(ALICE, cancelled.post_id)
+
+    claimed = await store.claim_due_posts("w1", now, LEASE)
+    assert [p.post_id for p in claimed] == [due.post_id]
+    post = claimed[0]
+    assert post.status is PostStatus.PUBLISHING and post.attempts == 1
+    assert post.claim is not None and post.claim.worker_id == "w1"
+    assert post.claim.lease_until == now + LEASE
+    assert await store.claim_due_posts("w2", now, LEASE) == []
+    assert await store.claim_post(cancelled.post_id, "w2", now, LEASE) is None
+
+
+async def test_a_finished_post_cannot_be_claimed(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    now = utc_now()
+    post = await schedule(store, ALICE, account, when=now, target_count=1)
+    claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
+    assert claimed is not None
+    target = claimed.group_ids[0]
+    await store.record_delivery(post.post_id, "w1", Delivery(target, DeliveryStatus.SENT, 1, "42"))
+    finished = await store.finish_post(post.post_id, "w1", now)
+    assert finished is not None and finished.status is PostStatus.PUBLISHED
+    later = now + LEASE * 3
+    assert await store.claim_post(post.post_id, "w2", later, LEASE) is None
+    assert await store.claim_due_posts("w2", later, LEASE) == []
+
+
+async def test_an_expired_lease_is_taken_over_and_sent_deliveries_stay_sent(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    now = utc_now()
+    post = await schedule(store, ALICE, account, when=now)
+    first_target, second_target = post.group_ids
+    assert await store.claim_post(post.post_id, "crashed", now, LEASE) is not None
+    sent = Delivery(first_target, DeliveryStatus.SENT, attempts=1, message_id="77", url="https://t.me/c/1/77")
+    assert await store.record_delivery(post.post_id, "crashed", sent)
+
+    # The lease still holds: nobody else may take the post.
+    assert await store.claim_due_posts("rescuer", now + LEASE / 2, LEASE) == []
+    later = now + LEASE + timedelta(seconds=1)
+    taken = await store.claim_due_posts("rescuer", later, LEASE)
+    assert [p.post_id for p in taken] == [post.post_id]
+    assert taken[0].attempts == 2 and taken[0].claim is not None
+    assert taken[0].claim.worker_id == "rescuer"
+    assert taken[0].deliveries[first_target].status is DeliveryStatus.SENT
+    assert taken[0].deliveries[first_target].message_id == "77"
+
+    # The old worker wakes up: its writes are refused.
+    late = Delivery(second_target, DeliveryStatus.FAILED, 1, error_kind=ErrorKind.PERMANENT)
+    assert not await store.record_delivery(post.post_id, "crashed", late)
+    assert not await store.renew_lease(post.post_id, "crashed", later, LEASE)
+    assert await store.finish_post(post.post_id, "crashed", later) is None
+
+    assert await store.renew_lease(post.post_id, "rescuer", later, LEASE)
+    done = Delivery(second_target, DeliveryStatus.SENT, attempts=1, message_id="78")
+    assert await store.record_delivery(post.post_id, "rescuer", done)
+    finished = await store.finish_post(post.post_id, "rescuer", later)
+    assert finished is not None and finished.status is PostStatus.PUBLISHED
+    assert finished.claim is None and finished.published_at == later
+    assert finished.deliveries[first_target].message_id == "77"
+
+
+async def test_claim_post_takes_an_expired_lease_but_not_a_live_one(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    now = utc_now()
+    post = await schedule(store, ALICE, account, when=now)
+    assert await store.claim_post(post.post_id, "w1", now, LEASE) is not None
+    assert await store.claim_post(post.post_id, "w2", now + timedelta(seconds=1), LEASE) is None
+    taken = await store.claim_post(post.post_id, "w2", now + LEASE * 2, LEASE)
+    assert taken is not None and taken.claim is not None and taken.claim.worker_id == "w2"
+
+
+async def test_a_future_post_cannot_be_claimed_early(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    now = utc_now()
+    post = await schedule(store, ALICE, account, when=now + timedelta(seconds=30))
+    assert await store.claim_post(post.post_id, "w1", now, LEASE) is None
+    assert await store.claim_post(post.post_id, "w1", now + timedelta(seconds=30), LEASE) is not None
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "expected"),
+    [
+        ((DeliveryStatus.SENT, DeliveryStatus.SENT), PostStatus.PUBLISHED),
+        ((DeliveryStatus.SENT, DeliveryStatus.FAILED), PostStatus.PARTIAL),
+        ((DeliveryStatus.UNCONFIRMED, DeliveryStatus.FAILED), PostStatus.FAILED),
+        ((DeliveryStatus.SENT, DeliveryStatus.UNCONFIRMED), PostStatus.PARTIAL),
+    ],
+)
+async def test_finishing_derives_the_status_from_the_deliveries(
+    store: Store, outcomes: tuple[DeliveryStatus, DeliveryStatus], expected: PostStatus
+) -> None:
+    account = await add_account(store, ALICE)
+    now = utc_now()
+    post = await schedule(store, ALICE, account, when=now)
+    await store.claim_post(post.post_id, "w1", now, LEASE)
+    for target_id, outcome in zip(post.group_ids, outcomes, strict=True):
+        failed = outcome is not DeliveryStatus.SENT
+        delivery = Delivery(
+            target_id,
+            outcome,
+            attempts=1,
+            error_kind=ErrorKind.PERMANENT if failed else None,
+            error_code="403" if failed else None,
+            error_message="the bot is no longer an admin there" if failed else None,
+        )
+        assert await store.record_delivery(post.post_id, "w1", delivery)
+    finished = await store.finish_post(post.post_id, "w1", now)
+    assert finished is not None and finished.status is expected
+    stored = await store.get_post(ALICE, post.post_id)
+    assert stored is not None and stored.status is expected and stored.result == finished.result
+    assert stored.result is not None and stored.result["total"] == 2
+
+
+async def test_a_post_with_open_deliveries_is_not_finished(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    now = utc_now()
+    post = await schedule(store, ALICE, account, when=now)
+    await store.claim_post(post.post_id, "w1", now, LEASE)
+    first, second = post.group_ids
+    await store.record_delivery(post.post_id, "w1", Delivery(first, DeliveryStatus.SENT, 1))
+    await store.record_delivery(post.post_id, "w1", Delivery(second, DeliveryStatus.SENDING, 1))
+    assert await store.finish_post(post.post_id, "w1", now) is None
+    still = await store.get_post(ALICE, post.post_id)
+    assert still is not None and still.status is PostStatus.PUBLISHING
+    assert still.deliveries[second].status is DeliveryStatus.SENDING
+
+
+async def test_retry_failed_reschedules_only_failed_targets(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    now = utc_now()
+    post = await schedule(store, ALICE, account, when=now)
+    first, second = post.group_ids
+    await store.claim_post(post.post_id, "w1", now, LEASE)
+    await store.record_delivery(post.post_id, "w1", Delivery(first, DeliveryStatus.SENT, 1, "5"))
+    failure = Delivery(second, DeliveryStatus.FAILED, 3, error_kind=ErrorKind.PERMANENT, error_message="kicked")
+    await store.record_delivery(post.post_id, "w1", failure)
+    await store.finish_post(post.post_id, "w1", now)
+
+    assert await store.retry_failed(BOB, post.post_id, now) is None
+    retried = await store.retry_failed(ALICE, post.post_id, now + timedelta(minutes=1))
+    assert retried is not None and retried.status is PostStatus.SCHEDULED
+    assert retried.deliveries[first].status is DeliveryStatus.SENT
+    assert retried.deliveries[first].message_id == "5"
+    assert retried.deliveries[second].status is DeliveryStatus.PENDING
+    assert retried.deliveries[second].error_message is None
+    assert retried.deliveries[second].attempts == 3
+    assert await store.get_post(ALICE, post.post_id) == retried
+    # Only failed or partial posts can be retried.
+    assert await store.retry_failed(ALICE, post.post_id, now) is None
+
+
+async def test_persistence_state_saves_replaces_and_deletes(store: Store) -> None:
+    assert await store.load_state("user_data") == {}
+    await store.save_state("user_data", "1001", {"draft": {"caption": "hi", "images": [1, 2]}})
+    await store.save_state("user_data", "2002", {"draft": None})
+    await store.save_state("user_data", "1001", {"draft": {"caption": "hello"}})
+    await store.save_state("conversation:new_post", "[1001, 1001]", 3)
+    assert await store.load_state("user_data") == {
+        "1001": {"draft": {"caption": "hello"}},
+        "2002": {"draft": None},
+    }
+    assert await store.load_state("conversation:new_post") == {"[1001, 1001]": 3}
+    await store.save_state("user_data", "2002", None)
+    assert await store.load_state("user_data") == {"1001": {"draft": {"caption": "hello"}}}
