@@ -30,7 +30,8 @@ class CredentialCipher:
             return self._fernet.decrypt(ciphertext.encode("ascii")).decode("utf-8")
         except InvalidToken:
             raise CredentialError(
-                "a stored credential cannot be decrypted: ENCRYPTION_KEY differs from the one it was saved with"
+                "a stored credential cannot be decrypted: "
+                "ENCRYPTION_KEY differs from the one it was saved with"
             ) from None
 
     def __repr__(self) -> str:

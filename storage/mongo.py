@@ -153,6 +153,7 @@ class MongoStore(Store):
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
+        assert doc is not None, "an upsert returns the document"
         return User(doc["user_id"], doc.get("timezone"), BSON_TIMES.decode(doc["created_at"]))
 
     # -- accounts --------------------------------------------------------------------------

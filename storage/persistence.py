@@ -60,7 +60,8 @@ class StorePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str,
 
     async def get_bot_data(self) -> dict[str, Any]:
         """The saved `bot_data`."""
-        return (await self.store.load_state(BOT_DATA)).get("bot", {})
+        saved: dict[str, Any] = (await self.store.load_state(BOT_DATA)).get("bot", {})
+        return saved
 
     async def get_callback_data(self) -> CDCData | None:
         """The saved arbitrary-callback-data cache, if any."""

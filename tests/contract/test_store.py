@@ -366,7 +366,9 @@ async def test_retry_failed_reschedules_only_failed_targets(store: Store) -> Non
     first, second = post.group_ids
     await store.claim_post(post.post_id, "w1", now, LEASE)
     await store.record_delivery(post.post_id, "w1", Delivery(first, DeliveryStatus.SENT, 1, "5"))
-    failure = Delivery(second, DeliveryStatus.FAILED, 3, error_kind=ErrorKind.PERMANENT, error_message="kicked")
+    failure = Delivery(
+        second, DeliveryStatus.FAILED, 3, error_kind=ErrorKind.PERMANENT, error_message="kicked"
+    )
     await store.record_delivery(post.post_id, "w1", failure)
     await store.finish_post(post.post_id, "w1", now)
 

@@ -1,0 +1,92 @@
+"""Many workers in two processes race for the same due posts: each post is claimed exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+
+from storage.base import Store
+from storage.models import new_post, utc_now
+from storage.mongo import MongoStore
+from storage.sqlite import SQLiteStore
+from tests.contract.helpers import add_account
+
+ROOT = Path(__file__).resolve().parents[2]
+POSTS, PROCESSES, TASKS = 500, 2, 8
+
+
+async def run_claimers(kind: str, location: str, key: str) -> dict[str, list[str]]:
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.contract.claimer", kind, location, key, f"p{n}", str(TASKS),
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        for n in range(PROCESSES)
+    ]
+    for process in processes:
+        assert process.stdout is not None
+        assert (await asyncio.wait_for(process.stdout.readline(), 60)).strip() == b"ready"
+    for process in processes:  # both start together
+        assert process.stdin is not None
+        process.stdin.write(b"go\n")
+        await process.stdin.drain()
+    claims: dict[str, list[str]] = {}
+    for process in processes:
+        output, _ = await asyncio.wait_for(process.communicate(), 240)
+        assert process.returncode == 0
+        claims.update(json.loads(output.decode().strip().splitlines()[-1]))
+    return claims
+
+
+async def race(store: Store, kind: str, location: str, key: str) -> None:
+    account = await add_account(store, 1001)
+    now = utc_now()
+    ids = set()
+    for _ in range(POSTS):
+        post = new_post(
+            user_id=1001, account=account, targets=account.targets, main_caption="x", scheduled_time=now
+        )
+        await store.create_post(post)
+        ids.add(post.post_id)
+
+    claims = await run_claimers(kind, location, key)
+
+    counted = Counter(post_id for claimed in claims.values() for post_id in claimed)
+    assert set(counted) == ids
+    assert max(counted.values()) == 1, "a post was claimed twice"
+    assert len(claims) == PROCESSES * TASKS
+    # Both processes took part: the race was real.
+    assert all(any(claims[f"p{n}-{t}"] for t in range(TASKS)) for n in range(PROCESSES))
+    for post_id in list(ids)[:50]:
+        stored = await store.load_post(post_id)
+        assert stored is not None and stored.attempts == 1
+
+
+async def test_500_posts_claimed_once_each_on_sqlite(tmp_path: Path, encryption_key: str) -> None:
+    from storage.crypto import CredentialCipher
+
+    path = tmp_path / "race.db"
+    store = SQLiteStore(path, CredentialCipher(encryption_key))
+    await store.open()
+    try:
+        await race(store, "sqlite", str(path), encryption_key)
+    finally:
+        await store.close()
+
+
+async def test_500_posts_claimed_once_each_on_mongodb(mongo_url: str, encryption_key: str) -> None:
+    from storage.crypto import CredentialCipher
+
+    store = MongoStore(mongo_url, CredentialCipher(encryption_key))
+    await store.open()
+    try:
+        await race(store, "mongo", mongo_url, encryption_key)
+    finally:
+        await store.close()
