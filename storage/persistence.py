@@ -42,7 +42,7 @@ class StorePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str,
 
     def __init__(self, store: Store, update_interval: float = UPDATE_INTERVAL) -> None:
         super().__init__(
-            store_data=PersistenceInput(bot_data=True, chat_data=True, user_data=True, callback_data=True),
+            store_data=PersistenceInput(bot_data=False, chat_data=True, user_data=True, callback_data=True),
             update_interval=update_interval,
         )
         self.store = store

@@ -1,0 +1,131 @@
+"""Herald's entry point: builds the Application from the settings and runs it — wiring only.
+
+    python bot.py           the bot: polling, conversations and the scheduler
+    python bot.py worker    the scheduler and publishers only (extra processes on MongoDB)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import BotCommand, Update
+from telegram.ext import Application
+from telegram.warnings import PTBUserWarning
+
+from config import ConfigError, Settings, load_settings
+from handlers import texts
+from handlers.common import SERVICES_KEY, Services
+from handlers.compose import build_conversation
+from handlers.membership import membership_handlers
+from handlers.posts import post_handlers
+from handlers.settings import build_timezone_conversation
+from handlers.start import gate_handlers, last_resort_handlers, on_error, start_handlers
+from handlers.when import warm_up
+from storage import Store, build_store
+from storage.persistence import StorePersistence
+
+log = logging.getLogger("herald")
+NO_TOKEN = (
+    "TELEGRAM_BOT_TOKEN is not set: open @BotFather in Telegram, send /newbot, and put the token "
+    "it gives you in .env as TELEGRAM_BOT_TOKEN=<token> (or export it), then run again."
+)
+
+
+def build_application(settings: Settings, store: Store) -> Application:  # type: ignore[type-arg]
+    """The Application with every handler registered, talking to `TELEGRAM_API_URL`."""
+    assert settings.telegram_bot_token, NO_TOKEN
+    # Conversations use CallbackQueryHandlers with per_message=False on purpose: one draft per user.
+    warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
+    application = (
+        Application.builder()
+        .token(settings.telegram_bot_token)
+        .base_url(f"{settings.telegram_api_url}/bot")
+        .base_file_url(f"{settings.telegram_api_url}/file/bot")
+        .persistence(StorePersistence(store))
+        .build()
+    )
+    application.bot_data[SERVICES_KEY] = Services(store=store, settings=settings)
+    application.add_handlers(gate_handlers(), group=-1)
+    application.add_handlers(membership_handlers(), group=-2)
+    application.add_handler(build_timezone_conversation())
+    application.add_handler(build_conversation())
+    application.add_handlers(post_handlers())
+    application.add_handlers(start_handlers())
+    application.add_handlers(last_resort_handlers())
+    application.add_error_handler(on_error)
+    return application
+
+
+@asynccontextmanager
+async def running_bot(
+    settings: Settings, *, poll: bool = True, store: Store | None = None
+) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """The bot started (polling unless `poll` is False) until the block ends, then stopped cleanly."""
+    store = store or build_store(settings)
+    await store.open()
+    try:
+        application = build_application(settings, store)
+        await asyncio.to_thread(warm_up)
+        async with application:
+            if poll:
+                await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
+            await application.start()
+            if poll:
+                assert application.updater is not None
+                await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
+            try:
+                yield application
+            finally:
+                if poll and application.updater is not None and application.updater.running:
+                    await application.updater.stop()
+                await application.stop()
+    finally:
+        await store.close()
+
+
+async def serve(settings: Settings, *, poll: bool) -> None:
+    """Runs until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with running_bot(settings, poll=poll):
+        log.info("Herald is running (%s)", "bot" if poll else "worker")
+        await stop.wait()
+    log.info("Herald stopped")
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
+    # httpx logs every request URL at INFO, and a Bot API URL carries the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def main(argv: list[str]) -> int:
+    mode = argv[1] if len(argv) > 1 else "bot"
+    if mode not in ("bot", "worker"):
+        print(f"usage: python bot.py [worker] (unknown mode {mode!r})", file=sys.stderr)
+        return 2
+    try:
+        settings = load_settings()
+        if not settings.telegram_bot_token:
+            print(NO_TOKEN, file=sys.stderr)
+            return 2
+        build_store(settings)  # a bad storage setting is reported before anything starts
+    except ConfigError as error:
+        print(f"Configuration error: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    asyncio.run(serve(settings, poll=mode == "bot"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

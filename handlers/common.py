@@ -1,0 +1,133 @@
+"""What every handler needs: the store and settings, the user's zone, their Telegram targets."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from config import Settings
+from storage.base import Store
+from storage.models import Account, Platform, Post, Target, TelegramChat, utc_now
+
+log = logging.getLogger(__name__)
+
+SERVICES_KEY = "herald"
+ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+TELEGRAM_ACCOUNT_ID = "telegram"
+
+
+@dataclass
+class Services:
+    """The long-lived parts handlers use; kept in `bot_data`, which is not persisted."""
+
+    store: Store
+    settings: Settings
+    # Called with each newly scheduled, rescheduled or retried post (the scheduler's one-off job).
+    on_post_scheduled: list[Callable[[Post], Awaitable[None]]] = field(default_factory=list)
+    on_post_cancelled: list[Callable[[Post], Awaitable[None]]] = field(default_factory=list)
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    found = context.bot_data[SERVICES_KEY]
+    assert isinstance(found, Services)
+    return found
+
+
+def store_of(context: ContextTypes.DEFAULT_TYPE) -> Store:
+    return services(context).store
+
+
+async def user_zone(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> str:
+    """The user's IANA zone, or the configured default."""
+    user = await store_of(context).get_user(user_id)
+    return user.timezone if user and user.timezone else services(context).settings.default_timezone
+
+
+def telegram_account(user_id: int) -> Account:
+    """The Telegram account every user has without setup: this bot, in chats they administer."""
+    from handlers.texts import TELEGRAM_ACCOUNT_NAME
+
+    return Account(TELEGRAM_ACCOUNT_ID, user_id, Platform.TELEGRAM, TELEGRAM_ACCOUNT_NAME)
+
+
+def telegram_target(chat: TelegramChat) -> Target:
+    return Target(
+        target_id=f"tg{chat.chat_id}",
+        name=chat.title,
+        address=str(chat.chat_id),
+        kind=chat.chat_type,
+        url=f"https://t.me/{chat.username}" if chat.username else None,
+    )
+
+
+async def is_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
+    """True if `user_id` administers the chat, asked of Telegram now (getChatMember)."""
+    try:
+        member = await context.bot.get_chat_member(chat_id, user_id)
+    except Forbidden:
+        # The bot was removed without us hearing of it: forget the chat as a target.
+        chat = await store_of(context).get_chat(chat_id)
+        if chat is not None:
+            chat.bot_is_admin = False
+            chat.updated_at = utc_now()
+            await store_of(context).upsert_chat(chat)
+        return False
+    except BadRequest:
+        return False
+    return member.status in ADMIN_STATUSES
+
+
+async def telegram_targets(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> list[Target]:
+    """The channels and groups where the bot and this user are both administrators."""
+    chats = await store_of(context).list_chats(admin_only=True)
+    checks = await asyncio.gather(
+        *(is_admin(context, chat.chat_id, user_id) for chat in chats), return_exceptions=True
+    )
+    targets = []
+    for chat, allowed in zip(chats, checks, strict=True):
+        if isinstance(allowed, TelegramError):
+            log.warning("getChatMember failed for chat %s: %s", chat.chat_id, allowed)
+            continue
+        if isinstance(allowed, BaseException):
+            raise allowed
+        if allowed:
+            targets.append(telegram_target(chat))
+    return targets
+
+
+async def accounts_for(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> list[Account]:
+    """The user's accounts, the built-in Telegram one first."""
+    return [telegram_account(user_id), *await store_of(context).list_accounts(user_id)]
+
+
+async def targets_of(context: ContextTypes.DEFAULT_TYPE, account: Account) -> list[Target]:
+    """The targets an account offers this user now."""
+    if account.platform is Platform.TELEGRAM:
+        return await telegram_targets(context, account.user_id)
+    return list(account.targets)
+
+
+async def answer(update: Update, text: str | None = None, alert: bool = False) -> None:
+    """Answer a button press (so its spinner stops), with an optional short notice."""
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer(text, show_alert=alert)
+        except BadRequest as error:
+            # A query older than Telegram keeps cannot be answered; nothing is lost.
+            log.info("callback query not answered: %s", error)
+
+
+async def reply(update: Update, text: str, **kwargs: Any) -> None:
+    """Send `text` (HTML) to the chat the update came from."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await chat.send_message(text, parse_mode="HTML", **kwargs)

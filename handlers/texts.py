@@ -1,0 +1,170 @@
+"""Everything the bot says, in one place."""
+
+from __future__ import annotations
+
+from html import escape
+
+WELCOME = (
+    "👋 <b>Herald</b> schedules posts — a caption and up to ten photos — to many channels, "
+    "groups and pages at once, publishes them at the time you choose, and tells you here "
+    "what happened.\n\nWhat would you like to do?"
+)
+HELP = (
+    "<b>How Herald works</b>\n"
+    "1. Add me as an <b>administrator</b> to your channels and groups — they become your targets.\n"
+    "2. /new — pick the account, the targets, photos and a caption, then a time.\n"
+    "3. At that time I publish and report back: published, partly published (with the reason "
+    "for each failure) or failed.\n\n"
+    "/new — schedule a post\n"
+    "/scheduled — upcoming posts and history\n"
+    "/accounts — connected accounts\n"
+    "/posters — saved content\n"
+    "/timezone — your time zone\n"
+    "/cancel — leave what you are doing"
+)
+COMMANDS = [
+    ("new", "Schedule a new post"),
+    ("scheduled", "Upcoming posts and history"),
+    ("accounts", "Connected accounts"),
+    ("posters", "Saved content"),
+    ("timezone", "Set your time zone"),
+    ("help", "How Herald works"),
+    ("cancel", "Leave what you are doing"),
+]
+NOT_ALLOWED = (
+    "Sorry, this Herald bot is private and you are not on its list of users. "
+    "Ask its owner to add your Telegram id ({user_id}) to ALLOWED_USER_IDS."
+)
+SOMETHING_WENT_WRONG = (
+    "😕 Sorry — something went wrong on my side. What you had entered is kept; "
+    "try again, or /cancel to start over."
+)
+STALE_BUTTON = "This button belongs to something that is already finished. Start again with /new."
+WRONG_STEP_BUTTON = "That button is from an earlier step — please use the latest message."
+NOTHING_TO_CANCEL = "There is nothing to cancel. /new schedules a post."
+CANCELLED = "Cancelled — nothing was saved."
+NOT_YOURS = "I can't find that among yours."
+COMING_SOON = "This part of Herald is not ready yet — it is coming soon."
+
+# -- New post: account and targets ------------------------------------------------------------
+CHOOSE_ACCOUNT = "<b>New post</b> · step 1 of 5\nWhich account should publish it?"
+TELEGRAM_ACCOUNT_NAME = "Telegram (this bot)"
+ADD_ACCOUNT_HINT = "Connected accounts are managed with /accounts."
+NO_TARGETS = (
+    "I'm not an administrator in any channel or group that you administer.\n\n"
+    "Add me to a channel or group as an <b>administrator</b> (with the right to post), "
+    "then tap <b>Refresh</b>."
+)
+NO_ACCOUNT_TARGETS = "This account has no targets. Refresh them with /accounts."
+TARGET_NOT_ALLOWED = "That target isn't one of yours — nothing changed."
+TARGET_LOST = "You or I are no longer an administrator in {names}; I've taken it off the list."
+PICK_ONE_TARGET = "Pick at least one target first."
+
+
+def choose_targets(account_name: str, selected: int, total: int) -> str:
+    return (
+        f"<b>New post</b> · step 2 of 5\nAccount: {escape(account_name)}\n"
+        f"Where should it go? Tap to select ({selected} of {total} selected)."
+    )
+
+
+# -- New post: content ------------------------------------------------------------------------
+ASK_CONTENT = (
+    "<b>New post</b> · step 3 of 5\nSend the photos — as an album or one by one, up to 10; "
+    "a photo's own caption becomes that image's caption.\n"
+    "Then send the <b>main caption</b> as a message.\n\n"
+    "Or tap <b>No images</b> for a text post, or pick a saved poster."
+)
+ASK_TEXT_ONLY = "A text post, then. Send its text."
+ASK_CAPTION_AFTER_PHOTOS = "Now send the main caption, or tap <b>No caption</b>."
+TOO_MANY_IMAGES = "A post holds at most 10 images — {count} are already in; the extra one was not added."
+NOT_A_PHOTO = (
+    "I need photos sent as <b>photos</b> (not as files or stickers), or the caption as text."
+)
+EMPTY_TEXT_POST = "A post without images needs some text. Send the text, or send photos."
+TEXT_TOO_LONG = (
+    "That text is {length:,} characters; Telegram allows {limit:,} in one message. "
+    "Please shorten it and send it again."
+)
+CAPTION_OVER_PHOTO_LIMIT = (
+    "ℹ️ Your caption is {length:,} characters — more than the 1,024 a photo caption can hold, "
+    "so it will go out as the album followed by a text message."
+)
+POSTER_MISSING = "That poster no longer exists."
+
+
+def photos_received(count: int) -> str:
+    noun = "photo" if count == 1 else "photos"
+    return f"📷 {count} {noun} in. Send more (up to 10) or the main caption."
+
+
+def poster_chosen(name: str) -> str:
+    return f"Using the poster <b>{escape(name)}</b>."
+
+
+# -- New post: time ---------------------------------------------------------------------------
+def ask_time(zone: str) -> str:
+    return (
+        "<b>New post</b> · step 4 of 5\nWhen should it go out? Tap a time or type one in your zone "
+        f"({escape(zone)}): <code>2026-12-01 18:30</code>, <code>tomorrow 9am</code>, "
+        "<code>in 2 hours</code>.\nYour zone can be changed with /timezone."
+    )
+
+
+TIME_PROBLEMS = {
+    "past": "That time is in the past. Please send a time in the future.",
+    "too_far": "That is more than a year ahead; Herald schedules up to one year. Please pick an earlier time.",
+    "unreadable": (
+        "I couldn't read that as a time. Try <code>2026-12-01 18:30</code>, "
+        "<code>tomorrow 9am</code> or <code>in 2 hours</code>."
+    ),
+}
+
+
+# -- New post: preview and saved --------------------------------------------------------------
+def preview(when_text: str, relative: str, target_names: list[str], images: int) -> str:
+    targets = ", ".join(escape(name) for name in target_names)
+    noun = "target" if len(target_names) == 1 else "targets"
+    content = f"{images} image(s)" if images else "text only"
+    return (
+        "<b>New post</b> · step 5 of 5 — preview above.\n"
+        f"🕒 {escape(when_text)} — {relative}\n"
+        f"🎯 {len(target_names)} {noun}: {targets}\n"
+        f"🖼 {content}\n\nSchedule it?"
+    )
+
+
+def scheduled(short_id: str, when_text: str, targets: int) -> str:
+    noun = "target" if targets == 1 else "targets"
+    return f"✅ Scheduled #{short_id} for {escape(when_text)} to {targets} {noun}."
+
+
+def confirm_cancel(short_id: str) -> str:
+    return f"Cancel post #{short_id}? It will not be published."
+
+
+def post_cancelled(short_id: str) -> str:
+    return f"🚫 Post #{short_id} is cancelled; it will not be published."
+
+
+def cannot_cancel(short_id: str, status: str) -> str:
+    return f"Post #{short_id} can no longer be cancelled: it is {status}."
+
+
+POST_KEPT = "Kept — it stays scheduled."
+TIME_GONE_PAST = "The time you picked has passed meanwhile. Please choose the time again."
+
+# -- Settings ---------------------------------------------------------------------------------
+def ask_timezone(current: str) -> str:
+    return (
+        f"Your time zone is <b>{escape(current)}</b>.\nSend a city or zone to change it — "
+        "for example <code>Berlin</code> or <code>America/New_York</code> — or /cancel."
+    )
+
+
+def timezone_set(zone: str, now_text: str) -> str:
+    return f"🕒 Time zone set to <b>{escape(zone)}</b>. It is now {escape(now_text)} there."
+
+
+TIMEZONE_UNKNOWN = "I don't know a time zone by that name. Try a big city near you, or a zone like Europe/Paris."
+TIMEZONE_PICK = "Several zones match — which one?"
