@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from telegram import BotCommand, Update
-from telegram.ext import Application
+from telegram.ext import AIORateLimiter, Application
 from telegram.warnings import PTBUserWarning
 
 from config import ConfigError, Settings, load_settings
@@ -27,6 +27,7 @@ from handlers.posts import post_handlers
 from handlers.settings import build_timezone_conversation
 from handlers.start import gate_handlers, last_resort_handlers, on_error, start_handlers
 from handlers.when import warm_up
+from scheduler.jobs import Scheduler
 from storage import Store, build_store
 from storage.persistence import StorePersistence
 
@@ -48,9 +49,17 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         .persistence(StorePersistence(store))
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=settings.telegram_messages_per_second,
+                group_max_rate=settings.telegram_group_messages_per_minute,
+            )
+        )
         .build()
     )
-    application.bot_data[SERVICES_KEY] = Services(store=store, settings=settings)
+    services = Services(store=store, settings=settings)
+    application.bot_data[SERVICES_KEY] = services
+    Scheduler(application, services).install()
     application.add_handlers(gate_handlers(), group=-1)
     application.add_handlers(membership_handlers(), group=-2)
     application.add_handler(build_timezone_conversation())

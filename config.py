@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     scheduler_interval: float = Field(default=30, gt=0)
     max_lateness: float = Field(default=86400, ge=0)
+    # Seconds a worker's claim on a post holds without renewal; a dead worker's posts are
+    # taken over after this. Not in PRODUCT.md's table: tests shorten it.
+    claim_lease: float = Field(default=60, ge=1)
+    # Telegram's limits (bots FAQ); a test server may allow more.
+    telegram_messages_per_second: float = Field(default=30, gt=0)
+    telegram_group_messages_per_minute: float = Field(default=20, gt=0)
     allowed_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     encryption_key: str | None = None
     default_timezone: str = "UTC"

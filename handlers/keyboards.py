@@ -145,3 +145,16 @@ def confirm_cancel_keyboard(post_id: str) -> InlineKeyboardMarkup:
 
 def timezone_keyboard(zones: list[str]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(zone, TZ, "set", zone)] for zone in zones[:8]])
+
+
+def report_keyboard(post_id: str, can_retry: bool) -> InlineKeyboardMarkup:
+    row = [button("🔎 Details", POST, "details", post_id)]
+    if can_retry:
+        row.append(button("🔁 Retry failed", POST, "retry", post_id))
+    return InlineKeyboardMarkup([row])
+
+
+def confirm_retry_keyboard(post_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[button("Yes, retry", POST, "retry_yes", post_id), button("Not now", POST, "keep_result", post_id)]]
+    )

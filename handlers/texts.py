@@ -168,3 +168,62 @@ def timezone_set(zone: str, now_text: str) -> str:
 
 TIMEZONE_UNKNOWN = "I don't know a time zone by that name. Try a big city near you, or a zone like Europe/Paris."
 TIMEZONE_PICK = "Several zones match — which one?"
+
+
+# -- Publication reports ----------------------------------------------------------------------
+def report_headline(short_id: str, status: str, sent: int, total: int) -> str:
+    if status == "published":
+        return f"✅ Published #{short_id} to {sent}/{total} targets"
+    if status == "partial":
+        return f"⚠️ Partly published #{short_id}: {sent}/{total}"
+    return f"❌ Failed #{short_id}: {sent}/{total}"
+
+
+def report_failure(name: str, reason: str) -> str:
+    return f"• {escape(name)}: {escape(reason)}"
+
+
+def report_link(name: str, url: str) -> str:
+    return f'• <a href="{escape(url, quote=True)}">{escape(name)}</a>'
+
+
+def report_unconfirmed_hint() -> str:
+    return "❓ Unconfirmed targets may already show the post: check them before retrying."
+
+
+# -- Details and retry ------------------------------------------------------------------------
+DELIVERY_BADGES = {
+    "pending": "⏳",
+    "sending": "📤",
+    "sent": "✅",
+    "failed": "❌",
+    "unconfirmed": "❓",
+    "awaiting_you": "🙋",
+    "missed": "⌛",
+}
+POST_BADGES = {
+    "scheduled": "🕒",
+    "publishing": "📤",
+    "published": "✅",
+    "partial": "⚠️",
+    "failed": "❌",
+    "cancelled": "🚫",
+}
+
+
+def confirm_retry(short_id: str, failed: int, unconfirmed: int) -> str:
+    text = f"Send post #{short_id} again to its {failed + unconfirmed} failed target(s)?"
+    if unconfirmed:
+        text += (
+            f"\n❓ {unconfirmed} of them are <b>unconfirmed</b>: the post may already be live there, "
+            "and retrying could show it twice."
+        )
+    return text
+
+
+def retry_scheduled(short_id: str, targets: int) -> str:
+    return f"🔁 Retrying #{short_id} now for {targets} target(s). I'll report back."
+
+
+def cannot_retry(short_id: str, status: str) -> str:
+    return f"Post #{short_id} has nothing to retry: it is {status}."

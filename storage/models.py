@@ -192,6 +192,8 @@ class Post:
     main_caption: str
     scheduled_time: datetime
     images: list[Image] = field(default_factory=list)
+    # Where each target is, as it was when the post was made (chat id, page id, URL).
+    targets: list[Target] = field(default_factory=list)
     poster_name: str | None = None
     status: PostStatus = PostStatus.SCHEDULED
     result: dict[str, Any] | None = None
@@ -206,6 +208,10 @@ class Post:
     def short_id(self) -> str:
         """The id shown to people, e.g. `a1b2c3`."""
         return self.post_id[:6]
+
+    def target(self, target_id: str) -> Target | None:
+        """The post's target with this id, or None."""
+        return next((target for target in self.targets if target.target_id == target_id), None)
 
 
 def new_post(
@@ -234,6 +240,7 @@ def new_post(
         main_caption=main_caption,
         scheduled_time=to_millis(scheduled_time),
         images=images,
+        targets=list(targets),
         poster_name=poster_name,
         deliveries={target.target_id: Delivery(target_id=target.target_id) for target in targets},
     )

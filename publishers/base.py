@@ -1,0 +1,64 @@
+"""The one small interface every platform's publisher implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from storage.models import DeliveryStatus, ErrorKind, Platform, Post, Target
+
+
+@dataclass
+class Outcome:
+    """What one attempt to publish a post on one target came to."""
+
+    status: DeliveryStatus
+    message_id: str | None = None
+    url: str | None = None
+    error_kind: ErrorKind | None = None
+    error_code: str | None = None
+    # A sentence a person understands; never a credential.
+    error_message: str | None = None
+    # For retryable failures: how long the platform asked us to wait, if it said.
+    retry_after: float | None = None
+
+    @classmethod
+    def sent(cls, message_id: str | None = None, url: str | None = None, note: str | None = None) -> Outcome:
+        return cls(DeliveryStatus.SENT, message_id=message_id, url=url, error_message=note)
+
+    @classmethod
+    def retryable(cls, code: str, message: str, retry_after: float | None = None) -> Outcome:
+        return cls(
+            DeliveryStatus.FAILED,
+            error_kind=ErrorKind.RETRYABLE,
+            error_code=code,
+            error_message=message,
+            retry_after=retry_after,
+        )
+
+    @classmethod
+    def permanent(cls, code: str, message: str) -> Outcome:
+        return cls(DeliveryStatus.FAILED, error_kind=ErrorKind.PERMANENT, error_code=code, error_message=message)
+
+    @classmethod
+    def unconfirmed(cls, message: str) -> Outcome:
+        return cls(
+            DeliveryStatus.UNCONFIRMED,
+            error_kind=ErrorKind.UNCONFIRMED,
+            error_code="timeout",
+            error_message=message,
+        )
+
+    @property
+    def is_retryable(self) -> bool:
+        return self.error_kind is ErrorKind.RETRYABLE
+
+
+class Publisher(ABC):
+    """Publishes one post's content to one target of its platform."""
+
+    platform: Platform
+
+    @abstractmethod
+    async def publish(self, post: Post, target: Target) -> Outcome:
+        """Send the post to the target once; never raises for what the platform answers."""

@@ -1,0 +1,163 @@
+"""Publishing into Telegram channels and groups where this bot is an administrator."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from datetime import timedelta
+
+import httpx
+from telegram import Bot, InputMediaPhoto, Message
+from telegram.constants import ChatMemberStatus
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from publishers.base import Outcome, Publisher
+from publishers.telegram_layout import PlannedMessage, plan_messages
+from storage.base import Store
+from storage.models import Image, Platform, Post, Target, utc_now
+
+log = logging.getLogger(__name__)
+
+ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+# Transport failures where the request cannot have reached Telegram: safe to send again.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def message_link(chat_id: int, username: str | None, message_id: int) -> str | None:
+    """A t.me link to a message: public by username, private supergroups and channels by id."""
+    if username:
+        return f"https://t.me/{username}/{message_id}"
+    text = str(chat_id)
+    if text.startswith("-100"):
+        return f"https://t.me/c/{text[4:]}/{message_id}"
+    return None
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def classify(error: TelegramError, target: Target) -> Outcome:
+    """What a Telegram error means for this delivery: retry, give up, or unknown fate."""
+    if isinstance(error, RetryAfter):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wait = _seconds(error.retry_after)
+        return Outcome.retryable("429", "Telegram asked to slow down", retry_after=wait)
+    if isinstance(error, Forbidden):
+        return Outcome.permanent("403", f"the bot is no longer an admin there ({error.message})")
+    if isinstance(error, InvalidToken):
+        return Outcome.permanent("401", "the bot's token was refused by Telegram")
+    if isinstance(error, BadRequest):
+        if "chat not found" in error.message.lower():
+            return Outcome.permanent("400", "the chat no longer exists, or the bot cannot see it")
+        return Outcome.permanent("400", f"Telegram refused the message: {error.message}")
+    if isinstance(error, TimedOut | NetworkError):
+        cause = error.__cause__
+        if cause is None or isinstance(cause, NOT_SENT):
+            return Outcome.retryable("network", f"could not reach Telegram ({error.message})")
+        return Outcome.unconfirmed(
+            f"Telegram did not confirm the message ({error.message}); it may have been posted — check {target.name}"
+        )
+    return Outcome.permanent("telegram", error.message)
+
+
+class TelegramPublisher(Publisher):
+    """Sends a post as a text, a photo, or an album (plus a text when the caption is too long)."""
+
+    platform = Platform.TELEGRAM
+
+    def __init__(self, bot: Bot, store: Store) -> None:
+        self.bot = bot
+        self.store = store
+
+    async def publish(self, post: Post, target: Target) -> Outcome:
+        chat_id = int(target.address)
+        try:
+            member = await self.bot.get_chat_member(chat_id, post.user_id)
+            if member.status not in ADMIN_STATUSES:
+                return Outcome.permanent("not_admin", f"you are no longer an administrator of {target.name}")
+        except ChatMigrated as migrated:
+            chat_id = await self._follow_migration(chat_id, migrated.new_chat_id)
+        except TelegramError as error:
+            return await self._failed(error, chat_id, target)
+
+        plan = plan_messages(post.main_caption, post.images)
+        first: Message | None = None
+        for planned in plan:
+            try:
+                try:
+                    sent = await self._send(chat_id, planned)
+                except ChatMigrated as migrated:
+                    chat_id = await self._follow_migration(chat_id, migrated.new_chat_id)
+                    sent = await self._send(chat_id, planned)
+            except TelegramError as error:
+                outcome = await self._failed(error, chat_id, target)
+                if first is None:
+                    return outcome
+                # The album is out; resending it would duplicate it. Report what is missing.
+                return self._sent(first, note=f"the caption's text message failed: {outcome.error_message}")
+            first = first or sent
+        assert first is not None
+        return self._sent(first)
+
+    def _sent(self, message: Message, note: str | None = None) -> Outcome:
+        url = message_link(message.chat.id, message.chat.username, message.message_id)
+        return Outcome.sent(message_id=str(message.message_id), url=url, note=note)
+
+    async def _failed(self, error: TelegramError, chat_id: int, target: Target) -> Outcome:
+        if isinstance(error, Forbidden):
+            chat = await self.store.get_chat(chat_id)
+            if chat is not None:
+                chat.bot_is_admin, chat.updated_at = False, utc_now()
+                await self.store.upsert_chat(chat)
+        outcome = classify(error, target)
+        log.info("telegram delivery to %s: %s (%s)", chat_id, outcome.error_code, outcome.error_message)
+        return outcome
+
+    async def _follow_migration(self, old_chat_id: int, new_chat_id: int) -> int:
+        log.info("chat %s was upgraded to supergroup %s", old_chat_id, new_chat_id)
+        await self.store.migrate_chat(old_chat_id, new_chat_id)
+        return new_chat_id
+
+    async def _send(self, chat_id: int, planned: PlannedMessage) -> Message:
+        """Sends one planned message; returns the first Telegram message it produced."""
+        if planned.kind == "text":
+            return await self.bot.send_message(chat_id, planned.text)
+        media = [await self._photo(image) for image, _ in planned.photos]
+        if planned.kind == "photo":
+            caption = planned.photos[0][1] or None
+            message = await self.bot.send_photo(chat_id, media[0], caption=caption)
+            await self._remember_file_ids(planned.photos, [message])
+            return message
+        album = [
+            InputMediaPhoto(item, caption=caption or None)
+            for item, (_, caption) in zip(media, planned.photos, strict=True)
+        ]
+        messages = await self.bot.send_media_group(chat_id, album)
+        await self._remember_file_ids(planned.photos, list(messages))
+        return messages[0]
+
+    async def _photo(self, image: Image) -> str | bytes:
+        """The photo to send: a file_id Telegram already has, else the stored bytes."""
+        file_id = image.telegram_file_id or await self.store.image_file_id(image.blob_id)
+        if file_id:
+            return file_id
+        data = await self.store.load_image(image.blob_id)
+        if data is None:
+            raise BadRequest(f"the image {image.name} is missing from storage")
+        return data
+
+    async def _remember_file_ids(self, photos: list[tuple[Image, str]], messages: list[Message]) -> None:
+        for (image, _), message in zip(photos, messages, strict=False):
+            if message.photo and not image.telegram_file_id:
+                await self.store.set_image_file_id(image.blob_id, message.photo[-1].file_id)

@@ -1,0 +1,216 @@
+"""Publishing claimed posts: one delivery per target, recorded as it happens, then a report."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from publishers.base import Outcome, Publisher
+from storage.base import Store
+from storage.models import (
+    Delivery,
+    DeliveryStatus,
+    ErrorKind,
+    Platform,
+    Post,
+    Target,
+    utc_now,
+)
+
+log = logging.getLogger(__name__)
+
+MISSED_MESSAGE = "missed while the bot was offline"
+CUT_OFF_MESSAGE = (
+    "the bot stopped while this was being sent, so it may or may not have been posted — "
+    "check {name} before retrying"
+)
+Notify = Callable[[Post], Awaitable[None]]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a retryable failure is tried again."""
+
+    attempts: int = 4  # the first try and three retries
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before try number `attempt + 1`: the platform's word, else backoff."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_delay * 5)
+        return float(min(self.base_delay * 2 ** (attempt - 1), self.max_delay))
+
+
+TARGET_KIND_PLATFORMS = {
+    "facebook_page": Platform.FACEBOOK_PAGE,
+    "facebook_group": Platform.FACEBOOK_GROUPS,
+    "webhook": Platform.WEBHOOK,
+}
+
+
+def platform_of(target: Target) -> Platform:
+    """Which publisher serves a target: Telegram chats unless the kind names another platform."""
+    return TARGET_KIND_PLATFORMS.get(target.kind, Platform.TELEGRAM)
+
+
+def new_worker_id() -> str:
+    """An id naming this process in claims: host, pid-like randomness."""
+    return f"{socket.gethostname()}-{secrets.token_hex(4)}"
+
+
+class Publication:
+    """Claims due posts and publishes them, exactly once per target, through the publishers."""
+
+    def __init__(
+        self,
+        store: Store,
+        publishers: dict[Platform, Publisher],
+        notify: Notify,
+        *,
+        worker_id: str | None = None,
+        lease: timedelta = timedelta(seconds=60),
+        max_lateness: timedelta = timedelta(hours=24),
+        retry: RetryPolicy | None = None,
+        concurrency: int = 8,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.store = store
+        self.publishers = publishers
+        self.notify = notify
+        self.worker_id = worker_id or new_worker_id()
+        self.lease = lease
+        self.max_lateness = max_lateness
+        self.retry = retry or RetryPolicy()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._sleep = sleep
+        self._running: set[str] = set()
+
+    async def sweep(self, now: datetime | None = None) -> int:
+        """Claims every due post and every post whose worker's lease ran out; publishes them."""
+        handled = 0
+        while True:
+            claimed = await self.store.claim_due_posts(self.worker_id, now or utc_now(), self.lease, limit=50)
+            if not claimed:
+                return handled
+            await asyncio.gather(*(self._guarded(post) for post in claimed))
+            handled += len(claimed)
+
+    async def publish_now(self, post_id: str) -> Post | None:
+        """Claims one post at its exact time and publishes it; None if another worker has it."""
+        post = await self.store.claim_post(post_id, self.worker_id, utc_now(), self.lease)
+        if post is None:
+            return None
+        return await self._guarded(post)
+
+    async def _guarded(self, post: Post) -> Post | None:
+        async with self._slots:
+            self._running.add(post.post_id)
+            try:
+                return await self.publish(post)
+            except Exception:
+                # The claim stays; when its lease runs out a sweep takes the post over.
+                log.exception("publishing post %s failed unexpectedly", post.post_id)
+                return None
+            finally:
+                self._running.discard(post.post_id)
+
+    async def publish(self, post: Post) -> Post | None:
+        """Runs every open delivery of a post this worker has claimed, then finishes it."""
+        overdue = utc_now() - post.scheduled_time
+        missed = post.attempts <= 1 and overdue > self.max_lateness
+        for target_id in post.group_ids:
+            delivery = post.deliveries.get(target_id) or Delivery(target_id)
+            if delivery.status.is_final or delivery.status is DeliveryStatus.AWAITING_YOU:
+                continue
+            target = post.target(target_id) or Target(target_id, target_id, target_id)
+            if missed:
+                delivery = self._closed(delivery, DeliveryStatus.MISSED, ErrorKind.MISSED, "missed", MISSED_MESSAGE)
+            elif delivery.status is DeliveryStatus.SENDING:
+                # A worker died with this request in flight: never resend on our own.
+                delivery = self._closed(
+                    delivery,
+                    DeliveryStatus.UNCONFIRMED,
+                    ErrorKind.UNCONFIRMED,
+                    "interrupted",
+                    CUT_OFF_MESSAGE.format(name=target.name),
+                )
+            else:
+                finished = await self._deliver(post, target, delivery)
+                if finished is None:
+                    return None  # the claim was lost; whoever holds it now carries on
+                delivery = finished
+            if not await self.store.record_delivery(post.post_id, self.worker_id, delivery):
+                log.warning("lost the claim on post %s", post.post_id)
+                return None
+            post.deliveries[target_id] = delivery
+        done = await self.store.finish_post(post.post_id, self.worker_id, utc_now())
+        if done is None:
+            return None
+        if missed:
+            log.warning("post %s missed: %s late", post.post_id, overdue)
+        await self._report(done)
+        return done
+
+    async def _deliver(self, post: Post, target: Target, delivery: Delivery) -> Delivery | None:
+        """Tries one target until sent, failed for good, unconfirmed, or out of retries."""
+        publisher = self.publishers.get(platform_of(target))
+        if publisher is None:
+            return self._closed(delivery, DeliveryStatus.FAILED, ErrorKind.PERMANENT, "platform", "no publisher for it")
+        tries = 0
+        while True:
+            tries += 1
+            if not await self.store.renew_lease(post.post_id, self.worker_id, utc_now(), self.lease):
+                return None
+            delivery.status, delivery.updated_at = DeliveryStatus.SENDING, utc_now()
+            delivery.attempts += 1
+            # Marked before the request goes out, so a crash mid-request is recognisable.
+            if not await self.store.record_delivery(post.post_id, self.worker_id, delivery):
+                return None
+            outcome = await publisher.publish(post, target)
+            if not outcome.is_retryable or tries >= self.retry.attempts:
+                return self._apply(delivery, outcome)
+            wait = self.retry.delay(tries, outcome.retry_after)
+            log.info("post %s to %s: %s, retrying in %.1fs", post.post_id, target.target_id, outcome.error_code, wait)
+            delivery.status, delivery.error_code, delivery.error_message = (
+                DeliveryStatus.PENDING,
+                outcome.error_code,
+                outcome.error_message,
+            )
+            if not await self.store.record_delivery(post.post_id, self.worker_id, delivery):
+                return None
+            await self._sleep(wait)
+
+    @staticmethod
+    def _apply(delivery: Delivery, outcome: Outcome) -> Delivery:
+        delivery.status = outcome.status
+        delivery.message_id, delivery.url = outcome.message_id, outcome.url
+        delivery.error_kind, delivery.error_code = outcome.error_kind, outcome.error_code
+        delivery.error_message = outcome.error_message
+        delivery.updated_at = utc_now()
+        return delivery
+
+    @staticmethod
+    def _closed(delivery: Delivery, status: DeliveryStatus, kind: ErrorKind, code: str, message: str) -> Delivery:
+        delivery.status, delivery.error_kind = status, kind
+        delivery.error_code, delivery.error_message = code, message
+        delivery.updated_at = utc_now()
+        return delivery
+
+    async def _report(self, post: Post) -> None:
+        try:
+            await self.notify(post)
+        except Exception:
+            log.exception("could not notify the owner of post %s", post.post_id)
+
+    @property
+    def busy(self) -> bool:
+        """True while any post is being published by this worker."""
+        return bool(self._running)
+

@@ -1,0 +1,97 @@
+"""The JobQueue side of the scheduler: a sweep every SCHEDULER_INTERVAL, a one-off job per post."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes, Job
+
+from handlers.common import Services
+from publishers.telegram import TelegramPublisher
+from scheduler.engine import Publication
+from scheduler.report import report
+from storage.models import Platform, Post, utc_now
+
+log = logging.getLogger(__name__)
+
+SWEEP_JOB = "herald-sweep"
+# One-off jobs exist only for posts due this soon; later posts get theirs at a later sweep,
+# so a year of scheduled posts costs no memory in the job queue.
+MIN_HORIZON = timedelta(minutes=5)
+
+
+def post_job_name(post_id: str) -> str:
+    return f"post:{post_id}"
+
+
+class Scheduler:
+    """Runs publication from the Application's JobQueue, in the bot or in a worker process."""
+
+    def __init__(self, application: Application, services: Services) -> None:  # type: ignore[type-arg]
+        self.application = application
+        self.services = services
+        settings = services.settings
+        self.interval = settings.scheduler_interval
+        self.horizon = max(MIN_HORIZON, timedelta(seconds=settings.scheduler_interval * 3))
+        self.publication = Publication(
+            services.store,
+            {Platform.TELEGRAM: TelegramPublisher(application.bot, services.store)},
+            self.notify_owner,
+            lease=timedelta(seconds=settings.claim_lease),
+            max_lateness=timedelta(seconds=settings.max_lateness),
+        )
+
+    @property
+    def job_queue(self):  # type: ignore[no-untyped-def]
+        queue = self.application.job_queue
+        assert queue is not None, "python-telegram-bot[job-queue] is required"
+        return queue
+
+    def install(self) -> None:
+        """Starts the sweeps (the first at once: catch-up after downtime) and hooks into handlers."""
+        self.job_queue.run_repeating(self._sweep, interval=self.interval, first=0.1, name=SWEEP_JOB)
+        self.services.on_post_scheduled.append(self.post_scheduled)
+        self.services.on_post_cancelled.append(self.post_cancelled)
+
+    async def _sweep(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Publishes what is due or abandoned, then plans exact-time jobs for what comes soon."""
+        await self.publication.sweep()
+        await self.plan_upcoming()
+
+    async def plan_upcoming(self) -> None:
+        """One-off jobs at the exact time of each post due within the horizon (rebuilt at start)."""
+        for post_id, when in await self.services.store.scheduled_posts(until=utc_now() + self.horizon, limit=5000):
+            if not self.job_queue.get_jobs_by_name(post_job_name(post_id)):
+                self._add_job(post_id, when)
+
+    def _add_job(self, post_id: str, when: datetime) -> Job:  # type: ignore[type-arg]
+        job: Job = self.job_queue.run_once(  # type: ignore[type-arg]
+            self._publish_at_time, when=when, name=post_job_name(post_id), data=post_id
+        )
+        return job
+
+    async def _publish_at_time(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert context.job is not None
+        await self.publication.publish_now(str(context.job.data))
+
+    async def post_scheduled(self, post: Post) -> None:
+        """A new, moved or retried post: (re)place its exact-time job if it is due soon."""
+        await self.post_cancelled(post)
+        if post.scheduled_time <= utc_now() + self.horizon:
+            self._add_job(post.post_id, max(post.scheduled_time, utc_now()))
+
+    async def post_cancelled(self, post: Post) -> None:
+        for job in self.job_queue.get_jobs_by_name(post_job_name(post.post_id)):
+            job.schedule_removal()
+
+    async def notify_owner(self, post: Post) -> None:
+        """Tells the owner, in their chat with the bot, how the post went."""
+        text, markup = report(post)
+        try:
+            await self.application.bot.send_message(
+                post.user_id, text, parse_mode="HTML", reply_markup=markup, disable_web_page_preview=True
+            )
+        except TelegramError as error:
+            log.warning("could not report post %s to its owner: %s", post.post_id, error)
