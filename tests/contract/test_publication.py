@@ -1,0 +1,188 @@
+"""The publication engine on each store, with a scripted publisher standing in for a platform."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+from publishers.base import Outcome, Publisher
+from scheduler.engine import MISSED_MESSAGE, Publication, RetryPolicy
+from storage.base import Store
+from storage.models import (
+    Delivery,
+    DeliveryStatus,
+    ErrorKind,
+    Platform,
+    Post,
+    PostStatus,
+    Target,
+    new_post,
+    utc_now,
+)
+from tests.contract.helpers import add_account
+
+USER = 1001
+
+
+class ScriptedPublisher(Publisher):
+    """Answers each target with the outcomes queued for it (default: sent), and counts calls."""
+
+    platform = Platform.TELEGRAM
+
+    def __init__(self) -> None:
+        self.script: dict[str, list[Outcome]] = defaultdict(list)
+        self.calls: Counter[tuple[str, str]] = Counter()
+
+    async def publish(self, post: Post, target: Target) -> Outcome:
+        self.calls[(post.post_id, target.target_id)] += 1
+        await asyncio.sleep(0)
+        queued = self.script[target.target_id]
+        if queued:
+            return queued.pop(0)
+        return Outcome.sent(message_id=str(self.calls.total()), url=f"https://t.me/c/1/{self.calls.total()}")
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.reports: list[Post] = []
+        self.sleeps: list[float] = []
+
+    async def notify(self, post: Post) -> None:
+        self.reports.append(post)
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+
+def engine(store: Store, publisher: Publisher, recorder: Recorder, **kwargs: object) -> Publication:
+    return Publication(
+        store,
+        {Platform.TELEGRAM: publisher},
+        recorder.notify,
+        sleep=recorder.sleep,
+        retry=RetryPolicy(attempts=3, base_delay=1.0),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def due_post(store: Store, targets: int = 3, late: timedelta = timedelta(0)) -> Post:
+    account = await add_account(store, USER)
+    chosen = [Target(f"tg-10{n}", f"Channel {n}", f"-10{n}", "channel") for n in range(targets)]
+    post = new_post(
+        user_id=USER, account=account, targets=chosen, main_caption="Hi", scheduled_time=utc_now() - late
+    )
+    return await store.create_post(post)
+
+
+async def test_every_target_sent_makes_the_post_published(store: Store) -> None:
+    post = await due_post(store)
+    publisher, recorder = ScriptedPublisher(), Recorder()
+    assert await engine(store, publisher, recorder).sweep() == 1
+    stored = await store.get_post(USER, post.post_id)
+    assert stored is not None and stored.status is PostStatus.PUBLISHED
+    assert all(d.status is DeliveryStatus.SENT and d.url for d in stored.deliveries.values())
+    assert sorted(publisher.calls.values()) == [1, 1, 1]
+    assert [p.post_id for p in recorder.reports] == [post.post_id]
+
+
+async def test_a_permanent_failure_makes_it_partial_and_is_not_retried(store: Store) -> None:
+    post = await due_post(store)
+    publisher, recorder = ScriptedPublisher(), Recorder()
+    publisher.script["tg-101"] = [Outcome.permanent("403", "the bot is no longer an admin there")]
+    await engine(store, publisher, recorder).sweep()
+    stored = await store.get_post(USER, post.post_id)
+    assert stored is not None and stored.status is PostStatus.PARTIAL
+    failed = stored.deliveries["tg-101"]
+    assert failed.status is DeliveryStatus.FAILED and failed.error_code == "403"
+    assert failed.error_message == "the bot is no longer an admin there"
+    assert publisher.calls[(post.post_id, "tg-101")] == 1
+    assert recorder.sleeps == []
+    assert recorder.reports[0].status is PostStatus.PARTIAL
+
+
+async def test_rate_limits_are_waited_out_and_sent_once(store: Store) -> None:
+    post = await due_post(store, targets=1)
+    publisher, recorder = ScriptedPublisher(), Recorder()
+    publisher.script["tg-100"] = [Outcome.retryable("429", "slow down", retry_after=7), Outcome.retryable("500", "oops")]
+    await engine(store, publisher, recorder).sweep()
+    stored = await store.get_post(USER, post.post_id)
+    assert stored is not None and stored.status is PostStatus.PUBLISHED
+    assert stored.deliveries["tg-100"].attempts == 3
+    assert recorder.sleeps == [7, 2.0]  # the platform's retry_after, then exponential backoff
+
+
+async def test_retries_run_out_and_the_last_reason_is_kept(store: Store) -> None:
+    post = await due_post(store, targets=1)
+    publisher, recorder = ScriptedPublisher(), Recorder()
+    publisher.script["tg-100"] = [Outcome.retryable("network", f"down {n}") for n in range(5)]
+    await engine(store, publisher, recorder).sweep()
+    stored = await store.get_post(USER, post.post_id)
+    assert stored is not None and stored.status is PostStatus.FAILED
+    assert stored.deliveries["tg-100"].error_message == "down 2"
+    assert publisher.calls[(post.post_id, "tg-100")] == 3
+
+
+async def test_an_unconfirmed_send_is_never_retried(store: Store) -> None:
+    post = await due_post(store, targets=2)
+    publisher, recorder = ScriptedPublisher(), Recorder()
+    publisher.script["tg-100"] = [Outcome.unconfirmed("Telegram did not confirm")]
+    await engine(store, publisher, recorder).sweep()
+    stored = await store.get_post(USER, post.post_id)
+    assert stored is not None and stored.status is PostStatus.PARTIAL
+    assert stored.deliveries["tg-100"].status is DeliveryStatus.UNCONFIRMED
+    assert publisher.calls[(post.post_id, "tg-100")] == 1
+
+
+async def test_a_post_overdue_beyond_max_lateness_is_failed_as_missed(store: Store) -> None:
+    late = await due_post(store, targets=2, late=timedelta(hours=2))
+    fresh = await due_post(store, targets=1, late=timedelta(minutes=30))
+    publisher, recorder = ScriptedPublisher(), Recorder()
+    await engine(store, publisher, recorder, max_lateness=timedelta(hours=1)).sweep()
+    missed = await store.get_post(USER, late.post_id)
+    assert missed is not None and missed.status is PostStatus.FAILED
+    assert {d.status for d in missed.deliveries.values()} == {DeliveryStatus.MISSED}
+    assert {d.error_message for d in missed.deliveries.values()} == {MISSED_MESSAGE}
+    sent = await store.get_post(USER, fresh.post_id)
+    assert sent is not None and sent.status is PostStatus.PUBLISHED
+    assert all(key[0] != late.post_id for key in publisher.calls)
+    assert {p.post_id for p in recorder.reports} == {late.post_id, fresh.post_id}
+
+
+async def test_a_takeover_keeps_sent_and_marks_the_cut_off_request_unconfirmed(store: Store) -> None:
+    post = await due_post(store, targets=3)
+    lease = timedelta(seconds=30)
+    crashed_at = utc_now()
+    assert await store.claim_post(post.post_id, "dead-worker", crashed_at, lease)
+    await store.record_delivery(post.post_id, "dead-worker", Delivery("tg-100", DeliveryStatus.SENT, 1, "9"))
+    await store.record_delivery(post.post_id, "dead-worker", Delivery("tg-101", DeliveryStatus.SENDING, 1))
+
+    publisher, recorder = ScriptedPublisher(), Recorder()
+    rescuer = engine(store, publisher, recorder, lease=lease)
+    assert await rescuer.sweep(now=crashed_at + timedelta(seconds=10)) == 0  # lease still holds
+    assert await rescuer.sweep(now=crashed_at + lease + timedelta(seconds=1)) == 1
+    stored = await store.get_post(USER, post.post_id)
+    assert stored is not None and stored.status is PostStatus.PARTIAL
+    assert stored.deliveries["tg-100"].message_id == "9"
+    assert stored.deliveries["tg-101"].status is DeliveryStatus.UNCONFIRMED
+    assert stored.deliveries["tg-101"].error_kind is ErrorKind.UNCONFIRMED
+    assert stored.deliveries["tg-102"].status is DeliveryStatus.SENT
+    assert dict(publisher.calls) == {(post.post_id, "tg-102"): 1}
+
+
+async def test_two_workers_sweeping_together_publish_each_target_once(store: Store) -> None:
+    posts = [await due_post(store, targets=2) for _ in range(40)]
+    publisher, recorder = ScriptedPublisher(), Recorder()
+    first, second = engine(store, publisher, recorder), engine(store, publisher, recorder)
+    await asyncio.gather(first.sweep(), second.sweep(), first.sweep())
+    assert len(publisher.calls) == 80 and set(publisher.calls.values()) == {1}
+    assert sorted(p.post_id for p in recorder.reports) == sorted(p.post_id for p in posts)
+
+
+async def test_publish_now_takes_only_a_due_post_once(store: Store) -> None:
+    post = await due_post(store, targets=1)
+    publisher, recorder = ScriptedPublisher(), Recorder()
+    worker = engine(store, publisher, recorder)
+    results = await asyncio.gather(worker.publish_now(post.post_id), engine(store, publisher, recorder).publish_now(post.post_id))
+    assert sum(result is not None for result in results) == 1
+    assert publisher.calls[(post.post_id, "tg-100")] == 1
