@@ -104,7 +104,10 @@ async def test_a_permanent_failure_makes_it_partial_and_is_not_retried(store: St
 async def test_rate_limits_are_waited_out_and_sent_once(store: Store) -> None:
     post = await due_post(store, targets=1)
     publisher, recorder = ScriptedPublisher(), Recorder()
-    publisher.script["tg-100"] = [Outcome.retryable("429", "slow down", retry_after=7), Outcome.retryable("500", "oops")]
+    publisher.script["tg-100"] = [
+        Outcome.retryable("429", "slow down", retry_after=7),
+        Outcome.retryable("500", "oops"),
+    ]
     await engine(store, publisher, recorder).sweep()
     stored = await store.get_post(USER, post.post_id)
     assert stored is not None and stored.status is PostStatus.PUBLISHED
@@ -183,6 +186,7 @@ async def test_publish_now_takes_only_a_due_post_once(store: Store) -> None:
     post = await due_post(store, targets=1)
     publisher, recorder = ScriptedPublisher(), Recorder()
     worker = engine(store, publisher, recorder)
-    results = await asyncio.gather(worker.publish_now(post.post_id), engine(store, publisher, recorder).publish_now(post.post_id))
+    other = engine(store, publisher, recorder)
+    results = await asyncio.gather(worker.publish_now(post.post_id), other.publish_now(post.post_id))
     assert sum(result is not None for result in results) == 1
     assert publisher.calls[(post.post_id, "tg-100")] == 1
