@@ -12,7 +12,9 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    MessageHandler,
     TypeHandler,
+    filters,
 )
 
 from handlers import keyboards, texts
@@ -92,6 +94,14 @@ def start_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None
     ]
 
 
+async def unexpected_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A message no conversation is waiting for: say what Herald can do."""
+    await reply(update, texts.WHAT_NOW, reply_markup=keyboards.main_menu())
+
+
 def last_resort_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
-    """Catch what nothing else took, so every button press is answered."""
-    return [CallbackQueryHandler(stale_button)]
+    """Catch what nothing else took, so every button press and private message is answered."""
+    return [
+        CallbackQueryHandler(stale_button),
+        MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, unexpected_message),
+    ]

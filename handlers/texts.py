@@ -41,6 +41,7 @@ SOMETHING_WENT_WRONG = (
 )
 STALE_BUTTON = "This button belongs to something that is already finished. Start again with /new."
 WRONG_STEP_BUTTON = "That button is from an earlier step — please use the latest message."
+WHAT_NOW = "I'm not waiting for anything just now. Pick an action, or see /help."
 NOTHING_TO_CANCEL = "There is nothing to cancel. /new schedules a post."
 CANCELLED = "Cancelled — nothing was saved."
 NOT_YOURS = "I can't find that among yours."

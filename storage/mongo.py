@@ -461,7 +461,7 @@ class MongoStore(Store):
         status = derive_status(post.deliveries)
         if status is None:
             return None
-        result = summarize(post.deliveries)
+        result = {**summarize(post.deliveries), "worker_id": worker_id}
         # Guarded by the claim: if another worker took the post over meanwhile, nothing changes.
         finished = await self.db.scheduled_posts.find_one_and_update(
             self._held_by(post_id, worker_id),

@@ -566,7 +566,7 @@ class SQLiteStore(Store):
             if status is None:
                 return None
             post.status, post.published_at, post.claim = status, now, None
-            post.result = summarize(post.deliveries)
+            post.result = {**summarize(post.deliveries), "worker_id": worker_id}
             doc = json.loads(row["doc"])
             doc.update(result=post.result, published_at=iso_text(now), status=status.value)
             await db.execute(

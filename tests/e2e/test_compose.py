@@ -1,0 +1,246 @@
+"""The chat front end, end to end: bot.py's Application polling the fake Bot API, driven like a person."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from handlers import texts
+from storage.models import PostStatus, PostView, utc_now
+from tests.e2e.conftest import ALICE, BOB, Person, bot_running, bot_settings, eventually
+from tests.fakes.bot_api import FakeBotAPI
+
+SHOP, TEAM, OTHER = -1001234567890, -1001234567891, -1001234567892
+PHOTOS = [bytes([0xFF, 0xD8, n]) * 300 + f"photo {n}".encode() for n in range(12)]
+
+
+def add_chats(api: FakeBotAPI) -> None:
+    """Shop news and Team chat administered by Alice; Other channel where she is only a member."""
+    api.add_chat(SHOP, "channel", "Shop news", username="shopnews")
+    api.add_chat(TEAM, "supergroup", "Team chat")
+    api.add_chat(OTHER, "channel", "Other channel")
+    api.set_member(SHOP, ALICE, "administrator")
+    api.set_member(TEAM, ALICE, "creator")
+    api.set_member(OTHER, ALICE, "member")
+    api.set_member(OTHER, BOB, "administrator")
+    for chat in (SHOP, TEAM, OTHER):
+        api.bot_added_to_chat(chat, ALICE if chat != OTHER else BOB)
+
+
+async def choose_targets(alice: Person, *names: str) -> None:
+    await alice.say("/new", expect="Which account")
+    await alice.press("Telegram (this bot)", expect="Where should it go?")
+    for name in names:
+        await alice.press(name, expect="selected")
+    await alice.press(f"Done ({len(names)})", expect="Send the photos")
+
+
+async def test_the_whole_happy_path_from_start_to_a_stored_post(
+    api: FakeBotAPI, database_url: str, encryption_key: str
+) -> None:
+    add_chats(api)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, database_url, encryption_key)) as store:
+        await eventually(lambda: api.commands)
+        assert {c["command"] for c in api.commands} >= {"new", "scheduled", "timezone", "cancel", "help"}
+
+        welcome = await alice.say("/start", expect="Herald")
+        assert welcome is not None and "New post" in repr(welcome["reply_markup"])
+
+        await alice.say("/timezone", expect="Send a city")
+        await alice.say("Berlin", expect="Europe/Berlin")
+
+        await alice.say("/new", expect="Which account")
+        listed = await alice.press("Telegram (this bot)", expect="Where should it go?")
+        assert listed is not None
+        labels = repr(listed["reply_markup"])
+        assert "Shop news" in labels and "Team chat" in labels and "Other channel" not in labels
+        await alice.press("Shop news", expect="(1 of 2 selected)")
+        assert "✅ Shop news" in repr(alice.last()["reply_markup"])
+        await alice.press("Select all", expect="(2 of 2 selected)")
+        await alice.press("Done (2)", expect="Send the photos")
+
+        await alice.send_photos(PHOTOS[:3], ["Front door", None, "Inside"])
+        await alice.expect("3 photos in")
+        await alice.say("Grand opening on Saturday!", expect="step 4 of 5")
+
+        berlin = ZoneInfo("Europe/Berlin")
+        local = (utc_now() + timedelta(days=3)).astimezone(berlin).replace(hour=18, minute=30, second=0, microsecond=0)
+        summary = await alice.say(local.strftime("%Y-%m-%d %H:%M"), expect="step 5 of 5")
+        assert summary is not None
+        assert "(Europe/Berlin)" in summary["text"]
+        assert "in 2 d" in summary["text"] or "in 3 d" in summary["text"]
+        assert "2 targets: Shop news, Team chat" in summary["text"]
+        album = [m for m in api.bot_messages(ALICE) if m.get("media_group_id")]
+        assert len(album) == 3
+        assert album[0]["caption"] == "Grand opening on Saturday!\n\nFront door"
+        assert album[1].get("caption") in (None, "") and album[2]["caption"] == "Inside"
+
+        saved = await alice.press("Schedule", expect="Scheduled #")
+        assert saved is not None and "to 2 targets" in saved["text"]
+        assert "Cancel post" in repr(saved["reply_markup"])
+
+        page = await store.list_posts(ALICE, PostView.UPCOMING)
+        assert len(page.posts) == 1
+        post = page.posts[0]
+        assert post.status is PostStatus.SCHEDULED
+        assert post.scheduled_time == local.astimezone(ZoneInfo("UTC"))
+        assert post.main_caption == "Grand opening on Saturday!"
+        assert post.groups == ["Shop news", "Team chat"]
+        assert [t.address for t in post.targets] == [str(SHOP), str(TEAM)]
+        assert [image.caption for image in post.images] == ["Front door", "", "Inside"]
+        assert [await store.load_image(image.blob_id) for image in post.images] == PHOTOS[:3]
+        assert f"#{post.short_id}" in saved["text"]
+
+
+async def test_a_restart_in_the_middle_keeps_the_conversation(
+    api: FakeBotAPI, database_url: str, encryption_key: str
+) -> None:
+    add_chats(api)
+    alice = Person(api, ALICE)
+    settings = bot_settings(api, database_url, encryption_key)
+    async with bot_running(settings):
+        await choose_targets(alice, "Team chat")
+        await alice.send_photos(PHOTOS[:1], ["Only one"])
+        await alice.expect("1 photo in")
+    async with bot_running(settings) as store:
+        await alice.say("Back after a restart", expect="step 4 of 5")
+        await alice.press("In 1 hour", expect="step 5 of 5")
+        await alice.press("Schedule", expect="Scheduled #")
+        page = await store.list_posts(ALICE, PostView.UPCOMING)
+        assert [p.main_caption for p in page.posts] == ["Back after a restart"]
+        assert page.posts[0].groups == ["Team chat"]
+        assert await store.load_image(page.posts[0].images[0].blob_id) == PHOTOS[0]
+
+
+async def test_bad_times_get_a_reason_and_the_question_again(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    add_chats(api)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)):
+        await choose_targets(alice, "Shop news")
+        await alice.press("No images", expect="Send its text")
+        await alice.say("Text only post", expect="step 4 of 5")
+        await alice.say("2020-01-01 10:00", expect="in the past")
+        far = (utc_now() + timedelta(days=400)).strftime("%Y-%m-%d 10:00")
+        await alice.say(far, expect="more than a year ahead")
+        await alice.say("whenever you like", expect="couldn't read that as a time")
+        await alice.say("in 2 hours", expect="step 5 of 5")
+
+
+async def test_content_limits_are_explained_and_nothing_is_lost(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    add_chats(api)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
+        await choose_targets(alice, "Shop news")
+        api.send_document(ALICE, b"%PDF-1.4", "menu.pdf")
+        await alice.expect("not as files or stickers")
+        api.send_sticker(ALICE)
+        snapshot = alice.snapshot()
+        await alice.expect("not as files or stickers", since=snapshot)
+        await alice.send_photos(PHOTOS[:10])
+        await alice.expect("10 photos in")
+        await alice.send_photos(PHOTOS[10:11])
+        await alice.expect("at most 10 images")
+        await alice.say("x" * 4100, expect="Telegram allows 4,096")
+        await alice.say("y" * 1500, expect="more than the 1,024")
+        await alice.expect("step 4 of 5")
+        await alice.press("Tomorrow 09:00", expect="step 5 of 5")
+        await alice.press("Schedule", expect="Scheduled #")
+        post = (await store.list_posts(ALICE, PostView.UPCOMING)).posts[0]
+        assert len(post.images) == 10 and post.main_caption == "y" * 1500
+        # The preview showed the album and then the long caption as a text message.
+        assert any(m.get("text") == "y" * 1500 for m in api.bot_messages(ALICE))
+
+
+async def test_stale_and_forged_buttons_are_refused_and_change_nothing(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    add_chats(api)
+    alice, bob = Person(api, ALICE), Person(api, BOB)
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
+        await choose_targets(alice, "Shop news")
+        done_id, done_data = alice.find_button("Done (1)")
+        await alice.press("No images", expect="Send its text")
+        await alice.say("Hello", expect="step 4 of 5")
+        await alice.press("In 1 hour", expect="step 5 of 5")
+        await alice.press("Schedule", expect="Scheduled #")
+        post = (await store.list_posts(ALICE, PostView.UPCOMING)).posts[0]
+
+        # A button of the finished conversation.
+        await alice.press_data(done_id, done_data)
+        assert alice.last_answer()["text"] == texts.STALE_BUTTON
+
+        # Bob forges Alice's post id into a Cancel and a confirm.
+        await bob.press_data(1, f"post:cancel:{post.post_id}")
+        assert bob.last_answer()["text"] == texts.NOT_YOURS
+        await bob.press_data(1, f"post:cancel_yes:{post.post_id}")
+        assert bob.last_answer()["text"] == texts.NOT_YOURS
+        await bob.press_data(1, f"post:retry_yes:{post.post_id}")
+        assert bob.last_answer()["text"] == texts.NOT_YOURS
+        # Callback data of a shape Herald never makes.
+        await bob.press_data(1, "new:t:../../etc; drop table")
+        assert bob.last_answer()["text"] == texts.STALE_BUTTON
+
+        # Bob, in his own conversation, forges a target he does not administer.
+        await bob.say("/new", expect="Which account")
+        await bob.press("Telegram (this bot)", expect="Where should it go?")
+        assert "Shop news" not in repr(bob.last()["reply_markup"])
+        message_id, _ = bob.find_button("Other channel")
+        await bob.press_data(message_id, f"new:t:tg{SHOP}")
+        assert bob.last_answer()["text"] == texts.TARGET_NOT_ALLOWED
+
+        unchanged = await store.get_post(ALICE, post.post_id)
+        assert unchanged is not None and unchanged.status is PostStatus.SCHEDULED
+
+        # Alice's own Cancel button works, after a confirm step.
+        await alice.press("Cancel post")
+        await alice.press("Yes, cancel it", expect="is cancelled")
+        cancelled = await store.get_post(ALICE, post.post_id)
+        assert cancelled is not None and cancelled.status is PostStatus.CANCELLED
+
+
+async def test_a_user_outside_the_allow_list_is_refused_politely(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    bob = Person(api, BOB)
+    settings = bot_settings(api, sqlite_url, encryption_key, allowed_user_ids=str(ALICE))
+    async with bot_running(settings) as store:
+        await bob.say("/new", expect="this Herald bot is private")
+        await bob.say("/start", expect="ALLOWED_USER_IDS")
+        await Person(api, ALICE).say("/start", expect="What would you like to do?")
+        assert (await store.list_posts(BOB, PostView.UPCOMING)).posts == []
+
+
+async def test_no_targets_explains_how_to_add_the_bot(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)):
+        await alice.say("/new", expect="Which account")
+        await alice.press("Telegram (this bot)", expect="administrator")
+        api.add_chat(SHOP, "channel", "Shop news")
+        api.set_member(SHOP, ALICE, "administrator")
+        api.bot_added_to_chat(SHOP, ALICE)
+        await eventually(lambda: api.pending_updates() == 0)
+        await alice.press("Refresh", expect="Where should it go?")
+        # The bot is removed from the channel: it is no longer offered.
+        api.bot_removed_from_chat(SHOP, ALICE)
+        await eventually(lambda: api.pending_updates() == 0)
+        await alice.press("Refresh", expect="administrator")
+
+
+async def test_an_error_is_apologised_for_and_the_conversation_goes_on(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    add_chats(api)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)):
+        await choose_targets(alice, "Shop news")
+        await alice.press("No images", expect="Send its text")
+        api.fail_next("sendMessage", error_code=400, description="Bad Request: something unexpected")
+        await alice.say("Hello there", expect="something went wrong on my side")
+        await alice.say("Hello again", expect="step 4 of 5")

@@ -1,0 +1,255 @@
+"""Publication end to end: the real bot (or bot.py processes) publishing into the fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from config import Settings
+from storage import Store, build_store
+from storage.models import Account as AccountModel
+from storage.models import DeliveryStatus, Image, Platform, Post, PostStatus, PostView, Target, new_post, utc_now
+from tests.e2e.conftest import ALICE, Person, bot_running, bot_settings, eventually
+from tests.fakes.bot_api import FakeBotAPI
+
+ROOT = Path(__file__).resolve().parents[2]
+CHANNELS = {-1002000000001: "Shop news", -1002000000002: "Team chat", -1002000000003: "Archive"}
+PHOTOS = [bytes([0xFF, 0xD8, n]) * 200 + f"img {n}".encode() for n in range(4)]
+
+
+def add_channels(api: FakeBotAPI) -> None:
+    for chat_id, title in CHANNELS.items():
+        api.add_chat(chat_id, "channel", title)
+        api.set_member(chat_id, ALICE, "administrator")
+        api.bot_added_to_chat(chat_id, ALICE)
+
+
+def channel_targets() -> list[Target]:
+    return [Target(f"tg{chat_id}", title, str(chat_id), "channel") for chat_id, title in CHANNELS.items()]
+
+
+TELEGRAM = AccountModel("telegram", ALICE, Platform.TELEGRAM, "Telegram (this bot)")
+
+
+async def make_post(store: Store, caption: str, when_offset: timedelta, images: int = 0) -> Post:
+    stored = []
+    for data in PHOTOS[:images]:
+        stored.append(Image(name="p.jpg", blob_id=await store.put_image(data), caption=f"{caption} image"))
+    post = new_post(
+        user_id=ALICE,
+        account=TELEGRAM,
+        targets=channel_targets(),
+        main_caption=caption,
+        scheduled_time=utc_now() + when_offset,
+        images=stored,
+    )
+    return await store.create_post(post)
+
+
+def texts_in(api: FakeBotAPI, chat_id: int) -> list[str]:
+    return [str(m.get("text") or m.get("caption") or "") for m in api.bot_messages(chat_id)]
+
+
+async def test_an_album_goes_out_within_a_second_of_its_time(
+    api: FakeBotAPI, database_url: str, encryption_key: str
+) -> None:
+    add_channels(api)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, database_url, encryption_key, scheduler_interval=30)) as store:
+        await alice.say("/new", expect="Which account")
+        await alice.press("Telegram (this bot)", expect="Where should it go?")
+        await alice.press("Shop news", expect="selected")
+        await alice.press("Done (1)", expect="Send the photos")
+        await alice.send_photos(PHOTOS[:3], ["one", "two", "three"])
+        await alice.expect("3 photos in")
+        await alice.say("Album day", expect="step 4 of 5")
+        await alice.say("in 20 seconds", expect="step 5 of 5")
+        await alice.press("Schedule", expect="Scheduled #")
+        post = (await store.list_posts(ALICE, PostView.UPCOMING)).posts[0]
+
+        shop = next(iter(CHANNELS))
+        appeared = await eventually(lambda: len(api.bot_messages(shop)) >= 3 and time.time(), timeout=30)
+        lag = appeared - post.scheduled_time.timestamp()
+        assert -0.05 <= lag <= 1.0, f"published {lag:.2f}s from its time"
+        album = api.bot_messages(shop)
+        assert len(album) == 3 and len({m["media_group_id"] for m in album}) == 1
+        assert [m.get("caption") for m in album] == ["Album day\n\none", "two", "three"]
+        report = await alice.expect(f"Published #{post.short_id} to 1/1 targets")
+        assert "Details" in repr(report["reply_markup"])
+        stored = await store.get_post(ALICE, post.post_id)
+        assert stored is not None and stored.status is PostStatus.PUBLISHED
+
+
+async def test_a_target_that_removed_the_bot_makes_it_partial_and_retry_sends_only_there(
+    api: FakeBotAPI, database_url: str, encryption_key: str
+) -> None:
+    add_channels(api)
+    archive = list(CHANNELS)[2]
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, database_url, encryption_key)) as store:
+        await eventually(lambda: api.pending_updates() == 0)
+        api.bot_removed_from_chat(archive, ALICE)
+        await eventually(lambda: api.pending_updates() == 0)
+        post = await make_post(store, "Partial news", timedelta(seconds=1))
+        report = await alice.expect(f"Partly published #{post.short_id}: 2/3", timeout=15)
+        assert "Archive" in report["text"] and "no longer an admin" in report["text"]
+        stored = await store.get_post(ALICE, post.post_id)
+        assert stored is not None and stored.status is PostStatus.PARTIAL
+        assert texts_in(api, archive) == []
+
+        api.bot_added_to_chat(archive, ALICE)
+        await alice.press("Retry failed", expect="failed target(s)?")
+        await alice.press("Yes, retry", expect="Retrying")
+        await alice.expect(f"Published #{post.short_id} to 3/3 targets", timeout=15)
+        assert texts_in(api, archive) == ["Partial news"]
+        for chat_id in list(CHANNELS)[:2]:
+            assert texts_in(api, chat_id) == ["Partial news"], "a target that had it got it again"
+
+
+async def test_a_rate_limit_on_the_first_try_still_sends_the_album_once(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    add_channels(api)
+    shop = next(iter(CHANNELS))
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
+        api.fail_next(
+            "sendMediaGroup",
+            error_code=429,
+            description="Too Many Requests: retry after 1",
+            retry_after=1,
+            chat_id=shop,
+        )
+        post = await make_post(store, "Throttled", timedelta(seconds=1), images=2)
+        await Person(api, ALICE).expect(f"Published #{post.short_id} to 3/3", timeout=20)
+        assert len(api.bot_messages(shop)) == 2
+        stored = await store.get_post(ALICE, post.post_id)
+        assert stored is not None and stored.deliveries[f"tg{shop}"].attempts == 2
+
+
+async def test_overdue_posts_go_out_at_start_and_long_missed_ones_fail(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    add_channels(api)
+    settings = bot_settings(api, sqlite_url, encryption_key, max_lateness=3600)
+    store = build_store(settings)
+    await store.open()
+    try:
+        recent = await make_post(store, "Ten minutes late", -timedelta(minutes=10))
+        ancient = await make_post(store, "Two hours late", -timedelta(hours=2))
+    finally:
+        await store.close()
+    alice = Person(api, ALICE)
+    async with bot_running(settings) as observer:
+        await alice.expect(f"Published #{recent.short_id} to 3/3", timeout=15)
+        missed = await alice.expect(f"Failed #{ancient.short_id}", timeout=15)
+        assert "missed while the bot was offline" in missed["text"]
+        failed = await observer.get_post(ALICE, ancient.post_id)
+        assert failed is not None and failed.status is PostStatus.FAILED
+        assert {d.status for d in failed.deliveries.values()} == {DeliveryStatus.MISSED}
+        assert all("Two hours late" not in " ".join(texts_in(api, chat)) for chat in CHANNELS)
+
+
+# -- separate processes ---------------------------------------------------------------------------
+def process_env(settings: Settings) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TELEGRAM_", "DATABASE_", "SCHEDULER_", "ENCRYPTION_"))
+    }
+    env.update(
+        PYTHONPATH=str(ROOT),
+        TELEGRAM_BOT_TOKEN=str(settings.telegram_bot_token),
+        TELEGRAM_API_URL=settings.telegram_api_url,
+        DATABASE_URL=settings.database_url,
+        ENCRYPTION_KEY=str(settings.encryption_key),
+        SCHEDULER_INTERVAL=str(settings.scheduler_interval),
+        CLAIM_LEASE=str(settings.claim_lease),
+        TELEGRAM_GROUP_MESSAGES_PER_MINUTE="6000",
+        TELEGRAM_MESSAGES_PER_SECOND="3000",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+@asynccontextmanager
+async def bot_process(settings: Settings, mode: str = "bot") -> AsyncIterator[asyncio.subprocess.Process]:
+    args = [sys.executable, str(ROOT / "bot.py")] + (["worker"] if mode == "worker" else [])
+    process = await asyncio.create_subprocess_exec(*args, env=process_env(settings), cwd=ROOT)
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), 20)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def final_posts(store: Store, ids: list[str]) -> list[Post]:
+    posts = [await store.load_post(post_id) for post_id in ids]
+    return [p for p in posts if p is not None and p.status.is_final]
+
+
+async def test_a_killed_bot_never_sends_a_post_twice(
+    api: FakeBotAPI, database_url: str, encryption_key: str
+) -> None:
+    add_channels(api)
+    settings = bot_settings(api, database_url, encryption_key, claim_lease=3)
+    store = build_store(settings)
+    await store.open()
+    try:
+        ids = [(await make_post(store, f"crash post {n}", timedelta(seconds=2))).post_id for n in range(100)]
+        # Hold some sends open so that the kill cuts requests off mid-flight.
+        api.delay("sendMessage", 30, times=3)
+        async with bot_process(settings) as first:
+            await eventually(lambda: sum(len(api.bot_messages(c)) for c in CHANNELS) >= 40, timeout=60)
+            first.send_signal(signal.SIGKILL)
+            await first.wait()
+        async with bot_process(settings):
+            await eventually(lambda: _all_final(store, ids), timeout=120)
+        posts = await final_posts(store, ids)
+        assert len(posts) == 100
+        for chat_id in CHANNELS:
+            counted = Counter(texts_in(api, chat_id))
+            assert counted and max(counted.values()) == 1, f"a post reached {CHANNELS[chat_id]} twice"
+        not_sent = [d for p in posts for d in p.deliveries.values() if d.status is not DeliveryStatus.SENT]
+        assert all(d.status is DeliveryStatus.UNCONFIRMED for d in not_sent), {d.status for d in not_sent}
+        # Every delivery not sent is one whose request was held open when the process died.
+        assert len(not_sent) <= 3
+        reports = [m.get("text") or "" for m in api.bot_messages(ALICE)]
+        for post in posts:
+            if any(d.status is DeliveryStatus.UNCONFIRMED for d in post.deliveries.values()):
+                assert any(f"#{post.short_id}" in r and "may or may not have been posted" in r for r in reports)
+    finally:
+        await store.close()
+
+
+async def _all_final(store: Store, ids: list[str]) -> bool:
+    return len(await final_posts(store, ids)) == len(ids)
+
+
+async def test_the_bot_and_a_worker_publish_each_post_once(
+    api: FakeBotAPI, database_url: str, encryption_key: str
+) -> None:
+    add_channels(api)
+    settings = bot_settings(api, database_url, encryption_key)
+    async with bot_running(settings) as store, bot_process(settings, mode="worker"):
+        ids = [(await make_post(store, f"shared post {n}", timedelta(seconds=3))).post_id for n in range(300)]
+        await eventually(lambda: _all_final(store, ids), timeout=180)
+        posts = await final_posts(store, ids)
+        assert {p.status for p in posts} == {PostStatus.PUBLISHED}
+        for chat_id in CHANNELS:
+            counted = Counter(texts_in(api, chat_id))
+            assert len(counted) == 300 and set(counted.values()) == {1}
+        # Both processes took part.
+        assert len({p.result["worker_id"] for p in posts if p.result}) == 2
