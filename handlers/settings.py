@@ -68,6 +68,12 @@ async def leave(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return ConversationHandler.END
 
 
+async def leave_for_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Another command while the zone is asked for: drop the question and let that command run."""
+    await context.update_queue.put(update)
+    return ConversationHandler.END
+
+
 def build_timezone_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
     return ConversationHandler(
         entry_points=[
@@ -80,7 +86,7 @@ def build_timezone_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TY
                 CallbackQueryHandler(picked_zone, pattern=rf"^{TZ}:set:"),
             ]
         },
-        fallbacks=[CommandHandler("cancel", leave)],
+        fallbacks=[CommandHandler("cancel", leave), MessageHandler(filters.COMMAND, leave_for_command)],
         name="timezone",
         persistent=True,
         allow_reentry=True,
