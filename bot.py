@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+
+# Opt in now to python-telegram-bot's coming behaviour: durations such as RetryAfter.retry_after
+# are timedeltas (the publisher reads both forms).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application

@@ -93,7 +93,7 @@ def targets_keyboard(targets: list[Target], selected: set[str], page: int) -> In
             button(f"Done ({len(selected)})", NEW, "done"),
         ]
     )
-    rows.append(cancel_row())
+    rows.append([button("🔄 Refresh", NEW, "refresh"), *cancel_row()])
     return InlineKeyboardMarkup(rows)
 
 

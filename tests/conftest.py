@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -57,3 +58,15 @@ async def store(
         yield opened
     finally:
         await opened.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Says how many tests ran against MongoDB, so a run shows they were not skipped."""
+    outcomes: dict[str, int] = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if "mongo" in getattr(report, "nodeid", "").lower() and getattr(report, "when", "call") == "call":
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    where = "MONGODB_TEST_URL" if os.environ.get("MONGODB_TEST_URL") else "the CongoDB stand-in"
+    summary = ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()) or "none ran"
+    terminalreporter.write_line(f"MongoDB tests against {where}: {summary}")

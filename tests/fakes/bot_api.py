@@ -28,6 +28,7 @@ optionally enforce Telegram's flood limits, and read back what the bot did (``me
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import html
 import itertools
@@ -71,8 +72,7 @@ GET_UPDATES_CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 )
 WEBHOOK_CONFLICT = (
-    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
-    "the webhook first"
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 )
 
 CHAT_TYPES = ("channel", "group", "supergroup")
@@ -686,7 +686,12 @@ def parse_markdown_v2(source: str) -> tuple[str, list[JSONDict]]:
                     else:
                         emoji_id = url.partition("id=")[2]
                         entities.append(
-                            {"type": "custom_emoji", "offset": start, "length": length - start, "custom_emoji_id": emoji_id}
+                            {
+                                "type": "custom_emoji",
+                                "offset": start,
+                                "length": length - start,
+                                "custom_emoji_id": emoji_id,
+                            }
                         )
             elif length > start:
                 entities.append({"type": _MDV2_KINDS[token], "offset": start, "length": length - start})
@@ -787,10 +792,10 @@ def _explicit_entities(text: str, entities: Any) -> list[JSONDict]:
     kept: list[JSONDict] = []
     for entity in entities:
         if not isinstance(entity, dict) or not isinstance(entity.get("type"), str):
-            raise _bad_request("can't parse MessageEntity: field \"type\" must be of type String")
+            raise _bad_request('can\'t parse MessageEntity: field "type" must be of type String')
         offset, size = entity.get("offset"), entity.get("length")
         if not isinstance(offset, int) or not isinstance(size, int):
-            raise _bad_request("can't parse MessageEntity: field \"offset\" must be of type Integer")
+            raise _bad_request('can\'t parse MessageEntity: field "offset" must be of type Integer')
         if offset >= 0 and size > 0 and offset + size <= total:
             kept.append(dict(entity))
     return _sorted_entities(kept)
@@ -1066,7 +1071,7 @@ class FakeBotAPI:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
-        site = web.SockSite(runner, sock, shutdown_timeout=0.5)
+        site = web.SockSite(runner, sock)
         await site.start()
         port = sock.getsockname()[1]
         self._runner = runner
@@ -1171,9 +1176,7 @@ class FakeBotAPI:
         self._changed()
         return chat.to_json()
 
-    def set_member(
-        self, chat_id: int, user_id: int, status: str, *, rights: Mapping[str, bool] | None = None
-    ) -> None:
+    def set_member(self, chat_id: int, user_id: int, status: str, *, rights: Mapping[str, bool] | None = None) -> None:
         """Set someone's status in a chat (no update is sent); `rights` override administrator
         rights. For the bot itself use `bot_id`."""
         chat = self._require_group_chat(chat_id)
@@ -1246,7 +1249,9 @@ class FakeBotAPI:
         user = self._ensure_user(user_id)
         chat = self._person_chat(user, chat_id)
         document = self._store_document(data, file_name, None)
-        message = self._new_message(chat, kind="document", from_user=user, document=document, caption=caption, raw=caption)
+        message = self._new_message(
+            chat, kind="document", from_user=user, document=document, caption=caption, raw=caption
+        )
         return self._deliver(chat, message)
 
     def send_sticker(self, user_id: int, *, chat_id: int | None = None) -> JSONDict:
@@ -1317,12 +1322,16 @@ class FakeBotAPI:
         candidates = [
             m
             for m in reversed(list(self._messages.get(chat.id, {}).values()))
-            if m.from_bot and not m.deleted and _inline_keyboard(m.reply_markup)
+            if m.from_bot
+            and not m.deleted
+            and _inline_keyboard(m.reply_markup)
             and (message_id is None or m.message_id == message_id)
         ]
         seen: list[str] = []
         for message in candidates:
-            buttons = [b for row in message.reply_markup["inline_keyboard"] for b in row] if message.reply_markup else []
+            buttons = (
+                [b for row in message.reply_markup["inline_keyboard"] for b in row] if message.reply_markup else []
+            )
             seen.extend(str(b.get("text")) for b in buttons)
             exact = [b for b in buttons if b.get("text") == text]
             loose = [b for b in buttons if text.lower() in str(b.get("text", "")).lower()]
@@ -1361,9 +1370,9 @@ class FakeBotAPI:
         update = self._chat_member_updated(chat, actor.to_json(), self.bot_user, old, self._bot_member(chat))
         self._enqueue("my_chat_member", update)
         if chat.type != "channel":
-            service = self._new_message(chat, kind="service", from_user=actor, service={"new_chat_members": [self.bot_user]})
-            service.service["new_chat_member"] = self.bot_user
-            service.service["new_chat_participant"] = self.bot_user
+            service = self._new_message(
+                chat, kind="service", from_user=actor, service={"new_chat_members": [self.bot_user]}
+            )
             self._deliver(chat, service)
         return update
 
@@ -1460,11 +1469,7 @@ class FakeBotAPI:
         parse_mode), photo (largest file_id), photo_sizes, document, media_group_id, reply_markup,
         buttons (rows of texts), deleted, edit_date, history (earlier versions), message (the Bot
         API dict)."""
-        return [
-            self._record(m)
-            for m in self._messages.get(chat_id, {}).values()
-            if include_deleted or not m.deleted
-        ]
+        return [self._record(m) for m in self._messages.get(chat_id, {}).values() if include_deleted or not m.deleted]
 
     def bot_messages(self, chat_id: int, *, include_deleted: bool = True) -> list[JSONDict]:
         """The bot's messages in the chat (records as in `messages`)."""
@@ -1509,9 +1514,7 @@ class FakeBotAPI:
             raise KeyError(f"no chat {chat_id}")
         return chat.members.get(user_id, _Member("left")).status
 
-    async def wait_for(
-        self, predicate: Callable[[], Any], timeout: float = 5.0, *, what: str | None = None
-    ) -> Any:
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0, *, what: str | None = None) -> Any:
         """Wait until `predicate()` is truthy and return its value; AssertionError with a dump of
         recent calls and chats after `timeout` seconds."""
         loop = asyncio.get_running_loop()
@@ -1524,10 +1527,8 @@ class FakeBotAPI:
             if remaining <= 0:
                 raise AssertionError(self.dump(f"condition {what or predicate!r} not met within {timeout} s"))
             signal = self._state_signal
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(signal.wait(), min(remaining, 0.05))
-            except TimeoutError:
-                pass
 
     def dump(self, headline: str = "FakeBotAPI state") -> str:
         """A readable summary of recent calls, chats and their messages."""
@@ -1701,7 +1702,9 @@ class FakeBotAPI:
     def _private_chat(self, user: _User) -> _Chat:
         chat = self._chats.get(user.id)
         if chat is None:
-            chat = _Chat(user.id, "private", first_name=user.first_name, last_name=user.last_name, username=user.username)
+            chat = _Chat(
+                user.id, "private", first_name=user.first_name, last_name=user.last_name, username=user.username
+            )
             self._chats[user.id] = chat
         return chat
 
@@ -2038,7 +2041,9 @@ class FakeBotAPI:
                     raise _bad_request("can't parse inline keyboard button: Text must be a String")
                 actions = [key for key in BUTTON_ACTIONS if key in button]
                 if not actions:
-                    raise _bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+                    raise _bad_request(
+                        "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+                    )
                 data = button.get("callback_data")
                 if "callback_data" in button and (
                     not isinstance(data, str) or not 1 <= len(data.encode()) <= CALLBACK_DATA_LIMIT
@@ -2162,10 +2167,8 @@ class FakeBotAPI:
             if remaining <= 0 or self._closing:
                 return []
             signal = self._updates_signal
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(signal.wait(), remaining)
-            except TimeoutError:
-                pass
 
     async def _send_message(self, params: _Params) -> JSONDict:
         chat = self._chat_for(params.chat_ref(), send=True)
@@ -2284,7 +2287,9 @@ class FakeBotAPI:
         reply_to = self._reply_to(chat, params)
         contents: list[JSONDict] = []
         for kind, source, *_ in items:
-            contents.append({"photo": self._photo_from(source)} if kind == "photo" else {"document": self._document_from(source)})
+            contents.append(
+                {"photo": self._photo_from(source)} if kind == "photo" else {"document": self._document_from(source)}
+            )
         self._take_rate(chat, len(items))
         group_id = str(next(self._media_group_numbers))
         sent: list[JSONDict] = []
@@ -2391,10 +2396,8 @@ class FakeBotAPI:
             raise _bad_request("message identifiers are not specified")
         for message_id in ids:
             if isinstance(message_id, int):
-                try:
+                with contextlib.suppress(BotAPIError):
                     self._delete_one(chat, message_id)
-                except BotAPIError:
-                    pass
         return True
 
     async def _answer_callback_query(self, params: _Params) -> bool:

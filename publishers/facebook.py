@@ -1,0 +1,451 @@
+"""Publishing to Facebook Pages through the Graph API (groups cannot be published to by any app).
+
+Text goes to ``POST /{page-id}/feed``; one photo to ``POST /{page-id}/photos``; several photos are
+each uploaded with ``published=false`` and then attached to one ``POST /{page-id}/feed`` with
+``attached_media=[{"media_fbid": id}, …]``. The account's credential is a Page access token, or a
+user token whose Pages (and their Page tokens) ``GET /me/accounts`` lists.
+
+`requests` is blocking, so every call runs in a worker thread (``asyncio.to_thread``). Tokens go in
+the ``Authorization`` header, never in a URL, so they cannot leak into a log line or an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from requests.structures import CaseInsensitiveDict
+
+from publishers.base import Outcome, Publisher
+from publishers.webhook import Fate, describe_transport, parse_retry_after, request_fate
+from storage.base import Store
+from storage.models import Image, Platform, Post, Target
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
+POST_URL = "https://www.facebook.com/{post_id}"
+USER_AGENT = "Herald/0.1"
+MAX_CONNECT_TIMEOUT = 10.0
+
+TOKEN_CODES = frozenset({190, 102})
+# Throttling: application, user, Page and custom rate limits.
+THROTTLING_CODES = frozenset({4, 17, 32, 613})
+# "Temporary issue due to downtime", "application limit reached".
+TRANSIENT_CODES = frozenset({1, 2, 341})
+POSTING_PERMISSIONS = ("pages_manage_posts", "pages_read_engagement")
+PERMISSION_PATTERN = re.compile(r"\b(pages_[a-z_]+|publish_[a-z_]+|business_management)\b")
+TOKEN_REASONS = {
+    458: "the app was removed from the Facebook account",
+    459: "Facebook wants the user to log in on facebook.com first",
+    460: "the Facebook password was changed",
+    463: "the access token expired",
+    464: "the Facebook account is not confirmed",
+    467: "the access token is no longer valid",
+}
+MESSAGE_CHARS = 300
+PAGE_CACHE_SECONDS = 15 * 60
+MAX_PAGE_LISTS = 50  # pages of /me/accounts followed at most
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """A Facebook Page the token can publish to, with the Page's own access token."""
+
+    id: str
+    name: str
+    access_token: str = field(repr=False)
+
+
+class FacebookError(Exception):
+    """A Graph API call that did not succeed."""
+
+
+class GraphError(FacebookError):
+    """Graph answered with an error (``{"error": {"message", "type", "code", …}}``) or an HTTP error."""
+
+    def __init__(
+        self,
+        http_status: int,
+        message: str,
+        *,
+        code: int | None = None,
+        subcode: int | None = None,
+        error_type: str | None = None,
+        fbtrace_id: str | None = None,
+        is_transient: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+        self.message = message
+        self.code = code
+        self.subcode = subcode
+        self.error_type = error_type
+        self.fbtrace_id = fbtrace_id
+        self.is_transient = is_transient
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        codes = f"{self.code}/{self.subcode}" if self.subcode is not None else f"{self.code}"
+        return f"Graph error {codes} (HTTP {self.http_status}): {self.message}"
+
+
+class GraphUnreachable(FacebookError):
+    """The call failed in transport; `fate` says whether it can have reached Facebook."""
+
+    def __init__(self, detail: str, fate: Fate) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.fate = fate
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def _redact(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def _retry_after(headers: CaseInsensitiveDict[str]) -> float | None:
+    """How long Graph asked us to wait: ``Retry-After``, else the usage headers' estimate."""
+    explicit = parse_retry_after(headers.get("Retry-After"))
+    if explicit is not None:
+        return explicit
+    usage = headers.get("X-Business-Use-Case-Usage")
+    if not usage:
+        return None
+    try:
+        parsed = json.loads(usage)
+    except ValueError:
+        return None
+    minutes = [
+        _int(entry.get("estimated_time_to_regain_access")) or 0
+        for entries in (parsed.values() if isinstance(parsed, dict) else [])
+        if isinstance(entries, list)
+        for entry in entries
+        if isinstance(entry, dict)
+    ]
+    longest = max(minutes, default=0)
+    return float(longest * 60) if longest > 0 else None
+
+
+def _graph_error(response: requests.Response, secrets: tuple[str, ...]) -> GraphError | None:
+    """The error a Graph answer carries, or None for a success."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    retry_after = _retry_after(response.headers)
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        error: dict[str, Any] = body["error"]
+        message = error.get("message") or error.get("error_user_msg") or f"HTTP {response.status_code}"
+        return GraphError(
+            response.status_code,
+            _redact(str(message), secrets)[:MESSAGE_CHARS],
+            code=_int(error.get("code")),
+            subcode=_int(error.get("error_subcode")),
+            error_type=str(error["type"]) if error.get("type") is not None else None,
+            fbtrace_id=str(error["fbtrace_id"]) if error.get("fbtrace_id") is not None else None,
+            is_transient=error.get("is_transient") is True,
+            retry_after=retry_after,
+        )
+    if response.status_code >= 400:
+        text = _redact(response.text.strip(), secrets)[:MESSAGE_CHARS] or f"HTTP {response.status_code}"
+        return GraphError(response.status_code, text, retry_after=retry_after)
+    return None
+
+
+def missing_permissions(message: str) -> str:
+    """The permission(s) a Graph permission error names, else the two publishing needs."""
+    named = list(dict.fromkeys(PERMISSION_PATTERN.findall(message)))
+    return " and ".join(named or POSTING_PERMISSIONS)
+
+
+def classify(error: FacebookError, target_name: str = "the Page", *, publishing: bool = True) -> Outcome:
+    """What a failed Graph call means for a delivery.
+
+    `publishing` is True for the call that makes the post visible (a feed post, a published photo);
+    a lost answer to it is `unconfirmed`. Lost answers to reads and unpublished uploads are safe to
+    retry: nothing appeared on the Page."""
+    if isinstance(error, GraphUnreachable):
+        if error.fate is Fate.INVALID:
+            return Outcome.permanent("config", f"the Graph API address cannot be used ({error.detail})")
+        if error.fate is Fate.NOT_SENT or not publishing:
+            return Outcome.retryable("network", f"could not reach Facebook ({error.detail})")
+        return Outcome.unconfirmed(
+            f"Facebook did not confirm the post ({error.detail}); it may have been published — check {target_name}"
+        )
+    assert isinstance(error, GraphError)
+    code, said = error.code, error.message
+    if code in TOKEN_CODES:
+        reason = TOKEN_REASONS.get(error.subcode or 0, "the access token expired or was revoked")
+        return Outcome.permanent(
+            str(code), f"Facebook no longer accepts this account ({reason}); reconnect the account in /accounts"
+        )
+    if code in THROTTLING_CODES or error.http_status == 429:
+        return Outcome.retryable(
+            str(code if code is not None else 429), f"Facebook asked to slow down ({said})", error.retry_after
+        )
+    if code == 10 or (code is not None and 200 <= code <= 299):
+        return Outcome.permanent(
+            str(code),
+            f"Facebook refused to post to {target_name}: the app lacks the {missing_permissions(said)} "
+            "permission; reconnect the account and grant it",
+        )
+    if error.http_status >= 500 or error.is_transient or code in TRANSIENT_CODES:
+        return Outcome.retryable(
+            str(code if code is not None else error.http_status),
+            f"Facebook had a temporary problem ({said})",
+            error.retry_after,
+        )
+    return Outcome.permanent(str(code if code is not None else error.http_status), f"Facebook refused the post: {said}")
+
+
+class GraphClient:
+    """Blocking Graph API calls with `requests`, awaited through a worker thread."""
+
+    def __init__(self, graph_url: str = DEFAULT_GRAPH_URL, timeout: float = 30.0) -> None:
+        self.graph_url = graph_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+
+    def close(self) -> None:
+        self.session.close()
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        params: dict[str, str] | None = None,
+        data: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+    ) -> dict[str, Any]:
+        """One Graph call; the JSON object it answered. Raises GraphError or GraphUnreachable."""
+        return await asyncio.to_thread(self._call, method, path, token, params, data, files)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        params: dict[str, str] | None,
+        data: dict[str, str] | None,
+        files: dict[str, tuple[str, bytes, str]] | None,
+    ) -> dict[str, Any]:
+        try:
+            response = self.session.request(
+                method,
+                f"{self.graph_url}/{path.lstrip('/')}",
+                params=params,
+                data=data,
+                files=files,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=(min(self.timeout, MAX_CONNECT_TIMEOUT), self.timeout),
+                allow_redirects=False,
+            )
+        except requests.RequestException as error:
+            # `from None`: the original exception holds the request and its headers.
+            raise GraphUnreachable(describe_transport(error), request_fate(error)) from None
+        failure = _graph_error(response, (token,))
+        if failure is not None:
+            raise failure
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise GraphUnreachable("Facebook's answer could not be read", Fate.MAYBE_SENT)
+        return body
+
+    async def discover_pages(self, user_or_page_token: str) -> list[PageInfo]:
+        """The Pages a token can publish to, each with its Page token.
+
+        A user token lists its Pages on ``/me/accounts``; a Page token lists none there (or has no
+        such edge), and ``/me`` is then the Page itself. Raises GraphError or GraphUnreachable."""
+        pages: list[PageInfo] = []
+        params = {"fields": "id,name,access_token", "limit": "100"}
+        try:
+            for _ in range(MAX_PAGE_LISTS):
+                answer = await self.call("GET", "me/accounts", user_or_page_token, params=params)
+                for item in answer.get("data") or []:
+                    if isinstance(item, dict) and item.get("id") and item.get("access_token"):
+                        page_id = str(item["id"])
+                        pages.append(PageInfo(page_id, str(item.get("name") or page_id), str(item["access_token"])))
+                paging = answer.get("paging")
+                after = paging.get("cursors", {}).get("after") if isinstance(paging, dict) else None
+                if not (isinstance(paging, dict) and paging.get("next") and after) or after == params.get("after"):
+                    break
+                params = {**params, "after": str(after)}
+        except GraphError as error:
+            # "(#100) Tried accessing nonexisting field (accounts) on node type (Page)"
+            if error.code != 100 or pages:
+                raise
+        if pages:
+            return pages
+        me = await self.call("GET", "me", user_or_page_token, params={"fields": "id,name", "metadata": "1"})
+        metadata = me.get("metadata")
+        kind = metadata.get("type") if isinstance(metadata, dict) else None
+        if not me.get("id") or kind not in (None, "page"):
+            return []  # a user who manages no Page
+        page_id = str(me["id"])
+        return [PageInfo(page_id, str(me.get("name") or page_id), user_or_page_token)]
+
+
+async def discover_pages(
+    user_or_page_token: str, graph_url: str = DEFAULT_GRAPH_URL, timeout: float = 30.0
+) -> list[PageInfo]:
+    """The Pages a user or Page token can publish to (for the account-adding flow).
+
+    Raises GraphError or GraphUnreachable; ``classify(error, publishing=False)`` words them."""
+    client = GraphClient(graph_url, timeout)
+    try:
+        return await client.discover_pages(user_or_page_token)
+    finally:
+        client.close()
+
+
+@dataclass
+class _PageList:
+    expires: float
+    pages: dict[str, PageInfo]
+
+
+class FacebookPagePublisher(Publisher):
+    """Publishes text, a photo, or several photos as one post to a Facebook Page."""
+
+    platform = Platform.FACEBOOK_PAGE
+
+    def __init__(self, store: Store, graph_url: str = DEFAULT_GRAPH_URL, timeout: float = 30.0) -> None:
+        self.store = store
+        self.client = GraphClient(graph_url, timeout)
+        # Pages found per credential, keyed by the credential's hash (never the token itself).
+        self._pages: dict[str, _PageList] = {}
+
+    def close(self) -> None:
+        self.client.close()
+
+    async def discover_pages(self, user_or_page_token: str) -> list[PageInfo]:
+        """The Pages a token can publish to; see `GraphClient.discover_pages`."""
+        return await self.client.discover_pages(user_or_page_token)
+
+    async def publish(self, post: Post, target: Target) -> Outcome:
+        page_id = target.address.strip()
+        credential = await self.store.account_credential(post.account_id)
+        if credential is None:
+            return self._logged(target, Outcome.permanent("no_account", "the Facebook account was removed"))
+        images: list[tuple[Image, bytes]] = []
+        for image in post.images:
+            data = await self.store.load_image(image.blob_id)
+            if data is None:
+                message = f"the image {image.name} is missing from storage"
+                return self._logged(target, Outcome.permanent("missing_image", message))
+            images.append((image, data))
+        caption = post.main_caption.strip()
+        if not images and not caption:
+            return self._logged(target, Outcome.permanent("empty", "the post has neither text nor images"))
+
+        try:
+            token = await self._page_token(credential, page_id)
+        except FacebookError as error:
+            return await self._failed(error, post, target, credential, publishing=False)
+        if token is None:
+            message = f"this account cannot post to {target.name} any more: Facebook no longer lists the Page"
+            return self._logged(target, Outcome.permanent("no_page", message))
+
+        publishing = False
+        try:
+            if not images:
+                publishing = True
+                answer = await self.client.call("POST", f"{page_id}/feed", token, data={"message": caption})
+                post_id = answer.get("id")
+            elif len(images) == 1:
+                image, data = images[0]
+                text = "\n\n".join(part for part in (caption, image.caption.strip()) if part)
+                publishing = True
+                answer = await self._upload(page_id, token, image, data, text, published=True)
+                post_id = answer.get("post_id") or answer.get("id")
+            else:
+                media: list[dict[str, str]] = []
+                for image, data in images:
+                    uploaded = await self._upload(page_id, token, image, data, image.caption.strip(), published=False)
+                    if not uploaded.get("id"):
+                        raise GraphUnreachable("Facebook gave no id for an uploaded photo", Fate.MAYBE_SENT)
+                    media.append({"media_fbid": str(uploaded["id"])})
+                fields = {"attached_media": json.dumps(media, separators=(",", ":"))}
+                if caption:
+                    fields["message"] = caption
+                publishing = True
+                answer = await self.client.call("POST", f"{page_id}/feed", token, data=fields)
+                post_id = answer.get("id")
+        except FacebookError as error:
+            return await self._failed(error, post, target, credential, publishing=publishing)
+
+        if not post_id:
+            return self._logged(target, Outcome.sent(note="Facebook published the post but gave no id for it"))
+        return self._logged(target, Outcome.sent(message_id=str(post_id), url=POST_URL.format(post_id=post_id)))
+
+    async def _upload(
+        self, page_id: str, token: str, image: Image, data: bytes, caption: str, *, published: bool
+    ) -> dict[str, Any]:
+        fields = {} if published else {"published": "false"}
+        if caption:
+            fields["message"] = caption
+        files = {"source": (image.name or "photo.jpg", data, image.mime_type or "image/jpeg")}
+        return await self.client.call("POST", f"{page_id}/photos", token, data=fields, files=files)
+
+    async def _page_token(self, credential: str, page_id: str) -> str | None:
+        """The Page token for `page_id` that `credential` gives, or None if it gives none."""
+        key = hashlib.sha256(credential.encode("utf-8")).hexdigest()
+        cached = self._pages.get(key)
+        if cached is None or cached.expires < time.monotonic() or page_id not in cached.pages:
+            found = await self.client.discover_pages(credential)
+            cached = _PageList(time.monotonic() + PAGE_CACHE_SECONDS, {page.id: page for page in found})
+            self._pages[key] = cached
+        page = cached.pages.get(page_id)
+        return page.access_token if page is not None else None
+
+    async def _failed(
+        self, error: FacebookError, post: Post, target: Target, credential: str, *, publishing: bool
+    ) -> Outcome:
+        if isinstance(error, GraphError) and error.code in TOKEN_CODES:
+            self._pages.pop(hashlib.sha256(credential.encode("utf-8")).hexdigest(), None)
+            await self.store.mark_account_needs_reconnect(post.account_id)
+            log.warning(
+                "facebook account %s needs reconnecting (code %s/%s)", post.account_id, error.code, error.subcode
+            )
+        outcome = classify(error, target.name, publishing=publishing)
+        if isinstance(error, GraphError) and error.fbtrace_id:
+            log.info("facebook error on page %s: fbtrace_id %s", target.address, error.fbtrace_id)
+        return self._logged(target, outcome)
+
+    @staticmethod
+    def _logged(target: Target, outcome: Outcome) -> Outcome:
+        log.info(
+            "facebook delivery to page %s: %s %s (%s)",
+            target.address,
+            outcome.status.value,
+            outcome.error_code or outcome.message_id or "",
+            outcome.error_message or "",
+        )
+        return outcome

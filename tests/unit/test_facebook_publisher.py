@@ -1,0 +1,438 @@
+"""The Facebook Page publisher over real HTTP (requests) against the fake Graph API."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from publishers.facebook import FacebookPagePublisher, GraphError, PageInfo, classify, discover_pages
+from storage.crypto import CredentialCipher
+from storage.models import Account, DeliveryStatus, ErrorKind, Image, Platform, Post, Target, new_post
+from storage.sqlite import SQLiteStore
+from tests.fakes.graph_api import FakeGraphAPI
+
+USER_ID = 4242
+PAGE_ID = "1001"
+PAGE_TOKEN = "EAAPAGE-shop-5b1f0c9d7e"
+USER_TOKEN = "EAAUSER-owner-a93c1e77f2"
+
+
+def png(seed: int, size: int = 2048) -> bytes:
+    """Bytes the fake accepts as an image: a PNG signature, then noise."""
+    return b"\x89PNG\r\n\x1a\n" + hashlib.sha256(str(seed).encode()).digest() + os.urandom(size)
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    store = SQLiteStore(tmp_path / "h.db", CredentialCipher(Fernet.generate_key()))
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[FakeGraphAPI]:
+    async with FakeGraphAPI() as fake:
+        fake.add_page_token(PAGE_ID, "Shop", PAGE_TOKEN)
+        yield fake
+
+
+@pytest.fixture
+def publisher(sqlite_store: SQLiteStore, graph: FakeGraphAPI) -> Iterator[FacebookPagePublisher]:
+    made = FacebookPagePublisher(sqlite_store, graph.base_url, timeout=2.0)
+    yield made
+    made.close()
+
+
+def page_target(page_id: str = PAGE_ID, name: str = "Shop") -> Target:
+    return Target(target_id=f"fb-{page_id}", name=name, address=page_id, kind="facebook_page")
+
+
+async def add_account(store: SQLiteStore, credential: str, targets: list[Target] | None = None) -> Account:
+    return await store.add_account(
+        USER_ID, Platform.FACEBOOK_PAGE, "Shop owner", credential, targets or [page_target()]
+    )
+
+
+async def make_post(
+    store: SQLiteStore, account: Account, caption: str, images: list[tuple[bytes, str]] | None = None
+) -> Post:
+    stored = []
+    for number, (data, image_caption) in enumerate(images or [], start=1):
+        blob_id = await store.put_image(data)
+        stored.append(Image(f"photo{number}.png", blob_id, image_caption, len(data), "image/png"))
+    post = new_post(
+        user_id=USER_ID,
+        account=account,
+        targets=[account.targets[0]],
+        main_caption=caption,
+        scheduled_time=datetime.now(UTC) + timedelta(hours=1),
+        images=stored,
+    )
+    return await store.create_post(post)
+
+
+def closed_port() -> int:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return int(port)
+
+
+# -- publishing ------------------------------------------------------------------------------
+
+
+async def test_text_post_goes_to_the_page_feed_with_a_link(sqlite_store, graph, publisher) -> None:
+    account = await add_account(sqlite_store, PAGE_TOKEN)
+    post = await make_post(sqlite_store, account, "Open late tonight!")
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.status is DeliveryStatus.SENT, outcome
+    [published] = graph.feed(PAGE_ID)
+    assert published["message"] == "Open late tonight!"
+    assert published["attached_media"] == []
+    assert graph.photos(PAGE_ID) == []
+    assert outcome.message_id == published["id"]
+    assert published["id"].startswith(f"{PAGE_ID}_")
+    assert outcome.url == f"https://www.facebook.com/{published['id']}"
+    # The token travels in the Authorization header, never in a URL or a form field.
+    feed_calls = [call for call in graph.calls if call["path"] == f"/{PAGE_ID}/feed"]
+    assert [call["token_via"] for call in feed_calls] == ["header"]
+
+
+async def test_one_photo_is_published_on_the_photos_edge(sqlite_store, graph, publisher) -> None:
+    account = await add_account(sqlite_store, PAGE_TOKEN)
+    data = png(1)
+    post = await make_post(sqlite_store, account, "New arrivals", [(data, "The blue one")])
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.status is DeliveryStatus.SENT, outcome
+    [photo] = graph.photos(PAGE_ID)
+    assert photo["published"] is True
+    assert photo["caption"] == "New arrivals\n\nThe blue one"
+    assert photo["size"] == len(data)
+    assert photo["sha256"] == hashlib.sha256(data).hexdigest()
+    assert photo["content_type"] == "image/png"
+    # The photo's own post, not the photo id, identifies the publication.
+    assert outcome.message_id == photo["post_id"]
+    assert outcome.url == f"https://www.facebook.com/{photo['post_id']}"
+    assert [entry["id"] for entry in graph.feed(PAGE_ID)] == [photo["post_id"]]
+    assert not any(call["path"].endswith("/feed") for call in graph.calls)
+
+
+async def test_three_photos_become_one_post_attaching_exactly_them(sqlite_store, graph, publisher) -> None:
+    account = await add_account(sqlite_store, PAGE_TOKEN)
+    images = [(png(1), "front"), (png(2), "side"), (png(3), "")]
+    post = await make_post(sqlite_store, account, "Three new chairs", images)
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.status is DeliveryStatus.SENT, outcome
+    photos = graph.photos(PAGE_ID)
+    assert [photo["published"] for photo in photos] == [False, False, False]
+    assert [photo["caption"] for photo in photos] == ["front", "side", ""]
+    assert [photo["sha256"] for photo in photos] == [hashlib.sha256(data).hexdigest() for data, _ in images]
+    [published] = graph.feed(PAGE_ID)
+    assert published["message"] == "Three new chairs"
+    assert published["attached_media"] == [photo["id"] for photo in photos]
+    assert outcome.message_id == published["id"]
+    assert outcome.url == f"https://www.facebook.com/{published['id']}"
+    photo_calls = [call for call in graph.calls if call["path"] == f"/{PAGE_ID}/photos"]
+    assert [call["fields"]["published"] for call in photo_calls] == ["false"] * 3
+
+
+async def test_a_user_token_finds_its_pages_and_posts_with_the_page_token(sqlite_store, graph, publisher) -> None:
+    graph.add_user_token(USER_TOKEN, pages=[("2001", "Blog", "EAAPAGE-blog-1"), ("2002", "Cafe", "EAAPAGE-cafe-2")])
+
+    pages = await discover_pages(USER_TOKEN, graph.base_url, timeout=2.0)
+
+    assert pages == [PageInfo("2001", "Blog", "EAAPAGE-blog-1"), PageInfo("2002", "Cafe", "EAAPAGE-cafe-2")]
+    assert "EAAPAGE" not in repr(pages)
+    account = await add_account(sqlite_store, USER_TOKEN, [page_target("2002", "Cafe")])
+    post = await make_post(sqlite_store, account, "Cake of the day: lemon")
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    # The fake refuses a user token on a Page's feed, as Facebook does: success means the Page token was used.
+    assert outcome.status is DeliveryStatus.SENT, outcome
+    assert [entry["message"] for entry in graph.feed("2002")] == ["Cake of the day: lemon"]
+    assert graph.feed("2001") == []
+
+
+async def test_a_page_token_discovers_the_page_itself(graph, publisher) -> None:
+    assert await publisher.discover_pages(PAGE_TOKEN) == [PageInfo(PAGE_ID, "Shop", PAGE_TOKEN)]
+
+
+async def test_a_page_token_without_an_accounts_edge_discovers_the_page_itself(graph, publisher) -> None:
+    # Graph may answer a Page token's /me/accounts with (#100) instead of an empty list.
+    graph.fail_next("/me/accounts", 100, "(#100) Tried accessing nonexisting field (accounts) on node type (Page)")
+    assert await publisher.discover_pages(PAGE_TOKEN) == [PageInfo(PAGE_ID, "Shop", PAGE_TOKEN)]
+
+
+async def test_discovery_with_a_revoked_token_raises_a_reconnect_error(graph, publisher) -> None:
+    graph.revoke(PAGE_TOKEN, subcode=463)
+    with pytest.raises(GraphError) as raised:
+        await publisher.discover_pages(PAGE_TOKEN)
+    assert (raised.value.code, raised.value.subcode) == (190, 463)
+    outcome = classify(raised.value, publishing=False)
+    assert "reconnect" in (outcome.error_message or "") and "expired" in (outcome.error_message or "")
+
+
+async def test_a_user_without_pages_discovers_none(graph, publisher) -> None:
+    graph.add_user_token(USER_TOKEN, pages=[])
+    assert await publisher.discover_pages(USER_TOKEN) == []
+
+
+async def test_many_pages_are_followed_across_result_pages(graph, publisher) -> None:
+    listed = [(str(3000 + n), f"Page {n}", f"EAAPAGE-{n}") for n in range(130)]
+    graph.add_user_token(USER_TOKEN, pages=listed)
+
+    pages = await publisher.discover_pages(USER_TOKEN)
+
+    assert [(page.id, page.name, page.access_token) for page in pages] == listed
+    account_calls = [call for call in graph.calls if call["path"] == "/me/accounts"]
+    assert len(account_calls) == 2
+
+
+async def test_a_page_the_account_no_longer_manages_is_a_permanent_failure(sqlite_store, graph, publisher) -> None:
+    graph.add_user_token(USER_TOKEN, pages=[("2001", "Blog", "EAAPAGE-blog-1")])
+    account = await add_account(sqlite_store, USER_TOKEN, [page_target("9999", "Old page")])
+    post = await make_post(sqlite_store, account, "hello")
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.error_kind is ErrorKind.PERMANENT
+    assert "Old page" in (outcome.error_message or "")
+
+
+# -- failures ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("subcode", [460, 463])
+async def test_a_revoked_token_asks_to_reconnect(sqlite_store, graph, publisher, caplog, subcode) -> None:
+    caplog.set_level(logging.DEBUG)
+    account = await add_account(sqlite_store, PAGE_TOKEN)
+    post = await make_post(sqlite_store, account, "hello")
+    graph.revoke(PAGE_TOKEN, subcode=subcode)
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.error_kind is ErrorKind.PERMANENT
+    assert outcome.error_code == "190"
+    assert "reconnect" in (outcome.error_message or "").lower()
+    assert PAGE_TOKEN not in (outcome.error_message or "")
+    stored = await sqlite_store.get_account(USER_ID, account.account_id)
+    assert stored is not None and stored.needs_reconnect
+    assert graph.feed(PAGE_ID) == []
+    assert PAGE_TOKEN not in caplog.text
+
+
+async def test_a_token_revoked_after_discovery_is_caught_when_posting(sqlite_store, graph, publisher) -> None:
+    account = await add_account(sqlite_store, PAGE_TOKEN)
+    first = await make_post(sqlite_store, account, "one")
+    assert (await publisher.publish(first, first.targets[0])).status is DeliveryStatus.SENT
+    graph.revoke(PAGE_TOKEN, subcode=460)
+    second = await make_post(sqlite_store, account, "two")
+
+    outcome = await publisher.publish(second, second.targets[0])
+
+    assert (outcome.error_kind, outcome.error_code) == (ErrorKind.PERMANENT, "190")
+    assert "password" in (outcome.error_message or "")
+    stored = await sqlite_store.get_account(USER_ID, account.account_id)
+    assert stored is not None and stored.needs_reconnect
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (4, "(#4) Application request limit reached"),
+        (17, "(#17) User request limit reached"),
+        (32, "Page request limit reached"),
+        (613, "(#613) Calls to this api have exceeded the rate limit."),
+    ],
+)
+async def test_throttling_is_retryable(sqlite_store, graph, publisher, code, message) -> None:
+    account = await add_account(sqlite_store, PAGE_TOKEN)
+    post = await make_post(sqlite_store, account, "hello")
+    graph.fail_next("/feed", code, message)
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.error_kind is ErrorKind.RETRYABLE
+    assert outcome.error_code == str(code)
+    assert outcome.retry_after is None
+    assert graph.feed(PAGE_ID) == []
+    # The engine's retry then goes through.
+    assert (await publisher.publish(post, post.targets[0])).status is DeliveryStatus.SENT
+    assert len(graph.feed(PAGE_ID)) == 1
+
+
+async def test_a_retry_after_header_is_passed_on(sqlite_store, graph, publisher) -> None:
+    account = await add_account(sqlite_store, PAGE_TOKEN)
+    post = await make_post(sqlite_store, account, "hello")
+    graph.fail_next("/feed", 32, "Page request limit reached", retry_after=42)
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.is_retryable and outcome.retry_after == 42
+
+
+async def test_http_429_is_retryable(sqlite_store, graph, publisher) -> None:
+    account = await add_account(sqlite_store, PAGE_TOKEN)
+    post = await make_post(sqlite_store, account, "hello")
+    graph.fail_next_http("/feed", 429, "Too Many Requests")
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.is_retryable
+
+
+@pytest.mark.parametrize("permission", ["pages_manage_posts", "pages_read_engagement"])
+async def test_a_missing_permission_is_permanent_and_named(sqlite_store, graph, publisher, permission) -> None:
+    account = await add_account(sqlite_store, PAGE_TOKEN)
+    post = await make_post(sqlite_store, account, "hello")
+    graph.deny_permission(PAGE_ID, permission)
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.error_kind is ErrorKind.PERMANENT
+    assert outcome.error_code == "200"
+    assert permission in (outcome.error_message or "")
+    # Only the one Facebook named, so the user knows what to grant.
+    other = {"pages_manage_posts", "pages_read_engagement"} - {permission}
+    assert other.pop() not in (outcome.error_message or "")
+    stored = await sqlite_store.get_account(USER_ID, account.account_id)
+    assert stored is not None and not stored.needs_reconnect
+
+
+def test_permission_code_10_names_both_publishing_permissions() -> None:
+    outcome = classify(GraphError(403, "(#10) Application does not have permission for this action", code=10))
+    assert outcome.error_kind is ErrorKind.PERMANENT
+    assert "pages_manage_posts" in (outcome.error_message or "")
+    assert "pages_read_engagement" in (outcome.error_message or "")
+
+
+async def test_a_server_error_is_retryable(sqlite_store, graph, publisher) -> None:
+    account = await add_account(sqlite_store, PAGE_TOKEN)
+    post = await make_post(sqlite_store, account, "hello")
+    graph.fail_next("/feed", 2, "An unexpected error has occurred. Please retry your request later.", http_status=500)
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.error_kind is ErrorKind.RETRYABLE
+    assert outcome.error_code == "2"
+
+
+async def test_a_bare_502_is_retryable(sqlite_store, graph, publisher) -> None:
+    account = await add_account(sqlite_store, PAGE_TOKEN)
+    post = await make_post(sqlite_store, account, "hello", [(png(1), ""), (png(2), "")])
+    graph.fail_next_http("/photos", 502, "<html><body>Bad Gateway</body></html>")
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.error_kind is ErrorKind.RETRYABLE
+    assert outcome.error_code == "502"
+    assert graph.feed(PAGE_ID) == []
+
+
+async def test_another_client_error_is_permanent_with_graphs_message(sqlite_store, graph, publisher) -> None:
+    account = await add_account(sqlite_store, PAGE_TOKEN)
+    post = await make_post(sqlite_store, account, "hello")
+    graph.fail_next("/feed", 506, "Duplicate status message")
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.error_kind is ErrorKind.PERMANENT
+    assert outcome.error_code == "506"
+    assert "Duplicate status message" in (outcome.error_message or "")
+
+
+async def test_an_answer_lost_after_publishing_is_unconfirmed(sqlite_store, graph) -> None:
+    publisher = FacebookPagePublisher(sqlite_store, graph.base_url, timeout=0.5)
+    try:
+        account = await add_account(sqlite_store, PAGE_TOKEN)
+        post = await make_post(sqlite_store, account, "hello")
+        graph.delay("/feed", 3)
+        started = time.monotonic()
+
+        outcome = await publisher.publish(post, post.targets[0])
+
+        assert time.monotonic() - started < 2.5
+        assert outcome.status is DeliveryStatus.UNCONFIRMED
+        assert outcome.error_kind is ErrorKind.UNCONFIRMED
+        assert "Shop" in (outcome.error_message or "")
+        # Why it must not be retried on its own: the post is there.
+        assert [entry["message"] for entry in graph.feed(PAGE_ID)] == ["hello"]
+    finally:
+        publisher.close()
+
+
+async def test_a_lost_answer_to_an_unpublished_upload_is_retryable(sqlite_store, graph) -> None:
+    publisher = FacebookPagePublisher(sqlite_store, graph.base_url, timeout=0.5)
+    try:
+        account = await add_account(sqlite_store, PAGE_TOKEN)
+        post = await make_post(sqlite_store, account, "two photos", [(png(1), ""), (png(2), "")])
+        graph.delay("/photos", 3)
+
+        outcome = await publisher.publish(post, post.targets[0])
+
+        # Nothing became visible: an unpublished photo shows nowhere, so trying again is safe.
+        assert outcome.error_kind is ErrorKind.RETRYABLE
+        assert graph.feed(PAGE_ID) == []
+    finally:
+        publisher.close()
+
+
+async def test_an_unreachable_graph_is_retryable(sqlite_store) -> None:
+    publisher = FacebookPagePublisher(sqlite_store, f"http://127.0.0.1:{closed_port()}/v21.0", timeout=2.0)
+    try:
+        account = await add_account(sqlite_store, PAGE_TOKEN)
+        post = await make_post(sqlite_store, account, "hello")
+
+        outcome = await publisher.publish(post, post.targets[0])
+
+        assert outcome.error_kind is ErrorKind.RETRYABLE
+        assert outcome.error_code == "network"
+        assert PAGE_TOKEN not in (outcome.error_message or "")
+    finally:
+        publisher.close()
+
+
+async def test_a_missing_image_is_a_permanent_failure(sqlite_store, graph, publisher) -> None:
+    account = await add_account(sqlite_store, PAGE_TOKEN)
+    post = await make_post(sqlite_store, account, "hello", [(png(1), "")])
+    post.images[0].blob_id = "0" * 64
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.error_kind is ErrorKind.PERMANENT
+    assert outcome.error_code == "missing_image"
+    assert graph.photos(PAGE_ID) == []
+
+
+async def test_no_token_reaches_any_log_line(sqlite_store, graph, publisher, caplog) -> None:
+    caplog.set_level(logging.DEBUG)  # urllib3 logs every request line at DEBUG
+    graph.add_user_token(USER_TOKEN, pages=[("2001", "Blog", "EAAPAGE-blog-1")])
+    account = await add_account(sqlite_store, USER_TOKEN, [page_target("2001", "Blog")])
+    post = await make_post(sqlite_store, account, "hello", [(png(1), ""), (png(2), "")])
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.status is DeliveryStatus.SENT
+    assert "/2001/feed" in caplog.text  # the request lines were captured...
+    assert USER_TOKEN not in caplog.text  # ...and carry no token
+    assert "EAAPAGE-blog-1" not in caplog.text

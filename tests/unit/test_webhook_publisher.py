@@ -1,0 +1,281 @@
+"""The webhook publisher over real HTTP (requests) against a signature-checking receiver."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from publishers.webhook import WebhookPublisher, parse_retry_after, sign, verify
+from storage.crypto import CredentialCipher
+from storage.models import Account, DeliveryStatus, ErrorKind, Image, Platform, Post, Target, new_post
+from storage.sqlite import SQLiteStore
+from tests.fakes.webhook_receiver import WebhookReceiver
+
+USER_ID = 777
+SECRET = "whsec-9f2b7c41d0e3"
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    store = SQLiteStore(tmp_path / "h.db", CredentialCipher(Fernet.generate_key()))
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[WebhookReceiver]:
+    async with WebhookReceiver(SECRET) as started:
+        yield started
+
+
+@pytest.fixture
+def publisher(sqlite_store: SQLiteStore) -> Iterator[WebhookPublisher]:
+    made = WebhookPublisher(sqlite_store, timeout=2.0)
+    yield made
+    made.close()
+
+
+async def make_post(
+    store: SQLiteStore,
+    url: str,
+    caption: str = "Hello hooks",
+    images: list[tuple[bytes, str]] | None = None,
+    secret: str = SECRET,
+) -> Post:
+    target = Target(target_id="hook-1", name="Shop automations", address=url, kind="webhook")
+    account: Account = await store.add_account(USER_ID, Platform.WEBHOOK, "Automations", secret, [target])
+    stored = []
+    for number, (data, image_caption) in enumerate(images or [], start=1):
+        blob_id = await store.put_image(data)
+        stored.append(Image(f"img{number}.jpg", blob_id, image_caption, len(data), "image/jpeg"))
+    post = new_post(
+        user_id=USER_ID,
+        account=account,
+        targets=[target],
+        main_caption=caption,
+        scheduled_time=datetime(2030, 12, 1, 17, 30, tzinfo=UTC),
+        images=stored,
+    )
+    return await store.create_post(post)
+
+
+def closed_port() -> int:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return int(port)
+
+
+# -- signing ---------------------------------------------------------------------------------
+
+
+def test_sign_is_the_hex_hmac_sha256_of_the_body() -> None:
+    body = b'{"a":1}'
+    expected = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert sign("s3cret", body) == f"sha256={expected}"
+
+
+def test_verify_accepts_only_the_exact_body_and_secret() -> None:
+    body = b'{"caption":"hi"}'
+    header = sign("s3cret", body)
+    assert verify("s3cret", body, header)
+    assert not verify("s3cret", body + b" ", header)
+    assert not verify("other", body, header)
+    assert not verify("s3cret", body, None)
+    assert not verify("s3cret", body, header.removeprefix("sha256="))
+    assert not verify("s3cret", body, "sha256=" + "0" * 64)
+
+
+def test_retry_after_reads_seconds_and_dates() -> None:
+    now = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+    assert parse_retry_after("12", now) == 12
+    assert parse_retry_after("Tue, 01 Jan 2030 12:00:30 GMT", now) == 30
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+
+
+# -- publishing ------------------------------------------------------------------------------
+
+
+async def test_the_receiver_verifies_a_signed_body_carrying_the_post(sqlite_store, receiver, publisher) -> None:
+    photos = [(os.urandom(300), "front"), (os.urandom(200), "")]
+    post = await make_post(sqlite_store, receiver.url, "Grand opening 🎉", photos)
+    before = datetime.now(UTC) - timedelta(seconds=1)
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.status is DeliveryStatus.SENT, outcome
+    [request] = receiver.requests
+    assert request.method == "POST"
+    assert request.verified
+    assert request.header("Content-Type") == "application/json"
+    assert request.header("Idempotency-Key") == f"{post.post_id}:hook-1"
+    # Serialised once, compact, keys sorted: the signed bytes are exactly this.
+    assert request.body == json.dumps(request.json, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+    body = request.json
+    assert body["post_id"] == post.post_id
+    assert body["target"] == {"id": "hook-1", "name": "Shop automations"}
+    assert body["caption"] == "Grand opening 🎉"
+    assert body["scheduled_time"] == "2030-12-01T17:30:00.000Z"
+    sent_at = datetime.fromisoformat(body["sent_at"].replace("Z", "+00:00"))
+    assert before <= sent_at <= datetime.now(UTC)
+    assert abs(int(request.header("X-Herald-Timestamp") or 0) - sent_at.timestamp()) < 2
+    assert [(image["name"], image["caption"], image["mime_type"]) for image in body["images"]] == [
+        ("img1.jpg", "front", "image/jpeg"),
+        ("img2.jpg", "", "image/jpeg"),
+    ]
+    assert [base64.b64decode(image["data_base64"]) for image in body["images"]] == [data for data, _ in photos]
+
+
+async def test_a_2xx_is_sent_with_the_receivers_id(sqlite_store, receiver, publisher) -> None:
+    post = await make_post(sqlite_store, receiver.url)
+    receiver.respond_next(202, {"id": "msg-81", "status": "queued"})
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.status is DeliveryStatus.SENT
+    assert outcome.message_id == "msg-81"
+    assert outcome.error_kind is None
+
+
+async def test_a_2xx_without_an_id_is_still_sent(sqlite_store, receiver, publisher) -> None:
+    post = await make_post(sqlite_store, receiver.url)
+    receiver.respond_next(204)
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.status is DeliveryStatus.SENT
+    assert outcome.message_id is None
+
+
+async def test_a_wrong_secret_is_refused_by_the_receiver_for_good(sqlite_store, receiver, publisher) -> None:
+    post = await make_post(sqlite_store, receiver.url, secret="not-the-receivers-secret")
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    [request] = receiver.requests
+    assert not request.verified
+    assert outcome.error_kind is ErrorKind.PERMANENT
+    assert outcome.error_code == "401"
+    assert "invalid signature" in (outcome.error_message or "")
+
+
+async def test_a_500_is_retryable(sqlite_store, receiver, publisher) -> None:
+    post = await make_post(sqlite_store, receiver.url)
+    receiver.respond_next(500, "database is down")
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.error_kind is ErrorKind.RETRYABLE
+    assert outcome.error_code == "500"
+    assert "database is down" in (outcome.error_message or "")
+    # And the retry, with the same idempotency key, goes through.
+    retried = await publisher.publish(post, post.targets[0])
+    assert retried.status is DeliveryStatus.SENT
+    assert [r.header("Idempotency-Key") for r in receiver.requests] == [f"{post.post_id}:hook-1"] * 2
+
+
+async def test_a_503_passes_on_retry_after(sqlite_store, receiver, publisher) -> None:
+    post = await make_post(sqlite_store, receiver.url)
+    receiver.respond_next(503, "busy", headers={"Retry-After": "17"})
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.is_retryable and outcome.retry_after == 17
+
+
+async def test_a_429_is_retried_later(sqlite_store, receiver, publisher) -> None:
+    post = await make_post(sqlite_store, receiver.url)
+    receiver.respond_next(429, "slow down", headers={"Retry-After": "5"})
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.is_retryable and outcome.retry_after == 5
+
+
+async def test_a_400_is_permanent_with_the_receivers_message(sqlite_store, receiver, publisher) -> None:
+    post = await make_post(sqlite_store, receiver.url)
+    said = "unknown channel 'news'; " + "x" * 400 + "TAIL"
+    receiver.respond_next(400, said)
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.error_kind is ErrorKind.PERMANENT
+    assert outcome.error_code == "400"
+    message = outcome.error_message or ""
+    assert said[:300] in message
+    assert "TAIL" not in message
+
+
+async def test_a_redirect_is_not_followed(sqlite_store, receiver, publisher) -> None:
+    post = await make_post(sqlite_store, receiver.url)
+    receiver.respond_next(302, "", headers={"Location": receiver.url + "/moved"})
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.error_kind is ErrorKind.PERMANENT
+    assert len(receiver.requests) == 1
+
+
+async def test_a_late_answer_is_unconfirmed(sqlite_store, receiver) -> None:
+    publisher = WebhookPublisher(sqlite_store, timeout=0.5)
+    try:
+        post = await make_post(sqlite_store, receiver.url)
+        receiver.delay_next(3)
+        started = time.monotonic()
+
+        outcome = await publisher.publish(post, post.targets[0])
+
+        assert time.monotonic() - started < 2.5
+        assert outcome.status is DeliveryStatus.UNCONFIRMED
+        assert outcome.error_kind is ErrorKind.UNCONFIRMED
+        # It did arrive: that is why it must not be resent on its own.
+        assert len(receiver.requests) == 1 and receiver.requests[0].verified
+    finally:
+        publisher.close()
+
+
+async def test_a_closed_port_is_retryable(sqlite_store, publisher) -> None:
+    post = await make_post(sqlite_store, f"http://127.0.0.1:{closed_port()}/hook")
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.error_kind is ErrorKind.RETRYABLE
+    assert outcome.error_code == "network"
+
+
+async def test_plain_http_to_another_host_is_refused_before_sending(sqlite_store, publisher) -> None:
+    post = await make_post(sqlite_store, "http://hooks.example.com/in")
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.error_kind is ErrorKind.PERMANENT
+    assert "https://" in (outcome.error_message or "")
+
+
+async def test_the_signing_secret_never_reaches_the_logs(sqlite_store, receiver, publisher, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    post = await make_post(sqlite_store, receiver.url)
+    receiver.respond_next(500, "boom")
+
+    await publisher.publish(post, post.targets[0])
+
+    assert "webhook delivery to hook-1" in caplog.text
+    assert SECRET not in caplog.text
+    assert sign(SECRET, receiver.requests[0].body) not in caplog.text
