@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import secrets
 import socket
@@ -88,15 +89,23 @@ class Publication:
         self.lease = lease
         self.max_lateness = max_lateness
         self.retry = retry or RetryPolicy()
+        self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
+        self._claims = itertools.count(1)
         self._sleep = sleep
         self._running: set[str] = set()
+
+    def _claim_id(self) -> str:
+        """A fencing token for one claim: two claims, even by this process, never share one."""
+        return f"{self.worker_id}/{next(self._claims)}"
 
     async def sweep(self, now: datetime | None = None) -> int:
         """Claims every due post and every post whose worker's lease ran out; publishes them."""
         handled = 0
         while True:
-            claimed = await self.store.claim_due_posts(self.worker_id, now or utc_now(), self.lease, limit=50)
+            # Claim no more than can start at once, so claims do not wait long in the queue.
+            limit = max(self.concurrency - len(self._running), 1)
+            claimed = await self.store.claim_due_posts(self._claim_id(), now or utc_now(), self.lease, limit)
             if not claimed:
                 return handled
             await asyncio.gather(*(self._guarded(post) for post in claimed))
@@ -104,25 +113,38 @@ class Publication:
 
     async def publish_now(self, post_id: str) -> Post | None:
         """Claims one post at its exact time and publishes it; None if another worker has it."""
-        post = await self.store.claim_post(post_id, self.worker_id, utc_now(), self.lease)
+        post = await self.store.claim_post(post_id, self._claim_id(), utc_now(), self.lease)
         if post is None:
             return None
         return await self._guarded(post)
 
     async def _guarded(self, post: Post) -> Post | None:
-        async with self._slots:
-            self._running.add(post.post_id)
-            try:
+        """Publishes a claimed post when a slot is free, keeping its lease alive meanwhile."""
+        self._running.add(post.post_id)
+        heartbeat = asyncio.create_task(self._keep_lease(post))
+        try:
+            async with self._slots:
                 return await self.publish(post)
-            except Exception:
-                # The claim stays; when its lease runs out a sweep takes the post over.
-                log.exception("publishing post %s failed unexpectedly", post.post_id)
-                return None
-            finally:
-                self._running.discard(post.post_id)
+        except Exception:
+            # The claim stays; when its lease runs out a sweep takes the post over.
+            log.exception("publishing post %s failed unexpectedly", post.post_id)
+            return None
+        finally:
+            heartbeat.cancel()
+            self._running.discard(post.post_id)
+
+    async def _keep_lease(self, post: Post) -> None:
+        """Renews the claim while a slow publication (rate limits, big uploads) goes on."""
+        assert post.claim is not None
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            if not await self.store.renew_lease(post.post_id, post.claim.worker_id, utc_now(), self.lease):
+                return
 
     async def publish(self, post: Post) -> Post | None:
         """Runs every open delivery of a post this worker has claimed, then finishes it."""
+        assert post.claim is not None, "publish only a claimed post"
+        holder = post.claim.worker_id
         overdue = utc_now() - post.scheduled_time
         missed = post.attempts <= 1 and overdue > self.max_lateness
         for target_id in post.group_ids:
@@ -142,15 +164,15 @@ class Publication:
                     CUT_OFF_MESSAGE.format(name=target.name),
                 )
             else:
-                finished = await self._deliver(post, target, delivery)
+                finished = await self._deliver(post, holder, target, delivery)
                 if finished is None:
                     return None  # the claim was lost; whoever holds it now carries on
                 delivery = finished
-            if not await self.store.record_delivery(post.post_id, self.worker_id, delivery):
+            if not await self.store.record_delivery(post.post_id, holder, delivery):
                 log.warning("lost the claim on post %s", post.post_id)
                 return None
             post.deliveries[target_id] = delivery
-        done = await self.store.finish_post(post.post_id, self.worker_id, utc_now())
+        done = await self.store.finish_post(post.post_id, holder, utc_now())
         if done is None:
             return None
         if missed:
@@ -158,7 +180,7 @@ class Publication:
         await self._report(done)
         return done
 
-    async def _deliver(self, post: Post, target: Target, delivery: Delivery) -> Delivery | None:
+    async def _deliver(self, post: Post, holder: str, target: Target, delivery: Delivery) -> Delivery | None:
         """Tries one target until sent, failed for good, unconfirmed, or out of retries."""
         publisher = self.publishers.get(platform_of(target))
         if publisher is None:
@@ -166,12 +188,12 @@ class Publication:
         tries = 0
         while True:
             tries += 1
-            if not await self.store.renew_lease(post.post_id, self.worker_id, utc_now(), self.lease):
+            if not await self.store.renew_lease(post.post_id, holder, utc_now(), self.lease):
                 return None
             delivery.status, delivery.updated_at = DeliveryStatus.SENDING, utc_now()
             delivery.attempts += 1
             # Marked before the request goes out, so a crash mid-request is recognisable.
-            if not await self.store.record_delivery(post.post_id, self.worker_id, delivery):
+            if not await self.store.record_delivery(post.post_id, holder, delivery):
                 return None
             outcome = await publisher.publish(post, target)
             if not outcome.is_retryable or tries >= self.retry.attempts:
@@ -183,7 +205,7 @@ class Publication:
                 outcome.error_code,
                 outcome.error_message,
             )
-            if not await self.store.record_delivery(post.post_id, self.worker_id, delivery):
+            if not await self.store.record_delivery(post.post_id, holder, delivery):
                 return None
             await self._sleep(wait)
 

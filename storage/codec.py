@@ -150,11 +150,13 @@ def post_to_doc(post: Post, times: TimeCodec) -> dict[str, Any]:
     }
 
 
+# Telegram ids may exceed 32 bits; some MongoDB servers (CongoDB among them) hand 64-bit
+# integers back as doubles, so ids are made ints again on the way out.
 def post_from_doc(post_id: str, doc: dict[str, Any], times: TimeCodec) -> Post:
     claim = doc.get("claim")
     return Post(
         post_id=post_id,
-        user_id=doc["user_id"],
+        user_id=int(doc["user_id"]),
         account_id=doc["account_id"],
         account_name=doc["account_name"],
         group_ids=list(doc["group_ids"]),
@@ -198,7 +200,7 @@ def poster_to_doc(poster: Poster, times: TimeCodec) -> dict[str, Any]:
 def poster_from_doc(poster_id: str, doc: dict[str, Any], times: TimeCodec) -> Poster:
     return Poster(
         poster_id=poster_id,
-        user_id=doc["user_id"],
+        user_id=int(doc["user_id"]),
         name=doc["name"],
         main_caption=doc.get("main_caption", ""),
         images=[image_from_doc(image) for image in doc.get("images", [])],

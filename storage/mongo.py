@@ -62,7 +62,7 @@ def _post(doc: Document) -> Post:
 def _account(doc: Document) -> Account:
     return Account(
         account_id=doc["account_id"],
-        user_id=doc["user_id"],
+        user_id=int(doc["user_id"]),
         platform=Platform(doc["platform"]),
         name=doc["name"],
         targets=[target_from_doc(target) for target in doc.get("targets", [])],
@@ -73,7 +73,7 @@ def _account(doc: Document) -> Account:
 
 def _chat(doc: Document) -> TelegramChat:
     return TelegramChat(
-        chat_id=doc["chat_id"],
+        chat_id=int(doc["chat_id"]),
         title=doc["title"],
         chat_type=doc["chat_type"],
         bot_is_admin=bool(doc["bot_is_admin"]),
@@ -144,7 +144,7 @@ class MongoStore(Store):
         doc = await self.db.users.find_one({"user_id": user_id})
         if doc is None:
             return None
-        return User(doc["user_id"], doc.get("timezone"), BSON_TIMES.decode(doc["created_at"]))
+        return User(int(doc["user_id"]), doc.get("timezone"), BSON_TIMES.decode(doc["created_at"]))
 
     async def set_timezone(self, user_id: int, timezone: str) -> User:
         doc = await self.db.users.find_one_and_update(
@@ -154,7 +154,7 @@ class MongoStore(Store):
             return_document=ReturnDocument.AFTER,
         )
         assert doc is not None, "an upsert returns the document"
-        return User(doc["user_id"], doc.get("timezone"), BSON_TIMES.decode(doc["created_at"]))
+        return User(int(doc["user_id"]), doc.get("timezone"), BSON_TIMES.decode(doc["created_at"]))
 
     # -- accounts --------------------------------------------------------------------------
     async def add_account(

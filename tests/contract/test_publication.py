@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import timedelta
 
 from publishers.base import Outcome, Publisher
@@ -190,3 +191,58 @@ async def test_publish_now_takes_only_a_due_post_once(store: Store) -> None:
     results = await asyncio.gather(worker.publish_now(post.post_id), other.publish_now(post.post_id))
     assert sum(result is not None for result in results) == 1
     assert publisher.calls[(post.post_id, "tg-100")] == 1
+
+
+class SlowPublisher(ScriptedPublisher):
+    """Holds every publication until `release` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def publish(self, post: Post, target: Target) -> Outcome:
+        self.calls[(post.post_id, target.target_id)] += 1
+        await self.release.wait()
+        return Outcome.sent(message_id="1")
+
+
+async def test_a_stale_claim_of_the_same_process_sends_nothing(store: Store) -> None:
+    post = await due_post(store, targets=1, late=timedelta(minutes=10))
+    publisher, recorder = SlowPublisher(), Recorder()
+    worker = engine(store, publisher, recorder, lease=timedelta(seconds=30))
+    # This process claimed the post long ago (it waited behind slow publications) ...
+    stale = await store.claim_post(post.post_id, worker._claim_id(), utc_now() - timedelta(minutes=5), worker.lease)
+    assert stale is not None
+    # ... its lease ran out and its own sweep took the post over, and is sending it now.
+    sweeping = asyncio.create_task(worker.sweep())
+    await eventually_true(lambda: sum(publisher.calls.values()) == 1)
+    # The old claim wakes up meanwhile: every write it tries is refused, nothing is sent twice.
+    late_run = asyncio.create_task(worker.publish(stale))
+    await asyncio.sleep(0.2)
+    publisher.release.set()
+    assert await late_run is None
+    assert await sweeping == 1
+    assert publisher.calls[(post.post_id, "tg-100")] == 1
+    stored = await store.get_post(USER, post.post_id)
+    assert stored is not None and stored.status is PostStatus.PUBLISHED
+
+
+async def eventually_true(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    for _ in range(int(timeout / 0.02)):
+        if check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not met")
+
+
+async def test_a_slow_publication_keeps_its_lease(store: Store) -> None:
+    post = await due_post(store, targets=1)
+    publisher, recorder = SlowPublisher(), Recorder()
+    slow = engine(store, publisher, recorder, lease=timedelta(seconds=0.6))
+    running = asyncio.create_task(slow.sweep())
+    await asyncio.sleep(1.5)  # well past one lease: the heartbeat must have renewed it
+    rival = engine(store, publisher, recorder, lease=timedelta(seconds=0.6))
+    assert await rival.sweep() == 0
+    publisher.release.set()
+    assert await running == 1
+    assert sum(publisher.calls.values()) == 1

@@ -398,3 +398,19 @@ async def test_persistence_state_saves_replaces_and_deletes(store: Store) -> Non
     assert await store.load_state("conversation:new_post") == {"[1001, 1001]": 3}
     await store.save_state("user_data", "2002", None)
     assert await store.load_state("user_data") == {"1001": {"draft": {"caption": "hello"}}}
+
+
+async def test_64_bit_telegram_ids_come_back_as_integers(store: Store) -> None:
+    big_user, big_chat = 7_123_456_789, -1001234567890
+    await store.upsert_chat(TelegramChat(big_chat, "Big", "channel", bot_is_admin=True))
+    chats = await store.list_chats()
+    assert chats[0].chat_id == big_chat and isinstance(chats[0].chat_id, int)
+    await store.set_timezone(big_user, "UTC")
+    user = await store.get_user(big_user)
+    assert user is not None and isinstance(user.user_id, int)
+    account = await add_account(store, big_user)
+    post = await schedule(store, big_user, account)
+    loaded = await store.get_post(big_user, post.post_id)
+    assert loaded is not None and loaded.user_id == big_user and isinstance(loaded.user_id, int)
+    listed = await store.list_accounts(big_user)
+    assert isinstance(listed[0].user_id, int)

@@ -51,7 +51,8 @@ def bot_settings(api: FakeBotAPI, database_url: str, encryption_key: str, **over
         "encryption_key": encryption_key,
         "scheduler_interval": 1,
         "claim_lease": 5,
-        "telegram_group_messages_per_minute": 600,
+        "telegram_group_messages_per_minute": 6000,
+        "telegram_messages_per_second": 3000,
         "_env_file": None,
     }
     values.update(overrides)
@@ -146,6 +147,14 @@ class Person:
         self.api.press(self.user_id, message_id, data)
         await self.api.wait_for(lambda: len(self.api.callback_answers) > answered, timeout=8)
         return await self.expect(expect, since=before) if expect else None
+
+    async def wait_changed(self, before: dict[int, str], timeout: float = 8.0) -> None:
+        """Waits until the bot sends or edits something after `before`."""
+        await self.api.wait_for(lambda: self.snapshot() != before, timeout=timeout)
+
+    async def wait_answered(self, answered: int, timeout: float = 8.0) -> None:
+        """Waits until more than `answered` button presses have been answered."""
+        await self.api.wait_for(lambda: len(self.api.callback_answers) > answered, timeout=timeout)
 
     def last_answer(self) -> dict[str, Any]:
         return dict(self.api.callback_answers[-1])

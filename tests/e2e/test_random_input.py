@@ -71,7 +71,7 @@ async def test_random_input_is_always_answered_and_never_crashes(
             answered = len(api.callback_answers)
             if kind == "text":
                 api.send_text(user_id, str(value) or " ")
-                await api.wait_for(lambda before=before: person.snapshot() != before, timeout=8)
+                await person.wait_changed(before)
             elif kind in ("press", "forge"):
                 if kind == "press":
                     try:
@@ -81,13 +81,13 @@ async def test_random_input_is_always_answered_and_never_crashes(
                 else:
                     message_id, data = (person.last()["message_id"] if person.count() else 1), str(value)
                 api.press(user_id, message_id, data)
-                await api.wait_for(lambda answered=answered: len(api.callback_answers) > answered, timeout=8)
+                await person.wait_answered(answered)
             elif kind == "photo":
                 await person.send_photos([b"\xff\xd8" + bytes([n]) * 50 for n in range(int(str(value)))])
-                await api.wait_for(lambda before=before: person.snapshot() != before, timeout=8)
+                await person.wait_changed(before)
             else:
                 api.send_sticker(user_id)
-                await api.wait_for(lambda before=before: person.snapshot() != before, timeout=8)
+                await person.wait_changed(before)
         assert not errors.records, [r.getMessage() for r in errors.records]
         assert all(m.get("text") != texts.SOMETHING_WENT_WRONG for m in person.bot_messages())
     finally:
