@@ -230,6 +230,19 @@ class Publication:
             await self.notify(post)
         except Exception:
             log.exception("could not notify the owner of post %s", post.post_id)
+            return
+        await self.store.mark_notified(post.post_id, utc_now())
+
+    async def report_unreported(self, now: datetime | None = None) -> int:
+        """Tells owners about posts finished by a worker that died before reporting them."""
+        grace = max(self.lease, timedelta(seconds=30))
+        posts = await self.store.claim_unreported(now or utc_now(), grace)
+        for post in posts:
+            try:
+                await self.notify(post)
+            except Exception:
+                log.exception("could not notify the owner of post %s", post.post_id)
+        return len(posts)
 
     @property
     def busy(self) -> bool:

@@ -58,6 +58,7 @@ class Scheduler:
     async def _sweep(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Publishes what is due or abandoned, then plans exact-time jobs for what comes soon."""
         await self.publication.sweep()
+        await self.publication.report_unreported()
         await self.plan_upcoming()
 
     async def plan_upcoming(self) -> None:

@@ -220,6 +220,15 @@ class Store(ABC):
         are still open."""
 
     @abstractmethod
+    async def mark_notified(self, post_id: str, now: datetime) -> None:
+        """Remember that the owner was told how the post went."""
+
+    @abstractmethod
+    async def claim_unreported(self, now: datetime, grace: timedelta, limit: int = 20) -> list[Post]:
+        """Finished posts whose owner was never told (their worker died first), finished more
+        than `grace` ago; each is marked notified as it is taken, so only one worker reports it."""
+
+    @abstractmethod
     async def retry_failed(
         self, user_id: int, post_id: str, now: datetime
     ) -> Post | None:

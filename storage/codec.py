@@ -133,6 +133,7 @@ def post_to_doc(post: Post, times: TimeCodec) -> dict[str, Any]:
         "result": post.result,
         "created_at": times.encode(post.created_at),
         "published_at": times.encode(post.published_at) if post.published_at else None,
+        "notified_at": times.encode(post.notified_at) if post.notified_at else None,
         "deliveries": {
             target_id: delivery_to_doc(delivery, times)
             for target_id, delivery in post.deliveries.items()
@@ -170,6 +171,7 @@ def post_from_doc(post_id: str, doc: dict[str, Any], times: TimeCodec) -> Post:
         result=doc.get("result"),
         created_at=times.decode(doc["created_at"]),
         published_at=times.decode(doc["published_at"]) if doc.get("published_at") else None,
+        notified_at=times.decode(doc["notified_at"]) if doc.get("notified_at") else None,
         deliveries={
             target_id: delivery_from_doc(delivery, times)
             for target_id, delivery in (doc.get("deliveries") or {}).items()

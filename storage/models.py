@@ -199,6 +199,8 @@ class Post:
     result: dict[str, Any] | None = None
     created_at: datetime = field(default_factory=utc_now)
     published_at: datetime | None = None
+    # When the owner was sent the report of this publication (None: not yet).
+    notified_at: datetime | None = None
     deliveries: dict[str, Delivery] = field(default_factory=dict)
     claim: Claim | None = None
     # How many times a worker has claimed this post (a takeover makes it 2 or more).

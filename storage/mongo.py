@@ -128,6 +128,7 @@ class MongoStore(Store):
         await posts.create_index([("user_id", ASCENDING), ("scheduled_time", ASCENDING)])
         await posts.create_index([("status", ASCENDING), ("claim.lease_until", ASCENDING)])
         await posts.create_index([("images.blob_id", ASCENDING)])
+        await posts.create_index([("notified_at", ASCENDING), ("status", ASCENDING), ("published_at", ASCENDING)])
         await db.accounts.create_index([("user_id", ASCENDING), ("created_at", ASCENDING)])
         await db.posters.create_index([("user_id", ASCENDING), ("name", ASCENDING)])
         await db.posters.create_index([("images.blob_id", ASCENDING)])
@@ -502,11 +503,31 @@ class MongoStore(Store):
                     "scheduled_time": now,
                     "result": None,
                     "published_at": None,
+                    "notified_at": None,
                 }
             },
             return_document=ReturnDocument.AFTER,
         )
         return _post(retried) if retried else None
+
+    async def mark_notified(self, post_id: str, now: datetime) -> None:
+        await self.db.scheduled_posts.update_one({"post_id": post_id}, {"$set": {"notified_at": now}})
+
+    async def claim_unreported(self, now: datetime, grace: timedelta, limit: int = 20) -> list[Post]:
+        claimed: list[Post] = []
+        query = {
+            "notified_at": None,
+            "status": {"$in": [PostStatus.PUBLISHED.value, PostStatus.PARTIAL.value, PostStatus.FAILED.value]},
+            "published_at": {"$lte": now - grace},
+        }
+        while len(claimed) < limit:
+            doc = await self.db.scheduled_posts.find_one_and_update(
+                query, {"$set": {"notified_at": now}}, return_document=ReturnDocument.AFTER
+            )
+            if doc is None:
+                return claimed
+            claimed.append(_post(doc))
+        return claimed
 
     # -- persistence -----------------------------------------------------------------------
     async def load_state(self, namespace: str) -> dict[str, Any]:

@@ -93,11 +93,13 @@ CREATE TABLE IF NOT EXISTS posts (
     lease_until TEXT,
     claimed_at TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
+    notified_at TEXT,
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS posts_due ON posts (status, scheduled_time);
 CREATE INDEX IF NOT EXISTS posts_user ON posts (user_id, scheduled_time);
 CREATE INDEX IF NOT EXISTS posts_lease ON posts (status, lease_until);
+CREATE INDEX IF NOT EXISTS posts_unreported ON posts (status, scheduled_time) WHERE notified_at IS NULL;
 CREATE TABLE IF NOT EXISTS state (
     namespace TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -107,10 +109,10 @@ CREATE TABLE IF NOT EXISTS state (
 """
 
 # Fields kept in columns (indexed or updated atomically) rather than in the JSON document.
-POST_COLUMNS = ("user_id", "account_id", "status", "scheduled_time", "attempts")
+POST_COLUMNS = ("user_id", "account_id", "status", "scheduled_time", "attempts", "notified_at")
 POST_SELECT = (
     "SELECT post_id, user_id, account_id, status, scheduled_time, worker_id, lease_until, "
-    "claimed_at, attempts, doc FROM posts"
+    "claimed_at, attempts, notified_at, doc FROM posts"
 )
 UPCOMING = (PostStatus.SCHEDULED.value, PostStatus.PUBLISHING.value)
 HISTORY = (
@@ -427,7 +429,7 @@ class SQLiteStore(Store):
         claim = doc.pop("claim")
         await self._execute(
             "INSERT INTO posts (post_id, user_id, account_id, status, scheduled_time, worker_id, "
-            "lease_until, claimed_at, attempts, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "lease_until, claimed_at, attempts, notified_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 post.post_id,
                 columns["user_id"],
@@ -438,6 +440,7 @@ class SQLiteStore(Store):
                 claim["lease_until"] if claim else None,
                 claim["claimed_at"] if claim else None,
                 columns["attempts"],
+                columns["notified_at"],
                 json.dumps(doc),
             ),
         )
@@ -597,10 +600,24 @@ class SQLiteStore(Store):
             for name in (*POST_COLUMNS, "claim"):
                 doc.pop(name)
             await db.execute(
-                "UPDATE posts SET status = ?, scheduled_time = ?, doc = ? WHERE post_id = ?",
+                "UPDATE posts SET status = ?, scheduled_time = ?, notified_at = NULL, doc = ? WHERE post_id = ?",
                 (post.status.value, iso_text(now), json.dumps(doc), post_id),
             )
+            post.notified_at = None
             return post
+
+    async def mark_notified(self, post_id: str, now: datetime) -> None:
+        await self._execute("UPDATE posts SET notified_at = ? WHERE post_id = ?", (iso_text(now), post_id))
+
+    async def claim_unreported(self, now: datetime, grace: timedelta, limit: int = 20) -> list[Post]:
+        finished = (PostStatus.PUBLISHED.value, PostStatus.PARTIAL.value, PostStatus.FAILED.value)
+        rows = await self._fetchall(
+            f"UPDATE posts SET notified_at = ? WHERE post_id IN (SELECT post_id FROM posts "
+            f"WHERE notified_at IS NULL AND status IN ({_placeholders(finished)}) "
+            f"AND json_extract(doc, '$.published_at') <= ? LIMIT ?) AND notified_at IS NULL {self._RETURNING}",
+            (iso_text(now), *finished, iso_text(now - grace), limit),
+        )
+        return [_row_to_post(row) for row in rows]
 
     # -- persistence -----------------------------------------------------------------------
     async def load_state(self, namespace: str) -> dict[str, Any]:

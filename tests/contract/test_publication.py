@@ -246,3 +246,43 @@ async def test_a_slow_publication_keeps_its_lease(store: Store) -> None:
     publisher.release.set()
     assert await running == 1
     assert sum(publisher.calls.values()) == 1
+    stored = await store.get_post(USER, post.post_id)
+    assert stored is not None and stored.status is PostStatus.PUBLISHED
+
+
+async def test_reports_are_remembered_and_a_lost_one_is_sent_once_later(store: Store) -> None:
+    reported = await due_post(store, targets=1)
+    orphan = await due_post(store, targets=1)
+    publisher, recorder = ScriptedPublisher(), Recorder()
+    worker = engine(store, publisher, recorder)
+    await worker.sweep()
+    assert {p.post_id for p in recorder.reports} == {reported.post_id, orphan.post_id}
+    stored = await store.get_post(USER, reported.post_id)
+    assert stored is not None and stored.notified_at is not None
+
+    # As if the worker had died between finishing `orphan` and telling its owner.
+    other = await store.claim_post(orphan.post_id, "x", utc_now(), timedelta(seconds=5))
+    assert other is None  # finished posts stay finished
+    lost = await store.retry_failed(USER, orphan.post_id, utc_now())
+    assert lost is None  # a published post has nothing to retry
+    await _forget_report(store, orphan.post_id)
+
+    recorder.reports.clear()
+    assert await worker.report_unreported() == 0  # within the grace period the finisher may still report
+    later = utc_now() + timedelta(minutes=5)
+    assert await worker.report_unreported(now=later) == 1
+    assert [p.post_id for p in recorder.reports] == [orphan.post_id]
+    assert await worker.report_unreported(now=later) == 0
+    assert await engine(store, publisher, recorder).report_unreported(now=later) == 0
+
+
+async def _forget_report(store: Store, post_id: str) -> None:
+    """Clears notified_at the way a crash before the report would have left it."""
+    from storage.mongo import MongoStore
+    from storage.sqlite import SQLiteStore
+
+    if isinstance(store, SQLiteStore):
+        await store.db.execute("UPDATE posts SET notified_at = NULL WHERE post_id = ?", (post_id,))
+    else:
+        assert isinstance(store, MongoStore)
+        await store.db.scheduled_posts.update_one({"post_id": post_id}, {"$set": {"notified_at": None}})
