@@ -158,3 +158,54 @@ def confirm_retry_keyboard(post_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[button("Yes, retry", POST, "retry_yes", post_id), button("Not now", POST, "keep_result", post_id)]]
     )
+
+
+ACC = "acc"
+
+
+def accounts_list_keyboard(accounts: list[Account]) -> InlineKeyboardMarkup:
+    rows = [
+        [button(("⚠️ " if account.needs_reconnect else "") + account.name, ACC, "show", account.account_id)]
+        for account in accounts
+    ]
+    rows.append([button("➕ Add account", ACC, "add")])
+    return InlineKeyboardMarkup(rows)
+
+
+def platform_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [button("Facebook Page", ACC, "platform", "facebook_page")],
+            [button("Facebook groups (by hand)", ACC, "platform", "facebook_groups")],
+            [button("Webhook (Discord, Slack, n8n…)", ACC, "platform", "webhook")],
+            [button("✖️ Cancel", ACC, "cancel")],
+        ]
+    )
+
+
+def account_keyboard(account: Account) -> InlineKeyboardMarkup:
+    rows = []
+    if account.platform.value == "facebook_page":
+        rows.append([button("🔄 Refresh targets", ACC, "refresh", account.account_id)])
+        rows.append([button("🔑 Reconnect", ACC, "reconnect", account.account_id)])
+    if account.account_id != "telegram":
+        rows.append([button("🗑 Remove", ACC, "remove", account.account_id)])
+    rows.append([button("◀ Back", ACC, "list")])
+    return InlineKeyboardMarkup(rows)
+
+
+def confirm_remove_keyboard(account_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[button("Yes, remove it", ACC, "remove_yes", account_id), button("Keep it", ACC, "show", account_id)]]
+    )
+
+
+def groups_done_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button("✅ Done", ACC, "groups_done"), button("✖️ Cancel", ACC, "cancel")]])
+
+
+def hand_post_keyboard(group_url: str | None, post_id: str, target_id: str) -> InlineKeyboardMarkup:
+    row = [button("✅ I posted it", POST, "posted", f"{post_id}/{target_id}")]
+    if group_url:
+        row.insert(0, InlineKeyboardButton("Open group", url=group_url))
+    return InlineKeyboardMarkup([row])

@@ -228,3 +228,130 @@ def retry_scheduled(short_id: str, targets: int) -> str:
 
 def cannot_retry(short_id: str, status: str) -> str:
     return f"Post #{short_id} has nothing to retry: it is {status}."
+
+
+# -- Accounts ---------------------------------------------------------------------------------
+PLATFORM_NAMES = {
+    "telegram": "Telegram",
+    "facebook_page": "Facebook Pages",
+    "facebook_groups": "Facebook groups (by hand)",
+    "webhook": "Webhook",
+}
+
+
+def accounts_list(lines: list[str]) -> str:
+    return "🔑 <b>Your accounts</b>\n" + "\n".join(lines) + "\n\nTap one to see its targets, or add another."
+
+
+def account_line(name: str, platform: str, targets: int, needs_reconnect: bool) -> str:
+    warning = " ⚠️ <b>needs reconnecting</b>" if needs_reconnect else ""
+    noun = "target" if targets == 1 else "targets"
+    return f"• {escape(name)} — {PLATFORM_NAMES.get(platform, platform)}, {targets} {noun}{warning}"
+
+
+def account_details(name: str, platform: str, target_names: list[str], needs_reconnect: bool) -> str:
+    lines = [f"<b>{escape(name)}</b> — {PLATFORM_NAMES.get(platform, platform)}"]
+    if needs_reconnect:
+        lines.append("⚠️ The platform refused this account's credential: send a new one with Reconnect.")
+    lines.extend(f"• {escape(target)}" for target in target_names)
+    if not target_names:
+        lines.append("No targets.")
+    return "\n".join(lines)
+
+
+CHOOSE_PLATFORM = "Which kind of account do you want to connect?"
+ASK_FACEBOOK_TOKEN = (
+    "Paste a <b>Page access token</b>, or a <b>user access token</b> with the "
+    "<code>pages_manage_posts</code> permission (its Pages are found for you).\n"
+    "I delete your message as soon as it arrives and keep the token encrypted. /cancel to stop."
+)
+CHECKING = "🔒 Got it — your message with the credential is deleted. Checking it…"
+
+
+def facebook_connected(page_names: list[str]) -> str:
+    pages = ", ".join(escape(name) for name in page_names)
+    return f"✅ Facebook connected: {len(page_names)} Page(s) — {pages}. They are now targets for /new."
+
+
+FACEBOOK_NO_PAGES = "That token works, but it manages no Facebook Page. Send another token, or /cancel."
+
+
+def credential_refused(reason: str) -> str:
+    return f"❌ That did not work: {escape(reason)}\nSend another, or /cancel."
+
+
+ASK_WEBHOOK_URL = (
+    "Send the webhook's <b>URL</b> (https://…). Herald POSTs each post there as JSON, signed with "
+    "HMAC-SHA256 in the <code>X-Herald-Signature</code> header. /cancel to stop."
+)
+
+
+def webhook_url_refused(reason: str) -> str:
+    return f"That URL can't be used: {escape(reason)}. Send another, or /cancel."
+
+
+ASK_WEBHOOK_SECRET = (
+    "Now send the <b>signing secret</b> your receiver checks (at least 16 characters). "
+    "I delete your message at once and keep the secret encrypted."
+)
+WEBHOOK_SECRET_SHORT = "That secret is too short — use at least 16 characters. Send another, or /cancel."
+
+
+def webhook_connected(url_host: str, problem: str | None) -> str:
+    if problem:
+        return f"✅ Webhook to {escape(url_host)} saved. ⚠️ A test delivery failed: {escape(problem)}"
+    return f"✅ Webhook to {escape(url_host)} saved, and a signed test delivery was accepted."
+
+
+ASK_FACEBOOK_GROUPS = (
+    "Since 22 April 2024 no app can publish to Facebook <b>groups</b>, so Herald does it with you: "
+    "at the time, I send you the post ready to paste, with an <b>Open group</b> button.\n\n"
+    "Send each group's link (https://www.facebook.com/groups/…) or name, one per message; "
+    "tap <b>Done</b> when finished."
+)
+
+
+def facebook_group_added(name: str, count: int) -> str:
+    return f"➕ {escape(name)} added ({count} so far). Send another, or tap Done."
+
+
+FACEBOOK_GROUPS_EMPTY = "Send at least one group's link or name first, or /cancel."
+
+
+def facebook_groups_saved(count: int) -> str:
+    return f"✅ {count} Facebook group(s) saved. Pick them in /new like any other target."
+
+
+def confirm_remove_account(name: str) -> str:
+    return f"Remove <b>{escape(name)}</b>? Its scheduled posts will be cancelled."
+
+
+def account_removed(name: str, cancelled: int) -> str:
+    return f"🗑 {escape(name)} removed; {cancelled} scheduled post(s) cancelled."
+
+
+def account_refreshed(count: int) -> str:
+    return f"🔄 Targets refreshed: {count} found."
+
+
+ACCOUNT_GONE = "That account no longer exists."
+CANNOT_REMOVE_TELEGRAM = "The Telegram account is this bot itself; remove the bot from a chat to drop that target."
+
+
+def needs_reconnect_warning(name: str) -> str:
+    return f"⚠️ {escape(name)} needs reconnecting: the platform refused its credential. Fix it in /accounts first."
+
+
+# -- Facebook groups, posted by hand ----------------------------------------------------------
+def hand_post(short_id: str, group: str) -> str:
+    return (
+        f"🙋 Time to post #{short_id} in the Facebook group <b>{escape(group)}</b>: save the photos above "
+        "(or forward them), copy the caption below, open the group and post. Then tap <b>I posted it</b>."
+    )
+
+
+def hand_posted(group: str) -> str:
+    return f"👍 Marked as posted in {escape(group)}."
+
+
+HAND_POST_NOT_WAITING = "That post is not waiting for you any more."

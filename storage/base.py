@@ -183,6 +183,15 @@ class Store(ABC):
         """Move the user's still-`scheduled` post to a new time; None otherwise."""
 
     @abstractmethod
+    async def update_caption(self, user_id: int, post_id: str, caption: str) -> Post | None:
+        """Replace the main caption of the user's still-`scheduled` post; None otherwise."""
+
+    @abstractmethod
+    async def confirm_delivery(self, user_id: int, post_id: str, target_id: str, now: datetime) -> Post | None:
+        """The owner posted by hand: an `awaiting_you` delivery becomes sent, and the post is
+        finished with its derived status if nothing else is open. None if not theirs or not awaiting."""
+
+    @abstractmethod
     async def scheduled_posts(self, until: datetime, limit: int = 1000) -> list[tuple[str, datetime]]:
         """(post id, time) of scheduled posts due before `until`, soonest first."""
 

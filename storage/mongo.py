@@ -376,6 +376,55 @@ class MongoStore(Store):
         )
         return _post(doc) if doc else None
 
+    async def update_caption(self, user_id: int, post_id: str, caption: str) -> Post | None:
+        doc = await self.db.scheduled_posts.find_one_and_update(
+            {"post_id": post_id, "user_id": user_id, "status": PostStatus.SCHEDULED.value},
+            {"$set": {"main_caption": caption}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _post(doc) if doc else None
+
+    async def confirm_delivery(self, user_id: int, post_id: str, target_id: str, now: datetime) -> Post | None:
+        field = f"deliveries.{target_id}"
+        confirmed = await self.db.scheduled_posts.find_one_and_update(
+            {
+                "post_id": post_id,
+                "user_id": user_id,
+                "status": PostStatus.PUBLISHING.value,
+                f"{field}.status": DeliveryStatus.AWAITING_YOU.value,
+            },
+            {
+                "$set": {
+                    f"{field}.status": DeliveryStatus.SENT.value,
+                    f"{field}.updated_at": now,
+                    f"{field}.error_kind": None,
+                    f"{field}.error_code": None,
+                    f"{field}.error_message": None,
+                }
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        if confirmed is None:
+            return None
+        post = _post(confirmed)
+        status = derive_status(post.deliveries)
+        if status is None:
+            return post
+        # Two confirmations at once may both see every delivery final: the first one finishes it.
+        finished = await self.db.scheduled_posts.find_one_and_update(
+            {"post_id": post_id, "status": PostStatus.PUBLISHING.value},
+            {
+                "$set": {
+                    "status": status.value,
+                    "result": summarize(post.deliveries),
+                    "published_at": now,
+                    "claim": None,
+                }
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        return _post(finished) if finished else await self.load_post(post_id)
+
     async def scheduled_posts(self, until: datetime, limit: int = 1000) -> list[tuple[str, datetime]]:
         cursor = (
             self.db.scheduled_posts.find(

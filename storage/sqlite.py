@@ -487,6 +487,42 @@ class SQLiteStore(Store):
         )
         return _row_to_post(row) if row else None
 
+    async def update_caption(self, user_id: int, post_id: str, caption: str) -> Post | None:
+        row = await self._fetchone(
+            f"UPDATE posts SET doc = json_set(doc, '$.main_caption', ?) WHERE post_id = ? AND user_id = ? "
+            f"AND status = ? {self._RETURNING}",
+            (caption, post_id, user_id, PostStatus.SCHEDULED.value),
+        )
+        return _row_to_post(row) if row else None
+
+    async def confirm_delivery(self, user_id: int, post_id: str, target_id: str, now: datetime) -> Post | None:
+        async with self._transaction() as db:
+            async with db.execute(
+                f"{POST_SELECT} WHERE post_id = ? AND user_id = ? AND status = 'publishing'", (post_id, user_id)
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            post = _row_to_post(row)
+            delivery = post.deliveries.get(target_id)
+            if delivery is None or delivery.status is not DeliveryStatus.AWAITING_YOU:
+                return None
+            delivery.status, delivery.updated_at = DeliveryStatus.SENT, now
+            delivery.error_kind = delivery.error_code = delivery.error_message = None
+            status = derive_status(post.deliveries)
+            if status is not None:
+                post.status, post.published_at, post.claim = status, now, None
+                post.result = summarize(post.deliveries)
+            doc = post_to_doc(post, ISO_TIMES)
+            for name in (*POST_COLUMNS, "claim"):
+                doc.pop(name)
+            await db.execute(
+                "UPDATE posts SET status = ?, doc = ?, worker_id = CASE WHEN ? THEN NULL ELSE worker_id END, "
+                "lease_until = CASE WHEN ? THEN NULL ELSE lease_until END WHERE post_id = ?",
+                (post.status.value, json.dumps(doc), status is not None, status is not None, post_id),
+            )
+            return post
+
     async def scheduled_posts(self, until: datetime, limit: int = 1000) -> list[tuple[str, datetime]]:
         rows = await self._fetchall(
             "SELECT post_id, scheduled_time FROM posts WHERE status = ? AND scheduled_time <= ? "

@@ -414,3 +414,36 @@ async def test_64_bit_telegram_ids_come_back_as_integers(store: Store) -> None:
     assert loaded is not None and loaded.user_id == big_user and isinstance(loaded.user_id, int)
     listed = await store.list_accounts(big_user)
     assert isinstance(listed[0].user_id, int)
+
+
+async def test_the_caption_of_a_scheduled_post_can_be_edited_by_its_owner_only(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    post = await schedule(store, ALICE, account, caption="Old")
+    assert await store.update_caption(BOB, post.post_id, "Hacked") is None
+    edited = await store.update_caption(ALICE, post.post_id, "New words")
+    assert edited is not None and edited.main_caption == "New words"
+    stored = await store.get_post(ALICE, post.post_id)
+    assert stored is not None and stored.main_caption == "New words"
+    await store.cancel_post(ALICE, post.post_id)
+    assert await store.update_caption(ALICE, post.post_id, "Too late") is None
+
+
+async def test_posting_by_hand_is_confirmed_and_finishes_the_post(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    now = utc_now()
+    post = await schedule(store, ALICE, account, when=now)
+    first, second = post.group_ids
+    await store.claim_post(post.post_id, "w1", now, LEASE)
+    await store.record_delivery(post.post_id, "w1", Delivery(first, DeliveryStatus.SENT, 1, "1"))
+    await store.record_delivery(post.post_id, "w1", Delivery(second, DeliveryStatus.AWAITING_YOU, 1))
+    assert await store.finish_post(post.post_id, "w1", now) is None  # awaiting is not final
+
+    assert await store.confirm_delivery(BOB, post.post_id, second, now) is None
+    assert await store.confirm_delivery(ALICE, post.post_id, first, now) is None  # not awaiting
+    done = await store.confirm_delivery(ALICE, post.post_id, second, now + timedelta(minutes=3))
+    assert done is not None and done.status is PostStatus.PUBLISHED
+    assert done.deliveries[second].status is DeliveryStatus.SENT and done.claim is None
+    stored = await store.get_post(ALICE, post.post_id)
+    assert stored is not None and stored.status is PostStatus.PUBLISHED
+    assert stored.published_at == now + timedelta(minutes=3)
+    assert await store.confirm_delivery(ALICE, post.post_id, second, now) is None  # only once
