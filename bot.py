@@ -25,6 +25,7 @@ from telegram.warnings import PTBUserWarning
 
 from config import ConfigError, Settings, load_settings
 from handlers import texts
+from handlers.accounts import account_handlers, build_account_conversation
 from handlers.common import SERVICES_KEY, Services
 from handlers.compose import build_conversation
 from handlers.membership import membership_handlers
@@ -68,8 +69,10 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
     application.add_handlers(gate_handlers(), group=-1)
     application.add_handlers(membership_handlers(), group=-2)
     application.add_handler(build_timezone_conversation())
+    application.add_handler(build_account_conversation())
     application.add_handler(build_conversation())
     application.add_handlers(post_handlers())
+    application.add_handlers(account_handlers())
     application.add_handlers(start_handlers())
     application.add_handlers(last_resort_handlers())
     application.add_error_handler(on_error)

@@ -33,6 +33,8 @@ class Services:
     # Called with each newly scheduled, rescheduled or retried post (the scheduler's one-off job).
     on_post_scheduled: list[Callable[[Post], Awaitable[None]]] = field(default_factory=list)
     on_post_cancelled: list[Callable[[Post], Awaitable[None]]] = field(default_factory=list)
+    # Called with a post finished outside the scheduler (confirmed as posted by hand): report it.
+    on_post_finished: list[Callable[[Post], Awaitable[None]]] = field(default_factory=list)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -102,6 +102,8 @@ async def choose_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await answer(update, texts.NOT_YOURS, alert=True)
         return None
     await answer(update)
+    if account.needs_reconnect:
+        await reply(update, texts.needs_reconnect_warning(account.name))
     draft = _draft(context)
     draft.update(
         step=TARGETS,

@@ -89,8 +89,8 @@ def start_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None
         CommandHandler("start", start),
         CommandHandler("help", show_help),
         CommandHandler("cancel", nothing_to_cancel),
-        CommandHandler(["scheduled", "accounts", "posters"], not_ready),
-        CallbackQueryHandler(not_ready, pattern=r"^menu:(scheduled|accounts|posters)$"),
+        CommandHandler(["scheduled", "posters"], not_ready),
+        CallbackQueryHandler(not_ready, pattern=r"^menu:(scheduled|posters)$"),
     ]
 
 

@@ -129,6 +129,10 @@ class TelegramPublisher(Publisher):
         await self.store.migrate_chat(old_chat_id, new_chat_id)
         return new_chat_id
 
+    async def send_planned(self, chat_id: int, planned: PlannedMessage) -> Message:
+        """Sends one planned message to any chat (also the owner's, for posting by hand)."""
+        return await self._send(chat_id, planned)
+
     async def _send(self, chat_id: int, planned: PlannedMessage) -> Message:
         """Sends one planned message; returns the first Telegram message it produced."""
         if planned.kind == "text":

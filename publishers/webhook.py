@@ -27,7 +27,7 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from publishers.base import Outcome, Publisher
 from storage.base import Store
-from storage.models import Image, Platform, Post, Target, utc_now
+from storage.models import DeliveryStatus, Image, Platform, Post, Target, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +235,25 @@ class WebhookPublisher(Publisher):
         except requests.RequestException as error:
             return self._logged(target, self._transport_outcome(error, target))
         return self._logged(target, self._answer_outcome(answer))
+
+    async def ping(self, url: str, secret: str) -> str | None:
+        """Sends a signed test delivery (`{"type": "ping"}`); None if accepted, else what went wrong."""
+        problem = check_url(url.strip(), self.allow_http_loopback)
+        if problem is not None:
+            return problem
+        sent_at = utc_now()
+        body = json.dumps({"type": "ping", "sent_at": iso_utc(sent_at)}, separators=(",", ":"), sort_keys=True)
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(secret, body.encode()),
+            TIMESTAMP_HEADER: str(int(sent_at.timestamp())),
+        }
+        try:
+            answer = await asyncio.to_thread(self._post, url.strip(), body.encode(), headers)
+        except requests.RequestException as error:
+            return describe_transport(error)
+        outcome = self._answer_outcome(answer)
+        return None if outcome.status is DeliveryStatus.SENT else outcome.error_message
 
     def _post(self, url: str, body: bytes, headers: dict[str, str]) -> _Answer:
         """The blocking request, run in a worker thread."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from publishers.base import Outcome, Publisher
+from publishers.registry import platform_of
 from storage.base import Store
 from storage.models import (
     Delivery,
@@ -26,6 +27,8 @@ from storage.models import (
 log = logging.getLogger(__name__)
 
 MISSED_MESSAGE = "missed while the bot was offline"
+HAND_POST_WINDOW = timedelta(days=1)
+HAND_POST_MISSED = "not confirmed as posted within a day"
 CUT_OFF_MESSAGE = (
     "the bot stopped while this was being sent, so it may or may not have been posted — "
     "check {name} before retrying"
@@ -47,18 +50,6 @@ class RetryPolicy:
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_delay * 5)
         return float(min(self.base_delay * 2 ** (attempt - 1), self.max_delay))
-
-
-TARGET_KIND_PLATFORMS = {
-    "facebook_page": Platform.FACEBOOK_PAGE,
-    "facebook_group": Platform.FACEBOOK_GROUPS,
-    "webhook": Platform.WEBHOOK,
-}
-
-
-def platform_of(target: Target) -> Platform:
-    """Which publisher serves a target: Telegram chats unless the kind names another platform."""
-    return TARGET_KIND_PLATFORMS.get(target.kind, Platform.TELEGRAM)
 
 
 def new_worker_id() -> str:
@@ -149,8 +140,14 @@ class Publication:
         missed = post.attempts <= 1 and overdue > self.max_lateness
         for target_id in post.group_ids:
             delivery = post.deliveries.get(target_id) or Delivery(target_id)
-            if delivery.status.is_final or delivery.status is DeliveryStatus.AWAITING_YOU:
+            if delivery.status.is_final:
                 continue
+            if delivery.status is DeliveryStatus.AWAITING_YOU:
+                if utc_now() - delivery.updated_at < HAND_POST_WINDOW:
+                    continue  # the owner still has time to post it by hand
+                delivery = self._closed(
+                    delivery, DeliveryStatus.MISSED, ErrorKind.MISSED, "not_confirmed", HAND_POST_MISSED
+                )
             target = post.target(target_id) or Target(target_id, target_id, target_id)
             if missed:
                 delivery = self._closed(delivery, DeliveryStatus.MISSED, ErrorKind.MISSED, "missed", MISSED_MESSAGE)
@@ -172,12 +169,16 @@ class Publication:
                 log.warning("lost the claim on post %s", post.post_id)
                 return None
             post.deliveries[target_id] = delivery
+        if any(d.status is DeliveryStatus.AWAITING_YOU for d in post.deliveries.values()):
+            # Parked until the owner confirms (which finishes the post) or the window closes.
+            await self.store.renew_lease(post.post_id, holder, utc_now(), HAND_POST_WINDOW)
+            return post
         done = await self.store.finish_post(post.post_id, holder, utc_now())
         if done is None:
             return None
         if missed:
             log.warning("post %s missed: %s late", post.post_id, overdue)
-        await self._report(done)
+        await self.report(done)
         return done
 
     async def _deliver(self, post: Post, holder: str, target: Target, delivery: Delivery) -> Delivery | None:
@@ -225,7 +226,8 @@ class Publication:
         delivery.updated_at = utc_now()
         return delivery
 
-    async def _report(self, post: Post) -> None:
+    async def report(self, post: Post) -> None:
+        """Tells the owner how a finished post went, and remembers that they were told."""
         try:
             await self.notify(post)
         except Exception:

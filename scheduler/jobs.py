@@ -9,10 +9,10 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, Job
 
 from handlers.common import Services
-from publishers.telegram import TelegramPublisher
+from publishers.registry import build_publishers
 from scheduler.engine import Publication
 from scheduler.report import report
-from storage.models import Platform, Post, utc_now
+from storage.models import Post, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class Scheduler:
         self.horizon = max(MIN_HORIZON, timedelta(seconds=settings.scheduler_interval * 3))
         self.publication = Publication(
             services.store,
-            {Platform.TELEGRAM: TelegramPublisher(application.bot, services.store)},
+            build_publishers(application.bot, services.store, settings),
             self.notify_owner,
             lease=timedelta(seconds=settings.claim_lease),
             max_lateness=timedelta(seconds=settings.max_lateness),
@@ -54,6 +54,7 @@ class Scheduler:
         self.job_queue.run_repeating(self._sweep, interval=self.interval, first=0.1, name=SWEEP_JOB)
         self.services.on_post_scheduled.append(self.post_scheduled)
         self.services.on_post_cancelled.append(self.post_cancelled)
+        self.services.on_post_finished.append(self.publication.report)
 
     async def _sweep(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Publishes what is due or abandoned, then plans exact-time jobs for what comes soon."""
