@@ -351,7 +351,7 @@ class FacebookPagePublisher(Publisher):
 
     async def publish(self, post: Post, target: Target) -> Outcome:
         page_id = target.address.strip()
-        credential = await self.store.account_credential(post.account_id)
+        credential = await self.store.account_credential(target.account_id or post.account_id)
         if credential is None:
             return self._logged(target, Outcome.permanent("no_account", "the Facebook account was removed"))
         images: list[tuple[Image, bytes]] = []
@@ -430,9 +430,12 @@ class FacebookPagePublisher(Publisher):
     ) -> Outcome:
         if isinstance(error, GraphError) and error.code in TOKEN_CODES:
             self._pages.pop(hashlib.sha256(credential.encode("utf-8")).hexdigest(), None)
-            await self.store.mark_account_needs_reconnect(post.account_id)
+            await self.store.mark_account_needs_reconnect(target.account_id or post.account_id)
             log.warning(
-                "facebook account %s needs reconnecting (code %s/%s)", post.account_id, error.code, error.subcode
+                "facebook account %s needs reconnecting (code %s/%s)",
+                target.account_id or post.account_id,
+                error.code,
+                error.subcode,
             )
         outcome = classify(error, target.name, publishing=publishing)
         if isinstance(error, GraphError) and error.fbtrace_id:

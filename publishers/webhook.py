@@ -210,7 +210,7 @@ class WebhookPublisher(Publisher):
         problem = check_url(url, self.allow_http_loopback)
         if problem is not None:
             return self._logged(target, Outcome.permanent("bad_url", problem))
-        secret = await self.store.account_credential(post.account_id)
+        secret = await self.store.account_credential(target.account_id or post.account_id)
         if secret is None:
             return self._logged(target, Outcome.permanent("no_account", "the webhook account was removed"))
         images: list[tuple[Image, bytes]] = []

@@ -5,7 +5,7 @@ Times pass through `TimeCodec`: MongoDB keeps BSON dates, SQLite keeps sortable 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,6 +53,7 @@ def target_to_doc(target: Target) -> dict[str, Any]:
         "address": target.address,
         "kind": target.kind,
         "url": target.url,
+        "account_id": target.account_id,
     }
 
 
@@ -63,6 +64,7 @@ def target_from_doc(doc: dict[str, Any]) -> Target:
         address=doc["address"],
         kind=doc.get("kind", ""),
         url=doc.get("url"),
+        account_id=doc.get("account_id", ""),
     )
 
 
@@ -208,3 +210,8 @@ def poster_from_doc(poster_id: str, doc: dict[str, Any], times: TimeCodec) -> Po
         images=[image_from_doc(image) for image in doc.get("images", [])],
         created_at=times.decode(doc["created_at"]),
     )
+
+
+def owned_targets(targets: list[Target], account_id: str) -> list[Target]:
+    """Copies of `targets` that name the account publishing to them."""
+    return [replace(target, account_id=account_id) for target in targets]

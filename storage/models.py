@@ -101,6 +101,8 @@ class Target:
     address: str
     kind: str = ""
     url: str | None = None
+    # The account that publishes to it (a post may mix targets of several accounts).
+    account_id: str = ""
 
 
 @dataclass

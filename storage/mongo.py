@@ -16,6 +16,7 @@ from storage.base import PostPage, Store
 from storage.codec import (
     BSON_TIMES,
     delivery_to_doc,
+    owned_targets,
     post_from_doc,
     post_to_doc,
     poster_from_doc,
@@ -166,7 +167,8 @@ class MongoStore(Store):
         credential: str,
         targets: list[Target],
     ) -> Account:
-        account = Account(new_id(), user_id, platform, name, list(targets))
+        account_id = new_id()
+        account = Account(account_id, user_id, platform, name, owned_targets(targets, account_id))
         await self.db.accounts.insert_one(
             {
                 "account_id": account.account_id,
@@ -174,7 +176,7 @@ class MongoStore(Store):
                 "platform": platform.value,
                 "name": name,
                 "credential": self.cipher.encrypt(credential),
-                "targets": [target_to_doc(target) for target in targets],
+                "targets": [target_to_doc(target) for target in account.targets],
                 "needs_reconnect": False,
                 "created_at": account.created_at,
             }
@@ -198,6 +200,7 @@ class MongoStore(Store):
     async def set_account_targets(
         self, user_id: int, account_id: str, targets: list[Target]
     ) -> bool:
+        targets = owned_targets(targets, account_id)
         result = await self.db.accounts.update_one(
             {"account_id": account_id, "user_id": user_id},
             {"$set": {"targets": [target_to_doc(target) for target in targets]}},

@@ -18,6 +18,7 @@ from storage.codec import (
     ISO_TIMES,
     delivery_to_doc,
     iso_text,
+    owned_targets,
     post_from_doc,
     post_to_doc,
     poster_from_doc,
@@ -236,7 +237,8 @@ class SQLiteStore(Store):
         credential: str,
         targets: list[Target],
     ) -> Account:
-        account = Account(new_id(), user_id, platform, name, list(targets))
+        account_id = new_id()
+        account = Account(account_id, user_id, platform, name, owned_targets(targets, account_id))
         await self._execute(
             "INSERT INTO accounts (account_id, user_id, platform, name, credential, targets, "
             "needs_reconnect, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
@@ -246,7 +248,7 @@ class SQLiteStore(Store):
                 platform.value,
                 name,
                 self.cipher.encrypt(credential),
-                json.dumps([target_to_doc(target) for target in targets]),
+                json.dumps([target_to_doc(target) for target in account.targets]),
                 iso_text(account.created_at),
             ),
         )
@@ -273,6 +275,7 @@ class SQLiteStore(Store):
     async def set_account_targets(
         self, user_id: int, account_id: str, targets: list[Target]
     ) -> bool:
+        targets = owned_targets(targets, account_id)
         changed = await self._execute(
             "UPDATE accounts SET targets = ? WHERE user_id = ? AND account_id = ?",
             (json.dumps([target_to_doc(t) for t in targets]), user_id, account_id),

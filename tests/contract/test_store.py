@@ -46,13 +46,16 @@ async def test_accounts_are_scoped_to_their_owner(store: Store) -> None:
     assert await store.get_account(BOB, account.account_id) is None
     loaded = await store.get_account(ALICE, account.account_id)
     assert loaded is not None and loaded.targets == account.targets and loaded.name == "Shop hooks"
+    assert all(t.account_id == account.account_id for t in loaded.targets)
     assert await store.account_credential(account.account_id) == "alice-secret"
 
     new_targets = [Target(target_id="w1", name="Zapier", address="https://example.test/hook")]
     assert not await store.set_account_targets(BOB, account.account_id, new_targets)
     assert await store.set_account_targets(ALICE, account.account_id, new_targets)
     loaded = await store.get_account(ALICE, account.account_id)
-    assert loaded is not None and loaded.targets == new_targets
+    assert loaded is not None and [t.name for t in loaded.targets] == ["Zapier"]
+    # Each target names the account that publishes to it.
+    assert {t.account_id for t in loaded.targets} == {account.account_id}
 
 
 async def test_account_reconnect_flag_and_new_credential(store: Store) -> None:
