@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -34,6 +35,7 @@ class Scheduler:
         self.services = services
         settings = services.settings
         self.interval = settings.scheduler_interval
+        self._sweeping = asyncio.Lock()
         self.horizon = max(MIN_HORIZON, timedelta(seconds=settings.scheduler_interval * 3))
         self.publication = Publication(
             services.store,
@@ -58,9 +60,12 @@ class Scheduler:
 
     async def _sweep(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Publishes what is due or abandoned, then plans exact-time jobs for what comes soon."""
-        await self.publication.sweep()
-        await self.publication.report_unreported()
-        await self.plan_upcoming()
+        if self._sweeping.locked():
+            return  # the previous sweep is still working through a backlog
+        async with self._sweeping:
+            await self.publication.sweep()
+            await self.publication.report_unreported()
+            await self.plan_upcoming()
 
     async def plan_upcoming(self) -> None:
         """One-off jobs at the exact time of each post due within the horizon (rebuilt at start)."""

@@ -151,9 +151,9 @@ class SQLiteStore(Store):
         super().__init__(cipher)
         self.path = path
         self._db: aiosqlite.Connection | None = None
-        # One connection serves many coroutines: a multi-statement transaction must not
-        # interleave with another coroutine's statements.
-        self._transaction_lock = asyncio.Lock()
+        # One connection serves many coroutines: a statement of one must never run inside
+        # another's transaction, nor between the steps of another's statement.
+        self._lock = asyncio.Lock()
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -178,7 +178,7 @@ class SQLiteStore(Store):
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction that holds SQLite's write lock from its first statement."""
-        async with self._transaction_lock:
+        async with self._lock:
             await self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
@@ -188,16 +188,18 @@ class SQLiteStore(Store):
             await self.db.execute("COMMIT")
 
     async def _fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self.db.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        rows = await self._fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def _fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self.db.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        # Executed and read to the end in one go: a statement left half-read would keep
+        # SQLite's write lock (UPDATE … RETURNING) and block COMMIT on this connection.
+        async with self._lock:
+            return list(await self.db.execute_fetchall(sql, tuple(params)))
 
     async def _execute(self, sql: str, params: Iterable[Any] = ()) -> int:
         """Run one statement; returns how many rows it changed."""
-        async with self.db.execute(sql, tuple(params)) as cursor:
+        async with self._lock, self.db.execute(sql, tuple(params)) as cursor:
             return cursor.rowcount
 
     # -- users -----------------------------------------------------------------------------

@@ -90,3 +90,38 @@ async def test_500_posts_claimed_once_each_on_mongodb(mongo_url: str, encryption
         await race(store, "mongo", mongo_url, encryption_key)
     finally:
         await store.close()
+
+
+async def test_many_tasks_publishing_and_reading_on_one_store_all_succeed(store: Store) -> None:
+    """One process, one connection, many coroutines: reads, writes and transactions at once."""
+    from datetime import timedelta
+
+    from storage.models import Delivery, DeliveryStatus, PostView
+
+    account = await add_account(store, 1001)
+    now = utc_now()
+    posts = []
+    for n in range(150):
+        post = new_post(
+            user_id=1001, account=account, targets=account.targets[:1], main_caption=f"p{n}", scheduled_time=now
+        )
+        await store.create_post(post)
+        posts.append(post)
+
+    async def publish(post_id: str) -> None:
+        claimed = await store.claim_post(post_id, f"w-{post_id}", now, timedelta(minutes=5))
+        assert claimed is not None
+        target = claimed.group_ids[0]
+        await store.record_delivery(post_id, f"w-{post_id}", Delivery(target, DeliveryStatus.SENT, 1, "1"))
+        assert await store.finish_post(post_id, f"w-{post_id}", now) is not None
+
+    async def browse() -> None:
+        for page in range(6):
+            await store.list_posts(1001, PostView.HISTORY, page=page)
+            await store.get_post(1001, posts[page].post_id)
+            # A write that returns rows, racing the other tasks' transactions.
+            await store.reschedule_post(1001, posts[-1 - page].post_id, now)
+
+    await asyncio.gather(*(publish(post.post_id) for post in posts), *(browse() for _ in range(20)))
+    finished = await store.list_posts(1001, PostView.HISTORY, per_page=200)
+    assert len(finished.posts) == 150
