@@ -37,16 +37,16 @@ import math
 import mimetypes
 import re
 import secrets
-import socket
 import struct
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, NamedTuple, Self
+from typing import Any, NamedTuple
 
 from aiohttp import web
+
+from tests.fakes.local_server import LocalServer, serve_locally
 
 JSONDict = dict[str, Any]
 
@@ -962,7 +962,7 @@ def _inline_keyboard(markup: JSONDict | None) -> JSONDict | None:
 Handler = Callable[[_Params], Coroutine[Any, Any, Any]]
 
 
-class FakeBotAPI:
+class FakeBotAPI(LocalServer):
     """A fake Bot API server and the person on the other side, for one test.
 
     Start it with ``await api.start()`` (returns ``http://127.0.0.1:PORT``) and ``await api.stop()``,
@@ -1066,17 +1066,8 @@ class FakeBotAPI:
         app = web.Application(client_max_size=UPLOAD_LIMIT)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
         app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._handle_file)
-        runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        site = web.SockSite(runner, sock)
-        await site.start()
-        port = sock.getsockname()[1]
-        self._runner = runner
+        self._runner, self._url = await serve_locally(app)
         self._closing = False
-        self._url = f"http://127.0.0.1:{port}"
         return self._url
 
     async def stop(self) -> None:
@@ -1087,18 +1078,6 @@ class FakeBotAPI:
             await self._runner.cleanup()
         self._runner = None
         self._url = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def url(self) -> str:

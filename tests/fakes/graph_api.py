@@ -37,13 +37,13 @@ import itertools
 import json
 import re
 import secrets
-import socket
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import BodyPartReader, web
 from multidict import MultiDict
+
+from tests.fakes.local_server import LocalServer, serve_locally
 
 JSONDict = dict[str, Any]
 
@@ -177,7 +177,7 @@ class _Request:
     token_via: str | None
 
 
-class FakeGraphAPI:
+class FakeGraphAPI(LocalServer):
     """The Graph API's Pages publishing contract, in memory, over real HTTP on 127.0.0.1."""
 
     def __init__(self, version: str = API_VERSION) -> None:
@@ -202,14 +202,7 @@ class FakeGraphAPI:
         if self._root is None:
             app = web.Application(client_max_size=UPLOAD_LIMIT)
             app.router.add_route("*", "/{tail:.*}", self._handle)
-            runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
-            await runner.setup()
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(("127.0.0.1", 0))
-            await web.SockSite(runner, sock).start()
-            self._runner = runner
-            self._root = f"http://127.0.0.1:{sock.getsockname()[1]}"
+            self._runner, self._root = await serve_locally(app)
         return self.base_url
 
     async def stop(self) -> None:
@@ -217,18 +210,6 @@ class FakeGraphAPI:
             await self._runner.cleanup()
         self._runner = None
         self._root = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def base_url(self) -> str:

@@ -16,14 +16,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from publishers.webhook import SIGNATURE_HEADER, verify
+from tests.fakes.local_server import LocalServer, serve_locally
 
 BODY_LIMIT = 64 * 1024 * 1024
 
@@ -58,7 +57,7 @@ class _Delay:
     times: int
 
 
-class WebhookReceiver:
+class WebhookReceiver(LocalServer):
     """Records every request, verifies `X-Herald-Signature` with `secret`, answers as scripted."""
 
     def __init__(self, secret: str, path: str = "/hook") -> None:
@@ -76,14 +75,7 @@ class WebhookReceiver:
         if self._root is None:
             app = web.Application(client_max_size=BODY_LIMIT)
             app.router.add_route("*", "/{tail:.*}", self._handle)
-            runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
-            await runner.setup()
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(("127.0.0.1", 0))
-            await web.SockSite(runner, sock).start()
-            self._runner = runner
-            self._root = f"http://127.0.0.1:{sock.getsockname()[1]}"
+            self._runner, self._root = await serve_locally(app)
         return self.url
 
     async def stop(self) -> None:
@@ -91,18 +83,6 @@ class WebhookReceiver:
             await self._runner.cleanup()
         self._runner = None
         self._root = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def url(self) -> str:
