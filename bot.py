@@ -28,8 +28,10 @@ from handlers import texts
 from handlers.accounts import account_handlers, build_account_conversation
 from handlers.common import SERVICES_KEY, Services
 from handlers.compose import build_conversation
+from handlers.history import history_handlers
 from handlers.membership import membership_handlers
-from handlers.posts import post_handlers
+from handlers.posters import poster_handlers
+from handlers.posts import post_conversations, post_handlers
 from handlers.settings import build_timezone_conversation
 from handlers.start import gate_handlers, last_resort_handlers, on_error, start_handlers
 from handlers.when import warm_up
@@ -68,10 +70,14 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
     Scheduler(application, services).install()
     application.add_handlers(gate_handlers(), group=-1)
     application.add_handlers(membership_handlers(), group=-2)
+    # Reschedule and Edit caption first: while one asks its question, the typed answer is for it.
+    application.add_handlers(post_conversations())
     application.add_handler(build_timezone_conversation())
     application.add_handler(build_account_conversation())
     application.add_handler(build_conversation())
     application.add_handlers(post_handlers())
+    application.add_handlers(history_handlers())
+    application.add_handlers(poster_handlers())
     application.add_handlers(account_handlers())
     application.add_handlers(start_handlers())
     application.add_handlers(last_resort_handlers())

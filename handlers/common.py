@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 SERVICES_KEY = "herald"
 ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 TELEGRAM_ACCOUNT_ID = "telegram"
+ALL_ACCOUNTS_ID = "all"
 
 
 @dataclass
@@ -67,6 +68,7 @@ def telegram_target(chat: TelegramChat) -> Target:
         address=str(chat.chat_id),
         kind=chat.chat_type,
         url=f"https://t.me/{chat.username}" if chat.username else None,
+        account_id=TELEGRAM_ACCOUNT_ID,
     )
 
 
@@ -110,8 +112,22 @@ async def accounts_for(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> list
     return [telegram_account(user_id), *await store_of(context).list_accounts(user_id)]
 
 
+def all_accounts(user_id: int) -> Account:
+    """The choice of every account at once, for a post that mixes platforms."""
+    return Account(ALL_ACCOUNTS_ID, user_id, Platform.TELEGRAM, "🌐 All accounts")
+
+
+async def choosable_accounts(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> list[Account]:
+    """The accounts a post can be made from, with "All accounts" when there are several."""
+    accounts = await accounts_for(context, user_id)
+    return [*accounts, all_accounts(user_id)] if len(accounts) > 1 else accounts
+
+
 async def targets_of(context: ContextTypes.DEFAULT_TYPE, account: Account) -> list[Target]:
     """The targets an account offers this user now."""
+    if account.account_id == ALL_ACCOUNTS_ID:
+        every = [await targets_of(context, one) for one in await accounts_for(context, account.user_id)]
+        return [target for targets in every for target in targets]
     if account.platform is Platform.TELEGRAM:
         return await telegram_targets(context, account.user_id)
     return list(account.targets)

@@ -22,8 +22,8 @@ from telegram.ext import (
 from handlers import keyboards, texts
 from handlers.common import (
     TELEGRAM_ACCOUNT_ID,
-    accounts_for,
     answer,
+    choosable_accounts,
     is_admin,
     reply,
     services,
@@ -35,11 +35,13 @@ from handlers.keyboards import NEW, parse_callback
 from handlers.when import TimeChoice, check_time, format_relative, format_time, parse_time
 from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT, plan_messages
 from storage.codec import image_from_doc, image_to_doc, target_from_doc, target_to_doc
-from storage.models import MAX_IMAGES, Image, Platform, Target, new_post, utc_now
+from storage.models import MAX_IMAGES, Image, Platform, Poster, Target, new_id, new_post, utc_now
 
 log = logging.getLogger(__name__)
 
 ACCOUNT, TARGETS, CONTENT, TIME, PREVIEW = "account", "targets", "content", "time", "preview"
+# A side step of CONTENT and TIME: the content so far is saved as a poster, then the step resumes.
+SAVE_POSTER = "save_poster"
 CONVERSATION_NAME = "new_post"
 DRAFT = "draft"
 PHOTO_ACK_DELAY = 1.0  # seconds of quiet after the last photo of an album before acknowledging
@@ -87,7 +89,7 @@ async def start_new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     await answer(update)
     assert context.user_data is not None
     context.user_data[DRAFT] = {"step": ACCOUNT}
-    accounts = await accounts_for(context, _user_id(update))
+    accounts = await choosable_accounts(context, _user_id(update))
     await reply(update, texts.CHOOSE_ACCOUNT, reply_markup=keyboards.accounts_keyboard(accounts))
     return ACCOUNT
 
@@ -96,7 +98,7 @@ async def choose_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """The user picked an account: show its targets to select."""
     pressed = parse_callback(update.callback_query.data if update.callback_query else None)
     assert pressed is not None
-    accounts = {a.account_id: a for a in await accounts_for(context, _user_id(update))}
+    accounts = {a.account_id: a for a in await choosable_accounts(context, _user_id(update))}
     account = accounts.get(pressed.argument)
     if account is None:
         await answer(update, texts.NOT_YOURS, alert=True)
@@ -126,7 +128,7 @@ async def add_account_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 # -- step 2: targets ----------------------------------------------------------------------------
 async def _load_targets(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:
-    accounts = {a.account_id: a for a in await accounts_for(context, _user_id(update))}
+    accounts = {a.account_id: a for a in await choosable_accounts(context, _user_id(update))}
     account = accounts.get(draft.get("account_id", ""))
     found = await targets_of(context, account) if account else []
     draft["targets"] = [target_to_doc(target) for target in found]
@@ -207,9 +209,10 @@ async def targets_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> st
         await answer(update, texts.PICK_ONE_TARGET, alert=True)
         return None
     await answer(update)
-    if draft.get("account_id") == TELEGRAM_ACCOUNT_ID:
-        user_id = _user_id(update)
-        lost = [t for t in selected if not await is_admin(context, int(t.address), user_id)]
+    user_id = _user_id(update)
+    telegram = [t for t in selected if t.account_id == TELEGRAM_ACCOUNT_ID]
+    if telegram:
+        lost = [t for t in telegram if not await is_admin(context, int(t.address), user_id)]
         if lost:
             await reply(update, texts.TARGET_LOST.format(names=", ".join(t.name for t in lost)))
             await _load_targets(update, context, draft)
@@ -225,7 +228,7 @@ async def targets_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> st
 async def _ask_content(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     posters = await store_of(context).list_posters(_user_id(update))
     images = len(_draft(context).get("images", []))
-    await _show(update, texts.ASK_CONTENT, keyboards.content_keyboard(posters, images))
+    await _show(update, texts.ASK_CONTENT, keyboards.content_keyboard_with_save(posters, images))
 
 
 async def add_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
@@ -277,7 +280,7 @@ async def _send_photo_ack(context: ContextTypes.DEFAULT_TYPE) -> None:
         context.job.chat_id,
         texts.photos_received(count) + "\n" + texts.ASK_CAPTION_AFTER_PHOTOS,
         parse_mode="HTML",
-        reply_markup=keyboards.content_keyboard(posters, count),
+        reply_markup=keyboards.content_keyboard_with_save(posters, count),
     )
 
 
@@ -350,7 +353,10 @@ async def _ask_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     zone = await user_zone(context, _user_id(update))
     now_local = utc_now().astimezone(ZoneInfo(zone))
     show_today = now_local.hour < 18
-    await reply(update, texts.ask_time(zone), reply_markup=keyboards.time_keyboard(show_today))
+    markup = (
+        keyboards.time_keyboard_with_save(show_today) if _worth_saving(draft) else keyboards.time_keyboard(show_today)
+    )
+    await reply(update, texts.ask_time(zone), reply_markup=markup)
     return TIME
 
 
@@ -396,6 +402,72 @@ async def _take_time(update: Update, context: ContextTypes.DEFAULT_TYPE, choice:
     return PREVIEW
 
 
+# -- side step: save the content as a poster -----------------------------------------------------
+def _content_key(draft: Draft) -> list[Any]:
+    return [draft.get("caption", ""), [doc.get("blob_id") for doc in draft.get("images", [])]]
+
+
+def _worth_saving(draft: Draft) -> bool:
+    """False when the content is a poster already: picked from one, or saved as it is now."""
+    if not draft.get("poster_name"):
+        return True
+    saved = draft.get("saved_content")
+    return saved is not None and saved != _content_key(draft)
+
+
+async def ask_poster_name(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The user wants to keep the photos and caption given so far as a poster: ask its name."""
+    draft = _draft(context)
+    if not draft.get("images") and not draft.get("caption"):
+        await answer(update, texts.NOTHING_TO_SAVE, alert=True)
+        return None
+    await answer(update)
+    draft["save_from"] = draft.get("step", CONTENT)
+    draft["step"] = SAVE_POSTER
+    await reply(update, texts.ASK_POSTER_NAME, reply_markup=keyboards.poster_name_keyboard())
+    return SAVE_POSTER
+
+
+async def save_as_poster(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """Saves the draft's content under the name typed, then goes on where the user was."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    name = " ".join(message.text.split())
+    if not 1 <= len(name) <= 64:
+        await reply(update, texts.POSTER_NAME_BAD, reply_markup=keyboards.poster_name_keyboard())
+        return None
+    draft = _draft(context)
+    poster = Poster(new_id(), _user_id(update), name, draft.get("caption", ""), _draft_images(draft))
+    await store_of(context).save_poster(poster)
+    draft["poster_name"] = name
+    draft["saved_content"] = _content_key(draft)
+    log.info("user %s saved poster %s", poster.user_id, poster.poster_id)
+    await reply(update, texts.poster_saved(name))
+    return await _resume_after_saving(update, context)
+
+
+async def skip_saving(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """No poster after all: back to where the user was."""
+    await answer(update)
+    await reply(update, texts.POSTER_NOT_SAVED)
+    return await _resume_after_saving(update, context)
+
+
+async def _resume_after_saving(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    draft = _draft(context)
+    if draft.pop("save_from", CONTENT) == TIME:
+        return await _ask_time(update, context)
+    draft["step"] = CONTENT
+    posters = await store_of(context).list_posters(_user_id(update))
+    count = len(draft.get("images", []))
+    await reply(
+        update,
+        texts.photos_received(count) + "\n" + texts.ASK_CAPTION_AFTER_PHOTOS,
+        reply_markup=keyboards.content_keyboard_with_save(posters, count),
+    )
+    return CONTENT
+
+
 # -- step 5: preview and schedule ---------------------------------------------------------------
 async def _send_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:
     chat = update.effective_chat
@@ -439,7 +511,7 @@ async def schedule_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> s
         await reply(update, texts.TIME_GONE_PAST)
         return await _ask_time(update, context)
     await answer(update)
-    accounts = {a.account_id: a for a in await accounts_for(context, user_id)}
+    accounts = {a.account_id: a for a in await choosable_accounts(context, user_id)}
     account = accounts.get(draft.get("account_id", ""))
     chosen = [t for t in _draft_targets(draft) if t.target_id in set(draft.get("selected", []))]
     if account is None or not chosen:
@@ -495,6 +567,7 @@ STEP_HINTS = {
     CONTENT: texts.NOT_A_PHOTO,
     TIME: "Please type a time or tap one of the buttons above.",
     PREVIEW: "Please tap Schedule, Change time or Cancel above.",
+    SAVE_POSTER: texts.POSTER_NAME_HINT,
 }
 
 
@@ -534,11 +607,17 @@ def build_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
                 CallbackQueryHandler(no_images, pattern=_pattern("noimg")),
                 CallbackQueryHandler(no_caption, pattern=_pattern("nocap")),
                 CallbackQueryHandler(use_poster, pattern=_pattern("poster")),
+                CallbackQueryHandler(ask_poster_name, pattern=_pattern("save")),
                 MessageHandler(~filters.COMMAND, not_a_photo),
             ],
             TIME: [
                 MessageHandler(text, typed_time),
                 CallbackQueryHandler(quick_time, pattern=_pattern("when")),
+                CallbackQueryHandler(ask_poster_name, pattern=_pattern("save")),
+            ],
+            SAVE_POSTER: [
+                MessageHandler(text, save_as_poster),
+                CallbackQueryHandler(skip_saving, pattern=_pattern("save_no")),
             ],
             PREVIEW: [
                 CallbackQueryHandler(schedule_post, pattern=_pattern("go")),

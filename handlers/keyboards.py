@@ -209,3 +209,132 @@ def hand_post_keyboard(group_url: str | None, post_id: str, target_id: str) -> I
     if group_url:
         row.insert(0, InlineKeyboardButton("Open group", url=group_url))
     return InlineKeyboardMarkup([row])
+
+
+# -- Scheduled & history, one post's Details, Posters ------------------------------------------
+HIST = "hist"
+POSTER = "poster"
+POSTS_PER_PAGE = 5
+# Where a Details screen was opened from, carried in its buttons so Back returns there: `u0`, `h3`.
+ORIGIN_PATTERN = re.compile(r"^([uh])(\d{1,5})$")
+VIEW_CODES = {"upcoming": "u", "history": "h"}
+
+
+def origin(view: str, page: int) -> str:
+    """The list view and page a Details screen returns to, as a button argument."""
+    return f"{VIEW_CODES[view]}{max(page, 0)}"
+
+
+def parse_origin(argument: str) -> tuple[str, int] | None:
+    """(view, page) of an origin argument, or None if it is not one."""
+    found = ORIGIN_PATTERN.match(argument)
+    if found is None:
+        return None
+    view = "upcoming" if found.group(1) == "u" else "history"
+    return view, int(found.group(2))
+
+
+def post_ref(post_id: str, where: str = "") -> str:
+    """A post's id, with the list page its Details screen returns to when it has one."""
+    return f"{post_id}/{where}" if where else post_id
+
+
+def parse_post_ref(argument: str) -> tuple[str, str]:
+    """(post id, origin or "") of a post button's argument."""
+    post_id, _, where = argument.partition("/")
+    return post_id, where if parse_origin(where) else ""
+
+
+def history_keyboard(
+    posts: list[tuple[str, str]], view: str, page: int, has_next: bool
+) -> InlineKeyboardMarkup:
+    """The view toggle, one Details button per (label, post id), and ◀ ▶."""
+    toggle = [
+        button(("• " if view == "upcoming" else "") + "Upcoming", HIST, "list", origin("upcoming", 0)),
+        button(("• " if view == "history" else "") + "History", HIST, "list", origin("history", 0)),
+    ]
+    here = origin(view, page)
+    rows = [toggle]
+    rows.extend([button(label, POST, "details", post_ref(post_id, here))] for label, post_id in posts)
+    if page > 0 or has_next:
+        paging = []
+        if page > 0:
+            paging.append(button("◀", HIST, "list", origin(view, page - 1)))
+        paging.append(button(f"· {page + 1} ·", HIST, "list", here))
+        if has_next:
+            paging.append(button("▶", HIST, "list", origin(view, page + 1)))
+        rows.append(paging)
+    return InlineKeyboardMarkup(rows)
+
+
+def details_keyboard(post_id: str, status: str, where: str) -> InlineKeyboardMarkup:
+    """What can be done with a post in its status, and the way back to the list."""
+    ref = post_ref(post_id, where)
+    rows = []
+    if status == "scheduled":
+        rows.append([button("🕒 Reschedule", POST, "resched", ref), button("✏️ Edit caption", POST, "caption", ref)])
+        rows.append([button("🚫 Cancel post", POST, "cancel", ref)])
+    if status in ("failed", "partial"):
+        rows.append([button("🔁 Retry failed", POST, "retry", ref)])
+    rows.append([button("◀ Back to the list", HIST, "list", where), button("🔄 Refresh", POST, "details", ref)])
+    return InlineKeyboardMarkup(rows)
+
+
+def reschedule_keyboard(show_today: bool) -> InlineKeyboardMarkup:
+    quick = [button("In 1 hour", POST, "rs_when", "1h")]
+    if show_today:
+        quick.append(button("Today 18:00", POST, "rs_when", "today18"))
+    return InlineKeyboardMarkup(
+        [
+            quick,
+            [button("Tomorrow 09:00", POST, "rs_when", "tomorrow9"), button("Post now", POST, "rs_when", "now")],
+            [button("✖️ Keep the time", POST, "rs_keep")],
+        ]
+    )
+
+
+def edit_caption_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button("✖️ Keep the caption", POST, "ec_keep")]])
+
+
+def posters_keyboard(posters: list[Poster]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(f"🖼 {poster.name}", POSTER, "show", poster.poster_id)] for poster in posters])
+
+
+def poster_keyboard(poster_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[button("🗑 Delete", POSTER, "delete", poster_id), button("◀ All posters", POSTER, "list")]]
+    )
+
+
+def confirm_delete_poster_keyboard(poster_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[button("Yes, delete it", POSTER, "delete_yes", poster_id), button("Keep it", POSTER, "keep", poster_id)]]
+    )
+
+
+def back_to_posters_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button("◀ All posters", POSTER, "list")]])
+
+
+def save_poster_row() -> list[InlineKeyboardButton]:
+    return [button("💾 Save as poster", NEW, "save")]
+
+
+def content_keyboard_with_save(posters: list[Poster], images: int) -> InlineKeyboardMarkup:
+    """The content step's buttons, with Save as poster once photos are in."""
+    rows = [list(row) for row in content_keyboard(posters, images).inline_keyboard]
+    if images:
+        rows.insert(-1, save_poster_row())
+    return InlineKeyboardMarkup(rows)
+
+
+def time_keyboard_with_save(show_today: bool) -> InlineKeyboardMarkup:
+    """The time step's buttons, with Save as poster for the content just given."""
+    rows = [list(row) for row in time_keyboard(show_today).inline_keyboard]
+    rows.insert(-1, save_poster_row())
+    return InlineKeyboardMarkup(rows)
+
+
+def poster_name_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button("✖️ Don't save", NEW, "save_no")]])

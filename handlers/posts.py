@@ -1,45 +1,188 @@
-"""Actions on one scheduled post from any message that shows it: Cancel, with a confirm step."""
+"""Actions on one post from any message that shows it: Details, Cancel (with a confirm step),
+Reschedule and Edit caption (two small conversations), and Retry failed targets.
+
+A post button's argument is the post id, optionally followed by `/u0`-style origin: pressed on a
+Details screen opened from the list, the screen is edited in place and Back returns to that page;
+pressed on a standalone message (the Scheduled confirmation, a publication report), it answers with
+new messages and leaves that message as it was."""
 
 from __future__ import annotations
 
-import html
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
 from handlers import keyboards, texts
 from handlers.common import answer, reply, services, store_of, user_zone
-from handlers.keyboards import POST, parse_callback
-from handlers.when import format_time
-from storage.models import DeliveryStatus, PostStatus, utc_now
+from handlers.keyboards import POST, parse_callback, parse_post_ref, post_ref
+from handlers.when import TimeChoice, check_time, format_relative, format_time, parse_time
+from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT
+from storage.models import DeliveryStatus, Post, PostStatus, PostView, utc_now
+
+log = logging.getLogger(__name__)
+
+ASK_NEW_TIME = "ask_new_time"
+ASK_NEW_CAPTION = "ask_new_caption"
+# What the two conversations are about, kept in user_data (JSON) so a restart loses nothing.
+RESCHEDULING = "rescheduling"
+EDITING_CAPTION = "editing_caption"
+CAPTION_PREVIEW = 200
+# Room left in a 4,096-character message for the target lines, after the head and a notice.
+DELIVERY_LINES_BUDGET = 3000
 
 
-def _pressed(update: Update) -> tuple[int, str]:
+def _pressed(update: Update) -> tuple[int, str, str]:
+    """(user id, post id, origin or "") of the pressed post button."""
     pressed = parse_callback(update.callback_query.data if update.callback_query else None)
     assert pressed is not None and update.effective_user is not None
-    return update.effective_user.id, pressed.argument
+    post_id, where = parse_post_ref(pressed.argument)
+    return update.effective_user.id, post_id, where
 
 
-async def ask_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Asks to confirm cancelling a post (only the owner's, only while scheduled)."""
-    user_id, post_id = _pressed(update)
+def _user_id(update: Update) -> int:
+    assert update.effective_user is not None
+    return update.effective_user.id
+
+
+def _default_origin(post: Post) -> str:
+    """The list page a post belongs on, for a Details screen opened outside the list."""
+    upcoming = post.status in (PostStatus.SCHEDULED, PostStatus.PUBLISHING)
+    return keyboards.origin(PostView.UPCOMING.value if upcoming else PostView.HISTORY.value, 0)
+
+
+def details_text(post: Post, zone: str) -> str:
+    """What the user sees of one post: status, times, content, and every target's delivery."""
+    status = post.status.value
+    relative = format_relative(post.scheduled_time, utc_now()) if post.status is PostStatus.SCHEDULED else None
+    finished = format_time(post.published_at, zone) if post.published_at else None
+    lines = [texts.details_headline(texts.POST_BADGES.get(status, ""), post.short_id, status)]
+    lines.extend(texts.details_times(format_time(post.scheduled_time, zone), relative, finished))
+    lines.extend(
+        texts.details_content(
+            texts.caption_start(post.main_caption, CAPTION_PREVIEW), len(post.images), post.poster_name
+        )
+    )
+    lines.append("")
+    names = dict(zip(post.group_ids, post.groups, strict=False))
+    used = 0
+    for shown, target_id in enumerate(post.group_ids):
+        delivery = post.deliveries.get(target_id)
+        delivery_status = delivery.status.value if delivery else DeliveryStatus.PENDING.value
+        line = texts.details_delivery(
+            texts.DELIVERY_BADGES.get(delivery_status, ""),
+            names.get(target_id, target_id),
+            delivery_status,
+            delivery.url if delivery else None,
+            delivery.error_message if delivery else None,
+        )
+        used += len(line) + 1
+        if used > DELIVERY_LINES_BUDGET:
+            lines.append(texts.more_targets(len(post.group_ids) - shown))
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+async def _show(update: Update, text: str, markup: InlineKeyboardMarkup | None, in_place: bool) -> None:
+    """Edit the pressed button's message (a Details screen), or send a new message."""
+    query = update.callback_query
+    if in_place and query is not None and isinstance(query.message, Message) and query.message.text is not None:
+        try:
+            await query.edit_message_text(
+                text, parse_mode="HTML", reply_markup=markup, disable_web_page_preview=True
+            )
+        except BadRequest as error:
+            # Refresh of a screen that did not change: Telegram refuses the no-op edit.
+            if "not modified" not in str(error).lower():
+                raise
+        return
+    await reply(update, text, reply_markup=markup, disable_web_page_preview=True)
+
+
+async def show_post(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    post: Post,
+    where: str,
+    *,
+    in_place: bool,
+    notice: str = "",
+    question: str = "",
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """The Details screen of a post, with an optional notice above and a question below."""
+    zone = await user_zone(context, post.user_id)
+    where = where or _default_origin(post)
+    text = details_text(post, zone)
+    if notice:
+        text = f"{notice}\n\n{text}"
+    if question:
+        text = f"{text}\n\n{question}"
+    await _show(update, text, markup or keyboards.details_keyboard(post.post_id, post.status.value, where), in_place)
+
+
+# -- Details --------------------------------------------------------------------------------------
+async def show_details(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every target of one of the user's posts with what became of it, and what can be done."""
+    user_id, post_id, where = _pressed(update)
     post = await store_of(context).get_post(user_id, post_id)
     if post is None:
         await answer(update, texts.NOT_YOURS, alert=True)
         return
     await answer(update)
+    await show_post(update, context, post, where, in_place=bool(where))
+
+
+# -- Cancel ---------------------------------------------------------------------------------------
+async def ask_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Asks to confirm cancelling a post (only the owner's, only while scheduled)."""
+    user_id, post_id, where = _pressed(update)
+    post = await store_of(context).get_post(user_id, post_id)
+    if post is None:
+        await answer(update, texts.NOT_YOURS, alert=True)
+        return
     query = update.callback_query
     assert query is not None
-    if post.status.value != "scheduled":
-        await query.edit_message_reply_markup(None)
-        await query.message.reply_text(texts.cannot_cancel(post.short_id, post.status.value))  # type: ignore[union-attr]
+    if post.status is not PostStatus.SCHEDULED:
+        refusal = texts.cannot_cancel_now(post.short_id, post.status.value)
+        await answer(update, refusal, alert=True)
+        if where:
+            await show_post(update, context, post, where, in_place=True, notice=refusal)
+        else:
+            await query.edit_message_reply_markup(None)
+            await reply(update, refusal)
+        return
+    await answer(update)
+    if where:
+        await show_post(
+            update,
+            context,
+            post,
+            where,
+            in_place=True,
+            question=texts.confirm_cancel(post.short_id),
+            markup=keyboards.confirm_cancel_keyboard(post_ref(post.post_id, where)),
+        )
         return
     await query.edit_message_reply_markup(keyboards.confirm_cancel_keyboard(post.post_id))
 
 
 async def confirm_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Cancels the post for good, if it has not started publishing."""
-    user_id, post_id = _pressed(update)
+    """Cancels the post for good, if it has not started publishing; its exact-time job goes too."""
+    user_id, post_id, where = _pressed(update)
     store = store_of(context)
     cancelled = await store.cancel_post(user_id, post_id)
     query = update.callback_query
@@ -49,65 +192,46 @@ async def confirm_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if post is None:
             await answer(update, texts.NOT_YOURS, alert=True)
             return
-        await answer(update, texts.cannot_cancel(post.short_id, post.status.value), alert=True)
-        await query.edit_message_reply_markup(None)
+        refusal = texts.cannot_cancel_now(post.short_id, post.status.value)
+        await answer(update, refusal, alert=True)
+        if where:
+            await show_post(update, context, post, where, in_place=True, notice=refusal)
+        else:
+            await query.edit_message_reply_markup(None)
+            await reply(update, refusal)
         return
     await answer(update)
     for hook in services(context).on_post_cancelled:
         await hook(cancelled)
+    log.info("user %s cancelled post %s", user_id, cancelled.post_id)
+    if where:
+        notice = texts.post_cancelled(cancelled.short_id)
+        await show_post(update, context, cancelled, where, in_place=True, notice=notice)
+        return
     await query.edit_message_reply_markup(None)
-    await query.message.reply_text(texts.post_cancelled(cancelled.short_id))  # type: ignore[union-attr]
+    await reply(update, texts.post_cancelled(cancelled.short_id))
 
 
 async def keep_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Leaves the post scheduled and puts the Cancel button back."""
-    user_id, post_id = _pressed(update)
+    """Leaves the post scheduled and puts its buttons back."""
+    user_id, post_id, where = _pressed(update)
     post = await store_of(context).get_post(user_id, post_id)
     if post is None:
         await answer(update, texts.NOT_YOURS, alert=True)
         return
     await answer(update, texts.POST_KEPT)
+    if where:
+        await show_post(update, context, post, where, in_place=True)
+        return
     query = update.callback_query
     assert query is not None
     await query.edit_message_reply_markup(keyboards.scheduled_keyboard(post.post_id))
 
 
-async def show_details(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every target of one of the user's posts with what became of it."""
-    user_id, post_id = _pressed(update)
-    post = await store_of(context).get_post(user_id, post_id)
-    if post is None:
-        await answer(update, texts.NOT_YOURS, alert=True)
-        return
-    await answer(update)
-    zone = await user_zone(context, user_id)
-    names = dict(zip(post.group_ids, post.groups, strict=False))
-    lines = [
-        f"{texts.POST_BADGES.get(post.status.value, '')} <b>Post #{post.short_id}</b> — {post.status.value}",
-        f"🕒 {html.escape(format_time(post.scheduled_time, zone))}",
-    ]
-    if post.published_at:
-        lines.append(f"📤 finished {html.escape(format_time(post.published_at, zone))}")
-    caption = post.main_caption.strip()
-    if caption:
-        lines.append("📝 " + html.escape(caption[:200] + ("…" if len(caption) > 200 else "")))
-    lines.append(f"🖼 {len(post.images)} image(s)" if post.images else "🖼 text only")
-    lines.append("")
-    for target_id in post.group_ids:
-        delivery = post.deliveries.get(target_id)
-        status = delivery.status.value if delivery else "pending"
-        line = f"{texts.DELIVERY_BADGES.get(status, '')} {html.escape(names.get(target_id, target_id))}: {status}"
-        if delivery and delivery.url:
-            line += f' — <a href="{html.escape(delivery.url, quote=True)}">open</a>'
-        if delivery and delivery.error_message and status != "sent":
-            line += f" — {html.escape(delivery.error_message)}"
-        lines.append(line)
-    await reply(update, "\n".join(lines), disable_web_page_preview=True)
-
-
+# -- Retry failed ---------------------------------------------------------------------------------
 async def ask_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Asks to confirm sending again to the failed targets, warning about unconfirmed ones."""
-    user_id, post_id = _pressed(update)
+    user_id, post_id, where = _pressed(update)
     post = await store_of(context).get_post(user_id, post_id)
     if post is None:
         await answer(update, texts.NOT_YOURS, alert=True)
@@ -119,16 +243,17 @@ async def ask_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     statuses = [d.status for d in post.deliveries.values()]
     unconfirmed = statuses.count(DeliveryStatus.UNCONFIRMED)
     failed = statuses.count(DeliveryStatus.FAILED) + statuses.count(DeliveryStatus.MISSED)
-    await reply(
-        update,
-        texts.confirm_retry(post.short_id, failed, unconfirmed),
-        reply_markup=keyboards.confirm_retry_keyboard(post.post_id),
-    )
+    question = texts.confirm_retry(post.short_id, failed, unconfirmed)
+    markup = keyboards.confirm_retry_keyboard(post_ref(post.post_id, where))
+    if where:
+        await show_post(update, context, post, where, in_place=True, question=question, markup=markup)
+        return
+    await reply(update, question, reply_markup=markup)
 
 
 async def confirm_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Schedules the post again, now, for its failed and unconfirmed targets only."""
-    user_id, post_id = _pressed(update)
+    user_id, post_id, where = _pressed(update)
     store = store_of(context)
     retried = await store.retry_failed(user_id, post_id, utc_now())
     query = update.callback_query
@@ -142,15 +267,292 @@ async def confirm_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     for hook in services(context).on_post_scheduled:
         await hook(retried)
     pending = sum(1 for d in retried.deliveries.values() if d.status is DeliveryStatus.PENDING)
-    await query.edit_message_text(texts.retry_scheduled(retried.short_id, pending))
+    notice = texts.retry_scheduled(retried.short_id, pending)
+    if where:
+        await show_post(update, context, retried, where, in_place=True, notice=notice)
+        return
+    await query.edit_message_text(notice)
 
 
 async def keep_result(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Leaves a finished post as it is."""
-    await answer(update)
+    user_id, post_id, where = _pressed(update)
     query = update.callback_query
     assert query is not None
+    if where:
+        post = await store_of(context).get_post(user_id, post_id)
+        if post is None:
+            await answer(update, texts.NOT_YOURS, alert=True)
+            return
+        await answer(update)
+        await show_post(update, context, post, where, in_place=True)
+        return
+    await answer(update)
     await query.edit_message_reply_markup(None)
+
+
+# -- Reschedule: a small conversation for a typed time --------------------------------------------
+def _asked(context: ContextTypes.DEFAULT_TYPE, key: str) -> dict[str, Any] | None:
+    found = (context.user_data or {}).get(key)
+    return found if isinstance(found, dict) else None
+
+
+def _forget(context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(key, None)
+
+
+async def _changeable_post(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[Post | None, str, str | int | None]:
+    """(the pressed post, its origin, None) if the user may change it now; else (None, "", the next
+    state) after saying why: someone else's post changes nothing, a post past scheduling ends it."""
+    user_id, post_id, where = _pressed(update)
+    post = await store_of(context).get_post(user_id, post_id)
+    if post is None:
+        await answer(update, texts.NOT_YOURS, alert=True)
+        return None, "", None
+    if post.status is not PostStatus.SCHEDULED:
+        refusal = texts.cannot_change(post.short_id, post.status.value)
+        await answer(update, refusal, alert=True)
+        await show_post(update, context, post, where, in_place=bool(where), notice=refusal)
+        return None, "", ConversationHandler.END
+    await answer(update)
+    return post, where or _default_origin(post), None
+
+
+async def ask_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
+    """Asks when a scheduled post should go out instead: quick buttons or a typed time."""
+    post, where, refused = await _changeable_post(update, context)
+    if post is None:
+        return refused
+    assert context.user_data is not None
+    context.user_data[RESCHEDULING] = {"post_id": post.post_id, "origin": where}
+    zone = await user_zone(context, post.user_id)
+    show_today = utc_now().astimezone(ZoneInfo(zone)).hour < 18
+    await _show(
+        update,
+        texts.ask_new_time(post.short_id, format_time(post.scheduled_time, zone), zone),
+        keyboards.reschedule_keyboard(show_today),
+        in_place=True,
+    )
+    return ASK_NEW_TIME
+
+
+def quick_time(choice: str, zone: str, now: datetime) -> TimeChoice:
+    """The time a quick button stands for: in 1 hour, today 18:00, tomorrow 09:00, now."""
+    local_now = now.astimezone(ZoneInfo(zone))
+    if choice == "now":
+        return TimeChoice(when=now)
+    if choice == "1h":
+        return TimeChoice(when=now + timedelta(hours=1))
+    if choice == "today18":
+        return check_time(local_now.replace(hour=18, minute=0, second=0, microsecond=0), now)
+    if choice == "tomorrow9":
+        tomorrow = (local_now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+        return check_time(tomorrow, now)
+    return TimeChoice(problem="unreadable")
+
+
+async def typed_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    """A new time typed in the user's zone."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    zone = await user_zone(context, _user_id(update))
+    return await _move_post(update, context, parse_time(message.text, zone, utc_now()), in_place=False)
+
+
+async def quick_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    """A quick time button under the question."""
+    pressed = parse_callback(update.callback_query.data if update.callback_query else None)
+    assert pressed is not None
+    await answer(update)
+    zone = await user_zone(context, _user_id(update))
+    return await _move_post(update, context, quick_time(pressed.argument, zone, utc_now()), in_place=True)
+
+
+async def _move_post(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, choice: TimeChoice, in_place: bool
+) -> str | int:
+    if choice.when is None:
+        await reply(update, texts.TIME_PROBLEMS[choice.problem or "unreadable"])
+        return ASK_NEW_TIME
+    asked = _asked(context, RESCHEDULING)
+    _forget(context, RESCHEDULING)
+    if asked is None:
+        await reply(update, texts.STALE_BUTTON)
+        return ConversationHandler.END
+    user_id = _user_id(update)
+    store = store_of(context)
+    moved = await store.reschedule_post(user_id, str(asked["post_id"]), choice.when)
+    if moved is None:
+        post = await store.get_post(user_id, str(asked["post_id"]))
+        await reply(update, texts.NOT_YOURS if post is None else texts.cannot_change(post.short_id, post.status.value))
+        return ConversationHandler.END
+    for hook in services(context).on_post_scheduled:
+        await hook(moved)
+    log.info("user %s moved post %s to %s", user_id, moved.post_id, moved.scheduled_time.isoformat())
+    zone = await user_zone(context, user_id)
+    notice = texts.rescheduled(
+        moved.short_id, format_time(moved.scheduled_time, zone), format_relative(moved.scheduled_time, utc_now())
+    )
+    await show_post(update, context, moved, str(asked.get("origin", "")), in_place=in_place, notice=notice)
+    return ConversationHandler.END
+
+
+async def keep_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Leaves the time as it was and shows the post again."""
+    asked = _asked(context, RESCHEDULING)
+    _forget(context, RESCHEDULING)
+    await answer(update, texts.TIME_KEPT)
+    post = await store_of(context).get_post(_user_id(update), str(asked["post_id"])) if asked else None
+    if post is not None and asked is not None:
+        await show_post(update, context, post, str(asked.get("origin", "")), in_place=True)
+    return ConversationHandler.END
+
+
+async def leave_rescheduling(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """/cancel: the time stays as it was."""
+    _forget(context, RESCHEDULING)
+    await reply(update, texts.TIME_KEPT)
+    return ConversationHandler.END
+
+
+async def reschedule_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Something other than a time while a time is asked for."""
+    await reply(update, texts.RESCHEDULE_HINT)
+
+
+async def leave_for_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Another command while a question is open: drop the question and let that command run."""
+    _forget(context, RESCHEDULING)
+    _forget(context, EDITING_CAPTION)
+    await context.update_queue.put(update)
+    return ConversationHandler.END
+
+
+def build_reschedule_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
+    """Reschedule: the post's Details → a quick button or a typed time → the post, moved."""
+    return ConversationHandler(
+        entry_points=[CallbackQueryHandler(ask_new_time, pattern=rf"^{POST}:resched:")],
+        states={
+            ASK_NEW_TIME: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, typed_new_time),
+                CallbackQueryHandler(quick_new_time, pattern=rf"^{POST}:rs_when:"),
+                CallbackQueryHandler(keep_time, pattern=rf"^{POST}:rs_keep$"),
+            ]
+        },
+        fallbacks=[
+            CommandHandler("cancel", leave_rescheduling),
+            MessageHandler(filters.COMMAND, leave_for_command),
+            MessageHandler(~filters.COMMAND & ~filters.StatusUpdate.ALL, reschedule_hint),
+        ],
+        name="reschedule",
+        persistent=True,
+        allow_reentry=True,
+    )
+
+
+# -- Edit caption: a small conversation for the new text ------------------------------------------
+async def ask_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
+    """Asks for the new caption of a scheduled post."""
+    post, where, refused = await _changeable_post(update, context)
+    if post is None:
+        return refused
+    assert context.user_data is not None
+    context.user_data[EDITING_CAPTION] = {"post_id": post.post_id, "origin": where}
+    await _show(
+        update,
+        texts.ask_new_caption(post.short_id, texts.caption_start(post.main_caption, CAPTION_PREVIEW), len(post.images)),
+        keyboards.edit_caption_keyboard(),
+        in_place=True,
+    )
+    return ASK_NEW_CAPTION
+
+
+async def typed_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    """The new caption, checked against Telegram's limits like a new post's."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    asked = _asked(context, EDITING_CAPTION)
+    if asked is None:
+        await reply(update, texts.STALE_BUTTON)
+        return ConversationHandler.END
+    user_id = _user_id(update)
+    store = store_of(context)
+    post = await store.get_post(user_id, str(asked["post_id"]))
+    if post is None:
+        _forget(context, EDITING_CAPTION)
+        await reply(update, texts.NOT_YOURS)
+        return ConversationHandler.END
+    caption = message.text.strip()
+    if not caption and not post.images:
+        await reply(update, texts.CAPTION_HINT)
+        return ASK_NEW_CAPTION
+    if len(caption) > TEXT_LIMIT:
+        await reply(update, texts.TEXT_TOO_LONG.format(length=len(caption), limit=TEXT_LIMIT))
+        return ASK_NEW_CAPTION
+    if post.images and len(caption) > CAPTION_LIMIT:
+        await reply(update, texts.CAPTION_OVER_PHOTO_LIMIT.format(length=len(caption)))
+    _forget(context, EDITING_CAPTION)
+    updated = await store.update_caption(user_id, post.post_id, caption)
+    if updated is None:
+        now = await store.get_post(user_id, post.post_id)
+        await reply(update, texts.cannot_change(post.short_id, (now or post).status.value))
+        return ConversationHandler.END
+    log.info("user %s edited the caption of post %s", user_id, updated.post_id)
+    notice = texts.caption_updated(updated.short_id)
+    await show_post(update, context, updated, str(asked.get("origin", "")), in_place=False, notice=notice)
+    return ConversationHandler.END
+
+
+async def keep_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Leaves the caption as it was and shows the post again."""
+    asked = _asked(context, EDITING_CAPTION)
+    _forget(context, EDITING_CAPTION)
+    await answer(update, texts.CAPTION_KEPT)
+    post = await store_of(context).get_post(_user_id(update), str(asked["post_id"])) if asked else None
+    if post is not None and asked is not None:
+        await show_post(update, context, post, str(asked.get("origin", "")), in_place=True)
+    return ConversationHandler.END
+
+
+async def leave_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """/cancel: the caption stays as it was."""
+    _forget(context, EDITING_CAPTION)
+    await reply(update, texts.CAPTION_KEPT)
+    return ConversationHandler.END
+
+
+async def caption_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Something other than text while the caption is asked for."""
+    await reply(update, texts.CAPTION_HINT)
+
+
+def build_caption_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
+    """Edit caption: the post's Details → the new text → the post, updated."""
+    return ConversationHandler(
+        entry_points=[CallbackQueryHandler(ask_caption, pattern=rf"^{POST}:caption:")],
+        states={
+            ASK_NEW_CAPTION: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, typed_caption),
+                CallbackQueryHandler(keep_caption, pattern=rf"^{POST}:ec_keep$"),
+            ]
+        },
+        fallbacks=[
+            CommandHandler("cancel", leave_caption),
+            MessageHandler(filters.COMMAND, leave_for_command),
+            MessageHandler(~filters.COMMAND & ~filters.StatusUpdate.ALL, caption_hint),
+        ],
+        name="edit_caption",
+        persistent=True,
+        allow_reentry=True,
+    )
+
+
+def post_conversations() -> list[ConversationHandler[ContextTypes.DEFAULT_TYPE]]:
+    """Reschedule and Edit caption; registered before New post, so their question gets the answer."""
+    return [build_reschedule_conversation(), build_caption_conversation()]
 
 
 def post_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
@@ -163,3 +565,4 @@ def post_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]
         CallbackQueryHandler(confirm_retry, pattern=rf"^{POST}:retry_yes:"),
         CallbackQueryHandler(keep_result, pattern=rf"^{POST}:keep_result:"),
     ]
+

@@ -39,12 +39,6 @@ async def nothing_to_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await reply(update, texts.NOTHING_TO_CANCEL)
 
 
-async def not_ready(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A screen that is not built yet says so plainly."""
-    await answer(update)
-    await reply(update, texts.COMING_SOON)
-
-
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button no conversation is waiting for (old, finished, or forged)."""
     pressed = parse_callback(update.callback_query.data if update.callback_query else None)
@@ -89,8 +83,6 @@ def start_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None
         CommandHandler("start", start),
         CommandHandler("help", show_help),
         CommandHandler("cancel", nothing_to_cancel),
-        CommandHandler(["scheduled", "posters"], not_ready),
-        CallbackQueryHandler(not_ready, pattern=r"^menu:(scheduled|posters)$"),
     ]
 
 

@@ -45,7 +45,6 @@ WHAT_NOW = "I'm not waiting for anything just now. Pick an action, or see /help.
 NOTHING_TO_CANCEL = "There is nothing to cancel. /new schedules a post."
 CANCELLED = "Cancelled — nothing was saved."
 NOT_YOURS = "I can't find that among yours."
-COMING_SOON = "This part of Herald is not ready yet — it is coming soon."
 
 # -- New post: account and targets ------------------------------------------------------------
 CHOOSE_ACCOUNT = "<b>New post</b> · step 1 of 5\nWhich account should publish it?"
@@ -355,3 +354,179 @@ def hand_posted(group: str) -> str:
 
 
 HAND_POST_NOT_WAITING = "That post is not waiting for you any more."
+
+
+# -- Scheduled & history ----------------------------------------------------------------------
+VIEW_TITLES = {"upcoming": "Upcoming", "history": "History"}
+NO_UPCOMING = "Nothing is scheduled. /new schedules a post."
+NO_HISTORY = "Nothing has been published or cancelled yet."
+
+
+def history_header(view: str, page: int, zone: str) -> str:
+    title = VIEW_TITLES.get(view, view)
+    page_text = f" · page {page + 1}" if page else ""
+    return f"🗓 <b>Scheduled &amp; history</b> — {title}{page_text}\n<i>Times in {escape(zone)}</i>"
+
+
+def history_line(badge: str, short_id: str, when_text: str, targets: int, caption: str) -> str:
+    noun = "target" if targets == 1 else "targets"
+    start = f" · {escape(caption)}" if caption else ""
+    return f"{badge} <b>#{short_id}</b> {escape(when_text)} · {targets} {noun}{start}"
+
+
+def history_button(badge: str, short_id: str, caption: str) -> str:
+    return f"{badge} #{short_id} {caption}".rstrip()
+
+
+def caption_start(caption: str, limit: int) -> str:
+    """The first `limit` characters of a caption on one line, with … when cut."""
+    flat = " ".join(caption.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+# -- Details of one post ----------------------------------------------------------------------
+DELIVERY_LABELS = {
+    "pending": "waiting",
+    "sending": "being sent",
+    "sent": "sent",
+    "failed": "failed",
+    "unconfirmed": "unconfirmed — it may be there; check before retrying",
+    "awaiting_you": "awaiting you (post it by hand)",
+    "missed": "missed",
+}
+POST_STATUS_LABELS = {
+    "scheduled": "scheduled",
+    "publishing": "publishing now",
+    "published": "published",
+    "partial": "partly published",
+    "failed": "failed",
+    "cancelled": "cancelled",
+}
+
+
+def details_headline(badge: str, short_id: str, status: str) -> str:
+    return f"{badge} <b>Post #{short_id}</b> — {POST_STATUS_LABELS.get(status, status)}"
+
+
+def details_times(scheduled_text: str, relative: str | None, finished_text: str | None) -> list[str]:
+    lines = [f"🕒 Scheduled for {escape(scheduled_text)}" + (f" — {relative}" if relative else "")]
+    if finished_text:
+        lines.append(f"🏁 Finished {escape(finished_text)}")
+    return lines
+
+
+def details_content(caption: str, images: int, poster_name: str | None) -> list[str]:
+    lines = [f"📝 {escape(caption)}" if caption else "📝 <i>no caption</i>"]
+    lines.append(f"🖼 {images} image(s)" if images else "🖼 text only")
+    if poster_name:
+        lines.append(f"💾 from the poster {escape(poster_name)}")
+    return lines
+
+
+def details_delivery(badge: str, name: str, status: str, url: str | None, reason: str | None) -> str:
+    line = f"{badge} {escape(name)}: {DELIVERY_LABELS.get(status, status)}"
+    if url:
+        line += f' — <a href="{escape(url, quote=True)}">open</a>'
+    if reason and status != "sent":
+        line += f" — {escape(reason)}"
+    return line
+
+
+def cannot_cancel_now(short_id: str, status: str) -> str:
+    if status == "publishing":
+        return (
+            f"⏳ Post #{short_id} can't be cancelled any more: it has just started publishing. "
+            "I'll report how it went."
+        )
+    if status == "cancelled":
+        return f"Post #{short_id} is already cancelled."
+    return f"Post #{short_id} can't be cancelled: it is already {POST_STATUS_LABELS.get(status, status)}."
+
+
+# -- Reschedule and edit caption --------------------------------------------------------------
+def ask_new_time(short_id: str, current_text: str, zone: str) -> str:
+    return (
+        f"🕒 When should post #{short_id} go out instead? It is set for {escape(current_text)}.\n"
+        f"Tap a time or type one in your zone ({escape(zone)}): <code>2026-12-01 18:30</code>, "
+        "<code>tomorrow 9am</code>, <code>in 2 hours</code>. /cancel keeps the time."
+    )
+
+
+def rescheduled(short_id: str, when_text: str, relative: str) -> str:
+    return f"🕒 Post #{short_id} now goes out {escape(when_text)} — {relative}."
+
+
+def cannot_change(short_id: str, status: str) -> str:
+    return (
+        f"Post #{short_id} can't be changed any more: it is "
+        f"{POST_STATUS_LABELS.get(status, status)}. Only scheduled posts can be changed."
+    )
+
+
+TIME_KEPT = "Kept — the time is unchanged."
+RESCHEDULE_HINT = "Please type the new time or tap one of the buttons above — or /cancel to keep the time."
+
+
+def ask_new_caption(short_id: str, current: str, images: int) -> str:
+    limit = (
+        "A photo caption holds 1,024 characters; a longer one goes out as a text message after the photos."
+        if images
+        else "A text message holds up to 4,096 characters."
+    )
+    now = f"\nNow: {escape(current)}" if current else ""
+    return f"✏️ Send the new caption for post #{short_id}.{now}\n{limit} /cancel keeps it."
+
+
+def caption_updated(short_id: str) -> str:
+    return f"✏️ The caption of post #{short_id} is updated."
+
+
+CAPTION_KEPT = "Kept — the caption is unchanged."
+CAPTION_HINT = "Please send the new caption as a text message — or /cancel to keep it."
+
+
+# -- Posters ----------------------------------------------------------------------------------
+def posters_list(count: int) -> str:
+    return f"🖼 <b>Your posters</b> ({count})\nTap one to see it as it will look."
+
+
+NO_POSTERS = (
+    "🖼 You have no posters yet.\nTo save one: in /new, send the photos (or the caption), "
+    "then tap <b>💾 Save as poster</b>."
+)
+
+
+def poster_summary(name: str, images: int, caption: str) -> str:
+    content = f"{images} image(s)" if images else "text only"
+    text = f"🖼 <b>{escape(name)}</b> — {content}"
+    return text + (f"\n📝 {escape(caption)}" if caption else "")
+
+
+def confirm_delete_poster(name: str) -> str:
+    return (
+        f"Delete the poster <b>{escape(name)}</b>? "
+        "Posts already scheduled with it keep their images and caption."
+    )
+
+
+def poster_deleted(name: str) -> str:
+    return f"🗑 The poster {escape(name)} is deleted."
+
+
+POSTER_KEPT = "Kept."
+ASK_POSTER_NAME = "💾 What should this poster be called? Send a short name (up to 64 characters)."
+POSTER_NAME_BAD = "Please send a name of 1 to 64 characters, or tap <b>Don't save</b>."
+NOTHING_TO_SAVE = "Send the photos or the caption first; then they can be saved as a poster."
+POSTER_NAME_HINT = "Please send the poster's name as a text message, or tap <b>Don't save</b>."
+POSTER_NOT_SAVED = "Not saved — let's go on with the post."
+
+
+def poster_saved(name: str) -> str:
+    return (
+        f"💾 Saved as the poster <b>{escape(name)}</b> — it is in /posters and offered in /new. "
+        "Let's go on with the post."
+    )
+
+
+def more_targets(count: int) -> str:
+    return f"… and {count} more target(s) — the report of the publication lists every failure."

@@ -127,6 +127,8 @@ class MongoStore(Store):
         posts = db.scheduled_posts
         await posts.create_index([("status", ASCENDING), ("scheduled_time", ASCENDING)])
         await posts.create_index([("user_id", ASCENDING), ("scheduled_time", ASCENDING)])
+        # The Upcoming and History views filter by status: without it they scan finished posts.
+        await posts.create_index([("user_id", ASCENDING), ("status", ASCENDING), ("scheduled_time", ASCENDING)])
         await posts.create_index([("status", ASCENDING), ("claim.lease_until", ASCENDING)])
         await posts.create_index([("images.blob_id", ASCENDING)])
         await posts.create_index([("notified_at", ASCENDING), ("status", ASCENDING), ("published_at", ASCENDING)])

@@ -99,6 +99,7 @@ CREATE TABLE IF NOT EXISTS posts (
 );
 CREATE INDEX IF NOT EXISTS posts_due ON posts (status, scheduled_time);
 CREATE INDEX IF NOT EXISTS posts_user ON posts (user_id, scheduled_time);
+CREATE INDEX IF NOT EXISTS posts_user_status ON posts (user_id, status, scheduled_time);
 CREATE INDEX IF NOT EXISTS posts_lease ON posts (status, lease_until);
 CREATE INDEX IF NOT EXISTS posts_unreported ON posts (status, scheduled_time) WHERE notified_at IS NULL;
 CREATE TABLE IF NOT EXISTS state (

@@ -1,0 +1,111 @@
+"""Scheduled & history (/scheduled): the user's posts, a page at a time, Upcoming or History.
+
+Paging and switching views edit the list message in place; each post's button opens its Details
+(handlers/posts.py), whose Back button returns to the same page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from handlers import keyboards, texts
+from handlers.common import answer, reply, store_of, user_zone
+from handlers.keyboards import HIST, POSTS_PER_PAGE, parse_callback, parse_origin
+from handlers.when import local
+from storage.models import Post, PostView, utc_now
+
+LINE_CAPTION = 40
+BUTTON_CAPTION = 28
+
+
+def short_time(when: datetime, zone: str, now: datetime) -> str:
+    """`Tue 1 Dec 18:30` in the user's zone, with the year when it is not this year's."""
+    moment = local(when, zone)
+    year = "" if moment.year == local(now, zone).year else f" {moment.year}"
+    return f"{moment:%a} {moment.day} {moment:%b}{year} {moment:%H:%M}"
+
+
+def history_text(posts: list[Post], view: PostView, page: int, zone: str, now: datetime) -> str:
+    """The list message: a header, then one line per post."""
+    header = texts.history_header(view.value, page, zone)
+    if not posts:
+        empty = texts.NO_UPCOMING if view is PostView.UPCOMING else texts.NO_HISTORY
+        return f"{header}\n\n{empty}"
+    lines = [
+        texts.history_line(
+            texts.POST_BADGES.get(post.status.value, ""),
+            post.short_id,
+            short_time(post.scheduled_time, zone, now),
+            len(post.group_ids),
+            texts.caption_start(post.main_caption, LINE_CAPTION),
+        )
+        for post in posts
+    ]
+    return header + "\n\n" + "\n".join(lines)
+
+
+async def _history_screen(
+    context: ContextTypes.DEFAULT_TYPE, user_id: int, view: PostView, page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    store = store_of(context)
+    found = await store.list_posts(user_id, view, page, POSTS_PER_PAGE)
+    if not found.posts and page > 0:
+        # The page emptied meanwhile (posts cancelled or published): show the first one.
+        found = await store.list_posts(user_id, view, 0, POSTS_PER_PAGE)
+    zone = await user_zone(context, user_id)
+    text = history_text(found.posts, view, found.page, zone, utc_now())
+    buttons = [
+        (
+            texts.history_button(
+                texts.POST_BADGES.get(post.status.value, ""),
+                post.short_id,
+                texts.caption_start(post.main_caption, BUTTON_CAPTION),
+            ),
+            post.post_id,
+        )
+        for post in found.posts
+    ]
+    return text, keyboards.history_keyboard(buttons, view.value, found.page, found.has_next)
+
+
+async def show_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The user's upcoming posts, soonest first, with a switch to the history."""
+    await answer(update)
+    assert update.effective_user is not None
+    text, markup = await _history_screen(context, update.effective_user.id, PostView.UPCOMING, 0)
+    await reply(update, text, reply_markup=markup)
+
+
+async def turn_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Another page or view of the list, in the same message."""
+    pressed = parse_callback(update.callback_query.data if update.callback_query else None)
+    assert pressed is not None and update.effective_user is not None
+    wanted = parse_origin(pressed.argument)
+    if wanted is None:
+        await answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    await answer(update)
+    view, page = wanted
+    text, markup = await _history_screen(context, update.effective_user.id, PostView(view), page)
+    query = update.callback_query
+    assert query is not None
+    if not isinstance(query.message, Message) or query.message.text is None:
+        await reply(update, text, reply_markup=markup)
+        return
+    try:
+        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
+    except BadRequest as error:
+        # The page shown already is the page asked for (the middle button): nothing to change.
+        if "not modified" not in str(error).lower():
+            raise
+
+
+def history_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+    return [
+        CommandHandler("scheduled", show_history),
+        CallbackQueryHandler(show_history, pattern=r"^menu:scheduled$"),
+        CallbackQueryHandler(turn_history, pattern=rf"^{HIST}:list:"),
+    ]

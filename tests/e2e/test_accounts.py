@@ -1,0 +1,266 @@
+"""Accounts beyond Telegram, end to end: the real bot against the fake Bot API, the fake Graph API
+and a webhook receiver."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from pymongo import MongoClient
+
+from config import Settings
+from handlers.common import telegram_account, telegram_target
+from publishers.webhook import verify
+from storage import Store
+from storage.models import DeliveryStatus, Image, Platform, PostStatus, PostView, new_post, utc_now
+from tests.e2e.conftest import ALICE, Person, bot_running, bot_settings, eventually
+from tests.fakes.bot_api import FakeBotAPI, jpeg_bytes
+from tests.fakes.graph_api import FakeGraphAPI
+from tests.fakes.webhook_receiver import WebhookReceiver
+
+USER_TOKEN = "fb-user-token-for-tests-0001"
+PAGES = [("1111", "Bakery Page", "fb-page-token-1111"), ("2222", "Cafe Page", "fb-page-token-2222")]
+SHOP = -1004000000001
+SECRET = "webhook-secret-of-the-tests-42"
+PHOTOS = [jpeg_bytes(64 + n, 48, f"pic {n}".encode()) for n in range(3)]
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[FakeGraphAPI]:
+    async with FakeGraphAPI() as server:
+        server.add_user_token(USER_TOKEN, PAGES)
+        yield server
+
+
+def settings_for(api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, key: str) -> Settings:
+    return bot_settings(api, database_url, key, facebook_graph_url=graph.base_url)
+
+
+def add_shop_channel(api: FakeBotAPI) -> None:
+    api.add_chat(SHOP, "channel", "Shop news")
+    api.set_member(SHOP, ALICE, "administrator")
+    api.bot_added_to_chat(SHOP, ALICE)
+
+
+async def connect_facebook(alice: Person) -> None:
+    await alice.say("/accounts", expect="Your accounts")
+    await alice.press("Add account", expect="Which kind of account")
+    await alice.press("Facebook Page", expect="Paste a")
+    await alice.say(USER_TOKEN, expect="Facebook connected: 2 Page(s)")
+
+
+def raw_database_text(database_url: str) -> str:
+    """Everything stored, as text: the SQLite files' bytes or every MongoDB document."""
+    if database_url.startswith("sqlite:///"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*")).decode("latin-1")
+    client: MongoClient[dict[str, object]] = MongoClient(database_url)
+    try:
+        db = client.get_default_database()
+        return "".join(repr(doc) for name in db.list_collection_names() for doc in db[name].find())
+    finally:
+        client.close()
+
+
+async def test_a_pasted_facebook_token_is_deleted_checked_and_stored_encrypted(
+    api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, encryption_key: str
+) -> None:
+    alice = Person(api, ALICE)
+    async with bot_running(settings_for(api, graph, database_url, encryption_key)) as store:
+        await connect_facebook(alice)
+        pasted = [m for m in api.messages(ALICE) if m.get("text") == USER_TOKEN]
+        assert len(pasted) == 1 and pasted[0]["deleted"], "the message with the token is still in the chat"
+        assert all(USER_TOKEN not in (m.get("text") or "") for m in api.bot_messages(ALICE))
+
+        accounts = await store.list_accounts(ALICE)
+        assert [a.platform for a in accounts] == [Platform.FACEBOOK_PAGE]
+        assert [(t.address, t.name) for t in accounts[0].targets] == [("1111", "Bakery Page"), ("2222", "Cafe Page")]
+        assert await store.account_credential(accounts[0].account_id) == USER_TOKEN
+        assert "Bakery Page" in raw_database_text(database_url)
+        assert USER_TOKEN not in raw_database_text(database_url)
+
+        listing = await alice.say("/accounts", expect="Your accounts")
+        assert listing is not None and "Facebook Pages, 2 targets" in listing["text"]
+        await alice.say("/new", expect="Which account")
+        await alice.press("Facebook: Bakery Page +1", expect="Where should it go?")
+        labels = repr(alice.last()["reply_markup"])
+        assert "Bakery Page" in labels and "Cafe Page" in labels
+
+
+async def test_a_bad_token_is_refused_with_the_reason(
+    api: FakeBotAPI, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    alice = Person(api, ALICE)
+    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
+        await alice.say("/accounts", expect="Your accounts")
+        await alice.press("Add account", expect="Which kind of account")
+        await alice.press("Facebook Page", expect="Paste a")
+        refused = await alice.say("not-a-real-token", expect="That did not work")
+        assert refused is not None and "not-a-real-token" not in refused["text"]
+        assert await store.list_accounts(ALICE) == []
+        await alice.say(USER_TOKEN, expect="Facebook connected")
+
+
+async def test_three_photos_to_two_pages_and_a_channel(
+    api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, encryption_key: str
+) -> None:
+    add_shop_channel(api)
+    alice = Person(api, ALICE)
+    async with bot_running(settings_for(api, graph, database_url, encryption_key)) as store:
+        await connect_facebook(alice)
+        await alice.say("/new", expect="Which account")
+        await alice.press("All accounts", expect="Where should it go?")
+        await alice.press("Select all", expect="(3 of 3 selected)")
+        await alice.press("Done (3)", expect="Send the photos")
+        await alice.send_photos(PHOTOS, ["first", "second", "third"])
+        await alice.expect("3 photos in")
+        await alice.say("Fresh bread today", expect="step 4 of 5")
+        await alice.say("in 3 seconds", expect="step 5 of 5")
+        await alice.press("Schedule", expect="Scheduled #")
+        post = (await store.list_posts(ALICE, PostView.UPCOMING)).posts[0]
+
+        report = await alice.expect(f"Published #{post.short_id} to 3/3 targets", timeout=20)
+        links = [entity.get("url", "") for entity in report.get("entities", [])]
+        assert sum("facebook.com" in link for link in links) == 2, links
+        for page_id, _, _ in PAGES:
+            photos = graph.photos(page_id)
+            assert len(photos) == 3 and not any(photo["published"] for photo in photos)
+            assert [photo["caption"] for photo in photos] == ["first", "second", "third"]
+            feed = graph.feed(page_id)
+            assert len(feed) == 1
+            assert feed[0]["message"] == "Fresh bread today"
+            assert feed[0]["attached_media"] == [photo["id"] for photo in photos]
+        album = api.bot_messages(SHOP)
+        assert len(album) == 3 and album[0]["caption"] == "Fresh bread today\n\nfirst"
+        stored = await store.get_post(ALICE, post.post_id)
+        assert stored is not None and stored.status is PostStatus.PUBLISHED
+        assert all(d.url for d in stored.deliveries.values())
+
+
+async def make_post(store: Store, caption: str, target_ids: list[str], images: int = 0) -> str:
+    """A post of Alice's to these targets (of any of her accounts), due in a second."""
+    everything = {t.target_id: t for a in await store.list_accounts(ALICE) for t in a.targets}
+    for chat in await store.list_chats():
+        target = telegram_target(chat)
+        everything[target.target_id] = target
+    stored = [Image(f"{n}.jpg", await store.put_image(PHOTOS[n]), f"image {n}") for n in range(images)]
+    post = new_post(
+        user_id=ALICE,
+        account=telegram_account(ALICE),
+        targets=[everything[target_id] for target_id in target_ids],
+        main_caption=caption,
+        scheduled_time=utc_now() + timedelta(seconds=1),
+        images=stored,
+    )
+    await store.create_post(post)
+    return post.post_id
+
+
+async def test_a_revoked_page_token_fails_those_targets_and_asks_to_reconnect(
+    api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, encryption_key: str
+) -> None:
+    add_shop_channel(api)
+    alice = Person(api, ALICE)
+    async with bot_running(settings_for(api, graph, database_url, encryption_key)) as store:
+        await connect_facebook(alice)
+        graph.revoke(USER_TOKEN)
+        post_id = await make_post(store, "After revocation", ["fb1111", f"tg{SHOP}"])
+        report = await alice.expect(f"Partly published #{post_id[:6]}: 1/2", timeout=20)
+        assert "reconnect" in report["text"].lower()
+        assert api.bot_messages(SHOP)[-1]["text"] == "After revocation"
+        post = await store.get_post(ALICE, post_id)
+        assert post is not None and post.status is PostStatus.PARTIAL
+        assert post.deliveries["fb1111"].error_code == "190"
+        account = (await store.list_accounts(ALICE))[0]
+        assert account.needs_reconnect
+        # The user is told before the next post, not after.
+        listing = await alice.say("/accounts", expect="Your accounts")
+        assert listing is not None and "needs reconnecting" in listing["text"]
+        await alice.say("/new", expect="Which account")
+        await alice.press("Facebook: Bakery Page +1", expect="needs reconnecting")
+
+
+async def test_throttling_on_the_first_try_publishes_once_after_backoff(
+    api: FakeBotAPI, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    alice = Person(api, ALICE)
+    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
+        await connect_facebook(alice)
+        graph.fail_next("feed", 32, "Page request limit reached")
+        post_id = await make_post(store, "Throttled text", ["fb2222"])
+        await alice.expect(f"Published #{post_id[:6]} to 1/1", timeout=20)
+        assert [entry["message"] for entry in graph.feed("2222")] == ["Throttled text"]
+        post = await store.get_post(ALICE, post_id)
+        assert post is not None and post.deliveries["fb2222"].attempts == 2
+
+
+async def test_a_facebook_group_is_handed_to_the_user_and_confirmed(
+    api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, encryption_key: str
+) -> None:
+    alice = Person(api, ALICE)
+    async with bot_running(settings_for(api, graph, database_url, encryption_key)) as store:
+        await alice.say("/accounts", expect="Your accounts")
+        await alice.press("Add account", expect="Which kind of account")
+        await alice.press("Facebook groups", expect="no app can publish to Facebook")
+        await alice.say("Book club https://www.facebook.com/groups/bookclub", expect="Book club added (1 so far)")
+        await alice.press("Done", expect="1 Facebook group(s) saved")
+        account = (await store.list_accounts(ALICE))[0]
+        group = account.targets[0]
+        assert (group.name, group.url) == ("Book club", "https://www.facebook.com/groups/bookclub")
+
+        post_id = await make_post(store, "Meeting on Friday", [group.target_id], images=2)
+        handed = await alice.expect(f"Time to post #{post_id[:6]}", timeout=15)
+        buttons = [b for row in handed["reply_markup"]["inline_keyboard"] for b in row]
+        assert {"text": "Open group", "url": "https://www.facebook.com/groups/bookclub"} in buttons
+        assert any(b["text"] == "✅ I posted it" for b in buttons)
+        assert any(m.get("text") == "Meeting on Friday" for m in api.bot_messages(ALICE))  # copyable caption
+        assert len([m for m in api.bot_messages(ALICE) if m.get("media_group_id")]) == 2
+
+
+        async def awaiting() -> bool:
+            waiting = await store.get_post(ALICE, post_id)
+            assert waiting is not None and waiting.status is PostStatus.PUBLISHING
+            return waiting.deliveries[group.target_id].status is DeliveryStatus.AWAITING_YOU
+
+        await eventually(awaiting)
+
+        await alice.press("I posted it", expect="Marked as posted in Book club")
+        await alice.expect(f"Published #{post_id[:6]} to 1/1", timeout=10)
+        done = await store.get_post(ALICE, post_id)
+        assert done is not None and done.status is PostStatus.PUBLISHED
+        assert done.deliveries[group.target_id].status is DeliveryStatus.SENT
+
+
+async def test_a_webhook_gets_a_signed_body_retries_5xx_and_fails_on_4xx(
+    api: FakeBotAPI, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    alice = Person(api, ALICE)
+    async with WebhookReceiver(SECRET) as receiver, bot_running(
+        settings_for(api, graph, sqlite_url, encryption_key)
+    ) as store:
+        await alice.say("/accounts", expect="Your accounts")
+        await alice.press("Add account", expect="Which kind of account")
+        await alice.press("Webhook", expect="Send the webhook's")
+        await alice.say(receiver.url, expect="signing secret")
+        await alice.say(SECRET, expect="a signed test delivery was accepted")
+        assert all(SECRET not in (m.get("text") or "") or m["deleted"] for m in api.messages(ALICE))
+        assert receiver.requests[-1].verified and receiver.requests[-1].json["type"] == "ping"
+        target = (await store.list_accounts(ALICE))[0].targets[0]
+
+        receiver.respond_next(500, "try again")
+        post_id = await make_post(store, "Hook me", [target.target_id], images=1)
+        await alice.expect(f"Published #{post_id[:6]} to 1/1", timeout=20)
+        deliveries = [r for r in receiver.requests if r.json and r.json.get("post_id") == post_id]
+        assert len(deliveries) == 2 and all(r.verified for r in deliveries)
+        assert verify(SECRET, deliveries[-1].body, deliveries[-1].header("X-Herald-Signature"))
+        body = json.loads(deliveries[-1].body)
+        assert body["caption"] == "Hook me" and len(body["images"]) == 1
+
+        receiver.respond_next(400, "caption field is required")
+        refused_id = await make_post(store, "Refused", [target.target_id])
+        report = await alice.expect(f"Failed #{refused_id[:6]}", timeout=20)
+        assert "caption field is required" in report["text"]
+        assert len([r for r in receiver.requests if r.json and r.json.get("post_id") == refused_id]) == 1

@@ -1,0 +1,75 @@
+"""Posters end to end: saved from New post, shown as they will look, used in a post, deleted."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from storage.models import PostView, utc_now
+from tests.e2e.conftest import ALICE, Person, bot_running, bot_settings
+from tests.fakes.bot_api import FakeBotAPI
+
+SHOP = -1004000000001
+PHOTOS = [bytes([0xFF, 0xD8, n]) * 250 + f"poster photo {n}".encode() for n in range(2)]
+
+
+async def test_a_saved_poster_is_shown_used_and_deleted_and_its_post_keeps_the_images(
+    api: FakeBotAPI, database_url: str, encryption_key: str
+) -> None:
+    api.add_chat(SHOP, "channel", "Shop news")
+    api.set_member(SHOP, ALICE, "administrator")
+    api.bot_added_to_chat(SHOP, ALICE)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, database_url, encryption_key)) as store:
+        await alice.say("/posters", expect="no posters yet")
+
+        # Save: photos, then the caption, then "Save as poster" at the time step.
+        await alice.say("/new", expect="Which account")
+        await alice.press("Telegram (this bot)", expect="Where should it go?")
+        await alice.press("Shop news", expect="selected")
+        await alice.press("Done (1)", expect="Send the photos")
+        await alice.send_photos(PHOTOS, ["first", "second"])
+        acknowledged = await alice.expect("2 photos in")
+        assert "Save as poster" in repr(acknowledged["reply_markup"])
+        await alice.say("Spring sale starts today", expect="step 4 of 5")
+        await alice.press("Save as poster", expect="What should this poster be called?")
+        before = alice.snapshot()
+        await alice.say("Spring sale", expect="Saved as the poster")
+        asked_again = await alice.expect("step 4 of 5", since=before)
+        assert "Save as poster" not in repr(asked_again["reply_markup"]), "offered to save it twice"
+        await alice.say("/cancel", expect="Cancelled")
+        [poster] = await store.list_posters(ALICE)
+        assert (poster.name, poster.main_caption) == ("Spring sale", "Spring sale starts today")
+        assert [await store.load_image(image.blob_id) for image in poster.images] == PHOTOS
+        assert [image.caption for image in poster.images] == ["first", "second"]
+
+        # Show: the album as it will look, sent by file id.
+        await alice.say("/posters", expect="Your posters")
+        uploads = len(api.calls_of("sendMediaGroup"))
+        await alice.press("Spring sale", expect="Spring sale — 2 image(s)")
+        album = [m for m in alice.bot_messages() if m.get("media_group_id")][-2:]
+        assert [m.get("caption") for m in album] == ["Spring sale starts today\n\nfirst", "second"]
+        [shown] = api.calls_of("sendMediaGroup")[uploads:]
+        sent_media = [item["media"] for item in shown.params["media"]]
+        assert sent_media == [image.telegram_file_id for image in poster.images], "re-uploaded, not by file id"
+
+        # Use it in a new post.
+        await alice.say("/new", expect="Which account")
+        await alice.press("Telegram (this bot)", expect="Where should it go?")
+        await alice.press("Shop news", expect="selected")
+        await alice.press("Done (1)", expect="Send the photos")
+        await alice.press("🖼 Spring sale", expect="Using the poster")
+        await alice.press("In 1 hour", expect="step 5 of 5")
+        await alice.press("Schedule", expect="Scheduled #")
+
+        # Delete it, after a confirm step.
+        await alice.say("/posters", expect="Your posters")
+        await alice.press("Spring sale", expect="Spring sale — 2 image(s)")
+        await alice.press("Delete", expect="Delete the poster")
+        await alice.press("Yes, delete it", expect="is deleted")
+        assert await store.list_posters(ALICE) == []
+        await alice.say("/posters", expect="no posters yet")
+
+        [post] = (await store.list_posts(ALICE, PostView.UPCOMING)).posts
+        assert post.poster_name == "Spring sale" and post.main_caption == "Spring sale starts today"
+        await store.purge_orphan_images(utc_now() + timedelta(minutes=1))
+        assert [await store.load_image(image.blob_id) for image in post.images] == PHOTOS
