@@ -5,7 +5,7 @@ The draft lives in `user_data["draft"]` as plain JSON, so a restart of the bot l
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,7 +32,7 @@ from handlers.common import (
     user_zone,
 )
 from handlers.keyboards import NEW, parse_callback
-from handlers.when import TimeChoice, check_time, format_relative, format_time, parse_time
+from handlers.when import TimeChoice, check_time, format_relative, format_time, parse_time, quick_time
 from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT, plan_messages
 from storage.codec import image_from_doc, image_to_doc, target_from_doc, target_to_doc
 from storage.models import MAX_IMAGES, Image, Platform, Poster, Target, new_id, new_post, utc_now
@@ -360,20 +360,6 @@ async def _ask_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     return TIME
 
 
-def _quick_time(choice: str, zone: str, now: datetime) -> TimeChoice:
-    local_now = now.astimezone(ZoneInfo(zone))
-    if choice == "now":
-        return TimeChoice(when=now)
-    if choice == "1h":
-        return TimeChoice(when=now + timedelta(hours=1))
-    if choice == "today18":
-        return check_time(local_now.replace(hour=18, minute=0, second=0, microsecond=0), now)
-    if choice == "tomorrow9":
-        tomorrow = (local_now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
-        return check_time(tomorrow, now)
-    return TimeChoice(problem="unreadable")
-
-
 async def typed_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
     """A time typed in the user's zone."""
     message = update.effective_message
@@ -382,13 +368,13 @@ async def typed_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
     return await _take_time(update, context, parse_time(message.text, zone, utc_now()))
 
 
-async def quick_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+async def quick_time_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
     """A quick time button: in 1 hour, today 18:00, tomorrow 09:00, now."""
     pressed = parse_callback(update.callback_query.data if update.callback_query else None)
     assert pressed is not None
     await answer(update)
     zone = await user_zone(context, _user_id(update))
-    return await _take_time(update, context, _quick_time(pressed.argument, zone, utc_now()))
+    return await _take_time(update, context, quick_time(pressed.argument, zone, utc_now()))
 
 
 async def _take_time(update: Update, context: ContextTypes.DEFAULT_TYPE, choice: TimeChoice) -> str | None:
@@ -612,7 +598,7 @@ def build_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
             ],
             TIME: [
                 MessageHandler(text, typed_time),
-                CallbackQueryHandler(quick_time, pattern=_pattern("when")),
+                CallbackQueryHandler(quick_time_pressed, pattern=_pattern("when")),
                 CallbackQueryHandler(ask_poster_name, pattern=_pattern("save")),
             ],
             SAVE_POSTER: [

@@ -9,7 +9,6 @@ new messages and leaves that message as it was."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,7 +27,7 @@ from telegram.ext import (
 from handlers import keyboards, texts
 from handlers.common import answer, reply, services, store_of, user_zone
 from handlers.keyboards import POST, parse_callback, parse_post_ref, post_ref
-from handlers.when import TimeChoice, check_time, format_relative, format_time, parse_time
+from handlers.when import TimeChoice, format_relative, format_time, parse_time, quick_time
 from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT
 from storage.models import DeliveryStatus, Post, PostStatus, PostView, utc_now
 
@@ -337,21 +336,6 @@ async def ask_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> st
         in_place=True,
     )
     return ASK_NEW_TIME
-
-
-def quick_time(choice: str, zone: str, now: datetime) -> TimeChoice:
-    """The time a quick button stands for: in 1 hour, today 18:00, tomorrow 09:00, now."""
-    local_now = now.astimezone(ZoneInfo(zone))
-    if choice == "now":
-        return TimeChoice(when=now)
-    if choice == "1h":
-        return TimeChoice(when=now + timedelta(hours=1))
-    if choice == "today18":
-        return check_time(local_now.replace(hour=18, minute=0, second=0, microsecond=0), now)
-    if choice == "tomorrow9":
-        tomorrow = (local_now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
-        return check_time(tomorrow, now)
-    return TimeChoice(problem="unreadable")
 
 
 async def typed_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:

@@ -31,6 +31,21 @@ def check_time(when: datetime, now: datetime) -> TimeChoice:
     return TimeChoice(when=max(when, now))
 
 
+def quick_time(choice: str, zone: str, now: datetime) -> TimeChoice:
+    """The time a quick button stands for: in 1 hour, today 18:00, tomorrow 09:00, now."""
+    local_now = now.astimezone(ZoneInfo(zone))
+    if choice == "now":
+        return TimeChoice(when=now)
+    if choice == "1h":
+        return TimeChoice(when=now + timedelta(hours=1))
+    if choice == "today18":
+        return check_time(local_now.replace(hour=18, minute=0, second=0, microsecond=0), now)
+    if choice == "tomorrow9":
+        tomorrow = (local_now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+        return check_time(tomorrow, now)
+    return TimeChoice(problem="unreadable")
+
+
 def parse_time(text: str, zone: str, now: datetime) -> TimeChoice:
     """What the person typed (`2026-12-01 18:30`, `tomorrow 9am`, `in 2 hours`) as UTC."""
     cleaned = " ".join(text.strip().split())

@@ -10,7 +10,8 @@ from telegram import InlineKeyboardMarkup
 from handlers import keyboards
 from handlers.history import history_text
 from handlers.keyboards import callback, parse_callback, parse_origin, parse_post_ref, post_ref
-from handlers.posts import details_text, quick_time
+from handlers.posts import details_text
+from handlers.when import quick_time
 from storage.models import Account, Delivery, DeliveryStatus, Platform, Post, PostStatus, PostView, Target, new_post
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
