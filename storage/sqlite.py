@@ -467,8 +467,11 @@ class SQLiteStore(Store):
     ) -> PostPage:
         statuses = UPCOMING if view is PostView.UPCOMING else HISTORY
         order = "ASC" if view is PostView.UPCOMING else "DESC"
+        # Upcoming posts lie after a long finished history in (user_id, scheduled_time) order;
+        # the status index reaches them directly. History reads backwards from the latest.
+        index = "INDEXED BY posts_user_status" if view is PostView.UPCOMING else "INDEXED BY posts_user"
         rows = await self._fetchall(
-            f"{POST_SELECT} WHERE user_id = ? AND status IN ({_placeholders(statuses)}) "
+            f"{POST_SELECT} {index} WHERE user_id = ? AND status IN ({_placeholders(statuses)}) "
             f"ORDER BY scheduled_time {order}, post_id {order} LIMIT ? OFFSET ?",
             (user_id, *statuses, per_page + 1, max(page, 0) * per_page),
         )
