@@ -257,6 +257,8 @@ class MongoStore(Store):
         return [_chat(doc) async for doc in cursor]
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        if await self.db.telegram_chats.find_one({"chat_id": old_chat_id}) is None:
+            return  # already followed (the service message and a send may both report it)
         await self.db.telegram_chats.delete_many({"chat_id": new_chat_id})
         await self.db.telegram_chats.update_one(
             {"chat_id": old_chat_id},

@@ -352,6 +352,9 @@ class SQLiteStore(Store):
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         async with self._transaction() as db:
+            async with db.execute("SELECT 1 FROM telegram_chats WHERE chat_id = ?", (old_chat_id,)) as cursor:
+                if await cursor.fetchone() is None:
+                    return  # already followed (the service message and a send may both report it)
             await db.execute("DELETE FROM telegram_chats WHERE chat_id = ?", (new_chat_id,))
             await db.execute(
                 "UPDATE telegram_chats SET chat_id = ?, chat_type = 'supergroup', updated_at = ? "

@@ -104,6 +104,7 @@ async def test_telegram_chats_are_remembered_and_migrated(store: Store) -> None:
     assert chat is not None and chat.title == "Shop news!" and not chat.bot_is_admin
 
     await store.migrate_chat(-200, -1009)
+    await store.migrate_chat(-200, -1009)  # told twice: the second time changes nothing
     assert await store.get_chat(-200) is None
     migrated = await store.get_chat(-1009)
     assert migrated is not None and migrated.title == "Archive" and migrated.chat_type == "supergroup"

@@ -264,3 +264,27 @@ async def test_a_webhook_gets_a_signed_body_retries_5xx_and_fails_on_4xx(
         report = await alice.expect(f"Failed #{refused_id[:6]}", timeout=20)
         assert "caption field is required" in report["text"]
         assert len([r for r in receiver.requests if r.json and r.json.get("post_id") == refused_id]) == 1
+
+
+async def test_removing_an_account_cancels_its_scheduled_posts_after_a_confirm(
+    api: FakeBotAPI, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    alice = Person(api, ALICE)
+    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
+        await connect_facebook(alice)
+        account = (await store.list_accounts(ALICE))[0]
+        post = new_post(
+            user_id=ALICE,
+            account=account,
+            targets=account.targets[:1],
+            main_caption="Never mind",
+            scheduled_time=utc_now() + timedelta(hours=2),
+        )
+        await store.create_post(post)
+        await alice.say("/accounts", expect="Your accounts")
+        await alice.press("Facebook: Bakery Page +1", expect="Bakery Page")
+        await alice.press("Remove", expect="Its scheduled posts will be cancelled")
+        await alice.press("Yes, remove it", expect="1 scheduled post(s) cancelled")
+        assert await store.list_accounts(ALICE) == []
+        cancelled = await store.get_post(ALICE, post.post_id)
+        assert cancelled is not None and cancelled.status is PostStatus.CANCELLED

@@ -254,3 +254,29 @@ async def test_the_bot_and_a_worker_publish_each_post_once(
             assert len(counted) == 300 and set(counted.values()) == {1}
         # Both processes took part.
         assert len({p.result["worker_id"].split("/")[0] for p in posts if p.result}) == 2
+
+
+async def test_a_group_upgraded_to_a_supergroup_is_followed(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    old_id, new_id = -4001, -1004001
+    api.add_chat(old_id, "group", "Neighbours")
+    api.set_member(old_id, ALICE, "creator")
+    api.bot_added_to_chat(old_id, ALICE)
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
+        await eventually(lambda: api.pending_updates() == 0)
+        target = Target(f"tg{old_id}", "Neighbours", str(old_id), "group", account_id="telegram")
+        post = new_post(
+            user_id=ALICE,
+            account=TELEGRAM,
+            targets=[target],
+            main_caption="After the upgrade",
+            scheduled_time=utc_now() + timedelta(seconds=2),
+        )
+        await store.create_post(post)
+        api.upgrade_to_supergroup(old_id, new_id)
+        await Person(api, ALICE).expect(f"Published #{post.short_id} to 1/1", timeout=15)
+        assert texts_in(api, new_id) == ["After the upgrade"]
+        assert await store.get_chat(old_id) is None
+        migrated = await store.get_chat(new_id)
+        assert migrated is not None and migrated.title == "Neighbours"
