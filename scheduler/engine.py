@@ -189,11 +189,10 @@ class Publication:
         tries = 0
         while True:
             tries += 1
-            if not await self.store.renew_lease(post.post_id, holder, utc_now(), self.lease):
-                return None
             delivery.status, delivery.updated_at = DeliveryStatus.SENDING, utc_now()
             delivery.attempts += 1
-            # Marked before the request goes out, so a crash mid-request is recognisable.
+            # Marked before the request goes out, so a crash mid-request is recognisable; refused if
+            # the claim was lost (the heartbeat keeps it while this worker is alive).
             if not await self.store.record_delivery(post.post_id, holder, delivery):
                 return None
             outcome = await publisher.publish(post, target)

@@ -21,6 +21,8 @@ SWEEP_JOB = "herald-sweep"
 # One-off jobs exist only for posts due this soon; later posts get theirs at a later sweep,
 # so a year of scheduled posts costs no memory in the job queue.
 MIN_HORIZON = timedelta(minutes=5)
+# Posts planned per sweep at most; a larger backlog is taken by the sweep's own claims.
+PLAN_LIMIT = 100_000
 
 
 def post_job_name(post_id: str) -> str:
@@ -69,13 +71,19 @@ class Scheduler:
 
     async def plan_upcoming(self) -> None:
         """One-off jobs at the exact time of each post due within the horizon (rebuilt at start)."""
-        for post_id, when in await self.services.store.scheduled_posts(until=utc_now() + self.horizon, limit=5000):
+        until = utc_now() + self.horizon
+        for post_id, when in await self.services.store.scheduled_posts(until=until, limit=PLAN_LIMIT):
             if not self.job_queue.get_jobs_by_name(post_job_name(post_id)):
-                self._add_job(post_id, when)
+                self._add_job(post_id, max(when, utc_now()))
 
     def _add_job(self, post_id: str, when: datetime) -> Job:  # type: ignore[type-arg]
+        # No misfire grace: a job that fires late (a busy loop) must still run, not be dropped.
         job: Job = self.job_queue.run_once(  # type: ignore[type-arg]
-            self._publish_at_time, when=when, name=post_job_name(post_id), data=post_id
+            self._publish_at_time,
+            when=when,
+            name=post_job_name(post_id),
+            data=post_id,
+            job_kwargs={"misfire_grace_time": None},
         )
         return job
 
