@@ -1,0 +1,137 @@
+"""Herald's side of the scheduler benchmarks: a recording publisher, posts in its store, and
+the real Application + scheduler.jobs wiring (bot.build_application) with the publisher swapped in."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from bench.common import Database, encryption_key, herald_post
+from publishers.base import Outcome, Publisher
+from storage.base import Store
+from storage.models import Platform, Post, Target
+
+
+class RecordingPublisher(Publisher):
+    """Publishes nothing; notes when it was first called for each post (wall clock)."""
+
+    platform = Platform.TELEGRAM
+
+    def __init__(self) -> None:
+        self.called: dict[str, float] = {}
+        self.calls = 0
+
+    async def publish(self, post: Post, target: Target) -> Outcome:
+        self.calls += 1
+        self.called.setdefault(post.post_id, time.time())
+        return Outcome.sent(message_id="1")
+
+
+async def no_notify(post: Post) -> None:
+    """The owner's report, skipped: the benchmarks measure the scheduler, not the Bot API."""
+
+
+async def create_posts(store: Store, times: Sequence[datetime]) -> dict[str, datetime]:
+    """Stores one post per time through `Store.create_post`; returns post id → time."""
+    made: dict[str, datetime] = {}
+    for number, when in enumerate(times):
+        post = await store.create_post(herald_post(when, number))
+        made[post.post_id] = post.scheduled_time
+    return made
+
+
+def herald_settings(api_url: str, token: str, db: Database, **overrides: Any) -> Any:
+    from config import load_settings
+
+    values: dict[str, Any] = {
+        "telegram_bot_token": token,
+        "telegram_api_url": api_url,
+        "database_url": db.herald_url(),
+        "encryption_key": encryption_key(),
+        "log_level": "WARNING",
+        "_env_file": None,
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@asynccontextmanager
+async def herald_application(
+    settings: Any, store: Store, publisher: Publisher, poll: bool = False
+) -> AsyncIterator[Any]:
+    """bot.py's `running_bot(settings, poll=poll)` — the worker, or with `poll` the bot: Application, JobQueue and
+    scheduler.jobs wiring, started exactly as in production — with the scheduler's publisher and
+    report replaced as soon as it runs; yields the `scheduler.jobs.Scheduler`. Posts must not be
+    due before it starts (the swap happens after start)."""
+    from bot import running_bot
+    from scheduler.jobs import SWEEP_JOB, Scheduler
+
+    async with running_bot(settings, poll=poll, store=store) as application:
+        assert application.job_queue is not None
+        sweeps = [job for job in application.job_queue.jobs() if job.name == SWEEP_JOB]
+        callback: Any = sweeps[0].callback
+        scheduler = callback.__self__
+        assert isinstance(scheduler, Scheduler)
+        scheduler.publication.publishers = {Platform.TELEGRAM: publisher}
+        scheduler.publication.notify = no_notify
+        yield scheduler
+
+
+def bot_env(api_url: str, token: str, database_url: str, key: str, **extra: str) -> dict[str, str]:
+    """The environment of a `python bot.py` process against the fake Bot API (as tests/e2e do)."""
+    import os
+
+    from bench.common import ROOT
+
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "DATABASE_", "SCHEDULER_", "ENCRYPTION_", "CLAIM_", "MAX_LATENESS"))
+    }
+    env.update(
+        PYTHONPATH=str(ROOT),
+        TELEGRAM_BOT_TOKEN=token,
+        TELEGRAM_API_URL=api_url,
+        DATABASE_URL=database_url,
+        ENCRYPTION_KEY=key,
+        LOG_LEVEL="WARNING",
+    )
+    env.update(extra)
+    return env
+
+
+@asynccontextmanager
+async def bot_process(
+    env: dict[str, str], mode: str = "bot", log_path: Any = None, whatif: str = ""
+) -> AsyncIterator[Any]:
+    """`python bot.py [worker]` running until the block ends (SIGTERM, then kill after 20 s);
+    with `whatif`, `python -m bench.whatif_bot` with those fixes applied (see that module)."""
+    import asyncio
+    import signal
+    import sys
+
+    from bench.common import ROOT
+
+    program = ["-m", "bench.whatif_bot"] if whatif else [str(ROOT / "bot.py")]
+    args = [sys.executable, *program] + (["worker"] if mode == "worker" else [])
+    if whatif:
+        env = {**env, "HERALD_WHATIF": whatif}
+    output = open(log_path, "wb") if log_path is not None else None  # noqa: SIM115 - closed below
+    process = await asyncio.create_subprocess_exec(
+        *args, env=env, cwd=ROOT, stdout=output or asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.STDOUT
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), 20)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        if output is not None:
+            output.close()

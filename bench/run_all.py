@@ -1,0 +1,132 @@
+"""Every benchmark in turn, then the targets met or missed, into bench/RESULTS.md.
+
+    python -m bench.run_all [--quick] [--stores sqlite,mongo] [--only lag,throughput,...] [--whatif]
+
+--quick uses small N everywhere (a few minutes); the full run takes about an hour on 2 cores.
+--whatif also runs the what-if measurements of the suggested fixes (bench/whatif.py and
+bench/whatif_bot.py), each in a section of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bench import lag, memory, responsiveness, telegram_ceiling, throughput, whatif
+from bench.common import command_line, log, machine, percentile, table, update_results
+
+BENCHES = ("lag", "throughput", "memory", "responsiveness", "ceiling")
+MIB_150_MB = 150e6 / 2**20  # the target says 150 MB
+
+
+def targets(results: dict[str, Any]) -> list[list[str]]:
+    rows: list[list[str]] = []
+    if "lag" in results:
+        herald = [r for r in results["lag"] if r.design == "herald" and r.kind == "sqlite"]
+        if herald:
+            biggest = max(herald, key=lambda r: r.count)
+            p99 = percentile(biggest.lags, 99)
+            met = p99 <= 1.0 and not biggest.missing
+            rows.append(["p99 lag ≤ 1 s at 10,000 posts (SQLite)", f"{p99:.2f} s at {biggest.count:,}", _yes(met)])
+        for run in results["lag"]:
+            if run.design == "herald" and run.kind == "mongo":
+                p99 = percentile(run.lags, 99)
+                rows.append([f"p99 lag, MongoDB stand-in, {run.count:,} posts", f"{p99:.2f} s", "(emulator)"])
+    if "throughput" in results:
+        rates = results["throughput"]["rates"]
+        for kind in ("sqlite", "mongo"):
+            if (kind, "herald") not in rates:
+                continue
+            herald = rates[(kind, "herald")]
+            seed, aps = rates.get((kind, "seed"), 0.0), rates.get((kind, "apscheduler"), 0.0)
+            ahead = herald > seed and herald > aps
+            goal = "≥ 1,000 posts/s and ahead of both baselines" if kind == "sqlite" else "ahead of both baselines"
+            met = ahead and (herald >= 1000 or kind != "sqlite")
+            rows.append(
+                [
+                    f"throughput {goal} ({kind})",
+                    f"{herald:,.0f}/s vs seed {seed:,.0f}/s, APScheduler {aps:,.0f}/s",
+                    _yes(met),
+                ]
+            )
+    if "memory" in results:
+        for run in results["memory"]:
+            if run.design == "herald":
+                mib = run.peak_kib / 1024
+                rows.append(
+                    [
+                        f"RSS ≤ 150 MB at {run.count:,} posts ({run.kind})",
+                        f"{mib:.0f} MiB = {mib * 2**20 / 1e6:.0f} MB",
+                        _yes(mib <= MIB_150_MB and run.ok),
+                    ]
+                )
+    if "responsiveness" in results:
+        for run in results["responsiveness"]:
+            p95 = percentile([t for _, t in run.samples], 95) * 1000
+            label = f"answer p95 ≤ 100 ms at {run.users} people ({run.kind}, {run.pacing})"
+            verdict = _yes(p95 <= 100 and not run.failures)
+            if run.pacing == "burst":  # everyone pressing at the same instant, 8 times over: a stress test
+                label += " — stress, beyond the target"
+                verdict = "within" if p95 <= 100 else "over"
+            rows.append([label, f"{p95:.0f} ms", verdict])
+    if "ceiling" in results:
+        for run in results["ceiling"]:
+            took = run.last - run.t0 if run.channel_messages else float("inf")
+            share = run.ideal / took if took else 0.0
+            lost = sum(n for key, n in run.errors.items() if "429" in key) + max(run.posts - run.report_messages, 0)
+            rows.append(
+                [
+                    f"≥ 90 % of Telegram's ceiling, no unhandled 429 ({run.kind}, owners {run.owners})",
+                    f"{100 * share:.0f} % of ceiling; {run.rate_limited} 429s; {lost} messages lost to them",
+                    _yes(share >= 0.9 and lost == 0),
+                ]
+            )
+    return rows
+
+
+def _yes(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--stores", default="sqlite,mongo")
+    parser.add_argument("--only", default=",".join(BENCHES))
+    parser.add_argument("--whatif", action="store_true")
+    args = parser.parse_args(argv)
+    common = ["--stores", args.stores] + (["--quick"] if args.quick else [])
+    chosen = [b for b in args.only.split(",") if b]
+    info = machine()
+    results: dict[str, Any] = {}
+    if "lag" in chosen:
+        results["lag"] = lag.main(common)
+    if "throughput" in chosen:
+        results["throughput"] = throughput.main(common)
+    if "memory" in chosen:
+        results["memory"] = memory.main(common)
+    if "responsiveness" in chosen:
+        results["responsiveness"] = responsiveness.main(common)
+    if "ceiling" in chosen:
+        results["ceiling"] = telegram_ceiling.main(common)
+    if args.whatif:
+        posts = "1000" if args.quick else "10000"
+        whatif.main(["lag", "--posts", posts])
+        whatif.main(["throughput", "--posts", posts, "--repeat", "1" if args.quick else "3"])
+        responsiveness.main([*common, "--pacing", "burst", "--whatif", "concurrent"])
+        telegram_ceiling.main([*common, "--whatif", "limiter,slots"])
+    rows = targets(results)
+    text = table(["target", "measured", ""], rows)
+    print(text)
+    update_results(
+        "targets",
+        "Targets (Herald's columns)",
+        ("Quick run: small N, indicative only.\n\n" if args.quick else "") + text,
+        info,
+        command_line(),
+    )
+    log("all done")
+
+
+if __name__ == "__main__":
+    main()
