@@ -42,17 +42,18 @@ def message_link(chat_id: int, username: str | None, message_id: int) -> str | N
     return None
 
 
-def _seconds(value: int | timedelta) -> float:
+def retry_after_seconds(error: RetryAfter) -> float:
+    """How long Telegram asked to wait, in seconds (PTB gives an int or a timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def classify(error: TelegramError, target: Target) -> Outcome:
     """What a Telegram error means for this delivery: retry, give up, or unknown fate."""
     if isinstance(error, RetryAfter):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wait = _seconds(error.retry_after)
-        return Outcome.retryable("429", "Telegram asked to slow down", retry_after=wait)
+        return Outcome.retryable("429", "Telegram asked to slow down", retry_after=retry_after_seconds(error))
     if isinstance(error, Forbidden):
         return Outcome.permanent("403", f"the bot is no longer an admin there ({error.message})")
     if isinstance(error, InvalidToken):

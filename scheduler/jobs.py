@@ -6,11 +6,12 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, Job
 
 from handlers.common import Services
 from publishers.registry import build_publishers
+from publishers.telegram import retry_after_seconds
 from scheduler.engine import Publication
 from scheduler.report import report
 from storage.models import Post, utc_now
@@ -23,6 +24,7 @@ SWEEP_JOB = "herald-sweep"
 MIN_HORIZON = timedelta(minutes=5)
 # Posts planned per sweep at most; a larger backlog is taken by the sweep's own claims.
 PLAN_LIMIT = 100_000
+REPORT_TRIES = 4
 
 
 def post_job_name(post_id: str) -> str:
@@ -102,11 +104,20 @@ class Scheduler:
             job.schedule_removal()
 
     async def notify_owner(self, post: Post) -> None:
-        """Tells the owner, in their chat with the bot, how the post went."""
+        """Tells the owner, in their chat with the bot, how the post went.
+
+        Rate limits are waited out; a report that still cannot go raises, so it stays unreported
+        and a later sweep sends it. A chat that is gone for good (the bot blocked) is given up."""
         text, markup = report(post)
-        try:
-            await self.application.bot.send_message(
-                post.user_id, text, parse_mode="HTML", reply_markup=markup, disable_web_page_preview=True
-            )
-        except TelegramError as error:
-            log.warning("could not report post %s to its owner: %s", post.post_id, error)
+        for _ in range(REPORT_TRIES):
+            try:
+                await self.application.bot.send_message(
+                    post.user_id, text, parse_mode="HTML", reply_markup=markup, disable_web_page_preview=True
+                )
+                return
+            except RetryAfter as error:
+                await asyncio.sleep(retry_after_seconds(error))
+            except (Forbidden, BadRequest) as error:
+                log.warning("could not report post %s to its owner: %s", post.post_id, error.message)
+                return
+        raise TelegramError(f"the report of post {post.post_id} was throttled {REPORT_TRIES} times")

@@ -280,3 +280,20 @@ async def test_a_group_upgraded_to_a_supergroup_is_followed(
         assert await store.get_chat(old_id) is None
         migrated = await store.get_chat(new_id)
         assert migrated is not None and migrated.title == "Neighbours"
+
+
+async def test_a_throttled_report_still_reaches_the_owner_once(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    add_channels(api)
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
+        await eventually(lambda: api.pending_updates() == 0)
+        api.fail_next(
+            "sendMessage", error_code=429, description="Too Many Requests: retry after 1", retry_after=1, chat_id=ALICE
+        )
+        post = await make_post(store, "Report me", timedelta(seconds=1))
+        await Person(api, ALICE).expect(f"Published #{post.short_id} to 3/3", timeout=15)
+        reports = [m for m in api.bot_messages(ALICE) if f"#{post.short_id}" in (m.get("text") or "")]
+        assert len(reports) == 1
+        stored = await store.get_post(ALICE, post.post_id)
+        assert stored is not None and stored.notified_at is not None
