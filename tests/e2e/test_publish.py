@@ -295,5 +295,9 @@ async def test_a_throttled_report_still_reaches_the_owner_once(
         await Person(api, ALICE).expect(f"Published #{post.short_id} to 3/3", timeout=15)
         reports = [m for m in api.bot_messages(ALICE) if f"#{post.short_id}" in (m.get("text") or "")]
         assert len(reports) == 1
-        stored = await store.get_post(ALICE, post.post_id)
-        assert stored is not None and stored.notified_at is not None
+
+        async def remembered() -> bool:
+            stored = await store.get_post(ALICE, post.post_id)
+            return stored is not None and stored.notified_at is not None
+
+        await eventually(remembered)
