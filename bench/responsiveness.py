@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bench.common import (
@@ -34,6 +36,7 @@ from bench.common import (
     encryption_key,
     log,
     machine,
+    median,
     percentile,
     table,
     update_results,
@@ -56,8 +59,11 @@ class Run:
     users: int
     samples: list[tuple[str, float]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    round: int = 1
     stored: int = 0
     seconds: float = 0.0
+    bot_cpu: float = 0.0  # CPU seconds the bot process used while the people went through
+    harness_cpu: float = 0.0  # … and this process (fake Bot API server and the people)
 
 
 def add_chats(api: TimedBotAPI, users: list[int]) -> None:
@@ -71,6 +77,17 @@ def add_chats(api: TimedBotAPI, users: list[int]) -> None:
     api.set_member(OTHER, ADMIN, "administrator")
     for chat in (SHOP, TEAM, OTHER):
         api.bot_added_to_chat(chat, ADMIN)
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process `pid`."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 async def person(driver: Driver, pacing: str, rng: random.Random) -> None:
@@ -128,10 +145,13 @@ async def measure(kind: str, pacing: str, users: int, profile: bool = False, wha
                 stem = PROFILES / f"responsiveness-{kind}-{pacing}-{users}"
                 async with pyspy_record(process.pid, stem) if profile else nullcontext() as sampled:
                     started = time.monotonic()
+                    bot_cpu, harness_cpu = process_cpu(process.pid), own_cpu()
                     outcomes = await asyncio.gather(
                         *(person(d, pacing, random.Random(rng.random())) for d in drivers), return_exceptions=True
                     )
                     run.seconds = time.monotonic() - started
+                    run.bot_cpu = process_cpu(process.pid) - bot_cpu
+                    run.harness_cpu = own_cpu() - harness_cpu
                 if sampled is not None:
                     summary = summarize(sampled, top=40)
                     stem.with_suffix(".summary.txt").write_text(summary)
@@ -169,6 +189,7 @@ def main(argv: list[str] | None = None) -> list[Run]:
     parser.add_argument("--users", type=int, default=None)
     parser.add_argument("--stores", default=",".join(STORES))
     parser.add_argument("--pacing", default="paced,burst")
+    parser.add_argument("--repeat", type=int, default=None, help="rounds per store and pacing (3; quick 1)")
     parser.add_argument("--profile", action="store_true", help="py-spy the bot process (bench/profiles/)")
     parser.add_argument(
         "--whatif", default="", help="run bench.whatif_bot with these fixes (concurrent,limiter); own section"
@@ -178,16 +199,19 @@ def main(argv: list[str] | None = None) -> list[Run]:
     users = args.users or (20 if args.quick else 100)
     info = machine()
     runs: list[Run] = []
+    repeat = args.repeat or (1 if args.quick else 3)
     for kind in [s for s in args.stores.split(",") if s]:
-        for pacing in [p for p in args.pacing.split(",") if p]:
-            log(f"responsiveness: {users} people, {pacing}, on {kind}")
-            run = asyncio.run(measure(kind, pacing, users, args.profile, args.whatif))
-            runs.append(run)
-            times = [t for _, t in run.samples]
-            log(
-                f"  p50 {percentile(times, 50) * 1000:.0f} ms, p95 {percentile(times, 95) * 1000:.0f} ms, "
-                f"{len(run.failures)} failed, {run.stored} posts stored"
-            )
+        for round_ in range(repeat):
+            for pacing in [p for p in args.pacing.split(",") if p]:
+                log(f"responsiveness: {users} people, {pacing}, on {kind}, round {round_ + 1}/{repeat}")
+                run = asyncio.run(measure(kind, pacing, users, args.profile and round_ == 0, args.whatif))
+                run.round = round_ + 1
+                runs.append(run)
+                times = [t for _, t in run.samples]
+                log(
+                    f"  p50 {percentile(times, 50) * 1000:.0f} ms, p95 {percentile(times, 95) * 1000:.0f} ms, "
+                    f"{len(run.failures)} failed, {run.stored} posts stored"
+                )
     rows: list[list[Any]] = []
     step_rows: list[list[Any]] = []
     for run in runs:
@@ -196,6 +220,7 @@ def main(argv: list[str] | None = None) -> list[Run]:
             [
                 run.kind,
                 run.pacing,
+                run.round,
                 run.users,
                 len(times),
                 percentile(times, 50) * 1000,
@@ -205,18 +230,38 @@ def main(argv: list[str] | None = None) -> list[Run]:
                 len(times) / run.seconds if run.seconds else 0.0,
                 f"{run.stored}/{run.users}",
                 len(run.failures),
+                f"{100 * run.bot_cpu / run.seconds:.0f} %" if run.seconds else "—",
+                f"{100 * run.harness_cpu / run.seconds:.0f} %" if run.seconds else "—",
+                f"{1000 * run.bot_cpu / max(len(times), 1):.1f}",
             ]
         )
         steps: dict[str, list[float]] = {}
         for name, value in run.samples:
             steps.setdefault(name if not name.startswith("Announcement") else "caption", []).append(value)
-        for name, values in steps.items():
-            step_rows.append([run.kind, run.pacing, name, percentile(values, 50) * 1000, percentile(values, 95) * 1000])
+        if run.round == 1:
+            for name, values in steps.items():
+                step_rows.append(
+                    [run.kind, run.pacing, name, percentile(values, 50) * 1000, percentile(values, 95) * 1000]
+                )
     headers = [
-        "store", "pacing", "people", "answers", "p50 ms", "p95 ms", "p99 ms", "max ms", "updates/s",
-        "posts stored", "failed people",
+        "store", "pacing", "round", "people", "answers", "p50 ms", "p95 ms", "p99 ms", "max ms", "updates/s",
+        "posts stored", "failed people", "bot CPU", "harness CPU", "bot CPU ms/answer",
     ]  # fmt: skip
     text = table(headers, rows)
+    summary_rows = []
+    for kind, pacing in dict.fromkeys((run.kind, run.pacing) for run in runs):
+        group = [run for run in runs if (run.kind, run.pacing) == (kind, pacing)]
+        p95s = [percentile([t for _, t in run.samples], 95) * 1000 for run in group]
+        p50s = [percentile([t for _, t in run.samples], 50) * 1000 for run in group]
+        cpu = [1000 * run.bot_cpu / max(len(run.samples), 1) for run in group]
+        summary_rows.append(
+            [kind, pacing, len(group), median(p50s), median(p95s), f"{min(p95s):.0f}–{max(p95s):.0f}", median(cpu)]
+        )
+    summary = table(
+        ["store", "pacing", "rounds", "p50 ms (median)", "p95 ms (median)", "p95 range", "bot CPU ms/answer"],
+        summary_rows,
+    )
+    text = summary + "\n\nEach round:\n\n" + text
     steps_text = table(["store", "pacing", "step", "p50 ms", "p95 ms"], step_rows)
     print(text)
     print(steps_text)
@@ -224,7 +269,10 @@ def main(argv: list[str] | None = None) -> list[Run]:
         "The real `python bot.py` (own process) polling the fake Bot API served by the benchmark process; "
         "enforce_limits off; TELEGRAM_MESSAGES_PER_SECOND=3000, TELEGRAM_GROUP_MESSAGES_PER_MINUTE=6000. "
         "Answer time = update queued at the fake server → the bot's message/edit showing the next step "
-        "arrives there. paced = 1–3 s thinking before each step; burst = none.\n\n"
+        "arrives there. paced = 1–3 s thinking before each step; burst = none. By step: first round only. "
+        "*bot CPU* / *harness CPU* = "
+        "share of one core used by the bot process / by the benchmark process (fake server and people) "
+        "during the run: on a 2-core machine a busy harness competes with the bot it measures.\n\n"
         + text
         + "\n\nBy step:\n\n"
         + steps_text
