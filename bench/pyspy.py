@@ -33,7 +33,7 @@ async def pyspy_record(pid: int, stem: Path, rate: int = 250) -> AsyncIterator[P
         yield None
         return
     stem.parent.mkdir(parents=True, exist_ok=True)
-    path = stem.with_suffix(".txt")
+    path = stem.with_suffix(".collapsed")
     process = await asyncio.create_subprocess_exec(
         tool, "record", "-p", str(pid), "-r", str(rate), "--format", "raw", "-o", str(path), "--nonblocking",
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
