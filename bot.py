@@ -35,7 +35,7 @@ from handlers.posts import post_conversations, post_handlers
 from handlers.settings import build_timezone_conversation
 from handlers.start import gate_handlers, last_resort_handlers, on_error, start_handlers
 from handlers.when import warm_up
-from scheduler.jobs import Scheduler
+from scheduler.jobs import SCHEDULER_KEY, Scheduler
 from storage import Store, build_store
 from storage.persistence import StorePersistence
 
@@ -67,7 +67,7 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
     )
     services = Services(store=store, settings=settings)
     application.bot_data[SERVICES_KEY] = services
-    Scheduler(application, services).install()
+    application.bot_data[SCHEDULER_KEY] = Scheduler(application, services).install()
     application.add_handlers(gate_handlers(), group=-1)
     application.add_handlers(membership_handlers(), group=-2)
     # Reschedule and Edit caption first: while one asks its question, the typed answer is for it.

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     # Seconds a worker's claim on a post holds without renewal; a dead worker's posts are
     # taken over after this. Not in PRODUCT.md's table: tests shorten it.
     claim_lease: float = Field(default=60, ge=1)
+    # Posts one process publishes at once. Waiting for a channel's rate window holds a place, so
+    # this is well above what the rate limits let through; it bounds memory (images) and claims.
+    publish_concurrency: int = Field(default=32, ge=1, le=1000)
     # Telegram's limits (bots FAQ); a test server may allow more.
     telegram_messages_per_second: float = Field(default=30, gt=0)
     telegram_group_messages_per_minute: float = Field(default=20, gt=0)

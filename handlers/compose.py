@@ -263,10 +263,14 @@ def _acknowledge_photos_later(update: Update, context: ContextTypes.DEFAULT_TYPE
     assert context.job_queue is not None and update.effective_chat is not None
     user_id = _user_id(update)
     name = f"photos-ack:{user_id}"
-    for job in context.job_queue.get_jobs_by_name(name):
-        job.schedule_removal()
+    # Found by id, replaced in O(1): a lookup by name scans every job, posts' included.
     context.job_queue.run_once(
-        _send_photo_ack, PHOTO_ACK_DELAY, name=name, chat_id=update.effective_chat.id, user_id=user_id
+        _send_photo_ack,
+        PHOTO_ACK_DELAY,
+        name=name,
+        chat_id=update.effective_chat.id,
+        user_id=user_id,
+        job_kwargs={"id": name, "replace_existing": True},
     )
 
 

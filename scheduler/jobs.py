@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import datetime, timedelta
 
+from apscheduler.job import Job as APSJob
+from apscheduler.jobstores.base import JobLookupError
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, Job
 
@@ -19,11 +22,14 @@ from storage.models import Post, utc_now
 log = logging.getLogger(__name__)
 
 SWEEP_JOB = "herald-sweep"
+SCHEDULER_KEY = "herald.scheduler"  # where bot.py keeps the Scheduler in bot_data
 # One-off jobs exist only for posts due this soon; later posts get theirs at a later sweep,
 # so a year of scheduled posts costs no memory in the job queue.
 MIN_HORIZON = timedelta(minutes=5)
 # Posts planned per sweep at most; a larger backlog is taken by the sweep's own claims.
 PLAN_LIMIT = 100_000
+# Jobs planned between two yields to the event loop.
+PLAN_BATCH = 500
 REPORT_TRIES = 4
 
 
@@ -47,6 +53,7 @@ class Scheduler:
             self.notify_owner,
             lease=timedelta(seconds=settings.claim_lease),
             max_lateness=timedelta(seconds=settings.max_lateness),
+            concurrency=settings.publish_concurrency,
         )
 
     @property
@@ -55,12 +62,19 @@ class Scheduler:
         assert queue is not None, "python-telegram-bot[job-queue] is required"
         return queue
 
-    def install(self) -> None:
+    def install(self) -> Scheduler:
         """Starts the sweeps (the first at once: catch-up after downtime) and hooks into handlers."""
-        self.job_queue.run_repeating(self._sweep, interval=self.interval, first=0.1, name=SWEEP_JOB)
+        # The catch-up sweep is a one-off job with no misfire grace: the JobQueue may start well
+        # after this call (warm-up, initialisation), and a repeating job's first run would then be
+        # moved to the next interval — overdue posts waiting a whole SCHEDULER_INTERVAL.
+        self.job_queue.run_once(
+            self._sweep, when=0, name=SWEEP_JOB, job_kwargs={"misfire_grace_time": None, "id": SWEEP_JOB + ":first"}
+        )
+        self.job_queue.run_repeating(self._sweep, interval=self.interval, first=self.interval, name=SWEEP_JOB)
         self.services.on_post_scheduled.append(self.post_scheduled)
         self.services.on_post_cancelled.append(self.post_cancelled)
         self.services.on_post_finished.append(self.publication.report)
+        return self
 
     async def _sweep(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Publishes what is due or abandoned, then plans exact-time jobs for what comes soon."""
@@ -74,9 +88,17 @@ class Scheduler:
     async def plan_upcoming(self) -> None:
         """One-off jobs at the exact time of each post due within the horizon (rebuilt at start)."""
         until = utc_now() + self.horizon
-        for post_id, when in await self.services.store.scheduled_posts(until=until, limit=PLAN_LIMIT):
-            if not self.job_queue.get_jobs_by_name(post_job_name(post_id)):
+        upcoming = await self.services.store.scheduled_posts(until=until, limit=PLAN_LIMIT)
+        for planned, (post_id, when) in enumerate(upcoming, start=1):
+            if self._job(post_id) is None:
                 self._add_job(post_id, max(when, utc_now()))
+            if planned % PLAN_BATCH == 0:
+                await asyncio.sleep(0)  # let due jobs and updates run while a long plan is made
+
+    def _job(self, post_id: str) -> APSJob | None:
+        """The post's one-off job, looked up by id in O(1) (a lookup by name scans every job)."""
+        job: APSJob | None = self.job_queue.scheduler.get_job(post_job_name(post_id))
+        return job
 
     def _add_job(self, post_id: str, when: datetime) -> Job:  # type: ignore[type-arg]
         # No misfire grace: a job that fires late (a busy loop) must still run, not be dropped.
@@ -85,7 +107,7 @@ class Scheduler:
             when=when,
             name=post_job_name(post_id),
             data=post_id,
-            job_kwargs={"misfire_grace_time": None},
+            job_kwargs={"misfire_grace_time": None, "id": post_job_name(post_id), "replace_existing": True},
         )
         return job
 
@@ -100,8 +122,10 @@ class Scheduler:
             self._add_job(post.post_id, max(post.scheduled_time, utc_now()))
 
     async def post_cancelled(self, post: Post) -> None:
-        for job in self.job_queue.get_jobs_by_name(post_job_name(post.post_id)):
-            job.schedule_removal()
+        job = self._job(post.post_id)
+        if job is not None:
+            with contextlib.suppress(JobLookupError):  # it ran or was removed meanwhile
+                job.remove()
 
     async def notify_owner(self, post: Post) -> None:
         """Tells the owner, in their chat with the bot, how the post went.

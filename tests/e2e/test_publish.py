@@ -138,7 +138,8 @@ async def test_overdue_posts_go_out_at_start_and_long_missed_ones_fail(
     api: FakeBotAPI, sqlite_url: str, encryption_key: str
 ) -> None:
     add_channels(api)
-    settings = bot_settings(api, sqlite_url, encryption_key, max_lateness=3600)
+    # A long interval: the catch-up sweep at start must not wait for it.
+    settings = bot_settings(api, sqlite_url, encryption_key, max_lateness=3600, scheduler_interval=120)
     store = build_store(settings)
     await store.open()
     try:
@@ -162,7 +163,7 @@ def process_env(settings: Settings) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "DATABASE_", "SCHEDULER_", "ENCRYPTION_"))
+        if not key.startswith(("TELEGRAM_", "DATABASE_", "SCHEDULER_", "ENCRYPTION_", "PUBLISH_"))
     }
     env.update(
         PYTHONPATH=str(ROOT),
@@ -172,6 +173,7 @@ def process_env(settings: Settings) -> dict[str, str]:
         ENCRYPTION_KEY=str(settings.encryption_key),
         SCHEDULER_INTERVAL=str(settings.scheduler_interval),
         CLAIM_LEASE=str(settings.claim_lease),
+        PUBLISH_CONCURRENCY=str(settings.publish_concurrency),
         TELEGRAM_GROUP_MESSAGES_PER_MINUTE="6000",
         TELEGRAM_MESSAGES_PER_SECOND="3000",
         LOG_LEVEL="WARNING",
@@ -204,7 +206,7 @@ async def test_a_killed_bot_never_sends_a_post_twice(
     api: FakeBotAPI, database_url: str, encryption_key: str
 ) -> None:
     add_channels(api)
-    settings = bot_settings(api, database_url, encryption_key, claim_lease=3)
+    settings = bot_settings(api, database_url, encryption_key, claim_lease=3, publish_concurrency=8)
     store = build_store(settings)
     await store.open()
     try:
@@ -225,8 +227,9 @@ async def test_a_killed_bot_never_sends_a_post_twice(
         not_sent = [d for p in posts for d in p.deliveries.values() if d.status is not DeliveryStatus.SENT]
         assert all(d.status is DeliveryStatus.UNCONFIRMED for d in not_sent), {d.status for d in not_sent}
         # Only requests cut off mid-flight: at most one per post being published when the process
-        # died (8 at once), plus the 3 held open, which may have timed out (unconfirmed) before that.
-        assert len(not_sent) <= 8 + 3
+        # died (PUBLISH_CONCURRENCY at once), plus the 3 held open, which may have timed out
+        # (unconfirmed) before that.
+        assert len(not_sent) <= settings.publish_concurrency + 3
         reports = [m.get("text") or "" for m in api.bot_messages(ALICE)]
         for post in posts:
             if any(d.status is DeliveryStatus.UNCONFIRMED for d in post.deliveries.values()):
