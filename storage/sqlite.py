@@ -559,12 +559,16 @@ class SQLiteStore(Store):
     ) -> list[Post]:
         now_text = iso_text(now)
         # One statement: SQLite runs it under its write lock, so no two workers see the same row.
+        # Each branch reads its index in order and stops at `limit` (posts_due, posts_lease), so
+        # only 2 × limit rows are merged and sorted, however many posts are due.
         rows = await self._fetchall(
-            f"{self._CLAIM} post_id IN (SELECT post_id FROM (SELECT post_id, scheduled_time "
-            f"FROM posts WHERE status = 'scheduled' AND scheduled_time <= ? UNION ALL "
-            f"SELECT post_id, scheduled_time FROM posts WHERE status = 'publishing' "
-            f"AND lease_until < ?) ORDER BY scheduled_time LIMIT ?) {self._RETURNING}",
-            (worker_id, iso_text(now + lease), now_text, now_text, now_text, limit),
+            f"{self._CLAIM} post_id IN (SELECT post_id FROM ("
+            f"SELECT * FROM (SELECT post_id, scheduled_time FROM posts WHERE status = 'scheduled' "
+            f"AND scheduled_time <= ? ORDER BY scheduled_time LIMIT ?) UNION ALL "
+            f"SELECT * FROM (SELECT post_id, scheduled_time FROM posts WHERE status = 'publishing' "
+            f"AND lease_until < ? ORDER BY lease_until LIMIT ?)) ORDER BY scheduled_time LIMIT ?) "
+            f"{self._RETURNING}",
+            (worker_id, iso_text(now + lease), now_text, now_text, limit, now_text, limit, limit),
         )
         posts = [_row_to_post(row) for row in rows]
         posts.sort(key=lambda post: post.scheduled_time)
