@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from telegram import BotCommand, Update
-from telegram.ext import AIORateLimiter, Application
+from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from config import ConfigError, Settings, load_settings
@@ -35,6 +35,7 @@ from handlers.posts import post_conversations, post_handlers
 from handlers.settings import build_timezone_conversation
 from handlers.start import gate_handlers, last_resort_handlers, on_error, start_handlers
 from handlers.when import warm_up
+from publishers.rate_limit import TelegramRateLimiter
 from scheduler.jobs import SCHEDULER_KEY, Scheduler
 from storage import Store, build_store
 from storage.persistence import StorePersistence
@@ -58,9 +59,8 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         .persistence(StorePersistence(store))
         .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=settings.telegram_messages_per_second,
-                group_max_rate=settings.telegram_group_messages_per_minute,
+            TelegramRateLimiter.from_settings(
+                settings.telegram_messages_per_second, settings.telegram_group_messages_per_minute
             )
         )
         .build()
