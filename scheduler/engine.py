@@ -138,6 +138,10 @@ class Publication:
         holder = post.claim.worker_id
         overdue = utc_now() - post.scheduled_time
         missed = post.attempts <= 1 and overdue > self.max_lateness
+        # Closed deliveries not yet written: written by themselves before the next request goes
+        # out (a crash during it then loses no known outcome), else by finish_post, which writes
+        # every delivery with the final status in one statement.
+        unrecorded: list[Delivery] = []
         for target_id in post.group_ids:
             delivery = post.deliveries.get(target_id) or Delivery(target_id)
             if delivery.status.is_final:
@@ -161,25 +165,39 @@ class Publication:
                     CUT_OFF_MESSAGE.format(name=target.name),
                 )
             else:
+                if not await self._record(post, holder, unrecorded):
+                    return None
                 finished = await self._deliver(post, holder, target, delivery)
                 if finished is None:
                     return None  # the claim was lost; whoever holds it now carries on
                 delivery = finished
-            if not await self.store.record_delivery(post.post_id, holder, delivery):
-                log.warning("lost the claim on post %s", post.post_id)
-                return None
             post.deliveries[target_id] = delivery
+            unrecorded.append(delivery)
         if any(d.status is DeliveryStatus.AWAITING_YOU for d in post.deliveries.values()):
+            if not await self._record(post, holder, unrecorded):
+                return None
             # Parked until the owner confirms (which finishes the post) or the window closes.
             await self.store.renew_lease(post.post_id, holder, utc_now(), HAND_POST_WINDOW)
             return post
-        done = await self.store.finish_post(post.post_id, holder, utc_now())
+        done = await self.store.finish_post(post, holder, utc_now())
         if done is None:
+            # Not finished (the claim was lost, or a delivery is still open): the outcomes are
+            # still written if this worker holds the claim.
+            await self._record(post, holder, unrecorded)
             return None
         if missed:
             log.warning("post %s missed: %s late", post.post_id, overdue)
         await self.report(done)
         return done
+
+    async def _record(self, post: Post, holder: str, unrecorded: list[Delivery]) -> bool:
+        """Writes the closed deliveries not yet written (emptying the list); False if the claim is lost."""
+        while unrecorded:
+            if not await self.store.record_delivery(post.post_id, holder, unrecorded[0]):
+                log.warning("lost the claim on post %s", post.post_id)
+                return False
+            unrecorded.pop(0)
+        return True
 
     async def _deliver(self, post: Post, holder: str, target: Target, delivery: Delivery) -> Delivery | None:
         """Tries one target until sent, failed for good, unconfirmed, or out of retries."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,10 +14,13 @@ from storage.models import (
     Platform,
     Post,
     Poster,
+    PostStatus,
     PostView,
     Target,
     TelegramChat,
     User,
+    derive_status,
+    summarize,
 )
 
 
@@ -28,6 +31,19 @@ class PostPage:
     posts: list[Post]
     page: int
     has_next: bool
+
+
+def finished_post(post: Post, worker_id: str, now: datetime) -> tuple[PostStatus, Post] | None:
+    """What `finish_post` makes of a claimed post: its derived final status and the finished
+    post (result, publication time, no claim), or None while a delivery is still open."""
+    status = derive_status(post.deliveries)
+    if status is None:
+        return None
+    result = {**summarize(post.deliveries), "worker_id": worker_id}
+    done = replace(
+        post, status=status, result=result, published_at=now, claim=None, deliveries=dict(post.deliveries)
+    )
+    return status, done
 
 
 class Store(ABC):
@@ -222,11 +238,15 @@ class Store(ABC):
         """Save what happened on one target while the worker holds the claim; False if not."""
 
     @abstractmethod
-    async def finish_post(self, post_id: str, worker_id: str, now: datetime) -> Post | None:
-        """Give a claimed post its derived final status once every delivery is final.
+    async def finish_post(self, post: Post, worker_id: str, now: datetime) -> Post | None:
+        """Finish a claimed post from what the worker knows, in one write fenced by the claim.
 
-        Returns the finished post, or None if the worker lost the claim or deliveries
-        are still open."""
+        The worker passes the post it claimed with every delivery as it ended (so the last
+        outcomes need no `record_delivery` of their own); the store writes those deliveries,
+        the derived final status and the result only if `worker_id` still holds the claim and
+        the post is still `publishing`. Nothing is read back: returns the finished post built
+        in memory, or None — writing nothing — if the worker lost the claim or a delivery is
+        still open."""
 
     @abstractmethod
     async def mark_notified(self, post_id: str, now: datetime) -> None:

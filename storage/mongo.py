@@ -12,7 +12,7 @@ from gridfs.errors import NoFile
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from storage.base import PostPage, Store
+from storage.base import PostPage, Store, finished_post
 from storage.codec import (
     BSON_TIMES,
     delivery_to_doc,
@@ -510,29 +510,29 @@ class MongoStore(Store):
         )
         return result.matched_count == 1
 
-    async def finish_post(self, post_id: str, worker_id: str, now: datetime) -> Post | None:
-        doc = await self.db.scheduled_posts.find_one(self._held_by(post_id, worker_id))
-        if doc is None:
+    async def finish_post(self, post: Post, worker_id: str, now: datetime) -> Post | None:
+        finished = finished_post(post, worker_id, now)
+        if finished is None:
             return None
-        post = _post(doc)
-        status = derive_status(post.deliveries)
-        if status is None:
-            return None
-        result = {**summarize(post.deliveries), "worker_id": worker_id}
-        # Guarded by the claim: if another worker took the post over meanwhile, nothing changes.
-        finished = await self.db.scheduled_posts.find_one_and_update(
-            self._held_by(post_id, worker_id),
+        status, done = finished
+        deliveries = {
+            f"deliveries.{target_id}": delivery_to_doc(delivery, BSON_TIMES)
+            for target_id, delivery in post.deliveries.items()
+        }
+        # One update fenced by the claim: if another worker took the post over, nothing changes.
+        result = await self.db.scheduled_posts.update_one(
+            self._held_by(post.post_id, worker_id),
             {
                 "$set": {
+                    **deliveries,
                     "status": status.value,
-                    "result": result,
+                    "result": done.result,
                     "published_at": now,
                     "claim": None,
                 }
             },
-            return_document=ReturnDocument.AFTER,
         )
-        return _post(finished) if finished else None
+        return done if result.matched_count == 1 else None
 
     async def retry_failed(self, user_id: int, post_id: str, now: datetime) -> Post | None:
         doc = await self.db.scheduled_posts.find_one(

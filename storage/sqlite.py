@@ -13,7 +13,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.base import PostPage, Store
+from storage.base import PostPage, Store, finished_post
 from storage.codec import (
     ISO_TIMES,
     delivery_to_doc,
@@ -607,29 +607,27 @@ class SQLiteStore(Store):
         )
         return changed == 1
 
-    async def finish_post(self, post_id: str, worker_id: str, now: datetime) -> Post | None:
-        async with self._transaction() as db:
-            async with db.execute(
-                f"{POST_SELECT} WHERE post_id = ? AND worker_id = ? AND status = 'publishing'",
-                (post_id, worker_id),
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is None:
-                return None
-            post = _row_to_post(row)
-            status = derive_status(post.deliveries)
-            if status is None:
-                return None
-            post.status, post.published_at, post.claim = status, now, None
-            post.result = {**summarize(post.deliveries), "worker_id": worker_id}
-            doc = json.loads(row["doc"])
-            doc.update(result=post.result, published_at=iso_text(now), status=status.value)
-            await db.execute(
-                "UPDATE posts SET status = ?, worker_id = NULL, lease_until = NULL, "
-                "claimed_at = NULL, doc = ? WHERE post_id = ?",
-                (status.value, json.dumps(doc), post_id),
-            )
-            return post
+    async def finish_post(self, post: Post, worker_id: str, now: datetime) -> Post | None:
+        finished = finished_post(post, worker_id, now)
+        if finished is None:
+            return None
+        status, done = finished
+        deliveries = {target_id: delivery_to_doc(d, ISO_TIMES) for target_id, d in post.deliveries.items()}
+        # One UPDATE fenced by the claim: a worker that lost the post changes nothing.
+        changed = await self._execute(
+            "UPDATE posts SET status = ?, worker_id = NULL, lease_until = NULL, claimed_at = NULL, "
+            "doc = json_set(doc, '$.deliveries', json(?), '$.result', json(?), '$.published_at', ?) "
+            "WHERE post_id = ? AND worker_id = ? AND status = 'publishing'",
+            (
+                status.value,
+                json.dumps(deliveries),
+                json.dumps(done.result),
+                iso_text(now),
+                post.post_id,
+                worker_id,
+            ),
+        )
+        return done if changed == 1 else None
 
     async def retry_failed(self, user_id: int, post_id: str, now: datetime) -> Post | None:
         async with self._transaction() as db:

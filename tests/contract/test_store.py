@@ -255,8 +255,8 @@ async def test_a_finished_post_cannot_be_claimed(store: Store) -> None:
     claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
     assert claimed is not None
     target = claimed.group_ids[0]
-    await store.record_delivery(post.post_id, "w1", Delivery(target, DeliveryStatus.SENT, 1, "42"))
-    finished = await store.finish_post(post.post_id, "w1", now)
+    claimed.deliveries[target] = Delivery(target, DeliveryStatus.SENT, 1, "42")
+    finished = await store.finish_post(claimed, "w1", now)
     assert finished is not None and finished.status is PostStatus.PUBLISHED
     later = now + LEASE * 3
     assert await store.claim_post(post.post_id, "w2", later, LEASE) is None
@@ -286,15 +286,24 @@ async def test_an_expired_lease_is_taken_over_and_sent_deliveries_stay_sent(stor
     late = Delivery(second_target, DeliveryStatus.FAILED, 1, error_kind=ErrorKind.PERMANENT)
     assert not await store.record_delivery(post.post_id, "crashed", late)
     assert not await store.renew_lease(post.post_id, "crashed", later, LEASE)
-    assert await store.finish_post(post.post_id, "crashed", later) is None
+    stale = taken[0]
+    stale.deliveries[second_target] = late
+    assert await store.finish_post(stale, "crashed", later) is None
+    still = await store.load_post(post.post_id)
+    assert still is not None and still.status is PostStatus.PUBLISHING
+    assert still.deliveries[second_target].status is DeliveryStatus.PENDING
 
     assert await store.renew_lease(post.post_id, "rescuer", later, LEASE)
     done = Delivery(second_target, DeliveryStatus.SENT, attempts=1, message_id="78")
-    assert await store.record_delivery(post.post_id, "rescuer", done)
-    finished = await store.finish_post(post.post_id, "rescuer", later)
+    taken[0].deliveries[second_target] = done
+    finished = await store.finish_post(taken[0], "rescuer", later)
     assert finished is not None and finished.status is PostStatus.PUBLISHED
     assert finished.claim is None and finished.published_at == later
     assert finished.deliveries[first_target].message_id == "77"
+    stored = await store.load_post(post.post_id)
+    assert stored is not None and stored.status is PostStatus.PUBLISHED and stored.claim is None
+    assert stored.deliveries[second_target].message_id == "78"
+    assert stored.published_at == later and stored.result == finished.result
 
 
 async def test_claim_post_takes_an_expired_lease_but_not_a_live_one(store: Store) -> None:
@@ -330,8 +339,9 @@ async def test_finishing_derives_the_status_from_the_deliveries(
     account = await add_account(store, ALICE)
     now = utc_now()
     post = await schedule(store, ALICE, account, when=now)
-    await store.claim_post(post.post_id, "w1", now, LEASE)
-    for target_id, outcome in zip(post.group_ids, outcomes, strict=True):
+    claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
+    assert claimed is not None
+    for number, (target_id, outcome) in enumerate(zip(post.group_ids, outcomes, strict=True)):
         failed = outcome is not DeliveryStatus.SENT
         delivery = Delivery(
             target_id,
@@ -341,23 +351,31 @@ async def test_finishing_derives_the_status_from_the_deliveries(
             error_code="403" if failed else None,
             error_message="the bot is no longer an admin there" if failed else None,
         )
-        assert await store.record_delivery(post.post_id, "w1", delivery)
-    finished = await store.finish_post(post.post_id, "w1", now)
+        claimed.deliveries[target_id] = delivery
+        if number == 0:  # the first recorded on its own, the last only by finish_post
+            assert await store.record_delivery(post.post_id, "w1", delivery)
+    finished = await store.finish_post(claimed, "w1", now)
     assert finished is not None and finished.status is expected
+    assert finished.result is not None and finished.result["worker_id"] == "w1"
     stored = await store.get_post(ALICE, post.post_id)
     assert stored is not None and stored.status is expected and stored.result == finished.result
     assert stored.result is not None and stored.result["total"] == 2
+    assert [stored.deliveries[t].status for t in post.group_ids] == list(outcomes)
+    assert stored.claim is None and stored.published_at == now
 
 
 async def test_a_post_with_open_deliveries_is_not_finished(store: Store) -> None:
     account = await add_account(store, ALICE)
     now = utc_now()
     post = await schedule(store, ALICE, account, when=now)
-    await store.claim_post(post.post_id, "w1", now, LEASE)
+    claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
+    assert claimed is not None
     first, second = post.group_ids
     await store.record_delivery(post.post_id, "w1", Delivery(first, DeliveryStatus.SENT, 1))
     await store.record_delivery(post.post_id, "w1", Delivery(second, DeliveryStatus.SENDING, 1))
-    assert await store.finish_post(post.post_id, "w1", now) is None
+    claimed.deliveries[first] = Delivery(first, DeliveryStatus.SENT, 1)
+    claimed.deliveries[second] = Delivery(second, DeliveryStatus.SENDING, 1)
+    assert await store.finish_post(claimed, "w1", now) is None
     still = await store.get_post(ALICE, post.post_id)
     assert still is not None and still.status is PostStatus.PUBLISHING
     assert still.deliveries[second].status is DeliveryStatus.SENDING
@@ -368,13 +386,14 @@ async def test_retry_failed_reschedules_only_failed_targets(store: Store) -> Non
     now = utc_now()
     post = await schedule(store, ALICE, account, when=now)
     first, second = post.group_ids
-    await store.claim_post(post.post_id, "w1", now, LEASE)
+    claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
+    assert claimed is not None
     await store.record_delivery(post.post_id, "w1", Delivery(first, DeliveryStatus.SENT, 1, "5"))
     failure = Delivery(
         second, DeliveryStatus.FAILED, 3, error_kind=ErrorKind.PERMANENT, error_message="kicked"
     )
-    await store.record_delivery(post.post_id, "w1", failure)
-    await store.finish_post(post.post_id, "w1", now)
+    claimed.deliveries.update({first: Delivery(first, DeliveryStatus.SENT, 1, "5"), second: failure})
+    assert await store.finish_post(claimed, "w1", now) is not None
 
     assert await store.retry_failed(BOB, post.post_id, now) is None
     retried = await store.retry_failed(ALICE, post.post_id, now + timedelta(minutes=1))
@@ -437,10 +456,13 @@ async def test_posting_by_hand_is_confirmed_and_finishes_the_post(store: Store) 
     now = utc_now()
     post = await schedule(store, ALICE, account, when=now)
     first, second = post.group_ids
-    await store.claim_post(post.post_id, "w1", now, LEASE)
+    claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
+    assert claimed is not None
     await store.record_delivery(post.post_id, "w1", Delivery(first, DeliveryStatus.SENT, 1, "1"))
     await store.record_delivery(post.post_id, "w1", Delivery(second, DeliveryStatus.AWAITING_YOU, 1))
-    assert await store.finish_post(post.post_id, "w1", now) is None  # awaiting is not final
+    claimed.deliveries[first] = Delivery(first, DeliveryStatus.SENT, 1, "1")
+    claimed.deliveries[second] = Delivery(second, DeliveryStatus.AWAITING_YOU, 1)
+    assert await store.finish_post(claimed, "w1", now) is None  # awaiting is not final
 
     assert await store.confirm_delivery(BOB, post.post_id, second, now) is None
     assert await store.confirm_delivery(ALICE, post.post_id, first, now) is None  # not awaiting
