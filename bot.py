@@ -30,6 +30,7 @@ from handlers.common import SERVICES_KEY, Services
 from handlers.compose import build_conversation
 from handlers.history import history_handlers
 from handlers.membership import membership_handlers
+from handlers.ordering import PerUserUpdateProcessor
 from handlers.posters import poster_handlers
 from handlers.posts import post_conversations, post_handlers
 from handlers.settings import build_timezone_conversation
@@ -58,6 +59,8 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         .persistence(StorePersistence(store))
+        # Many people at once, each person's updates in order (conversations and drafts need it).
+        .concurrent_updates(PerUserUpdateProcessor())
         .rate_limiter(
             TelegramRateLimiter.from_settings(
                 settings.telegram_messages_per_second, settings.telegram_group_messages_per_minute
