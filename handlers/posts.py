@@ -9,6 +9,7 @@ new messages and leaves that message as it was."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -384,56 +385,81 @@ async def _move_post(
     return ConversationHandler.END
 
 
-async def keep_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Leaves the time as it was and shows the post again."""
-    asked = _asked(context, RESCHEDULING)
-    _forget(context, RESCHEDULING)
-    await answer(update, texts.TIME_KEPT)
-    post = await store_of(context).get_post(_user_id(update), str(asked["post_id"])) if asked else None
-    if post is not None and asked is not None:
-        await show_post(update, context, post, str(asked.get("origin", "")), in_place=True)
-    return ConversationHandler.END
+@dataclass(frozen=True)
+class PostQuestion:
+    """One question about a post (its new time, its new caption): what both conversations share.
+
+    The question's subject lives in user_data under `key` ({"post_id", "origin"}), so a restart
+    loses nothing; `kept` is said when the user leaves the question, `hint` when the answer is of
+    the wrong kind."""
+
+    key: str
+    state: str
+    kept: str
+    hint: str
+
+    async def keep(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        """The Keep button: leaves the post as it was and shows it again."""
+        asked = _asked(context, self.key)
+        _forget(context, self.key)
+        await answer(update, self.kept)
+        post = await store_of(context).get_post(_user_id(update), str(asked["post_id"])) if asked else None
+        if post is not None and asked is not None:
+            await show_post(update, context, post, str(asked.get("origin", "")), in_place=True)
+        return ConversationHandler.END
+
+    async def leave(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        """/cancel: the post stays as it was."""
+        _forget(context, self.key)
+        await reply(update, self.kept)
+        return ConversationHandler.END
+
+    async def give_hint(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Something other than the asked kind of answer."""
+        await reply(update, self.hint)
+
+    async def leave_for_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        """Another command while the question is open: drop it and let that command run."""
+        _forget(context, self.key)
+        await context.update_queue.put(update)
+        return ConversationHandler.END
+
+    def conversation(
+        self,
+        name: str,
+        ask: CallbackQueryHandler[ContextTypes.DEFAULT_TYPE, Any],
+        answers: list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, Any]],
+        keep_pattern: str,
+    ) -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
+        """The post's button `ask` → one of `answers` or Keep (`keep_pattern`) → the post again."""
+        return ConversationHandler(
+            entry_points=[ask],
+            states={self.state: [*answers, CallbackQueryHandler(self.keep, pattern=keep_pattern)]},
+            fallbacks=[
+                CommandHandler("cancel", self.leave),
+                MessageHandler(filters.COMMAND, self.leave_for_command),
+                MessageHandler(~filters.COMMAND & ~filters.StatusUpdate.ALL, self.give_hint),
+            ],
+            name=name,
+            persistent=True,
+            allow_reentry=True,
+        )
 
 
-async def leave_rescheduling(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """/cancel: the time stays as it was."""
-    _forget(context, RESCHEDULING)
-    await reply(update, texts.TIME_KEPT)
-    return ConversationHandler.END
-
-
-async def reschedule_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Something other than a time while a time is asked for."""
-    await reply(update, texts.RESCHEDULE_HINT)
-
-
-async def leave_for_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Another command while a question is open: drop the question and let that command run."""
-    _forget(context, RESCHEDULING)
-    _forget(context, EDITING_CAPTION)
-    await context.update_queue.put(update)
-    return ConversationHandler.END
+RESCHEDULE = PostQuestion(RESCHEDULING, ASK_NEW_TIME, texts.TIME_KEPT, texts.RESCHEDULE_HINT)
+EDIT_CAPTION = PostQuestion(EDITING_CAPTION, ASK_NEW_CAPTION, texts.CAPTION_KEPT, texts.CAPTION_HINT)
 
 
 def build_reschedule_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
     """Reschedule: the post's Details → a quick button or a typed time → the post, moved."""
-    return ConversationHandler(
-        entry_points=[CallbackQueryHandler(ask_new_time, pattern=rf"^{POST}:resched:")],
-        states={
-            ASK_NEW_TIME: [
-                MessageHandler(filters.TEXT & ~filters.COMMAND, typed_new_time),
-                CallbackQueryHandler(quick_new_time, pattern=rf"^{POST}:rs_when:"),
-                CallbackQueryHandler(keep_time, pattern=rf"^{POST}:rs_keep$"),
-            ]
-        },
-        fallbacks=[
-            CommandHandler("cancel", leave_rescheduling),
-            MessageHandler(filters.COMMAND, leave_for_command),
-            MessageHandler(~filters.COMMAND & ~filters.StatusUpdate.ALL, reschedule_hint),
+    return RESCHEDULE.conversation(
+        "reschedule",
+        CallbackQueryHandler(ask_new_time, pattern=rf"^{POST}:resched:"),
+        [
+            MessageHandler(filters.TEXT & ~filters.COMMAND, typed_new_time),
+            CallbackQueryHandler(quick_new_time, pattern=rf"^{POST}:rs_when:"),
         ],
-        name="reschedule",
-        persistent=True,
-        allow_reentry=True,
+        rf"^{POST}:rs_keep$",
     )
 
 
@@ -490,47 +516,13 @@ async def typed_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> s
     return ConversationHandler.END
 
 
-async def keep_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Leaves the caption as it was and shows the post again."""
-    asked = _asked(context, EDITING_CAPTION)
-    _forget(context, EDITING_CAPTION)
-    await answer(update, texts.CAPTION_KEPT)
-    post = await store_of(context).get_post(_user_id(update), str(asked["post_id"])) if asked else None
-    if post is not None and asked is not None:
-        await show_post(update, context, post, str(asked.get("origin", "")), in_place=True)
-    return ConversationHandler.END
-
-
-async def leave_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """/cancel: the caption stays as it was."""
-    _forget(context, EDITING_CAPTION)
-    await reply(update, texts.CAPTION_KEPT)
-    return ConversationHandler.END
-
-
-async def caption_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Something other than text while the caption is asked for."""
-    await reply(update, texts.CAPTION_HINT)
-
-
 def build_caption_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
     """Edit caption: the post's Details → the new text → the post, updated."""
-    return ConversationHandler(
-        entry_points=[CallbackQueryHandler(ask_caption, pattern=rf"^{POST}:caption:")],
-        states={
-            ASK_NEW_CAPTION: [
-                MessageHandler(filters.TEXT & ~filters.COMMAND, typed_caption),
-                CallbackQueryHandler(keep_caption, pattern=rf"^{POST}:ec_keep$"),
-            ]
-        },
-        fallbacks=[
-            CommandHandler("cancel", leave_caption),
-            MessageHandler(filters.COMMAND, leave_for_command),
-            MessageHandler(~filters.COMMAND & ~filters.StatusUpdate.ALL, caption_hint),
-        ],
-        name="edit_caption",
-        persistent=True,
-        allow_reentry=True,
+    return EDIT_CAPTION.conversation(
+        "edit_caption",
+        CallbackQueryHandler(ask_caption, pattern=rf"^{POST}:caption:"),
+        [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_caption)],
+        rf"^{POST}:ec_keep$",
     )
 
 
