@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator, Iterable
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -145,6 +147,57 @@ def _placeholders(values: Iterable[object]) -> str:
     return ",".join("?" for _ in values)
 
 
+@dataclass
+class _QueuedWrite:
+    """One single-row write waiting for the next group commit, and its caller's answer."""
+
+    sql: str
+    params: tuple[Any, ...]
+    answer: asyncio.Future[int]
+
+
+def _write_group(conn: sqlite3.Connection, writes: Sequence[tuple[str, tuple[Any, ...]]]) -> list[int | Exception]:
+    """Runs in aiosqlite's thread: every write in one BEGIN IMMEDIATE … COMMIT.
+
+    Returns each write's rowcount, or the exception it raised: a failing statement is undone
+    by SQLite alone (statement atomicity) and fails only its own caller. An error that ends the
+    whole transaction (SQLITE_FULL, SQLITE_IOERR, …: `in_transaction` turns False) takes the
+    writes before it down too, so those run again in a fresh transaction."""
+    outcomes: list[int | Exception | None] = [None] * len(writes)
+    todo = list(range(len(writes)))
+    while todo:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except Exception as exc:
+            for number in todo:
+                outcomes[number] = exc
+            break
+        ran: list[int] = []
+        again: list[int] | None = None
+        for position, number in enumerate(todo):
+            sql, params = writes[number]
+            try:
+                outcomes[number] = conn.execute(sql, params).rowcount
+                ran.append(number)
+            except Exception as exc:
+                outcomes[number] = exc
+                if not conn.in_transaction:
+                    again = ran + todo[position + 1 :]
+                    break
+        if again is not None:
+            todo = again
+            continue
+        try:
+            conn.execute("COMMIT")
+        except Exception as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for number in ran:
+                outcomes[number] = exc
+        break
+    return [outcome if outcome is not None else RuntimeError("not run") for outcome in outcomes]
+
+
 class SQLiteStore(Store):
     """Herald's storage in one SQLite file; safe for several processes on one machine."""
 
@@ -155,6 +208,9 @@ class SQLiteStore(Store):
         # One connection serves many coroutines: a statement of one must never run inside
         # another's transaction, nor between the steps of another's statement.
         self._lock = asyncio.Lock()
+        # Group commit of the publication's fenced single-row writes (see _group_write).
+        self._queued: list[_QueuedWrite] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -172,6 +228,8 @@ class SQLiteStore(Store):
         await self._db.executescript(SCHEMA)
 
     async def close(self) -> None:
+        if self._flusher is not None:
+            await asyncio.wait([self._flusher])
         if self._db is not None:
             await self._db.close()
             self._db = None
@@ -202,6 +260,57 @@ class SQLiteStore(Store):
         """Run one statement; returns how many rows it changed."""
         async with self._lock, self.db.execute(sql, tuple(params)) as cursor:
             return cursor.rowcount
+
+    async def _group_write(self, sql: str, params: Iterable[Any]) -> int:
+        """Run one write statement, committed together with the others queued meanwhile.
+
+        The publication's fenced single-row writes (record_delivery, finish_post, renew_lease,
+        mark_notified) come from many publications at once; each alone would cost a thread hop
+        and a commit. They queue here, and everything queued until the flusher gets the store's
+        lock (at least the rest of this event-loop tick) runs in one thread hop inside one
+        BEGIN IMMEDIATE … COMMIT. The caller resumes only after that COMMIT — its write is as
+        durable as one made by `_execute` — and gets its own statement's rowcount, or its own
+        statement's exception (the others stay committed)."""
+        answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queued.append(_QueuedWrite(sql, tuple(params), answer))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush())
+        return await answer
+
+    async def _flush(self) -> None:
+        batch: list[_QueuedWrite] = []
+        try:
+            async with self._lock:  # never inside another coroutine's statement or transaction
+                # Writes queued from here on wait for the next flush (behind other lock holders).
+                batch = [write for write in self._queued if not write.answer.done()]
+                self._queued, self._flusher = [], None
+                if not batch:
+                    return
+                db = self.db
+                # aiosqlite's Connection._execute(fn, *args) runs fn in the connection's own thread
+                # (a private method of aiosqlite 0.22.1, pinned in requirements.txt): one hop for
+                # the whole group instead of one per statement.
+                outcomes: list[int | Exception] = await db._execute(  # type: ignore[no-untyped-call]
+                    _write_group, db._conn, [(write.sql, write.params) for write in batch]
+                )
+        except BaseException as exc:
+            if self._flusher is asyncio.current_task():  # stopped before taking its batch
+                batch, self._queued, self._flusher = self._queued, [], None
+            for write in batch:
+                if write.answer.done():
+                    continue
+                if isinstance(exc, Exception):
+                    write.answer.set_exception(exc)
+                else:
+                    write.answer.cancel()
+            raise
+        for write, outcome in zip(batch, outcomes, strict=True):
+            if write.answer.done():  # its caller was cancelled meanwhile
+                continue
+            if isinstance(outcome, Exception):
+                write.answer.set_exception(outcome)
+            else:
+                write.answer.set_result(outcome)
 
     # -- users -----------------------------------------------------------------------------
     async def get_user(self, user_id: int) -> User | None:
@@ -587,7 +696,7 @@ class SQLiteStore(Store):
     async def renew_lease(
         self, post_id: str, worker_id: str, now: datetime, lease: timedelta
     ) -> bool:
-        changed = await self._execute(
+        changed = await self._group_write(
             "UPDATE posts SET lease_until = ? WHERE post_id = ? AND worker_id = ? "
             "AND status = 'publishing'",
             (iso_text(now + lease), post_id, worker_id),
@@ -595,7 +704,7 @@ class SQLiteStore(Store):
         return changed == 1
 
     async def record_delivery(self, post_id: str, worker_id: str, delivery: Delivery) -> bool:
-        changed = await self._execute(
+        changed = await self._group_write(
             "UPDATE posts SET doc = json_set(doc, '$.deliveries.\"' || ? || '\"', json(?)) "
             "WHERE post_id = ? AND worker_id = ? AND status = 'publishing'",
             (
@@ -614,7 +723,7 @@ class SQLiteStore(Store):
         status, done = finished
         deliveries = {target_id: delivery_to_doc(d, ISO_TIMES) for target_id, d in post.deliveries.items()}
         # One UPDATE fenced by the claim: a worker that lost the post changes nothing.
-        changed = await self._execute(
+        changed = await self._group_write(
             "UPDATE posts SET status = ?, worker_id = NULL, lease_until = NULL, claimed_at = NULL, "
             "doc = json_set(doc, '$.deliveries', json(?), '$.result', json(?), '$.published_at', ?) "
             "WHERE post_id = ? AND worker_id = ? AND status = 'publishing'",
@@ -657,7 +766,7 @@ class SQLiteStore(Store):
             return post
 
     async def mark_notified(self, post_id: str, now: datetime) -> None:
-        await self._execute("UPDATE posts SET notified_at = ? WHERE post_id = ?", (iso_text(now), post_id))
+        await self._group_write("UPDATE posts SET notified_at = ? WHERE post_id = ?", (iso_text(now), post_id))
 
     async def claim_unreported(self, now: datetime, grace: timedelta, limit: int = 20) -> list[Post]:
         finished = (PostStatus.PUBLISHED.value, PostStatus.PARTIAL.value, PostStatus.FAILED.value)
