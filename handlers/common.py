@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
@@ -133,14 +133,37 @@ async def targets_of(context: ContextTypes.DEFAULT_TYPE, account: Account) -> li
     return list(account.targets)
 
 
+# Plain acknowledgements in flight (a reference keeps each task alive until it is done).
+_ACKS: set[asyncio.Task[None]] = set()
+
+
 async def answer(update: Update, text: str | None = None, alert: bool = False) -> None:
-    """Answer a button press (so its spinner stops), with an optional short notice."""
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.answer(text, show_alert=alert)
-        except BadRequest as error:
-            # A query older than Telegram keeps cannot be answered; nothing is lost.
-            log.info("callback query not answered: %s", error)
+    """Answer a button press (so its spinner stops), with an optional short notice.
+
+    With nothing to say, the answer goes out alongside the work the press starts instead of
+    before it: the person's next screen does not wait for that round trip."""
+    query = update.callback_query
+    if query is None:
+        return
+    if text is None and not alert:
+        task = asyncio.create_task(_answer(query, None, False, quiet=True))
+        _ACKS.add(task)
+        task.add_done_callback(_ACKS.discard)
+        return
+    await _answer(query, text, alert)
+
+
+async def _answer(query: CallbackQuery, text: str | None, alert: bool, quiet: bool = False) -> None:
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest as error:
+        # A query older than Telegram keeps cannot be answered; nothing is lost.
+        log.info("callback query not answered: %s", error)
+    except (TelegramError, RuntimeError) as error:
+        if not quiet:
+            raise
+        # Only the spinner is at stake (a network error, the bot shutting down meanwhile).
+        log.info("callback query not answered: %s", error)
 
 
 async def reply(update: Update, text: str, **kwargs: Any) -> None:

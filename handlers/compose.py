@@ -35,7 +35,7 @@ from handlers.keyboards import NEW, parse_callback
 from handlers.when import TimeChoice, check_time, format_relative, format_time, parse_time, quick_time
 from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT, plan_messages
 from storage.codec import image_from_doc, image_to_doc, target_from_doc, target_to_doc
-from storage.models import MAX_IMAGES, Image, Platform, Poster, Target, new_id, new_post, utc_now
+from storage.models import MAX_IMAGES, Account, Image, Platform, Poster, Target, new_id, new_post, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ async def choose_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         selected=[],
         page=0,
     )
-    await _load_targets(update, context, draft)
+    await _load_targets(update, context, draft, account)
     return TARGETS
 
 
@@ -127,9 +127,13 @@ async def add_account_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 # -- step 2: targets ----------------------------------------------------------------------------
-async def _load_targets(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:
-    accounts = {a.account_id: a for a in await choosable_accounts(context, _user_id(update))}
-    account = accounts.get(draft.get("account_id", ""))
+async def _load_targets(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, account: Account | None = None
+) -> None:
+    """Looks up the draft's account (unless just chosen) and shows the targets it offers now."""
+    if account is None:
+        accounts = {a.account_id: a for a in await choosable_accounts(context, _user_id(update))}
+        account = accounts.get(draft.get("account_id", ""))
     found = await targets_of(context, account) if account else []
     draft["targets"] = [target_to_doc(target) for target in found]
     known = {target.target_id for target in found}

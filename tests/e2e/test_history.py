@@ -169,7 +169,8 @@ async def test_the_list_pages_through_posts_and_details_show_every_delivery(
         await alice.press("Yes, retry", expect="Retrying")
         await alice.expect(f"Published #{half_out.short_id} to 3/3", timeout=15)
         assert texts_in(api, ARCHIVE) == ["Partly out"]
-        assert texts_in(api, SHOP) == ["Everything went out", "Partly out"], "a target that had it got it again"
+        # Both posts were due at the same time, so they may have gone out in either order.
+        assert sorted(texts_in(api, SHOP)) == ["Everything went out", "Partly out"], "a target got it again"
 
         back = await alice.press("Back to the list", expect="History")
         assert back is not None and back["message_id"] == list_id
