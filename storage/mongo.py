@@ -465,17 +465,35 @@ class MongoStore(Store):
     async def claim_due_posts(
         self, worker_id: str, now: datetime, lease: timedelta, limit: int = 50
     ) -> list[Post]:
-        claimed: list[Post] = []
-        update = self._claim_update(worker_id, now, lease)
-        # findAndModify claims one document atomically; due posts first, then expired leases.
-        for query, sort in ((self._due(now), "scheduled_time"), (self._expired(now), "claim.lease_until")):
-            while len(claimed) < limit:
-                doc = await self.db.scheduled_posts.find_one_and_update(
-                    query, update, sort=[(sort, ASCENDING)], return_document=ReturnDocument.AFTER
-                )
-                if doc is None:
+        posts = self.db.scheduled_posts
+        # Candidates first (due posts soonest first, then expired leases), then one update_many
+        # that claims those still claimable — each document is updated atomically, so a post
+        # another worker took meanwhile is skipped — then the claimed ones, found by the claim
+        # token (a claim's worker_id is never reused). Herald's ids are in `post_id`: the
+        # stand-in keeps only ObjectIds in `_id`.
+        while True:
+            candidates: list[str] = []
+            for query, sort in ((self._due(now), "scheduled_time"), (self._expired(now), "claim.lease_until")):
+                if len(candidates) >= limit:
                     break
-                claimed.append(_post(doc))
+                cursor = posts.find(query, {"post_id": 1, "_id": 0}).sort(sort, ASCENDING)
+                candidates.extend([doc["post_id"] async for doc in cursor.limit(limit - len(candidates))])
+            if not candidates:
+                return []
+            taken = await posts.update_many(
+                {"post_id": {"$in": candidates}, "$or": [self._due(now), self._expired(now)]},
+                self._claim_update(worker_id, now, lease),
+            )
+            if taken.matched_count:
+                break
+            # Other workers took every candidate between the find and the update: look again,
+            # rather than answer "nothing due" while posts are due.
+        order = {post_id: number for number, post_id in enumerate(candidates)}
+        cursor = posts.find(
+            {"post_id": {"$in": candidates}, "status": PostStatus.PUBLISHING.value, "claim.worker_id": worker_id}
+        )
+        claimed = [_post(doc) async for doc in cursor]
+        claimed.sort(key=lambda post: order[post.post_id])
         return claimed
 
     async def claim_post(

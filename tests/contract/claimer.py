@@ -1,12 +1,14 @@
 """A separate process that claims due posts with several concurrent tasks, for the race tests.
 
-Usage: python -m tests.contract.claimer sqlite|mongo LOCATION KEY WORKER_PREFIX TASKS
+Usage: python -m tests.contract.claimer sqlite|mongo LOCATION KEY WORKER_PREFIX TASKS [LIMIT]
+LIMIT: posts per claim (default 2). Each claim has a token of its own, as the engine's do.
 Prints "ready", waits for a line on stdin, claims until nothing is due, then prints one JSON
 object: worker id → the post ids it claimed."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import sys
 from datetime import timedelta
@@ -21,29 +23,31 @@ from storage.sqlite import SQLiteStore
 LEASE = timedelta(minutes=10)
 
 
-async def claim_until_empty(store: Store, worker_id: str) -> list[str]:
+async def claim_until_empty(store: Store, worker_id: str, limit: int = 2) -> list[str]:
     claimed: list[str] = []
-    while True:
-        posts = await store.claim_due_posts(worker_id, utc_now(), LEASE, limit=2)
+    for number in itertools.count(1):
+        posts = await store.claim_due_posts(f"{worker_id}/{number}", utc_now(), LEASE, limit=limit)
         if not posts:
             return claimed
+        assert len(posts) <= limit
         claimed.extend(post.post_id for post in posts)
         # A worker publishes between claims; without this pause one process can win every race.
         await asyncio.sleep(0.005)
 
 
-async def main(kind: str, location: str, key: str, prefix: str, tasks: int) -> None:
+async def main(kind: str, location: str, key: str, prefix: str, tasks: int, limit: int) -> None:
     cipher = CredentialCipher(key)
     store: Store = SQLiteStore(Path(location), cipher) if kind == "sqlite" else MongoStore(location, cipher)
     await store.open()
     print("ready", flush=True)
     await asyncio.to_thread(sys.stdin.readline)
     workers = [f"{prefix}-{n}" for n in range(tasks)]
-    results = await asyncio.gather(*(claim_until_empty(store, worker) for worker in workers))
+    results = await asyncio.gather(*(claim_until_empty(store, worker, limit) for worker in workers))
     await store.close()
     print(json.dumps(dict(zip(workers, results, strict=True))), flush=True)
 
 
 if __name__ == "__main__":
     kind, location, key, prefix, tasks = sys.argv[1:6]
-    asyncio.run(main(kind, location, key, prefix, int(tasks)))
+    limit = int(sys.argv[6]) if len(sys.argv) > 6 else 2
+    asyncio.run(main(kind, location, key, prefix, int(tasks), limit))

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import sys
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from storage.base import Store
 from storage.models import new_post, utc_now
@@ -19,10 +23,10 @@ ROOT = Path(__file__).resolve().parents[2]
 POSTS, PROCESSES, TASKS = 500, 2, 8
 
 
-async def run_claimers(kind: str, location: str, key: str) -> dict[str, list[str]]:
+async def run_claimers(kind: str, location: str, key: str, limit: int) -> dict[str, list[str]]:
     processes = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.contract.claimer", kind, location, key, f"p{n}", str(TASKS),
+            sys.executable, "-m", "tests.contract.claimer", kind, location, key, f"p{n}", str(TASKS), str(limit),
             cwd=ROOT,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
@@ -45,7 +49,7 @@ async def run_claimers(kind: str, location: str, key: str) -> dict[str, list[str
     return claims
 
 
-async def race(store: Store, kind: str, location: str, key: str) -> None:
+async def race(store: Store, kind: str, location: str, key: str, limit: int) -> None:
     account = await add_account(store, 1001)
     now = utc_now()
     ids = set()
@@ -56,7 +60,7 @@ async def race(store: Store, kind: str, location: str, key: str) -> None:
         await store.create_post(post)
         ids.add(post.post_id)
 
-    claims = await run_claimers(kind, location, key)
+    claims = await run_claimers(kind, location, key, limit)
 
     counted = Counter(post_id for claimed in claims.values() for post_id in claimed)
     assert set(counted) == ids
@@ -69,27 +73,61 @@ async def race(store: Store, kind: str, location: str, key: str) -> None:
         assert stored is not None and stored.attempts == 1
 
 
-async def test_500_posts_claimed_once_each_on_sqlite(tmp_path: Path, encryption_key: str) -> None:
+# Claims of 2 posts, and batches of 16 whose candidates overlap between claimers (MongoDB claims
+# a batch with find, update_many, find: a post must still go to one claimer only).
+@pytest.mark.parametrize("limit", [2, 16])
+async def test_500_posts_claimed_once_each_on_sqlite(tmp_path: Path, encryption_key: str, limit: int) -> None:
     from storage.crypto import CredentialCipher
 
     path = tmp_path / "race.db"
     store = SQLiteStore(path, CredentialCipher(encryption_key))
     await store.open()
     try:
-        await race(store, "sqlite", str(path), encryption_key)
+        await race(store, "sqlite", str(path), encryption_key, limit)
     finally:
         await store.close()
 
 
-async def test_500_posts_claimed_once_each_on_mongodb(mongo_url: str, encryption_key: str) -> None:
+@pytest.mark.parametrize("limit", [2, 16])
+async def test_500_posts_claimed_once_each_on_mongodb(mongo_url: str, encryption_key: str, limit: int) -> None:
     from storage.crypto import CredentialCipher
 
     store = MongoStore(mongo_url, CredentialCipher(encryption_key))
     await store.open()
     try:
-        await race(store, "mongo", mongo_url, encryption_key)
+        await race(store, "mongo", mongo_url, encryption_key, limit)
     finally:
         await store.close()
+
+
+async def test_claimers_sharing_one_store_take_each_post_once_in_batches(store: Store) -> None:
+    """Many tasks of one process claim batches of 10 at once; their candidates overlap."""
+    account = await add_account(store, 1001)
+    now = utc_now()
+    ids = set()
+    for n in range(120):
+        post = new_post(
+            user_id=1001, account=account, targets=account.targets[:1], main_caption=f"p{n}", scheduled_time=now
+        )
+        await store.create_post(post)
+        ids.add(post.post_id)
+
+    async def claimer(name: str) -> list[str]:
+        taken: list[str] = []
+        for number in itertools.count(1):
+            posts = await store.claim_due_posts(f"{name}/{number}", utc_now(), timedelta(minutes=5), limit=10)
+            if not posts:
+                return taken
+            assert len(posts) <= 10
+            assert all(p.claim is not None and p.claim.worker_id == f"{name}/{number}" for p in posts)
+            taken.extend(p.post_id for p in posts)
+        return taken
+
+    claims = await asyncio.gather(*(claimer(f"t{n}") for n in range(8)))
+    counted = Counter(post_id for taken in claims for post_id in taken)
+    assert set(counted) == ids and max(counted.values()) == 1
+    # An empty answer means nothing was left: a claimer that lost a race looks again.
+    assert await store.claim_due_posts("late/1", utc_now(), timedelta(minutes=5), limit=10) == []
 
 
 async def test_many_tasks_publishing_and_reading_on_one_store_all_succeed(store: Store) -> None:
