@@ -33,6 +33,7 @@ async def claim_until_empty(store: Store, worker_id: str, limit: int = 2) -> lis
         claimed.extend(post.post_id for post in posts)
         # A worker publishes between claims; without this pause one process can win every race.
         await asyncio.sleep(0.005)
+    raise AssertionError("unreachable")
 
 
 async def main(kind: str, location: str, key: str, prefix: str, tasks: int, limit: int) -> None:
