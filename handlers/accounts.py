@@ -33,7 +33,8 @@ from handlers.common import (
 from handlers.keyboards import ACC, POST, parse_callback
 from publishers.facebook import FacebookError, PageInfo, classify, discover_pages
 from publishers.registry import target_kind
-from publishers.webhook import WebhookPublisher, check_url
+from publishers.webhook import WebhookPublisher, check_url, webhook_credential
+from storage.crypto import CredentialError
 from storage.models import Account, Platform, Target, new_id, utc_now
 
 log = logging.getLogger(__name__)
@@ -248,7 +249,8 @@ async def webhook_url(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str
     if problem is not None:
         await reply(update, texts.webhook_url_refused(problem))
         return WEBHOOK_URL
-    _form(context)["url"] = url
+    # Kept encrypted between the two questions too (user_data is saved to the database).
+    _form(context)["url"] = store_of(context).cipher.encrypt(url)
     await reply(update, texts.ASK_WEBHOOK_SECRET)
     return WEBHOOK_SECRET
 
@@ -262,15 +264,22 @@ async def webhook_secret(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if len(secret) < MIN_SECRET:
         await reply(update, texts.WEBHOOK_SECRET_SHORT)
         return WEBHOOK_SECRET
-    url = str(_form(context).get("url", ""))
-    host = urlparse(url).hostname or url
-    publisher = WebhookPublisher(store_of(context))
+    store = store_of(context)
+    try:
+        url = store.cipher.decrypt(str(_form(context).get("url", "")))
+    except CredentialError:  # the address was lost meanwhile (a restart with another key)
+        await reply(update, texts.ASK_WEBHOOK_URL)
+        return WEBHOOK_URL
+    host = urlparse(url).hostname or "webhook"
+    publisher = WebhookPublisher(store)
     try:
         problem = await publisher.ping(url, secret)
     finally:
         publisher.close()
-    target = Target(f"wh{new_id()}", host, url, target_kind(Platform.WEBHOOK))
-    await store_of(context).add_account(_user_id(update), Platform.WEBHOOK, f"Webhook: {host}", secret, [target])
+    # The target shows only the host; the URL (which may carry a token) is in the credential.
+    target = Target(f"wh{new_id()}", host, host, target_kind(Platform.WEBHOOK))
+    credential = webhook_credential(url, secret)
+    await store.add_account(_user_id(update), Platform.WEBHOOK, f"Webhook: {host}", credential, [target])
     await reply(update, texts.webhook_connected(host, problem))
     return _done(context)
 

@@ -46,6 +46,26 @@ RETRY_LATER_STATUSES = frozenset({408, 429})
 MAX_CONNECT_TIMEOUT = 10.0
 
 
+# -- the credential: address and secret, both encrypted at rest ------------------------------
+
+
+def webhook_credential(url: str, secret: str) -> str:
+    """What a webhook account stores (encrypted): its URL too, since Discord's and Slack's carry a token."""
+    return json.dumps({"url": url.strip(), "secret": secret}, separators=(",", ":"))
+
+
+def read_credential(credential: str, target: Target) -> tuple[str, str]:
+    """(URL, secret) of a webhook account; accounts stored before the URL moved into the
+    credential keep the URL as their target's address and the bare secret as credential."""
+    try:
+        stored = json.loads(credential)
+    except ValueError:
+        stored = None
+    if isinstance(stored, dict) and isinstance(stored.get("url"), str) and isinstance(stored.get("secret"), str):
+        return stored["url"], stored["secret"]
+    return target.address.strip(), credential
+
+
 # -- signing ---------------------------------------------------------------------------------
 
 
@@ -206,13 +226,13 @@ class WebhookPublisher(Publisher):
         self.session.close()
 
     async def publish(self, post: Post, target: Target) -> Outcome:
-        url = target.address.strip()
+        credential = await self.store.account_credential(target.account_id or post.account_id)
+        if credential is None:
+            return self._logged(target, Outcome.permanent("no_account", "the webhook account was removed"))
+        url, secret = read_credential(credential, target)
         problem = check_url(url, self.allow_http_loopback)
         if problem is not None:
             return self._logged(target, Outcome.permanent("bad_url", problem))
-        secret = await self.store.account_credential(target.account_id or post.account_id)
-        if secret is None:
-            return self._logged(target, Outcome.permanent("no_account", "the webhook account was removed"))
         images: list[tuple[Image, bytes]] = []
         for image in post.images:
             data = await self.store.load_image(image.blob_id)

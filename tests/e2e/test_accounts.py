@@ -35,6 +35,11 @@ async def graph() -> AsyncIterator[FakeGraphAPI]:
         yield server
 
 
+def disk(folder: Path) -> bytes:
+    """Every byte of the SQLite database (and its WAL) in `folder`."""
+    return b"".join(path.read_bytes() for path in folder.glob("herald.db*"))
+
+
 def settings_for(api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, key: str) -> Settings:
     return bot_settings(api, database_url, key, facebook_graph_url=graph.base_url)
 
@@ -235,18 +240,24 @@ async def test_a_facebook_group_is_handed_to_the_user_and_confirmed(
 
 
 async def test_a_webhook_gets_a_signed_body_retries_5xx_and_fails_on_4xx(
-    api: FakeBotAPI, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
+    api: FakeBotAPI, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str, tmp_path: Path
 ) -> None:
     alice = Person(api, ALICE)
-    async with WebhookReceiver(SECRET) as receiver, bot_running(
+    # Like Discord's and Slack's, this URL carries a token of its own: it is a credential too.
+    token = "hooktoken-" + "7f3a9c" * 6
+    async with WebhookReceiver(SECRET, path=f"/hook/{token}") as receiver, bot_running(
         settings_for(api, graph, sqlite_url, encryption_key)
     ) as store:
         await alice.say("/accounts", expect="Your accounts")
         await alice.press("Add account", expect="Which kind of account")
         await alice.press("Webhook", expect="Send the webhook's")
         await alice.say(receiver.url, expect="signing secret")
+        # The form is saved with user_data (within a second): the URL waits there encrypted.
+        on_disk = await eventually(lambda: b"account_form" in disk(tmp_path) and disk(tmp_path))
+        assert token.encode() not in on_disk
         await alice.say(SECRET, expect="a signed test delivery was accepted")
         assert all(SECRET not in (m.get("text") or "") or m["deleted"] for m in api.messages(ALICE))
+        assert all(token not in (m.get("text") or "") or m["deleted"] for m in api.messages(ALICE))
         assert receiver.requests[-1].verified and receiver.requests[-1].json["type"] == "ping"
         target = (await store.list_accounts(ALICE))[0].targets[0]
 
@@ -264,6 +275,10 @@ async def test_a_webhook_gets_a_signed_body_retries_5xx_and_fails_on_4xx(
         report = await alice.expect(f"Failed #{refused_id[:6]}", timeout=20)
         assert "caption field is required" in report["text"]
         assert len([r for r in receiver.requests if r.json and r.json.get("post_id") == refused_id]) == 1
+        assert all(r.path == f"/hook/{token}" for r in receiver.requests)
+        on_disk = disk(tmp_path)
+        assert b"Hook me" in on_disk  # the right files were read
+        assert token.encode() not in on_disk and SECRET.encode() not in on_disk
 
 
 async def test_removing_an_account_cancels_its_scheduled_posts_after_a_confirm(

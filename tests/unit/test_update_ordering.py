@@ -29,11 +29,12 @@ async def test_one_persons_updates_run_in_order_and_others_run_meanwhile() -> No
         log.append(("end", user_id, n))
         running["now"] -= 1
 
-    tasks = []
-    for n in range(5):  # Alice's first update is the slowest: her later ones must still wait for it
-        tasks.append(asyncio.create_task(processor.process_update(message_update(n, 1), handle(1, n, 0.05 - n * 0.01))))
-    for n in range(5):
-        tasks.append(asyncio.create_task(processor.process_update(message_update(10 + n, 100 + n), handle(100 + n, 0, 0.02))))
+    def start(update: Update, work: object) -> asyncio.Task[None]:
+        return asyncio.create_task(processor.process_update(update, work))  # type: ignore[arg-type]
+
+    # Alice's first update is the slowest: her later ones must still wait for it.
+    tasks = [start(message_update(n, 1), handle(1, n, 0.05 - n * 0.01)) for n in range(5)]
+    tasks += [start(message_update(10 + n, 100 + n), handle(100 + n, 0, 0.02)) for n in range(5)]
     await asyncio.gather(*tasks)
 
     alice = [(event, n) for event, user, n in log if user == 1]

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from publishers.webhook import WebhookPublisher, parse_retry_after, sign, verify
+from publishers.webhook import WebhookPublisher, parse_retry_after, sign, verify, webhook_credential
 from storage.crypto import CredentialCipher
 from storage.models import Account, DeliveryStatus, ErrorKind, Image, Platform, Post, Target, new_post
 from storage.sqlite import SQLiteStore
@@ -56,9 +56,17 @@ async def make_post(
     caption: str = "Hello hooks",
     images: list[tuple[bytes, str]] | None = None,
     secret: str = SECRET,
+    legacy: bool = False,
 ) -> Post:
-    target = Target(target_id="hook-1", name="Shop automations", address=url, kind="webhook")
-    account: Account = await store.add_account(USER_ID, Platform.WEBHOOK, "Automations", secret, [target])
+    """A post to a webhook account as Herald stores one: the URL inside the encrypted credential
+    (or, `legacy`, as accounts made before that: the URL as the target's address)."""
+    if legacy:
+        target = Target(target_id="hook-1", name="Shop automations", address=url, kind="webhook")
+        credential = secret
+    else:
+        target = Target(target_id="hook-1", name="Shop automations", address="127.0.0.1", kind="webhook")
+        credential = webhook_credential(url, secret)
+    account: Account = await store.add_account(USER_ID, Platform.WEBHOOK, "Automations", credential, [target])
     stored = []
     for number, (data, image_caption) in enumerate(images or [], start=1):
         blob_id = await store.put_image(data)
@@ -141,6 +149,18 @@ async def test_the_receiver_verifies_a_signed_body_carrying_the_post(sqlite_stor
         ("img2.jpg", "", "image/jpeg"),
     ]
     assert [base64.b64decode(image["data_base64"]) for image in body["images"]] == [data for data, _ in photos]
+
+
+async def test_an_account_stored_before_the_url_was_encrypted_still_publishes(
+    sqlite_store, receiver, publisher
+) -> None:
+    post = await make_post(sqlite_store, receiver.url, "Old account", legacy=True)
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.status is DeliveryStatus.SENT, outcome
+    [request] = receiver.requests
+    assert request.verified and request.json["caption"] == "Old account"
 
 
 async def test_a_2xx_is_sent_with_the_receivers_id(sqlite_store, receiver, publisher) -> None:
