@@ -173,6 +173,11 @@ def _graph_error(response: requests.Response, secrets: tuple[str, ...]) -> Graph
     return None
 
 
+def _may_have_posted(error: FacebookError) -> bool:
+    """True if a failed feed post may still have been made (its photos must then stay)."""
+    return isinstance(error, GraphUnreachable) and error.fate is not Fate.NOT_SENT
+
+
 def missing_permissions(message: str) -> str:
     """The permission(s) a Graph permission error names, else the two publishing needs."""
     named = list(dict.fromkeys(PERMISSION_PATTERN.findall(message)))
@@ -387,16 +392,23 @@ class FacebookPagePublisher(Publisher):
                 post_id = answer.get("post_id") or answer.get("id")
             else:
                 media: list[dict[str, str]] = []
-                for image, data in images:
-                    uploaded = await self._upload(page_id, token, image, data, image.caption.strip(), published=False)
-                    if not uploaded.get("id"):
-                        raise GraphUnreachable("Facebook gave no id for an uploaded photo", Fate.MAYBE_SENT)
-                    media.append({"media_fbid": str(uploaded["id"])})
-                fields = {"attached_media": json.dumps(media, separators=(",", ":"))}
-                if caption:
-                    fields["message"] = caption
-                publishing = True
-                answer = await self.client.call("POST", f"{page_id}/feed", token, data=fields)
+                try:
+                    for image, data in images:
+                        uploaded = await self._upload(
+                            page_id, token, image, data, image.caption.strip(), published=False
+                        )
+                        if not uploaded.get("id"):
+                            raise GraphUnreachable("Facebook gave no id for an uploaded photo", Fate.MAYBE_SENT)
+                        media.append({"media_fbid": str(uploaded["id"])})
+                    fields = {"attached_media": json.dumps(media, separators=(",", ":"))}
+                    if caption:
+                        fields["message"] = caption
+                    publishing = True
+                    answer = await self.client.call("POST", f"{page_id}/feed", token, data=fields)
+                except FacebookError as error:
+                    if not publishing or not _may_have_posted(error):
+                        await self._discard_uploads(token, [item["media_fbid"] for item in media])
+                    raise
                 post_id = answer.get("id")
         except FacebookError as error:
             return await self._failed(error, post, target, credential, publishing=publishing)
@@ -404,6 +416,16 @@ class FacebookPagePublisher(Publisher):
         if not post_id:
             return self._logged(target, Outcome.sent(note="Facebook published the post but gave no id for it"))
         return self._logged(target, Outcome.sent(message_id=str(post_id), url=POST_URL.format(post_id=post_id)))
+
+    async def _discard_uploads(self, token: str, photo_ids: list[str]) -> None:
+        """Deletes the unpublished photos of a multi-photo post that did not go out, so that a
+        failure (or the retry that uploads them again) leaves nothing behind on the Page. Best
+        effort: a photo that cannot be deleted stays unpublished, invisible to visitors."""
+        for photo_id in photo_ids:
+            try:
+                await self.client.call("DELETE", photo_id, token)
+            except FacebookError as error:
+                log.info("could not delete unpublished photo %s: %s", photo_id, error)
 
     async def _upload(
         self, page_id: str, token: str, image: Image, data: bytes, caption: str, *, published: bool

@@ -17,6 +17,7 @@ What it serves (under ``/v21.0``, any ``/vN.M`` prefix or none is accepted):
 - ``POST /{page-id}/feed`` — ``message``, ``link``, ``attached_media`` (a JSON list of
   ``{"media_fbid"}``, or ``attached_media[0]``… fields), each naming an unpublished photo of that
   Page not yet attached: ``{"id": "PAGEID_POSTID"}``.
+- ``DELETE /{photo-id}`` — with its Page's token, deletes a photo no post uses: ``{"success": true}``.
 
 Tokens arrive as an ``access_token`` query or form field, or ``Authorization: Bearer``/``OAuth``.
 Posting needs the Page's own token (a user token gets the ``(#200)`` permission error, as on
@@ -434,8 +435,19 @@ class FakeGraphAPI(LocalServer):
             if parts[1] == "photos":
                 return self._post_photo(request, page)
             return self._post_feed(request, page)
+        if request.method == "DELETE" and len(parts) == 1 and parts[0] in self._photos:
+            return self._delete_photo(request, self._photos[parts[0]])
         self._identity(request, me=parts[:1] == ["me"])
         raise _unsupported(request.method, parts[0] if parts else "")
+
+    def _delete_photo(self, request: _Request, photo: _Photo) -> JSONDict:
+        """``DELETE /{photo-id}`` with the token of the Page it belongs to."""
+        self._publishing_page(request, photo.page_id)
+        if photo.post_id is not None:
+            # Herald only deletes photos no post uses; a fake that allowed more would hide a bug.
+            raise GraphFault(100, f"(#100) photo {photo.photo_id} belongs to post {photo.post_id}")
+        del self._photos[photo.photo_id]
+        return {"success": True}
 
     def _identity(self, request: _Request, *, me: bool) -> _User | _Page:
         token = request.token

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
@@ -153,6 +154,42 @@ async def test_three_photos_become_one_post_attaching_exactly_them(sqlite_store,
     assert outcome.url == f"https://www.facebook.com/{published['id']}"
     photo_calls = [call for call in graph.calls if call["path"] == f"/{PAGE_ID}/photos"]
     assert [call["fields"]["published"] for call in photo_calls] == ["false"] * 3
+
+
+async def test_a_refused_multi_photo_post_leaves_no_uploaded_photo_behind(sqlite_store, graph, publisher) -> None:
+    account = await add_account(sqlite_store, PAGE_TOKEN)
+    post = await make_post(sqlite_store, account, "Refused", [(png(1), ""), (png(2), ""), (png(3), "")])
+    graph.fail_next("/feed", 506, "Duplicate status message")
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.error_kind is ErrorKind.PERMANENT
+    assert graph.feed(PAGE_ID) == []
+    assert graph.photos(PAGE_ID) == []  # the three uploads were deleted again
+    deletes = [call for call in graph.calls if call["method"] == "DELETE"]
+    assert len(deletes) == 3
+    # A retry starts clean: the post gets exactly its own three photos.
+    retried = await publisher.publish(post, post.targets[0])
+    assert retried.status is DeliveryStatus.SENT
+    assert len(graph.photos(PAGE_ID)) == 3 and len(graph.feed(PAGE_ID)[0]["attached_media"]) == 3
+
+
+async def test_photos_of_a_post_that_may_be_live_are_kept(sqlite_store, graph) -> None:
+    publisher = FacebookPagePublisher(sqlite_store, graph.base_url, timeout=0.5)
+    try:
+        account = await add_account(sqlite_store, PAGE_TOKEN)
+        post = await make_post(sqlite_store, account, "Maybe out", [(png(1), ""), (png(2), "")])
+        graph.delay("/feed", 3)
+
+        outcome = await publisher.publish(post, post.targets[0])
+
+        assert outcome.status is DeliveryStatus.UNCONFIRMED
+        assert not [call for call in graph.calls if call["method"] == "DELETE"]
+        await asyncio.sleep(3)  # the delayed feed post lands: its photos are there, attached
+        [live] = graph.feed(PAGE_ID)
+        assert live["attached_media"] == [photo["id"] for photo in graph.photos(PAGE_ID)]
+    finally:
+        publisher.close()
 
 
 async def test_a_user_token_finds_its_pages_and_posts_with_the_page_token(sqlite_store, graph, publisher) -> None:
