@@ -52,6 +52,24 @@ class RetryPolicy:
         return float(min(self.base_delay * 2 ** (attempt - 1), self.max_delay))
 
 
+class _Slot:
+    """One publication's hold on a slot of `Publication._slots`, which it may give back while
+    it waits (a retry's sleep) and take again; released at most once per acquire."""
+
+    def __init__(self, slots: asyncio.Semaphore) -> None:
+        self._slots = slots
+        self._held = False
+
+    async def acquire(self) -> None:
+        await self._slots.acquire()
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._slots.release()
+
+
 def new_worker_id() -> str:
     """An id naming this process in claims: host, pid-like randomness."""
     return f"{socket.gethostname()}-{secrets.token_hex(4)}"
@@ -80,6 +98,7 @@ class Publication:
         self.lease = lease
         self.max_lateness = max_lateness
         self.retry = retry or RetryPolicy()
+        # How many posts publish at once (a post sleeping before a retry does not count).
         self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
         self._claims = itertools.count(1)
@@ -113,14 +132,16 @@ class Publication:
         """Publishes a claimed post when a slot is free, keeping its lease alive meanwhile."""
         self._running.add(post.post_id)
         heartbeat = asyncio.create_task(self._keep_lease(post))
+        slot = _Slot(self._slots)
         try:
-            async with self._slots:
-                return await self.publish(post)
+            await slot.acquire()
+            return await self._publish(post, slot)
         except Exception:
             # The claim stays; when its lease runs out a sweep takes the post over.
             log.exception("publishing post %s failed unexpectedly", post.post_id)
             return None
         finally:
+            slot.release()
             heartbeat.cancel()
             self._running.discard(post.post_id)
 
@@ -134,6 +155,9 @@ class Publication:
 
     async def publish(self, post: Post) -> Post | None:
         """Runs every open delivery of a post this worker has claimed, then finishes it."""
+        return await self._publish(post, None)
+
+    async def _publish(self, post: Post, slot: _Slot | None) -> Post | None:
         assert post.claim is not None, "publish only a claimed post"
         holder = post.claim.worker_id
         overdue = utc_now() - post.scheduled_time
@@ -167,7 +191,7 @@ class Publication:
             else:
                 if not await self._record(post, holder, unrecorded):
                     return None
-                finished = await self._deliver(post, holder, target, delivery)
+                finished = await self._deliver(post, holder, target, delivery, slot)
                 if finished is None:
                     return None  # the claim was lost; whoever holds it now carries on
                 delivery = finished
@@ -199,7 +223,9 @@ class Publication:
             unrecorded.pop(0)
         return True
 
-    async def _deliver(self, post: Post, holder: str, target: Target, delivery: Delivery) -> Delivery | None:
+    async def _deliver(
+        self, post: Post, holder: str, target: Target, delivery: Delivery, slot: _Slot | None
+    ) -> Delivery | None:
         """Tries one target until sent, failed for good, unconfirmed, or out of retries."""
         publisher = self.publishers.get(platform_of(target))
         if publisher is None:
@@ -225,7 +251,12 @@ class Publication:
             )
             if not await self.store.record_delivery(post.post_id, holder, delivery):
                 return None
+            # Waiting out a rate limit or a backoff holds no slot: other posts publish meanwhile.
+            if slot is not None:
+                slot.release()
             await self._sleep(wait)
+            if slot is not None:
+                await slot.acquire()
 
     @staticmethod
     def _apply(delivery: Delivery, outcome: Outcome) -> Delivery:
