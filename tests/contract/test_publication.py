@@ -286,3 +286,75 @@ async def _forget_report(store: Store, post_id: str) -> None:
     else:
         assert isinstance(store, MongoStore)
         await store.db.scheduled_posts.update_one({"post_id": post_id}, {"$set": {"notified_at": None}})
+
+
+def _second_store(store: Store) -> Store:
+    """Another connection to the same database, as another process would have."""
+    from storage.mongo import MongoStore
+    from storage.sqlite import SQLiteStore
+
+    if isinstance(store, SQLiteStore):
+        return SQLiteStore(store.path, store.cipher)
+    assert isinstance(store, MongoStore)
+    return MongoStore(store.url, store.cipher, store._database_name)
+
+
+class WitnessPublisher(ScriptedPublisher):
+    """Looks, through another connection, at what the database holds when a request goes out."""
+
+    def __init__(self, witness: Store) -> None:
+        super().__init__()
+        self.witness = witness
+        self.seen: list[tuple[str, DeliveryStatus, int]] = []
+        self.others: list[DeliveryStatus] = []  # tg-100's status when tg-101's request goes out
+
+    async def publish(self, post: Post, target: Target) -> Outcome:
+        stored = await self.witness.load_post(post.post_id)
+        assert stored is not None
+        delivery = stored.deliveries[target.target_id]
+        self.seen.append((target.target_id, delivery.status, delivery.attempts))
+        if target.target_id == "tg-101":
+            self.others.append(stored.deliveries["tg-100"].status)
+        return await super().publish(post, target)
+
+
+async def test_every_request_goes_out_after_its_sending_mark_is_committed(store: Store) -> None:
+    posts = [await due_post(store, targets=2) for _ in range(12)]
+    witness = _second_store(store)
+    await witness.open()
+    try:
+        publisher, recorder = WitnessPublisher(witness), Recorder()
+        publisher.script["tg-101"] = [Outcome.retryable("429", "slow down", retry_after=1)]
+        assert await engine(store, publisher, recorder).sweep() == 12
+        assert len(publisher.seen) == 25  # 2 targets × 12 posts, one retry
+        # Another process sees each delivery marked `sending` (this try counted) before its request;
+        # the first target's outcome is committed before the second target's request goes out.
+        assert [(target, status) for target, status, _ in publisher.seen if status is not DeliveryStatus.SENDING] == []
+        assert max(attempts for target, _, attempts in publisher.seen if target == "tg-101") == 2
+        assert publisher.others == [DeliveryStatus.SENT] * 13
+        for post in posts:
+            stored = await witness.load_post(post.post_id)
+            assert stored is not None and stored.status is PostStatus.PUBLISHED
+            assert stored.notified_at is not None and stored.claim is None
+            assert {d.status for d in stored.deliveries.values()} == {DeliveryStatus.SENT}
+    finally:
+        await witness.close()
+
+
+async def test_a_report_is_marked_only_after_it_was_sent(store: Store) -> None:
+    post = await due_post(store, targets=1)
+    publisher = ScriptedPublisher()
+    seen_at_report: list[object] = []
+
+    async def failing_notify(done: Post) -> None:
+        stored = await store.load_post(done.post_id)
+        assert stored is not None
+        seen_at_report.append(stored.notified_at)
+        raise RuntimeError("Telegram is down")
+
+    worker = Publication(store, {Platform.TELEGRAM: publisher}, failing_notify, sleep=Recorder().sleep)
+    assert await worker.sweep() == 1
+    assert seen_at_report == [None]
+    stored = await store.load_post(post.post_id)
+    assert stored is not None and stored.status is PostStatus.PUBLISHED
+    assert stored.notified_at is None  # not told: report_unreported sends it later

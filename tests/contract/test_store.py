@@ -473,3 +473,29 @@ async def test_posting_by_hand_is_confirmed_and_finishes_the_post(store: Store) 
     assert stored is not None and stored.status is PostStatus.PUBLISHED
     assert stored.published_at == now + timedelta(minutes=3)
     assert await store.confirm_delivery(ALICE, post.post_id, second, now) is None  # only once
+
+
+async def test_a_finish_by_a_stale_claim_token_changes_nothing(store: Store) -> None:
+    """The fence is the claim's token, not the process: an older claim of the same worker is refused."""
+    account = await add_account(store, ALICE)
+    now = utc_now()
+    post = await schedule(store, ALICE, account, when=now)
+    stale = await store.claim_post(post.post_id, "host-1/1", now, LEASE)
+    assert stale is not None
+    later = now + LEASE + timedelta(seconds=1)
+    current = await store.claim_post(post.post_id, "host-1/2", later, LEASE)
+    assert current is not None
+    before = await store.load_post(post.post_id)
+
+    for target_id in stale.group_ids:
+        stale.deliveries[target_id] = Delivery(target_id, DeliveryStatus.SENT, 1, "99")
+    assert await store.finish_post(stale, "host-1/1", later) is None
+    assert await store.load_post(post.post_id) == before
+    # A finished post is fenced too: finishing it again (by its own token) changes nothing.
+    for target_id in current.group_ids:
+        current.deliveries[target_id] = Delivery(target_id, DeliveryStatus.FAILED, 1, error_message="gone")
+    done = await store.finish_post(current, "host-1/2", later)
+    assert done is not None and done.status is PostStatus.FAILED
+    after = await store.load_post(post.post_id)
+    assert await store.finish_post(current, "host-1/2", later + LEASE) is None
+    assert await store.load_post(post.post_id) == after
