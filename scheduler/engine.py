@@ -70,6 +70,33 @@ class _Slot:
             self._slots.release()
 
 
+class _Heartbeat:
+    """Renews a post's claim every third of the lease while a slow publication (rate limits, big
+    uploads) goes on. A timer, not a task per post: most publications end long before it fires."""
+
+    def __init__(self, publication: Publication, post: Post) -> None:
+        assert post.claim is not None
+        self._publication, self._post_id, self._holder = publication, post.post_id, post.claim.worker_id
+        self._interval = publication.lease.total_seconds() / 3
+        self._renewal: asyncio.Task[None] | None = None
+        self._stopped = False
+        self._timer = asyncio.get_running_loop().call_later(self._interval, self._beat)
+
+    def _beat(self) -> None:
+        self._renewal = asyncio.create_task(self._renew())
+
+    async def _renew(self) -> None:
+        store, lease = self._publication.store, self._publication.lease
+        if await store.renew_lease(self._post_id, self._holder, utc_now(), lease) and not self._stopped:
+            self._timer = asyncio.get_running_loop().call_later(self._interval, self._beat)
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._timer.cancel()
+        if self._renewal is not None:
+            self._renewal.cancel()
+
+
 def new_worker_id() -> str:
     """An id naming this process in claims: host, pid-like randomness."""
     return f"{socket.gethostname()}-{secrets.token_hex(4)}"
@@ -131,7 +158,7 @@ class Publication:
     async def _guarded(self, post: Post) -> Post | None:
         """Publishes a claimed post when a slot is free, keeping its lease alive meanwhile."""
         self._running.add(post.post_id)
-        heartbeat = asyncio.create_task(self._keep_lease(post))
+        heartbeat = _Heartbeat(self, post)
         slot = _Slot(self._slots)
         try:
             await slot.acquire()
@@ -142,16 +169,9 @@ class Publication:
             return None
         finally:
             slot.release()
-            heartbeat.cancel()
+            heartbeat.stop()
             self._running.discard(post.post_id)
 
-    async def _keep_lease(self, post: Post) -> None:
-        """Renews the claim while a slow publication (rate limits, big uploads) goes on."""
-        assert post.claim is not None
-        while True:
-            await asyncio.sleep(self.lease.total_seconds() / 3)
-            if not await self.store.renew_lease(post.post_id, post.claim.worker_id, utc_now(), self.lease):
-                return
 
     async def publish(self, post: Post) -> Post | None:
         """Runs every open delivery of a post this worker has claimed, then finishes it."""
