@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
@@ -9,8 +10,9 @@ from typing import Any
 
 from gridfs.asynchronous import AsyncGridFSBucket
 from gridfs.errors import NoFile
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 from storage.base import PostPage, Store, finished_post
 from storage.codec import (
@@ -93,6 +95,9 @@ class MongoStore(Store):
         self._client: AsyncMongoClient[Document] | None = None
         self._db: AsyncDatabase[Document] | None = None
         self._images: AsyncGridFSBucket | None = None
+        # mark_notified calls made in the same event-loop tick go out as one bulk write.
+        self._notices: list[tuple[str, datetime, asyncio.Future[None]]] = []
+        self._notice_writes: set[asyncio.Task[None]] = set()  # the loop keeps only weak references
 
     @property
     def db(self) -> AsyncDatabase[Document]:
@@ -585,7 +590,40 @@ class MongoStore(Store):
         return _post(retried) if retried else None
 
     async def mark_notified(self, post_id: str, now: datetime) -> None:
-        await self.db.scheduled_posts.update_one({"post_id": post_id}, {"$set": {"notified_at": now}})
+        # Reports of posts finished together are marked together: one round trip (an unordered
+        # bulk of updates, each with its own time); the caller resumes once its update is done.
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if not self._notices:
+            asyncio.get_running_loop().call_soon(self._send_notices)
+        self._notices.append((post_id, now, done))
+        await done
+
+    def _send_notices(self) -> None:
+        notices, self._notices = self._notices, []
+        task = asyncio.create_task(self._write_notices(notices))
+        self._notice_writes.add(task)
+        task.add_done_callback(self._notice_writes.discard)
+
+    async def _write_notices(self, notices: list[tuple[str, datetime, asyncio.Future[None]]]) -> None:
+        failed: dict[int, Exception] = {}
+        try:
+            await self.db.scheduled_posts.bulk_write(
+                [UpdateOne({"post_id": post_id}, {"$set": {"notified_at": now}}) for post_id, now, _ in notices],
+                ordered=False,
+            )
+        except BulkWriteError as exc:
+            failed = {error["index"]: exc for error in exc.details.get("writeErrors", [])}
+            if not failed:  # a write concern error: none is known to be done
+                failed = dict.fromkeys(range(len(notices)), exc)
+        except Exception as exc:
+            failed = dict.fromkeys(range(len(notices)), exc)
+        for number, (_, _, done) in enumerate(notices):
+            if done.done():
+                continue
+            if number in failed:
+                done.set_exception(failed[number])
+            else:
+                done.set_result(None)
 
     async def claim_unreported(self, now: datetime, grace: timedelta, limit: int = 20) -> list[Post]:
         claimed: list[Post] = []

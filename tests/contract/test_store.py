@@ -499,3 +499,16 @@ async def test_a_finish_by_a_stale_claim_token_changes_nothing(store: Store) -> 
     after = await store.load_post(post.post_id)
     assert await store.finish_post(current, "host-1/2", later + LEASE) is None
     assert await store.load_post(post.post_id) == after
+
+
+async def test_reports_marked_together_each_keep_their_own_time(store: Store) -> None:
+    import asyncio
+
+    account = await add_account(store, ALICE)
+    now = utc_now()
+    posts = [await schedule(store, ALICE, account, when=now, caption=f"p{n}") for n in range(12)]
+    times = [now + timedelta(seconds=n) for n in range(12)]
+    await asyncio.gather(*(store.mark_notified(p.post_id, t) for p, t in zip(posts, times, strict=True)))
+    for post, when in zip(posts, times, strict=True):
+        stored = await store.load_post(post.post_id)
+        assert stored is not None and stored.notified_at == when
