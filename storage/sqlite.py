@@ -210,7 +210,8 @@ class SQLiteStore(Store):
         self._lock = asyncio.Lock()
         # Group commit of the publication's fenced single-row writes (see _group_write).
         self._queued: list[_QueuedWrite] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None  # the flush that will take the queue
+        self._flushes: set[asyncio.Task[None]] = set()  # every flush not yet done (strong refs)
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -228,8 +229,8 @@ class SQLiteStore(Store):
         await self._db.executescript(SCHEMA)
 
     async def close(self) -> None:
-        if self._flusher is not None:
-            await asyncio.wait([self._flusher])
+        if self._flushes:
+            await asyncio.wait(set(self._flushes))
         if self._db is not None:
             await self._db.close()
             self._db = None
@@ -270,11 +271,14 @@ class SQLiteStore(Store):
         lock (at least the rest of this event-loop tick) runs in one thread hop inside one
         BEGIN IMMEDIATE … COMMIT. The caller resumes only after that COMMIT — its write is as
         durable as one made by `_execute` — and gets its own statement's rowcount, or its own
-        statement's exception (the others stay committed)."""
+        statement's exception (the others stay committed). Never call it while holding
+        `self._lock` (inside `_transaction`): the flush needs that lock."""
         answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._queued.append(_QueuedWrite(sql, tuple(params), answer))
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
+            self._flushes.add(self._flusher)
+            self._flusher.add_done_callback(self._flushes.discard)
         return await answer
 
     async def _flush(self) -> None:
@@ -303,7 +307,9 @@ class SQLiteStore(Store):
                     write.answer.set_exception(exc)
                 else:
                     write.answer.cancel()
-            raise
+            if not isinstance(exc, Exception):
+                raise
+            return  # every caller has the error; nobody awaits this task
         for write, outcome in zip(batch, outcomes, strict=True):
             if write.answer.done():  # its caller was cancelled meanwhile
                 continue
