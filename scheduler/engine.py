@@ -138,15 +138,37 @@ class Publication:
 
     async def sweep(self, now: datetime | None = None) -> int:
         """Claims every due post and every post whose worker's lease ran out; publishes them."""
+        # Claims as places free up: a post that waits (for a channel's rate window, before a retry)
+        # holds its own place, not the posts behind it. No more is claimed than can start at once,
+        # so claims do not wait long in the queue; places are refilled a few at a time.
         handled = 0
-        while True:
-            # Claim no more than can start at once, so claims do not wait long in the queue.
-            limit = max(self.concurrency - len(self._running), 1)
-            claimed = await self.store.claim_due_posts(self._claim_id(), now or utc_now(), self.lease, limit)
-            if not claimed:
-                return handled
-            await asyncio.gather(*(self._guarded(post) for post in claimed))
-            handled += len(claimed)
+        working: set[asyncio.Task[Post | None]] = set()
+        drained = False
+        try:
+            while True:
+                free = self.concurrency - len(self._running)
+                if not drained and (free > 0 or not working):
+                    limit = max(free, 1)
+                    claimed = await self.store.claim_due_posts(self._claim_id(), now or utc_now(), self.lease, limit)
+                    handled += len(claimed)
+                    working.update(asyncio.create_task(self._guarded(post)) for post in claimed)
+                    drained = len(claimed) < limit
+                if not working:
+                    return handled
+                if drained:
+                    # Nothing more was due: finish what was claimed, then look once more.
+                    await asyncio.wait(working)
+                    working.clear()
+                    drained = False
+                    continue
+                refill = max(1, self.concurrency // 4)
+                while working:
+                    _, working = await asyncio.wait(working, return_when=asyncio.FIRST_COMPLETED)
+                    if self.concurrency - len(self._running) >= refill:
+                        break
+        finally:
+            for task in working:  # the sweep was cancelled (shutdown): so are its publications
+                task.cancel()
 
     async def publish_now(self, post_id: str) -> Post | None:
         """Claims one post at its exact time and publishes it; None if another worker has it."""

@@ -131,3 +131,27 @@ async def test_cancelled_while_sleeping_gives_back_no_slot_twice(store: SQLiteSt
     await asyncio.wait_for(worker._slots.acquire(), 1)
     assert worker._slots.locked()
     worker._slots.release()
+
+
+async def test_a_sweep_keeps_claiming_while_one_post_is_held(store: SQLiteStore) -> None:
+    """The sweep refills free places as posts finish instead of waiting for its whole batch."""
+    publisher = GatedPublisher()
+    held = await due(store, "held")
+    others = [await due(store, f"quick {n}") for n in range(6)]
+    publication = Publication(store, {Platform.TELEGRAM: publisher}, reported, concurrency=2)
+
+    sweep = asyncio.create_task(publication.sweep())
+    # Two places: one is held the whole time; every other post goes through the second one.
+    for _ in range(200):
+        if len(publisher.calls) == 1 + len(others):
+            break
+        await asyncio.sleep(0.01)
+    assert sorted(publisher.calls) == sorted(["held", *(p.main_caption for p in others)])
+    for post in others:
+        loaded = await store.load_post(post.post_id)
+        assert loaded is not None and loaded.status is PostStatus.PUBLISHED
+    assert not sweep.done()  # still waiting for the held post
+    publisher.release_held.set()
+    assert await sweep == 1 + len(others)
+    finished = await store.load_post(held.post_id)
+    assert finished is not None and finished.status is PostStatus.PUBLISHED
