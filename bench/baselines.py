@@ -40,12 +40,15 @@ class Recorder:
     lock: threading.Lock = field(default_factory=threading.Lock)
     all_done: threading.Event = field(default_factory=threading.Event)
     expected: int = 0
+    latency: float = 0.0  # seconds each call takes, as a request to a platform would
 
     def publish(self, post_id: str, group: str) -> dict[str, Any]:
         now = time.time()
         with self.lock:
             self.calls += 1
             self.called.setdefault(post_id, now)
+        if self.latency:
+            time.sleep(self.latency)
         return {"group": group, "success": True, "post_id": "1"}
 
     def finish(self) -> None:

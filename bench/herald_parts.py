@@ -3,6 +3,7 @@ the real Application + scheduler.jobs wiring (bot.build_application) with the pu
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -20,13 +21,16 @@ class RecordingPublisher(Publisher):
 
     platform = Platform.TELEGRAM
 
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0.0) -> None:
         self.called: dict[str, float] = {}
         self.calls = 0
+        self.latency = latency  # seconds each call takes, as a request to a platform would
 
     async def publish(self, post: Post, target: Target) -> Outcome:
         self.calls += 1
         self.called.setdefault(post.post_id, time.time())
+        if self.latency:
+            await asyncio.sleep(self.latency)
         return Outcome.sent(message_id="1")
 
 
