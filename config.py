@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     claim_lease: float = Field(default=60, ge=1)
     # Posts one process publishes at once. Waiting for a channel's rate window holds a place, so
     # this is well above what the rate limits let through; it bounds memory (images) and claims.
-    publish_concurrency: int = Field(default=32, ge=1, le=1000)
+    publish_concurrency: int = Field(default=256, ge=1, le=10_000)
     # Telegram's limits (bots FAQ); a test server may allow more.
     telegram_messages_per_second: float = Field(default=30, gt=0)
     telegram_group_messages_per_minute: float = Field(default=20, gt=0)

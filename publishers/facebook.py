@@ -30,6 +30,9 @@ from storage.models import Image, Platform, Post, Target
 
 log = logging.getLogger(__name__)
 
+# Publications of this kind running at once in one process.
+AT_ONCE = 8
+
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
 POST_URL = "https://www.facebook.com/{post_id}"
 USER_AGENT = "Herald/0.1"
@@ -344,6 +347,7 @@ class FacebookPagePublisher(Publisher):
     def __init__(self, store: Store, graph_url: str = DEFAULT_GRAPH_URL, timeout: float = 30.0) -> None:
         self.store = store
         self.client = GraphClient(graph_url, timeout)
+        self._busy = asyncio.Semaphore(AT_ONCE)
         # Pages found per credential, keyed by the credential's hash (never the token itself).
         self._pages: dict[str, _PageList] = {}
 
@@ -355,6 +359,12 @@ class FacebookPagePublisher(Publisher):
         return await self.client.discover_pages(user_or_page_token)
 
     async def publish(self, post: Post, target: Target) -> Outcome:
+        # Each publication holds its images in memory and a worker thread: a few at a time, however
+        # many posts PUBLISH_CONCURRENCY lets wait (a post waiting for Telegram's windows costs little).
+        async with self._busy:
+            return await self._publish(post, target)
+
+    async def _publish(self, post: Post, target: Target) -> Outcome:
         page_id = target.address.strip()
         credential = await self.store.account_credential(target.account_id or post.account_id)
         if credential is None:

@@ -168,11 +168,23 @@ class _Request:
         self.chat_was_full = False
 
 
+class Booking:
+    """Room in the windows granted ahead of one request (`TelegramRateLimiter.book`): the request
+    that carries it (``rate_limit_args=booking``) goes without waiting again. Until it is used or
+    cancelled it counts as in flight, so book only right before sending."""
+
+    __slots__ = ("request", "settled")
+
+    def __init__(self, request: _Request) -> None:
+        self.request = request
+        self.settled = False
+
+
 class Sleep(Protocol):
     def __call__(self, delay: float, /) -> Awaitable[Any]: ...
 
 
-class TelegramRateLimiter(BaseRateLimiter[int]):
+class TelegramRateLimiter(BaseRateLimiter[int | Booking]):
     """Sliding-window flood limiter counting messages the way Telegram does (see the module doc).
 
     ``rate_limit_args`` (an int), when given to a bot method, replaces ``max_retries`` for that call.
@@ -237,16 +249,25 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: int | Booking | None,
     ) -> Result:
         count = messages_in(endpoint, data)
+        booking = rate_limit_args if isinstance(rate_limit_args, Booking) else None
+        if booking is not None and (booking.settled or booking.request.count != count):
+            self.cancel(booking)  # not this request's room: it waits like any other
+            booking = None
         if count == 0:
             return await callback(*args, **kwargs)
-        max_retries = self._max_retries if rate_limit_args is None else rate_limit_args
+        max_retries = rate_limit_args if isinstance(rate_limit_args, int) else self._max_retries
         overall = self._paid if data.get("allow_paid_broadcast") else self._overall
-        request = _Request(next(self._seq), count, self._chat(chat_key(data)), overall)
+        if booking is not None:
+            booking.settled = True
+            request = booking.request
+        else:
+            request = _Request(next(self._seq), count, self._chat(chat_key(data)), overall)
         for attempt in range(max_retries + 1):
-            await self._acquire(request)
+            if booking is None or attempt > 0:
+                await self._acquire(request)
             try:
                 result = await callback(*args, **kwargs)
             except RetryAfter as error:
@@ -262,6 +283,23 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                 self._answered(request)
                 return result
         raise AssertionError("unreachable")
+
+    async def book(self, chat_id: ChatKey, count: int = 1) -> Booking:
+        """Waits, in the chat's queue like a request, until `count` messages to `chat_id` may go now,
+        and holds that room for the request made next with ``rate_limit_args=booking``.
+
+        What a request needs that is costly to hold while waiting (an album's photo bytes) can be
+        prepared after this returns: waiting for a channel's window holds only a place in the
+        queue. A booking not used must be given back with `cancel`."""
+        request = _Request(next(self._seq), max(1, count), self._chat(chat_id), self._overall)
+        await self._acquire(request)
+        return Booking(request)
+
+    def cancel(self, booking: Booking) -> None:
+        """Gives back the room of a booking that will not be used (no-op once used or cancelled)."""
+        if not booking.settled:
+            booking.settled = True
+            self._release(booking.request)
 
     # -- Bookkeeping (synchronous: the event loop is the lock) ---------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import warnings
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from telegram import Bot, InputMediaPhoto, Message
@@ -19,8 +20,10 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+from telegram.ext import ExtBot
 
 from publishers.base import Outcome, Publisher
+from publishers.rate_limit import Booking, TelegramRateLimiter
 from publishers.telegram_layout import PlannedMessage, plan_messages
 from storage.base import Store
 from storage.models import Image, Platform, Post, Target, utc_now
@@ -138,19 +141,36 @@ class TelegramPublisher(Publisher):
         """Sends one planned message; returns the first Telegram message it produced."""
         if planned.kind == "text":
             return await self.bot.send_message(chat_id, planned.text)
-        media = [await self._photo(image) for image, _ in planned.photos]
-        if planned.kind == "photo":
-            caption = planned.photos[0][1] or None
-            message = await self.bot.send_photo(chat_id, media[0], caption=caption)
-            await self._remember_file_ids(planned.photos, [message])
-            return message
-        album = [
-            InputMediaPhoto(item, caption=caption or None)
-            for item, (_, caption) in zip(media, planned.photos, strict=True)
-        ]
-        messages = await self.bot.send_media_group(chat_id, album)
+        # The photos' bytes are read only once the rate limits let them go: a post waiting for a
+        # channel's window holds no image in memory.
+        booking = await self._book(chat_id, len(planned.photos))
+        extra: dict[str, Any] = {} if booking is None else {"rate_limit_args": booking}
+        try:
+            media = [await self._photo(image) for image, _ in planned.photos]
+            if planned.kind == "photo":
+                caption = planned.photos[0][1] or None
+                message = await self.bot.send_photo(chat_id, media[0], caption=caption, **extra)
+                await self._remember_file_ids(planned.photos, [message])
+                return message
+            album = [
+                InputMediaPhoto(item, caption=caption or None)
+                for item, (_, caption) in zip(media, planned.photos, strict=True)
+            ]
+            messages = await self.bot.send_media_group(chat_id, album, **extra)
+        finally:
+            if booking is not None and self._limiter is not None:
+                self._limiter.cancel(booking)  # only if it was not used (a missing image…)
         await self._remember_file_ids(planned.photos, list(messages))
         return messages[0]
+
+    @property
+    def _limiter(self) -> TelegramRateLimiter | None:
+        limiter = self.bot.rate_limiter if isinstance(self.bot, ExtBot) else None
+        return limiter if isinstance(limiter, TelegramRateLimiter) else None
+
+    async def _book(self, chat_id: int, count: int) -> Booking | None:
+        limiter = self._limiter
+        return None if limiter is None else await limiter.book(chat_id, count)
 
     async def _photo(self, image: Image) -> str | bytes:
         """The photo to send: a file_id Telegram already has, else the stored bytes."""

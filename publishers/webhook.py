@@ -31,6 +31,9 @@ from storage.models import DeliveryStatus, Image, Platform, Post, Target, utc_no
 
 log = logging.getLogger(__name__)
 
+# Publications of this kind running at once in one process.
+AT_ONCE = 8
+
 SIGNATURE_HEADER = "X-Herald-Signature"
 TIMESTAMP_HEADER = "X-Herald-Timestamp"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -221,11 +224,18 @@ class WebhookPublisher(Publisher):
         self.allow_http_loopback = allow_http_loopback
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
+        self._busy = asyncio.Semaphore(AT_ONCE)
 
     def close(self) -> None:
         self.session.close()
 
     async def publish(self, post: Post, target: Target) -> Outcome:
+        # Each publication holds its images in memory and a worker thread: a few at a time, however
+        # many posts PUBLISH_CONCURRENCY lets wait (a post waiting for Telegram's windows costs little).
+        async with self._busy:
+            return await self._publish(post, target)
+
+    async def _publish(self, post: Post, target: Target) -> Outcome:
         credential = await self.store.account_credential(target.account_id or post.account_id)
         if credential is None:
             return self._logged(target, Outcome.permanent("no_account", "the webhook account was removed"))

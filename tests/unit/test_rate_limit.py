@@ -342,6 +342,64 @@ def test_a_caller_that_gives_up_while_waiting_frees_its_place() -> None:
 # -- The real pieces ---------------------------------------------------------------------------------
 
 
+def test_a_booking_waits_its_turn_and_its_request_then_goes_at_once() -> None:
+    async def main(loop: asyncio.AbstractEventLoop) -> Telegram:
+        telegram = Telegram(loop, latency=(0.01, 0.01))
+        limiter = telegram.limiter()
+        await asyncio.gather(*(telegram.send(limiter, "sendMediaGroup", CHANNEL, 2) for _ in range(10)))  # full
+        started = loop.time()
+        booking = await limiter.book(CHANNEL, 2)
+        assert loop.time() - started >= 59  # waited for the window, holding nothing else
+        prepared = loop.time()
+        # The room is held while the request is prepared (photos read): nine more albums fill the
+        # rest of the window, and a tenth has to wait for the next minute.
+        await asyncio.gather(*(telegram.send(limiter, "sendMediaGroup", CHANNEL, 2) for _ in range(9)))
+        other = asyncio.create_task(telegram.send(limiter, "sendMediaGroup", CHANNEL, 2))
+        await asyncio.sleep(5)
+        assert not other.done()
+        data: dict[str, Any] = {"chat_id": CHANNEL, "media": ["a", "b"]}
+        await limiter.process_request(telegram.call, ("sendMediaGroup", data), {}, "sendMediaGroup", data, booking)
+        assert loop.time() - prepared < 5.5  # the booked request did not wait again
+        assert await other - started >= 119
+        return telegram
+
+    telegram = run_virtual(main)
+    assert telegram.rejected == 0
+    assert most_in_any_window(telegram.stamps[CHANNEL], 60.0) <= 20
+
+
+def test_a_cancelled_booking_gives_its_room_back() -> None:
+    async def main(loop: asyncio.AbstractEventLoop) -> float:
+        telegram = Telegram(loop, latency=(0.01, 0.01))
+        limiter = telegram.limiter()
+        await asyncio.gather(*(telegram.send(limiter, "sendMessage", CHANNEL) for _ in range(19)))
+        booking = await limiter.book(CHANNEL, 1)  # the last place of the minute
+        limiter.cancel(booking)
+        limiter.cancel(booking)  # twice is harmless
+        started = loop.time()
+        await telegram.send(limiter, "sendMessage", CHANNEL)  # gets that place at once
+        return loop.time() - started
+
+    assert run_virtual(main) < 1
+
+
+def test_a_booking_for_another_request_is_not_used_by_this_one() -> None:
+    async def main(loop: asyncio.AbstractEventLoop) -> Telegram:
+        telegram = Telegram(loop, latency=(0.01, 0.01))
+        limiter = telegram.limiter()
+        await asyncio.gather(*(telegram.send(limiter, "sendMessage", CHANNEL) for _ in range(19)))
+        booking = await limiter.book(CHANNEL, 1)
+        data: dict[str, Any] = {"chat_id": CHANNEL, "media": ["a", "b", "c"]}  # 3 messages, 1 booked
+        started = loop.time()
+        await limiter.process_request(telegram.call, ("sendMediaGroup", data), {}, "sendMediaGroup", data, booking)
+        assert loop.time() - started >= 59  # it waited for room for all three
+        return telegram
+
+    telegram = run_virtual(main)
+    assert telegram.rejected == 0
+    assert most_in_any_window(telegram.stamps[CHANNEL], 60.0) <= 20
+
+
 async def test_albums_and_private_messages_through_the_fake_bot_api_without_a_429() -> None:
     """PTB's ExtBot with the limiter against the fake Bot API enforcing (scaled-down) limits over HTTP."""
     limits = RateLimits(per_bot=12, per_bot_window=1.0, per_group=8, per_group_window=3.0)
