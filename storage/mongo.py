@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -85,6 +86,15 @@ def _chat(doc: Document) -> TelegramChat:
     )
 
 
+@dataclass
+class _FencedUpdate:
+    post_id: str
+    worker_id: str
+    update: Document
+    finishing: bool
+    answer: asyncio.Future[bool]
+
+
 class MongoStore(Store):
     """Herald's storage in MongoDB; several bot processes may share one database."""
 
@@ -98,6 +108,8 @@ class MongoStore(Store):
         # mark_notified calls made in the same event-loop tick go out as one bulk write.
         self._notices: list[tuple[str, datetime, asyncio.Future[None]]] = []
         self._notice_writes: set[asyncio.Task[None]] = set()  # the loop keeps only weak references
+        # Fenced single-document updates (record_delivery, finish_post) made in the same tick.
+        self._fenced: list[_FencedUpdate] = []
 
     @property
     def db(self) -> AsyncDatabase[Document]:
@@ -144,6 +156,8 @@ class MongoStore(Store):
         await db[f"{IMAGE_BUCKET}.files"].create_index([("metadata.created_at", ASCENDING)])
 
     async def close(self) -> None:
+        if self._notice_writes:  # writes queued by publications finishing right now
+            await asyncio.wait(set(self._notice_writes))
         if self._client is not None:
             await self._client.close()
             self._client = self._db = self._images = None
@@ -527,11 +541,78 @@ class MongoStore(Store):
         return result.matched_count == 1
 
     async def record_delivery(self, post_id: str, worker_id: str, delivery: Delivery) -> bool:
-        result = await self.db.scheduled_posts.update_one(
-            self._held_by(post_id, worker_id),
+        return await self._fenced_update(
+            post_id,
+            worker_id,
             {"$set": {f"deliveries.{delivery.target_id}": delivery_to_doc(delivery, BSON_TIMES)}},
+            finishing=False,
         )
-        return result.matched_count == 1
+
+    async def _fenced_update(self, post_id: str, worker_id: str, update: Document, *, finishing: bool) -> bool:
+        """One update of a post this worker holds; True if it applied (the claim still held).
+
+        Updates made by many publications in the same event-loop tick go out as one unordered
+        bulk write. Its matched count says whether every one applied (the usual case); when it
+        falls short, each post is read back to tell which did: a finish applied if the post is
+        finished under this claim's token, any other update if the claim is still held (a claim
+        lost in between counts as lost, which is what it is by then)."""
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        if not self._fenced:
+            asyncio.get_running_loop().call_soon(self._send_fenced)
+        self._fenced.append(_FencedUpdate(post_id, worker_id, update, finishing, answer))
+        return await answer
+
+    def _send_fenced(self) -> None:
+        batch, self._fenced = self._fenced, []
+        task = asyncio.create_task(self._write_fenced(batch))
+        self._notice_writes.add(task)
+        task.add_done_callback(self._notice_writes.discard)
+
+    async def _write_fenced(self, batch: list[_FencedUpdate]) -> None:
+        try:
+            try:
+                result = await self.db.scheduled_posts.bulk_write(
+                    [UpdateOne(self._held_by(u.post_id, u.worker_id), u.update) for u in batch], ordered=False
+                )
+                all_applied = result.matched_count == len(batch)
+            except BulkWriteError as exc:
+                errors = {error["index"]: exc for error in exc.details.get("writeErrors", [])}
+                for index, error in errors.items():
+                    if not batch[index].answer.done():
+                        batch[index].answer.set_exception(error)
+                all_applied = False
+            if all_applied:
+                for update in batch:
+                    if not update.answer.done():
+                        update.answer.set_result(True)
+                return
+            open_ = [u for u in batch if not u.answer.done()]
+            docs = self.db.scheduled_posts.find(
+                {"post_id": {"$in": [u.post_id for u in open_]}},
+                {"_id": 0, "post_id": 1, "status": 1, "claim": 1, "result": 1, "published_at": 1},
+            )
+            found = {doc["post_id"]: doc async for doc in docs}
+            for update in open_:
+                doc = found.get(update.post_id) or {}
+                if update.finishing:
+                    # Finished under this claim's token, at this call's time (not by an earlier call).
+                    written = update.update["$set"]["published_at"]
+                    stored = doc.get("published_at")
+                    applied = (
+                        (doc.get("result") or {}).get("worker_id") == update.worker_id
+                        and isinstance(stored, datetime)
+                        and abs(stored.replace(tzinfo=UTC) - written.astimezone(UTC)) < timedelta(milliseconds=1)
+                    )
+                else:
+                    applied = (
+                        doc.get("status") == PostStatus.PUBLISHING.value
+                        and (doc.get("claim") or {}).get("worker_id") == update.worker_id
+                    )
+                update.answer.set_result(applied)
+        except Exception as exc:
+            for update in batch:
+                if not update.answer.done():
+                    update.answer.set_exception(exc)
 
     async def finish_post(self, post: Post, worker_id: str, now: datetime) -> Post | None:
         finished = finished_post(post, worker_id, now)
@@ -543,8 +624,9 @@ class MongoStore(Store):
             for target_id, delivery in post.deliveries.items()
         }
         # One update fenced by the claim: if another worker took the post over, nothing changes.
-        result = await self.db.scheduled_posts.update_one(
-            self._held_by(post.post_id, worker_id),
+        applied = await self._fenced_update(
+            post.post_id,
+            worker_id,
             {
                 "$set": {
                     **deliveries,
@@ -554,8 +636,9 @@ class MongoStore(Store):
                     "claim": None,
                 }
             },
+            finishing=True,
         )
-        return done if result.matched_count == 1 else None
+        return done if applied else None
 
     async def retry_failed(self, user_id: int, post_id: str, now: datetime) -> Post | None:
         doc = await self.db.scheduled_posts.find_one(

@@ -501,6 +501,46 @@ async def test_a_finish_by_a_stale_claim_token_changes_nothing(store: Store) -> 
     assert await store.load_post(post.post_id) == after
 
 
+async def test_fenced_writes_made_together_each_get_their_own_answer(store: Store) -> None:
+    """Writes of many publications in one tick go out together (group commit, bulk write); each
+    still applies only under its own claim and tells its caller whether it did."""
+    import asyncio
+
+    account = await add_account(store, ALICE)
+    now = utc_now()
+    held, taken, finishing, refused = [await schedule(store, ALICE, account, when=now) for _ in range(4)]
+    for post, token in ((held, "w/1"), (taken, "w/2"), (finishing, "w/3"), (refused, "w/4")):
+        assert await store.claim_post(post.post_id, token, now, LEASE) is not None
+    later = now + LEASE + timedelta(seconds=1)
+    assert await store.claim_post(taken.post_id, "other/1", later, LEASE) is not None  # w/2 lost it
+    assert await store.claim_post(refused.post_id, "other/2", later, LEASE) is not None  # so did w/4
+    target = held.group_ids[0]
+    mine = await store.load_post(finishing.post_id)
+    theirs = await store.load_post(refused.post_id)
+    assert mine is not None and theirs is not None
+    for post in (mine, theirs):
+        for target_id in post.group_ids:
+            post.deliveries[target_id] = Delivery(target_id, DeliveryStatus.SENT, 1, "7")
+
+    answers = await asyncio.gather(
+        store.record_delivery(held.post_id, "w/1", Delivery(target, DeliveryStatus.SENDING, 1)),
+        store.record_delivery(taken.post_id, "w/2", Delivery(target, DeliveryStatus.SENDING, 1)),
+        store.finish_post(mine, "w/3", later),
+        store.finish_post(theirs, "w/4", later),
+    )
+
+    assert answers[0] is True and answers[1] is False
+    assert answers[2] is not None and answers[2].status is PostStatus.PUBLISHED and answers[3] is None
+    recorded = await store.load_post(held.post_id)
+    assert recorded is not None and recorded.deliveries[target].status is DeliveryStatus.SENDING
+    untouched = await store.load_post(taken.post_id)
+    assert untouched is not None and untouched.deliveries[target].status is DeliveryStatus.PENDING
+    finished = await store.load_post(finishing.post_id)
+    assert finished is not None and finished.status is PostStatus.PUBLISHED
+    still = await store.load_post(refused.post_id)
+    assert still is not None and still.status is PostStatus.PUBLISHING
+
+
 async def test_reports_marked_together_each_keep_their_own_time(store: Store) -> None:
     import asyncio
 
