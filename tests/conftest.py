@@ -60,6 +60,17 @@ async def store(
         await opened.close()
 
 
+@pytest.fixture
+async def sqlite_store(tmp_path: Path, encryption_key: str) -> AsyncIterator[SQLiteStore]:
+    """An opened, empty SQLite store (for tests of one store kind)."""
+    opened = SQLiteStore(tmp_path / "herald.db", CredentialCipher(encryption_key))
+    await opened.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Says how many tests ran against MongoDB, so a run shows they were not skipped."""
     outcomes: dict[str, int] = {}

@@ -10,13 +10,10 @@ import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
 from publishers.facebook import FacebookPagePublisher, GraphError, PageInfo, classify, discover_pages
-from storage.crypto import CredentialCipher
 from storage.models import Account, DeliveryStatus, ErrorKind, Image, Platform, Post, Target, new_post
 from storage.sqlite import SQLiteStore
 from tests.fakes.graph_api import FakeGraphAPI
@@ -30,16 +27,6 @@ USER_TOKEN = "EAAUSER-owner-a93c1e77f2"
 def png(seed: int, size: int = 2048) -> bytes:
     """Bytes the fake accepts as an image: a PNG signature, then noise."""
     return b"\x89PNG\r\n\x1a\n" + hashlib.sha256(str(seed).encode()).digest() + os.urandom(size)
-
-
-@pytest.fixture
-async def sqlite_store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    store = SQLiteStore(tmp_path / "h.db", CredentialCipher(Fernet.generate_key()))
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 @pytest.fixture

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 
 from storage import sqlite as sqlite_module
-from storage.crypto import CredentialCipher
 from storage.models import Account, Delivery, DeliveryStatus, Platform, Post, Target, new_post, utc_now
 from storage.sqlite import SQLiteStore
 
@@ -22,13 +19,8 @@ LEASE = timedelta(minutes=5)
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    opened = SQLiteStore(tmp_path / "herald.db", CredentialCipher(Fernet.generate_key().decode()))
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
+def store(sqlite_store: SQLiteStore) -> SQLiteStore:
+    return sqlite_store
 
 
 @pytest.fixture

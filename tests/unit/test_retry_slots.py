@@ -4,27 +4,18 @@ before its next try."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
 from publishers.base import Outcome, Publisher
 from scheduler.engine import Publication, RetryPolicy
-from storage.crypto import CredentialCipher
 from storage.models import Account, Platform, Post, PostStatus, Target, new_post, utc_now
 from storage.sqlite import SQLiteStore
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    opened = SQLiteStore(tmp_path / "herald.db", CredentialCipher(Fernet.generate_key().decode()))
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
+def store(sqlite_store: SQLiteStore) -> SQLiteStore:
+    return sqlite_store
 
 
 class GatedPublisher(Publisher):

@@ -12,29 +12,16 @@ import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
 from publishers.webhook import WebhookPublisher, parse_retry_after, sign, verify, webhook_credential
-from storage.crypto import CredentialCipher
 from storage.models import Account, DeliveryStatus, ErrorKind, Image, Platform, Post, Target, new_post
 from storage.sqlite import SQLiteStore
 from tests.fakes.webhook_receiver import WebhookReceiver
 
 USER_ID = 777
 SECRET = "whsec-9f2b7c41d0e3"
-
-
-@pytest.fixture
-async def sqlite_store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    store = SQLiteStore(tmp_path / "h.db", CredentialCipher(Fernet.generate_key()))
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 @pytest.fixture
