@@ -19,6 +19,7 @@ from storage.models import Account as AccountModel
 from storage.models import DeliveryStatus, Image, Platform, Post, PostStatus, PostView, Target, new_post, utc_now
 from tests.e2e.conftest import ALICE, Person, bot_running, bot_settings, eventually
 from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.local_server import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 CHANNELS = {-1002000000001: "Shop news", -1002000000002: "Team chat", -1002000000003: "Archive"}
@@ -192,13 +193,7 @@ async def bot_process(settings: Settings, mode: str = "bot") -> AsyncIterator[as
     try:
         yield process
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), 20)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await stop_process(process)
 
 
 async def final_posts(store: Store, ids: list[str]) -> list[Post]:
@@ -250,7 +245,8 @@ async def test_the_bot_and_a_worker_publish_each_post_once(
     api: FakeBotAPI, database_url: str, encryption_key: str
 ) -> None:
     add_channels(api)
-    settings = bot_settings(api, database_url, encryption_key)
+    # Few places per process, so that neither can claim every post in one go: both must take part.
+    settings = bot_settings(api, database_url, encryption_key, publish_concurrency=8)
     async with bot_running(settings) as store, bot_process(settings, mode="worker"):
         ids = [(await make_post(store, f"shared post {n}", timedelta(seconds=3))).post_id for n in range(300)]
         await eventually(lambda: _all_final(store, ids), timeout=180)
