@@ -14,6 +14,7 @@ from bench.common import Database, encryption_key, herald_post
 from publishers.base import Outcome, Publisher
 from storage.base import Store
 from storage.models import Platform, Post, Target
+from tests.fakes.local_server import stop_process
 
 
 class RecordingPublisher(Publisher):
@@ -113,8 +114,6 @@ async def bot_process(
 ) -> AsyncIterator[Any]:
     """`python bot.py [worker]` running until the block ends (SIGTERM, then kill after 20 s);
     with `whatif`, `python -m bench.whatif_bot` with those fixes applied (see that module)."""
-    import asyncio
-    import signal
     import sys
 
     from bench.common import ROOT
@@ -130,12 +129,6 @@ async def bot_process(
     try:
         yield process
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), 20)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await stop_process(process)
         if output is not None:
             output.close()

@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bench.common import ROOT, log
+from tests.fakes.local_server import stop_process
 
 
 def _py_spy() -> str | None:
@@ -41,13 +42,7 @@ async def pyspy_record(pid: int, stem: Path, rate: int = 250) -> AsyncIterator[P
     try:
         yield path
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                await asyncio.wait_for(process.wait(), 30)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await stop_process(process, signal.SIGINT, grace=30)
 
 
 def summarize(path: Path, top: int = 25, prefixes: tuple[str, ...] = ()) -> str:

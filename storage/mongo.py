@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -107,7 +108,7 @@ class MongoStore(Store):
         self._images: AsyncGridFSBucket | None = None
         # mark_notified calls made in the same event-loop tick go out as one bulk write.
         self._notices: list[tuple[str, datetime, asyncio.Future[None]]] = []
-        self._notice_writes: set[asyncio.Task[None]] = set()  # the loop keeps only weak references
+        self._bulk_writes: set[asyncio.Task[None]] = set()  # the loop keeps only weak references
         # Fenced single-document updates (record_delivery, finish_post) made in the same tick.
         self._fenced: list[_FencedUpdate] = []
 
@@ -156,8 +157,8 @@ class MongoStore(Store):
         await db[f"{IMAGE_BUCKET}.files"].create_index([("metadata.created_at", ASCENDING)])
 
     async def close(self) -> None:
-        if self._notice_writes:  # writes queued by publications finishing right now
-            await asyncio.wait(set(self._notice_writes))
+        if self._bulk_writes:  # writes queued by publications finishing right now
+            await asyncio.wait(set(self._bulk_writes))
         if self._client is not None:
             await self._client.close()
             self._client = self._db = self._images = None
@@ -564,9 +565,13 @@ class MongoStore(Store):
 
     def _send_fenced(self) -> None:
         batch, self._fenced = self._fenced, []
-        task = asyncio.create_task(self._write_fenced(batch))
-        self._notice_writes.add(task)
-        task.add_done_callback(self._notice_writes.discard)
+        self._bulk_write_soon(self._write_fenced(batch))
+
+    def _bulk_write_soon(self, write: Coroutine[Any, Any, None]) -> None:
+        """Runs a bulk write of queued updates; its callers wait on their own futures."""
+        task = asyncio.create_task(write)
+        self._bulk_writes.add(task)
+        task.add_done_callback(self._bulk_writes.discard)
 
     async def _write_fenced(self, batch: list[_FencedUpdate]) -> None:
         try:
@@ -683,9 +688,7 @@ class MongoStore(Store):
 
     def _send_notices(self) -> None:
         notices, self._notices = self._notices, []
-        task = asyncio.create_task(self._write_notices(notices))
-        self._notice_writes.add(task)
-        task.add_done_callback(self._notice_writes.discard)
+        self._bulk_write_soon(self._write_notices(notices))
 
     async def _write_notices(self, notices: list[tuple[str, datetime, asyncio.Future[None]]]) -> None:
         failed: dict[int, Exception] = {}

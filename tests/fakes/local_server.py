@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import socket
 from abc import ABC, abstractmethod
 from types import TracebackType
@@ -19,6 +21,18 @@ async def serve_locally(app: web.Application) -> tuple[web.AppRunner, str]:
     sock.bind(("127.0.0.1", 0))
     await web.SockSite(runner, sock).start()
     return runner, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+async def stop_process(process: asyncio.subprocess.Process, sig: int = signal.SIGTERM, grace: float = 20) -> None:
+    """Asks a child process to stop with `sig`; kills it if it has not exited within `grace` seconds."""
+    if process.returncode is not None:
+        return
+    process.send_signal(sig)
+    try:
+        await asyncio.wait_for(process.wait(), grace)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
 
 
 class LocalServer(ABC):
