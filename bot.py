@@ -108,8 +108,15 @@ async def running_bot(
             try:
                 yield application
             finally:
-                if poll and application.updater is not None and application.updater.running:
-                    await application.updater.stop()
+                # Claiming stops at once; sends under way get SHUTDOWN_GRACE; the rest is given
+                # back to the next process, while polling winds down alongside.
+                scheduler = application.bot_data[SCHEDULER_KEY]
+                assert isinstance(scheduler, Scheduler)
+                updater = application.updater if poll else None
+                await asyncio.gather(
+                    scheduler.shutdown(settings.shutdown_grace),
+                    updater.stop() if updater is not None and updater.running else asyncio.sleep(0),
+                )
                 await application.stop()
     finally:
         await store.close()
@@ -124,6 +131,7 @@ async def serve(settings: Settings, *, poll: bool) -> None:
     async with running_bot(settings, poll=poll):
         log.info("Herald is running (%s)", "bot" if poll else "worker")
         await stop.wait()
+        log.info("Herald is stopping: no new claims; sends under way get %g s", settings.shutdown_grace)
     log.info("Herald stopped")
 
 

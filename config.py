@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     # Posts one process publishes at once. Waiting for a channel's rate window holds a place, so
     # this is well above what the rate limits let through; it bounds memory (images) and claims.
     publish_concurrency: int = Field(default=256, ge=1, le=10_000)
+    # The longest wait between two tries of a retryable failure (tests shorten it).
+    retry_max_delay: float = Field(default=300, ge=1, le=3600)
+    # Seconds a stopping process gives the requests under way to be answered.
+    shutdown_grace: float = Field(default=5, ge=0, le=60)
     # Telegram's limits (bots FAQ); a test server may allow more.
     telegram_messages_per_second: float = Field(default=30, gt=0)
     telegram_group_messages_per_minute: float = Field(default=20, gt=0)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bench.common import Database, encryption_key, herald_post
-from publishers.base import Outcome, Publisher
+from publishers.base import Outcome, Publisher, Sending, untracked
 from storage.base import Store
 from storage.models import Platform, Post, Target
 from tests.fakes.local_server import stop_process
@@ -27,7 +27,8 @@ class RecordingPublisher(Publisher):
         self.calls = 0
         self.latency = latency  # seconds each call takes, as a request to a platform would
 
-    async def publish(self, post: Post, target: Target) -> Outcome:
+    async def publish(self, post: Post, target: Target, sending: Sending = untracked) -> Outcome:
+        await sending()
         self.calls += 1
         self.called.setdefault(post.post_id, time.time())
         if self.latency:
@@ -35,8 +36,9 @@ class RecordingPublisher(Publisher):
         return Outcome.sent(message_id="1")
 
 
-async def no_notify(post: Post) -> None:
-    """The owner's report, skipped: the benchmarks measure the scheduler, not the Bot API."""
+async def no_report(owner: int, posts: list[Post]) -> None:
+    """The owner's report, not sent: the benchmarks measure the scheduler, not the Bot API (the
+    reports are still claimed and marked in the database)."""
 
 
 async def create_posts(store: Store, times: Sequence[datetime]) -> dict[str, datetime]:
@@ -81,7 +83,7 @@ async def herald_application(
         scheduler = callback.__self__
         assert isinstance(scheduler, Scheduler)
         scheduler.publication.publishers = {Platform.TELEGRAM: publisher}
-        scheduler.publication.notify = no_notify
+        scheduler.reporter.send = no_report
         yield scheduler
 
 

@@ -32,7 +32,7 @@ from bench.common import (
     table,
     update_results,
 )
-from bench.herald_parts import RecordingPublisher, no_notify
+from bench.herald_parts import RecordingPublisher
 
 DESIGNS = ("herald", "seed", "apscheduler")
 PROFILES = ROOT / "bench" / "profiles"
@@ -61,7 +61,7 @@ async def run_herald(kind: str, count: int, profile: bool, latency: float = 0.0)
                 await store.create_post(herald_post(when, number))
             setup = time.perf_counter() - started
             publisher = RecordingPublisher(latency)
-            publication = Publication(store, {Platform.TELEGRAM: publisher}, no_notify, concurrency=bot_concurrency())
+            publication = Publication(store, {Platform.TELEGRAM: publisher}, concurrency=bot_concurrency())
             profiler = None
             if profile:
                 from pyinstrument import Profiler

@@ -147,10 +147,12 @@ def timezone_keyboard(zones: list[str]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(zone, TZ, "set", zone)] for zone in zones[:8]])
 
 
-def report_keyboard(post_id: str, can_retry: bool) -> InlineKeyboardMarkup:
-    row = [button("🔎 Details", POST, "details", post_id)]
+def report_keyboard(post_id: str, can_retry: bool, label: str | None = None) -> InlineKeyboardMarkup:
+    """Details (and Retry failed) under a report; `label` names the post when a message has several."""
+    suffix = f" #{label}" if label else ""
+    row = [button("🔎 Details" + suffix, POST, "details", post_id)]
     if can_retry:
-        row.append(button("🔁 Retry failed", POST, "retry", post_id))
+        row.append(button("🔁 Retry failed" + suffix, POST, "retry", post_id))
     return InlineKeyboardMarkup([row])
 
 

@@ -191,6 +191,25 @@ def report_unconfirmed_hint() -> str:
     return "❓ Unconfirmed targets may already show the post: check them before retrying."
 
 
+def report_tried_between(reason: str, since: str, until: str) -> str:
+    return f"{reason} — tried from {since} to {until}"
+
+
+def report_cut(lines: int) -> str:
+    return f"… and {lines} more line{'' if lines == 1 else 's'}: see Details."
+
+
+def delay_headline(short_id: str, waiting: int, total: int, since: str) -> str:
+    return (
+        f"⏳ Post #{short_id} is delayed: {waiting} of {total} target{'' if total == 1 else 's'} "
+        f"could not be reached since {since}."
+    )
+
+
+def delay_until(deadline: str, zone: str) -> str:
+    return f"I keep trying until {escape(deadline)} ({escape(zone)}) and will tell you how it ends."
+
+
 # -- Details and retry ------------------------------------------------------------------------
 DELIVERY_BADGES = {
     "pending": "⏳",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from storage.models import DeliveryStatus, ErrorKind, Platform, Post, Target
@@ -54,11 +55,28 @@ class Outcome:
         return self.error_kind is ErrorKind.RETRYABLE
 
 
+class Withdrawn(Exception):
+    """The delivery must not start after all: the worker lost its claim on the post, or is
+    stopping. Raised by the `sending` callback; publishers let it through."""
+
+
+Sending = Callable[[], Awaitable[None]]
+
+
+async def untracked() -> None:
+    """A `sending` callback for a publication nobody records (tests, pings)."""
+
+
 class Publisher(ABC):
     """Publishes one post's content to one target of its platform."""
 
     platform: Platform
 
     @abstractmethod
-    async def publish(self, post: Post, target: Target) -> Outcome:
-        """Send the post to the target once; never raises for what the platform answers."""
+    async def publish(self, post: Post, target: Target, sending: Sending = untracked) -> Outcome:
+        """Send the post to the target once; never raises for what the platform answers.
+
+        `sending` is awaited just before the first request that may make the post appear leaves
+        — after checks, rate-limit waits and reading files — so that only a request that may have
+        posted can leave the delivery unconfirmed. It raises `Withdrawn` when the delivery must
+        not start; the publisher gives back what it holds and lets that through."""

@@ -23,7 +23,7 @@ from typing import Any
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from publishers.base import Outcome, Publisher
+from publishers.base import Outcome, Publisher, Sending, Withdrawn, untracked
 from publishers.webhook import Fate, describe_transport, parse_retry_after, request_fate
 from storage.base import Store
 from storage.models import Image, Platform, Post, Target
@@ -176,7 +176,7 @@ def _graph_error(response: requests.Response, secrets: tuple[str, ...]) -> Graph
     return None
 
 
-def _may_have_posted(error: FacebookError) -> bool:
+def _may_have_posted(error: Exception) -> bool:
     """True if a failed feed post may still have been made (its photos must then stay)."""
     return isinstance(error, GraphUnreachable) and error.fate is not Fate.NOT_SENT
 
@@ -358,13 +358,13 @@ class FacebookPagePublisher(Publisher):
         """The Pages a token can publish to; see `GraphClient.discover_pages`."""
         return await self.client.discover_pages(user_or_page_token)
 
-    async def publish(self, post: Post, target: Target) -> Outcome:
+    async def publish(self, post: Post, target: Target, sending: Sending = untracked) -> Outcome:
         # Each publication holds its images in memory and a worker thread: a few at a time, however
         # many posts PUBLISH_CONCURRENCY lets wait (a post waiting for Telegram's windows costs little).
         async with self._busy:
-            return await self._publish(post, target)
+            return await self._publish(post, target, sending)
 
-    async def _publish(self, post: Post, target: Target) -> Outcome:
+    async def _publish(self, post: Post, target: Target, sending: Sending) -> Outcome:
         page_id = target.address.strip()
         credential = await self.store.account_credential(target.account_id or post.account_id)
         if credential is None:
@@ -391,12 +391,14 @@ class FacebookPagePublisher(Publisher):
         publishing = False
         try:
             if not images:
+                await sending()
                 publishing = True
                 answer = await self.client.call("POST", f"{page_id}/feed", token, data={"message": caption})
                 post_id = answer.get("id")
             elif len(images) == 1:
                 image, data = images[0]
                 text = "\n\n".join(part for part in (caption, image.caption.strip()) if part)
+                await sending()
                 publishing = True
                 answer = await self._upload(page_id, token, image, data, text, published=True)
                 post_id = answer.get("post_id") or answer.get("id")
@@ -413,9 +415,10 @@ class FacebookPagePublisher(Publisher):
                     fields = {"attached_media": json.dumps(media, separators=(",", ":"))}
                     if caption:
                         fields["message"] = caption
+                    await sending()
                     publishing = True
                     answer = await self.client.call("POST", f"{page_id}/feed", token, data=fields)
-                except FacebookError as error:
+                except (FacebookError, Withdrawn) as error:
                     if not publishing or not _may_have_posted(error):
                         await self._discard_uploads(token, [item["media_fbid"] for item in media])
                     raise

@@ -11,7 +11,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from handlers import keyboards, texts
-from publishers.base import Outcome, Publisher
+from publishers.base import Outcome, Publisher, Sending, untracked
 from publishers.telegram import TelegramPublisher, classify
 from publishers.telegram_layout import plan_messages
 from storage.base import Store
@@ -35,9 +35,10 @@ class HandPostingPublisher(Publisher):
         # The photos go out exactly as a Telegram post would: same layout, same file ids.
         self.telegram = TelegramPublisher(bot, store)
 
-    async def publish(self, post: Post, target: Target) -> Outcome:
+    async def publish(self, post: Post, target: Target, sending: Sending = untracked) -> Outcome:
         chat_id = post.user_id
         try:
+            await sending()
             if post.images:
                 for planned in plan_messages("", post.images):
                     await self.telegram.send_planned(chat_id, planned)

@@ -22,7 +22,7 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
-from publishers.base import Outcome, Publisher
+from publishers.base import Outcome, Publisher, Sending, untracked
 from publishers.rate_limit import Booking, TelegramRateLimiter
 from publishers.telegram_layout import PlannedMessage, plan_messages
 from storage.base import Store
@@ -53,8 +53,11 @@ def retry_after_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-def classify(error: TelegramError, target: Target) -> Outcome:
-    """What a Telegram error means for this delivery: retry, give up, or unknown fate."""
+def classify(error: TelegramError, target: Target, *, may_have_posted: bool = True) -> Outcome:
+    """What a Telegram error means for this delivery: retry, give up, or unknown fate.
+
+    `may_have_posted` is False for requests that post nothing (the admin check): a lost answer
+    to those is worth another try, never "unconfirmed"."""
     if isinstance(error, RetryAfter):
         return Outcome.retryable("429", "Telegram asked to slow down", retry_after=retry_after_seconds(error))
     if isinstance(error, Forbidden):
@@ -67,7 +70,7 @@ def classify(error: TelegramError, target: Target) -> Outcome:
         return Outcome.permanent("400", f"Telegram refused the message: {error.message}")
     if isinstance(error, TimedOut | NetworkError):
         cause = error.__cause__
-        if cause is None or isinstance(cause, NOT_SENT):
+        if cause is None or isinstance(cause, NOT_SENT) or not may_have_posted:
             return Outcome.retryable("network", f"could not reach Telegram ({error.message})")
         return Outcome.unconfirmed(
             f"Telegram did not confirm the message ({error.message}); it may have been posted — check {target.name}"
@@ -84,7 +87,7 @@ class TelegramPublisher(Publisher):
         self.bot = bot
         self.store = store
 
-    async def publish(self, post: Post, target: Target) -> Outcome:
+    async def publish(self, post: Post, target: Target, sending: Sending = untracked) -> Outcome:
         chat_id = int(target.address)
         try:
             member = await self.bot.get_chat_member(chat_id, post.user_id)
@@ -93,17 +96,17 @@ class TelegramPublisher(Publisher):
         except ChatMigrated as migrated:
             chat_id = await self._follow_migration(chat_id, migrated.new_chat_id)
         except TelegramError as error:
-            return await self._failed(error, chat_id, target)
+            return await self._failed(error, chat_id, target, may_have_posted=False)
 
         plan = plan_messages(post.main_caption, post.images)
         first: Message | None = None
         for planned in plan:
             try:
                 try:
-                    sent = await self._send(chat_id, planned)
+                    sent = await self._send(chat_id, planned, sending)
                 except ChatMigrated as migrated:
                     chat_id = await self._follow_migration(chat_id, migrated.new_chat_id)
-                    sent = await self._send(chat_id, planned)
+                    sent = await self._send(chat_id, planned, sending)
             except TelegramError as error:
                 outcome = await self._failed(error, chat_id, target)
                 if first is None:
@@ -118,13 +121,15 @@ class TelegramPublisher(Publisher):
         url = message_link(message.chat.id, message.chat.username, message.message_id)
         return Outcome.sent(message_id=str(message.message_id), url=url, note=note)
 
-    async def _failed(self, error: TelegramError, chat_id: int, target: Target) -> Outcome:
+    async def _failed(
+        self, error: TelegramError, chat_id: int, target: Target, *, may_have_posted: bool = True
+    ) -> Outcome:
         if isinstance(error, Forbidden):
             chat = await self.store.get_chat(chat_id)
             if chat is not None:
                 chat.bot_is_admin, chat.updated_at = False, utc_now()
                 await self.store.upsert_chat(chat)
-        outcome = classify(error, target)
+        outcome = classify(error, target, may_have_posted=may_have_posted)
         log.info("telegram delivery to %s: %s (%s)", chat_id, outcome.error_code, outcome.error_message)
         return outcome
 
@@ -133,20 +138,24 @@ class TelegramPublisher(Publisher):
         await self.store.migrate_chat(old_chat_id, new_chat_id)
         return new_chat_id
 
-    async def send_planned(self, chat_id: int, planned: PlannedMessage) -> Message:
+    async def send_planned(self, chat_id: int, planned: PlannedMessage, sending: Sending = untracked) -> Message:
         """Sends one planned message to any chat (also the owner's, for posting by hand)."""
-        return await self._send(chat_id, planned)
+        return await self._send(chat_id, planned, sending)
 
-    async def _send(self, chat_id: int, planned: PlannedMessage) -> Message:
-        """Sends one planned message; returns the first Telegram message it produced."""
-        if planned.kind == "text":
-            return await self.bot.send_message(chat_id, planned.text)
-        # The photos' bytes are read only once the rate limits let them go: a post waiting for a
-        # channel's window holds no image in memory.
-        booking = await self._book(chat_id, len(planned.photos))
+    async def _send(self, chat_id: int, planned: PlannedMessage, sending: Sending) -> Message:
+        """Sends one planned message; returns the first Telegram message it produced.
+
+        The room in the rate limits is booked first, then the photos' bytes are read (a post
+        waiting for a channel's window holds no image in memory), then `sending` marks the
+        delivery as under way — the request leaves right after it, with no wait in between."""
+        booking = await self._book(chat_id, max(1, len(planned.photos)))
         extra: dict[str, Any] = {} if booking is None else {"rate_limit_args": booking}
         try:
+            if planned.kind == "text":
+                await sending()
+                return await self.bot.send_message(chat_id, planned.text, **extra)
             media = [await self._photo(image) for image, _ in planned.photos]
+            await sending()
             if planned.kind == "photo":
                 caption = planned.photos[0][1] or None
                 message = await self.bot.send_photo(chat_id, media[0], caption=caption, **extra)

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from publishers.base import Outcome, Publisher
+from publishers.base import Outcome, Publisher, Sending, untracked
 from storage.base import Store
 from storage.models import DeliveryStatus, Image, Platform, Post, Target, utc_now
 
@@ -229,13 +229,13 @@ class WebhookPublisher(Publisher):
     def close(self) -> None:
         self.session.close()
 
-    async def publish(self, post: Post, target: Target) -> Outcome:
+    async def publish(self, post: Post, target: Target, sending: Sending = untracked) -> Outcome:
         # Each publication holds its images in memory and a worker thread: a few at a time, however
         # many posts PUBLISH_CONCURRENCY lets wait (a post waiting for Telegram's windows costs little).
         async with self._busy:
-            return await self._publish(post, target)
+            return await self._publish(post, target, sending)
 
-    async def _publish(self, post: Post, target: Target) -> Outcome:
+    async def _publish(self, post: Post, target: Target, sending: Sending) -> Outcome:
         credential = await self.store.account_credential(target.account_id or post.account_id)
         if credential is None:
             return self._logged(target, Outcome.permanent("no_account", "the webhook account was removed"))
@@ -260,6 +260,7 @@ class WebhookPublisher(Publisher):
             TIMESTAMP_HEADER: str(int(sent_at.timestamp())),
             IDEMPOTENCY_HEADER: f"{post.post_id}:{target.target_id}",
         }
+        await sending()
         try:
             answer = await asyncio.to_thread(self._post, url, body, headers)
         except requests.RequestException as error:

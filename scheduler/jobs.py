@@ -1,4 +1,5 @@
-"""The JobQueue side of the scheduler: a sweep every SCHEDULER_INTERVAL, a one-off job per post."""
+"""The JobQueue side of the scheduler: a sweep every SCHEDULER_INTERVAL, a one-off job per post (and
+per retry), the owners' reports, and taking over the posts of dead processes of this machine."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ from datetime import datetime, timedelta
 
 from apscheduler.job import Job as APSJob
 from apscheduler.jobstores.base import JobLookupError
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, ContextTypes, Job
 
 from handlers.common import Services
 from publishers.registry import build_publishers
 from publishers.telegram import retry_after_seconds
-from scheduler.engine import Publication
-from scheduler.report import report
+from scheduler.engine import Publication, RetryPolicy
+from scheduler.report import reports
+from scheduler.reporting import ReportDelayed, Reporter, ReportRefused
+from scheduler.workers import WorkerRegistry
 from storage.models import Post, utc_now
 
 log = logging.getLogger(__name__)
@@ -30,7 +33,8 @@ MIN_HORIZON = timedelta(minutes=5)
 PLAN_LIMIT = 100_000
 # Jobs planned between two yields to the event loop.
 PLAN_BATCH = 500
-REPORT_TRIES = 4
+# A retry's job fires this much after the retry time, when the post is surely claimable.
+RETRY_JOB_MARGIN = timedelta(milliseconds=50)
 
 
 def post_job_name(post_id: str) -> str:
@@ -45,16 +49,29 @@ class Scheduler:
         self.services = services
         settings = services.settings
         self.interval = settings.scheduler_interval
+        self.max_lateness = timedelta(seconds=settings.max_lateness)
         self._sweeping = asyncio.Lock()
         self.horizon = max(MIN_HORIZON, timedelta(seconds=settings.scheduler_interval * 3))
+        retry = RetryPolicy(max_delay=settings.retry_max_delay)
+        lease = timedelta(seconds=settings.claim_lease)
         self.publication = Publication(
             services.store,
             build_publishers(application.bot, services.store, settings),
-            self.notify_owner,
-            lease=timedelta(seconds=settings.claim_lease),
-            max_lateness=timedelta(seconds=settings.max_lateness),
+            on_finished=self._post_finished,
+            on_retry=self._retry_planned,
+            lease=lease,
+            max_lateness=self.max_lateness,
+            retry=retry,
             concurrency=settings.publish_concurrency,
         )
+        self.reporter = Reporter(
+            services.store,
+            self.send_report,
+            worker_id=self.publication.worker_id,
+            lease=lease,
+            retry=RetryPolicy(base_delay=2.0, max_delay=settings.retry_max_delay),
+        )
+        self.workers = WorkerRegistry(settings.data_dir / "workers")
 
     @property
     def job_queue(self):  # type: ignore[no-untyped-def]
@@ -64,34 +81,56 @@ class Scheduler:
 
     def install(self) -> Scheduler:
         """Starts the sweeps (the first at once: catch-up after downtime) and hooks into handlers."""
+        self.workers.join(self.publication.worker_id)
         # The catch-up sweep is a one-off job with no misfire grace: the JobQueue may start well
         # after this call (warm-up, initialisation), and a repeating job's first run would then be
         # moved to the next interval — overdue posts waiting a whole SCHEDULER_INTERVAL.
         self.job_queue.run_once(
             self._sweep, when=0, name=SWEEP_JOB, job_kwargs={"misfire_grace_time": None, "id": SWEEP_JOB + ":first"}
         )
-        self.job_queue.run_repeating(self._sweep, interval=self.interval, first=self.interval, name=SWEEP_JOB)
+        # A sweep held up by a busy database is not an error: the next one just finds it running.
+        self.job_queue.run_repeating(
+            self._sweep, interval=self.interval, first=self.interval, name=SWEEP_JOB, job_kwargs={"max_instances": 2}
+        )
         self.services.on_post_scheduled.append(self.post_scheduled)
         self.services.on_post_cancelled.append(self.post_cancelled)
-        self.services.on_post_finished.append(self.publication.report)
+        self.services.on_post_finished.append(self.report_soon)
         return self
 
+    async def shutdown(self, grace: float) -> None:
+        """Stops claiming posts and reports at once; sends under way get `grace` seconds; every
+        other claim is given back for the next process."""
+        await asyncio.gather(self.publication.stop(grace), self.reporter.stop(grace))
+        self.workers.leave()
+
     async def _sweep(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Publishes what is due or abandoned, then plans exact-time jobs for what comes soon."""
-        if self._sweeping.locked():
+        """Publishes what is due or abandoned, sends due reports, then plans exact-time jobs."""
+        if self._sweeping.locked() or self.publication.stopping:
             return  # the previous sweep is still working through a backlog
         async with self._sweeping:
+            await self.take_over_dead_workers()
             await self.publication.sweep()
-            await self.publication.report_unreported()
+            await self.reporter.run()
             await self.plan_upcoming()
 
+    async def take_over_dead_workers(self) -> int:
+        """Ends the claims of this machine's processes that died (SIGKILL, a crash): their posts
+        are taken over by this sweep, not after their leases. The claims ended."""
+        ended = 0
+        for worker_id in self.workers.dead():
+            count = await self.services.store.expire_claims(worker_id, utc_now())
+            log.info("worker %s is gone: took over %d of its claims", worker_id, count)
+            ended += count
+        return ended
+
     async def plan_upcoming(self) -> None:
-        """One-off jobs at the exact time of each post due within the horizon (rebuilt at start)."""
+        """One-off jobs at the exact time of each post due within the horizon, and of each retry
+        (rebuilt at start)."""
         until = utc_now() + self.horizon
         upcoming = await self.services.store.scheduled_posts(until=until, limit=PLAN_LIMIT)
         for planned, (post_id, when) in enumerate(upcoming, start=1):
             if self._job(post_id) is None:
-                self._add_job(post_id, max(when, utc_now()))
+                self._add_job(post_id, max(when + RETRY_JOB_MARGIN, utc_now()))
             if planned % PLAN_BATCH == 0:
                 await asyncio.sleep(0)  # let due jobs and updates run while a long plan is made
 
@@ -115,6 +154,18 @@ class Scheduler:
         assert context.job is not None
         await self.publication.publish_now(str(context.job.data))
 
+    def _retry_planned(self, post_id: str, when: datetime) -> None:
+        """A post waits to try a target again: wake up for it then, if that is soon."""
+        if when <= utc_now() + self.horizon and not self.publication.stopping:
+            self._add_job(post_id, when + RETRY_JOB_MARGIN)
+
+    def _post_finished(self, post: Post) -> None:
+        self.reporter.kick()
+
+    async def report_soon(self, post: Post) -> None:
+        """A post finished outside the scheduler (confirmed as posted by hand): report it."""
+        self.reporter.kick()
+
     async def post_scheduled(self, post: Post) -> None:
         """A new, moved or retried post: (re)place its exact-time job if it is due soon."""
         await self.post_cancelled(post)
@@ -127,21 +178,25 @@ class Scheduler:
             with contextlib.suppress(JobLookupError):  # it ran or was removed meanwhile
                 job.remove()
 
-    async def notify_owner(self, post: Post) -> None:
-        """Tells the owner, in their chat with the bot, how the post went.
-
-        Rate limits are waited out; a report that still cannot go raises, so it stays unreported
-        and a later sweep sends it. A chat that is gone for good (the bot blocked) is given up."""
-        text, markup = report(post)
-        for _ in range(REPORT_TRIES):
-            try:
-                await self.application.bot.send_message(
-                    post.user_id, text, parse_mode="HTML", reply_markup=markup, disable_web_page_preview=True
-                )
-                return
-            except RetryAfter as error:
-                await asyncio.sleep(retry_after_seconds(error))
-            except (Forbidden, BadRequest) as error:
-                log.warning("could not report post %s to its owner: %s", post.post_id, error.message)
-                return
-        raise TelegramError(f"the report of post {post.post_id} was throttled {REPORT_TRIES} times")
+    async def send_report(self, user_id: int, posts: list[Post]) -> None:
+        """Tells an owner, in their chat with the bot, how these posts went (or that they are
+        delayed), in one message. Raises ReportRefused when the chat is gone for good (the bot
+        blocked), ReportDelayed when Telegram asks to wait; any other error is transient."""
+        user = await self.services.store.get_user(user_id)
+        zone = user.timezone if user and user.timezone else self.services.settings.default_timezone
+        deadlines = {post.post_id: post.scheduled_time + self.max_lateness for post in posts}
+        text, markup = reports(posts, zone, deadlines)
+        try:
+            await self.application.bot.send_message(
+                user_id,
+                text,
+                parse_mode="HTML",
+                reply_markup=markup,
+                disable_web_page_preview=True,
+                # The limiter waits out 429s itself; past this many, it is the reporter's to retry.
+                rate_limit_args=1,
+            )
+        except RetryAfter as error:
+            raise ReportDelayed(retry_after_seconds(error)) from error
+        except (Forbidden, BadRequest) as error:
+            raise ReportRefused(error.message) from error

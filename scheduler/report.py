@@ -1,15 +1,40 @@
-"""The owner's report when a post finishes: the summary, each failure's reason, links, buttons."""
+"""The owner's reports: how a finished post went (each failure's reason, links, buttons), that an
+outage delays a post, and several of these in one message when posts end together."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers import keyboards, texts
-from storage.models import DeliveryStatus, Post, PostStatus
+from publishers.telegram_layout import TEXT_LIMIT
+from storage.models import Delivery, DeliveryStatus, Post, PostStatus
+
+Report = tuple[str, InlineKeyboardMarkup]
 
 
-def report(post: Post) -> tuple[str, InlineKeyboardMarkup]:
-    """The message (HTML) and buttons telling the owner how their post went."""
+def _clock(moment: datetime, zone: str) -> str:
+    return f"{moment.astimezone(ZoneInfo(zone)):%H:%M}"
+
+
+def _day_and_clock(moment: datetime, zone: str) -> str:
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+
+
+def _reason(delivery: Delivery, zone: str) -> str:
+    """Why a delivery did not go out; for one retried until it could no longer matter, since when."""
+    reason = delivery.error_message or delivery.status.value
+    if delivery.retry_since is not None and delivery.status is DeliveryStatus.FAILED:
+        since, until = _clock(delivery.retry_since, zone), _clock(delivery.updated_at, zone)
+        reason = texts.report_tried_between(reason, since, until)
+    return reason
+
+
+def _section(post: Post, zone: str) -> list[str]:
+    """The lines telling how one finished post went."""
     deliveries = [post.deliveries[target_id] for target_id in post.group_ids if target_id in post.deliveries]
     sent = [d for d in deliveries if d.status is DeliveryStatus.SENT]
     names = dict(zip(post.group_ids, post.groups, strict=False))
@@ -17,15 +42,74 @@ def report(post: Post) -> tuple[str, InlineKeyboardMarkup]:
     for delivery in deliveries:
         if delivery.status is not DeliveryStatus.SENT:
             badge = texts.DELIVERY_BADGES.get(delivery.status.value, "")
-            reason = delivery.error_message or delivery.status.value
-            lines.append(f"{badge} " + texts.report_failure(names.get(delivery.target_id, delivery.target_id), reason))
-    links = [
-        texts.report_link(names.get(d.target_id, d.target_id), d.url) for d in sent if d.url
-    ]
+            name = names.get(delivery.target_id, delivery.target_id)
+            lines.append(f"{badge} " + texts.report_failure(name, _reason(delivery, zone)))
+    links = [texts.report_link(names.get(d.target_id, d.target_id), d.url) for d in sent if d.url]
     if links:
         lines.append("")
         lines.extend(links)
     if any(d.status is DeliveryStatus.UNCONFIRMED for d in deliveries):
         lines.append(texts.report_unconfirmed_hint())
-    can_retry = post.status in (PostStatus.PARTIAL, PostStatus.FAILED)
-    return "\n".join(lines), keyboards.report_keyboard(post.post_id, can_retry)
+    return lines
+
+
+def _delay_section(post: Post, zone: str, deadline: datetime) -> list[str]:
+    """The lines telling that an outage delays a post still being published."""
+    names = dict(zip(post.group_ids, post.groups, strict=False))
+    waiting = [d for d in post.deliveries.values() if d.status is DeliveryStatus.PENDING and d.retry_since]
+    since = min((d.retry_since for d in waiting if d.retry_since), default=post.scheduled_time)
+    lines = [texts.delay_headline(post.short_id, len(waiting), len(post.group_ids), _clock(since, zone))]
+    for delivery in waiting:
+        name = names.get(delivery.target_id, delivery.target_id)
+        lines.append(texts.report_failure(name, delivery.error_message or "waiting"))
+    lines.append(texts.delay_until(_day_and_clock(deadline, zone), zone))
+    return lines
+
+
+def _can_retry(post: Post) -> bool:
+    return post.status in (PostStatus.PARTIAL, PostStatus.FAILED)
+
+
+def report(post: Post, zone: str = "UTC") -> Report:
+    """The message (HTML) and buttons telling the owner how their post went."""
+    return _fitted(_section(post, zone)), keyboards.report_keyboard(post.post_id, _can_retry(post))
+
+
+def reports(posts: list[Post], zone: str, deadline_of: dict[str, datetime]) -> Report:
+    """One message about several posts of one owner (finished, or delayed by an outage), with a
+    row of buttons for each; a single finished post reads exactly as `report`."""
+    if len(posts) == 1 and posts[0].status.is_final:
+        return report(posts[0], zone)
+    lines: list[str] = []
+    rows: list[list[InlineKeyboardButton]] = []
+    for post in posts:
+        if lines:
+            lines.append("")
+        if post.status.is_final:
+            lines.extend(_section(post, zone))
+        else:
+            lines.extend(_delay_section(post, zone, deadline_of[post.post_id]))
+        buttons = keyboards.report_keyboard(post.post_id, _can_retry(post), label=post.short_id)
+        rows.extend(list(row) for row in buttons.inline_keyboard)
+    return _fitted(lines), InlineKeyboardMarkup(rows)
+
+
+def _fitted(lines: list[str]) -> str:
+    """The lines joined, cut (at a line) to fit one Telegram message."""
+    text = "\n".join(lines)
+    if _utf16_units(text) <= TEXT_LIMIT:
+        return text
+    kept: list[str] = []
+    budget = TEXT_LIMIT - 200
+    for line in lines:
+        budget -= _utf16_units(line) + 1
+        if budget < 0:
+            break
+        kept.append(line)
+    kept.append(texts.report_cut(len(lines) - len(kept)))
+    return "\n".join(kept)
+
+
+def _utf16_units(text: str) -> int:
+    """Length as Telegram counts it."""
+    return len(text.encode("utf-16-le")) // 2

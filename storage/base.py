@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
+
+from pymongo.errors import ConnectionFailure
 
 from storage.crypto import CredentialCipher
 from storage.models import (
     Account,
     Delivery,
+    DeliveryStatus,
     Platform,
     Post,
     Poster,
@@ -22,6 +27,10 @@ from storage.models import (
     derive_status,
     summarize,
 )
+
+# What a store raises while the database is out of reach or busy (a locked SQLite file, a MongoDB
+# server away): worth trying the same write again later. Anything else is a bug or bad data.
+STORE_UNAVAILABLE: tuple[type[Exception], ...] = (sqlite3.OperationalError, ConnectionFailure, OSError)
 
 
 @dataclass
@@ -41,9 +50,47 @@ def finished_post(post: Post, worker_id: str, now: datetime) -> tuple[PostStatus
         return None
     result = {**summarize(post.deliveries), "worker_id": worker_id}
     done = replace(
-        post, status=status, result=result, published_at=now, claim=None, deliveries=dict(post.deliveries)
+        post,
+        status=status,
+        result=result,
+        published_at=now,
+        claim=None,
+        retry_at=None,
+        deliveries=dict(post.deliveries),
+        report_due_at=now,
+        report_holder=None,
     )
     return status, done
+
+
+RETRYABLE_DELIVERIES = (DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED, DeliveryStatus.MISSED)
+
+
+def retried_post(post: Post, now: datetime) -> Post:
+    """What "Retry failed targets" makes of a failed or partial post: scheduled again now, its
+    failed, unconfirmed and missed targets pending again (sent ones stay sent), nothing reported."""
+    deliveries = {
+        target_id: (
+            Delivery(target_id=target_id, attempts=delivery.attempts, updated_at=now)
+            if delivery.status in RETRYABLE_DELIVERIES
+            else delivery
+        )
+        for target_id, delivery in post.deliveries.items()
+    }
+    return replace(
+        post,
+        status=PostStatus.SCHEDULED,
+        scheduled_time=now,
+        deliveries=deliveries,
+        result=None,
+        published_at=None,
+        notified_at=None,
+        claim=None,
+        retry_at=None,
+        report_due_at=None,
+        report_holder=None,
+        delay_noticed_at=None,
+    )
 
 
 class Store(ABC):
@@ -214,9 +261,10 @@ class Store(ABC):
     # -- publication -----------------------------------------------------------------------
     @abstractmethod
     async def claim_due_posts(
-        self, worker_id: str, now: datetime, lease: timedelta, limit: int = 50
+        self, worker_id: str, now: datetime, lease: timedelta, limit: int = 50, exclude: Collection[str] = ()
     ) -> list[Post]:
-        """Atomically take due `scheduled` posts and posts whose lease ran out.
+        """Atomically take due `scheduled` posts and posts whose lease ran out (or whose retry is
+        due), except the posts in `exclude` (those this process is publishing itself).
 
         Each returned post is now `publishing`, owned by `worker_id` until `now + lease`;
         no other worker can claim it until then."""
@@ -246,16 +294,38 @@ class Store(ABC):
         the derived final status and the result only if `worker_id` still holds the claim and
         the post is still `publishing`. Nothing is read back: returns the finished post built
         in memory, or None — writing nothing — if the worker lost the claim or a delivery is
-        still open."""
+        still open. The owner's report is due from `now` (see `claim_reports`)."""
 
     @abstractmethod
-    async def mark_notified(self, post_id: str, now: datetime) -> None:
-        """Remember that the owner was told how the post went."""
+    async def release_post(
+        self, post: Post, worker_id: str, until: datetime, report_due_at: datetime | None = None
+    ) -> bool:
+        """Give a claimed post back with its deliveries as the worker knows them, in one write
+        fenced by the claim: it stays `publishing` with no claim, and any worker may claim it from
+        `until` (the time of a retry, or now when this worker stops). `report_due_at`, if given,
+        makes a delay notice due then, unless a report is due already. False, writing nothing, if
+        `worker_id` no longer holds the claim."""
 
     @abstractmethod
-    async def claim_unreported(self, now: datetime, grace: timedelta, limit: int = 20) -> list[Post]:
-        """Finished posts whose owner was never told (their worker died first), finished more
-        than `grace` ago; each is marked notified as it is taken, so only one worker reports it."""
+    async def expire_claims(self, worker_id: str, now: datetime) -> int:
+        """A worker died: every claim it held, publications and reports (claim tokens
+        `{worker_id}/…`), ends now, so that the next sweep takes them over. The count."""
+
+    # -- the owner's reports ---------------------------------------------------------------
+    @abstractmethod
+    async def claim_reports(self, holder: str, now: datetime, lease: timedelta, limit: int = 100) -> list[Post]:
+        """Atomically take the posts whose report is due (`report_due_at <= now`): each is now held
+        by `holder` until `now + lease`, and no other worker takes it until then."""
+
+    @abstractmethod
+    async def mark_reported(self, post_ids: Collection[str], holder: str, now: datetime) -> int:
+        """The reports `holder` took were sent: a finished post's owner was told how it went
+        (`notified_at`), a publishing one's owner that it is delayed (`delay_noticed_at`); no report
+        is due any more. Only posts `holder` still holds change; the count."""
+
+    @abstractmethod
+    async def postpone_reports(self, post_ids: Collection[str], holder: str, until: datetime) -> int:
+        """The reports `holder` took could not be sent now: due again from `until`, held by nobody."""
 
     @abstractmethod
     async def retry_failed(

@@ -101,6 +101,8 @@ def delivery_to_doc(delivery: Delivery, times: TimeCodec) -> dict[str, Any]:
         "error_code": delivery.error_code,
         "error_message": delivery.error_message,
         "updated_at": times.encode(delivery.updated_at),
+        "retry_since": times.encode(delivery.retry_since) if delivery.retry_since else None,
+        "retries": delivery.retries,
     }
 
 
@@ -115,6 +117,8 @@ def delivery_from_doc(doc: dict[str, Any], times: TimeCodec) -> Delivery:
         error_code=doc.get("error_code"),
         error_message=doc.get("error_message"),
         updated_at=times.decode(doc["updated_at"]),
+        retry_since=times.decode(doc["retry_since"]) if doc.get("retry_since") else None,
+        retries=doc.get("retries", 0),
     )
 
 
@@ -140,17 +144,26 @@ def post_to_doc(post: Post, times: TimeCodec) -> dict[str, Any]:
             target_id: delivery_to_doc(delivery, times)
             for target_id, delivery in post.deliveries.items()
         },
-        "claim": (
-            {
-                "worker_id": post.claim.worker_id,
-                "lease_until": times.encode(post.claim.lease_until),
-                "claimed_at": times.encode(post.claim.claimed_at),
-            }
-            if post.claim
-            else None
-        ),
+        "claim": _claim_to_doc(post, times),
         "attempts": post.attempts,
+        "report_due_at": times.encode(post.report_due_at) if post.report_due_at else None,
+        "report_holder": post.report_holder,
+        "delay_noticed_at": times.encode(post.delay_noticed_at) if post.delay_noticed_at else None,
     }
+
+
+def _claim_to_doc(post: Post, times: TimeCodec) -> dict[str, Any] | None:
+    """The claim; a post waiting to retry has a claim with no worker that ends at the retry time,
+    so that the claims that take over expired leases take it then, with no query of its own."""
+    if post.claim:
+        return {
+            "worker_id": post.claim.worker_id,
+            "lease_until": times.encode(post.claim.lease_until),
+            "claimed_at": times.encode(post.claim.claimed_at),
+        }
+    if post.retry_at:
+        return {"worker_id": None, "lease_until": times.encode(post.retry_at), "claimed_at": None}
+    return None
 
 
 # Telegram ids may exceed 32 bits; some MongoDB servers (CongoDB among them) hand 64-bit
@@ -184,10 +197,18 @@ def post_from_doc(post_id: str, doc: dict[str, Any], times: TimeCodec) -> Post:
                 lease_until=times.decode(claim["lease_until"]),
                 claimed_at=times.decode(claim["claimed_at"]),
             )
-            if claim
+            if claim and claim.get("worker_id")
             else None
         ),
         attempts=doc.get("attempts", 0),
+        retry_at=(
+            times.decode(claim["lease_until"])
+            if claim and not claim.get("worker_id") and claim.get("lease_until")
+            else None
+        ),
+        report_due_at=times.decode(doc["report_due_at"]) if doc.get("report_due_at") else None,
+        report_holder=doc.get("report_holder"),
+        delay_noticed_at=times.decode(doc["delay_noticed_at"]) if doc.get("delay_noticed_at") else None,
     )
 
 

@@ -167,6 +167,10 @@ class Delivery:
     error_code: str | None = None
     error_message: str | None = None
     updated_at: datetime = field(default_factory=utc_now)
+    # While a retryable failure is being retried: when the first of those failures happened
+    # (the report says "could not reach Telegram from 14:00 to 14:40"), and how many in a row.
+    retry_since: datetime | None = None
+    retries: int = 0
 
 
 @dataclass
@@ -207,6 +211,17 @@ class Post:
     claim: Claim | None = None
     # How many times a worker has claimed this post (a takeover makes it 2 or more).
     attempts: int = 0
+    # A post waiting to retry a failed target is `publishing` with no claim: any worker may
+    # claim it from this time on.
+    retry_at: datetime | None = None
+    # The owner's reports are deliveries of their own: one is due from `report_due_at` (the
+    # final report once the post is finished, or a notice that it is delayed by an outage),
+    # and while a worker sends it, `report_holder` is that worker's claim token and
+    # `report_due_at` the end of its lease.
+    report_due_at: datetime | None = None
+    report_holder: str | None = None
+    # When the owner was told that an outage delays this post (told once).
+    delay_noticed_at: datetime | None = None
 
     @property
     def short_id(self) -> str:

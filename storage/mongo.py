@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Coroutine
+import re
+from collections.abc import Callable, Collection, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument, Upd
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
-from storage.base import PostPage, Store, finished_post
+from storage.base import PostPage, Store, finished_post, retried_post
 from storage.codec import (
     BSON_TIMES,
     delivery_to_doc,
@@ -56,8 +57,12 @@ HISTORY = [
     PostStatus.FAILED.value,
     PostStatus.CANCELLED.value,
 ]
-RETRYABLE_DELIVERIES = (DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED, DeliveryStatus.MISSED)
 IMAGE_BUCKET = "images"
+# What "Retry failed targets" changes on a post (see storage.base.retried_post).
+RETRIED_FIELDS = (
+    "deliveries", "status", "scheduled_time", "result", "published_at", "notified_at", "claim", "report_due_at",
+    "report_holder", "delay_noticed_at",
+)  # fmt: skip
 
 
 def _post(doc: Document) -> Post:
@@ -92,8 +97,39 @@ class _FencedUpdate:
     post_id: str
     worker_id: str
     update: Document
-    finishing: bool
+    # Tells from the post read back whether this update applied (see _fenced_update).
+    applied: Callable[[Document], bool]
     answer: asyncio.Future[bool]
+
+
+def _same_moment(stored: object, written: datetime) -> bool:
+    return isinstance(stored, datetime) and abs(
+        stored.replace(tzinfo=UTC) - written.astimezone(UTC)
+    ) < timedelta(milliseconds=1)
+
+
+def _still_held(worker_id: str) -> Callable[[Document], bool]:
+    """An update applied if the claim is still held (a claim lost in between counts as lost,
+    which is what it is by then)."""
+    return lambda doc: (
+        doc.get("status") == PostStatus.PUBLISHING.value and (doc.get("claim") or {}).get("worker_id") == worker_id
+    )
+
+
+def _finished_by(worker_id: str, now: datetime) -> Callable[[Document], bool]:
+    """A finish applied if the post is finished under this claim's token at this call's time."""
+    return lambda doc: (doc.get("result") or {}).get("worker_id") == worker_id and _same_moment(
+        doc.get("published_at"), now
+    )
+
+
+def _released_until(until: datetime) -> Callable[[Document], bool]:
+    """A release applied if the post waits, held by no worker, until this call's time."""
+    return lambda doc: (
+        doc.get("status") == PostStatus.PUBLISHING.value
+        and not (doc.get("claim") or {}).get("worker_id")
+        and _same_moment((doc.get("claim") or {}).get("lease_until"), until)
+    )
 
 
 class MongoStore(Store):
@@ -106,8 +142,6 @@ class MongoStore(Store):
         self._client: AsyncMongoClient[Document] | None = None
         self._db: AsyncDatabase[Document] | None = None
         self._images: AsyncGridFSBucket | None = None
-        # mark_notified calls made in the same event-loop tick go out as one bulk write.
-        self._notices: list[tuple[str, datetime, asyncio.Future[None]]] = []
         self._bulk_writes: set[asyncio.Task[None]] = set()  # the loop keeps only weak references
         # Fenced single-document updates (record_delivery, finish_post) made in the same tick.
         self._fenced: list[_FencedUpdate] = []
@@ -149,7 +183,19 @@ class MongoStore(Store):
         await posts.create_index([("user_id", ASCENDING), ("status", ASCENDING), ("scheduled_time", ASCENDING)])
         await posts.create_index([("status", ASCENDING), ("claim.lease_until", ASCENDING)])
         await posts.create_index([("images.blob_id", ASCENDING)])
-        await posts.create_index([("notified_at", ASCENDING), ("status", ASCENDING), ("published_at", ASCENDING)])
+        await posts.create_index([("report_due_at", ASCENDING)], sparse=True)
+        # Posts finished lately by an earlier version whose owner was never told: their reports are
+        # due now. Older ones are not worth a message after an upgrade.
+        now = utc_now()
+        await posts.update_many(
+            {
+                "notified_at": None,
+                "report_due_at": {"$exists": False},
+                "status": {"$in": [PostStatus.PUBLISHED.value, PostStatus.PARTIAL.value, PostStatus.FAILED.value]},
+                "published_at": {"$gte": now - timedelta(days=1)},
+            },
+            {"$set": {"report_due_at": now}},
+        )
         await db.accounts.create_index([("user_id", ASCENDING), ("created_at", ASCENDING)])
         await db.posters.create_index([("user_id", ASCENDING), ("name", ASCENDING)])
         await db.posters.create_index([("images.blob_id", ASCENDING)])
@@ -446,6 +492,8 @@ class MongoStore(Store):
                     "result": summarize(post.deliveries),
                     "published_at": now,
                     "claim": None,
+                    "report_due_at": now,
+                    "report_holder": None,
                 }
             },
             return_document=ReturnDocument.AFTER,
@@ -453,15 +501,26 @@ class MongoStore(Store):
         return _post(finished) if finished else await self.load_post(post_id)
 
     async def scheduled_posts(self, until: datetime, limit: int = 1000) -> list[tuple[str, datetime]]:
-        cursor = (
-            self.db.scheduled_posts.find(
-                {"status": PostStatus.SCHEDULED.value, "scheduled_time": {"$lte": until}},
-                {"post_id": 1, "scheduled_time": 1},
-            )
-            .sort("scheduled_time", ASCENDING)
-            .limit(limit)
+        posts = self.db.scheduled_posts
+        due = posts.find(
+            {"status": PostStatus.SCHEDULED.value, "scheduled_time": {"$lte": until}},
+            {"post_id": 1, "scheduled_time": 1},
         )
-        return [(doc["post_id"], BSON_TIMES.decode(doc["scheduled_time"])) async for doc in cursor]
+        found = [
+            (doc["post_id"], BSON_TIMES.decode(doc["scheduled_time"]))
+            async for doc in due.sort("scheduled_time", ASCENDING).limit(limit)
+        ]
+        # Posts waiting to retry: a claim with no worker that ends at the retry time.
+        retrying = posts.find(
+            {"status": PostStatus.PUBLISHING.value, "claim.worker_id": None, "claim.lease_until": {"$lte": until}},
+            {"post_id": 1, "claim": 1},
+        )
+        found += [
+            (doc["post_id"], BSON_TIMES.decode(doc["claim"]["lease_until"]))
+            async for doc in retrying.sort("claim.lease_until", ASCENDING).limit(limit)
+        ]
+        found.sort(key=lambda item: item[1])
+        return found[:limit]
 
     # -- publication -----------------------------------------------------------------------
     @staticmethod
@@ -483,7 +542,7 @@ class MongoStore(Store):
         return {"status": PostStatus.PUBLISHING.value, "claim.lease_until": {"$lt": now}}
 
     async def claim_due_posts(
-        self, worker_id: str, now: datetime, lease: timedelta, limit: int = 50
+        self, worker_id: str, now: datetime, lease: timedelta, limit: int = 50, exclude: Collection[str] = ()
     ) -> list[Post]:
         posts = self.db.scheduled_posts
         # Candidates first (due posts soonest first, then expired leases), then one update_many
@@ -496,6 +555,8 @@ class MongoStore(Store):
             for query, sort in ((self._due(now), "scheduled_time"), (self._expired(now), "claim.lease_until")):
                 if len(candidates) >= limit:
                     break
+                if exclude:
+                    query = {**query, "post_id": {"$nin": list(exclude)}}
                 cursor = posts.find(query, {"post_id": 1, "_id": 0}).sort(sort, ASCENDING)
                 candidates.extend([doc["post_id"] async for doc in cursor.limit(limit - len(candidates))])
             if not candidates:
@@ -546,21 +607,21 @@ class MongoStore(Store):
             post_id,
             worker_id,
             {"$set": {f"deliveries.{delivery.target_id}": delivery_to_doc(delivery, BSON_TIMES)}},
-            finishing=False,
+            _still_held(worker_id),
         )
 
-    async def _fenced_update(self, post_id: str, worker_id: str, update: Document, *, finishing: bool) -> bool:
+    async def _fenced_update(
+        self, post_id: str, worker_id: str, update: Document, applied: Callable[[Document], bool]
+    ) -> bool:
         """One update of a post this worker holds; True if it applied (the claim still held).
 
         Updates made by many publications in the same event-loop tick go out as one unordered
         bulk write. Its matched count says whether every one applied (the usual case); when it
-        falls short, each post is read back to tell which did: a finish applied if the post is
-        finished under this claim's token, any other update if the claim is still held (a claim
-        lost in between counts as lost, which is what it is by then)."""
+        falls short, each post is read back and `applied` tells from it whether this one did."""
         answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         if not self._fenced:
             asyncio.get_running_loop().call_soon(self._send_fenced)
-        self._fenced.append(_FencedUpdate(post_id, worker_id, update, finishing, answer))
+        self._fenced.append(_FencedUpdate(post_id, worker_id, update, applied, answer))
         return await answer
 
     def _send_fenced(self) -> None:
@@ -598,22 +659,7 @@ class MongoStore(Store):
             )
             found = {doc["post_id"]: doc async for doc in docs}
             for update in open_:
-                doc = found.get(update.post_id) or {}
-                if update.finishing:
-                    # Finished under this claim's token, at this call's time (not by an earlier call).
-                    written = update.update["$set"]["published_at"]
-                    stored = doc.get("published_at")
-                    applied = (
-                        (doc.get("result") or {}).get("worker_id") == update.worker_id
-                        and isinstance(stored, datetime)
-                        and abs(stored.replace(tzinfo=UTC) - written.astimezone(UTC)) < timedelta(milliseconds=1)
-                    )
-                else:
-                    applied = (
-                        doc.get("status") == PostStatus.PUBLISHING.value
-                        and (doc.get("claim") or {}).get("worker_id") == update.worker_id
-                    )
-                update.answer.set_result(applied)
+                update.answer.set_result(update.applied(found.get(update.post_id) or {}))
         except Exception as exc:
             for update in batch:
                 if not update.answer.done():
@@ -629,6 +675,7 @@ class MongoStore(Store):
             for target_id, delivery in post.deliveries.items()
         }
         # One update fenced by the claim: if another worker took the post over, nothing changes.
+        # The report is due at once (a delay notice being sent meanwhile no longer holds it).
         applied = await self._fenced_update(
             post.post_id,
             worker_id,
@@ -639,11 +686,45 @@ class MongoStore(Store):
                     "result": done.result,
                     "published_at": now,
                     "claim": None,
+                    "report_due_at": now,
+                    "report_holder": None,
                 }
             },
-            finishing=True,
+            _finished_by(worker_id, now),
         )
         return done if applied else None
+
+    async def release_post(
+        self, post: Post, worker_id: str, until: datetime, report_due_at: datetime | None = None
+    ) -> bool:
+        deliveries = {
+            f"deliveries.{target_id}": delivery_to_doc(delivery, BSON_TIMES)
+            for target_id, delivery in post.deliveries.items()
+        }
+        applied = await self._fenced_update(
+            post.post_id,
+            worker_id,
+            {"$set": {**deliveries, "claim": {"worker_id": None, "lease_until": until, "claimed_at": None}}},
+            _released_until(until),
+        )
+        if applied and report_due_at is not None:
+            # Only when no report is due already (one being sent keeps its lease).
+            await self.db.scheduled_posts.update_one(
+                {"post_id": post.post_id, "report_due_at": None}, {"$set": {"report_due_at": report_due_at}}
+            )
+        return applied
+
+    async def expire_claims(self, worker_id: str, now: datetime) -> int:
+        tokens = {"$regex": f"^{re.escape(worker_id)}/"}
+        posts = self.db.scheduled_posts
+        expired = await posts.update_many(
+            {"status": PostStatus.PUBLISHING.value, "claim.worker_id": tokens},
+            {"$set": {"claim.lease_until": now - timedelta(milliseconds=1)}},
+        )
+        reports = await posts.update_many(
+            {"report_holder": tokens}, {"$set": {"report_due_at": now, "report_holder": None}}
+        )
+        return expired.modified_count + reports.modified_count
 
     async def retry_failed(self, user_id: int, post_id: str, now: datetime) -> Post | None:
         doc = await self.db.scheduled_posts.find_one(
@@ -655,77 +736,56 @@ class MongoStore(Store):
         )
         if doc is None:
             return None
-        post = _post(doc)
-        reset: Document = {}
-        for target_id, delivery in post.deliveries.items():
-            if delivery.status in RETRYABLE_DELIVERIES:
-                fresh = Delivery(target_id=target_id, attempts=delivery.attempts, updated_at=now)
-                reset[f"deliveries.{target_id}"] = delivery_to_doc(fresh, BSON_TIMES)
+        post = retried_post(_post(doc), now)
+        fields = post_to_doc(post, BSON_TIMES)
         retried = await self.db.scheduled_posts.find_one_and_update(
             {"post_id": post_id, "user_id": user_id, "status": doc["status"]},
-            {
-                "$set": {
-                    **reset,
-                    "status": PostStatus.SCHEDULED.value,
-                    "scheduled_time": now,
-                    "result": None,
-                    "published_at": None,
-                    "notified_at": None,
-                }
-            },
+            {"$set": {name: fields[name] for name in RETRIED_FIELDS}},
             return_document=ReturnDocument.AFTER,
         )
         return _post(retried) if retried else None
 
-    async def mark_notified(self, post_id: str, now: datetime) -> None:
-        # Reports of posts finished together are marked together: one round trip (an unordered
-        # bulk of updates, each with its own time); the caller resumes once its update is done.
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if not self._notices:
-            asyncio.get_running_loop().call_soon(self._send_notices)
-        self._notices.append((post_id, now, done))
-        await done
-
-    def _send_notices(self) -> None:
-        notices, self._notices = self._notices, []
-        self._bulk_write_soon(self._write_notices(notices))
-
-    async def _write_notices(self, notices: list[tuple[str, datetime, asyncio.Future[None]]]) -> None:
-        failed: dict[int, Exception] = {}
-        try:
-            await self.db.scheduled_posts.bulk_write(
-                [UpdateOne({"post_id": post_id}, {"$set": {"notified_at": now}}) for post_id, now, _ in notices],
-                ordered=False,
+    async def claim_reports(self, holder: str, now: datetime, lease: timedelta, limit: int = 100) -> list[Post]:
+        posts = self.db.scheduled_posts
+        # As claim_due_posts: candidates, one update_many fenced by "still due", then the claimed
+        # ones found by the holder's token (never reused).
+        while True:
+            cursor = posts.find({"report_due_at": {"$lte": now}}, {"post_id": 1, "_id": 0})
+            candidates = [doc["post_id"] async for doc in cursor.sort("report_due_at", ASCENDING).limit(limit)]
+            if not candidates:
+                return []
+            taken = await posts.update_many(
+                {"post_id": {"$in": candidates}, "report_due_at": {"$lte": now}},
+                {"$set": {"report_holder": holder, "report_due_at": now + lease}},
             )
-        except BulkWriteError as exc:
-            failed = {error["index"]: exc for error in exc.details.get("writeErrors", [])}
-            if not failed:  # a write concern error: none is known to be done
-                failed = dict.fromkeys(range(len(notices)), exc)
-        except Exception as exc:
-            failed = dict.fromkeys(range(len(notices)), exc)
-        for number, (_, _, done) in enumerate(notices):
-            if done.done():
-                continue
-            if number in failed:
-                done.set_exception(failed[number])
-            else:
-                done.set_result(None)
+            if taken.matched_count:
+                break
+        return [_post(doc) async for doc in posts.find({"post_id": {"$in": candidates}, "report_holder": holder})]
 
-    async def claim_unreported(self, now: datetime, grace: timedelta, limit: int = 20) -> list[Post]:
-        claimed: list[Post] = []
-        query = {
-            "notified_at": None,
-            "status": {"$in": [PostStatus.PUBLISHED.value, PostStatus.PARTIAL.value, PostStatus.FAILED.value]},
-            "published_at": {"$lte": now - grace},
-        }
-        while len(claimed) < limit:
-            doc = await self.db.scheduled_posts.find_one_and_update(
-                query, {"$set": {"notified_at": now}}, return_document=ReturnDocument.AFTER
-            )
-            if doc is None:
-                return claimed
-            claimed.append(_post(doc))
-        return claimed
+    async def mark_reported(self, post_ids: Collection[str], holder: str, now: datetime) -> int:
+        if not post_ids:
+            return 0
+        posts = self.db.scheduled_posts
+        held = {"post_id": {"$in": list(post_ids)}, "report_holder": holder}
+        # A post still publishing was told of a delay; a finished one, of how it went.
+        delayed = await posts.update_many(
+            {**held, "status": PostStatus.PUBLISHING.value},
+            {"$set": {"delay_noticed_at": now, "report_due_at": None, "report_holder": None}},
+        )
+        finished = await posts.update_many(
+            {**held, "status": {"$ne": PostStatus.PUBLISHING.value}},
+            {"$set": {"notified_at": now, "report_due_at": None, "report_holder": None}},
+        )
+        return delayed.modified_count + finished.modified_count
+
+    async def postpone_reports(self, post_ids: Collection[str], holder: str, until: datetime) -> int:
+        if not post_ids:
+            return 0
+        result = await self.db.scheduled_posts.update_many(
+            {"post_id": {"$in": list(post_ids)}, "report_holder": holder},
+            {"$set": {"report_due_at": until, "report_holder": None}},
+        )
+        return result.modified_count
 
     # -- persistence -----------------------------------------------------------------------
     async def load_state(self, namespace: str) -> dict[str, Any]:

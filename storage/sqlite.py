@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +15,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.base import PostPage, Store, finished_post
+from storage.base import PostPage, Store, finished_post, retried_post
 from storage.codec import (
     ISO_TIMES,
     delivery_to_doc,
@@ -97,13 +97,14 @@ CREATE TABLE IF NOT EXISTS posts (
     claimed_at TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
     notified_at TEXT,
+    report_due_at TEXT,
+    report_holder TEXT,
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS posts_due ON posts (status, scheduled_time);
 CREATE INDEX IF NOT EXISTS posts_user ON posts (user_id, scheduled_time);
 CREATE INDEX IF NOT EXISTS posts_user_status ON posts (user_id, status, scheduled_time);
 CREATE INDEX IF NOT EXISTS posts_lease ON posts (status, lease_until);
-CREATE INDEX IF NOT EXISTS posts_unreported ON posts (status, scheduled_time) WHERE notified_at IS NULL;
 CREATE TABLE IF NOT EXISTS state (
     namespace TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -112,12 +113,23 @@ CREATE TABLE IF NOT EXISTS state (
 );
 """
 
+# Columns added after the first release: (name, type), added to an older file when it is opened,
+# and the indexes that need them.
+ADDED_POST_COLUMNS = (("report_due_at", "TEXT"), ("report_holder", "TEXT"))
+LATER_INDEXES = """
+DROP INDEX IF EXISTS posts_unreported;
+CREATE INDEX IF NOT EXISTS posts_reports ON posts (report_due_at) WHERE report_due_at IS NOT NULL;
+"""
+
 # Fields kept in columns (indexed or updated atomically) rather than in the JSON document.
-POST_COLUMNS = ("user_id", "account_id", "status", "scheduled_time", "attempts", "notified_at")
+POST_COLUMNS = (
+    "user_id", "account_id", "status", "scheduled_time", "attempts", "notified_at", "report_due_at", "report_holder"
+)  # fmt: skip
 POST_SELECT = (
     "SELECT post_id, user_id, account_id, status, scheduled_time, worker_id, lease_until, "
-    "claimed_at, attempts, notified_at, doc FROM posts"
+    "claimed_at, attempts, notified_at, report_due_at, report_holder, doc FROM posts"
 )
+FINISHED = (PostStatus.PUBLISHED.value, PostStatus.PARTIAL.value, PostStatus.FAILED.value)
 UPCOMING = (PostStatus.SCHEDULED.value, PostStatus.PUBLISHING.value)
 HISTORY = (
     PostStatus.PUBLISHED.value,
@@ -125,22 +137,30 @@ HISTORY = (
     PostStatus.FAILED.value,
     PostStatus.CANCELLED.value,
 )
-RETRYABLE_DELIVERIES = (DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED, DeliveryStatus.MISSED)
 
 
 def _row_to_post(row: aiosqlite.Row) -> Post:
     doc = json.loads(row["doc"])
     doc.update({name: row[name] for name in POST_COLUMNS})
+    # A post waiting to retry has a lease and no worker (see codec's _claim_to_doc).
     doc["claim"] = (
         {
             "worker_id": row["worker_id"],
             "lease_until": row["lease_until"],
             "claimed_at": row["claimed_at"],
         }
-        if row["worker_id"]
+        if row["worker_id"] or (row["lease_until"] and row["status"] == PostStatus.PUBLISHING.value)
         else None
     )
     return post_from_doc(row["post_id"], doc, ISO_TIMES)
+
+
+def _post_doc_without_columns(post: Post) -> dict[str, Any]:
+    """The post's JSON document: what the columns hold (and the claim) left out."""
+    doc = post_to_doc(post, ISO_TIMES)
+    for name in (*POST_COLUMNS, "claim"):
+        doc.pop(name)
+    return doc
 
 
 def _placeholders(values: Iterable[object]) -> str:
@@ -227,6 +247,23 @@ class SQLiteStore(Store):
         await self._db.execute("PRAGMA journal_mode = WAL")
         await self._db.execute("PRAGMA synchronous = NORMAL")
         await self._db.executescript(SCHEMA)
+        await self._migrate()
+
+    async def _migrate(self) -> None:
+        """Brings a file made by an earlier version up to this schema (columns are only added)."""
+        columns = {row["name"] for row in await self.db.execute_fetchall("PRAGMA table_info(posts)")}
+        for name, kind in ADDED_POST_COLUMNS:
+            if name not in columns:
+                await self.db.execute(f"ALTER TABLE posts ADD COLUMN {name} {kind}")
+        if "report_due_at" not in columns:
+            # Posts finished lately whose owner was never told: their reports are due now. Older
+            # ones are not worth a message after an upgrade.
+            await self.db.execute(
+                f"UPDATE posts SET report_due_at = ? WHERE notified_at IS NULL "
+                f"AND status IN ({_placeholders(FINISHED)}) AND scheduled_time >= ?",
+                (iso_text(utc_now()), *FINISHED, iso_text(utc_now() - timedelta(days=1))),
+            )
+        await self.db.executescript(LATER_INDEXES)
 
     async def close(self) -> None:
         if self._flushes:
@@ -553,7 +590,8 @@ class SQLiteStore(Store):
         claim = doc.pop("claim")
         await self._execute(
             "INSERT INTO posts (post_id, user_id, account_id, status, scheduled_time, worker_id, "
-            "lease_until, claimed_at, attempts, notified_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "lease_until, claimed_at, attempts, notified_at, report_due_at, report_holder, doc) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 post.post_id,
                 columns["user_id"],
@@ -565,6 +603,8 @@ class SQLiteStore(Store):
                 claim["claimed_at"] if claim else None,
                 columns["attempts"],
                 columns["notified_at"],
+                columns["report_due_at"],
+                columns["report_holder"],
                 json.dumps(doc),
             ),
         )
@@ -640,23 +680,35 @@ class SQLiteStore(Store):
             if status is not None:
                 post.status, post.published_at, post.claim = status, now, None
                 post.result = summarize(post.deliveries)
-            doc = post_to_doc(post, ISO_TIMES)
-            for name in (*POST_COLUMNS, "claim"):
-                doc.pop(name)
+                post.report_due_at, post.report_holder = now, None
+            finished = status is not None
             await db.execute(
                 "UPDATE posts SET status = ?, doc = ?, worker_id = CASE WHEN ? THEN NULL ELSE worker_id END, "
-                "lease_until = CASE WHEN ? THEN NULL ELSE lease_until END WHERE post_id = ?",
-                (post.status.value, json.dumps(doc), status is not None, status is not None, post_id),
+                "lease_until = CASE WHEN ? THEN NULL ELSE lease_until END, "
+                "report_due_at = CASE WHEN ? THEN ? ELSE report_due_at END, "
+                "report_holder = CASE WHEN ? THEN NULL ELSE report_holder END WHERE post_id = ?",
+                (
+                    post.status.value,
+                    json.dumps(_post_doc_without_columns(post)),
+                    finished,
+                    finished,
+                    finished,
+                    iso_text(now),
+                    finished,
+                    post_id,
+                ),
             )
             return post
 
     async def scheduled_posts(self, until: datetime, limit: int = 1000) -> list[tuple[str, datetime]]:
         rows = await self._fetchall(
-            "SELECT post_id, scheduled_time FROM posts WHERE status = ? AND scheduled_time <= ? "
-            "ORDER BY scheduled_time LIMIT ?",
-            (PostStatus.SCHEDULED.value, iso_text(until), limit),
+            "SELECT * FROM (SELECT post_id, scheduled_time AS due FROM posts WHERE status = 'scheduled' "
+            "AND scheduled_time <= ? ORDER BY scheduled_time LIMIT ?) UNION ALL "
+            "SELECT * FROM (SELECT post_id, lease_until AS due FROM posts WHERE status = 'publishing' "
+            "AND lease_until <= ? AND worker_id IS NULL ORDER BY lease_until LIMIT ?) ORDER BY due LIMIT ?",
+            (iso_text(until), limit, iso_text(until), limit, limit),
         )
-        return [(row["post_id"], ISO_TIMES.decode(row["scheduled_time"])) for row in rows]
+        return [(row["post_id"], ISO_TIMES.decode(row["due"])) for row in rows]
 
     # -- publication -----------------------------------------------------------------------
     _RETURNING = "RETURNING " + POST_SELECT.removeprefix("SELECT ").removesuffix(" FROM posts")
@@ -670,20 +722,32 @@ class SQLiteStore(Store):
     )
 
     async def claim_due_posts(
-        self, worker_id: str, now: datetime, lease: timedelta, limit: int = 50
+        self, worker_id: str, now: datetime, lease: timedelta, limit: int = 50, exclude: Collection[str] = ()
     ) -> list[Post]:
         now_text = iso_text(now)
+        skip = f"AND post_id NOT IN ({_placeholders(exclude)}) " if exclude else ""
         # One statement: SQLite runs it under its write lock, so no two workers see the same row.
         # Each branch reads its index in order and stops at `limit` (posts_due, posts_lease), so
         # only 2 × limit rows are merged and sorted, however many posts are due.
         rows = await self._fetchall(
             f"{self._CLAIM} post_id IN (SELECT post_id FROM ("
             f"SELECT * FROM (SELECT post_id, scheduled_time FROM posts WHERE status = 'scheduled' "
-            f"AND scheduled_time <= ? ORDER BY scheduled_time LIMIT ?) UNION ALL "
+            f"AND scheduled_time <= ? {skip}ORDER BY scheduled_time LIMIT ?) UNION ALL "
             f"SELECT * FROM (SELECT post_id, scheduled_time FROM posts WHERE status = 'publishing' "
-            f"AND lease_until < ? ORDER BY lease_until LIMIT ?)) ORDER BY scheduled_time LIMIT ?) "
+            f"AND lease_until < ? {skip}ORDER BY lease_until LIMIT ?)) ORDER BY scheduled_time LIMIT ?) "
             f"{self._RETURNING}",
-            (worker_id, iso_text(now + lease), now_text, now_text, limit, now_text, limit, limit),
+            (
+                worker_id,
+                iso_text(now + lease),
+                now_text,
+                now_text,
+                *exclude,
+                limit,
+                now_text,
+                *exclude,
+                limit,
+                limit,
+            ),
         )
         posts = [_row_to_post(row) for row in rows]
         posts.sort(key=lambda post: post.scheduled_time)
@@ -728,13 +792,16 @@ class SQLiteStore(Store):
             return None
         status, done = finished
         deliveries = {target_id: delivery_to_doc(d, ISO_TIMES) for target_id, d in post.deliveries.items()}
-        # One UPDATE fenced by the claim: a worker that lost the post changes nothing.
+        # One UPDATE fenced by the claim: a worker that lost the post changes nothing. The report
+        # is due at once (a delay notice being sent meanwhile no longer holds it).
         changed = await self._group_write(
             "UPDATE posts SET status = ?, worker_id = NULL, lease_until = NULL, claimed_at = NULL, "
+            "report_due_at = ?, report_holder = NULL, "
             "doc = json_set(doc, '$.deliveries', json(?), '$.result', json(?), '$.published_at', ?) "
             "WHERE post_id = ? AND worker_id = ? AND status = 'publishing'",
             (
                 status.value,
+                iso_text(now),
                 json.dumps(deliveries),
                 json.dumps(done.result),
                 iso_text(now),
@@ -743,6 +810,41 @@ class SQLiteStore(Store):
             ),
         )
         return done if changed == 1 else None
+
+    async def release_post(
+        self, post: Post, worker_id: str, until: datetime, report_due_at: datetime | None = None
+    ) -> bool:
+        deliveries = {target_id: delivery_to_doc(d, ISO_TIMES) for target_id, d in post.deliveries.items()}
+        changed = await self._group_write(
+            "UPDATE posts SET worker_id = NULL, lease_until = ?, claimed_at = NULL, "
+            "report_due_at = COALESCE(report_due_at, ?), "
+            "doc = json_set(doc, '$.deliveries', json(?)) "
+            "WHERE post_id = ? AND worker_id = ? AND status = 'publishing'",
+            (
+                iso_text(until),
+                iso_text(report_due_at) if report_due_at else None,
+                json.dumps(deliveries),
+                post.post_id,
+                worker_id,
+            ),
+        )
+        return changed == 1
+
+    async def expire_claims(self, worker_id: str, now: datetime) -> int:
+        prefix = f"{worker_id}/"
+        async with self._transaction() as db:
+            async with db.execute(
+                "UPDATE posts SET lease_until = ? WHERE status = 'publishing' AND worker_id IS NOT NULL "
+                "AND substr(worker_id, 1, ?) = ?",
+                (iso_text(now - timedelta(milliseconds=1)), len(prefix), prefix),
+            ) as cursor:
+                expired = cursor.rowcount
+            async with db.execute(
+                "UPDATE posts SET report_due_at = ?, report_holder = NULL WHERE report_due_at IS NOT NULL "
+                "AND report_holder IS NOT NULL AND substr(report_holder, 1, ?) = ?",
+                (iso_text(now), len(prefix), prefix),
+            ) as cursor:
+                return expired + cursor.rowcount
 
     async def retry_failed(self, user_id: int, post_id: str, now: datetime) -> Post | None:
         async with self._transaction() as db:
@@ -753,36 +855,41 @@ class SQLiteStore(Store):
                 row = await cursor.fetchone()
             if row is None:
                 return None
-            post = _row_to_post(row)
-            for delivery in post.deliveries.values():
-                if delivery.status in RETRYABLE_DELIVERIES:
-                    delivery.status, delivery.error_kind = DeliveryStatus.PENDING, None
-                    delivery.error_code = delivery.error_message = None
-                    delivery.updated_at = now
-            post.status, post.scheduled_time = PostStatus.SCHEDULED, now
-            post.result = post.published_at = None
-            doc = post_to_doc(post, ISO_TIMES)
-            for name in (*POST_COLUMNS, "claim"):
-                doc.pop(name)
+            post = retried_post(_row_to_post(row), now)
             await db.execute(
-                "UPDATE posts SET status = ?, scheduled_time = ?, notified_at = NULL, doc = ? WHERE post_id = ?",
-                (post.status.value, iso_text(now), json.dumps(doc), post_id),
+                "UPDATE posts SET status = ?, scheduled_time = ?, notified_at = NULL, report_due_at = NULL, "
+                "report_holder = NULL, doc = ? WHERE post_id = ?",
+                (post.status.value, iso_text(now), json.dumps(_post_doc_without_columns(post)), post_id),
             )
-            post.notified_at = None
             return post
 
-    async def mark_notified(self, post_id: str, now: datetime) -> None:
-        await self._group_write("UPDATE posts SET notified_at = ? WHERE post_id = ?", (iso_text(now), post_id))
-
-    async def claim_unreported(self, now: datetime, grace: timedelta, limit: int = 20) -> list[Post]:
-        finished = (PostStatus.PUBLISHED.value, PostStatus.PARTIAL.value, PostStatus.FAILED.value)
+    async def claim_reports(self, holder: str, now: datetime, lease: timedelta, limit: int = 100) -> list[Post]:
         rows = await self._fetchall(
-            f"UPDATE posts SET notified_at = ? WHERE post_id IN (SELECT post_id FROM posts "
-            f"WHERE notified_at IS NULL AND status IN ({_placeholders(finished)}) "
-            f"AND json_extract(doc, '$.published_at') <= ? LIMIT ?) AND notified_at IS NULL {self._RETURNING}",
-            (iso_text(now), *finished, iso_text(now - grace), limit),
+            f"UPDATE posts SET report_holder = ?, report_due_at = ? WHERE post_id IN (SELECT post_id FROM posts "
+            f"WHERE report_due_at <= ? ORDER BY report_due_at LIMIT ?) AND report_due_at <= ? {self._RETURNING}",
+            (holder, iso_text(now + lease), iso_text(now), limit, iso_text(now)),
         )
         return [_row_to_post(row) for row in rows]
+
+    async def mark_reported(self, post_ids: Collection[str], holder: str, now: datetime) -> int:
+        if not post_ids:
+            return 0
+        return await self._execute(
+            f"UPDATE posts SET notified_at = CASE WHEN status = 'publishing' THEN notified_at ELSE ? END, "
+            f"doc = CASE WHEN status = 'publishing' THEN json_set(doc, '$.delay_noticed_at', ?) ELSE doc END, "
+            f"report_due_at = NULL, report_holder = NULL "
+            f"WHERE post_id IN ({_placeholders(post_ids)}) AND report_holder = ?",
+            (iso_text(now), iso_text(now), *post_ids, holder),
+        )
+
+    async def postpone_reports(self, post_ids: Collection[str], holder: str, until: datetime) -> int:
+        if not post_ids:
+            return 0
+        return await self._execute(
+            f"UPDATE posts SET report_due_at = ?, report_holder = NULL "
+            f"WHERE post_id IN ({_placeholders(post_ids)}) AND report_holder = ?",
+            (iso_text(until), *post_ids, holder),
+        )
 
     # -- persistence -----------------------------------------------------------------------
     async def load_state(self, namespace: str) -> dict[str, Any]:

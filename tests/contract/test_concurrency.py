@@ -153,7 +153,8 @@ async def test_many_tasks_publishing_and_reading_on_one_store_all_succeed(store:
         await store.record_delivery(post_id, f"w-{post_id}", Delivery(target, DeliveryStatus.SENDING, 1))
         claimed.deliveries[target] = Delivery(target, DeliveryStatus.SENT, 1, "1")
         assert await store.finish_post(claimed, f"w-{post_id}", now) is not None
-        await store.mark_notified(post_id, now)
+        reported = await store.claim_reports(f"r-{post_id}", now, timedelta(minutes=5), limit=1)
+        await store.mark_reported([post.post_id for post in reported], f"r-{post_id}", now)
 
     async def browse() -> None:
         for page in range(6):

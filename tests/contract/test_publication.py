@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from publishers.base import Outcome, Publisher
+from publishers.base import Outcome, Publisher, Sending, untracked
 from scheduler.engine import MISSED_MESSAGE, Publication, RetryPolicy
 from storage.base import Store
 from storage.models import (
@@ -27,43 +28,52 @@ USER = 1001
 
 
 class ScriptedPublisher(Publisher):
-    """Answers each target with the outcomes queued for it (default: sent), and counts calls."""
+    """Answers each target with the outcomes queued for it (default: sent), and counts calls.
+    A request "goes out" (`sending`) for every outcome except those queued as `not_sent`."""
 
     platform = Platform.TELEGRAM
 
     def __init__(self) -> None:
         self.script: dict[str, list[Outcome]] = defaultdict(list)
+        self.not_sent: set[int] = set()  # ids of scripted outcomes that fail before any request
         self.calls: Counter[tuple[str, str]] = Counter()
 
-    async def publish(self, post: Post, target: Target) -> Outcome:
+    async def publish(self, post: Post, target: Target, sending: Sending = untracked) -> Outcome:
         self.calls[(post.post_id, target.target_id)] += 1
         await asyncio.sleep(0)
         queued = self.script[target.target_id]
-        if queued:
-            return queued.pop(0)
+        outcome = queued.pop(0) if queued else None
+        if outcome is None or id(outcome) not in self.not_sent:
+            await sending()
+            await self.request_leaves(post, target)
+        if outcome is not None:
+            return outcome
         return Outcome.sent(message_id=str(self.calls.total()), url=f"https://t.me/c/1/{self.calls.total()}")
+
+    async def request_leaves(self, post: Post, target: Target) -> None:
+        """Called as the request goes out (after `sending`)."""
 
 
 class Recorder:
     def __init__(self) -> None:
         self.reports: list[Post] = []
-        self.sleeps: list[float] = []
+        self.retries: list[tuple[str, datetime]] = []
 
-    async def notify(self, post: Post) -> None:
+    def finished(self, post: Post) -> None:
         self.reports.append(post)
 
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
+    def retry_planned(self, post_id: str, when: datetime) -> None:
+        self.retries.append((post_id, when))
 
 
-def engine(store: Store, publisher: Publisher, recorder: Recorder, **kwargs: object) -> Publication:
+def engine(store: Store, publisher: Publisher, recorder: Recorder, **kwargs: Any) -> Publication:
+    kwargs.setdefault("retry", RetryPolicy(base_delay=1.0, jitter=0))
     return Publication(
         store,
         {Platform.TELEGRAM: publisher},
-        recorder.notify,
-        sleep=recorder.sleep,
-        retry=RetryPolicy(attempts=3, base_delay=1.0),
-        **kwargs,  # type: ignore[arg-type]
+        on_finished=recorder.finished,
+        on_retry=recorder.retry_planned,
+        **kwargs,
     )
 
 
@@ -74,6 +84,12 @@ async def due_post(store: Store, targets: int = 3, late: timedelta = timedelta(0
         user_id=USER, account=account, targets=chosen, main_caption="Hi", scheduled_time=utc_now() - late
     )
     return await store.create_post(post)
+
+
+async def stored_post(store: Store, post_id: str) -> Post:
+    stored = await store.load_post(post_id)
+    assert stored is not None
+    return stored
 
 
 async def test_every_target_sent_makes_the_post_published(store: Store) -> None:
@@ -98,33 +114,113 @@ async def test_a_permanent_failure_makes_it_partial_and_is_not_retried(store: St
     assert failed.status is DeliveryStatus.FAILED and failed.error_code == "403"
     assert failed.error_message == "the bot is no longer an admin there"
     assert publisher.calls[(post.post_id, "tg-101")] == 1
-    assert recorder.sleeps == []
+    assert recorder.retries == []
     assert recorder.reports[0].status is PostStatus.PARTIAL
 
 
-async def test_rate_limits_are_waited_out_and_sent_once(store: Store) -> None:
-    post = await due_post(store, targets=1)
+async def test_a_retryable_failure_waits_in_the_database_and_is_tried_again_at_its_time(store: Store) -> None:
+    post = await due_post(store, targets=2)
     publisher, recorder = ScriptedPublisher(), Recorder()
     publisher.script["tg-100"] = [
         Outcome.retryable("429", "slow down", retry_after=7),
         Outcome.retryable("500", "oops"),
     ]
-    await engine(store, publisher, recorder).sweep()
-    stored = await store.get_post(USER, post.post_id)
-    assert stored is not None and stored.status is PostStatus.PUBLISHED
-    assert stored.deliveries["tg-100"].attempts == 3
-    assert recorder.sleeps == [7, 2.0]  # the platform's retry_after, then exponential backoff
+    worker = engine(store, publisher, recorder)
+    started = utc_now()
+    assert await worker.sweep() == 1
+    # Given back, holding nothing: publishing, no claim, claimable again at the platform's word.
+    waiting = await stored_post(store, post.post_id)
+    assert waiting.status is PostStatus.PUBLISHING and waiting.claim is None and waiting.retry_at is not None
+    assert timedelta(seconds=7) <= waiting.retry_at - started < timedelta(seconds=8)
+    assert recorder.retries == [(post.post_id, waiting.retry_at)] and recorder.reports == []
+    first = waiting.deliveries["tg-100"]
+    assert first.status is DeliveryStatus.PENDING and first.error_code == "429" and first.retries == 1
+    assert first.retry_since is not None and waiting.deliveries["tg-101"].status is DeliveryStatus.SENT
+
+    assert await worker.sweep(now=waiting.retry_at - timedelta(seconds=1)) == 0  # not yet
+    # Tried again at its time by any worker (here a fresh one, as after a restart): backoff next.
+    # (Its clock 7 s ahead, this sweep also finds the next retry, 2 s after the second try, due.)
+    rescuer = engine(store, publisher, recorder)
+    assert await rescuer.sweep(now=waiting.retry_at + timedelta(milliseconds=10)) == 2
+    (_, second_retry) = recorder.retries[1]
+    assert timedelta(seconds=1.9) < second_retry - started < timedelta(seconds=3)  # backoff: 2 s
+    done = await stored_post(store, post.post_id)
+    assert done.deliveries["tg-100"].retry_since == first.retry_since
+    assert done.deliveries["tg-100"].retries == 2
+    assert done.status is PostStatus.PUBLISHED and done.retry_at is None and done.claim is None
+    assert done.deliveries["tg-100"].attempts == 3
+    assert publisher.calls[(post.post_id, "tg-100")] == 3 and publisher.calls[(post.post_id, "tg-101")] == 1
+    assert [p.post_id for p in recorder.reports] == [post.post_id]  # told once, at the end
 
 
-async def test_retries_run_out_and_the_last_reason_is_kept(store: Store) -> None:
+async def test_backoff_grows_and_honours_the_platforms_word() -> None:
+    policy = RetryPolicy(base_delay=1.0, max_delay=60.0, jitter=0)
+    assert [policy.delay(n, None) for n in range(1, 9)] == [1, 2, 4, 8, 16, 32, 60, 60]
+    assert policy.delay(3, 45.0) == 45.0
+    jittered = RetryPolicy(base_delay=10.0, jitter=0.1)
+    assert all(9.0 <= jittered.delay(1, None) <= 11.0 for _ in range(50))
+
+
+async def test_retries_go_on_until_max_lateness_then_fail_with_the_last_reason(store: Store) -> None:
     post = await due_post(store, targets=1)
     publisher, recorder = ScriptedPublisher(), Recorder()
-    publisher.script["tg-100"] = [Outcome.retryable("network", f"down {n}") for n in range(5)]
+    publisher.script["tg-100"] = [Outcome.retryable("500", f"down {n}") for n in range(100)]
+    worker = engine(
+        store,
+        publisher,
+        recorder,
+        max_lateness=timedelta(seconds=1.5),
+        deadline_slack=timedelta(seconds=0.2),
+        retry=RetryPolicy(base_delay=0.1, max_delay=0.4, jitter=0),
+    )
+    for _ in range(60):
+        await worker.sweep()
+        if (await stored_post(store, post.post_id)).status is not PostStatus.PUBLISHING:
+            break
+        await asyncio.sleep(0.1)
+    stored = await stored_post(store, post.post_id)
+    assert stored.status is PostStatus.FAILED
+    delivery = stored.deliveries["tg-100"]
+    tries = publisher.calls[(post.post_id, "tg-100")]
+    assert tries >= 4  # 0, 0.1, 0.3, 0.7, 1.1, then the last one at the deadline
+    assert delivery.error_message == f"down {tries - 1}" and delivery.error_kind is ErrorKind.RETRYABLE
+    assert delivery.retry_since is not None and delivery.updated_at - delivery.retry_since >= timedelta(seconds=1)
+    # The last try was no later than the deadline.
+    assert delivery.updated_at <= post.scheduled_time + timedelta(seconds=1.5 + 0.2 + 0.5)
+    assert [p.post_id for p in recorder.reports] == [post.post_id]
+
+
+async def test_a_retry_claimed_long_after_the_deadline_fails_without_trying(store: Store) -> None:
+    post = await due_post(store, targets=1)
+    publisher, recorder = ScriptedPublisher(), Recorder()
+    publisher.script["tg-100"] = [Outcome.retryable("500", "down")]
+    worker = engine(store, publisher, recorder, max_lateness=timedelta(hours=1))
+    await worker.sweep()
+    waiting = await stored_post(store, post.post_id)
+    assert waiting.retry_at is not None
+    # The bot was offline from then until two hours later.
+    two_hours_on = utc_now() + timedelta(hours=2)
+    later = engine(store, publisher, recorder, max_lateness=timedelta(hours=1), clock=lambda: two_hours_on)
+    stale = await store.claim_post(post.post_id, later._claim_id(), two_hours_on, later.lease)
+    assert stale is not None
+    done = await later.publish(stale)
+    assert done is not None and done.status is PostStatus.FAILED
+    assert publisher.calls[(post.post_id, "tg-100")] == 1
+    assert done.deliveries["tg-100"].error_message == "down"
+
+
+async def test_a_failure_before_any_request_never_counts_as_unconfirmed(store: Store) -> None:
+    post = await due_post(store, targets=1)
+    publisher, recorder = ScriptedPublisher(), Recorder()
+    checked = Outcome.retryable("network", "could not reach Telegram (timed out)")
+    publisher.script["tg-100"] = [checked]
+    publisher.not_sent.add(id(checked))
     await engine(store, publisher, recorder).sweep()
-    stored = await store.get_post(USER, post.post_id)
-    assert stored is not None and stored.status is PostStatus.FAILED
-    assert stored.deliveries["tg-100"].error_message == "down 2"
-    assert publisher.calls[(post.post_id, "tg-100")] == 3
+    stored = await stored_post(store, post.post_id)
+    delivery = stored.deliveries["tg-100"]
+    # Never marked `sending` (no request left): a crash now would resend it, not doubt it.
+    assert delivery.status is DeliveryStatus.PENDING and delivery.attempts == 0
+    assert stored.retry_at is not None
 
 
 async def test_an_unconfirmed_send_is_never_retried(store: Store) -> None:
@@ -200,7 +296,8 @@ class SlowPublisher(ScriptedPublisher):
         super().__init__()
         self.release = asyncio.Event()
 
-    async def publish(self, post: Post, target: Target) -> Outcome:
+    async def publish(self, post: Post, target: Target, sending: Sending = untracked) -> Outcome:
+        await sending()  # refused to a claim that was lost: no request then
         self.calls[(post.post_id, target.target_id)] += 1
         await self.release.wait()
         return Outcome.sent(message_id="1")
@@ -250,44 +347,6 @@ async def test_a_slow_publication_keeps_its_lease(store: Store) -> None:
     assert stored is not None and stored.status is PostStatus.PUBLISHED
 
 
-async def test_reports_are_remembered_and_a_lost_one_is_sent_once_later(store: Store) -> None:
-    reported = await due_post(store, targets=1)
-    orphan = await due_post(store, targets=1)
-    publisher, recorder = ScriptedPublisher(), Recorder()
-    worker = engine(store, publisher, recorder)
-    await worker.sweep()
-    assert {p.post_id for p in recorder.reports} == {reported.post_id, orphan.post_id}
-    stored = await store.get_post(USER, reported.post_id)
-    assert stored is not None and stored.notified_at is not None
-
-    # As if the worker had died between finishing `orphan` and telling its owner.
-    other = await store.claim_post(orphan.post_id, "x", utc_now(), timedelta(seconds=5))
-    assert other is None  # finished posts stay finished
-    lost = await store.retry_failed(USER, orphan.post_id, utc_now())
-    assert lost is None  # a published post has nothing to retry
-    await _forget_report(store, orphan.post_id)
-
-    recorder.reports.clear()
-    assert await worker.report_unreported() == 0  # within the grace period the finisher may still report
-    later = utc_now() + timedelta(minutes=5)
-    assert await worker.report_unreported(now=later) == 1
-    assert [p.post_id for p in recorder.reports] == [orphan.post_id]
-    assert await worker.report_unreported(now=later) == 0
-    assert await engine(store, publisher, recorder).report_unreported(now=later) == 0
-
-
-async def _forget_report(store: Store, post_id: str) -> None:
-    """Clears notified_at the way a crash before the report would have left it."""
-    from storage.mongo import MongoStore
-    from storage.sqlite import SQLiteStore
-
-    if isinstance(store, SQLiteStore):
-        await store.db.execute("UPDATE posts SET notified_at = NULL WHERE post_id = ?", (post_id,))
-    else:
-        assert isinstance(store, MongoStore)
-        await store.db.scheduled_posts.update_one({"post_id": post_id}, {"$set": {"notified_at": None}})
-
-
 def _second_store(store: Store) -> Store:
     """Another connection to the same database, as another process would have."""
     from storage.mongo import MongoStore
@@ -308,14 +367,13 @@ class WitnessPublisher(ScriptedPublisher):
         self.seen: list[tuple[str, DeliveryStatus, int]] = []
         self.others: list[DeliveryStatus] = []  # tg-100's status when tg-101's request goes out
 
-    async def publish(self, post: Post, target: Target) -> Outcome:
+    async def request_leaves(self, post: Post, target: Target) -> None:
         stored = await self.witness.load_post(post.post_id)
         assert stored is not None
         delivery = stored.deliveries[target.target_id]
         self.seen.append((target.target_id, delivery.status, delivery.attempts))
         if target.target_id == "tg-101":
             self.others.append(stored.deliveries["tg-100"].status)
-        return await super().publish(post, target)
 
 
 async def test_every_request_goes_out_after_its_sending_mark_is_committed(store: Store) -> None:
@@ -324,8 +382,11 @@ async def test_every_request_goes_out_after_its_sending_mark_is_committed(store:
     await witness.open()
     try:
         publisher, recorder = WitnessPublisher(witness), Recorder()
-        publisher.script["tg-101"] = [Outcome.retryable("429", "slow down", retry_after=1)]
-        assert await engine(store, publisher, recorder).sweep() == 12
+        publisher.script["tg-101"] = [Outcome.retryable("429", "slow down", retry_after=0.5)]
+        worker = engine(store, publisher, recorder)
+        assert await worker.sweep() == 12
+        await asyncio.sleep(0.6)
+        assert await worker.sweep() == 1  # the one that was told to wait
         assert len(publisher.seen) == 25  # 2 targets × 12 posts, one retry
         # Another process sees each delivery marked `sending` (this try counted) before its request;
         # the first target's outcome is committed before the second target's request goes out.
@@ -335,26 +396,7 @@ async def test_every_request_goes_out_after_its_sending_mark_is_committed(store:
         for post in posts:
             stored = await witness.load_post(post.post_id)
             assert stored is not None and stored.status is PostStatus.PUBLISHED
-            assert stored.notified_at is not None and stored.claim is None
+            assert stored.report_due_at is not None and stored.claim is None
             assert {d.status for d in stored.deliveries.values()} == {DeliveryStatus.SENT}
     finally:
         await witness.close()
-
-
-async def test_a_report_is_marked_only_after_it_was_sent(store: Store) -> None:
-    post = await due_post(store, targets=1)
-    publisher = ScriptedPublisher()
-    seen_at_report: list[object] = []
-
-    async def failing_notify(done: Post) -> None:
-        stored = await store.load_post(done.post_id)
-        assert stored is not None
-        seen_at_report.append(stored.notified_at)
-        raise RuntimeError("Telegram is down")
-
-    worker = Publication(store, {Platform.TELEGRAM: publisher}, failing_notify, sleep=Recorder().sleep)
-    assert await worker.sweep() == 1
-    assert seen_at_report == [None]
-    stored = await store.load_post(post.post_id)
-    assert stored is not None and stored.status is PostStatus.PUBLISHED
-    assert stored.notified_at is None  # not told: report_unreported sends it later

@@ -541,14 +541,115 @@ async def test_fenced_writes_made_together_each_get_their_own_answer(store: Stor
     assert still is not None and still.status is PostStatus.PUBLISHING
 
 
-async def test_reports_marked_together_each_keep_their_own_time(store: Store) -> None:
-    import asyncio
+async def _finished(store: Store, user_id: int, caption: str) -> str:
+    """A post claimed, sent and finished now; its id."""
+    account = await add_account(store, user_id)
+    post = await schedule(store, user_id, account, when=utc_now(), caption=caption, target_count=1)
+    claimed = await store.claim_post(post.post_id, f"w-{caption}/1", utc_now(), LEASE)
+    assert claimed is not None
+    target = claimed.group_ids[0]
+    claimed.deliveries[target] = Delivery(target, DeliveryStatus.SENT, 1, "7")
+    assert await store.finish_post(claimed, f"w-{caption}/1", utc_now()) is not None
+    return post.post_id
 
+
+async def test_a_finished_posts_report_is_due_and_claimed_by_one_holder_at_a_time(store: Store) -> None:
+    first, second = await _finished(store, ALICE, "a"), await _finished(store, BOB, "b")
+    now = utc_now()
+    claimed = await store.claim_reports("r1/1", now, LEASE)
+    assert sorted(p.post_id for p in claimed) == sorted([first, second])
+    assert all(p.report_holder == "r1/1" and p.notified_at is None for p in claimed)
+    assert await store.claim_reports("r2/1", now, LEASE) == []  # held until the lease ends
+    # A holder that lost its hold marks nothing; the holder marks each post, once.
+    assert await store.mark_reported([first, second], "r2/1", now) == 0
+    assert await store.mark_reported([first], "r1/1", now) == 1
+    told = await store.load_post(first)
+    assert told is not None and told.notified_at == now and told.report_due_at is None
+    assert told.report_holder is None
+    # The lease of the other ran out: another holder takes it.
+    later = now + LEASE + timedelta(seconds=1)
+    retaken = await store.claim_reports("r2/1", later, LEASE)
+    assert [p.post_id for p in retaken] == [second]
+    assert await store.mark_reported([second], "r1/1", later) == 0  # the first holder lost it
+
+
+async def test_a_postponed_report_is_due_again_at_its_time_and_held_by_nobody(store: Store) -> None:
+    post_id = await _finished(store, ALICE, "a")
+    now = utc_now()
+    assert len(await store.claim_reports("r1/1", now, LEASE)) == 1
+    assert await store.postpone_reports([post_id], "r1/1", now + timedelta(seconds=30)) == 1
+    waiting = await store.load_post(post_id)
+    assert waiting is not None and waiting.report_holder is None and waiting.notified_at is None
+    assert waiting.report_due_at == now + timedelta(seconds=30)
+    assert await store.claim_reports("r2/1", now + timedelta(seconds=29), LEASE) == []
+    assert len(await store.claim_reports("r2/1", now + timedelta(seconds=30), LEASE)) == 1
+
+
+async def test_a_post_given_back_waits_unclaimed_until_its_retry_time(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    post = await schedule(store, ALICE, account, when=utc_now(), target_count=2)
+    now = utc_now()
+    claimed = await store.claim_post(post.post_id, "w/1", now, LEASE)
+    assert claimed is not None
+    first, second = claimed.group_ids
+    claimed.deliveries[first] = Delivery(first, DeliveryStatus.SENT, 1, "7")
+    claimed.deliveries[second] = Delivery(
+        second, DeliveryStatus.PENDING, 1, error_code="500", error_message="down", retry_since=now, retries=1
+    )
+    retry_at = now + timedelta(seconds=20)
+    assert not await store.release_post(claimed, "w/2", retry_at)  # not the holder: nothing written
+    assert await store.release_post(claimed, "w/1", retry_at, report_due_at=now + timedelta(minutes=5))
+    waiting = await store.load_post(post.post_id)
+    assert waiting is not None and waiting.status is PostStatus.PUBLISHING
+    assert waiting.claim is None and waiting.retry_at == retry_at
+    assert waiting.deliveries[first].status is DeliveryStatus.SENT
+    assert waiting.deliveries[second].retry_since == now and waiting.deliveries[second].retries == 1
+    assert waiting.report_due_at == now + timedelta(minutes=5)
+    assert await store.record_delivery(post.post_id, "w/1", Delivery(second, DeliveryStatus.SENDING, 2)) is False
+    # Planned as an exact-time job, and claimable from then on by any worker.
+    assert (post.post_id, retry_at) in await store.scheduled_posts(until=now + timedelta(minutes=1))
+    assert await store.claim_post(post.post_id, "w/3", now + timedelta(seconds=19), LEASE) is None
+    again = await store.claim_post(post.post_id, "w/3", now + timedelta(seconds=21), LEASE)
+    assert again is not None and again.claim is not None and again.retry_at is None
+    # Given back again with a delay notice due: the one already due stays.
+    assert await store.release_post(again, "w/3", retry_at, report_due_at=now)
+    kept = await store.load_post(post.post_id)
+    assert kept is not None and kept.report_due_at == now + timedelta(minutes=5)
+
+
+async def test_a_delay_notice_is_marked_on_a_post_still_publishing(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    post = await schedule(store, ALICE, account, when=utc_now(), target_count=1)
+    now = utc_now()
+    claimed = await store.claim_post(post.post_id, "w/1", now, LEASE)
+    assert claimed is not None
+    assert await store.release_post(claimed, "w/1", now + timedelta(minutes=1), report_due_at=now)
+    (notice,) = await store.claim_reports("r/1", now, LEASE)
+    assert notice.status is PostStatus.PUBLISHING
+    assert await store.mark_reported([post.post_id], "r/1", now) == 1
+    noticed = await store.load_post(post.post_id)
+    assert noticed is not None and noticed.delay_noticed_at == now and noticed.notified_at is None
+    assert noticed.report_due_at is None and noticed.retry_at == now + timedelta(minutes=1)
+
+
+async def test_the_claims_of_a_dead_worker_end_at_once_and_no_one_elses(store: Store) -> None:
     account = await add_account(store, ALICE)
     now = utc_now()
-    posts = [await schedule(store, ALICE, account, when=now, caption=f"p{n}") for n in range(12)]
-    times = [now + timedelta(seconds=n) for n in range(12)]
-    await asyncio.gather(*(store.mark_notified(p.post_id, t) for p, t in zip(posts, times, strict=True)))
-    for post, when in zip(posts, times, strict=True):
-        stored = await store.load_post(post.post_id)
-        assert stored is not None and stored.notified_at == when
+    posts = [await schedule(store, ALICE, account, when=now, caption=f"p{n}") for n in range(3)]
+    assert await store.claim_post(posts[0].post_id, "host-1/7", now, LEASE)
+    assert await store.claim_post(posts[1].post_id, "host-10/1", now, LEASE)  # another worker
+    reported = await _finished(store, ALICE, "host-1")
+    now = utc_now()
+    assert [p.post_id for p in await store.claim_reports("host-1/r3", now, LEASE)] == [reported]
+    assert await store.expire_claims("host-1", now) == 2
+    assert [p.post_id for p in await store.claim_reports("x/1", now, LEASE)] == [reported]
+    taken = await store.claim_due_posts("x/2", now, LEASE, limit=10)
+    assert sorted(p.post_id for p in taken) == sorted([posts[0].post_id, posts[2].post_id])
+
+
+async def test_claims_skip_the_posts_this_process_is_publishing(store: Store) -> None:
+    account = await add_account(store, ALICE)
+    now = utc_now()
+    posts = [await schedule(store, ALICE, account, when=now, caption=f"p{n}") for n in range(3)]
+    taken = await store.claim_due_posts("w/1", now, LEASE, limit=10, exclude={posts[1].post_id})
+    assert sorted(p.post_id for p in taken) == sorted([posts[0].post_id, posts[2].post_id])

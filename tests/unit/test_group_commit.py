@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from storage import sqlite as sqlite_module
+from storage.codec import iso_text
 from storage.models import Account, Delivery, DeliveryStatus, Platform, Post, Target, new_post, utc_now
 from storage.sqlite import SQLiteStore
 
@@ -48,6 +49,11 @@ async def claimed_posts(store: SQLiteStore, count: int) -> list[Post]:
     claimed = await store.claim_due_posts("w/1", now, LEASE, limit=count)
     assert len(claimed) == count
     return claimed
+
+
+async def note(store: SQLiteStore, post_id: str, when: datetime) -> int:
+    """A single-row write through the group commit whose effect is easy to read back."""
+    return await store._group_write("UPDATE posts SET notified_at = ? WHERE post_id = ?", (iso_text(when), post_id))
 
 
 def read_back(store: SQLiteStore, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
@@ -95,11 +101,11 @@ async def test_a_failing_statement_fails_only_its_caller(store: SQLiteStore, gro
         store.record_delivery(first.post_id, "w/1", Delivery(first.group_ids[0], DeliveryStatus.SENDING, 1)),
         # NOT NULL constraint: SQLite undoes this statement only, the transaction goes on.
         store._group_write("UPDATE posts SET status = NULL WHERE post_id = ?", (second.post_id,)),
-        store.mark_notified(third.post_id, utc_now()),
+        note(store, third.post_id, utc_now()),
         return_exceptions=True,
     )
     assert groups == [3]
-    assert results[0] is True and results[2] is None
+    assert results[0] is True and results[2] == 1
     assert isinstance(results[1], sqlite3.IntegrityError)
     rows = dict(read_back(store, "SELECT post_id, status FROM posts"))
     assert rows[second.post_id] == "publishing"
@@ -124,13 +130,13 @@ async def test_an_error_that_rolls_back_the_transaction_fails_only_its_caller(
     )
     now = utc_now()
     results = await asyncio.gather(
-        store.mark_notified(posts[0].post_id, now),
+        note(store, posts[0].post_id, now),
         store._group_write("INSERT INTO doomed (x) VALUES ('x')", ()),
         store.renew_lease(posts[1].post_id, "w/1", now, timedelta(hours=2)),
         return_exceptions=True,
     )
     assert groups == [3]
-    assert results[0] is None and results[2] is True
+    assert results[0] == 1 and results[2] is True
     assert isinstance(results[1], sqlite3.IntegrityError) and "boom" in str(results[1])
     assert read_back(store, "SELECT notified_at FROM posts WHERE post_id = ?", (posts[0].post_id,))[0][0]
     lease = read_back(store, "SELECT lease_until FROM posts WHERE post_id = ?", (posts[1].post_id,))[0][0]
@@ -155,7 +161,7 @@ async def test_a_fenced_write_by_a_lost_claim_changes_nothing_and_others_commit(
 async def test_group_writes_never_run_inside_another_transaction(store: SQLiteStore) -> None:
     (post,) = await claimed_posts(store, 1)
     async with store._transaction() as db:
-        write = asyncio.create_task(store.mark_notified(post.post_id, utc_now()))
+        write = asyncio.create_task(note(store, post.post_id, utc_now()))
         await asyncio.sleep(0.05)
         assert not write.done()  # waits for the lock, not slipped into this transaction
         await db.execute("UPDATE posts SET attempts = 7 WHERE post_id = ?", (post.post_id,))
@@ -168,9 +174,9 @@ async def test_writes_queued_while_a_group_commits_form_the_next_group(
 ) -> None:
     posts = await claimed_posts(store, 4)
     now = utc_now()
-    first = asyncio.gather(*(store.mark_notified(p.post_id, now) for p in posts[:2]))
+    first = asyncio.gather(*(note(store, p.post_id, now) for p in posts[:2]))
     await asyncio.sleep(0)  # the first group is on its way
-    second = asyncio.gather(*(store.mark_notified(p.post_id, now) for p in posts[2:]))
+    second = asyncio.gather(*(note(store, p.post_id, now) for p in posts[2:]))
     await asyncio.gather(first, second)
     assert sum(groups) == 4 and len(groups) <= 2
     assert read_back(store, "SELECT count(*) FROM posts WHERE notified_at IS NOT NULL") == [(4,)]
@@ -179,8 +185,8 @@ async def test_writes_queued_while_a_group_commits_form_the_next_group(
 async def test_a_cancelled_caller_does_not_block_the_others(store: SQLiteStore) -> None:
     posts = await claimed_posts(store, 2)
     now = utc_now()
-    cancelled = asyncio.create_task(store.mark_notified(posts[0].post_id, now))
-    kept = asyncio.create_task(store.mark_notified(posts[1].post_id, now))
+    cancelled = asyncio.create_task(note(store, posts[0].post_id, now))
+    kept = asyncio.create_task(note(store, posts[1].post_id, now))
     await asyncio.sleep(0)
     cancelled.cancel()
     await kept

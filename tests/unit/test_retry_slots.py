@@ -1,14 +1,15 @@
-"""A post waiting out a rate limit or a backoff holds no publication slot; it takes one again
-before its next try."""
+"""Publication slots: a post waiting out a rate limit or a backoff holds no slot (it waits in the
+database), a cancelled one gives its slot back, and a held one does not stall the sweep."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
-from publishers.base import Outcome, Publisher
-from scheduler.engine import Publication, RetryPolicy
+from publishers.base import Outcome, Publisher, Sending, untracked
+from scheduler.engine import Publication
 from storage.models import Account, Platform, Post, PostStatus, Target, new_post, utc_now
 from storage.sqlite import SQLiteStore
 
@@ -28,26 +29,15 @@ class GatedPublisher(Publisher):
         self.release_held = asyncio.Event()
         self.limited = False
 
-    async def publish(self, post: Post, target: Target) -> Outcome:
+    async def publish(self, post: Post, target: Target, sending: Sending = untracked) -> Outcome:
         self.calls.append(post.main_caption)
+        await sending()
         if post.main_caption == "slow" and not self.limited:
             self.limited = True
             return Outcome.retryable("429", "slow down", retry_after=30)
         if post.main_caption == "held":
             await self.release_held.wait()
         return Outcome.sent(message_id="1")
-
-
-class FakeSleep:
-    def __init__(self) -> None:
-        self.started = asyncio.Event()
-        self.wake = asyncio.Event()
-        self.seconds: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.seconds.append(seconds)
-        self.started.set()
-        await self.wake.wait()
 
 
 async def due(store: SQLiteStore, caption: str) -> Post:
@@ -57,71 +47,46 @@ async def due(store: SQLiteStore, caption: str) -> Post:
     return await store.create_post(post)
 
 
-async def reported(post: Post) -> None:
-    pass
+def one_slot(store: SQLiteStore, publisher: Publisher) -> Publication:
+    return Publication(store, {Platform.TELEGRAM: publisher}, concurrency=1)
 
 
-def one_slot(store: SQLiteStore, publisher: Publisher, sleep: FakeSleep) -> Publication:
-    return Publication(
-        store, {Platform.TELEGRAM: publisher}, reported, sleep=sleep, retry=RetryPolicy(attempts=3), concurrency=1
-    )
-
-
-async def test_a_post_sleeping_before_a_retry_leaves_its_slot_to_others(store: SQLiteStore) -> None:
+async def test_a_post_waiting_to_retry_holds_neither_a_slot_nor_its_claim(store: SQLiteStore) -> None:
     slow, quick = await due(store, "slow"), await due(store, "quick")
-    publisher, sleep = GatedPublisher(), FakeSleep()
-    worker = one_slot(store, publisher, sleep)
-
-    waiting = asyncio.create_task(worker.publish_now(slow.post_id))
-    await asyncio.wait_for(sleep.started.wait(), 5)
-    # The only slot is free while "slow" sleeps its 30 s: "quick" publishes meanwhile.
+    publisher = GatedPublisher()
+    worker = one_slot(store, publisher)
+    waiting = await asyncio.wait_for(worker.publish_now(slow.post_id), 5)
+    # Told to wait 30 s, it went back to the database at once: the only slot is free ...
+    assert waiting is not None and waiting.status is PostStatus.PUBLISHING and waiting.claim is None
+    assert not worker._slots.locked() and not worker.busy
     done = await asyncio.wait_for(worker.publish_now(quick.post_id), 5)
     assert done is not None and done.status is PostStatus.PUBLISHED
-    assert not waiting.done()
-
-    sleep.wake.set()
-    finished = await asyncio.wait_for(waiting, 5)
-    assert finished is not None and finished.status is PostStatus.PUBLISHED
-    assert publisher.calls == ["slow", "quick", "slow"] and sleep.seconds == [30]
-    assert not worker._slots.locked()
-
-
-async def test_after_its_sleep_a_post_waits_for_a_free_slot(store: SQLiteStore) -> None:
-    slow, held = await due(store, "slow"), await due(store, "held")
-    publisher, sleep = GatedPublisher(), FakeSleep()
-    worker = one_slot(store, publisher, sleep)
-
-    waiting = asyncio.create_task(worker.publish_now(slow.post_id))
-    await asyncio.wait_for(sleep.started.wait(), 5)
-    holding = asyncio.create_task(worker.publish_now(held.post_id))
-
-    async def held_is_publishing() -> None:
-        while publisher.calls[-1:] != ["held"]:
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(held_is_publishing(), 5)
-    sleep.wake.set()  # "slow" wakes while "held" has the only slot
-    await asyncio.sleep(0.1)
-    assert publisher.calls == ["slow", "held"], "the retry went out without a slot"
-    publisher.release_held.set()
-    await asyncio.wait_for(asyncio.gather(waiting, holding), 5)
-    assert publisher.calls == ["slow", "held", "slow"]
-    assert not worker._slots.locked()
+    # ... and no worker may take it before its time.
+    assert await worker.publish_now(slow.post_id) is None
+    stored = await store.load_post(slow.post_id)
+    assert stored is not None and stored.retry_at is not None
+    assert stored.retry_at - utc_now() > timedelta(seconds=29)
+    assert publisher.calls == ["slow", "quick"]
 
 
-async def test_cancelled_while_sleeping_gives_back_no_slot_twice(store: SQLiteStore) -> None:
-    slow = await due(store, "slow")
-    publisher, sleep = GatedPublisher(), FakeSleep()
-    worker = one_slot(store, publisher, sleep)
-    waiting = asyncio.create_task(worker.publish_now(slow.post_id))
-    await asyncio.wait_for(sleep.started.wait(), 5)
-    waiting.cancel()
+async def test_a_cancelled_publication_gives_its_slot_and_its_post_back(store: SQLiteStore) -> None:
+    held = await due(store, "held")
+    publisher = GatedPublisher()
+    worker = one_slot(store, publisher)
+    publishing = asyncio.create_task(worker.publish_now(held.post_id))
+    for _ in range(200):
+        if publisher.calls:
+            break
+        await asyncio.sleep(0.01)
+    publishing.cancel()
     with pytest.raises(asyncio.CancelledError):
-        await waiting
+        await publishing
     # Still exactly one slot: one taker gets it, a second must wait.
     await asyncio.wait_for(worker._slots.acquire(), 1)
     assert worker._slots.locked()
     worker._slots.release()
+    stored = await store.load_post(held.post_id)
+    assert stored is not None and stored.claim is None and stored.retry_at is not None
 
 
 async def test_a_sweep_keeps_claiming_while_one_post_is_held(store: SQLiteStore) -> None:
@@ -129,7 +94,7 @@ async def test_a_sweep_keeps_claiming_while_one_post_is_held(store: SQLiteStore)
     publisher = GatedPublisher()
     held = await due(store, "held")
     others = [await due(store, f"quick {n}") for n in range(6)]
-    publication = Publication(store, {Platform.TELEGRAM: publisher}, reported, concurrency=2)
+    publication = Publication(store, {Platform.TELEGRAM: publisher}, concurrency=2)
 
     sweep = asyncio.create_task(publication.sweep())
     # Two places: one is held the whole time; every other post goes through the second one.
