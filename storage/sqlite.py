@@ -6,9 +6,10 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,7 +30,13 @@ from storage.codec import (
     target_from_doc,
     target_to_doc,
 )
-from storage.crypto import CredentialCipher
+from storage.crypto import (
+    KEY_FILE_NAME,
+    PRIVATE_FILE_MODE,
+    PRIVATE_FOLDER_MODE,
+    CredentialCipher,
+    make_owner_only,
+)
 from storage.models import (
     Account,
     Delivery,
@@ -54,6 +61,8 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT = 60.0
 # Seconds a write may wait for that lock before the log names it.
 STALL_WARNING = 5.0
+# The files SQLite keeps beside the database (WAL mode uses the first two).
+SIDE_FILE_SUFFIXES = ("-wal", "-shm", "-journal")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -315,7 +324,7 @@ class SQLiteStore(Store):
         return self._reader
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._keep_files_private()
         try:
             self._db = await self._connect()
             await self._db.execute("PRAGMA journal_mode = WAL")
@@ -334,6 +343,28 @@ class SQLiteStore(Store):
         db.row_factory = aiosqlite.Row
         await db.execute(f"PRAGMA busy_timeout = {round(self.busy_timeout * 1000)}")
         return db
+
+    def _keep_files_private(self) -> None:
+        """Creates the data folder (0700) and the database file (0600) for their owner alone, and
+        makes Herald's own files found open to others owner-only, saying so in the log.
+
+        SQLite creates the -wal and -shm files with the database file's permissions."""
+        folder = self.path.parent
+        folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER_MODE)
+        with suppress(FileExistsError):
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+        files = [self.path, *(self.path.with_name(self.path.name + suffix) for suffix in SIDE_FILE_SUFFIXES)]
+        # The folder only when it holds nothing but Herald's files: a database kept in a
+        # project folder or a home folder must not shut others out of everything else there.
+        ours = {path.name for path in files} | {KEY_FILE_NAME}
+        if all(entry.name in ours for entry in folder.iterdir()):
+            files.append(folder)
+        tightened = make_owner_only(files)
+        if tightened:
+            log.info(
+                "Made readable by their owner only (they were open to others): %s",
+                ", ".join(str(path) for path in tightened),
+            )
 
     async def close(self) -> None:
         if self._flushes:
