@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+log = logging.getLogger(__name__)
+
 KEY_FILE_NAME = "herald.key"
+PRIVATE_FOLDER_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+OTHERS = 0o077  # the permission bits of the file's group and of everyone else
+
+
+def make_owner_only(paths: Iterable[Path]) -> list[Path]:
+    """Those of `paths` that were open to others and are now owner-only.
+
+    Only what exists and belongs to the user Herald runs as is changed (nobody else's file is
+    Herald's to change); the owner's own bits stay as they were."""
+    tightened: list[Path] = []
+    for path in paths:
+        try:
+            status = path.stat()
+        except FileNotFoundError:
+            continue
+        mode = stat.S_IMODE(status.st_mode)
+        if status.st_uid == os.geteuid() and mode & OTHERS:
+            path.chmod(mode & ~OTHERS)
+            tightened.append(path)
+    return tightened
 
 
 class CredentialError(Exception):
@@ -39,18 +65,25 @@ class CredentialCipher:
 
 
 def load_or_create_key(data_dir: Path) -> str:
-    """The key kept in `data_dir`, generated once with owner-only permissions if missing."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    """The key kept in `data_dir`, generated once with owner-only permissions if missing.
+
+    A new `data_dir` is made owner-only (0700); a key file found open to others is made
+    owner-only, and the log says so."""
+    data_dir.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER_MODE)
     path = data_dir / KEY_FILE_NAME
     try:
-        return path.read_text().strip()
+        key = path.read_text().strip()
     except FileNotFoundError:
         pass
+    else:
+        if make_owner_only([path]):
+            log.info("The encryption key %s was readable by others; it is now readable by its owner only", path)
+        return key
     key = Fernet.generate_key().decode("ascii")
     # Written aside, then linked into place: two processes starting at once agree on one key,
     # and neither can read a half-written file.
     temporary = data_dir / f".{KEY_FILE_NAME}.{os.getpid()}"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")
     try:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
+import os
 import sqlite3
-from collections.abc import AsyncIterator, Collection, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,7 +30,13 @@ from storage.codec import (
     target_from_doc,
     target_to_doc,
 )
-from storage.crypto import CredentialCipher
+from storage.crypto import (
+    KEY_FILE_NAME,
+    PRIVATE_FILE_MODE,
+    PRIVATE_FOLDER_MODE,
+    CredentialCipher,
+    make_owner_only,
+)
 from storage.models import (
     Account,
     Delivery,
@@ -46,6 +54,15 @@ from storage.models import (
     summarize,
     utc_now,
 )
+
+log = logging.getLogger(__name__)
+
+# Seconds a write waits for another connection's write lock before it fails with "database is locked".
+BUSY_TIMEOUT = 60.0
+# Seconds a write may wait for that lock before the log names it.
+STALL_WARNING = 5.0
+# The files SQLite keeps beside the database (WAL mode uses the first two).
+SIDE_FILE_SUFFIXES = ("-wal", "-shm", "-journal")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -218,14 +235,93 @@ def _write_group(conn: sqlite3.Connection, writes: Sequence[tuple[str, tuple[Any
     return [outcome if outcome is not None else RuntimeError("not run") for outcome in outcomes]
 
 
-class SQLiteStore(Store):
-    """Herald's storage in one SQLite file; safe for several processes on one machine."""
+def _is_busy(outcome: object) -> bool:
+    """True for SQLite's "database is locked": the write lock stayed taken past the busy timeout."""
+    return isinstance(outcome, sqlite3.OperationalError) and outcome.sqlite_errorcode & 0xFF in (
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+    )
 
-    def __init__(self, path: Path, cipher: CredentialCipher) -> None:
+
+@dataclass
+class _WriterCall:
+    """One call of the writer connection, as the stall watch sees it."""
+
+    went_through: bool = True
+
+
+class _StallWatch:
+    """Tells the log once when writes wait long for another connection's write lock, and once
+    when they go through again.
+
+    The writer connection makes one call at a time (under the store's lock), so one timer,
+    started with each call, says when the current call has waited too long. A call that has
+    waited that long is waiting in SQLite's busy handler: Herald's own writes take milliseconds."""
+
+    def __init__(self, path: Path, warn_after: float, busy_timeout: float) -> None:
+        self.path = path
+        self.warn_after = warn_after
+        self.busy_timeout = busy_timeout
+        self._timer: asyncio.TimerHandle | None = None
+        self._call_began = 0.0  # loop time when the writer's current call began
+        self._stalled_since: float | None = None  # when the call that the warning named began
+
+    @contextmanager
+    def watching(self) -> Iterator[_WriterCall]:
+        """Watches one call of the writer; it went through unless it ended "database is locked"."""
+        loop = asyncio.get_running_loop()
+        self._call_began = loop.time()
+        if self._stalled_since is None:
+            self._timer = loop.call_later(self.warn_after, self._warn)
+        call = _WriterCall()
+        try:
+            yield call
+        except BaseException as exc:
+            call.went_through = isinstance(exc, Exception) and not _is_busy(exc)
+            raise
+        finally:
+            self._ended(call.went_through, loop)
+
+    def _warn(self) -> None:
+        self._timer = None
+        self._stalled_since = self._call_began
+        log.warning(
+            "SQLite %s is locked by another connection: writes have been waiting %g s (busy timeout %g s)",
+            self.path,
+            self.warn_after,
+            self.busy_timeout,
+        )
+
+    def _ended(self, went_through: bool, loop: asyncio.AbstractEventLoop) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if went_through and self._stalled_since is not None:
+            log.info("SQLite writes resumed after %.0f s", loop.time() - self._stalled_since)
+            self._stalled_since = None
+
+
+class SQLiteStore(Store):
+    """Herald's storage in one SQLite file; safe for several processes on one machine.
+
+    Two connections: the writer makes every write, one call at a time under `self._lock`; the
+    reader answers plain SELECTs. In WAL mode a reader never waits for a writer, so a user's
+    screens answer at once while this or another process writes, or holds the write lock."""
+
+    def __init__(
+        self,
+        path: Path,
+        cipher: CredentialCipher,
+        busy_timeout: float = BUSY_TIMEOUT,
+        stall_warning: float = STALL_WARNING,
+    ) -> None:
         super().__init__(cipher)
         self.path = path
+        self.busy_timeout = busy_timeout
         self._db: aiosqlite.Connection | None = None
-        # One connection serves many coroutines: a statement of one must never run inside
+        self._reader: aiosqlite.Connection | None = None
+        self._stalls = _StallWatch(path, stall_warning, busy_timeout)
+        # The writer serves many coroutines: a statement of one must never run inside
         # another's transaction, nor between the steps of another's statement.
         self._lock = asyncio.Lock()
         # Group commit of the publication's fenced single-row writes (see _group_write).
@@ -235,19 +331,33 @@ class SQLiteStore(Store):
 
     @property
     def db(self) -> aiosqlite.Connection:
+        """The writer connection."""
         if self._db is None:
             raise RuntimeError("the store is not open")
         return self._db
 
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        """The reader connection: SELECTs only (`query_only`), never behind a write."""
+        if self._reader is None:
+            raise RuntimeError("the store is not open")
+        return self._reader
+
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self.path, isolation_level=None, timeout=60)
-        self._db.row_factory = aiosqlite.Row
-        await self._db.execute("PRAGMA busy_timeout = 60000")
-        await self._db.execute("PRAGMA journal_mode = WAL")
-        await self._db.execute("PRAGMA synchronous = NORMAL")
-        await self._db.executescript(SCHEMA)
-        await self._migrate()
+        self._keep_files_private()
+        try:
+            self._db = await self._connect()
+            await self._db.execute("PRAGMA journal_mode = WAL")
+            await self._db.execute("PRAGMA synchronous = NORMAL")
+            with self._stalls.watching():
+                await self._db.executescript(SCHEMA)
+                await self._migrate()
+            self._reader = await self._connect()
+            # A write sent here by mistake fails at once instead of taking the write lock.
+            await self._reader.execute("PRAGMA query_only = ON")
+        except BaseException:
+            await self.close()
+            raise
 
     async def _migrate(self) -> None:
         """Brings a file made by an earlier version up to this schema (columns are only added)."""
@@ -265,9 +375,40 @@ class SQLiteStore(Store):
             )
         await self.db.executescript(LATER_INDEXES)
 
+    async def _connect(self) -> aiosqlite.Connection:
+        db = await aiosqlite.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
+        db.row_factory = aiosqlite.Row
+        await db.execute(f"PRAGMA busy_timeout = {round(self.busy_timeout * 1000)}")
+        return db
+
+    def _keep_files_private(self) -> None:
+        """Creates the data folder (0700) and the database file (0600) for their owner alone, and
+        makes Herald's own files found open to others owner-only, saying so in the log.
+
+        SQLite creates the -wal and -shm files with the database file's permissions."""
+        folder = self.path.parent
+        folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER_MODE)
+        with suppress(FileExistsError):
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+        files = [self.path, *(self.path.with_name(self.path.name + suffix) for suffix in SIDE_FILE_SUFFIXES)]
+        # The folder only when it holds nothing but Herald's files: a database kept in a
+        # project folder or a home folder must not shut others out of everything else there.
+        ours = {path.name for path in files} | {KEY_FILE_NAME}
+        if all(entry.name in ours for entry in folder.iterdir()):
+            files.append(folder)
+        tightened = make_owner_only(files)
+        if tightened:
+            log.info(
+                "Made readable by their owner only (they were open to others): %s",
+                ", ".join(str(path) for path in tightened),
+            )
+
     async def close(self) -> None:
         if self._flushes:
             await asyncio.wait(set(self._flushes))
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            await reader.close()
         if self._db is not None:
             await self._db.close()
             self._db = None
@@ -276,7 +417,9 @@ class SQLiteStore(Store):
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction that holds SQLite's write lock from its first statement."""
         async with self._lock:
-            await self.db.execute("BEGIN IMMEDIATE")
+            # The only statement that can wait for another connection: the lock is held after it.
+            with self._stalls.watching():
+                await self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
             except BaseException:
@@ -284,20 +427,39 @@ class SQLiteStore(Store):
                 raise
             await self.db.execute("COMMIT")
 
+    async def _read_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        """The first row of one SELECT, through the reader connection (see `_read_all`)."""
+        rows = await self._read_all(sql, params)
+        return rows[0] if rows else None
+
+    async def _read_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        """The rows of one SELECT, through the reader connection: never behind a write.
+
+        Each read is a transaction of its own (autocommit, executed and read to the end in one
+        hop to aiosqlite's thread, which runs one call at a time), so it sees every write
+        committed before it began — the caller's own included — and holds no snapshot after."""
+        return list(await self.reader.execute_fetchall(sql, tuple(params)))
+
     async def _fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        """The first row a write statement returns (UPDATE … RETURNING), through the writer."""
         rows = await self._fetchall(sql, params)
         return rows[0] if rows else None
 
     async def _fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        """The rows a write statement returns (UPDATE … RETURNING), through the writer; plain
+        SELECTs go through `_read_all`."""
         # Executed and read to the end in one go: a statement left half-read would keep
         # SQLite's write lock (UPDATE … RETURNING) and block COMMIT on this connection.
         async with self._lock:
-            return list(await self.db.execute_fetchall(sql, tuple(params)))
+            with self._stalls.watching():
+                return list(await self.db.execute_fetchall(sql, tuple(params)))
 
     async def _execute(self, sql: str, params: Iterable[Any] = ()) -> int:
         """Run one statement; returns how many rows it changed."""
-        async with self._lock, self.db.execute(sql, tuple(params)) as cursor:
-            return cursor.rowcount
+        async with self._lock:
+            with self._stalls.watching():
+                async with self.db.execute(sql, tuple(params)) as cursor:
+                    return cursor.rowcount
 
     async def _group_write(self, sql: str, params: Iterable[Any]) -> int:
         """Run one write statement, committed together with the others queued meanwhile.
@@ -331,9 +493,11 @@ class SQLiteStore(Store):
                 # aiosqlite's Connection._execute(fn, *args) runs fn in the connection's own thread
                 # (a private method of aiosqlite 0.22.1, pinned in requirements.txt): one hop for
                 # the whole group instead of one per statement.
-                outcomes: list[int | Exception] = await db._execute(  # type: ignore[no-untyped-call]
-                    _write_group, db._conn, [(write.sql, write.params) for write in batch]
-                )
+                with self._stalls.watching() as call:
+                    outcomes: list[int | Exception] = await db._execute(  # type: ignore[no-untyped-call]
+                        _write_group, db._conn, [(write.sql, write.params) for write in batch]
+                    )
+                    call.went_through = not any(_is_busy(outcome) for outcome in outcomes)
         except BaseException as exc:
             if self._flusher is asyncio.current_task():  # stopped before taking its batch
                 batch, self._queued, self._flusher = self._queued, [], None
@@ -357,7 +521,7 @@ class SQLiteStore(Store):
 
     # -- users -----------------------------------------------------------------------------
     async def get_user(self, user_id: int) -> User | None:
-        row = await self._fetchone("SELECT * FROM users WHERE user_id = ?", (user_id,))
+        row = await self._read_one("SELECT * FROM users WHERE user_id = ?", (user_id,))
         if row is None:
             return None
         return User(row["user_id"], row["timezone"], ISO_TIMES.decode(row["created_at"]))
@@ -410,19 +574,19 @@ class SQLiteStore(Store):
         return account
 
     async def list_accounts(self, user_id: int) -> list[Account]:
-        rows = await self._fetchall(
+        rows = await self._read_all(
             "SELECT * FROM accounts WHERE user_id = ? ORDER BY created_at, account_id", (user_id,)
         )
         return [self._row_to_account(row) for row in rows]
 
     async def get_account(self, user_id: int, account_id: str) -> Account | None:
-        row = await self._fetchone(
+        row = await self._read_one(
             "SELECT * FROM accounts WHERE user_id = ? AND account_id = ?", (user_id, account_id)
         )
         return self._row_to_account(row) if row else None
 
     async def account_credential(self, account_id: str) -> str | None:
-        row = await self._fetchone(
+        row = await self._read_one(
             "SELECT credential FROM accounts WHERE account_id = ?", (account_id,)
         )
         return self.cipher.decrypt(row["credential"]) if row else None
@@ -494,12 +658,12 @@ class SQLiteStore(Store):
         )
 
     async def get_chat(self, chat_id: int) -> TelegramChat | None:
-        row = await self._fetchone("SELECT * FROM telegram_chats WHERE chat_id = ?", (chat_id,))
+        row = await self._read_one("SELECT * FROM telegram_chats WHERE chat_id = ?", (chat_id,))
         return self._row_to_chat(row) if row else None
 
     async def list_chats(self, admin_only: bool = True) -> list[TelegramChat]:
         where = "WHERE bot_is_admin = 1" if admin_only else ""
-        rows = await self._fetchall(f"SELECT * FROM telegram_chats {where} ORDER BY title, chat_id")
+        rows = await self._read_all(f"SELECT * FROM telegram_chats {where} ORDER BY title, chat_id")
         return [self._row_to_chat(row) for row in rows]
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
@@ -524,7 +688,7 @@ class SQLiteStore(Store):
         return blob_id
 
     async def load_image(self, blob_id: str) -> bytes | None:
-        row = await self._fetchone("SELECT data FROM blobs WHERE blob_id = ?", (blob_id,))
+        row = await self._read_one("SELECT data FROM blobs WHERE blob_id = ?", (blob_id,))
         return bytes(row["data"]) if row else None
 
     async def set_image_file_id(self, blob_id: str, file_id: str) -> None:
@@ -533,7 +697,7 @@ class SQLiteStore(Store):
         )
 
     async def image_file_id(self, blob_id: str) -> str | None:
-        row = await self._fetchone(
+        row = await self._read_one(
             "SELECT telegram_file_id FROM blobs WHERE blob_id = ?", (blob_id,)
         )
         return row["telegram_file_id"] if row else None
@@ -564,14 +728,14 @@ class SQLiteStore(Store):
         return poster
 
     async def list_posters(self, user_id: int) -> list[Poster]:
-        rows = await self._fetchall(
+        rows = await self._read_all(
             "SELECT poster_id, doc FROM posters WHERE user_id = ? ORDER BY name, poster_id",
             (user_id,),
         )
         return [poster_from_doc(row["poster_id"], json.loads(row["doc"]), ISO_TIMES) for row in rows]
 
     async def get_poster(self, user_id: int, poster_id: str) -> Poster | None:
-        row = await self._fetchone(
+        row = await self._read_one(
             "SELECT poster_id, doc FROM posters WHERE user_id = ? AND poster_id = ?",
             (user_id, poster_id),
         )
@@ -611,13 +775,13 @@ class SQLiteStore(Store):
         return post
 
     async def get_post(self, user_id: int, post_id: str) -> Post | None:
-        row = await self._fetchone(
+        row = await self._read_one(
             f"{POST_SELECT} WHERE post_id = ? AND user_id = ?", (post_id, user_id)
         )
         return _row_to_post(row) if row else None
 
     async def load_post(self, post_id: str) -> Post | None:
-        row = await self._fetchone(f"{POST_SELECT} WHERE post_id = ?", (post_id,))
+        row = await self._read_one(f"{POST_SELECT} WHERE post_id = ?", (post_id,))
         return _row_to_post(row) if row else None
 
     async def list_posts(
@@ -628,7 +792,7 @@ class SQLiteStore(Store):
         # Upcoming posts lie after a long finished history in (user_id, scheduled_time) order;
         # the status index reaches them directly. History reads backwards from the latest.
         index = "INDEXED BY posts_user_status" if view is PostView.UPCOMING else "INDEXED BY posts_user"
-        rows = await self._fetchall(
+        rows = await self._read_all(
             f"{POST_SELECT} {index} WHERE user_id = ? AND status IN ({_placeholders(statuses)}) "
             f"ORDER BY scheduled_time {order}, post_id {order} LIMIT ? OFFSET ?",
             (user_id, *statuses, per_page + 1, max(page, 0) * per_page),
@@ -701,7 +865,7 @@ class SQLiteStore(Store):
             return post
 
     async def scheduled_posts(self, until: datetime, limit: int = 1000) -> list[tuple[str, datetime]]:
-        rows = await self._fetchall(
+        rows = await self._read_all(
             "SELECT * FROM (SELECT post_id, scheduled_time AS due FROM posts WHERE status = 'scheduled' "
             "AND scheduled_time <= ? ORDER BY scheduled_time LIMIT ?) UNION ALL "
             "SELECT * FROM (SELECT post_id, lease_until AS due FROM posts WHERE status = 'publishing' "
@@ -893,7 +1057,7 @@ class SQLiteStore(Store):
 
     # -- persistence -----------------------------------------------------------------------
     async def load_state(self, namespace: str) -> dict[str, Any]:
-        rows = await self._fetchall(
+        rows = await self._read_all(
             "SELECT key, value FROM state WHERE namespace = ?", (namespace,)
         )
         return {row["key"]: json.loads(row["value"]) for row in rows}
