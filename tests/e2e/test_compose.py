@@ -425,12 +425,20 @@ async def test_a_photo_too_big_to_download_is_explained_and_the_draft_is_kept(
         # An album with one photo too big: the others get in.
         api.send_album(ALICE, PHOTOS[3:5], ["Side", "Too big too"], file_sizes=[None, 30 * MB])
         await alice.expect("3 photos in")
+        # A Premium caption (up to 2,048) is kept, with a word that a bot's photo caption holds 1,024.
+        long_caption = "Garden " + EMOJI * 600
+        api.send_photo(ALICE, PHOTOS[5], caption=long_caption)
+        await alice.expect("The caption of photo 4 is 1,207 characters as Telegram counts them")
+        await alice.expect("4 photos in")
         await alice.say("Open house", expect="step 4 of 5")
         await alice.press("Tomorrow 09:00", expect="step 5 of 5")
+        album = [m for m in api.bot_messages(ALICE) if m.get("media_group_id")]
+        assert len(album) == 4 and long_caption.startswith(album[3]["caption"]) and len(album[3]["caption"]) == 515
         await alice.press("Schedule", expect="Scheduled #")
         post = (await store.list_posts(ALICE, PostView.UPCOMING)).posts[0]
-        assert [image.caption for image in post.images] == ["Front", "Back", "Side"]
+        assert [image.caption for image in post.images] == ["Front", "Back", "Side", long_caption]
         assert post.main_caption == "Open house"
-        assert [await store.load_image(image.blob_id) for image in post.images] == [PHOTOS[0], PHOTOS[1], PHOTOS[3]]
+        stored = [await store.load_image(image.blob_id) for image in post.images]
+        assert stored == [PHOTOS[0], PHOTOS[1], PHOTOS[3], PHOTOS[5]]
     assert all(m.get("text") != texts.SOMETHING_WENT_WRONG for m in alice.bot_messages())
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
