@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import InputMediaPhoto, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -32,10 +32,23 @@ from handlers.common import (
     user_zone,
 )
 from handlers.keyboards import NEW, parse_callback
-from handlers.when import TimeChoice, check_time, format_relative, format_time, parse_time, quick_time
-from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT, plan_messages
+from handlers.when import (
+    TimeChoice,
+    check_time,
+    current_time,
+    example_time,
+    explain,
+    format_relative,
+    format_time,
+    local,
+    parse_time,
+    quick_time,
+    repeated_note,
+    shows_today_button,
+)
+from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT, plan_messages, utf16_len
 from storage.codec import image_from_doc, image_to_doc, target_from_doc, target_to_doc
-from storage.models import MAX_IMAGES, Account, Image, Platform, Poster, Target, new_id, new_post, utc_now
+from storage.models import MAX_IMAGES, Account, Image, Platform, Poster, Target, new_id, new_post
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +58,8 @@ SAVE_POSTER = "save_poster"
 CONVERSATION_NAME = "new_post"
 DRAFT = "draft"
 PHOTO_ACK_DELAY = 1.0  # seconds of quiet after the last photo of an album before acknowledging
+# The pressed argument of the button that confirms a time shifted past a DST gap.
+SHIFTED = "shifted"
 
 Draft = dict[str, Any]
 
@@ -245,19 +260,30 @@ async def add_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str |
         await reply(update, texts.TOO_MANY_IMAGES.format(count=len(images)))
         return None
     largest = message.photo[-1]
-    data = bytes(await (await largest.get_file()).download_as_bytearray())
+    try:
+        data = bytes(await (await largest.get_file()).download_as_bytearray())
+    except BadRequest as error:
+        # getFile refuses files over 20 MB; the draft is untouched, the person sends a smaller one.
+        if "too big" not in error.message.lower():
+            raise
+        await reply(update, texts.PHOTO_TOO_BIG)
+        return None
     store = store_of(context)
     blob_id = await store.put_image(data)
     await store.set_image_file_id(blob_id, largest.file_id)
+    caption = message.caption or ""
     image = Image(
         name=f"photo-{len(images) + 1}.jpg",
         blob_id=blob_id,
-        caption=message.caption or "",
+        caption=caption,
         size=len(data),
         telegram_file_id=largest.file_id,
     )
     images.append(image_to_doc(image))
     draft["images"] = images
+    # Telegram Premium lets a person send 2,048 where a bot may send 1,024.
+    if utf16_len(caption.strip()) > CAPTION_LIMIT:
+        await reply(update, texts.photo_caption_cut(len(images), utf16_len(caption.strip())))
     _acknowledge_photos_later(update, context)
     return None
 
@@ -308,11 +334,12 @@ async def set_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str
     if not images and not caption:
         await reply(update, texts.EMPTY_TEXT_POST)
         return None
-    if len(caption) > TEXT_LIMIT:
-        await reply(update, texts.TEXT_TOO_LONG.format(length=len(caption), limit=TEXT_LIMIT))
+    length = utf16_len(caption)
+    if length > TEXT_LIMIT:
+        await reply(update, texts.text_too_long(length))
         return None
-    if images and len(caption) > CAPTION_LIMIT:
-        await reply(update, texts.CAPTION_OVER_PHOTO_LIMIT.format(length=len(caption)))
+    if images and length > CAPTION_LIMIT:
+        await reply(update, texts.caption_over_photo_limit(length))
     draft["caption"] = caption
     return await _ask_time(update, context)
 
@@ -359,12 +386,12 @@ async def _ask_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     draft = _draft(context)
     draft["step"] = TIME
     zone = await user_zone(context, _user_id(update))
-    now_local = utc_now().astimezone(ZoneInfo(zone))
-    show_today = now_local.hour < 18
+    now = current_time()
+    show_today = shows_today_button(zone, now)
     markup = (
         keyboards.time_keyboard_with_save(show_today) if _worth_saving(draft) else keyboards.time_keyboard(show_today)
     )
-    await reply(update, texts.ask_time(zone), reply_markup=markup)
+    await reply(update, texts.ask_time(zone, example_time(zone, now)), reply_markup=markup)
     return TIME
 
 
@@ -373,23 +400,40 @@ async def typed_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
     message = update.effective_message
     assert message is not None and message.text is not None
     zone = await user_zone(context, _user_id(update))
-    return await _take_time(update, context, parse_time(message.text, zone, utc_now()))
+    return await _take_time(update, context, parse_time(message.text, zone, current_time()), zone)
 
 
 async def quick_time_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
-    """A quick time button: in 1 hour, today 18:00, tomorrow 09:00, now."""
+    """A quick time button (in 1 hour, today 18:00, tomorrow 09:00, now), or the confirmation of
+    a time shifted past a DST gap."""
     pressed = parse_callback(update.callback_query.data if update.callback_query else None)
     assert pressed is not None
-    await answer(update)
     zone = await user_zone(context, _user_id(update))
-    return await _take_time(update, context, quick_time(pressed.argument, zone, utc_now()))
+    now = current_time()
+    if pressed.argument == SHIFTED:
+        suggested = _draft(context).pop("suggested_when", None)
+        if not isinstance(suggested, str):
+            await answer(update, texts.WRONG_STEP_BUTTON, alert=True)
+            return None
+        await answer(update)
+        return await _take_time(update, context, check_time(datetime.fromisoformat(suggested), now), zone)
+    await answer(update)
+    return await _take_time(update, context, quick_time(pressed.argument, zone, now), zone)
 
 
-async def _take_time(update: Update, context: ContextTypes.DEFAULT_TYPE, choice: TimeChoice) -> str | None:
-    if choice.when is None:
-        await reply(update, texts.TIME_PROBLEMS[choice.problem or "unreadable"])
-        return None
+async def _take_time(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, choice: TimeChoice, zone: str
+) -> str | None:
     draft = _draft(context)
+    if choice.when is None:
+        markup = None
+        if choice.problem == "dst_gap" and choice.suggestion is not None:
+            draft["suggested_when"] = choice.suggestion.isoformat()
+            label = texts.confirm_shifted_time(f"{local(choice.suggestion, zone):%H:%M}")
+            markup = keyboards.shifted_time_keyboard(label, NEW, "when", SHIFTED)
+        await reply(update, explain(choice, zone, current_time()), reply_markup=markup)
+        return None
+    draft.pop("suggested_when", None)
     draft["when"] = choice.when.isoformat()
     draft["step"] = PREVIEW
     await _send_preview(update, context, draft)
@@ -482,7 +526,13 @@ async def _send_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, draf
     chosen = [t.name for t in _draft_targets(draft) if t.target_id in set(draft.get("selected", []))]
     await reply(
         update,
-        texts.preview(format_time(when, zone), format_relative(when, utc_now()), chosen, len(draft.get("images", []))),
+        texts.preview(
+            format_time(when, zone),
+            format_relative(when, current_time()),
+            chosen,
+            len(draft.get("images", [])),
+            repeated_note(when, zone),
+        ),
         reply_markup=keyboards.preview_keyboard(),
     )
 
@@ -498,7 +548,7 @@ async def schedule_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> s
     """Saves the post and confirms it, with a Cancel button."""
     draft = _draft(context)
     user_id = _user_id(update)
-    now = utc_now()
+    now = current_time()
     when = check_time(datetime.fromisoformat(draft["when"]), now).when
     if when is None:
         await answer(update)

@@ -124,6 +124,11 @@ def time_keyboard(show_today: bool) -> InlineKeyboardMarkup:
     )
 
 
+def shifted_time_keyboard(label: str, screen: str, action: str, argument: str) -> InlineKeyboardMarkup:
+    """One button that confirms a time moved past a DST gap (typing another time works too)."""
+    return InlineKeyboardMarkup([[button(label, screen, action, argument)]])
+
+
 def preview_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -28,8 +28,21 @@ from telegram.ext import (
 from handlers import keyboards, texts
 from handlers.common import answer, reply, services, store_of, user_zone
 from handlers.keyboards import POST, parse_callback, parse_post_ref, post_ref
-from handlers.when import TimeChoice, format_relative, format_time, parse_time, quick_time
-from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT
+from handlers.when import (
+    TimeChoice,
+    check_time,
+    current_time,
+    example_time,
+    explain,
+    format_relative,
+    format_time,
+    local,
+    parse_time,
+    quick_time,
+    repeated_note,
+    shows_today_button,
+)
+from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT, utf16_len
 from storage.models import DeliveryStatus, Post, PostStatus, PostView, utc_now
 
 log = logging.getLogger(__name__)
@@ -40,8 +53,11 @@ ASK_NEW_CAPTION = "ask_new_caption"
 RESCHEDULING = "rescheduling"
 EDITING_CAPTION = "editing_caption"
 CAPTION_PREVIEW = 200
-# Room left in a 4,096-character message for the target lines, after the head and a notice.
+# Room (UTF-16 units, as Telegram counts) left in a 4,096-unit message for the target lines,
+# after the head and a notice.
 DELIVERY_LINES_BUDGET = 3000
+# The pressed argument of the button that confirms a time shifted past a DST gap.
+SHIFTED = "shifted"
 
 
 def _pressed(update: Update) -> tuple[int, str, str]:
@@ -66,7 +82,7 @@ def _default_origin(post: Post) -> str:
 def details_text(post: Post, zone: str) -> str:
     """What the user sees of one post: status, times, content, and every target's delivery."""
     status = post.status.value
-    relative = format_relative(post.scheduled_time, utc_now()) if post.status is PostStatus.SCHEDULED else None
+    relative = format_relative(post.scheduled_time, current_time()) if post.status is PostStatus.SCHEDULED else None
     finished = format_time(post.published_at, zone) if post.published_at else None
     lines = [texts.details_headline(texts.POST_BADGES.get(status, ""), post.short_id, status)]
     lines.extend(texts.details_times(format_time(post.scheduled_time, zone), relative, finished))
@@ -88,7 +104,7 @@ def details_text(post: Post, zone: str) -> str:
             delivery.url if delivery else None,
             delivery.error_message if delivery else None,
         )
-        used += len(line) + 1
+        used += utf16_len(line) + 1
         if used > DELIVERY_LINES_BUDGET:
             lines.append(texts.more_targets(len(post.group_ids) - shown))
             break
@@ -329,10 +345,11 @@ async def ask_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> st
     assert context.user_data is not None
     context.user_data[RESCHEDULING] = {"post_id": post.post_id, "origin": where}
     zone = await user_zone(context, post.user_id)
-    show_today = utc_now().astimezone(ZoneInfo(zone)).hour < 18
+    now = current_time()
+    show_today = shows_today_button(zone, now)
     await _show(
         update,
-        texts.ask_new_time(post.short_id, format_time(post.scheduled_time, zone), zone),
+        texts.ask_new_time(post.short_id, format_time(post.scheduled_time, zone), zone, example_time(zone, now)),
         keyboards.reschedule_keyboard(show_today),
         in_place=True,
     )
@@ -344,23 +361,39 @@ async def typed_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     message = update.effective_message
     assert message is not None and message.text is not None
     zone = await user_zone(context, _user_id(update))
-    return await _move_post(update, context, parse_time(message.text, zone, utc_now()), in_place=False)
+    return await _move_post(update, context, parse_time(message.text, zone, current_time()), zone, in_place=False)
 
 
 async def quick_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
-    """A quick time button under the question."""
+    """A quick time button under the question, or the confirmation of a time shifted past a DST gap."""
     pressed = parse_callback(update.callback_query.data if update.callback_query else None)
     assert pressed is not None
-    await answer(update)
     zone = await user_zone(context, _user_id(update))
-    return await _move_post(update, context, quick_time(pressed.argument, zone, utc_now()), in_place=True)
+    now = current_time()
+    if pressed.argument == SHIFTED:
+        asked = _asked(context, RESCHEDULING) or {}
+        suggested = asked.pop("suggested_when", None)
+        if not isinstance(suggested, str):
+            await answer(update, texts.WRONG_STEP_BUTTON, alert=True)
+            return ASK_NEW_TIME
+        await answer(update)
+        choice = check_time(datetime.fromisoformat(suggested), now)
+        return await _move_post(update, context, choice, zone, in_place=False)
+    await answer(update)
+    return await _move_post(update, context, quick_time(pressed.argument, zone, now), zone, in_place=True)
 
 
 async def _move_post(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, choice: TimeChoice, in_place: bool
+    update: Update, context: ContextTypes.DEFAULT_TYPE, choice: TimeChoice, zone: str, in_place: bool
 ) -> str | int:
     if choice.when is None:
-        await reply(update, texts.TIME_PROBLEMS[choice.problem or "unreadable"])
+        markup = None
+        asked_now = _asked(context, RESCHEDULING)
+        if choice.problem == "dst_gap" and choice.suggestion is not None and asked_now is not None:
+            asked_now["suggested_when"] = choice.suggestion.isoformat()
+            label = texts.confirm_shifted_time(f"{local(choice.suggestion, zone):%H:%M}")
+            markup = keyboards.shifted_time_keyboard(label, POST, "rs_when", SHIFTED)
+        await reply(update, explain(choice, zone, current_time()), reply_markup=markup)
         return ASK_NEW_TIME
     asked = _asked(context, RESCHEDULING)
     _forget(context, RESCHEDULING)
@@ -377,9 +410,11 @@ async def _move_post(
     for hook in services(context).on_post_scheduled:
         await hook(moved)
     log.info("user %s moved post %s to %s", user_id, moved.post_id, moved.scheduled_time.isoformat())
-    zone = await user_zone(context, user_id)
     notice = texts.rescheduled(
-        moved.short_id, format_time(moved.scheduled_time, zone), format_relative(moved.scheduled_time, utc_now())
+        moved.short_id,
+        format_time(moved.scheduled_time, zone),
+        format_relative(moved.scheduled_time, current_time()),
+        repeated_note(moved.scheduled_time, zone),
     )
     await show_post(update, context, moved, str(asked.get("origin", "")), in_place=in_place, notice=notice)
     return ConversationHandler.END
@@ -499,11 +534,12 @@ async def typed_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> s
     if not caption and not post.images:
         await reply(update, texts.CAPTION_HINT)
         return ASK_NEW_CAPTION
-    if len(caption) > TEXT_LIMIT:
-        await reply(update, texts.TEXT_TOO_LONG.format(length=len(caption), limit=TEXT_LIMIT))
+    length = utf16_len(caption)
+    if length > TEXT_LIMIT:
+        await reply(update, texts.text_too_long(length))
         return ASK_NEW_CAPTION
-    if post.images and len(caption) > CAPTION_LIMIT:
-        await reply(update, texts.CAPTION_OVER_PHOTO_LIMIT.format(length=len(caption)))
+    if post.images and length > CAPTION_LIMIT:
+        await reply(update, texts.caption_over_photo_limit(length))
     _forget(context, EDITING_CAPTION)
     updated = await store.update_caption(user_id, post.post_id, caption)
     if updated is None:

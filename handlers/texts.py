@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from html import escape
 
+from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT
+
+# Telegram counts its limits in UTF-16 code units; said to people this way.
+AS_TELEGRAM_COUNTS = "as Telegram counts them (most emoji count as 2)"
+
 WELCOME = (
     "👋 <b>Herald</b> schedules posts — a caption and up to ten photos — to many channels, "
     "groups and pages at once, publishes them at the time you choose, and tells you here "
@@ -82,15 +87,33 @@ NOT_A_PHOTO = (
     "I need photos sent as <b>photos</b> (not as files or stickers), or the caption as text."
 )
 EMPTY_TEXT_POST = "A post without images needs some text. Send the text, or send photos."
-TEXT_TOO_LONG = (
-    "That text is {length:,} characters; Telegram allows {limit:,} in one message. "
-    "Please shorten it and send it again."
-)
-CAPTION_OVER_PHOTO_LIMIT = (
-    "ℹ️ Your caption is {length:,} characters — more than the 1,024 a photo caption can hold, "
-    "so it will go out as the album followed by a text message."
-)
 POSTER_MISSING = "That poster no longer exists."
+PHOTO_TOO_BIG = (
+    "This photo is too big for a bot to download (over 20 MB); send a smaller one. "
+    "Everything you sent before it is kept."
+)
+
+
+def text_too_long(length: int) -> str:
+    return (
+        f"That text is {length:,} characters {AS_TELEGRAM_COUNTS}; Telegram allows {TEXT_LIMIT:,} "
+        "in one message. Please shorten it and send it again."
+    )
+
+
+def caption_over_photo_limit(length: int) -> str:
+    return (
+        f"ℹ️ Your caption is {length:,} characters {AS_TELEGRAM_COUNTS} — more than the {CAPTION_LIMIT:,} "
+        "a photo caption can hold, so it will go out as the album followed by a text message."
+    )
+
+
+def photo_caption_cut(number: int, length: int) -> str:
+    return (
+        f"ℹ️ The caption of photo {number} is {length:,} characters {AS_TELEGRAM_COUNTS}; a bot can put "
+        f"{CAPTION_LIMIT:,} under a photo, so it will be cut there (the preview shows how). To keep it "
+        "whole, send it as the main caption instead."
+    )
 
 
 def photos_received(count: int) -> str:
@@ -103,32 +126,68 @@ def poster_chosen(name: str) -> str:
 
 
 # -- New post: time ---------------------------------------------------------------------------
-def ask_time(zone: str) -> str:
+def ask_time(zone: str, example: str) -> str:
     return (
         "<b>New post</b> · step 4 of 5\nWhen should it go out? Tap a time or type one in your zone "
-        f"({escape(zone)}): <code>2026-12-01 18:30</code>, <code>tomorrow 9am</code>, "
+        f"({escape(zone)}): <code>{escape(example)}</code>, <code>tomorrow 9am</code>, "
         "<code>in 2 hours</code>.\nYour zone can be changed with /timezone."
     )
 
 
-TIME_PROBLEMS = {
-    "past": "That time is in the past. Please send a time in the future.",
-    "too_far": "That is more than a year ahead; Herald schedules up to one year. Please pick an earlier time.",
-    "unreadable": (
-        "I couldn't read that as a time. Try <code>2026-12-01 18:30</code>, "
-        "<code>tomorrow 9am</code> or <code>in 2 hours</code>."
-    ),
-}
+def time_problem(problem: str, typed: str, example: str) -> str:
+    """Why a typed time cannot be used; `typed` is the part at fault, `example` a good time."""
+    shown = f"<code>{escape(typed)}</code>"
+    reasons = {
+        "past": "That time is in the past. Please send a time in the future.",
+        "too_far": "That is more than a year ahead; Herald schedules up to one year. Please pick an earlier time.",
+        "bad_hour": (
+            f"{shown} is not a time: hours go from 00 to 23 (or 1 to 12 with am/pm). Please send the time again."
+        ),
+        "bad_minute": f"{shown} is not a time: minutes go from 00 to 59. Please send the time again.",
+        "bad_month": (
+            f"{shown} is not a date: I read dates as day/month, and months go from 1 to 12. "
+            f"Please send the date again, e.g. <code>{escape(example)}</code>."
+        ),
+        "no_such_day": f"There is no {escape(typed)}. Please send another date.",
+    }
+    return reasons.get(
+        problem,
+        f"I couldn't read that as a time. Try <code>{escape(example)}</code>, "
+        "<code>tomorrow 9am</code> or <code>in 2 hours</code>.",
+    )
+
+
+def time_missing(day_text: str, example: str) -> str:
+    return f"At what time on {escape(day_text)}? Send the day with a time, e.g. <code>{escape(example)}</code>."
+
+
+def dst_gap(typed: str, day_text: str, zone: str, shifted: str) -> str:
+    return (
+        f"{escape(typed)} does not exist on {escape(day_text)} in {escape(zone)} (clocks go forward); "
+        f"did you mean {escape(shifted)}? Tap to confirm, or type another time."
+    )
+
+
+def confirm_shifted_time(shifted: str) -> str:
+    return f"✅ Yes, {shifted}"
+
+
+def repeated_time(wall: str, day_text: str, zone: str, which: str, offset: str) -> str:
+    return (
+        f"ℹ️ {escape(wall)} happens twice on {escape(day_text)} in {escape(zone)} (clocks go back); "
+        f"this is the {which} one, at {offset}."
+    )
 
 
 # -- New post: preview and saved --------------------------------------------------------------
-def preview(when_text: str, relative: str, target_names: list[str], images: int) -> str:
+def preview(when_text: str, relative: str, target_names: list[str], images: int, time_note: str = "") -> str:
     targets = ", ".join(escape(name) for name in target_names)
     noun = "target" if len(target_names) == 1 else "targets"
     content = f"{images} image(s)" if images else "text only"
+    note = f"\n{time_note}" if time_note else ""
     return (
         "<b>New post</b> · step 5 of 5 — preview above.\n"
-        f"🕒 {escape(when_text)} — {relative}\n"
+        f"🕒 {escape(when_text)} — {relative}{note}\n"
         f"🎯 {len(target_names)} {noun}: {targets}\n"
         f"🖼 {content}\n\nSchedule it?"
     )
@@ -463,16 +522,17 @@ def cannot_cancel_now(short_id: str, status: str) -> str:
 
 
 # -- Reschedule and edit caption --------------------------------------------------------------
-def ask_new_time(short_id: str, current_text: str, zone: str) -> str:
+def ask_new_time(short_id: str, current_text: str, zone: str, example: str) -> str:
     return (
         f"🕒 When should post #{short_id} go out instead? It is set for {escape(current_text)}.\n"
-        f"Tap a time or type one in your zone ({escape(zone)}): <code>2026-12-01 18:30</code>, "
+        f"Tap a time or type one in your zone ({escape(zone)}): <code>{escape(example)}</code>, "
         "<code>tomorrow 9am</code>, <code>in 2 hours</code>. /cancel keeps the time."
     )
 
 
-def rescheduled(short_id: str, when_text: str, relative: str) -> str:
-    return f"🕒 Post #{short_id} now goes out {escape(when_text)} — {relative}."
+def rescheduled(short_id: str, when_text: str, relative: str, time_note: str = "") -> str:
+    note = f"\n{time_note}" if time_note else ""
+    return f"🕒 Post #{short_id} now goes out {escape(when_text)} — {relative}.{note}"
 
 
 def cannot_change(short_id: str, status: str) -> str:
@@ -488,9 +548,10 @@ RESCHEDULE_HINT = "Please type the new time or tap one of the buttons above — 
 
 def ask_new_caption(short_id: str, current: str, images: int) -> str:
     limit = (
-        "A photo caption holds 1,024 characters; a longer one goes out as a text message after the photos."
+        f"A photo caption holds {CAPTION_LIMIT:,} characters {AS_TELEGRAM_COUNTS}; a longer one goes out "
+        "as a text message after the photos."
         if images
-        else "A text message holds up to 4,096 characters."
+        else f"A text message holds up to {TEXT_LIMIT:,} characters {AS_TELEGRAM_COUNTS}."
     )
     now = f"\nNow: {escape(current)}" if current else ""
     return f"✏️ Send the new caption for post #{short_id}.{now}\n{limit} /cancel keeps it."

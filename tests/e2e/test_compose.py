@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers import texts
+import pytest
+
+from handlers import texts, when
 from storage.models import PostStatus, PostView, utc_now
 from tests.e2e.conftest import ALICE, BOB, Person, bot_running, bot_settings, eventually
 from tests.fakes.bot_api import FakeBotAPI
@@ -246,3 +249,196 @@ async def test_an_error_is_apologised_for_and_the_conversation_goes_on(
         api.fail_next("sendMessage", error_code=400, description="Bad Request: something unexpected")
         await alice.say("Hello there", expect="something went wrong on my side")
         await alice.say("Hello again", expect="step 4 of 5")
+
+
+# -- times typed against a frozen clock, limits as Telegram counts them, a photo too big ----------
+EMOJI = "😀"  # 2 UTF-16 code units, 1 character
+MB = 1024 * 1024
+
+
+def freeze_clock(monkeypatch: pytest.MonkeyPatch, frozen: datetime) -> None:
+    """The handlers' clock stands still at `frozen` (the scheduler keeps the real one)."""
+    monkeypatch.setattr(when, "clock", lambda: frozen)
+
+
+def next_day_skipping(zone: str, clock: time, after: date) -> date:
+    """The first day after `after` on which `clock` does not exist in `zone` (spring forward)."""
+    return next(
+        day
+        for day in (after + timedelta(days=n) for n in range(1, 400))
+        if when.place(datetime.combine(day, clock), zone).skipped
+    )
+
+
+async def set_zone(alice: Person, city: str, zone: str) -> None:
+    await alice.say("/timezone", expect="Send a city")
+    await alice.say(city, expect=zone)
+
+
+async def test_an_out_of_range_time_is_refused_with_the_reason_and_nothing_is_scheduled(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    add_chats(api)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
+        await choose_targets(alice, "Shop news")
+        await alice.press("No images", expect="Send its text")
+        await alice.say("Late night special", expect="step 4 of 5")
+        refused = await alice.say("tomorrow 25:00", expect="is not a time")
+        assert refused is not None and "25:00 is not a time: hours go from 00 to 23" in refused["text"]
+        await alice.say("13/45", expect="months go from 1 to 12")
+        await alice.say("31 February", expect="There is no 31 February")
+        await alice.say("24:30", expect="24:30 is not a time")
+        assert not (await store.list_posts(ALICE, PostView.UPCOMING)).posts
+        await alice.say("tomorrow 23:00", expect="step 5 of 5")
+        await alice.press("Schedule", expect="Scheduled #")
+        assert len((await store.list_posts(ALICE, PostView.UPCOMING)).posts) == 1
+
+
+async def test_a_time_the_clocks_skip_is_offered_shifted_and_confirmed_with_a_button(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    berlin = "Europe/Berlin"
+    # The next spring-forward after today, so the post lies ahead of the real scheduler too.
+    gap_day = next_day_skipping(berlin, time(2, 30), utc_now().date() + timedelta(days=2))
+    freeze_clock(monkeypatch, datetime.combine(gap_day - timedelta(days=1), time(12), tzinfo=ZoneInfo(berlin)))
+    shifted = datetime.combine(gap_day, time(3, 30), tzinfo=ZoneInfo(berlin))
+    add_chats(api)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
+        await set_zone(alice, "Berlin", berlin)
+        await choose_targets(alice, "Shop news")
+        await alice.press("No images", expect="Send its text")
+        await alice.say("Early bird", expect="step 4 of 5")
+        asked = await alice.say(f"{gap_day:%Y-%m-%d} 02:30", expect="does not exist")
+        assert asked is not None
+        assert (
+            f"02:30 does not exist on {gap_day.day} {gap_day:%b} in Europe/Berlin (clocks go forward); "
+            "did you mean 03:30?" in asked["text"]
+        )
+        # Typing another time instead still works.
+        other = await alice.say(f"{gap_day:%Y-%m-%d} 04:00", expect="step 5 of 5")
+        assert other is not None and "04:00 (Europe/Berlin)" in other["text"]
+        await alice.press("Change time", expect="step 4 of 5")
+        await alice.say("02:30", expect="does not exist")  # the bare time: the next 02:30 is skipped too
+        preview = await alice.press("Yes, 03:30", expect="step 5 of 5")
+        assert preview is not None and "03:30 (Europe/Berlin) — in 14 h 30 min" in preview["text"]
+        await alice.press("Schedule", expect="Scheduled #")
+        post = (await store.list_posts(ALICE, PostView.UPCOMING)).posts[0]
+        assert post.scheduled_time == shifted
+
+        # The same question when a post is rescheduled.
+        await alice.say("/scheduled", expect="Upcoming")
+        await alice.press(f"#{post.short_id}", expect="Scheduled for")
+        await alice.press("Reschedule", expect="go out instead?")
+        await alice.say(f"{gap_day:%d/%m} 02:45", expect="did you mean 03:45?")
+        await alice.press("Yes, 03:45", expect="now goes out")
+        moved = await store.get_post(ALICE, post.post_id)
+        assert moved is not None and moved.scheduled_time == shifted + timedelta(minutes=15)
+
+
+async def test_a_bare_time_east_of_utc_is_today_and_the_example_is_built_from_now(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kolkata = ZoneInfo("Asia/Kolkata")
+    day = utc_now().astimezone(kolkata).date() + timedelta(days=1)
+    frozen = datetime.combine(day, time(6, 39), tzinfo=kolkata)
+    freeze_clock(monkeypatch, frozen)
+    add_chats(api)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
+        await set_zone(alice, "Kolkata", "Asia/Kolkata")
+        await choose_targets(alice, "Team chat")
+        await alice.press("No images", expect="Send its text")
+        prompt = await alice.say("Good morning", expect="step 4 of 5")
+        assert prompt is not None and f"{day + timedelta(days=7):%Y-%m-%d} 18:30" in prompt["text"]
+        preview = await alice.say("06:42", expect="step 5 of 5")
+        assert preview is not None
+        assert f"{day:%a} {day.day} {day:%b}" in preview["text"]
+        assert "06:42 (Asia/Kolkata) — in 3 min" in preview["text"]
+        await alice.press("Schedule", expect="Scheduled #")
+        post = (await store.list_posts(ALICE, PostView.UPCOMING)).posts[0]
+        assert post.scheduled_time == frozen + timedelta(minutes=3)
+
+
+async def test_limits_count_as_telegram_counts_and_what_is_sent_is_what_telegram_takes(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    add_chats(api)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
+        await choose_targets(alice, "Shop news")
+        await alice.press("No images", expect="Send its text")
+        # 2,100 characters, 4,200 units: refused now rather than by Telegram at publication.
+        refused = await alice.say(EMOJI * 2100, expect="Telegram allows 4,096")
+        assert refused is not None and "4,200 characters as Telegram counts them" in refused["text"]
+        await alice.press("Cancel", expect="Cancelled")
+
+        await choose_targets(alice, "Shop news")
+        await alice.send_photos(PHOTOS[:2])
+        await alice.expect("2 photos in")
+        # 600 characters fit a photo caption by count, but 1,200 units do not.
+        await alice.say(EMOJI * 600, expect="more than the 1,024")
+        await alice.expect("step 4 of 5")
+        await alice.say("in 3 seconds", expect="step 5 of 5")
+        preview = [m for m in api.bot_messages(ALICE) if m.get("media_group_id") or m.get("text") == EMOJI * 600]
+        assert len(preview) == 3 and preview[-1]["text"] == EMOJI * 600
+        await alice.press("Schedule", expect="Scheduled #")
+        await alice.expect("Published #", timeout=15)
+        post = (await store.list_posts(ALICE, PostView.HISTORY)).posts[0]
+        assert post.status is PostStatus.PUBLISHED and post.main_caption == EMOJI * 600
+        channel = api.bot_messages(SHOP)
+        assert [m.get("text") for m in channel][-1] == EMOJI * 600
+        assert len([m for m in channel if m.get("media_group_id")]) == 2
+
+        # Editing a scheduled post's caption counts the same way.
+        await alice.say("/new", expect="Which account")
+        await alice.press("Telegram (this bot)", expect="Where should it go?")
+        await alice.press("Shop news", expect="selected")
+        await alice.press("Done (1)", expect="Send the photos")
+        await alice.press("No images", expect="Send its text")
+        await alice.say("Short", expect="step 4 of 5")
+        await alice.press("Tomorrow 09:00", expect="step 5 of 5")
+        await alice.press("Schedule", expect="Scheduled #")
+        later = (await store.list_posts(ALICE, PostView.UPCOMING)).posts[0]
+        await alice.say("/scheduled", expect="Upcoming")
+        await alice.press(f"#{later.short_id}", expect="Scheduled for")
+        await alice.press("Edit caption", expect="as Telegram counts them")
+        await alice.say(EMOJI * 2049, expect="Telegram allows 4,096")
+        await alice.say(EMOJI * 2048, expect="is updated")
+        edited = await store.get_post(ALICE, later.post_id)
+        assert edited is not None and edited.main_caption == EMOJI * 2048
+
+
+async def test_a_photo_too_big_to_download_is_explained_and_the_draft_is_kept(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    add_chats(api)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
+        await choose_targets(alice, "Shop news")
+        await alice.send_photos(PHOTOS[:2], ["Front", "Back"])
+        await alice.expect("2 photos in")
+        before = alice.snapshot()
+        api.send_photo(ALICE, PHOTOS[2], caption="Huge", file_size=25 * MB)
+        await alice.expect("too big for a bot to download (over 20 MB); send a smaller one", since=before)
+        # An album with one photo too big: the others get in.
+        api.send_album(ALICE, PHOTOS[3:5], ["Side", "Too big too"], file_sizes=[None, 30 * MB])
+        await alice.expect("3 photos in")
+        # A Premium caption (up to 2,048) is kept, with a word that a bot's photo caption holds 1,024.
+        long_caption = "Garden " + EMOJI * 600
+        api.send_photo(ALICE, PHOTOS[5], caption=long_caption)
+        await alice.expect("The caption of photo 4 is 1,207 characters as Telegram counts them")
+        await alice.expect("4 photos in")
+        await alice.say("Open house", expect="step 4 of 5")
+        await alice.press("Tomorrow 09:00", expect="step 5 of 5")
+        album = [m for m in api.bot_messages(ALICE) if m.get("media_group_id")]
+        assert len(album) == 4 and long_caption.startswith(album[3]["caption"]) and len(album[3]["caption"]) == 515
+        await alice.press("Schedule", expect="Scheduled #")
+        post = (await store.list_posts(ALICE, PostView.UPCOMING)).posts[0]
+        assert [image.caption for image in post.images] == ["Front", "Back", "Side", long_caption]
+        assert post.main_caption == "Open house"
+        stored = [await store.load_image(image.blob_id) for image in post.images]
+        assert stored == [PHOTOS[0], PHOTOS[1], PHOTOS[3], PHOTOS[5]]
+    assert all(m.get("text") != texts.SOMETHING_WENT_WRONG for m in alice.bot_messages())
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]

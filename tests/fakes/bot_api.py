@@ -52,6 +52,7 @@ JSONDict = dict[str, Any]
 
 DEFAULT_TOKEN = "1000000001:TEST-TOKEN"
 DEFAULT_BOT_ID = 1000000001
+# Telegram counts both in UTF-16 code units (see utf16_len), after entities are parsed out.
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
@@ -897,6 +898,13 @@ class _File:
     file_path: str
     file_name: str | None = None
     mime_type: str | None = None
+    # The size Telegram knows the file by, when a test declares one bigger than the bytes kept
+    # (a 25 MB photo without 25 MB in memory).
+    declared_size: int | None = None
+
+    @property
+    def size(self) -> int:
+        return self.declared_size if self.declared_size is not None else len(self.data)
 
 
 @dataclass
@@ -1184,11 +1192,13 @@ class FakeBotAPI(LocalServer):
         media_group_id: str | None = None,
         *,
         chat_id: int | None = None,
+        file_size: int | None = None,
     ) -> JSONDict:
-        """The person sends a photo; its bytes are kept under new file_ids (2 sizes)."""
+        """The person sends a photo; its bytes are kept under new file_ids (2 sizes). `file_size`
+        declares the largest size's size in bytes (getFile refuses a file over 20 MB)."""
         user = self._ensure_user(user_id)
         chat = self._person_chat(user, chat_id)
-        sizes = self._store_photo(data)
+        sizes = self._store_photo(data, file_size)
         message = self._new_message(
             chat, kind="photo", from_user=user, photo=sizes, caption=caption, raw=caption, media_group_id=media_group_id
         )
@@ -1201,18 +1211,20 @@ class FakeBotAPI(LocalServer):
         captions: Sequence[str | None] | None = None,
         *,
         chat_id: int | None = None,
+        file_sizes: Sequence[int | None] | None = None,
     ) -> list[JSONDict]:
         """The person sends an album: one message per image, sharing a fresh media_group_id,
-        each its own update, back to back."""
+        each its own update, back to back. `file_sizes` declares sizes as `send_photo` does."""
         if not 1 <= len(images) <= 10:
             raise ValueError("an album holds 1 to 10 photos")
         captions = list(captions) if captions is not None else [None] * len(images)
-        if len(captions) != len(images):
-            raise ValueError("one caption (or None) per image")
+        sizes = list(file_sizes) if file_sizes is not None else [None] * len(images)
+        if len(captions) != len(images) or len(sizes) != len(images):
+            raise ValueError("one caption (or None) and one size (or None) per image")
         group_id = str(next(self._media_group_numbers)) if len(images) > 1 else None
         return [
-            self.send_photo(user_id, data, caption, group_id, chat_id=chat_id)
-            for data, caption in zip(images, captions, strict=True)
+            self.send_photo(user_id, data, caption, group_id, chat_id=chat_id, file_size=size)
+            for data, caption, size in zip(images, captions, sizes, strict=True)
         ]
 
     def send_document(
@@ -1223,11 +1235,12 @@ class FakeBotAPI(LocalServer):
         *,
         caption: str | None = None,
         chat_id: int | None = None,
+        file_size: int | None = None,
     ) -> JSONDict:
-        """The person sends a file as a document."""
+        """The person sends a file as a document; `file_size` declares its size in bytes."""
         user = self._ensure_user(user_id)
         chat = self._person_chat(user, chat_id)
-        document = self._store_document(data, file_name, None)
+        document = self._store_document(data, file_name, None, file_size)
         message = self._new_message(
             chat, kind="document", from_user=user, document=document, caption=caption, raw=caption
         )
@@ -1814,7 +1827,13 @@ class FakeBotAPI(LocalServer):
     # -- Helpers: files ------------------------------------------------------------------------------
 
     def _store_file(
-        self, kind: str, data: bytes, extension: str, file_name: str | None, mime_type: str | None
+        self,
+        kind: str,
+        data: bytes,
+        extension: str,
+        file_name: str | None,
+        mime_type: str | None,
+        declared_size: int | None = None,
     ) -> _File:
         number = next(self._file_numbers)
         prefix = {"photo": "AgAC", "document": "BQAC", "sticker": "CAAC"}.get(kind, "BAAC")
@@ -1822,21 +1841,23 @@ class FakeBotAPI(LocalServer):
         unique = f"AQAD{number:06d}{secrets.token_hex(4)}"
         folder = {"photo": "photos", "document": "documents", "sticker": "stickers"}.get(kind, "files")
         path = f"{folder}/file_{number}.{extension}"
-        stored = _File(file_id, unique, kind, data, path, file_name, mime_type)
+        stored = _File(file_id, unique, kind, data, path, file_name, mime_type, declared_size)
         self._files[file_id] = stored
         self._files_by_path[path] = stored
         return stored
 
-    def _store_photo(self, data: bytes) -> list[JSONDict]:
+    def _store_photo(self, data: bytes, declared_size: int | None = None) -> list[JSONDict]:
         if not data:
             raise _bad_request("file must be non-empty")
         width, height = image_size(data) or (800, 600)
         extension = _image_extension(data)
         mime = mimetypes.types_map.get(f".{extension}", "image/jpeg")
         sizes: list[JSONDict] = []
-        for side, size in ((90, max(1, len(data) // 20)), (1280, len(data))):
+        largest = declared_size if declared_size is not None else len(data)
+        for side, size in ((90, max(1, largest // 20)), (1280, largest)):
             scale = min(1.0, side / max(width, height, 1))
-            stored = self._store_file("photo", data, extension, None, mime)
+            declared = size if declared_size is not None else None
+            stored = self._store_file("photo", data, extension, None, mime, declared)
             sizes.append(
                 {
                     "file_id": stored.file_id,
@@ -1850,19 +1871,21 @@ class FakeBotAPI(LocalServer):
             self._photo_sizes[size_entry["file_id"]] = sizes
         return copy.deepcopy(sizes)
 
-    def _store_document(self, data: bytes, file_name: str, mime_type: str | None) -> JSONDict:
+    def _store_document(
+        self, data: bytes, file_name: str, mime_type: str | None, declared_size: int | None = None
+    ) -> JSONDict:
         if not data:
             raise _bad_request("file must be non-empty")
         mime = mime_type if mime_type and mime_type != "application/octet-stream" else None
         mime = mime or mimetypes.guess_type(file_name)[0] or "application/octet-stream"
         extension = file_name.rpartition(".")[2] if "." in file_name else "bin"
-        stored = self._store_file("document", data, extension, file_name, mime)
+        stored = self._store_file("document", data, extension, file_name, mime, declared_size)
         return {
             "file_name": file_name,
             "mime_type": mime,
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
-            "file_size": len(data),
+            "file_size": stored.size,
         }
 
     def _photo_from(self, source: Upload | str) -> list[JSONDict]:
@@ -1892,7 +1915,7 @@ class FakeBotAPI(LocalServer):
             "mime_type": stored.mime_type,
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
-            "file_size": len(stored.data),
+            "file_size": stored.size,
         }
 
     # -- Helpers: messages ---------------------------------------------------------------------------
@@ -1997,7 +2020,7 @@ class FakeBotAPI(LocalServer):
         if raw is None or raw == "":
             return None, []
         caption, caption_entities = format_text(raw, parse_mode, entities)
-        if len(caption) > CAPTION_LIMIT:
+        if utf16_len(caption) > CAPTION_LIMIT:
             raise BotAPIError(400, CAPTION_TOO_LONG)
         return (caption or None), caption_entities
 
@@ -2158,7 +2181,7 @@ class FakeBotAPI(LocalServer):
         text, entities = self._formatted(raw, parse_mode, params.get("entities"))
         if not text.strip():
             raise BotAPIError(400, TEXT_EMPTY)
-        if len(text) > TEXT_LIMIT:
+        if utf16_len(text) > TEXT_LIMIT:
             raise BotAPIError(400, TOO_LONG)
         markup = self._markup(params)
         reply_to = self._reply_to(chat, params)
@@ -2306,7 +2329,7 @@ class FakeBotAPI(LocalServer):
         text, entities = self._formatted(raw, parse_mode, params.get("entities"))
         if not text.strip():
             raise BotAPIError(400, TEXT_EMPTY)
-        if len(text) > TEXT_LIMIT:
+        if utf16_len(text) > TEXT_LIMIT:
             raise _bad_request("MESSAGE_TOO_LONG")
         markup = self._markup(params, inline_only=True)
         if text == message.text and entities == message.entities and markup == _inline_keyboard(message.reply_markup):
@@ -2392,12 +2415,13 @@ class FakeBotAPI(LocalServer):
         stored = self._files.get(file_id)
         if stored is None:
             raise _bad_request("invalid file_id")
-        if len(stored.data) > DOWNLOAD_LIMIT:
+        # Telegram's answer for any file over the 20 MB a bot may download.
+        if stored.size > DOWNLOAD_LIMIT:
             raise _bad_request("file is too big")
         return {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
-            "file_size": len(stored.data),
+            "file_size": stored.size,
             "file_path": stored.file_path,
         }
 
