@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers import keyboards, texts
-from publishers.telegram_layout import TEXT_LIMIT
+from publishers.telegram_layout import TEXT_LIMIT, utf16_len
 from storage.models import Delivery, DeliveryStatus, Post, PostStatus
 
 Report = tuple[str, InlineKeyboardMarkup]
@@ -97,19 +97,15 @@ def reports(posts: list[Post], zone: str, deadline_of: dict[str, datetime]) -> R
 def _fitted(lines: list[str]) -> str:
     """The lines joined, cut (at a line) to fit one Telegram message."""
     text = "\n".join(lines)
-    if _utf16_units(text) <= TEXT_LIMIT:
+    if utf16_len(text) <= TEXT_LIMIT:
         return text
     kept: list[str] = []
     budget = TEXT_LIMIT - 200
     for line in lines:
-        budget -= _utf16_units(line) + 1
+        budget -= utf16_len(line) + 1
         if budget < 0:
             break
         kept.append(line)
     kept.append(texts.report_cut(len(lines) - len(kept)))
     return "\n".join(kept)
 
-
-def _utf16_units(text: str) -> int:
-    """Length as Telegram counts it."""
-    return len(text.encode("utf-16-le")) // 2
