@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
     facebook_graph_url: str = "https://graph.facebook.com/v21.0"
     log_level: str = "INFO"
+    # Where Herald keeps its own files; see `data_folder`.
+    data_dir: Path | None = None
 
     @field_validator("telegram_bot_token", "encryption_key", mode="before")
     @classmethod
@@ -138,9 +140,12 @@ class Settings(BaseSettings):
         return Path(self.database_url[len("sqlite:///"):])
 
     @property
-    def data_dir(self) -> Path:
-        """The folder next to the SQLite file, where a generated key is kept."""
-        return self.sqlite_path.parent
+    def data_folder(self) -> Path:
+        """Herald's own files (a generated key, the live workers' lock files): DATA_DIR, else the
+        folder of the SQLite file, else `data`."""
+        if self.data_dir is not None:
+            return self.data_dir
+        return self.sqlite_path.parent if self.is_sqlite else Path("data")
 
 
 def load_settings(**overrides: object) -> Settings:

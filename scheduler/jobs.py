@@ -71,7 +71,7 @@ class Scheduler:
             lease=lease,
             retry=RetryPolicy(base_delay=2.0, max_delay=settings.retry_max_delay),
         )
-        self.workers = WorkerRegistry(settings.data_dir / "workers")
+        self.workers = WorkerRegistry(settings.data_folder / "workers")
 
     @property
     def job_queue(self):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ def build_store(settings: Settings) -> Store:
     if settings.is_sqlite:
         from storage.sqlite import SQLiteStore
 
-        key = settings.encryption_key or load_or_create_key(settings.data_dir)
+        key = settings.encryption_key or load_or_create_key(settings.data_folder)
         return SQLiteStore(settings.sqlite_path, CredentialCipher(key))
     if not settings.encryption_key:
         raise ConfigError(

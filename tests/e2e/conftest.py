@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -55,6 +56,9 @@ def bot_settings(api: FakeBotAPI, database_url: str, encryption_key: str, **over
         "telegram_messages_per_second": 3000,
         "_env_file": None,
     }
+    if not database_url.startswith("sqlite:///"):
+        # Herald's own files (worker lock files) in a folder of this test's, not the working folder.
+        values["data_dir"] = tempfile.mkdtemp(prefix="herald-data-")
     values.update(overrides)
     return load_settings(**values)
 

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
-import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from config import Settings
 from storage import Store, build_store
 from storage.models import Account as AccountModel
 from storage.models import DeliveryStatus, Image, Platform, Post, PostStatus, PostView, Target, new_post, utc_now
 from tests.e2e.conftest import ALICE, Person, bot_running, bot_settings, eventually
+from tests.e2e.processes import bot_process
 from tests.fakes.bot_api import FakeBotAPI
-from tests.fakes.local_server import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 CHANNELS = {-1002000000001: "Shop news", -1002000000002: "Team chat", -1002000000003: "Archive"}
@@ -161,39 +155,6 @@ async def test_overdue_posts_go_out_at_start_and_long_missed_ones_fail(
         assert failed is not None and failed.status is PostStatus.FAILED
         assert {d.status for d in failed.deliveries.values()} == {DeliveryStatus.MISSED}
         assert all("Two hours late" not in " ".join(texts_in(api, chat)) for chat in CHANNELS)
-
-
-# -- separate processes ---------------------------------------------------------------------------
-def process_env(settings: Settings) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "DATABASE_", "SCHEDULER_", "ENCRYPTION_", "PUBLISH_"))
-    }
-    env.update(
-        PYTHONPATH=str(ROOT),
-        TELEGRAM_BOT_TOKEN=str(settings.telegram_bot_token),
-        TELEGRAM_API_URL=settings.telegram_api_url,
-        DATABASE_URL=settings.database_url,
-        ENCRYPTION_KEY=str(settings.encryption_key),
-        SCHEDULER_INTERVAL=str(settings.scheduler_interval),
-        CLAIM_LEASE=str(settings.claim_lease),
-        PUBLISH_CONCURRENCY=str(settings.publish_concurrency),
-        TELEGRAM_GROUP_MESSAGES_PER_MINUTE="6000",
-        TELEGRAM_MESSAGES_PER_SECOND="3000",
-        LOG_LEVEL="WARNING",
-    )
-    return env
-
-
-@asynccontextmanager
-async def bot_process(settings: Settings, mode: str = "bot") -> AsyncIterator[asyncio.subprocess.Process]:
-    args = [sys.executable, str(ROOT / "bot.py")] + (["worker"] if mode == "worker" else [])
-    process = await asyncio.create_subprocess_exec(*args, env=process_env(settings), cwd=ROOT)
-    try:
-        yield process
-    finally:
-        await stop_process(process)
 
 
 async def final_posts(store: Store, ids: list[str]) -> list[Post]:

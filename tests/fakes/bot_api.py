@@ -40,7 +40,7 @@ import secrets
 import struct
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -1023,6 +1023,8 @@ class FakeBotAPI(LocalServer):
         self._updates_signal = asyncio.Event()
         self._state_signal = asyncio.Event()
         self._faults: list[_Fault] = []
+        self._outage: tuple[BotAPIError, frozenset[str] | None, Callable[[int | str], bool] | None] | None = None
+        self.outage_answers = 0
         self._delays: list[_Delay] = []
         self._rate_global: deque[float] = deque()
         self._rate_chats: dict[int, deque[float]] = {}
@@ -1449,9 +1451,29 @@ class FakeBotAPI(LocalServer):
         (and nothing at all if the client hangs up)."""
         self._delays.append(_Delay(self._canonical(method), seconds, times, before))
 
+    def start_outage(
+        self,
+        *,
+        error_code: int = 500,
+        description: str | None = None,
+        methods: Iterable[str] | None = None,
+        chats: Callable[[int | str], bool] | None = None,
+    ) -> None:
+        """From now until `end_outage`, every call of `methods` (all methods when None) — only
+        those for a chat `chats` accepts, if given — answers this error, without any effect, the
+        way Telegram answers while it is down (e.g. 500 Internal Server Error, 502 Bad Gateway)."""
+        error = BotAPIError(error_code, description or _DEFAULT_DESCRIPTIONS.get(error_code, "Internal Server Error"))
+        wanted = None if methods is None else frozenset(self._canonical(method) for method in methods)
+        self._outage = (error, wanted, chats)
+        self.outage_answers = 0
+
+    def end_outage(self) -> None:
+        self._outage = None
+
     def clear_faults(self) -> None:
         self._faults.clear()
         self._delays.clear()
+        self._outage = None
 
     # -- Reading back ------------------------------------------------------------------------------
 
@@ -1634,6 +1656,11 @@ class FakeBotAPI(LocalServer):
         return entry[0] if entry else method
 
     def _take_fault(self, method: str, chat_ref: Any) -> BotAPIError | None:
+        if self._outage is not None:
+            error, methods, chats = self._outage
+            if (methods is None or method in methods) and (chats is None or (chat_ref is not None and chats(chat_ref))):
+                self.outage_answers += 1
+                return error
         for fault in self._faults:
             if fault.method != method:
                 continue
