@@ -184,6 +184,11 @@ class Settings(BaseSettings):
         return Path(self.database_url[len("sqlite:///"):])
 
     @property
+    def secrets(self) -> tuple[str | None, ...]:
+        """What no log line may show: the bot token, ENCRYPTION_KEY and the database's password."""
+        return (self.telegram_bot_token, self.encryption_key, urlparse(self.database_url).password)
+
+    @property
     def data_dir(self) -> Path:
         """The folder next to the SQLite file, where a generated key is kept."""
         return self.sqlite_path.parent
