@@ -155,7 +155,7 @@ def main(argv: list[str]) -> int:
     try:
         asyncio.run(serve(settings, poll=mode == "bot"))
     except Exception:
-        # Logged rather than left to Python, whose traceback on stderr would pass the redactor.
+        # Logged, so that the traceback goes through the redactor like every other line.
         log.exception("Herald stopped on an unexpected error")
         return 1
     return 0

@@ -7,6 +7,7 @@ apart from a failure after start by where it happened, not guessed from the exce
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import tempfile
@@ -60,6 +61,11 @@ async def check_bot_api(settings: Settings) -> None:
     assert settings.telegram_bot_token
     url = settings.telegram_api_url
     bot = Bot(settings.telegram_bot_token, base_url=f"{url}/bot", base_file_url=f"{url}/file/bot")
+    telegram_log = logging.getLogger("telegram")
+    level = telegram_log.level
+    # A failure is told below in one line; python-telegram-bot would log it first, with a traceback
+    # (an answer that is not JSON, for one).
+    telegram_log.setLevel(logging.CRITICAL)
     try:
         await bot.initialize()  # getMe
     except InvalidToken as error:
@@ -70,11 +76,15 @@ async def check_bot_api(settings: Settings) -> None:
             "from @BotFather (/mybots → API Token)"
         ) from None
     except NetworkError as error:  # TimedOut included
-        raise StartupError(f"TELEGRAM_API_URL: cannot reach the Bot API at {url} ({_one_line(error)})") from None
+        # An answer that is not JSON (a proxy's error page) is quoted whole: its status says enough.
+        reason, _, page = _one_line(error).partition(". Parsing the server response")
+        problem = f"the server at {url} does not answer as a Bot API" if page else f"cannot reach the Bot API at {url}"
+        raise StartupError(f"TELEGRAM_API_URL: {problem} ({reason})") from None
     except TelegramError as error:
         raise StartupError(f"TELEGRAM_API_URL: the Bot API at {url} answered getMe with: {_one_line(error)}") from None
     finally:
         await bot.shutdown()
+        telegram_log.setLevel(level)
 
 
 def _try_sqlite_file(path: Path) -> None:

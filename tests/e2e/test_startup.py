@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from cryptography.fernet import Fernet
 
 from tests.e2e.herald_process import closed_port, herald_env, run_until_exit
 from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.local_server import serve_locally
 
 KEY = Fernet.generate_key().decode()
 # A well-formed token the fake Bot API does not know: Telegram answers such a token 401.
@@ -96,3 +98,23 @@ async def test_a_start_up_failure_is_one_line_naming_the_variable_and_exit_2(
     for secret in case.secrets:
         assert secret not in exited.stderr
 
+
+
+async def test_a_server_that_is_not_a_bot_api_is_one_line_too(tmp_path: Path) -> None:
+    async def proxy_error(request: web.Request) -> web.Response:
+        return web.Response(status=502, content_type="text/html", text="<html><h1>502 Bad Gateway</h1>\n</html>")
+
+    app = web.Application()
+    app.router.add_route("*", "/{anything:.*}", proxy_error)
+    runner, url = await serve_locally(app)
+    try:
+        settings = herald_env(
+            TELEGRAM_BOT_TOKEN=UNKNOWN_TOKEN, TELEGRAM_API_URL=url, DATABASE_URL=f"sqlite:///{tmp_path}/herald.db"
+        )
+        exited = await run_until_exit(settings, tmp_path, timeout=15)
+    finally:
+        await runner.cleanup()
+    assert exited.stderr.strip() == (
+        f"Start-up failed: TELEGRAM_API_URL: the server at {url} does not answer as a Bot API (Bad Gateway (502))"
+    )
+    assert exited.status == 2
