@@ -36,8 +36,10 @@ from handlers.posts import post_conversations, post_handlers
 from handlers.settings import build_timezone_conversation
 from handlers.start import gate_handlers, last_resort_handlers, on_error, start_handlers
 from handlers.when import warm_up
+from logs import configure_logging, redact
 from publishers.rate_limit import TelegramRateLimiter
 from scheduler.jobs import SCHEDULER_KEY, Scheduler
+from startup import StartupError, check_startup
 from storage import Store, build_store
 from storage.persistence import StorePersistence
 
@@ -135,14 +137,9 @@ async def serve(settings: Settings, *, poll: bool) -> None:
     log.info("Herald stopped")
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
-    # httpx logs every request URL at INFO, and a Bot API URL carries the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-
-
 def main(argv: list[str]) -> int:
+    """Runs the bot or a worker; 2 when it cannot start (one line on stderr names the variable),
+    1 when it stopped on an unexpected error (logged), 0 after a stop by signal."""
     mode = argv[1] if len(argv) > 1 else "bot"
     if mode not in ("bot", "worker"):
         print(f"usage: python bot.py [worker] (unknown mode {mode!r})", file=sys.stderr)
@@ -152,12 +149,23 @@ def main(argv: list[str]) -> int:
         if not settings.telegram_bot_token:
             print(NO_TOKEN, file=sys.stderr)
             return 2
-        build_store(settings)  # a bad storage setting is reported before anything starts
+        configure_logging(settings.log_level, settings.secrets)
+        asyncio.run(check_startup(settings))
     except ConfigError as error:
-        print(f"Configuration error: {error}", file=sys.stderr)
+        print(f"Configuration error: {redact(str(error))}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
-    asyncio.run(serve(settings, poll=mode == "bot"))
+    except StartupError as error:
+        print(f"Start-up failed: {redact(str(error))}", file=sys.stderr)
+        return 2
+    except Exception:
+        log.exception("Herald could not start")
+        return 1
+    try:
+        asyncio.run(serve(settings, poll=mode == "bot"))
+    except Exception:
+        # Logged, so that the traceback goes through the redactor like every other line.
+        log.exception("Herald stopped on an unexpected error")
+        return 1
     return 0
 
 

@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import Fernet
-from pydantic import Field, ValidationError, field_validator
+from pydantic import ValidationError, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///data/herald.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DAY = 86400
+# (lowest, highest, unit) of every number. Each bound keeps the bot usable: a 1 ms sweep floods
+# the log, a lease shorter than a slow send lets a second worker take a live claim, `inf` or
+# `1e12` overflows the timers built from them.
+BOUNDS: dict[str, tuple[float, float, str]] = {
+    "scheduler_interval": (1, 3600, "seconds"),
+    "max_lateness": (0, 30 * DAY, "seconds (30 days)"),
+    "claim_lease": (10, 3600, "seconds"),
+    "shutdown_grace": (0, 60, "seconds"),
+    "retry_max_delay": (1, 3600, "seconds"),
+    "publish_concurrency": (1, 10_000, "posts"),
+    # The rate limiter lets at least one message through per window, so below 1 means 1.
+    "telegram_messages_per_second": (1, 10_000, "messages per second"),
+    "telegram_group_messages_per_minute": (1, 600_000, "messages per minute"),
+}
+# What @BotFather gives: the bot's numeric id, a colon, then a secret of letters, digits, - and _.
+BOT_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
+
+
+def _plain(number: float) -> str:
+    """A bound as a person writes it: 2592000, not 2.592e+06."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
 
 
 class ConfigError(Exception):
@@ -27,21 +51,22 @@ class Settings(BaseSettings):
     telegram_bot_token: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
     database_url: str = DEFAULT_DATABASE_URL
-    scheduler_interval: float = Field(default=30, gt=0)
-    max_lateness: float = Field(default=86400, ge=0)
+    scheduler_interval: float = 30
+    max_lateness: float = DAY
     # Seconds a worker's claim on a post holds without renewal; a dead worker's posts are
     # taken over after this. Not in PRODUCT.md's table: tests shorten it.
-    claim_lease: float = Field(default=60, ge=1)
+    claim_lease: float = 60
+    # Seconds in-flight sends may finish after SIGTERM or SIGINT before the process exits.
+    shutdown_grace: float = 5
+    # The longest wait between two tries of a retryable failure. Not in PRODUCT.md's table:
+    # tests shorten it.
+    retry_max_delay: float = 300
     # Posts one process publishes at once. Waiting for a channel's rate window holds a place, so
     # this is well above what the rate limits let through; it bounds memory (images) and claims.
-    publish_concurrency: int = Field(default=256, ge=1, le=10_000)
-    # The longest wait between two tries of a retryable failure (tests shorten it).
-    retry_max_delay: float = Field(default=300, ge=1, le=3600)
-    # Seconds a stopping process gives the requests under way to be answered.
-    shutdown_grace: float = Field(default=5, ge=0, le=60)
+    publish_concurrency: int = 256
     # Telegram's limits (bots FAQ); a test server may allow more.
-    telegram_messages_per_second: float = Field(default=30, gt=0)
-    telegram_group_messages_per_minute: float = Field(default=20, gt=0)
+    telegram_messages_per_second: float = 30
+    telegram_group_messages_per_minute: float = 20
     allowed_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     encryption_key: str | None = None
     default_timezone: str = "UTC"
@@ -56,6 +81,27 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _bot_token(cls, value: str | None) -> str | None:
+        # The value is a secret: the message describes its shape and never repeats it.
+        if value is not None and not BOT_TOKEN_SHAPE.fullmatch(value):
+            raise ValueError(
+                "must look like 123456789:AAH…, the bot's id, a colon and a secret, exactly as "
+                "@BotFather gives it"
+            )
+        return value
+
+    @field_validator(*BOUNDS, mode="wrap")
+    @classmethod
+    def _within_bounds(cls, value: object, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> object:
+        number = handler(value)
+        lowest, highest, unit = BOUNDS[str(info.field_name)]
+        if not (math.isfinite(number) and lowest <= number <= highest):
+            typed = value.strip() if isinstance(value, str) else repr(value)
+            raise ValueError(f"must be between {_plain(lowest)} and {_plain(highest)} {unit}, got {typed}")
+        return number
 
     @field_validator("telegram_api_url", "facebook_graph_url")
     @classmethod
@@ -138,6 +184,11 @@ class Settings(BaseSettings):
     def sqlite_path(self) -> Path:
         """The SQLite file named by `DATABASE_URL` (only meaningful when `is_sqlite`)."""
         return Path(self.database_url[len("sqlite:///"):])
+
+    @property
+    def secrets(self) -> tuple[str | None, ...]:
+        """What no log line may show: the bot token, ENCRYPTION_KEY and the database's password."""
+        return (self.telegram_bot_token, self.encryption_key, urlparse(self.database_url).password)
 
     @property
     def data_folder(self) -> Path:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from logs import register_secret
+
 log = logging.getLogger(__name__)
 
 KEY_FILE_NAME = "herald.key"
@@ -41,24 +43,31 @@ class CredentialError(Exception):
 
 
 class CredentialCipher:
-    """Encrypts and decrypts account credentials; never logs or shows them."""
+    """Encrypts and decrypts account credentials; never logs or shows them.
+
+    Every credential passes through here, so each plaintext is registered with the log redactor
+    on its way: from then on no log line of this process can carry it."""
 
     def __init__(self, key: str | bytes) -> None:
         self._fernet = Fernet(key.encode() if isinstance(key, str) else key)
+        register_secret(key if isinstance(key, str) else key.decode("ascii"))
 
     def encrypt(self, plaintext: str) -> str:
         """The ciphertext of `plaintext`, as URL-safe text."""
+        register_secret(plaintext)
         return self._fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")
 
     def decrypt(self, ciphertext: str) -> str:
         """The plaintext of a stored credential; CredentialError if the key does not fit."""
         try:
-            return self._fernet.decrypt(ciphertext.encode("ascii")).decode("utf-8")
+            plaintext = self._fernet.decrypt(ciphertext.encode("ascii")).decode("utf-8")
         except InvalidToken:
             raise CredentialError(
                 "a stored credential cannot be decrypted: "
                 "ENCRYPTION_KEY differs from the one it was saved with"
             ) from None
+        register_secret(plaintext)
+        return plaintext
 
     def __repr__(self) -> str:
         return "CredentialCipher(<hidden>)"

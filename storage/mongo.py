@@ -164,7 +164,12 @@ class MongoStore(Store):
             self._db = self._client[self._database_name]
         else:
             self._db = self._client.get_default_database(default="herald")
-        await self._db.command("ping")
+        from pymongo import timeout
+
+        # An unreachable server is reported at start within seconds, not after pymongo's 30 s of
+        # server selection; later operations keep the client's own timeouts.
+        with timeout(5):
+            await self._db.command("ping")
         self._images = AsyncGridFSBucket(self._db, bucket_name=IMAGE_BUCKET)
         db = self._db
         # Herald's own ids are unique keys; `_id` stays the server's ObjectId.

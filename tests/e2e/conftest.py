@@ -51,7 +51,7 @@ def bot_settings(api: FakeBotAPI, database_url: str, encryption_key: str, **over
         "database_url": database_url,
         "encryption_key": encryption_key,
         "scheduler_interval": 1,
-        "claim_lease": 5,
+        "claim_lease": 10,
         "telegram_group_messages_per_minute": 6000,
         "telegram_messages_per_second": 3000,
         "_env_file": None,

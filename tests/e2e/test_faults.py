@@ -111,8 +111,7 @@ async def telegram_down_while_posts_are_due(outage: Outage, key: str) -> None:
                 assert done is not None and done.status is PostStatus.PUBLISHED, (outage.name, done)
             sent = channel_texts(api)
             assert sorted(sent.values()) == [1] * (len(CHANNELS) * len(OWNERS)), f"{outage.name}: a post went twice"
-            for post in posts:
-                await eventually(lambda post=post: len(reports_of(api, post.user_id, post)) >= 1, timeout=10)
+            await eventually(lambda: all(reports_of(api, post.user_id, post) for post in posts), timeout=10)
             await asyncio.sleep(1)  # a second report, if any were coming
             for post in posts:
                 reports = reports_of(api, post.user_id, post)
@@ -144,8 +143,7 @@ async def reports_fail_for_a_while(outage: Outage, key: str) -> None:
             assert all(api.bot_messages(owner) == [] for owner in OWNERS)
             await asyncio.sleep(outage.seconds / 2)
             api.end_outage()
-            for owner in OWNERS:
-                await eventually(lambda owner=owner: len(api.bot_messages(owner)) >= 1, timeout=15)
+            await eventually(lambda: all(api.bot_messages(owner) for owner in OWNERS), timeout=15)
             await asyncio.sleep(1)
             for owner in OWNERS:
                 messages = [str(m.get("text") or "") for m in api.bot_messages(owner)]

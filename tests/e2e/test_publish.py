@@ -166,7 +166,7 @@ async def test_a_killed_bot_never_sends_a_post_twice(
     api: FakeBotAPI, database_url: str, encryption_key: str
 ) -> None:
     add_channels(api)
-    settings = bot_settings(api, database_url, encryption_key, claim_lease=3, publish_concurrency=8)
+    settings = bot_settings(api, database_url, encryption_key, claim_lease=10, publish_concurrency=8)
     store = build_store(settings)
     await store.open()
     try:

@@ -1,0 +1,176 @@
+"""Logging set-up: one format on stderr, third-party loggers capped, and every secret redacted.
+
+A redacting filter sits on the root logger's handlers, so it sees every record of every logger at
+every level, after the message is formatted with its args and with the traceback text: the bot
+token, each credential Herald has encrypted or decrypted (Facebook tokens, webhook URLs and
+secrets, registered by `storage.crypto`), the encryption key and the database password are
+replaced by `[redacted]`; so is anything shaped like a bot token, a Facebook token or an
+``access_token=`` value, which may reach a log line before Herald has seen the credential.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import threading
+from collections.abc import Iterable
+from types import TracebackType
+from urllib.parse import quote, urlparse
+
+REDACTED = "[redacted]"
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Shorter strings are too common to replace everywhere (a 6-character password would do).
+MIN_SECRET_LENGTH = 6
+# The most each third-party logger may say, whatever LOG_LEVEL is: below these levels they log
+# request URLs (the Bot API's carry the token), request bodies, database commands, and
+# python-telegram-bot dumps every getUpdates result — what people typed, tokens they pasted
+# before the bot deleted them included. Capped, LOG_LEVEL=DEBUG shows Herald's own debugging.
+CAPPED_LOGGERS: dict[str, int] = {
+    "telegram": logging.INFO,
+    "httpx": logging.WARNING,  # logs every request URL at INFO
+    "httpcore": logging.WARNING,
+    "hpack": logging.WARNING,
+    "h2": logging.WARNING,
+    "h11": logging.WARNING,
+    "urllib3": logging.WARNING,  # logs every request line (a webhook URL's path) at DEBUG
+    "requests": logging.WARNING,
+    "charset_normalizer": logging.WARNING,
+    "apscheduler": logging.WARNING,  # a line per job run, i.e. per sweep
+    "aiosqlite": logging.WARNING,  # every statement at DEBUG
+    "pymongo": logging.WARNING,  # every command and its reply at DEBUG
+    "asyncio": logging.WARNING,
+    "aiohttp": logging.WARNING,
+    "PIL": logging.WARNING,
+}
+# Credentials whose shape is known, for the moments before Herald has registered them.
+TOKEN_SHAPES = re.compile(
+    r"(?<![\w-])\d{5,}:[\w-]{30,}(?![\w-])"  # a bot token: the bot's id, a colon, 35 characters
+    r"|(?<=/bot)\d+:[^/\s\"']+(?=/)"  # any token inside a Bot API URL: /bot<token>/getMe
+    r"|(?<![A-Za-z0-9])EAA[A-Za-z0-9]{20,}"  # a Facebook access token
+    r"|(?<=access_token=)[^&\s\"']+"  # a token in a query string or form body
+    r"|(?<=Bearer )[\w.~+/=-]{16,}"  # a token in an Authorization header
+)
+
+
+class SecretRedactor(logging.Filter):
+    """Replaces every registered secret, and anything shaped like a token, in each log record."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._known: frozenset[str] = frozenset()
+        self._longest_first: tuple[str, ...] = ()
+        self._formatter = logging.Formatter()
+
+    def add(self, secret: str | None) -> None:
+        """Redacts `secret` from now on, with its URL-encoded and JSON-escaped forms; a URL's
+        path and query too (urllib3 and servers log those alone), and each string of a JSON
+        object (a webhook credential holds its URL and its secret)."""
+        if not secret:
+            return
+        forms = {form for form in _forms(secret) if len(form) >= MIN_SECRET_LENGTH}
+        if forms <= self._known:  # the common case: a credential decrypted again
+            return
+        with self._lock:
+            self._known = self._known | forms
+            # A longer secret may contain a shorter one (a URL its path): it goes first.
+            self._longest_first = tuple(sorted(self._known, key=len, reverse=True))
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret replaced by [redacted]."""
+        for secret in self._longest_first:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return TOKEN_SHAPES.sub(REDACTED, text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrites the record in place (message, args, traceback, stack); never drops it."""
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # args that do not fit the format: keep both, redacted
+            message = f"{record.msg} {record.args!r}"
+        record.msg, record.args = self.redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+REDACTOR = SecretRedactor()
+
+
+def register_secret(secret: str | None) -> None:
+    """From now on, `secret` never appears in a log line (see `SecretRedactor.add`)."""
+    REDACTOR.add(secret)
+
+
+def redact(text: str) -> str:
+    """`text` with every secret known so far replaced (for lines written without logging)."""
+    return REDACTOR.redact(text)
+
+
+def configure_logging(level: str, secrets: Iterable[str | None] = ()) -> None:
+    """Logs to stderr at `level` through the redactor, with the third-party loggers capped."""
+    for secret in secrets:
+        register_secret(secret)
+    logging.basicConfig(format=FORMAT)  # a handler on stderr, unless the root has one already
+    root = logging.getLogger()
+    root.setLevel(level)
+    for handler in root.handlers:
+        if REDACTOR not in handler.filters:
+            handler.addFilter(REDACTOR)
+    floor = logging.getLevelNamesMapping()[level]
+    for name, cap in CAPPED_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(cap, floor))
+    # An exception nobody caught would go to stderr by itself, past the redactor.
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
+
+
+def _log_uncaught(kind: type[BaseException], error: BaseException, traceback: TracebackType | None) -> None:
+    logging.getLogger("herald").critical("uncaught exception", exc_info=(kind, error, traceback))
+
+
+def _log_uncaught_in_thread(hook: threading.ExceptHookArgs) -> None:
+    if hook.exc_type is SystemExit:
+        return
+    logging.getLogger("herald").critical(
+        "uncaught exception in thread %s",
+        hook.thread.name if hook.thread else "?",
+        exc_info=(hook.exc_type, hook.exc_value or hook.exc_type(), hook.exc_traceback),
+    )
+
+
+def _forms(secret: str) -> set[str]:
+    """The ways `secret` can be written into a log line."""
+    forms = {secret, quote(secret, safe=""), quote(secret), json.dumps(secret)[1:-1]}
+    try:
+        decoded = json.loads(secret)
+    except ValueError:
+        decoded = None
+    for text in _strings_in(decoded):
+        forms |= _forms(text)
+    parsed = urlparse(secret)
+    if parsed.scheme in ("http", "https") and parsed.netloc:
+        path = parsed.path + (f"?{parsed.query}" if parsed.query else "")
+        if path.strip("/"):
+            forms |= {path, quote(path, safe="/")}
+        if parsed.password:
+            forms.add(parsed.password)
+    return forms
+
+
+def _strings_in(value: object) -> list[str]:
+    """Every string inside a decoded JSON value."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings_in(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings_in(item)]
+    return []
