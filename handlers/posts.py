@@ -86,6 +86,8 @@ def details_text(post: Post, zone: str) -> str:
     finished = format_time(post.published_at, zone) if post.published_at else None
     lines = [texts.details_headline(texts.POST_BADGES.get(status, ""), post.short_id, status)]
     lines.extend(texts.details_times(format_time(post.scheduled_time, zone), relative, finished))
+    if post.status is PostStatus.PUBLISHING and post.retry_at is not None:
+        lines.append(texts.details_retry(format_time(post.retry_at, zone)))
     lines.extend(
         texts.details_content(
             texts.caption_start(post.main_caption, CAPTION_PREVIEW), len(post.images), post.poster_name

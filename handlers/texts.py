@@ -493,6 +493,10 @@ def details_times(scheduled_text: str, relative: str | None, finished_text: str 
     return lines
 
 
+def details_retry(when: str) -> str:
+    return f"🔁 Some targets could not be reached; trying again at {escape(when)}"
+
+
 def details_content(caption: str, images: int, poster_name: str | None) -> list[str]:
     lines = [f"📝 {escape(caption)}" if caption else "📝 <i>no caption</i>"]
     lines.append(f"🖼 {images} image(s)" if images else "🖼 text only")
