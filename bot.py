@@ -26,7 +26,7 @@ from telegram.warnings import PTBUserWarning
 from config import ConfigError, Settings, load_settings
 from handlers import texts
 from handlers.accounts import account_handlers, build_account_conversation
-from handlers.common import SERVICES_KEY, Services
+from handlers.common import SERVICES_KEY
 from handlers.compose import build_conversation
 from handlers.history import history_handlers
 from handlers.membership import membership_handlers
@@ -39,6 +39,7 @@ from handlers.when import warm_up
 from logs import configure_logging, redact
 from publishers.rate_limit import TelegramRateLimiter
 from scheduler.jobs import SCHEDULER_KEY, Scheduler
+from services import Services
 from startup import StartupError, check_startup
 from storage import Store, build_store
 from storage.persistence import StorePersistence

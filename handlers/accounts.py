@@ -34,6 +34,7 @@ from handlers.keyboards import ACC, POST, parse_callback
 from publishers.facebook import FacebookError, PageInfo, classify, discover_pages
 from publishers.registry import target_kind
 from publishers.webhook import WebhookPublisher, check_url, webhook_credential
+from services import PostEvent
 from storage.crypto import CredentialError
 from storage.models import Account, Platform, Target, new_id, utc_now
 
@@ -356,8 +357,7 @@ async def posted_by_hand(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     names = dict(zip(post.group_ids, post.groups, strict=False))
     await reply(update, texts.hand_posted(names.get(target_id, target_id)))
     if post.status.is_final:
-        for hook in services(context).on_post_finished:
-            await hook(post)
+        await services(context).post_changed(PostEvent.FINISHED, post)
 
 
 def account_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import CallbackQuery, Update
@@ -13,9 +11,9 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from config import Settings
+from services import Services
 from storage.base import Store
-from storage.models import Account, Platform, Post, Target, TelegramChat, utc_now
+from storage.models import Account, Platform, Target, TelegramChat, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -23,19 +21,6 @@ SERVICES_KEY = "herald"
 ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 TELEGRAM_ACCOUNT_ID = "telegram"
 ALL_ACCOUNTS_ID = "all"
-
-
-@dataclass
-class Services:
-    """The long-lived parts handlers use; kept in `bot_data`, which is not persisted."""
-
-    store: Store
-    settings: Settings
-    # Called with each newly scheduled, rescheduled or retried post (the scheduler's one-off job).
-    on_post_scheduled: list[Callable[[Post], Awaitable[None]]] = field(default_factory=list)
-    on_post_cancelled: list[Callable[[Post], Awaitable[None]]] = field(default_factory=list)
-    # Called with a post finished outside the scheduler (confirmed as posted by hand): report it.
-    on_post_finished: list[Callable[[Post], Awaitable[None]]] = field(default_factory=list)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -47,6 +47,7 @@ from handlers.when import (
     shows_today_button,
 )
 from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT, plan_messages, utf16_len
+from services import PostEvent
 from storage.codec import image_from_doc, image_to_doc, target_from_doc, target_to_doc
 from storage.models import MAX_IMAGES, Account, Image, Platform, Poster, Target, new_id, new_post
 
@@ -572,8 +573,7 @@ async def schedule_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> s
         poster_name=draft.get("poster_name"),
     )
     await store_of(context).create_post(post)
-    for hook in services(context).on_post_scheduled:
-        await hook(post)
+    await services(context).post_changed(PostEvent.SCHEDULED, post)
     zone = await user_zone(context, user_id)
     await _show(
         update,

@@ -43,6 +43,7 @@ from handlers.when import (
     shows_today_button,
 )
 from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT, utf16_len
+from services import PostEvent
 from storage.models import DeliveryStatus, Post, PostStatus, PostView, utc_now
 
 log = logging.getLogger(__name__)
@@ -219,8 +220,7 @@ async def confirm_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             await reply(update, refusal)
         return
     await answer(update)
-    for hook in services(context).on_post_cancelled:
-        await hook(cancelled)
+    await services(context).post_changed(PostEvent.CANCELLED, cancelled)
     log.info("user %s cancelled post %s", user_id, cancelled.post_id)
     if where:
         notice = texts.post_cancelled(cancelled.short_id)
@@ -282,8 +282,7 @@ async def confirm_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await answer(update, refusal, alert=True)
         return
     await answer(update)
-    for hook in services(context).on_post_scheduled:
-        await hook(retried)
+    await services(context).post_changed(PostEvent.SCHEDULED, retried)
     pending = sum(1 for d in retried.deliveries.values() if d.status is DeliveryStatus.PENDING)
     notice = texts.retry_scheduled(retried.short_id, pending)
     if where:
@@ -409,8 +408,7 @@ async def _move_post(
         post = await store.get_post(user_id, str(asked["post_id"]))
         await reply(update, texts.NOT_YOURS if post is None else texts.cannot_change(post.short_id, post.status.value))
         return ConversationHandler.END
-    for hook in services(context).on_post_scheduled:
-        await hook(moved)
+    await services(context).post_changed(PostEvent.SCHEDULED, moved)
     log.info("user %s moved post %s to %s", user_id, moved.post_id, moved.scheduled_time.isoformat())
     notice = texts.rescheduled(
         moved.short_id,

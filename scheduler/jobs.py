@@ -13,13 +13,13 @@ from apscheduler.jobstores.base import JobLookupError
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, ContextTypes, Job
 
-from handlers.common import Services
 from publishers.registry import build_publishers
 from publishers.telegram import retry_after_seconds
 from scheduler.engine import Publication, RetryPolicy
 from scheduler.report import reports
 from scheduler.reporting import ReportDelayed, Reporter, ReportRefused
 from scheduler.workers import WorkerRegistry
+from services import PostEvent, Services
 from storage.models import Post, utc_now
 
 log = logging.getLogger(__name__)
@@ -92,9 +92,7 @@ class Scheduler:
         self.job_queue.run_repeating(
             self._sweep, interval=self.interval, first=self.interval, name=SWEEP_JOB, job_kwargs={"max_instances": 2}
         )
-        self.services.on_post_scheduled.append(self.post_scheduled)
-        self.services.on_post_cancelled.append(self.post_cancelled)
-        self.services.on_post_finished.append(self.report_soon)
+        self.services.listener = self.post_changed
         return self
 
     async def shutdown(self, grace: float) -> None:
@@ -162,18 +160,17 @@ class Scheduler:
     def _post_finished(self, post: Post) -> None:
         self.reporter.kick()
 
-    async def report_soon(self, post: Post) -> None:
-        """A post finished outside the scheduler (confirmed as posted by hand): report it."""
-        self.reporter.kick()
-
-    async def post_scheduled(self, post: Post) -> None:
-        """A new, moved or retried post: (re)place its exact-time job if it is due soon."""
-        await self.post_cancelled(post)
-        if post.scheduled_time <= utc_now() + self.horizon:
+    async def post_changed(self, event: PostEvent, post: Post) -> None:
+        """A post changed in the chat: its exact-time job follows; a report falls due."""
+        if event is PostEvent.FINISHED:
+            self.reporter.kick()
+            return
+        self._drop_job(post.post_id)
+        if event is PostEvent.SCHEDULED and post.scheduled_time <= utc_now() + self.horizon:
             self._add_job(post.post_id, max(post.scheduled_time, utc_now()))
 
-    async def post_cancelled(self, post: Post) -> None:
-        job = self._job(post.post_id)
+    def _drop_job(self, post_id: str) -> None:
+        job = self._job(post_id)
         if job is not None:
             with contextlib.suppress(JobLookupError):  # it ran or was removed meanwhile
                 job.remove()

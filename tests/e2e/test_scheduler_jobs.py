@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from bot import running_bot
 from scheduler.jobs import SCHEDULER_KEY, Scheduler, post_job_name
+from services import PostEvent
 from storage.models import utc_now
 from tests.e2e.conftest import bot_settings
 from tests.e2e.test_publish import make_post
@@ -39,11 +40,11 @@ async def test_each_upcoming_post_has_exactly_one_job_at_its_time(
         # Moved: the one job moves with it. Cancelled: the job goes.
         moved = await store.reschedule_post(soon[1].user_id, soon[1].post_id, utc_now() + timedelta(minutes=4))
         assert moved is not None
-        await scheduler.post_scheduled(moved)
+        await scheduler.post_changed(PostEvent.SCHEDULED, moved)
         job = scheduler.job_queue.scheduler.get_job(post_job_name(moved.post_id))
         assert job is not None and abs(job.next_run_time - moved.scheduled_time) < timedelta(seconds=1)
         assert job_ids(scheduler).count(post_job_name(moved.post_id)) == 1
-        await scheduler.post_cancelled(soon[2])
-        await scheduler.post_cancelled(soon[2])  # twice is harmless
+        await scheduler.post_changed(PostEvent.CANCELLED, soon[2])
+        await scheduler.post_changed(PostEvent.CANCELLED, soon[2])  # twice is harmless
         assert post_job_name(soon[2].post_id) not in job_ids(scheduler)
         assert len(job_ids(scheduler)) == len(soon) - 1
