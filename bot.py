@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
@@ -33,6 +34,7 @@ from handlers.membership import membership_handlers
 from handlers.ordering import PerUserUpdateProcessor
 from handlers.posters import poster_handlers
 from handlers.posts import post_conversations, post_handlers
+from handlers.reports import send_report
 from handlers.settings import build_timezone_conversation
 from handlers.start import gate_handlers, last_resort_handlers, on_error, start_handlers
 from handlers.when import warm_up
@@ -73,7 +75,9 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
     )
     services = Services(store=store, settings=settings)
     application.bot_data[SERVICES_KEY] = services
-    application.bot_data[SCHEDULER_KEY] = Scheduler(application, services).install()
+    # The owners' reports are chat UI (handlers/reports.py); the scheduler decides when they go.
+    send = functools.partial(send_report, application.bot, services)
+    application.bot_data[SCHEDULER_KEY] = Scheduler(application, services, send).install()
     application.add_handlers(gate_handlers(), group=-1)
     application.add_handlers(membership_handlers(), group=-2)
     # Reschedule and Edit caption first: while one asks its question, the typed answer is for it.

@@ -10,14 +10,11 @@ from datetime import datetime, timedelta
 
 from apscheduler.job import Job as APSJob
 from apscheduler.jobstores.base import JobLookupError
-from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, ContextTypes, Job
 
 from publishers.registry import build_publishers
-from publishers.telegram import retry_after_seconds
 from scheduler.engine import Publication, RetryPolicy
-from scheduler.report import reports
-from scheduler.reporting import ReportDelayed, Reporter, ReportRefused
+from scheduler.reporting import Reporter, SendReport
 from scheduler.workers import WorkerRegistry
 from services import PostEvent, Services
 from storage.models import Post, utc_now
@@ -44,7 +41,12 @@ def post_job_name(post_id: str) -> str:
 class Scheduler:
     """Runs publication from the Application's JobQueue, in the bot or in a worker process."""
 
-    def __init__(self, application: Application, services: Services) -> None:  # type: ignore[type-arg]
+    def __init__(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        services: Services,
+        send_report: SendReport,
+    ) -> None:
         self.application = application
         self.services = services
         settings = services.settings
@@ -66,7 +68,7 @@ class Scheduler:
         )
         self.reporter = Reporter(
             services.store,
-            self.send_report,
+            send_report,
             worker_id=self.publication.worker_id,
             lease=lease,
             retry=RetryPolicy(base_delay=2.0, max_delay=settings.retry_max_delay),
@@ -174,26 +176,3 @@ class Scheduler:
         if job is not None:
             with contextlib.suppress(JobLookupError):  # it ran or was removed meanwhile
                 job.remove()
-
-    async def send_report(self, user_id: int, posts: list[Post]) -> None:
-        """Tells an owner, in their chat with the bot, how these posts went (or that they are
-        delayed), in one message. Raises ReportRefused when the chat is gone for good (the bot
-        blocked), ReportDelayed when Telegram asks to wait; any other error is transient."""
-        user = await self.services.store.get_user(user_id)
-        zone = user.timezone if user and user.timezone else self.services.settings.default_timezone
-        deadlines = {post.post_id: post.scheduled_time + self.max_lateness for post in posts}
-        text, markup = reports(posts, zone, deadlines)
-        try:
-            await self.application.bot.send_message(
-                user_id,
-                text,
-                parse_mode="HTML",
-                reply_markup=markup,
-                disable_web_page_preview=True,
-                # The limiter waits out 429s itself; past this many, it is the reporter's to retry.
-                rate_limit_args=1,
-            )
-        except RetryAfter as error:
-            raise ReportDelayed(retry_after_seconds(error)) from error
-        except (Forbidden, BadRequest) as error:
-            raise ReportRefused(error.message) from error

@@ -10,8 +10,8 @@ import pytest
 
 from handlers import when
 from handlers.posts import details_text
+from handlers.reports import report, reports
 from publishers.telegram_layout import TEXT_LIMIT, utf16_len
-from scheduler.report import report, reports
 from storage.models import Account, Delivery, DeliveryStatus, ErrorKind, Platform, Post, PostStatus, Target, new_post
 
 # 13:00 UTC on a winter day: 14:00 in Berlin, 08:00 in New York, 22:00 in Tokyo.

@@ -1,15 +1,22 @@
 """The owner's reports: how a finished post went (each failure's reason, links, buttons), that an
-outage delays a post, and several of these in one message when posts end together."""
+outage delays a post, and several of these in one message when posts end together — built here,
+sent by the scheduler's Reporter through `send_report`, which bot.py hands it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.ext import ExtBot
 
 from handlers import keyboards, texts
+from publishers.rate_limit import retry_after_seconds
 from publishers.telegram_layout import TEXT_LIMIT, utf16_len
+from scheduler.reporting import ReportDelayed, ReportRefused
+from services import Services
 from storage.models import Delivery, DeliveryStatus, Post, PostStatus
 
 Report = tuple[str, InlineKeyboardMarkup]
@@ -92,6 +99,30 @@ def reports(posts: list[Post], zone: str, deadline_of: dict[str, datetime]) -> R
         buttons = keyboards.report_keyboard(post.post_id, _can_retry(post), label=post.short_id)
         rows.extend(list(row) for row in buttons.inline_keyboard)
     return _fitted(lines), InlineKeyboardMarkup(rows)
+
+
+async def send_report(bot: ExtBot[Any], services: Services, owner: int, posts: list[Post]) -> None:
+    """Tells an owner, in their chat with the bot, how these posts went (or that they are
+    delayed), in one message. Raises ReportRefused when the chat is gone for good (the bot
+    blocked), ReportDelayed when Telegram asks to wait; any other error is transient."""
+    user = await services.store.get_user(owner)
+    zone = user.timezone if user and user.timezone else services.settings.default_timezone
+    lateness = timedelta(seconds=services.settings.max_lateness)
+    text, markup = reports(posts, zone, {post.post_id: post.scheduled_time + lateness for post in posts})
+    try:
+        await bot.send_message(
+            owner,
+            text,
+            parse_mode="HTML",
+            reply_markup=markup,
+            disable_web_page_preview=True,
+            # The limiter waits out 429s itself; past this many, it is the reporter's to retry.
+            rate_limit_args=1,
+        )
+    except RetryAfter as error:
+        raise ReportDelayed(retry_after_seconds(error)) from error
+    except (Forbidden, BadRequest) as error:
+        raise ReportRefused(error.message) from error
 
 
 def _fitted(lines: list[str]) -> str:
