@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import re
-from collections.abc import Callable, Collection, Coroutine
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from storage.base import PostPage, Store, finished_post, retried_post
+from storage.batching import WriteBatcher
 from storage.codec import (
     BSON_TIMES,
     delivery_to_doc,
@@ -99,7 +99,6 @@ class _FencedUpdate:
     update: Document
     # Tells from the post read back whether this update applied (see _fenced_update).
     applied: Callable[[Document], bool]
-    answer: asyncio.Future[bool]
 
 
 def _same_moment(stored: object, written: datetime) -> bool:
@@ -142,9 +141,8 @@ class MongoStore(Store):
         self._client: AsyncMongoClient[Document] | None = None
         self._db: AsyncDatabase[Document] | None = None
         self._images: AsyncGridFSBucket | None = None
-        self._bulk_writes: set[asyncio.Task[None]] = set()  # the loop keeps only weak references
-        # Fenced single-document updates (record_delivery, finish_post) made in the same tick.
-        self._fenced: list[_FencedUpdate] = []
+        # Fenced single-document updates (record_delivery, finish_post…) made in the same tick.
+        self._fenced: WriteBatcher[_FencedUpdate, bool] = WriteBatcher(self._write_fenced)
 
     @property
     def db(self) -> AsyncDatabase[Document]:
@@ -208,8 +206,7 @@ class MongoStore(Store):
         await db[f"{IMAGE_BUCKET}.files"].create_index([("metadata.created_at", ASCENDING)])
 
     async def close(self) -> None:
-        if self._bulk_writes:  # writes queued by publications finishing right now
-            await asyncio.wait(set(self._bulk_writes))
+        await self._fenced.drain()  # writes queued by publications finishing right now
         if self._client is not None:
             await self._client.close()
             self._client = self._db = self._images = None
@@ -623,52 +620,28 @@ class MongoStore(Store):
         Updates made by many publications in the same event-loop tick go out as one unordered
         bulk write. Its matched count says whether every one applied (the usual case); when it
         falls short, each post is read back and `applied` tells from it whether this one did."""
-        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        if not self._fenced:
-            asyncio.get_running_loop().call_soon(self._send_fenced)
-        self._fenced.append(_FencedUpdate(post_id, worker_id, update, applied, answer))
-        return await answer
+        return await self._fenced.write(_FencedUpdate(post_id, worker_id, update, applied))
 
-    def _send_fenced(self) -> None:
-        batch, self._fenced = self._fenced, []
-        self._bulk_write_soon(self._write_fenced(batch))
-
-    def _bulk_write_soon(self, write: Coroutine[Any, Any, None]) -> None:
-        """Runs a bulk write of queued updates; its callers wait on their own futures."""
-        task = asyncio.create_task(write)
-        self._bulk_writes.add(task)
-        task.add_done_callback(self._bulk_writes.discard)
-
-    async def _write_fenced(self, batch: list[_FencedUpdate]) -> None:
+    async def _write_fenced(self, batch: list[_FencedUpdate]) -> list[bool | Exception]:
+        answers: list[bool | Exception | None] = [None] * len(batch)
         try:
-            try:
-                result = await self.db.scheduled_posts.bulk_write(
-                    [UpdateOne(self._held_by(u.post_id, u.worker_id), u.update) for u in batch], ordered=False
-                )
-                all_applied = result.matched_count == len(batch)
-            except BulkWriteError as exc:
-                errors = {error["index"]: exc for error in exc.details.get("writeErrors", [])}
-                for index, error in errors.items():
-                    if not batch[index].answer.done():
-                        batch[index].answer.set_exception(error)
-                all_applied = False
-            if all_applied:
-                for update in batch:
-                    if not update.answer.done():
-                        update.answer.set_result(True)
-                return
-            open_ = [u for u in batch if not u.answer.done()]
-            docs = self.db.scheduled_posts.find(
-                {"post_id": {"$in": [u.post_id for u in open_]}},
-                {"_id": 0, "post_id": 1, "status": 1, "claim": 1, "result": 1, "published_at": 1},
+            result = await self.db.scheduled_posts.bulk_write(
+                [UpdateOne(self._held_by(u.post_id, u.worker_id), u.update) for u in batch], ordered=False
             )
-            found = {doc["post_id"]: doc async for doc in docs}
-            for update in open_:
-                update.answer.set_result(update.applied(found.get(update.post_id) or {}))
-        except Exception as exc:
-            for update in batch:
-                if not update.answer.done():
-                    update.answer.set_exception(exc)
+            if result.matched_count == len(batch):
+                return [True] * len(batch)
+        except BulkWriteError as exc:
+            for error in exc.details.get("writeErrors", []):
+                answers[error["index"]] = exc
+        open_ = [number for number, answer in enumerate(answers) if answer is None]
+        docs = self.db.scheduled_posts.find(
+            {"post_id": {"$in": [batch[number].post_id for number in open_]}},
+            {"_id": 0, "post_id": 1, "status": 1, "claim": 1, "result": 1, "published_at": 1},
+        )
+        found = {doc["post_id"]: doc async for doc in docs}
+        for number in open_:
+            answers[number] = batch[number].applied(found.get(batch[number].post_id) or {})
+        return [answer if answer is not None else False for answer in answers]
 
     async def finish_post(self, post: Post, worker_id: str, now: datetime) -> Post | None:
         finished = finished_post(post, worker_id, now)

@@ -18,6 +18,7 @@ from typing import Any
 import aiosqlite
 
 from storage.base import PostPage, Store, finished_post, retried_post
+from storage.batching import WriteBatcher
 from storage.codec import (
     ISO_TIMES,
     delivery_to_doc,
@@ -184,15 +185,6 @@ def _placeholders(values: Iterable[object]) -> str:
     return ",".join("?" for _ in values)
 
 
-@dataclass
-class _QueuedWrite:
-    """One single-row write waiting for the next group commit, and its caller's answer."""
-
-    sql: str
-    params: tuple[Any, ...]
-    answer: asyncio.Future[int]
-
-
 def _write_group(conn: sqlite3.Connection, writes: Sequence[tuple[str, tuple[Any, ...]]]) -> list[int | Exception]:
     """Runs in aiosqlite's thread: every write in one BEGIN IMMEDIATE … COMMIT.
 
@@ -324,10 +316,11 @@ class SQLiteStore(Store):
         # The writer serves many coroutines: a statement of one must never run inside
         # another's transaction, nor between the steps of another's statement.
         self._lock = asyncio.Lock()
-        # Group commit of the publication's fenced single-row writes (see _group_write).
-        self._queued: list[_QueuedWrite] = []
-        self._flusher: asyncio.Task[None] | None = None  # the flush that will take the queue
-        self._flushes: set[asyncio.Task[None]] = set()  # every flush not yet done (strong refs)
+        # Group commit of the publication's fenced single-row writes (see _group_write); a flush
+        # runs under the store's lock, never inside another coroutine's statement or transaction.
+        self._group: WriteBatcher[tuple[str, tuple[Any, ...]], int] = WriteBatcher(
+            self._commit_group, gate=lambda: self._lock
+        )
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -404,8 +397,7 @@ class SQLiteStore(Store):
             )
 
     async def close(self) -> None:
-        if self._flushes:
-            await asyncio.wait(set(self._flushes))
+        await self._group.drain()
         reader, self._reader = self._reader, None
         if reader is not None:
             await reader.close()
@@ -472,52 +464,20 @@ class SQLiteStore(Store):
         durable as one made by `_execute` — and gets its own statement's rowcount, or its own
         statement's exception (the others stay committed). Never call it while holding
         `self._lock` (inside `_transaction`): the flush needs that lock."""
-        answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queued.append(_QueuedWrite(sql, tuple(params), answer))
-        if self._flusher is None:
-            self._flusher = asyncio.create_task(self._flush())
-            self._flushes.add(self._flusher)
-            self._flusher.add_done_callback(self._flushes.discard)
-        return await answer
+        return await self._group.write((sql, tuple(params)))
 
-    async def _flush(self) -> None:
-        batch: list[_QueuedWrite] = []
-        try:
-            async with self._lock:  # never inside another coroutine's statement or transaction
-                # Writes queued from here on wait for the next flush (behind other lock holders).
-                batch = [write for write in self._queued if not write.answer.done()]
-                self._queued, self._flusher = [], None
-                if not batch:
-                    return
-                db = self.db
-                # aiosqlite's Connection._execute(fn, *args) runs fn in the connection's own thread
-                # (a private method of aiosqlite 0.22.1, pinned in requirements.txt): one hop for
-                # the whole group instead of one per statement.
-                with self._stalls.watching() as call:
-                    outcomes: list[int | Exception] = await db._execute(  # type: ignore[no-untyped-call]
-                        _write_group, db._conn, [(write.sql, write.params) for write in batch]
-                    )
-                    call.went_through = not any(_is_busy(outcome) for outcome in outcomes)
-        except BaseException as exc:
-            if self._flusher is asyncio.current_task():  # stopped before taking its batch
-                batch, self._queued, self._flusher = self._queued, [], None
-            for write in batch:
-                if write.answer.done():
-                    continue
-                if isinstance(exc, Exception):
-                    write.answer.set_exception(exc)
-                else:
-                    write.answer.cancel()
-            if not isinstance(exc, Exception):
-                raise
-            return  # every caller has the error; nobody awaits this task
-        for write, outcome in zip(batch, outcomes, strict=True):
-            if write.answer.done():  # its caller was cancelled meanwhile
-                continue
-            if isinstance(outcome, Exception):
-                write.answer.set_exception(outcome)
-            else:
-                write.answer.set_result(outcome)
+    async def _commit_group(self, writes: list[tuple[str, tuple[Any, ...]]]) -> list[int | Exception]:
+        """Runs under the store's lock: every write in one thread hop and one transaction."""
+        db = self.db
+        # aiosqlite's Connection._execute(fn, *args) runs fn in the connection's own thread (a
+        # private method of aiosqlite 0.22.1, pinned in requirements.txt): one hop for the whole
+        # group instead of one per statement.
+        with self._stalls.watching() as call:
+            outcomes: list[int | Exception] = await db._execute(  # type: ignore[no-untyped-call]
+                _write_group, db._conn, writes
+            )
+            call.went_through = not any(_is_busy(outcome) for outcome in outcomes)
+        return outcomes
 
     # -- users -----------------------------------------------------------------------------
     async def get_user(self, user_id: int) -> User | None:
