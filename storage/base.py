@@ -42,13 +42,16 @@ class PostPage:
     has_next: bool
 
 
-def finished_post(post: Post, worker_id: str, now: datetime) -> tuple[PostStatus, Post] | None:
+def finished_post(post: Post, worker_id: str | None, now: datetime) -> tuple[PostStatus, Post] | None:
     """What `finish_post` makes of a claimed post: its derived final status and the finished
-    post (result, publication time, no claim), or None while a delivery is still open."""
+    post (result, publication time, no claim, its report due), or None while a delivery is still
+    open. `worker_id` names the worker that finished it in the result (None: a person did)."""
     status = derive_status(post.deliveries)
     if status is None:
         return None
-    result = {**summarize(post.deliveries), "worker_id": worker_id}
+    result = summarize(post.deliveries)
+    if worker_id is not None:
+        result["worker_id"] = worker_id
     done = replace(
         post,
         status=status,
@@ -61,6 +64,23 @@ def finished_post(post: Post, worker_id: str, now: datetime) -> tuple[PostStatus
         report_holder=None,
     )
     return status, done
+
+
+def confirmed_by_hand(post: Post, target_id: str, now: datetime) -> Post | None:
+    """What "I posted it" makes of a post handed to its owner: that target sent, and the post
+    finished (derived status, result, report due) if nothing else is open. None if the post is
+    not publishing or the target is not awaiting the owner."""
+    delivery = post.deliveries.get(target_id)
+    if post.status is not PostStatus.PUBLISHING or delivery is None:
+        return None
+    if delivery.status is not DeliveryStatus.AWAITING_YOU:
+        return None
+    sent = replace(
+        delivery, status=DeliveryStatus.SENT, updated_at=now, error_kind=None, error_code=None, error_message=None
+    )
+    confirmed = replace(post, deliveries={**post.deliveries, target_id: sent})
+    finished = finished_post(confirmed, None, now)
+    return finished[1] if finished is not None else confirmed
 
 
 RETRYABLE_DELIVERIES = (DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED, DeliveryStatus.MISSED)

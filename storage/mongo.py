@@ -16,7 +16,7 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument, Upd
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
-from storage.base import PostPage, Store, finished_post, retried_post
+from storage.base import PostPage, Store, confirmed_by_hand, finished_post, retried_post
 from storage.batching import WriteBatcher
 from storage.codec import (
     BSON_TIMES,
@@ -33,7 +33,6 @@ from storage.crypto import CredentialCipher
 from storage.models import (
     Account,
     Delivery,
-    DeliveryStatus,
     Platform,
     Post,
     Poster,
@@ -42,9 +41,7 @@ from storage.models import (
     Target,
     TelegramChat,
     User,
-    derive_status,
     new_id,
-    summarize,
     utc_now,
 )
 
@@ -58,6 +55,8 @@ HISTORY = [
     PostStatus.CANCELLED.value,
 ]
 IMAGE_BUCKET = "images"
+# What "I posted it" changes on a post (see storage.base.confirmed_by_hand).
+CONFIRMED_FIELDS = ("deliveries", "status", "result", "published_at", "claim", "report_due_at", "report_holder")
 # What "Retry failed targets" changes on a post (see storage.base.retried_post).
 RETRIED_FIELDS = (
     "deliveries", "status", "scheduled_time", "result", "published_at", "notified_at", "claim", "report_due_at",
@@ -460,47 +459,25 @@ class MongoStore(Store):
         return _post(doc) if doc else None
 
     async def confirm_delivery(self, user_id: int, post_id: str, target_id: str, now: datetime) -> Post | None:
-        field = f"deliveries.{target_id}"
-        confirmed = await self.db.scheduled_posts.find_one_and_update(
-            {
-                "post_id": post_id,
-                "user_id": user_id,
-                "status": PostStatus.PUBLISHING.value,
-                f"{field}.status": DeliveryStatus.AWAITING_YOU.value,
-            },
-            {
-                "$set": {
-                    f"{field}.status": DeliveryStatus.SENT.value,
-                    f"{field}.updated_at": now,
-                    f"{field}.error_kind": None,
-                    f"{field}.error_code": None,
-                    f"{field}.error_message": None,
-                }
-            },
-            return_document=ReturnDocument.AFTER,
-        )
-        if confirmed is None:
-            return None
-        post = _post(confirmed)
-        status = derive_status(post.deliveries)
-        if status is None:
-            return post
-        # Two confirmations at once may both see every delivery final: the first one finishes it.
-        finished = await self.db.scheduled_posts.find_one_and_update(
-            {"post_id": post_id, "status": PostStatus.PUBLISHING.value},
-            {
-                "$set": {
-                    "status": status.value,
-                    "result": summarize(post.deliveries),
-                    "published_at": now,
-                    "claim": None,
-                    "report_due_at": now,
-                    "report_holder": None,
-                }
-            },
-            return_document=ReturnDocument.AFTER,
-        )
-        return _post(finished) if finished else await self.load_post(post_id)
+        posts = self.db.scheduled_posts
+        # Read, apply the rule, write only if no delivery changed meanwhile (another "I posted it"
+        # for another group of the same post): otherwise read again.
+        while True:
+            doc = await posts.find_one({"post_id": post_id, "user_id": user_id, "status": PostStatus.PUBLISHING.value})
+            if doc is None:
+                return None
+            post = _post(doc)
+            confirmed = confirmed_by_hand(post, target_id, now)
+            if confirmed is None:
+                return None
+            unchanged = {f"deliveries.{t}.status": d.status.value for t, d in post.deliveries.items()}
+            fields = post_to_doc(confirmed, BSON_TIMES)
+            written = await posts.update_one(
+                {"post_id": post_id, "status": PostStatus.PUBLISHING.value, **unchanged},
+                {"$set": {name: fields[name] for name in CONFIRMED_FIELDS}},
+            )
+            if written.matched_count == 1:
+                return confirmed
 
     async def scheduled_posts(self, until: datetime, limit: int = 1000) -> list[tuple[str, datetime]]:
         posts = self.db.scheduled_posts

@@ -17,7 +17,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.base import PostPage, Store, finished_post, retried_post
+from storage.base import PostPage, Store, confirmed_by_hand, finished_post, retried_post
 from storage.batching import WriteBatcher
 from storage.codec import (
     ISO_TIMES,
@@ -41,7 +41,6 @@ from storage.crypto import (
 from storage.models import (
     Account,
     Delivery,
-    DeliveryStatus,
     Platform,
     Post,
     Poster,
@@ -50,9 +49,7 @@ from storage.models import (
     Target,
     TelegramChat,
     User,
-    derive_status,
     new_id,
-    summarize,
     utc_now,
 )
 
@@ -794,18 +791,10 @@ class SQLiteStore(Store):
                 row = await cursor.fetchone()
             if row is None:
                 return None
-            post = _row_to_post(row)
-            delivery = post.deliveries.get(target_id)
-            if delivery is None or delivery.status is not DeliveryStatus.AWAITING_YOU:
+            post = confirmed_by_hand(_row_to_post(row), target_id, now)
+            if post is None:
                 return None
-            delivery.status, delivery.updated_at = DeliveryStatus.SENT, now
-            delivery.error_kind = delivery.error_code = delivery.error_message = None
-            status = derive_status(post.deliveries)
-            if status is not None:
-                post.status, post.published_at, post.claim = status, now, None
-                post.result = summarize(post.deliveries)
-                post.report_due_at, post.report_holder = now, None
-            finished = status is not None
+            finished = post.status.is_final
             await db.execute(
                 "UPDATE posts SET status = ?, doc = ?, worker_id = CASE WHEN ? THEN NULL ELSE worker_id END, "
                 "lease_until = CASE WHEN ? THEN NULL ELSE lease_until END, "

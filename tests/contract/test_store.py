@@ -475,6 +475,28 @@ async def test_posting_by_hand_is_confirmed_and_finishes_the_post(store: Store) 
     assert await store.confirm_delivery(ALICE, post.post_id, second, now) is None  # only once
 
 
+async def test_two_groups_confirmed_at_once_finish_the_post_once_with_its_report_due(store: Store) -> None:
+    import asyncio
+
+    account = await add_account(store, ALICE)
+    now = utc_now()
+    post = await schedule(store, ALICE, account, when=now)
+    first, second = post.group_ids
+    claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
+    assert claimed is not None
+    for target in (first, second):
+        await store.record_delivery(post.post_id, "w1", Delivery(target, DeliveryStatus.AWAITING_YOU, 1))
+    answers = await asyncio.gather(
+        *(store.confirm_delivery(ALICE, post.post_id, target, now) for target in (first, second))
+    )
+    assert all(answer is not None for answer in answers)
+    assert sum(1 for answer in answers if answer is not None and answer.status is PostStatus.PUBLISHED) == 1
+    stored = await store.get_post(ALICE, post.post_id)
+    assert stored is not None and stored.status is PostStatus.PUBLISHED and stored.claim is None
+    assert {d.status for d in stored.deliveries.values()} == {DeliveryStatus.SENT}
+    assert stored.report_due_at == now and stored.result is not None and "worker_id" not in stored.result
+
+
 async def test_a_finish_by_a_stale_claim_token_changes_nothing(store: Store) -> None:
     """The fence is the claim's token, not the process: an older claim of the same worker is refused."""
     account = await add_account(store, ALICE)
