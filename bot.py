@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
@@ -28,6 +29,7 @@ from handlers import texts
 from handlers.accounts import account_handlers, build_account_conversation
 from handlers.common import SERVICES_KEY
 from handlers.compose import build_conversation
+from handlers.hand_post import hand_post_handlers, send_prompt
 from handlers.history import history_handlers
 from handlers.membership import membership_handlers
 from handlers.ordering import PerUserUpdateProcessor
@@ -73,7 +75,9 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
     )
     services = Services(store=store, settings=settings)
     application.bot_data[SERVICES_KEY] = services
-    application.bot_data[SCHEDULER_KEY] = Scheduler(application, services).install()
+    # The "post it by hand" message is chat UI (handlers/hand_post.py); the publisher sends it.
+    hand_post = functools.partial(send_prompt, application.bot)
+    application.bot_data[SCHEDULER_KEY] = Scheduler(application, services, hand_post=hand_post).install()
     application.add_handlers(gate_handlers(), group=-1)
     application.add_handlers(membership_handlers(), group=-2)
     # Reschedule and Edit caption first: while one asks its question, the typed answer is for it.
@@ -85,6 +89,7 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
     application.add_handlers(history_handlers())
     application.add_handlers(poster_handlers())
     application.add_handlers(account_handlers())
+    application.add_handlers(hand_post_handlers())
     application.add_handlers(start_handlers())
     application.add_handlers(last_resort_handlers())
     application.add_error_handler(on_error)

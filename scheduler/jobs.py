@@ -13,7 +13,8 @@ from apscheduler.jobstores.base import JobLookupError
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, ContextTypes, Job
 
-from publishers.registry import build_publishers
+from publishers.facebook_groups import HandPostPrompt
+from publishers.registry import Wiring, build_publishers
 from publishers.telegram import retry_after_seconds
 from scheduler.engine import Publication, RetryPolicy
 from scheduler.report import reports
@@ -44,7 +45,13 @@ def post_job_name(post_id: str) -> str:
 class Scheduler:
     """Runs publication from the Application's JobQueue, in the bot or in a worker process."""
 
-    def __init__(self, application: Application, services: Services) -> None:  # type: ignore[type-arg]
+    def __init__(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        services: Services,
+        *,
+        hand_post: HandPostPrompt,
+    ) -> None:
         self.application = application
         self.services = services
         settings = services.settings
@@ -56,7 +63,7 @@ class Scheduler:
         lease = timedelta(seconds=settings.claim_lease)
         self.publication = Publication(
             services.store,
-            build_publishers(application.bot, services.store, settings),
+            build_publishers(Wiring(application.bot, services.store, settings, hand_post)),
             on_finished=self._post_finished,
             on_retry=self._retry_planned,
             lease=lease,
