@@ -29,6 +29,7 @@ from handlers import texts
 from handlers.accounts import account_handlers, build_account_conversation
 from handlers.common import SERVICES_KEY
 from handlers.compose import build_conversation
+from handlers.hand_post import hand_post_handlers, send_prompt
 from handlers.history import history_handlers
 from handlers.membership import membership_handlers
 from handlers.ordering import PerUserUpdateProcessor
@@ -75,9 +76,11 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
     )
     services = Services(store=store, settings=settings)
     application.bot_data[SERVICES_KEY] = services
-    # The owners' reports are chat UI (handlers/reports.py); the scheduler decides when they go.
+    # The owners' reports and the "post it by hand" message are chat UI (handlers/reports.py,
+    # handlers/hand_post.py); the scheduler decides when they go.
     send = functools.partial(send_report, application.bot, services)
-    application.bot_data[SCHEDULER_KEY] = Scheduler(application, services, send).install()
+    hand_post = functools.partial(send_prompt, application.bot)
+    application.bot_data[SCHEDULER_KEY] = Scheduler(application, services, send, hand_post=hand_post).install()
     application.add_handlers(gate_handlers(), group=-1)
     application.add_handlers(membership_handlers(), group=-2)
     # Reschedule and Edit caption first: while one asks its question, the typed answer is for it.
@@ -89,6 +92,7 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
     application.add_handlers(history_handlers())
     application.add_handlers(poster_handlers())
     application.add_handlers(account_handlers())
+    application.add_handlers(hand_post_handlers())
     application.add_handlers(start_handlers())
     application.add_handlers(last_resort_handlers())
     application.add_error_handler(on_error)

@@ -1,12 +1,15 @@
-"""Accounts: list, add (Facebook Page, webhook, Facebook groups by hand), refresh, reconnect, remove;
-and the "I posted it" button of a Facebook group post handed to the user."""
+"""Accounts: list, add (Facebook Page, webhook, Facebook groups by hand), refresh, reconnect, remove.
+
+Adding one asks the platform's questions here; the platform's module (publishers/) checks the
+answers and lists the targets they give (`Provider.connect`)."""
 
 from __future__ import annotations
 
+import functools
 import logging
-import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import urlparse
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -30,13 +33,12 @@ from handlers.common import (
     store_of,
     targets_of,
 )
-from handlers.keyboards import ACC, POST, parse_callback
-from publishers.facebook import FacebookError, PageInfo, classify, discover_pages
-from publishers.registry import target_kind
-from publishers.webhook import WebhookPublisher, check_url, webhook_credential
-from services import PostEvent
+from handlers.hand_post import send_prompt
+from handlers.keyboards import ACC, parse_callback
+from publishers.base import Connection, Provider
+from publishers.registry import Wiring, provider
 from storage.crypto import CredentialError
-from storage.models import Account, Platform, Target, new_id, utc_now
+from storage.models import Account, Platform
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +50,6 @@ PLATFORM, FACEBOOK_TOKEN, WEBHOOK_URL, WEBHOOK_SECRET, FACEBOOK_GROUPS = (
     "facebook_groups",
 )
 FORM = "account_form"
-MIN_SECRET = 16
-URL_PATTERN = re.compile(r"https?://\S+")
 
 
 def _user_id(update: Update) -> int:
@@ -78,15 +78,28 @@ async def _show(update: Update, text: str, markup: Any = None) -> None:
         await reply(update, text, reply_markup=markup)
 
 
-async def _delete_credential_message(update: Update) -> None:
-    """Deletes the message that carried a credential, at once: the chat must not keep it."""
+@asynccontextmanager
+async def _platform(context: ContextTypes.DEFAULT_TYPE, platform: Platform) -> AsyncIterator[Provider]:
+    """The platform, built to check the user's answers; closed after."""
+    settings = services(context).settings
+    hand_post = functools.partial(send_prompt, context.bot)
+    built = provider(platform, Wiring(context.bot, store_of(context), settings, hand_post))
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+async def _credential_answer(update: Update) -> str:
+    """What the user typed, stripped; the message that carried it (a credential) is deleted at
+    once: the chat must not keep it."""
     message = update.effective_message
-    if message is None:
-        return
+    assert message is not None and message.text is not None
     try:
         await message.delete()
     except TelegramError as error:
         log.warning("could not delete a credential message: %s", error.message)
+    return message.text.strip()
 
 
 # -- list, details, refresh, remove ---------------------------------------------------------------
@@ -129,15 +142,14 @@ async def refresh_account(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if account is None or account.platform is not Platform.FACEBOOK_PAGE:
         return
     credential = await store_of(context).account_credential(account.account_id)
-    try:
-        pages = await discover_pages(credential or "", services(context).settings.facebook_graph_url)
-    except FacebookError as error:
-        await answer(update)
-        await reply(update, texts.credential_refused(classify(error, publishing=False).error_message or ""))
-        return
+    async with _platform(context, account.platform) as platform:
+        found = await platform.refresh(account, credential or "")
     await answer(update)
-    await store_of(context).set_account_targets(_user_id(update), account.account_id, _page_targets(pages))
-    await reply(update, texts.account_refreshed(len(pages)))
+    if found.refused is not None:
+        await reply(update, texts.credential_refused(found.refused))
+        return
+    await store_of(context).set_account_targets(_user_id(update), account.account_id, found.targets)
+    await reply(update, texts.account_refreshed(len(found.targets)))
 
 
 async def ask_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -205,48 +217,37 @@ async def start_reconnect(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     return FACEBOOK_TOKEN
 
 
-def _page_targets(pages: list[PageInfo]) -> list[Target]:
-    kind = target_kind(Platform.FACEBOOK_PAGE)
-    return [
-        Target(f"fb{page.id}", page.name, page.id, kind, f"https://www.facebook.com/{page.id}") for page in pages
-    ]
-
-
 async def facebook_token(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     """Checks a pasted token with Facebook and stores it, encrypted, with the Pages it manages."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    token = message.text.strip()
-    await _delete_credential_message(update)
+    token = await _credential_answer(update)
     await reply(update, texts.CHECKING)
-    try:
-        pages = await discover_pages(token, services(context).settings.facebook_graph_url)
-    except FacebookError as error:
-        await reply(update, texts.credential_refused(classify(error, publishing=False).error_message or ""))
+    async with _platform(context, Platform.FACEBOOK_PAGE) as facebook:
+        found = await facebook.connect(_user_id(update), [token])
+    if found.refused is not None:
+        await reply(update, texts.credential_refused(found.refused))
         return FACEBOOK_TOKEN
-    if not pages:
+    if not found.targets:
         await reply(update, texts.FACEBOOK_NO_PAGES)
         return FACEBOOK_TOKEN
-    store, user_id = store_of(context), _user_id(update)
+    names = [page.name for page in found.targets]
     reconnect = _form(context).get("reconnect")
     if reconnect:
-        await store.set_account_credential(user_id, reconnect, token)
-        await store.set_account_targets(user_id, reconnect, _page_targets(pages))
+        store, user_id = store_of(context), _user_id(update)
+        await store.set_account_credential(user_id, reconnect, found.credential)
+        await store.set_account_targets(user_id, reconnect, found.targets)
     else:
-        name = pages[0].name if len(pages) == 1 else f"{pages[0].name} +{len(pages) - 1}"
-        await store.add_account(user_id, Platform.FACEBOOK_PAGE, f"Facebook: {name}", token, _page_targets(pages))
-    await reply(update, texts.facebook_connected([page.name for page in pages]))
+        name = names[0] if len(names) == 1 else f"{names[0]} +{len(names) - 1}"
+        await _add_account(update, context, Platform.FACEBOOK_PAGE, f"Facebook: {name}", found)
+    await reply(update, texts.facebook_connected(names))
     return _done(context)
 
 
 async def webhook_url(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     """Checks the webhook's address, then asks for its signing secret."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    url = message.text.strip()
     # Some webhook URLs (Discord, Slack) carry a token of their own: the chat must not keep it.
-    await _delete_credential_message(update)
-    problem = check_url(url)
+    url = await _credential_answer(update)
+    async with _platform(context, Platform.WEBHOOK) as webhook:
+        problem = webhook.check([url])
     if problem is not None:
         await reply(update, texts.webhook_url_refused(problem))
         return WEBHOOK_URL
@@ -258,68 +259,69 @@ async def webhook_url(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str
 
 async def webhook_secret(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     """Stores the webhook with its secret (encrypted), after a signed test delivery."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    secret = message.text.strip()
-    await _delete_credential_message(update)
-    if len(secret) < MIN_SECRET:
-        await reply(update, texts.WEBHOOK_SECRET_SHORT)
-        return WEBHOOK_SECRET
-    store = store_of(context)
+    secret = await _credential_answer(update)
     try:
-        url = store.cipher.decrypt(str(_form(context).get("url", "")))
+        url = store_of(context).cipher.decrypt(str(_form(context).get("url", "")))
     except CredentialError:  # the address was lost meanwhile (a restart with another key)
         await reply(update, texts.ASK_WEBHOOK_URL)
         return WEBHOOK_URL
-    host = urlparse(url).hostname or "webhook"
-    publisher = WebhookPublisher(store)
-    try:
-        problem = await publisher.ping(url, secret)
-    finally:
-        publisher.close()
-    # The target shows only the host; the URL (which may carry a token) is in the credential.
-    target = Target(f"wh{new_id()}", host, host, target_kind(Platform.WEBHOOK))
-    credential = webhook_credential(url, secret)
-    await store.add_account(_user_id(update), Platform.WEBHOOK, f"Webhook: {host}", credential, [target])
-    await reply(update, texts.webhook_connected(host, problem))
+    async with _platform(context, Platform.WEBHOOK) as webhook:
+        # The address passed its question: what is wrong now is the secret.
+        if webhook.check([url, secret]) is not None:
+            await reply(update, texts.WEBHOOK_SECRET_SHORT)
+            return WEBHOOK_SECRET
+        found = await webhook.connect(_user_id(update), [url, secret])
+    if found.refused is not None:
+        await reply(update, texts.webhook_url_refused(found.refused))
+        return WEBHOOK_URL
+    host = found.targets[0].name
+    await _add_account(update, context, Platform.WEBHOOK, f"Webhook: {host}", found)
+    await reply(update, texts.webhook_connected(host, found.warning))
     return _done(context)
 
 
-def _group_from(text: str) -> tuple[str, str | None]:
-    """(name, link) from what the user sent: a link, a name, or a name and a link."""
-    link = URL_PATTERN.search(text)
-    url = link.group(0) if link else None
-    name = URL_PATTERN.sub("", text).strip(" -—:\n")
-    if not name and url:
-        name = urlparse(url).path.rstrip("/").rsplit("/", 1)[-1] or url
-    return name[:64] or "Facebook group", url
+def _group_answers(form: dict[str, Any]) -> list[str]:
+    """The groups sent so far, as the user typed them."""
+    # Forms saved before the answers were kept as typed hold {"name", "url"} entries.
+    return [
+        group if isinstance(group, str) else " ".join(part for part in (group.get("name"), group.get("url")) if part)
+        for group in form.get("groups", [])
+    ]
 
 
 async def facebook_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     """Adds one group (by link or name) to the list being made."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    name, url = _group_from(message.text)
     form = _form(context)
-    groups = list(form.get("groups", []))
-    groups.append({"name": name, "url": url})
+    groups = [*_group_answers(form), message.text]
+    async with _platform(context, Platform.FACEBOOK_GROUPS) as facebook_groups:
+        found = await facebook_groups.connect(_user_id(update), groups)
     form["groups"] = groups
-    await reply(update, texts.facebook_group_added(name, len(groups)), reply_markup=keyboards.groups_done_keyboard())
+    added = found.targets[-1].name
+    await reply(update, texts.facebook_group_added(added, len(groups)), reply_markup=keyboards.groups_done_keyboard())
     return FACEBOOK_GROUPS
 
 
 async def facebook_groups_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     """Saves the groups as one account whose posts are handed to the user at the time."""
-    groups = _form(context).get("groups", [])
+    groups = _group_answers(_form(context))
     if not groups:
         await answer(update, texts.FACEBOOK_GROUPS_EMPTY, alert=True)
         return FACEBOOK_GROUPS
     await answer(update)
-    kind = target_kind(Platform.FACEBOOK_GROUPS)
-    targets = [Target(f"fbg{new_id()}", g["name"], g["url"] or g["name"], kind, g["url"]) for g in groups]
-    await store_of(context).add_account(_user_id(update), Platform.FACEBOOK_GROUPS, "Facebook groups", "", targets)
-    await _show(update, texts.facebook_groups_saved(len(targets)))
+    async with _platform(context, Platform.FACEBOOK_GROUPS) as facebook_groups:
+        found = await facebook_groups.connect(_user_id(update), groups)
+    await _add_account(update, context, Platform.FACEBOOK_GROUPS, "Facebook groups", found)
+    await _show(update, texts.facebook_groups_saved(len(found.targets)))
     return _done(context)
+
+
+async def _add_account(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, platform: Platform, name: str, found: Connection
+) -> None:
+    """Stores a new account with what connecting it found."""
+    await store_of(context).add_account(_user_id(update), platform, name, found.credential, found.targets)
 
 
 def _done(context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -341,25 +343,6 @@ async def leave_for_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     return _done(context)
 
 
-# -- Facebook groups: the owner posted it by hand ---------------------------------------------------
-async def posted_by_hand(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Marks a hand-posted Facebook group delivery as sent; reports the post if that finished it."""
-    post_id, _, target_id = _pressed_argument(update).partition("/")
-    user_id = _user_id(update)
-    post = await store_of(context).confirm_delivery(user_id, post_id, target_id, utc_now())
-    if post is None:
-        await answer(update, texts.HAND_POST_NOT_WAITING, alert=True)
-        return
-    await answer(update)
-    query = update.callback_query
-    assert query is not None
-    await query.edit_message_reply_markup(None)
-    names = dict(zip(post.group_ids, post.groups, strict=False))
-    await reply(update, texts.hand_posted(names.get(target_id, target_id)))
-    if post.status.is_final:
-        await services(context).post_changed(PostEvent.FINISHED, post)
-
-
 def account_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
     return [
         CommandHandler("accounts", list_accounts),
@@ -368,7 +351,6 @@ def account_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, No
         CallbackQueryHandler(refresh_account, pattern=rf"^{ACC}:refresh:"),
         CallbackQueryHandler(ask_remove, pattern=rf"^{ACC}:remove:"),
         CallbackQueryHandler(remove, pattern=rf"^{ACC}:remove_yes:"),
-        CallbackQueryHandler(posted_by_hand, pattern=rf"^{POST}:posted:"),
     ]
 
 

@@ -7,19 +7,18 @@ import logging
 from typing import Any
 
 from telegram import CallbackQuery, Update
-from telegram.constants import ChatMemberStatus
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
+from publishers.telegram import ACCOUNT_ID, TelegramPublisher
 from services import Services
 from storage.base import Store
-from storage.models import Account, Platform, Target, TelegramChat, utc_now
+from storage.models import Account, Platform, Target
 
 log = logging.getLogger(__name__)
 
 SERVICES_KEY = "herald"
-ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
-TELEGRAM_ACCOUNT_ID = "telegram"
+TELEGRAM_ACCOUNT_ID = ACCOUNT_ID
 ALL_ACCOUNTS_ID = "all"
 
 
@@ -46,50 +45,18 @@ def telegram_account(user_id: int) -> Account:
     return Account(TELEGRAM_ACCOUNT_ID, user_id, Platform.TELEGRAM, TELEGRAM_ACCOUNT_NAME)
 
 
-def telegram_target(chat: TelegramChat) -> Target:
-    return Target(
-        target_id=f"tg{chat.chat_id}",
-        name=chat.title,
-        address=str(chat.chat_id),
-        kind=chat.chat_type,
-        url=f"https://t.me/{chat.username}" if chat.username else None,
-        account_id=TELEGRAM_ACCOUNT_ID,
-    )
+def _telegram(context: ContextTypes.DEFAULT_TYPE) -> TelegramPublisher:
+    return TelegramPublisher(context.bot, store_of(context))
 
 
 async def is_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
     """True if `user_id` administers the chat, asked of Telegram now (getChatMember)."""
-    try:
-        member = await context.bot.get_chat_member(chat_id, user_id)
-    except Forbidden:
-        # The bot was removed without us hearing of it: forget the chat as a target.
-        chat = await store_of(context).get_chat(chat_id)
-        if chat is not None:
-            chat.bot_is_admin = False
-            chat.updated_at = utc_now()
-            await store_of(context).upsert_chat(chat)
-        return False
-    except BadRequest:
-        return False
-    return member.status in ADMIN_STATUSES
+    return await _telegram(context).administers(chat_id, user_id)
 
 
 async def telegram_targets(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> list[Target]:
     """The channels and groups where the bot and this user are both administrators."""
-    chats = await store_of(context).list_chats(admin_only=True)
-    checks = await asyncio.gather(
-        *(is_admin(context, chat.chat_id, user_id) for chat in chats), return_exceptions=True
-    )
-    targets = []
-    for chat, allowed in zip(chats, checks, strict=True):
-        if isinstance(allowed, TelegramError):
-            log.warning("getChatMember failed for chat %s: %s", chat.chat_id, allowed)
-            continue
-        if isinstance(allowed, BaseException):
-            raise allowed
-        if allowed:
-            targets.append(telegram_target(chat))
-    return targets
+    return (await _telegram(context).connect(user_id)).targets
 
 
 async def accounts_for(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> list[Account]:

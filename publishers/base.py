@@ -1,12 +1,13 @@
-"""The one small interface every platform's publisher implements."""
+"""The one small interface every platform implements: publishing a post to a target (`Publisher`,
+all the scheduler needs), and connecting an account beside it (`Provider`, one per platform module)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 
-from storage.models import DeliveryStatus, ErrorKind, Platform, Post, Target
+from storage.models import Account, DeliveryStatus, ErrorKind, Platform, Post, Target
 
 
 @dataclass
@@ -80,3 +81,47 @@ class Publisher(ABC):
         — after checks, rate-limit waits and reading files — so that only a request that may have
         posted can leave the delivery unconfirmed. It raises `Withdrawn` when the delivery must
         not start; the publisher gives back what it holds and lets that through."""
+
+
+@dataclass
+class Connection:
+    """What connecting an account came to: the targets it offers and the credential to keep, or
+    why the user's answers cannot be used (then nothing is to be kept)."""
+
+    targets: list[Target] = field(default_factory=list)
+    # Kept encrypted by the store, to publish with later; empty where the platform needs none.
+    credential: str = field(default="", repr=False)
+    # Why the answers cannot be used: a sentence for the user, never a credential.
+    refused: str | None = None
+    # Connected, but something the user should hear (a test delivery that failed).
+    warning: str | None = None
+
+    @classmethod
+    def refusal(cls, reason: str) -> Connection:
+        return cls(refused=reason)
+
+
+class Provider(Publisher):
+    """A platform, whole, as one module: connecting an account (checking what the user gave,
+    listing the targets it offers) beside publishing to them — Postiz's providers' idea.
+
+    What the user is asked, and in which words, is the chat's (handlers/accounts.py, texts.py);
+    the answers come here in the order they were asked."""
+
+    def check(self, answers: Sequence[str]) -> str | None:
+        """Why the answers so far cannot be used, found without asking the platform (so the
+        question can be asked again at once); None if nothing is wrong with them yet."""
+        return None
+
+    @abstractmethod
+    async def connect(self, user_id: int, answers: Sequence[str]) -> Connection:
+        """Checks the answers with the platform and lists the targets they give the user; never
+        raises for what the platform answers."""
+
+    async def refresh(self, account: Account, credential: str) -> Connection:
+        """The targets a connected account offers now (by default the ones found when it was
+        connected: only a platform that lists them itself looks again)."""
+        return Connection(list(account.targets), credential)
+
+    def close(self) -> None:
+        """Gives back what the platform holds open (an HTTP session)."""

@@ -5,8 +5,9 @@ each uploaded with ``published=false`` and then attached to one ``POST /{page-id
 ``attached_media=[{"media_fbid": id}, …]``. The account's credential is a Page access token, or a
 user token whose Pages (and their Page tokens) ``GET /me/accounts`` lists.
 
-`requests` is blocking, so every call runs in a worker thread (``asyncio.to_thread``). Tokens go in
-the ``Authorization`` header, never in a URL, so they cannot leak into a log line or an error.
+Connecting one asks for that token and lists its Pages as the account's targets. `requests` is
+blocking, so every call runs in a worker thread (``asyncio.to_thread``). Tokens go in the
+``Authorization`` header, never in a URL, so they cannot leak into a log line or an error.
 """
 
 from __future__ import annotations
@@ -17,26 +18,23 @@ import json
 import logging
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from publishers.base import Outcome, Publisher, Sending, Withdrawn, untracked
-from publishers.webhook import Fate, describe_transport, parse_retry_after, request_fate
+from publishers.base import Connection, Outcome, Sending, Withdrawn
+from publishers.http import MESSAGE_CHARS, Fate, HttpProvider, LostWords, Unreachable, parse_retry_after
 from storage.base import Store
-from storage.models import Image, Platform, Post, Target
+from storage.models import Account, Image, Platform, Post, Target
 
 log = logging.getLogger(__name__)
 
-# Publications of this kind running at once in one process.
-AT_ONCE = 8
-
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
 POST_URL = "https://www.facebook.com/{post_id}"
-USER_AGENT = "Herald/0.1"
-MAX_CONNECT_TIMEOUT = 10.0
+PAGE_URL = "https://www.facebook.com/{page_id}"
 
 TOKEN_CODES = frozenset({190, 102})
 # Throttling: application, user, Page and custom rate limits.
@@ -53,7 +51,12 @@ TOKEN_REASONS = {
     464: "the Facebook account is not confirmed",
     467: "the access token is no longer valid",
 }
-MESSAGE_CHARS = 300
+LOST = LostWords(
+    invalid_code="config",
+    invalid="the Graph API address cannot be used ({detail})",
+    unreachable="could not reach Facebook ({detail})",
+    unanswered="Facebook did not confirm the post ({detail}); it may have been published — check {target}",
+)
 PAGE_CACHE_SECONDS = 15 * 60
 MAX_PAGE_LISTS = 50  # pages of /me/accounts followed at most
 
@@ -67,11 +70,7 @@ class PageInfo:
     access_token: str = field(repr=False)
 
 
-class FacebookError(Exception):
-    """A Graph API call that did not succeed."""
-
-
-class GraphError(FacebookError):
+class GraphError(Exception):
     """Graph answered with an error (``{"error": {"message", "type", "code", …}}``) or an HTTP error."""
 
     def __init__(
@@ -99,15 +98,6 @@ class GraphError(FacebookError):
     def __str__(self) -> str:
         codes = f"{self.code}/{self.subcode}" if self.subcode is not None else f"{self.code}"
         return f"Graph error {codes} (HTTP {self.http_status}): {self.message}"
-
-
-class GraphUnreachable(FacebookError):
-    """The call failed in transport; `fate` says whether it can have reached Facebook."""
-
-    def __init__(self, detail: str, fate: Fate) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.fate = fate
 
 
 def _int(value: object) -> int | None:
@@ -176,9 +166,14 @@ def _graph_error(response: requests.Response, secrets: tuple[str, ...]) -> Graph
     return None
 
 
+# What a Graph call raises when it does not succeed: Facebook refused, or its answer was lost.
+GraphFailure = GraphError | Unreachable
+GRAPH_FAILURES = (GraphError, Unreachable)
+
+
 def _may_have_posted(error: Exception) -> bool:
     """True if a failed feed post may still have been made (its photos must then stay)."""
-    return isinstance(error, GraphUnreachable) and error.fate is not Fate.NOT_SENT
+    return isinstance(error, Unreachable) and error.fate is not Fate.NOT_SENT
 
 
 def missing_permissions(message: str) -> str:
@@ -187,21 +182,14 @@ def missing_permissions(message: str) -> str:
     return " and ".join(named or POSTING_PERMISSIONS)
 
 
-def classify(error: FacebookError, target_name: str = "the Page", *, publishing: bool = True) -> Outcome:
+def classify(error: GraphFailure, target_name: str = "the Page", *, publishing: bool = True) -> Outcome:
     """What a failed Graph call means for a delivery.
 
     `publishing` is True for the call that makes the post visible (a feed post, a published photo);
     a lost answer to it is `unconfirmed`. Lost answers to reads and unpublished uploads are safe to
     retry: nothing appeared on the Page."""
-    if isinstance(error, GraphUnreachable):
-        if error.fate is Fate.INVALID:
-            return Outcome.permanent("config", f"the Graph API address cannot be used ({error.detail})")
-        if error.fate is Fate.NOT_SENT or not publishing:
-            return Outcome.retryable("network", f"could not reach Facebook ({error.detail})")
-        return Outcome.unconfirmed(
-            f"Facebook did not confirm the post ({error.detail}); it may have been published — check {target_name}"
-        )
-    assert isinstance(error, GraphError)
+    if isinstance(error, Unreachable):
+        return error.outcome(LOST, target_name, posting=publishing)
     code, said = error.code, error.message
     if code in TOKEN_CODES:
         reason = TOKEN_REASONS.get(error.subcode or 0, "the access token expired or was revoked")
@@ -227,70 +215,51 @@ def classify(error: FacebookError, target_name: str = "the Page", *, publishing:
     return Outcome.permanent(str(code if code is not None else error.http_status), f"Facebook refused the post: {said}")
 
 
-class GraphClient:
-    """Blocking Graph API calls with `requests`, awaited through a worker thread."""
+@dataclass
+class _PageList:
+    expires: float
+    pages: dict[str, PageInfo]
 
-    def __init__(self, graph_url: str = DEFAULT_GRAPH_URL, timeout: float = 30.0) -> None:
+
+class FacebookPagePublisher(HttpProvider):
+    """Publishes text, a photo, or several photos as one post to a Facebook Page; connecting an
+    account finds the Pages its token can publish to."""
+
+    platform = Platform.FACEBOOK_PAGE
+    log_name = "facebook"
+
+    def __init__(self, store: Store, graph_url: str = DEFAULT_GRAPH_URL, timeout: float = 30.0) -> None:
+        super().__init__(timeout)
+        self.store = store
         self.graph_url = graph_url.rstrip("/")
-        self.timeout = timeout
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
+        # Pages found per credential, keyed by the credential's hash (never the token itself).
+        self._pages: dict[str, _PageList] = {}
 
-    def close(self) -> None:
-        self.session.close()
+    # -- connecting: a Page or user token, its Pages as targets ----------------------------------
 
-    async def call(
-        self,
-        method: str,
-        path: str,
-        token: str,
-        *,
-        params: dict[str, str] | None = None,
-        data: dict[str, str] | None = None,
-        files: dict[str, tuple[str, bytes, str]] | None = None,
-    ) -> dict[str, Any]:
-        """One Graph call; the JSON object it answered. Raises GraphError or GraphUnreachable."""
-        return await asyncio.to_thread(self._call, method, path, token, params, data, files)
-
-    def _call(
-        self,
-        method: str,
-        path: str,
-        token: str,
-        params: dict[str, str] | None,
-        data: dict[str, str] | None,
-        files: dict[str, tuple[str, bytes, str]] | None,
-    ) -> dict[str, Any]:
+    async def connect(self, user_id: int, answers: Sequence[str]) -> Connection:
+        """The Pages the token (the one answer) can publish to; none is no refusal, but nothing to
+        post to either."""
+        token = answers[0].strip() if answers else ""
         try:
-            response = self.session.request(
-                method,
-                f"{self.graph_url}/{path.lstrip('/')}",
-                params=params,
-                data=data,
-                files=files,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=(min(self.timeout, MAX_CONNECT_TIMEOUT), self.timeout),
-                allow_redirects=False,
-            )
-        except requests.RequestException as error:
-            # `from None`: the original exception holds the request and its headers.
-            raise GraphUnreachable(describe_transport(error), request_fate(error)) from None
-        failure = _graph_error(response, (token,))
-        if failure is not None:
-            raise failure
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise GraphUnreachable("Facebook's answer could not be read", Fate.MAYBE_SENT)
-        return body
+            pages = await self.discover_pages(token)
+        except GRAPH_FAILURES as error:
+            return Connection.refusal(classify(error, publishing=False).error_message or "")
+        targets = [
+            Target(f"fb{page.id}", page.name, page.id, url=PAGE_URL.format(page_id=page.id), platform=self.platform)
+            for page in pages
+        ]
+        return Connection(targets, token)
+
+    async def refresh(self, account: Account, credential: str) -> Connection:
+        """The Pages the account's token can publish to now."""
+        return await self.connect(account.user_id, [credential])
 
     async def discover_pages(self, user_or_page_token: str) -> list[PageInfo]:
         """The Pages a token can publish to, each with its Page token.
 
         A user token lists its Pages on ``/me/accounts``; a Page token lists none there (or has no
-        such edge), and ``/me`` is then the Page itself. Raises GraphError or GraphUnreachable."""
+        such edge), and ``/me`` is then the Page itself. Raises GraphError or Unreachable."""
         pages: list[PageInfo] = []
         params = {"fields": "id,name,access_token", "limit": "100"}
         try:
@@ -319,81 +288,84 @@ class GraphClient:
         page_id = str(me["id"])
         return [PageInfo(page_id, str(me.get("name") or page_id), user_or_page_token)]
 
+    # -- the Graph API ---------------------------------------------------------------------------
 
-async def discover_pages(
-    user_or_page_token: str, graph_url: str = DEFAULT_GRAPH_URL, timeout: float = 30.0
-) -> list[PageInfo]:
-    """The Pages a user or Page token can publish to (for the account-adding flow).
+    async def call(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        params: dict[str, str] | None = None,
+        data: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+    ) -> dict[str, Any]:
+        """One Graph call; the JSON object it answered. Raises GraphError or Unreachable."""
+        return await asyncio.to_thread(self._call, method, path, token, params, data, files)
 
-    Raises GraphError or GraphUnreachable; ``classify(error, publishing=False)`` words them."""
-    client = GraphClient(graph_url, timeout)
-    try:
-        return await client.discover_pages(user_or_page_token)
-    finally:
-        client.close()
+    def _call(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        params: dict[str, str] | None,
+        data: dict[str, str] | None,
+        files: dict[str, tuple[str, bytes, str]] | None,
+    ) -> dict[str, Any]:
+        response = self.request(
+            method,
+            f"{self.graph_url}/{path.lstrip('/')}",
+            params=params,
+            data=data,
+            files=files,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        failure = _graph_error(response, (token,))
+        if failure is not None:
+            raise failure
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise Unreachable("Facebook's answer could not be read", Fate.MAYBE_SENT)
+        return body
 
+    # -- publishing --------------------------------------------------------------------------
 
-@dataclass
-class _PageList:
-    expires: float
-    pages: dict[str, PageInfo]
-
-
-class FacebookPagePublisher(Publisher):
-    """Publishes text, a photo, or several photos as one post to a Facebook Page."""
-
-    platform = Platform.FACEBOOK_PAGE
-
-    def __init__(self, store: Store, graph_url: str = DEFAULT_GRAPH_URL, timeout: float = 30.0) -> None:
-        self.store = store
-        self.client = GraphClient(graph_url, timeout)
-        self._busy = asyncio.Semaphore(AT_ONCE)
-        # Pages found per credential, keyed by the credential's hash (never the token itself).
-        self._pages: dict[str, _PageList] = {}
-
-    def close(self) -> None:
-        self.client.close()
-
-    async def discover_pages(self, user_or_page_token: str) -> list[PageInfo]:
-        """The Pages a token can publish to; see `GraphClient.discover_pages`."""
-        return await self.client.discover_pages(user_or_page_token)
-
-    async def publish(self, post: Post, target: Target, sending: Sending = untracked) -> Outcome:
-        # Each publication holds its images in memory and a worker thread: a few at a time, however
-        # many posts PUBLISH_CONCURRENCY lets wait (a post waiting for Telegram's windows costs little).
-        async with self._busy:
-            return await self._publish(post, target, sending)
+    def log_place(self, target: Target) -> str:
+        return f"page {target.address}"
 
     async def _publish(self, post: Post, target: Target, sending: Sending) -> Outcome:
         page_id = target.address.strip()
         credential = await self.store.account_credential(target.account_id or post.account_id)
         if credential is None:
-            return self._logged(target, Outcome.permanent("no_account", "the Facebook account was removed"))
+            return Outcome.permanent("no_account", "the Facebook account was removed")
         images: list[tuple[Image, bytes]] = []
         for image in post.images:
             data = await self.store.load_image(image.blob_id)
             if data is None:
                 message = f"the image {image.name} is missing from storage"
-                return self._logged(target, Outcome.permanent("missing_image", message))
+                return Outcome.permanent("missing_image", message)
             images.append((image, data))
         caption = post.main_caption.strip()
         if not images and not caption:
-            return self._logged(target, Outcome.permanent("empty", "the post has neither text nor images"))
+            return Outcome.permanent("empty", "the post has neither text nor images")
 
         try:
             token = await self._page_token(credential, page_id)
-        except FacebookError as error:
+        except GRAPH_FAILURES as error:
             return await self._failed(error, post, target, credential, publishing=False)
         if token is None:
             message = f"this account cannot post to {target.name} any more: Facebook no longer lists the Page"
-            return self._logged(target, Outcome.permanent("no_page", message))
+            return Outcome.permanent("no_page", message)
 
         publishing = False
         try:
             if not images:
                 await sending()
                 publishing = True
-                answer = await self.client.call("POST", f"{page_id}/feed", token, data={"message": caption})
+                answer = await self.call("POST", f"{page_id}/feed", token, data={"message": caption})
                 post_id = answer.get("id")
             elif len(images) == 1:
                 image, data = images[0]
@@ -410,25 +382,25 @@ class FacebookPagePublisher(Publisher):
                             page_id, token, image, data, image.caption.strip(), published=False
                         )
                         if not uploaded.get("id"):
-                            raise GraphUnreachable("Facebook gave no id for an uploaded photo", Fate.MAYBE_SENT)
+                            raise Unreachable("Facebook gave no id for an uploaded photo", Fate.MAYBE_SENT)
                         media.append({"media_fbid": str(uploaded["id"])})
                     fields = {"attached_media": json.dumps(media, separators=(",", ":"))}
                     if caption:
                         fields["message"] = caption
                     await sending()
                     publishing = True
-                    answer = await self.client.call("POST", f"{page_id}/feed", token, data=fields)
-                except (FacebookError, Withdrawn) as error:
+                    answer = await self.call("POST", f"{page_id}/feed", token, data=fields)
+                except (GraphError, Unreachable, Withdrawn) as error:
                     if not publishing or not _may_have_posted(error):
                         await self._discard_uploads(token, [item["media_fbid"] for item in media])
                     raise
                 post_id = answer.get("id")
-        except FacebookError as error:
+        except GRAPH_FAILURES as error:
             return await self._failed(error, post, target, credential, publishing=publishing)
 
         if not post_id:
-            return self._logged(target, Outcome.sent(note="Facebook published the post but gave no id for it"))
-        return self._logged(target, Outcome.sent(message_id=str(post_id), url=POST_URL.format(post_id=post_id)))
+            return Outcome.sent(note="Facebook published the post but gave no id for it")
+        return Outcome.sent(message_id=str(post_id), url=POST_URL.format(post_id=post_id))
 
     async def _discard_uploads(self, token: str, photo_ids: list[str]) -> None:
         """Deletes the unpublished photos of a multi-photo post that did not go out, so that a
@@ -436,8 +408,8 @@ class FacebookPagePublisher(Publisher):
         effort: a photo that cannot be deleted stays unpublished, invisible to visitors."""
         for photo_id in photo_ids:
             try:
-                await self.client.call("DELETE", photo_id, token)
-            except FacebookError as error:
+                await self.call("DELETE", photo_id, token)
+            except GRAPH_FAILURES as error:
                 log.info("could not delete unpublished photo %s: %s", photo_id, error)
 
     async def _upload(
@@ -447,21 +419,21 @@ class FacebookPagePublisher(Publisher):
         if caption:
             fields["message"] = caption
         files = {"source": (image.name or "photo.jpg", data, image.mime_type or "image/jpeg")}
-        return await self.client.call("POST", f"{page_id}/photos", token, data=fields, files=files)
+        return await self.call("POST", f"{page_id}/photos", token, data=fields, files=files)
 
     async def _page_token(self, credential: str, page_id: str) -> str | None:
         """The Page token for `page_id` that `credential` gives, or None if it gives none."""
         key = hashlib.sha256(credential.encode("utf-8")).hexdigest()
         cached = self._pages.get(key)
         if cached is None or cached.expires < time.monotonic() or page_id not in cached.pages:
-            found = await self.client.discover_pages(credential)
+            found = await self.discover_pages(credential)
             cached = _PageList(time.monotonic() + PAGE_CACHE_SECONDS, {page.id: page for page in found})
             self._pages[key] = cached
         page = cached.pages.get(page_id)
         return page.access_token if page is not None else None
 
     async def _failed(
-        self, error: FacebookError, post: Post, target: Target, credential: str, *, publishing: bool
+        self, error: GraphFailure, post: Post, target: Target, credential: str, *, publishing: bool
     ) -> Outcome:
         if isinstance(error, GraphError) and error.code in TOKEN_CODES:
             self._pages.pop(hashlib.sha256(credential.encode("utf-8")).hexdigest(), None)
@@ -475,15 +447,4 @@ class FacebookPagePublisher(Publisher):
         outcome = classify(error, target.name, publishing=publishing)
         if isinstance(error, GraphError) and error.fbtrace_id:
             log.info("facebook error on page %s: fbtrace_id %s", target.address, error.fbtrace_id)
-        return self._logged(target, outcome)
-
-    @staticmethod
-    def _logged(target: Target, outcome: Outcome) -> Outcome:
-        log.info(
-            "facebook delivery to page %s: %s %s (%s)",
-            target.address,
-            outcome.status.value,
-            outcome.error_code or outcome.message_id or "",
-            outcome.error_message or "",
-        )
         return outcome

@@ -1,21 +1,34 @@
 """Facebook groups, posted by the user: no app may publish to groups since 22 April 2024
 (Graph API v19.0 removed the Groups API), so at the time Herald hands the user the ready post —
-the photos, the caption as copyable text, an "Open group" button and an "I posted it" button —
-the way Buffer does for platforms without a publishing API."""
+the photos, the caption as copyable text, and a message with an "Open group" button and an
+"I posted it" button — the way Buffer does for platforms without a publishing API.
+
+That last message is the chat's (its words and buttons live in handlers/hand_post.py): bot.py
+hands it in as a `HandPostPrompt`. Connecting asks for nothing secret: each answer is one group,
+by link, by name, or both."""
 
 from __future__ import annotations
 
 import html
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from urllib.parse import urlparse
 
 from telegram import Bot
 from telegram.error import TelegramError
 
-from handlers import keyboards, texts
-from publishers.base import Outcome, Publisher, Sending, untracked
+from publishers.base import Connection, Outcome, Provider, Sending, untracked
 from publishers.telegram import TelegramPublisher, classify
 from publishers.telegram_layout import plan_messages
 from storage.base import Store
-from storage.models import DeliveryStatus, Platform, Post, Target
+from storage.models import DeliveryStatus, Platform, Post, Target, new_id
+
+# Sends the owner the message asking them to post `post` in the group `target` now, with its
+# buttons; gives back that message's id. Raises TelegramError as the bot does.
+HandPostPrompt = Callable[[Post, Target], Awaitable[int]]
+
+URL_PATTERN = re.compile(r"https?://\S+")
+NAME_CHARS = 64
 
 
 def group_url(target: Target) -> str | None:
@@ -25,15 +38,31 @@ def group_url(target: Target) -> str | None:
     return target.address if target.address.startswith(("https://", "http://")) else None
 
 
-class HandPostingPublisher(Publisher):
+def group_target(answer: str) -> Target:
+    """The group the user named: a link, a name, or a name and a link."""
+    link = URL_PATTERN.search(answer)
+    url = link.group(0) if link else None
+    name = URL_PATTERN.sub("", answer).strip(" -—:\n")
+    if not name and url:
+        name = urlparse(url).path.rstrip("/").rsplit("/", 1)[-1] or url
+    name = name[:NAME_CHARS] or "Facebook group"
+    return Target(f"fbg{new_id()}", name, url or name, url=url, platform=Platform.FACEBOOK_GROUPS)
+
+
+class HandPostingPublisher(Provider):
     """Sends the owner, in their chat with the bot, everything needed to post in the group."""
 
     platform = Platform.FACEBOOK_GROUPS
 
-    def __init__(self, bot: Bot, store: Store) -> None:
+    def __init__(self, bot: Bot, store: Store, prompt: HandPostPrompt) -> None:
         self.bot = bot
+        self.prompt = prompt
         # The photos go out exactly as a Telegram post would: same layout, same file ids.
         self.telegram = TelegramPublisher(bot, store)
+
+    async def connect(self, user_id: int, answers: Sequence[str]) -> Connection:
+        """One group per answer; no credential (the user posts, not Herald)."""
+        return Connection([group_target(answer) for answer in answers])
 
     async def publish(self, post: Post, target: Target, sending: Sending = untracked) -> Outcome:
         chat_id = post.user_id
@@ -45,15 +74,10 @@ class HandPostingPublisher(Publisher):
             if post.main_caption.strip():
                 copyable = f"<code>{html.escape(post.main_caption)}</code>"
                 await self.bot.send_message(chat_id, copyable, parse_mode="HTML")
-            prompt = await self.bot.send_message(
-                chat_id,
-                texts.hand_post(post.short_id, target.name),
-                parse_mode="HTML",
-                reply_markup=keyboards.hand_post_keyboard(group_url(target), post.post_id, target.target_id),
-            )
+            prompt_id = await self.prompt(post, target)
         except TelegramError as error:
             outcome = classify(error, target)
             if outcome.error_code == "403":
                 return Outcome.permanent("403", "you have blocked the bot, so it could not hand you the post")
             return outcome
-        return Outcome(DeliveryStatus.AWAITING_YOU, message_id=str(prompt.message_id))
+        return Outcome(DeliveryStatus.AWAITING_YOU, message_id=str(prompt_id))

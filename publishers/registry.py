@@ -1,5 +1,8 @@
-"""Every platform Herald publishes to, and how its publisher is built. Adding a platform means one
-publisher module and one entry here (plus its account form in handlers/accounts.py)."""
+"""Every platform Herald connects accounts to and publishes on, and how each is built.
+
+Adding a platform: its module here in publishers/ (a `Provider`: connect, publish, and refresh
+if it lists targets itself), a value in `storage.models.Platform`, its entry below, and in
+handlers/ the questions that connect an account (accounts.py) with their words (texts.py)."""
 
 from __future__ import annotations
 
@@ -9,47 +12,39 @@ from dataclasses import dataclass
 from telegram import Bot
 
 from config import Settings
-from publishers.base import Publisher
+from publishers.base import Provider, Publisher
 from publishers.facebook import FacebookPagePublisher
-from publishers.facebook_groups import HandPostingPublisher
+from publishers.facebook_groups import HandPostingPublisher, HandPostPrompt
 from publishers.telegram import TelegramPublisher
 from publishers.webhook import WebhookPublisher
 from storage.base import Store
-from storage.models import Platform, Target
+from storage.models import Platform
 
 
 @dataclass(frozen=True)
-class PlatformEntry:
-    platform: Platform
-    # The `kind` its targets carry, which tells the scheduler which publisher serves them.
-    target_kind: str
-    build: Callable[[Bot, Store, Settings], Publisher]
+class Wiring:
+    """What the platforms are built from: the bot, the store, the settings, and what the chat
+    lends them to speak to the user (wired in bot.py, so that no publisher imports the chat)."""
+
+    bot: Bot
+    store: Store
+    settings: Settings
+    hand_post: HandPostPrompt
 
 
-PLATFORMS = (
-    PlatformEntry(Platform.TELEGRAM, "telegram", lambda bot, store, settings: TelegramPublisher(bot, store)),
-    PlatformEntry(
-        Platform.FACEBOOK_PAGE,
-        "facebook_page",
-        lambda bot, store, settings: FacebookPagePublisher(store, settings.facebook_graph_url),
-    ),
-    PlatformEntry(
-        Platform.FACEBOOK_GROUPS, "facebook_group", lambda bot, store, settings: HandPostingPublisher(bot, store)
-    ),
-    PlatformEntry(Platform.WEBHOOK, "webhook", lambda bot, store, settings: WebhookPublisher(store)),
-)
-_BY_KIND = {entry.target_kind: entry.platform for entry in PLATFORMS}
+PLATFORMS: dict[Platform, Callable[[Wiring], Provider]] = {
+    Platform.TELEGRAM: lambda wiring: TelegramPublisher(wiring.bot, wiring.store),
+    Platform.FACEBOOK_PAGE: lambda wiring: FacebookPagePublisher(wiring.store, wiring.settings.facebook_graph_url),
+    Platform.FACEBOOK_GROUPS: lambda wiring: HandPostingPublisher(wiring.bot, wiring.store, wiring.hand_post),
+    Platform.WEBHOOK: lambda wiring: WebhookPublisher(wiring.store),
+}
 
 
-def build_publishers(bot: Bot, store: Store, settings: Settings) -> dict[Platform, Publisher]:
-    """One publisher per platform."""
-    return {entry.platform: entry.build(bot, store, settings) for entry in PLATFORMS}
+def provider(platform: Platform, wiring: Wiring) -> Provider:
+    """The platform, built; `close()` it when done."""
+    return PLATFORMS[platform](wiring)
 
 
-def platform_of(target: Target) -> Platform:
-    """Which platform serves a target: Telegram chats (channel, group, supergroup) unless its kind says otherwise."""
-    return _BY_KIND.get(target.kind, Platform.TELEGRAM)
-
-
-def target_kind(platform: Platform) -> str:
-    return next(entry.target_kind for entry in PLATFORMS if entry.platform is platform)
+def build_publishers(wiring: Wiring) -> dict[Platform, Publisher]:
+    """One publisher per platform, for the scheduler."""
+    return {platform: build(wiring) for platform, build in PLATFORMS.items()}

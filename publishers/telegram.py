@@ -1,9 +1,15 @@
-"""Publishing into Telegram channels and groups where this bot is an administrator."""
+"""Publishing into Telegram channels and groups where this bot is an administrator.
+
+Telegram is the account every user has without connecting anything: the bot itself. Its targets
+are the chats (learned from `my_chat_member` updates) that the bot and the user both administer,
+asked of Telegram each time they are listed (getChatMember)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -22,17 +28,32 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
-from publishers.base import Outcome, Publisher, Sending, untracked
+from publishers.base import Connection, Outcome, Provider, Sending, untracked
 from publishers.rate_limit import Booking, TelegramRateLimiter
 from publishers.telegram_layout import PlannedMessage, plan_messages
 from storage.base import Store
-from storage.models import Image, Platform, Post, Target, utc_now
+from storage.models import Account, Image, Platform, Post, Target, TelegramChat, utc_now
 
 log = logging.getLogger(__name__)
 
 ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+# The built-in account's id: every user's, never stored.
+ACCOUNT_ID = "telegram"
 # Transport failures where the request cannot have reached Telegram: safe to send again.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def chat_target(chat: TelegramChat) -> Target:
+    """A chat the bot administers, as a target of the built-in Telegram account."""
+    return Target(
+        target_id=f"tg{chat.chat_id}",
+        name=chat.title,
+        address=str(chat.chat_id),
+        kind=chat.chat_type,
+        url=f"https://t.me/{chat.username}" if chat.username else None,
+        account_id=ACCOUNT_ID,
+        platform=Platform.TELEGRAM,
+    )
 
 
 def message_link(chat_id: int, username: str | None, message_id: int) -> str | None:
@@ -78,14 +99,56 @@ def classify(error: TelegramError, target: Target, *, may_have_posted: bool = Tr
     return Outcome.permanent("telegram", error.message)
 
 
-class TelegramPublisher(Publisher):
-    """Sends a post as a text, a photo, or an album (plus a text when the caption is too long)."""
+class TelegramPublisher(Provider):
+    """Sends a post as a text, a photo, or an album (plus a text when the caption is too long);
+    the chats it offers a user are those the bot and the user both administer."""
 
     platform = Platform.TELEGRAM
 
     def __init__(self, bot: Bot, store: Store) -> None:
         self.bot = bot
         self.store = store
+
+    async def connect(self, user_id: int, answers: Sequence[str] = ()) -> Connection:
+        """The channels and groups where the bot and this user are both administrators (nothing
+        is asked: the bot is the account)."""
+        chats = await self.store.list_chats(admin_only=True)
+        checks = await asyncio.gather(
+            *(self.administers(chat.chat_id, user_id) for chat in chats), return_exceptions=True
+        )
+        targets = []
+        for chat, allowed in zip(chats, checks, strict=True):
+            if isinstance(allowed, TelegramError):
+                log.warning("getChatMember failed for chat %s: %s", chat.chat_id, allowed)
+                continue
+            if isinstance(allowed, BaseException):
+                raise allowed
+            if allowed:
+                targets.append(chat_target(chat))
+        return Connection(targets)
+
+    async def refresh(self, account: Account, credential: str) -> Connection:
+        """The chats the bot and the account's user administer now."""
+        return await self.connect(account.user_id)
+
+    async def administers(self, chat_id: int, user_id: int) -> bool:
+        """True if `user_id` administers the chat, asked of Telegram now (getChatMember). Raises
+        TelegramError when Telegram cannot say (a network error)."""
+        try:
+            member = await self.bot.get_chat_member(chat_id, user_id)
+        except Forbidden:
+            # The bot was removed without us hearing of it: forget the chat as a target.
+            await self._not_admin_any_more(chat_id)
+            return False
+        except BadRequest:
+            return False
+        return member.status in ADMIN_STATUSES
+
+    async def _not_admin_any_more(self, chat_id: int) -> None:
+        chat = await self.store.get_chat(chat_id)
+        if chat is not None:
+            chat.bot_is_admin, chat.updated_at = False, utc_now()
+            await self.store.upsert_chat(chat)
 
     async def publish(self, post: Post, target: Target, sending: Sending = untracked) -> Outcome:
         chat_id = int(target.address)
@@ -125,10 +188,7 @@ class TelegramPublisher(Publisher):
         self, error: TelegramError, chat_id: int, target: Target, *, may_have_posted: bool = True
     ) -> Outcome:
         if isinstance(error, Forbidden):
-            chat = await self.store.get_chat(chat_id)
-            if chat is not None:
-                chat.bot_is_admin, chat.updated_at = False, utc_now()
-                await self.store.upsert_chat(chat)
+            await self._not_admin_any_more(chat_id)
         outcome = classify(error, target, may_have_posted=may_have_posted)
         log.info("telegram delivery to %s: %s (%s)", chat_id, outcome.error_code, outcome.error_message)
         return outcome

@@ -5,6 +5,10 @@ bytes keyed with the account's signing secret (``verify`` below does it), and ma
 ``Idempotency-Key: <post_id>:<target_id>``. 2xx is sent, 4xx is refused for good (429 and 408 are
 retried: they mean "later"), 5xx is retried, and a request that went out without an answer is
 ``unconfirmed``.
+
+Connecting one asks two questions: the URL (checked at once), then the signing secret; a signed
+test delivery (``{"type": "ping"}``) goes out before the account is kept, and a refusal of it is
+told but keeps nothing from being saved.
 """
 
 from __future__ import annotations
@@ -14,39 +18,36 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from publishers.base import Outcome, Publisher, Sending, untracked
+from publishers.base import Connection, Outcome, Sending
+from publishers.http import MESSAGE_CHARS, HttpProvider, LostWords, Unreachable, parse_retry_after
 from storage.base import Store
-from storage.models import DeliveryStatus, Image, Platform, Post, Target, utc_now
-
-log = logging.getLogger(__name__)
-
-# Publications of this kind running at once in one process.
-AT_ONCE = 8
+from storage.models import DeliveryStatus, Image, Platform, Post, Target, new_id, utc_now
 
 SIGNATURE_HEADER = "X-Herald-Signature"
 TIMESTAMP_HEADER = "X-Herald-Timestamp"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 SIGNATURE_PREFIX = "sha256="
-USER_AGENT = "Herald-Webhook/0.1"
-# How much of a receiver's answer is kept in a delivery's message.
-MESSAGE_CHARS = 300
 # How much of a receiver's answer is read at all.
 READ_LIMIT = 64 * 1024
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # 4xx answers that mean "not now" rather than "never".
 RETRY_LATER_STATUSES = frozenset({408, 429})
-MAX_CONNECT_TIMEOUT = 10.0
+# The shortest signing secret taken.
+MIN_SECRET = 16
+LOST = LostWords(
+    invalid_code="bad_url",
+    invalid="the webhook address cannot be used: {detail}",
+    unreachable="could not reach the webhook ({detail})",
+    unanswered="the webhook did not answer ({detail}); it may have received the post — check {target}",
+)
 
 
 # -- the credential: address and secret, both encrypted at rest ------------------------------
@@ -83,82 +84,6 @@ def verify(secret: str, body: bytes, header: str | None) -> bool:
     if not header or not header.startswith(SIGNATURE_PREFIX):
         return False
     return hmac.compare_digest(sign(secret, body).encode("ascii"), header.strip().encode("ascii", "replace"))
-
-
-# -- what happened to a request that raised -------------------------------------------------
-
-
-class Fate(StrEnum):
-    """Whether a request that failed in transport can have reached the other side."""
-
-    NOT_SENT = "not_sent"  # no connection was made: safe to send again
-    MAYBE_SENT = "maybe_sent"  # the request went out (or may have) and no answer came back
-    INVALID = "invalid"  # the request could not even be built (bad URL, bad header)
-
-
-def request_fate(error: requests.RequestException) -> Fate:
-    """Classifies a `requests` failure by whether anything can have reached the server.
-
-    Shared by the HTTP publishers (webhook, Facebook)."""
-    if isinstance(
-        error,
-        requests.exceptions.InvalidURL
-        | requests.exceptions.MissingSchema
-        | requests.exceptions.InvalidSchema
-        | requests.exceptions.InvalidHeader
-        | requests.exceptions.URLRequired,
-    ):
-        return Fate.INVALID
-    if isinstance(
-        error, requests.exceptions.ConnectTimeout | requests.exceptions.SSLError | requests.exceptions.ProxyError
-    ):
-        return Fate.NOT_SENT
-    if isinstance(error, requests.exceptions.ConnectionError):
-        reason: object = error.args[0] if error.args else None
-        if isinstance(reason, MaxRetryError):
-            reason = reason.reason
-        # Connection refused, DNS failure, connect timeout: the request never left.
-        if isinstance(reason, NewConnectionError):
-            return Fate.NOT_SENT
-    return Fate.MAYBE_SENT
-
-
-def describe_transport(error: requests.RequestException) -> str:
-    """A short, credential-free description of a transport failure (no URL, no headers)."""
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return "the connection timed out"
-    if isinstance(error, requests.exceptions.ReadTimeout):
-        return "no answer came back in time"
-    if isinstance(error, requests.exceptions.SSLError):
-        return "the TLS handshake failed"
-    if isinstance(error, requests.exceptions.ConnectionError):
-        reason: object = error.args[0] if error.args else None
-        if isinstance(reason, MaxRetryError):
-            reason = reason.reason
-        if isinstance(reason, NewConnectionError):
-            return "the connection was refused or the host could not be found"
-        return "the connection broke before an answer came back"
-    if request_fate(error) is Fate.INVALID:
-        return "the address is not a valid URL"
-    return type(error).__name__
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date); None if absent."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
 
 
 # -- the body -------------------------------------------------------------------------------
@@ -213,59 +138,41 @@ class _Answer:
     body: bytes
 
 
-class WebhookPublisher(Publisher):
-    """POSTs each post as signed JSON to the target's URL; the account's credential is the secret."""
+class WebhookPublisher(HttpProvider):
+    """POSTs each post as signed JSON to the account's URL, signed with the account's secret."""
 
     platform = Platform.WEBHOOK
+    user_agent = "Herald-Webhook/0.1"
+    log_name = "webhook"
 
     def __init__(self, store: Store, timeout: float = 15.0, *, allow_http_loopback: bool = True) -> None:
+        super().__init__(timeout)
         self.store = store
-        self.timeout = timeout
         self.allow_http_loopback = allow_http_loopback
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
-        self._busy = asyncio.Semaphore(AT_ONCE)
 
-    def close(self) -> None:
-        self.session.close()
+    # -- connecting: the URL, then the signing secret --------------------------------------------
 
-    async def publish(self, post: Post, target: Target, sending: Sending = untracked) -> Outcome:
-        # Each publication holds its images in memory and a worker thread: a few at a time, however
-        # many posts PUBLISH_CONCURRENCY lets wait (a post waiting for Telegram's windows costs little).
-        async with self._busy:
-            return await self._publish(post, target, sending)
+    def check(self, answers: Sequence[str]) -> str | None:
+        """Why the URL (and the secret, once given) cannot be used, before anything is sent."""
+        if not answers:
+            return None
+        problem = check_url(answers[0], self.allow_http_loopback)
+        if problem is None and len(answers) > 1 and len(answers[1].strip()) < MIN_SECRET:
+            problem = f"the signing secret must be at least {MIN_SECRET} characters long"
+        return problem
 
-    async def _publish(self, post: Post, target: Target, sending: Sending) -> Outcome:
-        credential = await self.store.account_credential(target.account_id or post.account_id)
-        if credential is None:
-            return self._logged(target, Outcome.permanent("no_account", "the webhook account was removed"))
-        url, secret = read_credential(credential, target)
-        problem = check_url(url, self.allow_http_loopback)
+    async def connect(self, user_id: int, answers: Sequence[str]) -> Connection:
+        """The webhook as one target named after its host, once a signed test delivery was sent
+        (its refusal is a warning: the receiver may not be ready yet)."""
+        problem = self.check(answers) if len(answers) == 2 else "a webhook needs its URL and its signing secret"
         if problem is not None:
-            return self._logged(target, Outcome.permanent("bad_url", problem))
-        images: list[tuple[Image, bytes]] = []
-        for image in post.images:
-            data = await self.store.load_image(image.blob_id)
-            if data is None:
-                return self._logged(
-                    target, Outcome.permanent("missing_image", f"the image {image.name} is missing from storage")
-                )
-            images.append((image, data))
-
-        sent_at = utc_now()
-        body = build_body(post, target, images, sent_at)
-        headers = {
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(secret, body),
-            TIMESTAMP_HEADER: str(int(sent_at.timestamp())),
-            IDEMPOTENCY_HEADER: f"{post.post_id}:{target.target_id}",
-        }
-        await sending()
-        try:
-            answer = await asyncio.to_thread(self._post, url, body, headers)
-        except requests.RequestException as error:
-            return self._logged(target, self._transport_outcome(error, target))
-        return self._logged(target, self._answer_outcome(answer))
+            return Connection.refusal(problem)
+        url, secret = answers[0].strip(), answers[1].strip()
+        host = urlsplit(url).hostname or "webhook"
+        # The target shows only the host; the URL (which may carry a token) is in the credential.
+        target = Target(f"wh{new_id()}", host, host, platform=Platform.WEBHOOK)
+        warning = await self.ping(url, secret)
+        return Connection([target], webhook_credential(url, secret), warning=warning)
 
     async def ping(self, url: str, secret: str) -> str | None:
         """Sends a signed test delivery (`{"type": "ping"}`); None if accepted, else what went wrong."""
@@ -281,21 +188,50 @@ class WebhookPublisher(Publisher):
         }
         try:
             answer = await asyncio.to_thread(self._post, url.strip(), body.encode(), headers)
-        except requests.RequestException as error:
-            return describe_transport(error)
+        except Unreachable as lost:
+            return lost.detail
         outcome = self._answer_outcome(answer)
         return None if outcome.status is DeliveryStatus.SENT else outcome.error_message
 
+    # -- publishing --------------------------------------------------------------------------
+
+    def log_place(self, target: Target) -> str:
+        # The target id, never its URL: a URL may carry a token of its own.
+        return target.target_id
+
+    async def _publish(self, post: Post, target: Target, sending: Sending) -> Outcome:
+        credential = await self.store.account_credential(target.account_id or post.account_id)
+        if credential is None:
+            return Outcome.permanent("no_account", "the webhook account was removed")
+        url, secret = read_credential(credential, target)
+        problem = check_url(url, self.allow_http_loopback)
+        if problem is not None:
+            return Outcome.permanent("bad_url", problem)
+        images: list[tuple[Image, bytes]] = []
+        for image in post.images:
+            data = await self.store.load_image(image.blob_id)
+            if data is None:
+                return Outcome.permanent("missing_image", f"the image {image.name} is missing from storage")
+            images.append((image, data))
+
+        sent_at = utc_now()
+        body = build_body(post, target, images, sent_at)
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(secret, body),
+            TIMESTAMP_HEADER: str(int(sent_at.timestamp())),
+            IDEMPOTENCY_HEADER: f"{post.post_id}:{target.target_id}",
+        }
+        await sending()
+        try:
+            answer = await asyncio.to_thread(self._post, url, body, headers)
+        except Unreachable as lost:
+            return lost.outcome(LOST, target.name, posting=True)
+        return self._answer_outcome(answer)
+
     def _post(self, url: str, body: bytes, headers: dict[str, str]) -> _Answer:
         """The blocking request, run in a worker thread."""
-        response = self.session.post(
-            url,
-            data=body,
-            headers=headers,
-            timeout=(min(self.timeout, MAX_CONNECT_TIMEOUT), self.timeout),
-            allow_redirects=False,
-            stream=True,
-        )
+        response = self.request("POST", url, data=body, headers=headers, stream=True)
         with response:
             # The status is known from here on: a body that fails to arrive changes nothing.
             content = bytearray()
@@ -307,17 +243,6 @@ class WebhookPublisher(Publisher):
             except requests.RequestException:
                 pass
             return _Answer(response.status_code, dict(response.headers), bytes(content[:READ_LIMIT]))
-
-    @staticmethod
-    def _transport_outcome(error: requests.RequestException, target: Target) -> Outcome:
-        fate, detail = request_fate(error), describe_transport(error)
-        if fate is Fate.INVALID:
-            return Outcome.permanent("bad_url", f"the webhook address cannot be used: {detail}")
-        if fate is Fate.NOT_SENT:
-            return Outcome.retryable("network", f"could not reach the webhook ({detail})")
-        return Outcome.unconfirmed(
-            f"the webhook did not answer ({detail}); it may have received the post — check {target.name}"
-        )
 
     @staticmethod
     def _answer_outcome(answer: _Answer) -> Outcome:
@@ -334,18 +259,6 @@ class WebhookPublisher(Publisher):
         if 300 <= status < 400:
             return Outcome.permanent(str(status), f"the webhook redirects elsewhere ({status}); update its address")
         return Outcome.permanent(str(status), f"the webhook refused the post ({status}): {said}")
-
-    @staticmethod
-    def _logged(target: Target, outcome: Outcome) -> Outcome:
-        # The target id, never its URL: a URL may carry a token of its own.
-        log.info(
-            "webhook delivery to %s: %s %s (%s)",
-            target.target_id,
-            outcome.status.value,
-            outcome.error_code or outcome.message_id or "",
-            outcome.error_message or "",
-        )
-        return outcome
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:

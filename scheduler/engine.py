@@ -16,7 +16,6 @@ from functools import partial
 from typing import TypeVar
 
 from publishers.base import Outcome, Publisher, Withdrawn
-from publishers.registry import platform_of
 from storage.base import STORE_UNAVAILABLE, Store
 from storage.models import (
     Delivery,
@@ -385,7 +384,7 @@ class Publication:
     ) -> tuple[Delivery, datetime | None] | None:
         """One try on one target: the delivery as it ended, and when to try again if it may be
         tried again; None if the claim was lost."""
-        publisher = self.publishers.get(platform_of(target))
+        publisher = self.publishers.get(target.platform)
         if publisher is None:
             message = "no publisher for it"
             return self._closed(delivery, DeliveryStatus.FAILED, ErrorKind.PERMANENT, "platform", message), None

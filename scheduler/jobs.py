@@ -12,7 +12,8 @@ from apscheduler.job import Job as APSJob
 from apscheduler.jobstores.base import JobLookupError
 from telegram.ext import Application, ContextTypes, Job
 
-from publishers.registry import build_publishers
+from publishers.facebook_groups import HandPostPrompt
+from publishers.registry import Wiring, build_publishers
 from scheduler.engine import Publication, RetryPolicy
 from scheduler.reporting import Reporter, SendReport
 from scheduler.workers import WorkerRegistry
@@ -46,6 +47,8 @@ class Scheduler:
         application: Application,  # type: ignore[type-arg]
         services: Services,
         send_report: SendReport,
+        *,
+        hand_post: HandPostPrompt,
     ) -> None:
         self.application = application
         self.services = services
@@ -58,7 +61,7 @@ class Scheduler:
         lease = timedelta(seconds=settings.claim_lease)
         self.publication = Publication(
             services.store,
-            build_publishers(application.bot, services.store, settings),
+            build_publishers(Wiring(application.bot, services.store, settings, hand_post)),
             on_finished=self._post_finished,
             on_retry=self._retry_planned,
             lease=lease,

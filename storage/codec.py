@@ -15,6 +15,7 @@ from storage.models import (
     DeliveryStatus,
     ErrorKind,
     Image,
+    Platform,
     Post,
     Poster,
     PostStatus,
@@ -46,11 +47,20 @@ ISO_TIMES = TimeCodec(encode=iso_text, decode=from_iso_text)
 BSON_TIMES = TimeCodec(encode=lambda moment: moment.astimezone(UTC), decode=_as_utc)
 
 
+# Before targets named their platform, `kind` told the other platforms' targets from Telegram chats.
+_PLATFORM_KINDS = {
+    "facebook_page": Platform.FACEBOOK_PAGE,
+    "facebook_group": Platform.FACEBOOK_GROUPS,
+    "webhook": Platform.WEBHOOK,
+}
+
+
 def target_to_doc(target: Target) -> dict[str, Any]:
     return {
         "target_id": target.target_id,
         "name": target.name,
         "address": target.address,
+        "platform": target.platform.value,
         "kind": target.kind,
         "url": target.url,
         "account_id": target.account_id,
@@ -58,13 +68,21 @@ def target_to_doc(target: Target) -> dict[str, Any]:
 
 
 def target_from_doc(doc: dict[str, Any]) -> Target:
+    """The target; one stored before targets named their platform gets it from its `kind`."""
+    kind = doc.get("kind", "")
+    if "platform" in doc:
+        platform = Platform(doc["platform"])
+    else:
+        platform = _PLATFORM_KINDS.get(kind, Platform.TELEGRAM)
+        kind = "" if platform is not Platform.TELEGRAM else kind
     return Target(
         target_id=doc["target_id"],
         name=doc["name"],
         address=doc["address"],
-        kind=doc.get("kind", ""),
+        kind=kind,
         url=doc.get("url"),
         account_id=doc.get("account_id", ""),
+        platform=platform,
     )
 
 

@@ -99,10 +99,13 @@ class Target:
     name: str
     # The platform's own address: a chat id, a page id, a group URL, a webhook URL.
     address: str
+    # A Telegram chat's type ("channel", "group", "supergroup"); empty on other platforms.
     kind: str = ""
     url: str | None = None
     # The account that publishes to it (a post may mix targets of several accounts).
     account_id: str = ""
+    # Which platform publishes to it; the chats of the built-in Telegram account unless said.
+    platform: Platform = Platform.TELEGRAM
 
 
 @dataclass

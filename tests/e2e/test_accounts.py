@@ -7,12 +7,14 @@ import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pymongo import MongoClient
 
 from config import Settings
-from handlers.common import telegram_account, telegram_target
+from handlers.common import telegram_account
+from publishers.telegram import chat_target
 from publishers.webhook import verify
 from storage import Store
 from storage.models import DeliveryStatus, Image, Platform, PostStatus, PostView, new_post, utc_now
@@ -50,11 +52,22 @@ def add_shop_channel(api: FakeBotAPI) -> None:
     api.bot_added_to_chat(SHOP, ALICE)
 
 
-async def connect_facebook(alice: Person) -> None:
+async def start_adding(alice: Person, platform: str, expect: str) -> None:
+    """Alice opens /accounts, taps Add account and the platform, and sees its first question."""
     await alice.say("/accounts", expect="Your accounts")
     await alice.press("Add account", expect="Which kind of account")
-    await alice.press("Facebook Page", expect="Paste a")
+    await alice.press(platform, expect=expect)
+
+
+async def connect_facebook(alice: Person) -> None:
+    await start_adding(alice, "Facebook Page", expect="Paste a")
     await alice.say(USER_TOKEN, expect="Facebook connected: 2 Page(s)")
+
+
+async def connect_book_club(alice: Person) -> None:
+    await start_adding(alice, "Facebook groups", expect="no app can publish to Facebook")
+    await alice.say("Book club https://www.facebook.com/groups/bookclub", expect="Book club added (1 so far)")
+    await alice.press("Done", expect="1 Facebook group(s) saved")
 
 
 def raw_database_text(database_url: str) -> str:
@@ -100,9 +113,7 @@ async def test_a_bad_token_is_refused_with_the_reason(
 ) -> None:
     alice = Person(api, ALICE)
     async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
-        await alice.say("/accounts", expect="Your accounts")
-        await alice.press("Add account", expect="Which kind of account")
-        await alice.press("Facebook Page", expect="Paste a")
+        await start_adding(alice, "Facebook Page", expect="Paste a")
         refused = await alice.say("not-a-real-token", expect="That did not work")
         assert refused is not None and "not-a-real-token" not in refused["text"]
         assert await store.list_accounts(ALICE) == []
@@ -149,7 +160,7 @@ async def make_post(store: Store, caption: str, target_ids: list[str], images: i
     """A post of Alice's to these targets (of any of her accounts), due in a second."""
     everything = {t.target_id: t for a in await store.list_accounts(ALICE) for t in a.targets}
     for chat in await store.list_chats():
-        target = telegram_target(chat)
+        target = chat_target(chat)
         everything[target.target_id] = target
     stored = [Image(f"{n}.jpg", await store.put_image(PHOTOS[n]), f"image {n}") for n in range(images)]
     post = new_post(
@@ -207,11 +218,7 @@ async def test_a_facebook_group_is_handed_to_the_user_and_confirmed(
 ) -> None:
     alice = Person(api, ALICE)
     async with bot_running(settings_for(api, graph, database_url, encryption_key)) as store:
-        await alice.say("/accounts", expect="Your accounts")
-        await alice.press("Add account", expect="Which kind of account")
-        await alice.press("Facebook groups", expect="no app can publish to Facebook")
-        await alice.say("Book club https://www.facebook.com/groups/bookclub", expect="Book club added (1 so far)")
-        await alice.press("Done", expect="1 Facebook group(s) saved")
+        await connect_book_club(alice)
         account = (await store.list_accounts(ALICE))[0]
         group = account.targets[0]
         assert (group.name, group.url) == ("Book club", "https://www.facebook.com/groups/bookclub")
@@ -248,9 +255,7 @@ async def test_a_webhook_gets_a_signed_body_retries_5xx_and_fails_on_4xx(
     async with WebhookReceiver(SECRET, path=f"/hook/{token}") as receiver, bot_running(
         settings_for(api, graph, sqlite_url, encryption_key)
     ) as store:
-        await alice.say("/accounts", expect="Your accounts")
-        await alice.press("Add account", expect="Which kind of account")
-        await alice.press("Webhook", expect="Send the webhook's")
+        await start_adding(alice, "Webhook", expect="Send the webhook's")
         await alice.say(receiver.url, expect="signing secret")
         # The form is saved with user_data (within a second): the URL waits there encrypted.
         on_disk = await eventually(lambda: b"account_form" in disk(tmp_path) and disk(tmp_path))
@@ -303,3 +308,74 @@ async def test_removing_an_account_cancels_its_scheduled_posts_after_a_confirm(
         assert await store.list_accounts(ALICE) == []
         cancelled = await store.get_post(ALICE, post.post_id)
         assert cancelled is not None and cancelled.status is PostStatus.CANCELLED
+
+
+async def test_refreshing_a_facebook_account_lists_its_pages_again(
+    api: FakeBotAPI, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    alice = Person(api, ALICE)
+    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
+        await connect_facebook(alice)
+        graph.add_user_token(USER_TOKEN, [*PAGES, ("3333", "Deli Page", "fb-page-token-3333")])
+        await alice.say("/accounts", expect="Your accounts")
+        await alice.press("Facebook: Bakery Page +1", expect="Bakery Page")
+
+        await alice.press("Refresh targets", expect="Targets refreshed: 3 found")
+
+        [account] = await store.list_accounts(ALICE)
+        assert [(t.address, t.name, t.platform) for t in account.targets] == [
+            ("1111", "Bakery Page", Platform.FACEBOOK_PAGE),
+            ("2222", "Cafe Page", Platform.FACEBOOK_PAGE),
+            ("3333", "Deli Page", Platform.FACEBOOK_PAGE),
+        ]
+        graph.revoke(USER_TOKEN)
+        refused = await alice.press("Refresh targets", expect="That did not work")
+        assert refused is not None and "reconnect" in refused["text"] and USER_TOKEN not in refused["text"]
+        [kept] = await store.list_accounts(ALICE)
+        assert kept.targets == account.targets
+
+
+async def test_reconnecting_a_refused_facebook_account_takes_a_new_token(
+    api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, encryption_key: str
+) -> None:
+    renewed = "fb-user-token-renewed-0002"
+    graph.add_user_token(renewed, PAGES[1:])
+    alice = Person(api, ALICE)
+    async with bot_running(settings_for(api, graph, database_url, encryption_key)) as store:
+        await connect_facebook(alice)
+        graph.revoke(USER_TOKEN)
+        [account] = await store.list_accounts(ALICE)
+        await store.mark_account_needs_reconnect(account.account_id)
+        await alice.say("/accounts", expect="needs reconnecting")
+        await alice.press("Facebook: Bakery Page +1", expect="Bakery Page")
+        await alice.press("Reconnect", expect="Paste a")
+
+        await alice.say(renewed, expect="Facebook connected: 1 Page(s) — Cafe Page")
+
+        [reconnected] = await store.list_accounts(ALICE)
+        assert reconnected.account_id == account.account_id and not reconnected.needs_reconnect
+        assert [(t.target_id, t.platform) for t in reconnected.targets] == [("fb2222", Platform.FACEBOOK_PAGE)]
+        assert await store.account_credential(account.account_id) == renewed
+        pasted = [m for m in api.messages(ALICE) if m.get("text") == renewed]
+        assert len(pasted) == 1 and pasted[0]["deleted"]
+
+
+async def test_a_group_post_for_an_owner_who_blocked_the_bot_fails_with_the_reason(
+    api: FakeBotAPI, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    alice = Person(api, ALICE)
+    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
+        await connect_book_club(alice)
+        group = (await store.list_accounts(ALICE))[0].targets[0]
+        api.block_bot(ALICE)
+        post_id = await make_post(store, "Meeting on Friday", [group.target_id])
+
+        async def failed() -> Any:
+            post = await store.get_post(ALICE, post_id)
+            assert post is not None
+            return post.deliveries[group.target_id] if post.status is PostStatus.FAILED else None
+
+        delivery = await eventually(failed, timeout=15)
+        assert (delivery.status, delivery.error_code) == (DeliveryStatus.FAILED, "403")
+        assert delivery.error_message == "you have blocked the bot, so it could not hand you the post"
+        assert all("Time to post" not in (m.get("text") or "") for m in api.bot_messages(ALICE))

@@ -6,16 +6,16 @@ import asyncio
 import hashlib
 import logging
 import os
-import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from publishers.facebook import FacebookPagePublisher, GraphError, PageInfo, classify, discover_pages
+from publishers.facebook import FacebookPagePublisher, GraphError, PageInfo, classify
 from storage.models import Account, DeliveryStatus, ErrorKind, Image, Platform, Post, Target, new_post
 from storage.sqlite import SQLiteStore
+from tests.e2e.herald_process import closed_port
 from tests.fakes.graph_api import FakeGraphAPI
 
 USER_ID = 4242
@@ -43,8 +43,16 @@ def publisher(sqlite_store: SQLiteStore, graph: FakeGraphAPI) -> Iterator[Facebo
     made.close()
 
 
+@pytest.fixture
+def impatient(sqlite_store: SQLiteStore, graph: FakeGraphAPI) -> Iterator[FacebookPagePublisher]:
+    """A publisher that waits half a second for Facebook's answers."""
+    made = FacebookPagePublisher(sqlite_store, graph.base_url, timeout=0.5)
+    yield made
+    made.close()
+
+
 def page_target(page_id: str = PAGE_ID, name: str = "Shop") -> Target:
-    return Target(target_id=f"fb-{page_id}", name=name, address=page_id, kind="facebook_page")
+    return Target(target_id=f"fb-{page_id}", name=name, address=page_id, platform=Platform.FACEBOOK_PAGE)
 
 
 async def add_account(store: SQLiteStore, credential: str, targets: list[Target] | None = None) -> Account:
@@ -69,14 +77,6 @@ async def make_post(
         images=stored,
     )
     return await store.create_post(post)
-
-
-def closed_port() -> int:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return int(port)
 
 
 # -- publishing ------------------------------------------------------------------------------
@@ -161,28 +161,24 @@ async def test_a_refused_multi_photo_post_leaves_no_uploaded_photo_behind(sqlite
     assert len(graph.photos(PAGE_ID)) == 3 and len(graph.feed(PAGE_ID)[0]["attached_media"]) == 3
 
 
-async def test_photos_of_a_post_that_may_be_live_are_kept(sqlite_store, graph) -> None:
-    publisher = FacebookPagePublisher(sqlite_store, graph.base_url, timeout=0.5)
-    try:
-        account = await add_account(sqlite_store, PAGE_TOKEN)
-        post = await make_post(sqlite_store, account, "Maybe out", [(png(1), ""), (png(2), "")])
-        graph.delay("/feed", 3)
+async def test_photos_of_a_post_that_may_be_live_are_kept(sqlite_store, graph, impatient) -> None:
+    account = await add_account(sqlite_store, PAGE_TOKEN)
+    post = await make_post(sqlite_store, account, "Maybe out", [(png(1), ""), (png(2), "")])
+    graph.delay("/feed", 3)
 
-        outcome = await publisher.publish(post, post.targets[0])
+    outcome = await impatient.publish(post, post.targets[0])
 
-        assert outcome.status is DeliveryStatus.UNCONFIRMED
-        assert not [call for call in graph.calls if call["method"] == "DELETE"]
-        await asyncio.sleep(3)  # the delayed feed post lands: its photos are there, attached
-        [live] = graph.feed(PAGE_ID)
-        assert live["attached_media"] == [photo["id"] for photo in graph.photos(PAGE_ID)]
-    finally:
-        publisher.close()
+    assert outcome.status is DeliveryStatus.UNCONFIRMED
+    assert not [call for call in graph.calls if call["method"] == "DELETE"]
+    await asyncio.sleep(3)  # the delayed feed post lands: its photos are there, attached
+    [live] = graph.feed(PAGE_ID)
+    assert live["attached_media"] == [photo["id"] for photo in graph.photos(PAGE_ID)]
 
 
 async def test_a_user_token_finds_its_pages_and_posts_with_the_page_token(sqlite_store, graph, publisher) -> None:
     graph.add_user_token(USER_TOKEN, pages=[("2001", "Blog", "EAAPAGE-blog-1"), ("2002", "Cafe", "EAAPAGE-cafe-2")])
 
-    pages = await discover_pages(USER_TOKEN, graph.base_url, timeout=2.0)
+    pages = await publisher.discover_pages(USER_TOKEN)
 
     assert pages == [PageInfo("2001", "Blog", "EAAPAGE-blog-1"), PageInfo("2002", "Cafe", "EAAPAGE-cafe-2")]
     assert "EAAPAGE" not in repr(pages)
@@ -385,40 +381,32 @@ async def test_another_client_error_is_permanent_with_graphs_message(sqlite_stor
     assert "Duplicate status message" in (outcome.error_message or "")
 
 
-async def test_an_answer_lost_after_publishing_is_unconfirmed(sqlite_store, graph) -> None:
-    publisher = FacebookPagePublisher(sqlite_store, graph.base_url, timeout=0.5)
-    try:
-        account = await add_account(sqlite_store, PAGE_TOKEN)
-        post = await make_post(sqlite_store, account, "hello")
-        graph.delay("/feed", 3)
-        started = time.monotonic()
+async def test_an_answer_lost_after_publishing_is_unconfirmed(sqlite_store, graph, impatient) -> None:
+    account = await add_account(sqlite_store, PAGE_TOKEN)
+    post = await make_post(sqlite_store, account, "hello")
+    graph.delay("/feed", 3)
+    started = time.monotonic()
 
-        outcome = await publisher.publish(post, post.targets[0])
+    outcome = await impatient.publish(post, post.targets[0])
 
-        assert time.monotonic() - started < 2.5
-        assert outcome.status is DeliveryStatus.UNCONFIRMED
-        assert outcome.error_kind is ErrorKind.UNCONFIRMED
-        assert "Shop" in (outcome.error_message or "")
-        # Why it must not be retried on its own: the post is there.
-        assert [entry["message"] for entry in graph.feed(PAGE_ID)] == ["hello"]
-    finally:
-        publisher.close()
+    assert time.monotonic() - started < 2.5
+    assert outcome.status is DeliveryStatus.UNCONFIRMED
+    assert outcome.error_kind is ErrorKind.UNCONFIRMED
+    assert "Shop" in (outcome.error_message or "")
+    # Why it must not be retried on its own: the post is there.
+    assert [entry["message"] for entry in graph.feed(PAGE_ID)] == ["hello"]
 
 
-async def test_a_lost_answer_to_an_unpublished_upload_is_retryable(sqlite_store, graph) -> None:
-    publisher = FacebookPagePublisher(sqlite_store, graph.base_url, timeout=0.5)
-    try:
-        account = await add_account(sqlite_store, PAGE_TOKEN)
-        post = await make_post(sqlite_store, account, "two photos", [(png(1), ""), (png(2), "")])
-        graph.delay("/photos", 3)
+async def test_a_lost_answer_to_an_unpublished_upload_is_retryable(sqlite_store, graph, impatient) -> None:
+    account = await add_account(sqlite_store, PAGE_TOKEN)
+    post = await make_post(sqlite_store, account, "two photos", [(png(1), ""), (png(2), "")])
+    graph.delay("/photos", 3)
 
-        outcome = await publisher.publish(post, post.targets[0])
+    outcome = await impatient.publish(post, post.targets[0])
 
-        # Nothing became visible: an unpublished photo shows nowhere, so trying again is safe.
-        assert outcome.error_kind is ErrorKind.RETRYABLE
-        assert graph.feed(PAGE_ID) == []
-    finally:
-        publisher.close()
+    # Nothing became visible: an unpublished photo shows nowhere, so trying again is safe.
+    assert outcome.error_kind is ErrorKind.RETRYABLE
+    assert graph.feed(PAGE_ID) == []
 
 
 async def test_an_unreachable_graph_is_retryable(sqlite_store) -> None:

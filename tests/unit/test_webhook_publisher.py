@@ -8,16 +8,17 @@ import hmac
 import json
 import logging
 import os
-import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from publishers.webhook import WebhookPublisher, parse_retry_after, sign, verify, webhook_credential
+from publishers.http import parse_retry_after
+from publishers.webhook import WebhookPublisher, sign, verify, webhook_credential
 from storage.models import Account, DeliveryStatus, ErrorKind, Image, Platform, Post, Target, new_post
 from storage.sqlite import SQLiteStore
+from tests.e2e.herald_process import closed_port
 from tests.fakes.webhook_receiver import WebhookReceiver
 
 USER_ID = 777
@@ -37,6 +38,14 @@ def publisher(sqlite_store: SQLiteStore) -> Iterator[WebhookPublisher]:
     made.close()
 
 
+@pytest.fixture
+def impatient(sqlite_store: SQLiteStore) -> Iterator[WebhookPublisher]:
+    """A publisher that waits half a second for the receiver's answers."""
+    made = WebhookPublisher(sqlite_store, timeout=0.5)
+    yield made
+    made.close()
+
+
 async def make_post(
     store: SQLiteStore,
     url: str,
@@ -48,10 +57,10 @@ async def make_post(
     """A post to a webhook account as Herald stores one: the URL inside the encrypted credential
     (or, `legacy`, as accounts made before that: the URL as the target's address)."""
     if legacy:
-        target = Target(target_id="hook-1", name="Shop automations", address=url, kind="webhook")
+        target = Target(target_id="hook-1", name="Shop automations", address=url, platform=Platform.WEBHOOK)
         credential = secret
     else:
-        target = Target(target_id="hook-1", name="Shop automations", address="127.0.0.1", kind="webhook")
+        target = Target(target_id="hook-1", name="Shop automations", address="127.0.0.1", platform=Platform.WEBHOOK)
         credential = webhook_credential(url, secret)
     account: Account = await store.add_account(USER_ID, Platform.WEBHOOK, "Automations", credential, [target])
     stored = []
@@ -67,14 +76,6 @@ async def make_post(
         images=stored,
     )
     return await store.create_post(post)
-
-
-def closed_port() -> int:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return int(port)
 
 
 # -- signing ---------------------------------------------------------------------------------
@@ -240,22 +241,18 @@ async def test_a_redirect_is_not_followed(sqlite_store, receiver, publisher) -> 
     assert len(receiver.requests) == 1
 
 
-async def test_a_late_answer_is_unconfirmed(sqlite_store, receiver) -> None:
-    publisher = WebhookPublisher(sqlite_store, timeout=0.5)
-    try:
-        post = await make_post(sqlite_store, receiver.url)
-        receiver.delay_next(3)
-        started = time.monotonic()
+async def test_a_late_answer_is_unconfirmed(sqlite_store, receiver, impatient) -> None:
+    post = await make_post(sqlite_store, receiver.url)
+    receiver.delay_next(3)
+    started = time.monotonic()
 
-        outcome = await publisher.publish(post, post.targets[0])
+    outcome = await impatient.publish(post, post.targets[0])
 
-        assert time.monotonic() - started < 2.5
-        assert outcome.status is DeliveryStatus.UNCONFIRMED
-        assert outcome.error_kind is ErrorKind.UNCONFIRMED
-        # It did arrive: that is why it must not be resent on its own.
-        assert len(receiver.requests) == 1 and receiver.requests[0].verified
-    finally:
-        publisher.close()
+    assert time.monotonic() - started < 2.5
+    assert outcome.status is DeliveryStatus.UNCONFIRMED
+    assert outcome.error_kind is ErrorKind.UNCONFIRMED
+    # It did arrive: that is why it must not be resent on its own.
+    assert len(receiver.requests) == 1 and receiver.requests[0].verified
 
 
 async def test_a_closed_port_is_retryable(sqlite_store, publisher) -> None:
