@@ -20,7 +20,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import keyboards, texts
+from handlers import keyboards, screen, texts
 from handlers.common import (
     TELEGRAM_ACCOUNT_ID,
     accounts_for,
@@ -30,13 +30,13 @@ from handlers.common import (
     store_of,
     targets_of,
 )
-from handlers.keyboards import ACC, POST, parse_callback
+from handlers.keyboards import ACC, POST
 from publishers.facebook import FacebookError, PageInfo, classify, discover_pages
 from publishers.registry import target_kind
 from publishers.webhook import WebhookPublisher, check_url, webhook_credential
 from services import PostEvent
 from storage.crypto import CredentialError
-from storage.models import Account, Platform, Target, new_id, utc_now
+from storage.models import Platform, Target, new_id, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -52,30 +52,11 @@ MIN_SECRET = 16
 URL_PATTERN = re.compile(r"https?://\S+")
 
 
-def _user_id(update: Update) -> int:
-    assert update.effective_user is not None
-    return update.effective_user.id
-
-
 def _form(context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any]:
     assert context.user_data is not None
     form = context.user_data.setdefault(FORM, {})
     assert isinstance(form, dict)
     return form
-
-
-def _pressed_argument(update: Update) -> str:
-    pressed = parse_callback(update.callback_query.data if update.callback_query else None)
-    assert pressed is not None
-    return pressed.argument
-
-
-async def _show(update: Update, text: str, markup: Any = None) -> None:
-    query = update.callback_query
-    if query is not None and query.message is not None and getattr(query.message, "text", None):
-        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
-    else:
-        await reply(update, text, reply_markup=markup)
 
 
 async def _delete_credential_message(update: Update) -> None:
@@ -93,30 +74,22 @@ async def _delete_credential_message(update: Update) -> None:
 async def list_accounts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The user's accounts with their target counts, and Add account."""
     await answer(update)
-    accounts = await accounts_for(context, _user_id(update))
+    accounts = await accounts_for(context, screen.user_id(update))
     lines = []
     for account in accounts:
         count = len(await targets_of(context, account))
         lines.append(texts.account_line(account.name, account.platform.value, count, account.needs_reconnect))
-    await _show(update, texts.accounts_list(lines), keyboards.accounts_list_keyboard(accounts))
-
-
-async def _own_account(update: Update, context: ContextTypes.DEFAULT_TYPE, account_id: str) -> Account | None:
-    accounts = {a.account_id: a for a in await accounts_for(context, _user_id(update))}
-    account = accounts.get(account_id)
-    if account is None:
-        await answer(update, texts.NOT_YOURS, alert=True)
-    return account
+    await screen.show(update, texts.accounts_list(lines), keyboards.accounts_list_keyboard(accounts))
 
 
 async def show_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """One account: its targets and what can be done with it."""
-    account = await _own_account(update, context, _pressed_argument(update))
+    account = await screen.own_account(update, context, screen.pressed(update).argument)
     if account is None:
         return
     await answer(update)
     names = [target.name for target in await targets_of(context, account)]
-    await _show(
+    await screen.show(
         update,
         texts.account_details(account.name, account.platform.value, names, account.needs_reconnect),
         keyboards.account_keyboard(account),
@@ -125,7 +98,7 @@ async def show_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def refresh_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Reads a Facebook account's Pages again."""
-    account = await _own_account(update, context, _pressed_argument(update))
+    account = await screen.own_account(update, context, screen.pressed(update).argument)
     if account is None or account.platform is not Platform.FACEBOOK_PAGE:
         return
     credential = await store_of(context).account_credential(account.account_id)
@@ -136,13 +109,13 @@ async def refresh_account(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await reply(update, texts.credential_refused(classify(error, publishing=False).error_message or ""))
         return
     await answer(update)
-    await store_of(context).set_account_targets(_user_id(update), account.account_id, _page_targets(pages))
+    await store_of(context).set_account_targets(screen.user_id(update), account.account_id, _page_targets(pages))
     await reply(update, texts.account_refreshed(len(pages)))
 
 
 async def ask_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Asks to confirm removing an account."""
-    account = await _own_account(update, context, _pressed_argument(update))
+    account = await screen.own_account(update, context, screen.pressed(update).argument)
     if account is None:
         return
     if account.account_id == TELEGRAM_ACCOUNT_ID:
@@ -150,20 +123,20 @@ async def ask_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     await answer(update)
     markup = keyboards.confirm_remove_keyboard(account.account_id)
-    await _show(update, texts.confirm_remove_account(account.name), markup)
+    await screen.show(update, texts.confirm_remove_account(account.name), markup)
 
 
 async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Removes the account and cancels its scheduled posts."""
-    account = await _own_account(update, context, _pressed_argument(update))
+    account = await screen.own_account(update, context, screen.pressed(update).argument)
     if account is None:
         return
-    cancelled = await store_of(context).remove_account(_user_id(update), account.account_id)
+    cancelled = await store_of(context).remove_account(screen.user_id(update), account.account_id)
     if cancelled is None:
         await answer(update, texts.ACCOUNT_GONE, alert=True)
         return
     await answer(update)
-    await _show(update, texts.account_removed(account.name, cancelled))
+    await screen.show(update, texts.account_removed(account.name, cancelled))
 
 
 # -- adding an account: a small persistent conversation -------------------------------------------
@@ -172,36 +145,36 @@ async def start_adding(update: Update, context: ContextTypes.DEFAULT_TYPE) -> st
     await answer(update)
     assert context.user_data is not None
     context.user_data[FORM] = {}
-    await _show(update, texts.CHOOSE_PLATFORM, keyboards.platform_keyboard())
+    await screen.show(update, texts.CHOOSE_PLATFORM, keyboards.platform_keyboard())
     return PLATFORM
 
 
 async def choose_platform(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
     """Asks for what the chosen platform needs."""
     await answer(update)
-    chosen = _pressed_argument(update)
+    chosen = screen.pressed(update).argument
     if chosen == Platform.FACEBOOK_PAGE.value:
-        await _show(update, texts.ASK_FACEBOOK_TOKEN)
+        await screen.show(update, texts.ASK_FACEBOOK_TOKEN)
         return FACEBOOK_TOKEN
     if chosen == Platform.WEBHOOK.value:
-        await _show(update, texts.ASK_WEBHOOK_URL)
+        await screen.show(update, texts.ASK_WEBHOOK_URL)
         return WEBHOOK_URL
     if chosen == Platform.FACEBOOK_GROUPS.value:
         _form(context)["groups"] = []
-        await _show(update, texts.ASK_FACEBOOK_GROUPS, keyboards.groups_done_keyboard())
+        await screen.show(update, texts.ASK_FACEBOOK_GROUPS, keyboards.groups_done_keyboard())
         return FACEBOOK_GROUPS
     return None
 
 
 async def start_reconnect(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
     """Asks for a new token for a Facebook account the platform refused."""
-    account = await _own_account(update, context, _pressed_argument(update))
+    account = await screen.own_account(update, context, screen.pressed(update).argument)
     if account is None or account.platform is not Platform.FACEBOOK_PAGE:
         return None
     await answer(update)
     assert context.user_data is not None
     context.user_data[FORM] = {"reconnect": account.account_id}
-    await _show(update, texts.ASK_FACEBOOK_TOKEN)
+    await screen.show(update, texts.ASK_FACEBOOK_TOKEN)
     return FACEBOOK_TOKEN
 
 
@@ -227,7 +200,7 @@ async def facebook_token(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if not pages:
         await reply(update, texts.FACEBOOK_NO_PAGES)
         return FACEBOOK_TOKEN
-    store, user_id = store_of(context), _user_id(update)
+    store, user_id = store_of(context), screen.user_id(update)
     reconnect = _form(context).get("reconnect")
     if reconnect:
         await store.set_account_credential(user_id, reconnect, token)
@@ -280,7 +253,7 @@ async def webhook_secret(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     # The target shows only the host; the URL (which may carry a token) is in the credential.
     target = Target(f"wh{new_id()}", host, host, target_kind(Platform.WEBHOOK))
     credential = webhook_credential(url, secret)
-    await store.add_account(_user_id(update), Platform.WEBHOOK, f"Webhook: {host}", credential, [target])
+    await store.add_account(screen.user_id(update), Platform.WEBHOOK, f"Webhook: {host}", credential, [target])
     await reply(update, texts.webhook_connected(host, problem))
     return _done(context)
 
@@ -317,8 +290,10 @@ async def facebook_groups_done(update: Update, context: ContextTypes.DEFAULT_TYP
     await answer(update)
     kind = target_kind(Platform.FACEBOOK_GROUPS)
     targets = [Target(f"fbg{new_id()}", g["name"], g["url"] or g["name"], kind, g["url"]) for g in groups]
-    await store_of(context).add_account(_user_id(update), Platform.FACEBOOK_GROUPS, "Facebook groups", "", targets)
-    await _show(update, texts.facebook_groups_saved(len(targets)))
+    await store_of(context).add_account(
+        screen.user_id(update), Platform.FACEBOOK_GROUPS, "Facebook groups", "", targets
+    )
+    await screen.show(update, texts.facebook_groups_saved(len(targets)))
     return _done(context)
 
 
@@ -331,7 +306,7 @@ def _done(context: ContextTypes.DEFAULT_TYPE) -> int:
 async def cancel_adding(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Leaves without adding anything."""
     await answer(update)
-    await _show(update, texts.CANCELLED)
+    await screen.show(update, texts.CANCELLED)
     return _done(context)
 
 
@@ -344,8 +319,8 @@ async def leave_for_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 # -- Facebook groups: the owner posted it by hand ---------------------------------------------------
 async def posted_by_hand(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Marks a hand-posted Facebook group delivery as sent; reports the post if that finished it."""
-    post_id, _, target_id = _pressed_argument(update).partition("/")
-    user_id = _user_id(update)
+    post_id, _, target_id = screen.pressed(update).argument.partition("/")
+    user_id = screen.user_id(update)
     post = await store_of(context).confirm_delivery(user_id, post_id, target_id, utc_now())
     if post is None:
         await answer(update, texts.HAND_POST_NOT_WAITING, alert=True)
