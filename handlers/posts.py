@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -27,7 +26,8 @@ from telegram.ext import (
 
 from handlers import keyboards, texts
 from handlers.common import answer, reply, services, store_of, user_zone
-from handlers.keyboards import POST, parse_callback, parse_post_ref, post_ref
+from handlers.keyboards import POST, parse_post_ref, post_ref
+from handlers.screen import own_post, pressed, show, user_id
 from handlers.when import (
     TimeChoice,
     check_time,
@@ -61,17 +61,15 @@ DELIVERY_LINES_BUDGET = 3000
 SHIFTED = "shifted"
 
 
-def _pressed(update: Update) -> tuple[int, str, str]:
-    """(user id, post id, origin or "") of the pressed post button."""
-    pressed = parse_callback(update.callback_query.data if update.callback_query else None)
-    assert pressed is not None and update.effective_user is not None
-    post_id, where = parse_post_ref(pressed.argument)
-    return update.effective_user.id, post_id, where
+async def _pressed_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Post | None, str]:
+    """(the user's post the pressed button names, or None after a "not yours" alert; its origin or "")."""
+    post_id, where = parse_post_ref(pressed(update).argument)
+    return await own_post(update, context, post_id), where
 
 
-def _user_id(update: Update) -> int:
-    assert update.effective_user is not None
-    return update.effective_user.id
+def _pressed_ref(update: Update) -> tuple[str, str]:
+    """(post id, origin or "") of the pressed post button."""
+    return parse_post_ref(pressed(update).argument)
 
 
 def _default_origin(post: Post) -> str:
@@ -115,20 +113,9 @@ def details_text(post: Post, zone: str) -> str:
     return "\n".join(lines)
 
 
-async def _show(update: Update, text: str, markup: InlineKeyboardMarkup | None, in_place: bool) -> None:
-    """Edit the pressed button's message (a Details screen), or send a new message."""
-    query = update.callback_query
-    if in_place and query is not None and isinstance(query.message, Message) and query.message.text is not None:
-        try:
-            await query.edit_message_text(
-                text, parse_mode="HTML", reply_markup=markup, disable_web_page_preview=True
-            )
-        except BadRequest as error:
-            # Refresh of a screen that did not change: Telegram refuses the no-op edit.
-            if "not modified" not in str(error).lower():
-                raise
-        return
-    await reply(update, text, reply_markup=markup, disable_web_page_preview=True)
+def scheduled_text(post: Post, zone: str) -> str:
+    """The "✅ Scheduled #…" message of a post just scheduled."""
+    return texts.scheduled(post.short_id, format_time(post.scheduled_time, zone), len(post.group_ids))
 
 
 async def show_post(
@@ -150,16 +137,16 @@ async def show_post(
         text = f"{notice}\n\n{text}"
     if question:
         text = f"{text}\n\n{question}"
-    await _show(update, text, markup or keyboards.details_keyboard(post.post_id, post.status.value, where), in_place)
+    await show(
+        update, text, markup or keyboards.details_keyboard(post.post_id, post.status.value, where), in_place=in_place
+    )
 
 
 # -- Details --------------------------------------------------------------------------------------
 async def show_details(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every target of one of the user's posts with what became of it, and what can be done."""
-    user_id, post_id, where = _pressed(update)
-    post = await store_of(context).get_post(user_id, post_id)
+    post, where = await _pressed_post(update, context)
     if post is None:
-        await answer(update, texts.NOT_YOURS, alert=True)
         return
     await answer(update)
     await show_post(update, context, post, where, in_place=bool(where))
@@ -167,92 +154,71 @@ async def show_details(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 # -- Cancel ---------------------------------------------------------------------------------------
 async def ask_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Asks to confirm cancelling a post (only the owner's, only while scheduled)."""
-    user_id, post_id, where = _pressed(update)
-    post = await store_of(context).get_post(user_id, post_id)
+    """Asks, on the message pressed, to confirm cancelling a post (only the owner's, only while
+    scheduled)."""
+    post, where = await _pressed_post(update, context)
     if post is None:
-        await answer(update, texts.NOT_YOURS, alert=True)
         return
-    query = update.callback_query
-    assert query is not None
     if post.status is not PostStatus.SCHEDULED:
-        refusal = texts.cannot_cancel_now(post.short_id, post.status.value)
-        await answer(update, refusal, alert=True)
-        if where:
-            await show_post(update, context, post, where, in_place=True, notice=refusal)
-        else:
-            await query.edit_message_reply_markup(None)
-            await reply(update, refusal)
+        await _refuse_cancel(update, context, post, where)
         return
     await answer(update)
+    question = texts.confirm_cancel(post.short_id)
+    markup = keyboards.confirm_cancel_keyboard(post_ref(post.post_id, where))
     if where:
-        await show_post(
-            update,
-            context,
-            post,
-            where,
-            in_place=True,
-            question=texts.confirm_cancel(post.short_id),
-            markup=keyboards.confirm_cancel_keyboard(post_ref(post.post_id, where)),
-        )
+        await show_post(update, context, post, where, in_place=True, question=question, markup=markup)
         return
-    await query.edit_message_reply_markup(keyboards.confirm_cancel_keyboard(post.post_id))
+    # The "✅ Scheduled #…" message: the question goes under what it says, Keep it takes it away.
+    await show(update, f"{scheduled_text(post, await user_zone(context, post.user_id))}\n\n{question}", markup)
+
+
+async def _refuse_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, post: Post, where: str) -> None:
+    """Says, in an alert and on the message pressed, why the post can no longer be cancelled."""
+    refusal = texts.cannot_cancel_now(post.short_id, post.status.value)
+    await answer(update, refusal, alert=True)
+    if where:
+        await show_post(update, context, post, where, in_place=True, notice=refusal)
+        return
+    await show(update, refusal)
 
 
 async def confirm_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Cancels the post for good, if it has not started publishing; its exact-time job goes too."""
-    user_id, post_id, where = _pressed(update)
-    store = store_of(context)
-    cancelled = await store.cancel_post(user_id, post_id)
-    query = update.callback_query
-    assert query is not None
+    post_id, where = _pressed_ref(update)
+    cancelled = await store_of(context).cancel_post(user_id(update), post_id)
     if cancelled is None:
-        post = await store.get_post(user_id, post_id)
-        if post is None:
-            await answer(update, texts.NOT_YOURS, alert=True)
-            return
-        refusal = texts.cannot_cancel_now(post.short_id, post.status.value)
-        await answer(update, refusal, alert=True)
-        if where:
-            await show_post(update, context, post, where, in_place=True, notice=refusal)
-        else:
-            await query.edit_message_reply_markup(None)
-            await reply(update, refusal)
+        post = await own_post(update, context, post_id)
+        if post is not None:
+            await _refuse_cancel(update, context, post, where)
         return
     await answer(update)
     await services(context).post_changed(PostEvent.CANCELLED, cancelled)
-    log.info("user %s cancelled post %s", user_id, cancelled.post_id)
+    log.info("user %s cancelled post %s", cancelled.user_id, cancelled.post_id)
+    notice = texts.post_cancelled(cancelled.short_id)
     if where:
-        notice = texts.post_cancelled(cancelled.short_id)
         await show_post(update, context, cancelled, where, in_place=True, notice=notice)
         return
-    await query.edit_message_reply_markup(None)
-    await reply(update, texts.post_cancelled(cancelled.short_id))
+    await show(update, notice)
 
 
 async def keep_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Leaves the post scheduled and puts its buttons back."""
-    user_id, post_id, where = _pressed(update)
-    post = await store_of(context).get_post(user_id, post_id)
+    """Leaves the post scheduled and shows the message as it was before the question."""
+    post, where = await _pressed_post(update, context)
     if post is None:
-        await answer(update, texts.NOT_YOURS, alert=True)
         return
     await answer(update, texts.POST_KEPT)
     if where:
         await show_post(update, context, post, where, in_place=True)
         return
-    query = update.callback_query
-    assert query is not None
-    await query.edit_message_reply_markup(keyboards.scheduled_keyboard(post.post_id))
+    zone = await user_zone(context, post.user_id)
+    await show(update, scheduled_text(post, zone), keyboards.scheduled_keyboard(post.post_id))
 
 
 # -- Retry failed ---------------------------------------------------------------------------------
 async def ask_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Asks to confirm sending again to the failed targets, warning about unconfirmed ones."""
-    user_id, post_id, where = _pressed(update)
-    post = await store_of(context).get_post(user_id, post_id)
+    post, where = await _pressed_post(update, context)
     if post is None:
-        await answer(update, texts.NOT_YOURS, alert=True)
         return
     if post.status not in (PostStatus.FAILED, PostStatus.PARTIAL):
         await answer(update, texts.cannot_retry(post.short_id, post.status.value), alert=True)
@@ -271,15 +237,12 @@ async def ask_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def confirm_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Schedules the post again, now, for its failed and unconfirmed targets only."""
-    user_id, post_id, where = _pressed(update)
-    store = store_of(context)
-    retried = await store.retry_failed(user_id, post_id, utc_now())
-    query = update.callback_query
-    assert query is not None
+    post_id, where = _pressed_ref(update)
+    retried = await store_of(context).retry_failed(user_id(update), post_id, utc_now())
     if retried is None:
-        post = await store.get_post(user_id, post_id)
-        refusal = texts.NOT_YOURS if post is None else texts.cannot_retry(post.short_id, post.status.value)
-        await answer(update, refusal, alert=True)
+        post = await own_post(update, context, post_id)
+        if post is not None:
+            await answer(update, texts.cannot_retry(post.short_id, post.status.value), alert=True)
         return
     await answer(update)
     await services(context).post_changed(PostEvent.SCHEDULED, retried)
@@ -288,23 +251,22 @@ async def confirm_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if where:
         await show_post(update, context, retried, where, in_place=True, notice=notice)
         return
-    await query.edit_message_text(notice)
+    await show(update, notice)
 
 
 async def keep_result(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Leaves a finished post as it is."""
-    user_id, post_id, where = _pressed(update)
-    query = update.callback_query
-    assert query is not None
+    post_id, where = _pressed_ref(update)
     if where:
-        post = await store_of(context).get_post(user_id, post_id)
+        post = await own_post(update, context, post_id)
         if post is None:
-            await answer(update, texts.NOT_YOURS, alert=True)
             return
         await answer(update)
         await show_post(update, context, post, where, in_place=True)
         return
     await answer(update)
+    query = update.callback_query
+    assert query is not None
     await query.edit_message_reply_markup(None)
 
 
@@ -324,10 +286,8 @@ async def _changeable_post(
 ) -> tuple[Post | None, str, str | int | None]:
     """(the pressed post, its origin, None) if the user may change it now; else (None, "", the next
     state) after saying why: someone else's post changes nothing, a post past scheduling ends it."""
-    user_id, post_id, where = _pressed(update)
-    post = await store_of(context).get_post(user_id, post_id)
+    post, where = await _pressed_post(update, context)
     if post is None:
-        await answer(update, texts.NOT_YOURS, alert=True)
         return None, "", None
     if post.status is not PostStatus.SCHEDULED:
         refusal = texts.cannot_change(post.short_id, post.status.value)
@@ -348,11 +308,10 @@ async def ask_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> st
     zone = await user_zone(context, post.user_id)
     now = current_time()
     show_today = shows_today_button(zone, now)
-    await _show(
+    await show(
         update,
         texts.ask_new_time(post.short_id, format_time(post.scheduled_time, zone), zone, example_time(zone, now)),
         keyboards.reschedule_keyboard(show_today),
-        in_place=True,
     )
     return ASK_NEW_TIME
 
@@ -361,17 +320,16 @@ async def typed_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """A new time typed in the user's zone."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    zone = await user_zone(context, _user_id(update))
+    zone = await user_zone(context, user_id(update))
     return await _move_post(update, context, parse_time(message.text, zone, current_time()), zone, in_place=False)
 
 
 async def quick_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     """A quick time button under the question, or the confirmation of a time shifted past a DST gap."""
-    pressed = parse_callback(update.callback_query.data if update.callback_query else None)
-    assert pressed is not None
-    zone = await user_zone(context, _user_id(update))
+    argument = pressed(update).argument
+    zone = await user_zone(context, user_id(update))
     now = current_time()
-    if pressed.argument == SHIFTED:
+    if argument == SHIFTED:
         asked = _asked(context, RESCHEDULING) or {}
         suggested = asked.pop("suggested_when", None)
         if not isinstance(suggested, str):
@@ -381,7 +339,7 @@ async def quick_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         choice = check_time(datetime.fromisoformat(suggested), now)
         return await _move_post(update, context, choice, zone, in_place=False)
     await answer(update)
-    return await _move_post(update, context, quick_time(pressed.argument, zone, now), zone, in_place=True)
+    return await _move_post(update, context, quick_time(argument, zone, now), zone, in_place=True)
 
 
 async def _move_post(
@@ -401,15 +359,15 @@ async def _move_post(
     if asked is None:
         await reply(update, texts.STALE_BUTTON)
         return ConversationHandler.END
-    user_id = _user_id(update)
+    user = user_id(update)
     store = store_of(context)
-    moved = await store.reschedule_post(user_id, str(asked["post_id"]), choice.when)
+    moved = await store.reschedule_post(user, str(asked["post_id"]), choice.when)
     if moved is None:
-        post = await store.get_post(user_id, str(asked["post_id"]))
+        post = await store.get_post(user, str(asked["post_id"]))
         await reply(update, texts.NOT_YOURS if post is None else texts.cannot_change(post.short_id, post.status.value))
         return ConversationHandler.END
     await services(context).post_changed(PostEvent.SCHEDULED, moved)
-    log.info("user %s moved post %s to %s", user_id, moved.post_id, moved.scheduled_time.isoformat())
+    log.info("user %s moved post %s to %s", user, moved.post_id, moved.scheduled_time.isoformat())
     notice = texts.rescheduled(
         moved.short_id,
         format_time(moved.scheduled_time, zone),
@@ -438,7 +396,7 @@ class PostQuestion:
         asked = _asked(context, self.key)
         _forget(context, self.key)
         await answer(update, self.kept)
-        post = await store_of(context).get_post(_user_id(update), str(asked["post_id"])) if asked else None
+        post = await store_of(context).get_post(user_id(update), str(asked["post_id"])) if asked else None
         if post is not None and asked is not None:
             await show_post(update, context, post, str(asked.get("origin", "")), in_place=True)
         return ConversationHandler.END
@@ -506,11 +464,10 @@ async def ask_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str
         return refused
     assert context.user_data is not None
     context.user_data[EDITING_CAPTION] = {"post_id": post.post_id, "origin": where}
-    await _show(
+    await show(
         update,
         texts.ask_new_caption(post.short_id, texts.caption_start(post.main_caption, CAPTION_PREVIEW), len(post.images)),
         keyboards.edit_caption_keyboard(),
-        in_place=True,
     )
     return ASK_NEW_CAPTION
 
@@ -523,9 +480,9 @@ async def typed_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> s
     if asked is None:
         await reply(update, texts.STALE_BUTTON)
         return ConversationHandler.END
-    user_id = _user_id(update)
+    user = user_id(update)
     store = store_of(context)
-    post = await store.get_post(user_id, str(asked["post_id"]))
+    post = await store.get_post(user, str(asked["post_id"]))
     if post is None:
         _forget(context, EDITING_CAPTION)
         await reply(update, texts.NOT_YOURS)
@@ -541,12 +498,12 @@ async def typed_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> s
     if post.images and length > CAPTION_LIMIT:
         await reply(update, texts.caption_over_photo_limit(length))
     _forget(context, EDITING_CAPTION)
-    updated = await store.update_caption(user_id, post.post_id, caption)
+    updated = await store.update_caption(user, post.post_id, caption)
     if updated is None:
-        now = await store.get_post(user_id, post.post_id)
+        now = await store.get_post(user, post.post_id)
         await reply(update, texts.cannot_change(post.short_id, (now or post).status.value))
         return ConversationHandler.END
-    log.info("user %s edited the caption of post %s", user_id, updated.post_id)
+    log.info("user %s edited the caption of post %s", user, updated.post_id)
     notice = texts.caption_updated(updated.short_id)
     await show_post(update, context, updated, str(asked.get("origin", "")), in_place=False, notice=notice)
     return ConversationHandler.END
