@@ -138,6 +138,13 @@ def preview_keyboard() -> InlineKeyboardMarkup:
     )
 
 
+def discard_draft_keyboard() -> InlineKeyboardMarkup:
+    """/new while a post is in the making: throw it away, or go on with it."""
+    return InlineKeyboardMarkup(
+        [[button("🗑 Discard and start over", NEW, "discard"), button("✏️ Keep editing", NEW, "keep_draft")]]
+    )
+
+
 def scheduled_keyboard(post_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button("🚫 Cancel post", POST, "cancel", post_id)]])
 
