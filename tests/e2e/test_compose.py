@@ -47,6 +47,24 @@ async def choose_targets(alice: Person, *names: str) -> tuple[int, str]:
     return done
 
 
+async def text_post_to_its_time(alice: Person, text: str, *targets: str) -> dict[str, Any]:
+    """A text post through account, targets and its text; returns the question of its time."""
+    await choose_targets(alice, *targets)
+    await alice.press("No images", expect="Send its text")
+    asked = await alice.say(text, expect="step 4 of 5")
+    assert asked is not None
+    return asked
+
+
+async def schedule_text_post(alice: Person, text: str, *targets: str, at: str = "Tomorrow 09:00") -> dict[str, Any]:
+    """A text post scheduled with a quick time button; returns the "Scheduled #" message."""
+    await text_post_to_its_time(alice, text, *targets)
+    await alice.press(at, expect="step 5 of 5")
+    saved = await alice.press("Schedule", expect="Scheduled #")
+    assert saved is not None
+    return saved
+
+
 async def test_the_whole_happy_path_from_start_to_a_stored_post(
     api: FakeBotAPI, database_url: str, encryption_key: str
 ) -> None:
@@ -131,9 +149,7 @@ async def test_bad_times_get_a_reason_and_the_question_again(
     add_chats(api)
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)):
-        await choose_targets(alice, "Shop news")
-        await alice.press("No images", expect="Send its text")
-        await alice.say("Text only post", expect="step 4 of 5")
+        await text_post_to_its_time(alice, "Text only post", "Shop news")
         await alice.say("2020-01-01 10:00", expect="in the past")
         far = (utc_now() + timedelta(days=400)).strftime("%Y-%m-%d 10:00")
         await alice.say(far, expect="more than a year ahead")
@@ -287,9 +303,7 @@ async def test_an_out_of_range_time_is_refused_with_the_reason_and_nothing_is_sc
     add_chats(api)
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
-        await choose_targets(alice, "Shop news")
-        await alice.press("No images", expect="Send its text")
-        await alice.say("Late night special", expect="step 4 of 5")
+        await text_post_to_its_time(alice, "Late night special", "Shop news")
         refused = await alice.say("tomorrow 25:00", expect="is not a time")
         assert refused is not None and "25:00 is not a time: hours go from 00 to 23" in refused["text"]
         await alice.say("13/45", expect="months go from 1 to 12")
@@ -313,9 +327,7 @@ async def test_a_time_the_clocks_skip_is_offered_shifted_and_confirmed_with_a_bu
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
         await set_zone(alice, "Berlin", berlin)
-        await choose_targets(alice, "Shop news")
-        await alice.press("No images", expect="Send its text")
-        await alice.say("Early bird", expect="step 4 of 5")
+        await text_post_to_its_time(alice, "Early bird", "Shop news")
         asked = await alice.say(f"{gap_day:%Y-%m-%d} 02:30", expect="does not exist")
         assert asked is not None
         assert (
@@ -354,10 +366,8 @@ async def test_a_bare_time_east_of_utc_is_today_and_the_example_is_built_from_no
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
         await set_zone(alice, "Kolkata", "Asia/Kolkata")
-        await choose_targets(alice, "Team chat")
-        await alice.press("No images", expect="Send its text")
-        prompt = await alice.say("Good morning", expect="step 4 of 5")
-        assert prompt is not None and f"{day + timedelta(days=7):%Y-%m-%d} 18:30" in prompt["text"]
+        prompt = await text_post_to_its_time(alice, "Good morning", "Team chat")
+        assert f"{day + timedelta(days=7):%Y-%m-%d} 18:30" in prompt["text"]
         preview = await alice.say("06:42", expect="step 5 of 5")
         assert preview is not None
         assert f"{day:%a} {day.day} {day:%b}" in preview["text"]
@@ -398,14 +408,7 @@ async def test_limits_count_as_telegram_counts_and_what_is_sent_is_what_telegram
         assert len([m for m in channel if m.get("media_group_id")]) == 2
 
         # Editing a scheduled post's caption counts the same way.
-        await alice.say("/new", expect="Which account")
-        await alice.press("Telegram (this bot)", expect="Where should it go?")
-        await alice.press("Shop news", expect="selected")
-        await alice.press("Done (1)", expect="Send the photos")
-        await alice.press("No images", expect="Send its text")
-        await alice.say("Short", expect="step 4 of 5")
-        await alice.press("Tomorrow 09:00", expect="step 5 of 5")
-        await alice.press("Schedule", expect="Scheduled #")
+        await schedule_text_post(alice, "Short", "Shop news")
         later = (await store.list_posts(ALICE, PostView.UPCOMING)).posts[0]
         await alice.say("/scheduled", expect="Upcoming")
         await alice.press(f"#{later.short_id}", expect="Scheduled for")
@@ -510,14 +513,9 @@ async def test_new_in_the_middle_of_a_post_asks_before_the_draft_is_thrown_away(
         assert alice.last_answer()["text"] == texts.WRONG_STEP_BUTTON
         assert (await store.list_posts(ALICE, PostView.UPCOMING)).posts == []
 
-        # The new post starts from nothing.
+        # The new post starts from nothing; with nothing picked yet, /new asks nothing.
         await alice.press("Telegram (this bot)", expect="(0 of 2 selected)")
-        await alice.press("Team chat", expect="(1 of 2 selected)")
-        await alice.press("Done (1)", expect="Send the photos")
-        await alice.press("No images", expect="Send its text")
-        await alice.say("Fresh start", expect="step 4 of 5")
-        await alice.press("Tomorrow 09:00", expect="step 5 of 5")
-        await alice.press("Schedule", expect="Scheduled #")
+        await schedule_text_post(alice, "Fresh start", "Team chat")
         [post] = (await store.list_posts(ALICE, PostView.UPCOMING)).posts
         assert (post.main_caption, post.groups, post.images) == ("Fresh start", ["Team chat"], [])
 
@@ -528,12 +526,7 @@ async def test_cancel_from_the_scheduled_message_asks_there_and_keep_it_restores
     add_chats(api)
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
-        await choose_targets(alice, "Shop news")
-        await alice.press("No images", expect="Send its text")
-        await alice.say("Maybe later", expect="step 4 of 5")
-        await alice.press("Tomorrow 09:00", expect="step 5 of 5")
-        saved = await alice.press("Schedule", expect="Scheduled #")
-        assert saved is not None
+        saved = await schedule_text_post(alice, "Maybe later", "Shop news")
         [post] = (await store.list_posts(ALICE, PostView.UPCOMING)).posts
 
         asked = await alice.press("Cancel post", expect=f"Cancel post #{post.short_id}? It will not be published.")
