@@ -38,18 +38,15 @@ from handlers.common import (
 from handlers.draft import Draft, DraftUnreadable
 from handlers.keyboards import NEW
 from handlers.posts import scheduled_text
+from handlers.questions import pressed_time, refuse_time, typed_time
 from handlers.screen import own_account, pressed, send_content, show, user_id
 from handlers.when import (
     TimeChoice,
     check_time,
     current_time,
     example_time,
-    explain,
     format_relative,
     format_time,
-    local,
-    parse_time,
-    quick_time,
     repeated_note,
     shows_today_button,
 )
@@ -65,8 +62,6 @@ SAVE_POSTER = "save_poster"
 CONVERSATION_NAME = "new_post"
 DRAFT = "draft"
 PHOTO_ACK_DELAY = 1.0  # seconds of quiet after the last photo of an album before acknowledging
-# The pressed argument of the button that confirms a time shifted past a DST gap.
-SHIFTED = "shifted"
 
 State = str | int | None
 DraftStep = Callable[[Update, ContextTypes.DEFAULT_TYPE, Draft], Awaitable[State]]
@@ -418,44 +413,26 @@ async def _ask_time(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: D
 
 
 @with_draft
-async def typed_time(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+async def time_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
     """A time typed in the user's zone."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    zone = await user_zone(context, user_id(update))
-    return await _take_time(update, context, draft, parse_time(message.text, zone, current_time()), zone)
+    return await _take_time(update, context, draft, *await typed_time(update, context))
 
 
 @with_draft
-async def quick_time_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+async def time_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
     """A quick time button (in 1 hour, today 18:00, tomorrow 09:00, now), or the confirmation of
     a time shifted past a DST gap."""
-    argument = pressed(update).argument
-    zone = await user_zone(context, user_id(update))
-    now = current_time()
-    if argument == SHIFTED:
-        suggested, draft.suggested_when = draft.suggested_when, None
-        if suggested is None:
-            await answer(update, texts.WRONG_STEP_BUTTON, alert=True)
-            return None
-        await answer(update)
-        return await _take_time(update, context, draft, check_time(suggested, now), zone)
-    await answer(update)
-    return await _take_time(update, context, draft, quick_time(argument, zone, now), zone)
+    chosen = await pressed_time(update, context, draft.suggested_when)
+    return None if chosen is None else await _take_time(update, context, draft, *chosen)
 
 
 async def _take_time(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, choice: TimeChoice, zone: str
 ) -> State:
-    if choice.when is None:
-        markup = None
-        if choice.problem == "dst_gap" and choice.suggestion is not None:
-            draft.suggested_when = choice.suggestion
-            label = texts.confirm_shifted_time(f"{local(choice.suggestion, zone):%H:%M}")
-            markup = keyboards.shifted_time_keyboard(label, NEW, "when", SHIFTED)
-        await reply(update, explain(choice, zone, current_time()), reply_markup=markup)
-        return None
     draft.suggested_when = None
+    if choice.when is None:
+        draft.suggested_when = await refuse_time(update, choice, zone, NEW, "when")
+        return None
     draft.when = choice.when
     await _send_preview(update, context, draft, choice.when)
     return PREVIEW
@@ -629,8 +606,8 @@ def build_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
                 MessageHandler(~filters.COMMAND, not_a_photo),
             ],
             TIME: [
-                MessageHandler(text, typed_time),
-                CallbackQueryHandler(quick_time_pressed, pattern=_pattern("when")),
+                MessageHandler(text, time_typed),
+                CallbackQueryHandler(time_pressed, pattern=_pattern("when")),
                 CallbackQueryHandler(ask_poster_name, pattern=_pattern("save")),
                 _expects(texts.TIME_HINT),
             ],
