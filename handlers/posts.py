@@ -3,8 +3,9 @@ Reschedule and Edit caption (two small conversations), and Retry failed targets.
 
 A post button's argument is the post id, optionally followed by `/u0`-style origin: pressed on a
 Details screen opened from the list, the screen is edited in place and Back returns to that page;
-pressed on a standalone message (the Scheduled confirmation, a publication report), it answers with
-new messages and leaves that message as it was."""
+pressed on a standalone message (the Scheduled confirmation, a publication report), Details and the
+Retry question come as new messages, while Cancel asks in that message (Keep it puts the message back)
+and an outcome (cancelled, retrying, refused) takes that message's place."""
 
 from __future__ import annotations
 
