@@ -38,7 +38,7 @@ from handlers.common import (
 from handlers.draft import Draft, DraftUnreadable
 from handlers.keyboards import NEW
 from handlers.posts import scheduled_text
-from handlers.questions import pressed_time, refuse_time, typed_time
+from handlers.questions import caption_fits, pressed_time, refuse_time, typed_time
 from handlers.screen import own_account, pressed, send_content, show, user_id
 from handlers.when import (
     TimeChoice,
@@ -50,7 +50,7 @@ from handlers.when import (
     repeated_note,
     shows_today_button,
 )
-from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT, utf16_len
+from publishers.telegram_layout import CAPTION_LIMIT, utf16_len
 from services import PostEvent
 from storage.models import MAX_IMAGES, Account, Image, Platform, Poster, new_id, new_post
 
@@ -360,12 +360,8 @@ async def set_caption(update: Update, context: ContextTypes.DEFAULT_TYPE, draft:
     if not draft.images and not caption:
         await reply(update, texts.EMPTY_TEXT_POST)
         return None
-    length = utf16_len(caption)
-    if length > TEXT_LIMIT:
-        await reply(update, texts.text_too_long(length))
+    if not await caption_fits(update, caption, bool(draft.images)):
         return None
-    if draft.images and length > CAPTION_LIMIT:
-        await reply(update, texts.caption_over_photo_limit(length))
     draft.caption = caption
     return await _ask_time(update, context, draft)
 

@@ -19,7 +19,15 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, Conver
 from handlers import keyboards, texts
 from handlers.common import answer, reply, services, store_of, user_zone
 from handlers.keyboards import POST, parse_post_ref, post_ref
-from handlers.questions import SHIFTED, AnyHandler, Question, pressed_time, refuse_time, typed_time
+from handlers.questions import (
+    SHIFTED,
+    AnyHandler,
+    Question,
+    caption_fits,
+    pressed_time,
+    refuse_time,
+    typed_time,
+)
 from handlers.screen import own_post, pressed, show, user_id
 from handlers.when import (
     TimeChoice,
@@ -30,7 +38,7 @@ from handlers.when import (
     repeated_note,
     shows_today_button,
 )
-from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT, utf16_len
+from publishers.telegram_layout import utf16_len
 from services import PostEvent
 from storage.models import DeliveryStatus, Post, PostStatus, PostView, utc_now
 
@@ -408,12 +416,8 @@ async def typed_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> S
     if not caption and not post.images:
         await reply(update, texts.CAPTION_HINT)
         return ASK_NEW_CAPTION
-    length = utf16_len(caption)
-    if length > TEXT_LIMIT:
-        await reply(update, texts.text_too_long(length))
+    if not await caption_fits(update, caption, bool(post.images)):
         return ASK_NEW_CAPTION
-    if post.images and length > CAPTION_LIMIT:
-        await reply(update, texts.caption_over_photo_limit(length))
     EDIT_CAPTION.forget(context)
     updated = await store.update_caption(user, post.post_id, caption)
     if updated is None:

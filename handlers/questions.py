@@ -1,7 +1,8 @@
 """Questions the bot asks and then waits for: what every such conversation shares (/cancel leaves
-it, another command leaves it and runs, an answer of the wrong kind gets a hint), and the question
-of a time that New post and Reschedule both ask (quick buttons or a typed time in the person's
-zone, a reason when the time won't do, a button for a time moved past a DST gap)."""
+it, another command leaves it and runs, an answer of the wrong kind gets a hint); the question of a
+time that New post and Reschedule both ask (quick buttons or a typed time in the person's zone, a
+reason when the time won't do, a button for a time moved past a DST gap); and the limits a caption
+is held to, in New post and in Edit caption alike."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from handlers import keyboards, texts
 from handlers.common import answer, reply, user_zone
 from handlers.screen import pressed, user_id
 from handlers.when import TimeChoice, check_time, current_time, explain, local, parse_time, quick_time
+from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT, utf16_len
 
 AnyHandler = BaseHandler[Update, ContextTypes.DEFAULT_TYPE, Any]
 # The pressed argument of the button that confirms a time shifted past a DST gap.
@@ -123,3 +125,16 @@ async def refuse_time(update: Update, choice: TimeChoice, zone: str, screen: str
         markup = keyboards.shifted_time_keyboard(label, screen, action, SHIFTED)
     await reply(update, explain(choice, zone, current_time()), reply_markup=markup)
     return suggestion
+
+
+# -- the question of a caption --------------------------------------------------------------------
+async def caption_fits(update: Update, caption: str, with_images: bool) -> bool:
+    """True if `caption` can go out — with a word when it is too long to sit under the photos and
+    will follow them as a text message; False, after saying why, if it is longer than any message."""
+    length = utf16_len(caption)
+    if length > TEXT_LIMIT:
+        await reply(update, texts.text_too_long(length))
+        return False
+    if with_images and length > CAPTION_LIMIT:
+        await reply(update, texts.caption_over_photo_limit(length))
+    return True
