@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import keyboards, texts
+from handlers import keyboards, screen, texts
 from handlers.common import (
     TELEGRAM_ACCOUNT_ID,
     accounts_for,
@@ -34,11 +34,10 @@ from handlers.common import (
     targets_of,
 )
 from handlers.hand_post import send_prompt
-from handlers.keyboards import ACC, parse_callback
+from handlers.keyboards import ACC
 from publishers.base import Connection, Provider
 from publishers.registry import Wiring, provider
-from storage.crypto import CredentialError
-from storage.models import Account, Platform
+from storage.models import Platform
 
 log = logging.getLogger(__name__)
 
@@ -52,30 +51,11 @@ PLATFORM, FACEBOOK_TOKEN, WEBHOOK_URL, WEBHOOK_SECRET, FACEBOOK_GROUPS = (
 FORM = "account_form"
 
 
-def _user_id(update: Update) -> int:
-    assert update.effective_user is not None
-    return update.effective_user.id
-
-
 def _form(context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any]:
     assert context.user_data is not None
     form = context.user_data.setdefault(FORM, {})
     assert isinstance(form, dict)
     return form
-
-
-def _pressed_argument(update: Update) -> str:
-    pressed = parse_callback(update.callback_query.data if update.callback_query else None)
-    assert pressed is not None
-    return pressed.argument
-
-
-async def _show(update: Update, text: str, markup: Any = None) -> None:
-    query = update.callback_query
-    if query is not None and query.message is not None and getattr(query.message, "text", None):
-        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
-    else:
-        await reply(update, text, reply_markup=markup)
 
 
 @asynccontextmanager
@@ -106,30 +86,22 @@ async def _credential_answer(update: Update) -> str:
 async def list_accounts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The user's accounts with their target counts, and Add account."""
     await answer(update)
-    accounts = await accounts_for(context, _user_id(update))
+    accounts = await accounts_for(context, screen.user_id(update))
     lines = []
     for account in accounts:
         count = len(await targets_of(context, account))
         lines.append(texts.account_line(account.name, account.platform.value, count, account.needs_reconnect))
-    await _show(update, texts.accounts_list(lines), keyboards.accounts_list_keyboard(accounts))
-
-
-async def _own_account(update: Update, context: ContextTypes.DEFAULT_TYPE, account_id: str) -> Account | None:
-    accounts = {a.account_id: a for a in await accounts_for(context, _user_id(update))}
-    account = accounts.get(account_id)
-    if account is None:
-        await answer(update, texts.NOT_YOURS, alert=True)
-    return account
+    await screen.show(update, texts.accounts_list(lines), keyboards.accounts_list_keyboard(accounts))
 
 
 async def show_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """One account: its targets and what can be done with it."""
-    account = await _own_account(update, context, _pressed_argument(update))
+    account = await screen.own_account(update, context, screen.pressed(update).argument)
     if account is None:
         return
     await answer(update)
     names = [target.name for target in await targets_of(context, account)]
-    await _show(
+    await screen.show(
         update,
         texts.account_details(account.name, account.platform.value, names, account.needs_reconnect),
         keyboards.account_keyboard(account),
@@ -138,7 +110,7 @@ async def show_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def refresh_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Reads a Facebook account's Pages again."""
-    account = await _own_account(update, context, _pressed_argument(update))
+    account = await screen.own_account(update, context, screen.pressed(update).argument)
     if account is None or account.platform is not Platform.FACEBOOK_PAGE:
         return
     credential = await store_of(context).account_credential(account.account_id)
@@ -148,13 +120,13 @@ async def refresh_account(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if found.refused is not None:
         await reply(update, texts.credential_refused(found.refused))
         return
-    await store_of(context).set_account_targets(_user_id(update), account.account_id, found.targets)
+    await store_of(context).set_account_targets(screen.user_id(update), account.account_id, found.targets)
     await reply(update, texts.account_refreshed(len(found.targets)))
 
 
 async def ask_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Asks to confirm removing an account."""
-    account = await _own_account(update, context, _pressed_argument(update))
+    account = await screen.own_account(update, context, screen.pressed(update).argument)
     if account is None:
         return
     if account.account_id == TELEGRAM_ACCOUNT_ID:
@@ -162,20 +134,20 @@ async def ask_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     await answer(update)
     markup = keyboards.confirm_remove_keyboard(account.account_id)
-    await _show(update, texts.confirm_remove_account(account.name), markup)
+    await screen.show(update, texts.confirm_remove_account(account.name), markup)
 
 
 async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Removes the account and cancels its scheduled posts."""
-    account = await _own_account(update, context, _pressed_argument(update))
+    account = await screen.own_account(update, context, screen.pressed(update).argument)
     if account is None:
         return
-    cancelled = await store_of(context).remove_account(_user_id(update), account.account_id)
+    cancelled = await store_of(context).remove_account(screen.user_id(update), account.account_id)
     if cancelled is None:
         await answer(update, texts.ACCOUNT_GONE, alert=True)
         return
     await answer(update)
-    await _show(update, texts.account_removed(account.name, cancelled))
+    await screen.show(update, texts.account_removed(account.name, cancelled))
 
 
 # -- adding an account: a small persistent conversation -------------------------------------------
@@ -184,36 +156,36 @@ async def start_adding(update: Update, context: ContextTypes.DEFAULT_TYPE) -> st
     await answer(update)
     assert context.user_data is not None
     context.user_data[FORM] = {}
-    await _show(update, texts.CHOOSE_PLATFORM, keyboards.platform_keyboard())
+    await screen.show(update, texts.CHOOSE_PLATFORM, keyboards.platform_keyboard())
     return PLATFORM
 
 
 async def choose_platform(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
     """Asks for what the chosen platform needs."""
     await answer(update)
-    chosen = _pressed_argument(update)
+    chosen = screen.pressed(update).argument
     if chosen == Platform.FACEBOOK_PAGE.value:
-        await _show(update, texts.ASK_FACEBOOK_TOKEN)
+        await screen.show(update, texts.ASK_FACEBOOK_TOKEN)
         return FACEBOOK_TOKEN
     if chosen == Platform.WEBHOOK.value:
-        await _show(update, texts.ASK_WEBHOOK_URL)
+        await screen.show(update, texts.ASK_WEBHOOK_URL)
         return WEBHOOK_URL
     if chosen == Platform.FACEBOOK_GROUPS.value:
         _form(context)["groups"] = []
-        await _show(update, texts.ASK_FACEBOOK_GROUPS, keyboards.groups_done_keyboard())
+        await screen.show(update, texts.ASK_FACEBOOK_GROUPS, keyboards.groups_done_keyboard())
         return FACEBOOK_GROUPS
     return None
 
 
 async def start_reconnect(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
     """Asks for a new token for a Facebook account the platform refused."""
-    account = await _own_account(update, context, _pressed_argument(update))
+    account = await screen.own_account(update, context, screen.pressed(update).argument)
     if account is None or account.platform is not Platform.FACEBOOK_PAGE:
         return None
     await answer(update)
     assert context.user_data is not None
     context.user_data[FORM] = {"reconnect": account.account_id}
-    await _show(update, texts.ASK_FACEBOOK_TOKEN)
+    await screen.show(update, texts.ASK_FACEBOOK_TOKEN)
     return FACEBOOK_TOKEN
 
 
@@ -222,7 +194,7 @@ async def facebook_token(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     token = await _credential_answer(update)
     await reply(update, texts.CHECKING)
     async with _platform(context, Platform.FACEBOOK_PAGE) as facebook:
-        found = await facebook.connect(_user_id(update), [token])
+        found = await facebook.connect(screen.user_id(update), [token])
     if found.refused is not None:
         await reply(update, texts.credential_refused(found.refused))
         return FACEBOOK_TOKEN
@@ -232,7 +204,7 @@ async def facebook_token(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     names = [page.name for page in found.targets]
     reconnect = _form(context).get("reconnect")
     if reconnect:
-        store, user_id = store_of(context), _user_id(update)
+        store, user_id = store_of(context), screen.user_id(update)
         await store.set_account_credential(user_id, reconnect, found.credential)
         await store.set_account_targets(user_id, reconnect, found.targets)
     else:
@@ -252,7 +224,7 @@ async def webhook_url(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str
         await reply(update, texts.webhook_url_refused(problem))
         return WEBHOOK_URL
     # Kept encrypted between the two questions too (user_data is saved to the database).
-    _form(context)["url"] = store_of(context).cipher.encrypt(url)
+    _form(context)["url"] = store_of(context).seal(url)
     await reply(update, texts.ASK_WEBHOOK_SECRET)
     return WEBHOOK_SECRET
 
@@ -260,9 +232,8 @@ async def webhook_url(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str
 async def webhook_secret(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     """Stores the webhook with its secret (encrypted), after a signed test delivery."""
     secret = await _credential_answer(update)
-    try:
-        url = store_of(context).cipher.decrypt(str(_form(context).get("url", "")))
-    except CredentialError:  # the address was lost meanwhile (a restart with another key)
+    url = store_of(context).unseal(str(_form(context).get("url", "")))
+    if url is None:  # the address was lost meanwhile (a restart with another key)
         await reply(update, texts.ASK_WEBHOOK_URL)
         return WEBHOOK_URL
     async with _platform(context, Platform.WEBHOOK) as webhook:
@@ -270,7 +241,7 @@ async def webhook_secret(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if webhook.check([url, secret]) is not None:
             await reply(update, texts.WEBHOOK_SECRET_SHORT)
             return WEBHOOK_SECRET
-        found = await webhook.connect(_user_id(update), [url, secret])
+        found = await webhook.connect(screen.user_id(update), [url, secret])
     if found.refused is not None:
         await reply(update, texts.webhook_url_refused(found.refused))
         return WEBHOOK_URL
@@ -296,7 +267,7 @@ async def facebook_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     form = _form(context)
     groups = [*_group_answers(form), message.text]
     async with _platform(context, Platform.FACEBOOK_GROUPS) as facebook_groups:
-        found = await facebook_groups.connect(_user_id(update), groups)
+        found = await facebook_groups.connect(screen.user_id(update), groups)
     form["groups"] = groups
     added = found.targets[-1].name
     await reply(update, texts.facebook_group_added(added, len(groups)), reply_markup=keyboards.groups_done_keyboard())
@@ -311,9 +282,9 @@ async def facebook_groups_done(update: Update, context: ContextTypes.DEFAULT_TYP
         return FACEBOOK_GROUPS
     await answer(update)
     async with _platform(context, Platform.FACEBOOK_GROUPS) as facebook_groups:
-        found = await facebook_groups.connect(_user_id(update), groups)
+        found = await facebook_groups.connect(screen.user_id(update), groups)
     await _add_account(update, context, Platform.FACEBOOK_GROUPS, "Facebook groups", found)
-    await _show(update, texts.facebook_groups_saved(len(found.targets)))
+    await screen.show(update, texts.facebook_groups_saved(len(found.targets)))
     return _done(context)
 
 
@@ -321,7 +292,7 @@ async def _add_account(
     update: Update, context: ContextTypes.DEFAULT_TYPE, platform: Platform, name: str, found: Connection
 ) -> None:
     """Stores a new account with what connecting it found."""
-    await store_of(context).add_account(_user_id(update), platform, name, found.credential, found.targets)
+    await store_of(context).add_account(screen.user_id(update), platform, name, found.credential, found.targets)
 
 
 def _done(context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -333,7 +304,7 @@ def _done(context: ContextTypes.DEFAULT_TYPE) -> int:
 async def cancel_adding(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Leaves without adding anything."""
     await answer(update)
-    await _show(update, texts.CANCELLED)
+    await screen.show(update, texts.CANCELLED)
     return _done(context)
 
 

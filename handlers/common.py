@@ -75,6 +75,14 @@ async def choosable_accounts(context: ContextTypes.DEFAULT_TYPE, user_id: int) -
     return [*accounts, all_accounts(user_id)] if len(accounts) > 1 else accounts
 
 
+async def find_account(
+    context: ContextTypes.DEFAULT_TYPE, user_id: int, account_id: str, *, for_a_post: bool = False
+) -> Account | None:
+    """The user's account `account_id` (with `for_a_post`, "All accounts" too), or None."""
+    accounts = await (choosable_accounts(context, user_id) if for_a_post else accounts_for(context, user_id))
+    return next((account for account in accounts if account.account_id == account_id), None)
+
+
 async def targets_of(context: ContextTypes.DEFAULT_TYPE, account: Account) -> list[Target]:
     """The targets an account offers this user now."""
     if account.account_id == ALL_ACCOUNTS_ID:

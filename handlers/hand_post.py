@@ -6,9 +6,9 @@ from __future__ import annotations
 from telegram import Bot, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
-from handlers import keyboards, texts
+from handlers import keyboards, screen, texts
 from handlers.common import answer, reply, services, store_of
-from handlers.keyboards import POST, parse_callback
+from handlers.keyboards import POST
 from publishers.facebook_groups import group_url
 from services import PostEvent
 from storage.models import Post, Target, utc_now
@@ -29,15 +29,14 @@ async def send_prompt(bot: Bot, post: Post, target: Target) -> int:
 
 async def posted_by_hand(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Marks a hand-posted Facebook group delivery as sent; reports the post if that finished it."""
-    query = update.callback_query
-    pressed = parse_callback(query.data if query else None)
-    assert query is not None and pressed is not None and update.effective_user is not None
-    post_id, _, target_id = pressed.argument.partition("/")
-    post = await store_of(context).confirm_delivery(update.effective_user.id, post_id, target_id, utc_now())
+    post_id, _, target_id = screen.pressed(update).argument.partition("/")
+    post = await store_of(context).confirm_delivery(screen.user_id(update), post_id, target_id, utc_now())
     if post is None:
         await answer(update, texts.HAND_POST_NOT_WAITING, alert=True)
         return
     await answer(update)
+    query = update.callback_query
+    assert query is not None
     await query.edit_message_reply_markup(None)
     names = dict(zip(post.group_ids, post.groups, strict=False))
     await reply(update, texts.hand_posted(names.get(target_id, target_id)))

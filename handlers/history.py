@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from handlers import keyboards, texts
-from handlers.common import answer, reply, store_of, user_zone
-from handlers.keyboards import HIST, POSTS_PER_PAGE, parse_callback, parse_origin
+from handlers.common import answer, store_of, user_zone
+from handlers.keyboards import HIST, POSTS_PER_PAGE, parse_origin
+from handlers.screen import pressed, show, user_id
 from handlers.when import local
 from storage.models import Post, PostView, utc_now
 
@@ -48,14 +48,14 @@ def history_text(posts: list[Post], view: PostView, page: int, zone: str, now: d
 
 
 async def _history_screen(
-    context: ContextTypes.DEFAULT_TYPE, user_id: int, view: PostView, page: int
+    context: ContextTypes.DEFAULT_TYPE, user: int, view: PostView, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
     store = store_of(context)
-    found = await store.list_posts(user_id, view, page, POSTS_PER_PAGE)
+    found = await store.list_posts(user, view, page, POSTS_PER_PAGE)
     if not found.posts and page > 0:
         # The page emptied meanwhile (posts cancelled or published): show the first one.
-        found = await store.list_posts(user_id, view, 0, POSTS_PER_PAGE)
-    zone = await user_zone(context, user_id)
+        found = await store.list_posts(user, view, 0, POSTS_PER_PAGE)
+    zone = await user_zone(context, user)
     text = history_text(found.posts, view, found.page, zone, utc_now())
     buttons = [
         (
@@ -74,33 +74,21 @@ async def _history_screen(
 async def show_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The user's upcoming posts, soonest first, with a switch to the history."""
     await answer(update)
-    assert update.effective_user is not None
-    text, markup = await _history_screen(context, update.effective_user.id, PostView.UPCOMING, 0)
-    await reply(update, text, reply_markup=markup)
+    text, markup = await _history_screen(context, user_id(update), PostView.UPCOMING, 0)
+    await show(update, text, markup, in_place=False)
 
 
 async def turn_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Another page or view of the list, in the same message."""
-    pressed = parse_callback(update.callback_query.data if update.callback_query else None)
-    assert pressed is not None and update.effective_user is not None
-    wanted = parse_origin(pressed.argument)
+    """Another page or view of the list, in the same message (the page shown already, when the
+    middle button is pressed, is not an error)."""
+    wanted = parse_origin(pressed(update).argument)
     if wanted is None:
         await answer(update, texts.STALE_BUTTON, alert=True)
         return
     await answer(update)
     view, page = wanted
-    text, markup = await _history_screen(context, update.effective_user.id, PostView(view), page)
-    query = update.callback_query
-    assert query is not None
-    if not isinstance(query.message, Message) or query.message.text is None:
-        await reply(update, text, reply_markup=markup)
-        return
-    try:
-        await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
-    except BadRequest as error:
-        # The page shown already is the page asked for (the middle button): nothing to change.
-        if "not modified" not in str(error).lower():
-            raise
+    text, markup = await _history_screen(context, user_id(update), PostView(view), page)
+    await show(update, text, markup)
 
 
 def history_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:

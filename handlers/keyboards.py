@@ -111,17 +111,17 @@ def content_keyboard(posters: list[Poster], images: int) -> InlineKeyboardMarkup
     return InlineKeyboardMarkup(rows)
 
 
-def time_keyboard(show_today: bool) -> InlineKeyboardMarkup:
-    quick = [button("In 1 hour", NEW, "when", "1h")]
+def quick_times(screen: str, action: str, show_today: bool) -> list[list[InlineKeyboardButton]]:
+    """The rows of quick time buttons (in 1 hour, today 18:00 while it lies ahead, tomorrow 09:00,
+    now) that New post and Reschedule both offer."""
+    first = [button("In 1 hour", screen, action, "1h")]
     if show_today:
-        quick.append(button("Today 18:00", NEW, "when", "today18"))
-    return InlineKeyboardMarkup(
-        [
-            quick,
-            [button("Tomorrow 09:00", NEW, "when", "tomorrow9"), button("Post now", NEW, "when", "now")],
-            cancel_row(),
-        ]
-    )
+        first.append(button("Today 18:00", screen, action, "today18"))
+    return [first, [button("Tomorrow 09:00", screen, action, "tomorrow9"), button("Post now", screen, action, "now")]]
+
+
+def time_keyboard(show_today: bool) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([*quick_times(NEW, "when", show_today), cancel_row()])
 
 
 def shifted_time_keyboard(label: str, screen: str, action: str, argument: str) -> InlineKeyboardMarkup:
@@ -135,6 +135,13 @@ def preview_keyboard() -> InlineKeyboardMarkup:
             [button("✅ Schedule", NEW, "go")],
             [button("🕒 Change time", NEW, "chtime"), button("✖️ Cancel", NEW, "cancel")],
         ]
+    )
+
+
+def discard_draft_keyboard() -> InlineKeyboardMarkup:
+    """/new while a post is in the making: throw it away, or go on with it."""
+    return InlineKeyboardMarkup(
+        [[button("🗑 Discard and start over", NEW, "discard"), button("✏️ Keep editing", NEW, "keep_draft")]]
     )
 
 
@@ -288,16 +295,8 @@ def details_keyboard(post_id: str, status: str, where: str) -> InlineKeyboardMar
 
 
 def reschedule_keyboard(show_today: bool) -> InlineKeyboardMarkup:
-    quick = [button("In 1 hour", POST, "rs_when", "1h")]
-    if show_today:
-        quick.append(button("Today 18:00", POST, "rs_when", "today18"))
-    return InlineKeyboardMarkup(
-        [
-            quick,
-            [button("Tomorrow 09:00", POST, "rs_when", "tomorrow9"), button("Post now", POST, "rs_when", "now")],
-            [button("✖️ Keep the time", POST, "rs_keep")],
-        ]
-    )
+    keep = [button("✖️ Keep the time", POST, "rs_keep")]
+    return InlineKeyboardMarkup([*quick_times(POST, "rs_when", show_today), keep])
 
 
 def edit_caption_keyboard() -> InlineKeyboardMarkup:

@@ -3,46 +3,42 @@ Reschedule and Edit caption (two small conversations), and Retry failed targets.
 
 A post button's argument is the post id, optionally followed by `/u0`-style origin: pressed on a
 Details screen opened from the list, the screen is edited in place and Back returns to that page;
-pressed on a standalone message (the Scheduled confirmation, a publication report), it answers with
-new messages and leaves that message as it was."""
+pressed on a standalone message (the Scheduled confirmation, a publication report), Details and the
+Retry question come as new messages, while Cancel asks in that message (Keep it puts the message back)
+and an outcome (cancelled, retrying, refused) takes that message's place."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, ConversationHandler, MessageHandler, filters
 
 from handlers import keyboards, texts
 from handlers.common import answer, reply, services, store_of, user_zone
-from handlers.keyboards import POST, parse_callback, parse_post_ref, post_ref
+from handlers.keyboards import POST, parse_post_ref, post_ref
+from handlers.questions import (
+    SHIFTED,
+    AnyHandler,
+    Question,
+    caption_fits,
+    pressed_time,
+    refuse_time,
+    typed_time,
+)
+from handlers.screen import own_post, pressed, show, user_id
 from handlers.when import (
     TimeChoice,
-    check_time,
     current_time,
     example_time,
-    explain,
     format_relative,
     format_time,
-    local,
-    parse_time,
-    quick_time,
     repeated_note,
     shows_today_button,
 )
-from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT, utf16_len
+from publishers.telegram_layout import utf16_len
 from services import PostEvent
 from storage.models import DeliveryStatus, Post, PostStatus, PostView, utc_now
 
@@ -57,21 +53,19 @@ CAPTION_PREVIEW = 200
 # Room (UTF-16 units, as Telegram counts) left in a 4,096-unit message for the target lines,
 # after the head and a notice.
 DELIVERY_LINES_BUDGET = 3000
-# The pressed argument of the button that confirms a time shifted past a DST gap.
-SHIFTED = "shifted"
+
+State = str | int | None
 
 
-def _pressed(update: Update) -> tuple[int, str, str]:
-    """(user id, post id, origin or "") of the pressed post button."""
-    pressed = parse_callback(update.callback_query.data if update.callback_query else None)
-    assert pressed is not None and update.effective_user is not None
-    post_id, where = parse_post_ref(pressed.argument)
-    return update.effective_user.id, post_id, where
+async def _pressed_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Post | None, str]:
+    """(the user's post the pressed button names, or None after a "not yours" alert; its origin or "")."""
+    post_id, where = parse_post_ref(pressed(update).argument)
+    return await own_post(update, context, post_id), where
 
 
-def _user_id(update: Update) -> int:
-    assert update.effective_user is not None
-    return update.effective_user.id
+def _pressed_ref(update: Update) -> tuple[str, str]:
+    """(post id, origin or "") of the pressed post button."""
+    return parse_post_ref(pressed(update).argument)
 
 
 def _default_origin(post: Post) -> str:
@@ -115,20 +109,9 @@ def details_text(post: Post, zone: str) -> str:
     return "\n".join(lines)
 
 
-async def _show(update: Update, text: str, markup: InlineKeyboardMarkup | None, in_place: bool) -> None:
-    """Edit the pressed button's message (a Details screen), or send a new message."""
-    query = update.callback_query
-    if in_place and query is not None and isinstance(query.message, Message) and query.message.text is not None:
-        try:
-            await query.edit_message_text(
-                text, parse_mode="HTML", reply_markup=markup, disable_web_page_preview=True
-            )
-        except BadRequest as error:
-            # Refresh of a screen that did not change: Telegram refuses the no-op edit.
-            if "not modified" not in str(error).lower():
-                raise
-        return
-    await reply(update, text, reply_markup=markup, disable_web_page_preview=True)
+def scheduled_text(post: Post, zone: str) -> str:
+    """The "✅ Scheduled #…" message of a post just scheduled."""
+    return texts.scheduled(post.short_id, format_time(post.scheduled_time, zone), len(post.group_ids))
 
 
 async def show_post(
@@ -150,16 +133,16 @@ async def show_post(
         text = f"{notice}\n\n{text}"
     if question:
         text = f"{text}\n\n{question}"
-    await _show(update, text, markup or keyboards.details_keyboard(post.post_id, post.status.value, where), in_place)
+    await show(
+        update, text, markup or keyboards.details_keyboard(post.post_id, post.status.value, where), in_place=in_place
+    )
 
 
 # -- Details --------------------------------------------------------------------------------------
 async def show_details(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every target of one of the user's posts with what became of it, and what can be done."""
-    user_id, post_id, where = _pressed(update)
-    post = await store_of(context).get_post(user_id, post_id)
+    post, where = await _pressed_post(update, context)
     if post is None:
-        await answer(update, texts.NOT_YOURS, alert=True)
         return
     await answer(update)
     await show_post(update, context, post, where, in_place=bool(where))
@@ -167,92 +150,73 @@ async def show_details(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 # -- Cancel ---------------------------------------------------------------------------------------
 async def ask_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Asks to confirm cancelling a post (only the owner's, only while scheduled)."""
-    user_id, post_id, where = _pressed(update)
-    post = await store_of(context).get_post(user_id, post_id)
+    """Asks, on the message pressed, to confirm cancelling a post (only the owner's, only while
+    scheduled)."""
+    post, where = await _pressed_post(update, context)
     if post is None:
-        await answer(update, texts.NOT_YOURS, alert=True)
         return
-    query = update.callback_query
-    assert query is not None
     if post.status is not PostStatus.SCHEDULED:
-        refusal = texts.cannot_cancel_now(post.short_id, post.status.value)
-        await answer(update, refusal, alert=True)
-        if where:
-            await show_post(update, context, post, where, in_place=True, notice=refusal)
-        else:
-            await query.edit_message_reply_markup(None)
-            await reply(update, refusal)
+        await _refuse_cancel(update, context, post, where)
         return
     await answer(update)
+    question = texts.confirm_cancel(post.short_id)
+    markup = keyboards.confirm_cancel_keyboard(post_ref(post.post_id, where))
     if where:
-        await show_post(
-            update,
-            context,
-            post,
-            where,
-            in_place=True,
-            question=texts.confirm_cancel(post.short_id),
-            markup=keyboards.confirm_cancel_keyboard(post_ref(post.post_id, where)),
-        )
+        await show_post(update, context, post, where, in_place=True, question=question, markup=markup)
         return
-    await query.edit_message_reply_markup(keyboards.confirm_cancel_keyboard(post.post_id))
+    # The "✅ Scheduled #…" message: the question goes under what it says, Keep it takes it away.
+    await show(update, f"{scheduled_text(post, await user_zone(context, post.user_id))}\n\n{question}", markup)
+
+
+async def _tell(update: Update, context: ContextTypes.DEFAULT_TYPE, post: Post, where: str, notice: str) -> None:
+    """`notice` on the message pressed: above the post on its Details screen, or in place of a
+    message of its own (the "Scheduled #…" confirmation, a retry question)."""
+    if where:
+        await show_post(update, context, post, where, in_place=True, notice=notice)
+        return
+    await show(update, notice)
+
+
+async def _refuse_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, post: Post, where: str) -> None:
+    """Says, in an alert and on the message pressed, why the post can no longer be cancelled."""
+    refusal = texts.cannot_cancel_now(post.short_id, post.status.value)
+    await answer(update, refusal, alert=True)
+    await _tell(update, context, post, where, refusal)
 
 
 async def confirm_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Cancels the post for good, if it has not started publishing; its exact-time job goes too."""
-    user_id, post_id, where = _pressed(update)
-    store = store_of(context)
-    cancelled = await store.cancel_post(user_id, post_id)
-    query = update.callback_query
-    assert query is not None
+    post_id, where = _pressed_ref(update)
+    cancelled = await store_of(context).cancel_post(user_id(update), post_id)
     if cancelled is None:
-        post = await store.get_post(user_id, post_id)
-        if post is None:
-            await answer(update, texts.NOT_YOURS, alert=True)
-            return
-        refusal = texts.cannot_cancel_now(post.short_id, post.status.value)
-        await answer(update, refusal, alert=True)
-        if where:
-            await show_post(update, context, post, where, in_place=True, notice=refusal)
-        else:
-            await query.edit_message_reply_markup(None)
-            await reply(update, refusal)
+        post = await own_post(update, context, post_id)
+        if post is not None:
+            await _refuse_cancel(update, context, post, where)
         return
     await answer(update)
     await services(context).post_changed(PostEvent.CANCELLED, cancelled)
-    log.info("user %s cancelled post %s", user_id, cancelled.post_id)
-    if where:
-        notice = texts.post_cancelled(cancelled.short_id)
-        await show_post(update, context, cancelled, where, in_place=True, notice=notice)
-        return
-    await query.edit_message_reply_markup(None)
-    await reply(update, texts.post_cancelled(cancelled.short_id))
+    log.info("user %s cancelled post %s", cancelled.user_id, cancelled.post_id)
+    await _tell(update, context, cancelled, where, texts.post_cancelled(cancelled.short_id))
 
 
 async def keep_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Leaves the post scheduled and puts its buttons back."""
-    user_id, post_id, where = _pressed(update)
-    post = await store_of(context).get_post(user_id, post_id)
+    """Leaves the post scheduled and shows the message as it was before the question."""
+    post, where = await _pressed_post(update, context)
     if post is None:
-        await answer(update, texts.NOT_YOURS, alert=True)
         return
     await answer(update, texts.POST_KEPT)
     if where:
         await show_post(update, context, post, where, in_place=True)
         return
-    query = update.callback_query
-    assert query is not None
-    await query.edit_message_reply_markup(keyboards.scheduled_keyboard(post.post_id))
+    zone = await user_zone(context, post.user_id)
+    await show(update, scheduled_text(post, zone), keyboards.scheduled_keyboard(post.post_id))
 
 
 # -- Retry failed ---------------------------------------------------------------------------------
 async def ask_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Asks to confirm sending again to the failed targets, warning about unconfirmed ones."""
-    user_id, post_id, where = _pressed(update)
-    post = await store_of(context).get_post(user_id, post_id)
+    post, where = await _pressed_post(update, context)
     if post is None:
-        await answer(update, texts.NOT_YOURS, alert=True)
         return
     if post.status not in (PostStatus.FAILED, PostStatus.PARTIAL):
         await answer(update, texts.cannot_retry(post.short_id, post.status.value), alert=True)
@@ -271,145 +235,132 @@ async def ask_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def confirm_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Schedules the post again, now, for its failed and unconfirmed targets only."""
-    user_id, post_id, where = _pressed(update)
-    store = store_of(context)
-    retried = await store.retry_failed(user_id, post_id, utc_now())
-    query = update.callback_query
-    assert query is not None
+    post_id, where = _pressed_ref(update)
+    retried = await store_of(context).retry_failed(user_id(update), post_id, utc_now())
     if retried is None:
-        post = await store.get_post(user_id, post_id)
-        refusal = texts.NOT_YOURS if post is None else texts.cannot_retry(post.short_id, post.status.value)
-        await answer(update, refusal, alert=True)
+        post = await own_post(update, context, post_id)
+        if post is not None:
+            await answer(update, texts.cannot_retry(post.short_id, post.status.value), alert=True)
         return
     await answer(update)
     await services(context).post_changed(PostEvent.SCHEDULED, retried)
     pending = sum(1 for d in retried.deliveries.values() if d.status is DeliveryStatus.PENDING)
-    notice = texts.retry_scheduled(retried.short_id, pending)
-    if where:
-        await show_post(update, context, retried, where, in_place=True, notice=notice)
-        return
-    await query.edit_message_text(notice)
+    await _tell(update, context, retried, where, texts.retry_scheduled(retried.short_id, pending))
 
 
 async def keep_result(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Leaves a finished post as it is."""
-    user_id, post_id, where = _pressed(update)
-    query = update.callback_query
-    assert query is not None
+    post_id, where = _pressed_ref(update)
     if where:
-        post = await store_of(context).get_post(user_id, post_id)
+        post = await own_post(update, context, post_id)
         if post is None:
-            await answer(update, texts.NOT_YOURS, alert=True)
             return
         await answer(update)
         await show_post(update, context, post, where, in_place=True)
         return
     await answer(update)
+    query = update.callback_query
+    assert query is not None
     await query.edit_message_reply_markup(None)
 
 
-# -- Reschedule: a small conversation for a typed time --------------------------------------------
-def _asked(context: ContextTypes.DEFAULT_TYPE, key: str) -> dict[str, Any] | None:
-    found = (context.user_data or {}).get(key)
-    return found if isinstance(found, dict) else None
+# -- Reschedule and Edit caption: two small conversations about a post ------------------------------
+@dataclass(frozen=True)
+class PostQuestion(Question):
+    """A question about a post (its new time, its new caption), whose subject {"post_id", "origin"}
+    lives in user_data under `key`; the Keep button leaves the post as it was."""
+
+    async def keep(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        """The Keep button: leaves the post as it was and shows it again."""
+        asked = self.subject(context)
+        self.forget(context)
+        await answer(update, self.left)
+        post = await store_of(context).get_post(user_id(update), str(asked["post_id"])) if asked else None
+        if post is not None and asked is not None:
+            await show_post(update, context, post, str(asked.get("origin", "")), in_place=True)
+        return ConversationHandler.END
+
+    def about_a_post(
+        self, ask: AnyHandler, answers: list[AnyHandler], keep_pattern: str
+    ) -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
+        """The post's button `ask` → one of `answers` or Keep (`keep_pattern`) → the post again."""
+        return self.conversation([ask], [*answers, CallbackQueryHandler(self.keep, pattern=keep_pattern)])
+
+    async def ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Post | None, State]:
+        """(the pressed post, None) if the user may change it now, the question now about it; else
+        (None, the next state) after saying why: someone else's post changes nothing, a post past
+        scheduling ends the question."""
+        post, where = await _pressed_post(update, context)
+        if post is None:
+            return None, None
+        if post.status is not PostStatus.SCHEDULED:
+            refusal = texts.cannot_change(post.short_id, post.status.value)
+            await answer(update, refusal, alert=True)
+            await show_post(update, context, post, where, in_place=bool(where), notice=refusal)
+            return None, ConversationHandler.END
+        await answer(update)
+        self.ask_about(context, {"post_id": post.post_id, "origin": where or _default_origin(post)})
+        return post, None
 
 
-def _forget(context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(key, None)
+RESCHEDULE = PostQuestion("reschedule", ASK_NEW_TIME, texts.TIME_KEPT, texts.RESCHEDULE_HINT, key=RESCHEDULING)
+EDIT_CAPTION = PostQuestion(
+    "edit_caption", ASK_NEW_CAPTION, texts.CAPTION_KEPT, texts.CAPTION_HINT, key=EDITING_CAPTION
+)
 
 
-async def _changeable_post(
-    update: Update, context: ContextTypes.DEFAULT_TYPE
-) -> tuple[Post | None, str, str | int | None]:
-    """(the pressed post, its origin, None) if the user may change it now; else (None, "", the next
-    state) after saying why: someone else's post changes nothing, a post past scheduling ends it."""
-    user_id, post_id, where = _pressed(update)
-    post = await store_of(context).get_post(user_id, post_id)
-    if post is None:
-        await answer(update, texts.NOT_YOURS, alert=True)
-        return None, "", None
-    if post.status is not PostStatus.SCHEDULED:
-        refusal = texts.cannot_change(post.short_id, post.status.value)
-        await answer(update, refusal, alert=True)
-        await show_post(update, context, post, where, in_place=bool(where), notice=refusal)
-        return None, "", ConversationHandler.END
-    await answer(update)
-    return post, where or _default_origin(post), None
-
-
-async def ask_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
+async def ask_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
     """Asks when a scheduled post should go out instead: quick buttons or a typed time."""
-    post, where, refused = await _changeable_post(update, context)
+    post, refused = await RESCHEDULE.ask(update, context)
     if post is None:
         return refused
-    assert context.user_data is not None
-    context.user_data[RESCHEDULING] = {"post_id": post.post_id, "origin": where}
     zone = await user_zone(context, post.user_id)
     now = current_time()
-    show_today = shows_today_button(zone, now)
-    await _show(
+    await show(
         update,
         texts.ask_new_time(post.short_id, format_time(post.scheduled_time, zone), zone, example_time(zone, now)),
-        keyboards.reschedule_keyboard(show_today),
-        in_place=True,
+        keyboards.reschedule_keyboard(shows_today_button(zone, now)),
     )
     return ASK_NEW_TIME
 
 
-async def typed_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+async def new_time_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
     """A new time typed in the user's zone."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    zone = await user_zone(context, _user_id(update))
-    return await _move_post(update, context, parse_time(message.text, zone, current_time()), zone, in_place=False)
+    return await _move_post(update, context, *await typed_time(update, context), in_place=False)
 
 
-async def quick_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+async def new_time_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
     """A quick time button under the question, or the confirmation of a time shifted past a DST gap."""
-    pressed = parse_callback(update.callback_query.data if update.callback_query else None)
-    assert pressed is not None
-    zone = await user_zone(context, _user_id(update))
-    now = current_time()
-    if pressed.argument == SHIFTED:
-        asked = _asked(context, RESCHEDULING) or {}
-        suggested = asked.pop("suggested_when", None)
-        if not isinstance(suggested, str):
-            await answer(update, texts.WRONG_STEP_BUTTON, alert=True)
-            return ASK_NEW_TIME
-        await answer(update)
-        choice = check_time(datetime.fromisoformat(suggested), now)
-        return await _move_post(update, context, choice, zone, in_place=False)
-    await answer(update)
-    return await _move_post(update, context, quick_time(pressed.argument, zone, now), zone, in_place=True)
+    suggested = (RESCHEDULE.subject(context) or {}).get("suggested_when")
+    chosen = await pressed_time(update, context, datetime.fromisoformat(suggested) if suggested else None)
+    if chosen is None:
+        return ASK_NEW_TIME
+    # A quick time edits the question in place; a confirmed shift answers the message that offered it.
+    return await _move_post(update, context, *chosen, in_place=pressed(update).argument != SHIFTED)
 
 
 async def _move_post(
     update: Update, context: ContextTypes.DEFAULT_TYPE, choice: TimeChoice, zone: str, in_place: bool
-) -> str | int:
+) -> State:
+    asked = RESCHEDULE.subject(context)
     if choice.when is None:
-        markup = None
-        asked_now = _asked(context, RESCHEDULING)
-        if choice.problem == "dst_gap" and choice.suggestion is not None and asked_now is not None:
-            asked_now["suggested_when"] = choice.suggestion.isoformat()
-            label = texts.confirm_shifted_time(f"{local(choice.suggestion, zone):%H:%M}")
-            markup = keyboards.shifted_time_keyboard(label, POST, "rs_when", SHIFTED)
-        await reply(update, explain(choice, zone, current_time()), reply_markup=markup)
+        suggestion = await refuse_time(update, choice, zone, POST, "rs_when")
+        if asked is not None:
+            asked["suggested_when"] = suggestion.isoformat() if suggestion else None
         return ASK_NEW_TIME
-    asked = _asked(context, RESCHEDULING)
-    _forget(context, RESCHEDULING)
+    RESCHEDULE.forget(context)
     if asked is None:
         await reply(update, texts.STALE_BUTTON)
         return ConversationHandler.END
-    user_id = _user_id(update)
+    user = user_id(update)
     store = store_of(context)
-    moved = await store.reschedule_post(user_id, str(asked["post_id"]), choice.when)
+    moved = await store.reschedule_post(user, str(asked["post_id"]), choice.when)
     if moved is None:
-        post = await store.get_post(user_id, str(asked["post_id"]))
+        post = await store.get_post(user, str(asked["post_id"]))
         await reply(update, texts.NOT_YOURS if post is None else texts.cannot_change(post.short_id, post.status.value))
         return ConversationHandler.END
     await services(context).post_changed(PostEvent.SCHEDULED, moved)
-    log.info("user %s moved post %s to %s", user_id, moved.post_id, moved.scheduled_time.isoformat())
+    log.info("user %s moved post %s to %s", user, moved.post_id, moved.scheduled_time.isoformat())
     notice = texts.rescheduled(
         moved.short_id,
         format_time(moved.scheduled_time, zone),
@@ -420,133 +371,60 @@ async def _move_post(
     return ConversationHandler.END
 
 
-@dataclass(frozen=True)
-class PostQuestion:
-    """One question about a post (its new time, its new caption): what both conversations share.
-
-    The question's subject lives in user_data under `key` ({"post_id", "origin"}), so a restart
-    loses nothing; `kept` is said when the user leaves the question, `hint` when the answer is of
-    the wrong kind."""
-
-    key: str
-    state: str
-    kept: str
-    hint: str
-
-    async def keep(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        """The Keep button: leaves the post as it was and shows it again."""
-        asked = _asked(context, self.key)
-        _forget(context, self.key)
-        await answer(update, self.kept)
-        post = await store_of(context).get_post(_user_id(update), str(asked["post_id"])) if asked else None
-        if post is not None and asked is not None:
-            await show_post(update, context, post, str(asked.get("origin", "")), in_place=True)
-        return ConversationHandler.END
-
-    async def leave(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        """/cancel: the post stays as it was."""
-        _forget(context, self.key)
-        await reply(update, self.kept)
-        return ConversationHandler.END
-
-    async def give_hint(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Something other than the asked kind of answer."""
-        await reply(update, self.hint)
-
-    async def leave_for_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        """Another command while the question is open: drop it and let that command run."""
-        _forget(context, self.key)
-        await context.update_queue.put(update)
-        return ConversationHandler.END
-
-    def conversation(
-        self,
-        name: str,
-        ask: CallbackQueryHandler[ContextTypes.DEFAULT_TYPE, Any],
-        answers: list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, Any]],
-        keep_pattern: str,
-    ) -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
-        """The post's button `ask` → one of `answers` or Keep (`keep_pattern`) → the post again."""
-        return ConversationHandler(
-            entry_points=[ask],
-            states={self.state: [*answers, CallbackQueryHandler(self.keep, pattern=keep_pattern)]},
-            fallbacks=[
-                CommandHandler("cancel", self.leave),
-                MessageHandler(filters.COMMAND, self.leave_for_command),
-                MessageHandler(~filters.COMMAND & ~filters.StatusUpdate.ALL, self.give_hint),
-            ],
-            name=name,
-            persistent=True,
-            allow_reentry=True,
-        )
-
-
-RESCHEDULE = PostQuestion(RESCHEDULING, ASK_NEW_TIME, texts.TIME_KEPT, texts.RESCHEDULE_HINT)
-EDIT_CAPTION = PostQuestion(EDITING_CAPTION, ASK_NEW_CAPTION, texts.CAPTION_KEPT, texts.CAPTION_HINT)
-
-
 def build_reschedule_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
     """Reschedule: the post's Details → a quick button or a typed time → the post, moved."""
-    return RESCHEDULE.conversation(
-        "reschedule",
+    return RESCHEDULE.about_a_post(
         CallbackQueryHandler(ask_new_time, pattern=rf"^{POST}:resched:"),
         [
-            MessageHandler(filters.TEXT & ~filters.COMMAND, typed_new_time),
-            CallbackQueryHandler(quick_new_time, pattern=rf"^{POST}:rs_when:"),
+            MessageHandler(filters.TEXT & ~filters.COMMAND, new_time_typed),
+            CallbackQueryHandler(new_time_pressed, pattern=rf"^{POST}:rs_when:"),
         ],
         rf"^{POST}:rs_keep$",
     )
 
 
 # -- Edit caption: a small conversation for the new text ------------------------------------------
-async def ask_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
+async def ask_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
     """Asks for the new caption of a scheduled post."""
-    post, where, refused = await _changeable_post(update, context)
+    post, refused = await EDIT_CAPTION.ask(update, context)
     if post is None:
         return refused
-    assert context.user_data is not None
-    context.user_data[EDITING_CAPTION] = {"post_id": post.post_id, "origin": where}
-    await _show(
+    await show(
         update,
         texts.ask_new_caption(post.short_id, texts.caption_start(post.main_caption, CAPTION_PREVIEW), len(post.images)),
         keyboards.edit_caption_keyboard(),
-        in_place=True,
     )
     return ASK_NEW_CAPTION
 
 
-async def typed_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+async def typed_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
     """The new caption, checked against Telegram's limits like a new post's."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    asked = _asked(context, EDITING_CAPTION)
+    asked = EDIT_CAPTION.subject(context)
     if asked is None:
         await reply(update, texts.STALE_BUTTON)
         return ConversationHandler.END
-    user_id = _user_id(update)
+    user = user_id(update)
     store = store_of(context)
-    post = await store.get_post(user_id, str(asked["post_id"]))
+    post = await store.get_post(user, str(asked["post_id"]))
     if post is None:
-        _forget(context, EDITING_CAPTION)
+        EDIT_CAPTION.forget(context)
         await reply(update, texts.NOT_YOURS)
         return ConversationHandler.END
     caption = message.text.strip()
     if not caption and not post.images:
         await reply(update, texts.CAPTION_HINT)
         return ASK_NEW_CAPTION
-    length = utf16_len(caption)
-    if length > TEXT_LIMIT:
-        await reply(update, texts.text_too_long(length))
+    if not await caption_fits(update, caption, bool(post.images)):
         return ASK_NEW_CAPTION
-    if post.images and length > CAPTION_LIMIT:
-        await reply(update, texts.caption_over_photo_limit(length))
-    _forget(context, EDITING_CAPTION)
-    updated = await store.update_caption(user_id, post.post_id, caption)
+    EDIT_CAPTION.forget(context)
+    updated = await store.update_caption(user, post.post_id, caption)
     if updated is None:
-        now = await store.get_post(user_id, post.post_id)
+        now = await store.get_post(user, post.post_id)
         await reply(update, texts.cannot_change(post.short_id, (now or post).status.value))
         return ConversationHandler.END
-    log.info("user %s edited the caption of post %s", user_id, updated.post_id)
+    log.info("user %s edited the caption of post %s", user, updated.post_id)
     notice = texts.caption_updated(updated.short_id)
     await show_post(update, context, updated, str(asked.get("origin", "")), in_place=False, notice=notice)
     return ConversationHandler.END
@@ -554,8 +432,7 @@ async def typed_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> s
 
 def build_caption_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
     """Edit caption: the post's Details → the new text → the post, updated."""
-    return EDIT_CAPTION.conversation(
-        "edit_caption",
+    return EDIT_CAPTION.about_a_post(
         CallbackQueryHandler(ask_caption, pattern=rf"^{POST}:caption:"),
         [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_caption)],
         rf"^{POST}:ec_keep$",

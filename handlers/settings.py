@@ -14,7 +14,9 @@ from telegram.ext import (
 
 from handlers import keyboards, texts
 from handlers.common import answer, reply, store_of, user_zone
-from handlers.keyboards import TZ, parse_callback
+from handlers.keyboards import TZ
+from handlers.questions import Question
+from handlers.screen import pressed, user_id
 from handlers.when import find_zones, format_time
 from storage.models import utc_now
 
@@ -24,15 +26,13 @@ ASK_ZONE = "ask_zone"
 async def ask_timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     """Shows the current zone and asks for a new one."""
     await answer(update)
-    assert update.effective_user is not None
-    zone = await user_zone(context, update.effective_user.id)
+    zone = await user_zone(context, user_id(update))
     await reply(update, texts.ask_timezone(zone))
     return ASK_ZONE
 
 
 async def _save_zone(update: Update, context: ContextTypes.DEFAULT_TYPE, zone: str) -> int:
-    assert update.effective_user is not None
-    await store_of(context).set_timezone(update.effective_user.id, zone)
+    await store_of(context).set_timezone(user_id(update), zone)
     await reply(update, texts.timezone_set(zone, format_time(utc_now(), zone)))
     return ConversationHandler.END
 
@@ -52,42 +52,23 @@ async def typed_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
 
 async def picked_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     """One zone picked among several that matched."""
-    pressed = parse_callback(update.callback_query.data if update.callback_query else None)
-    assert pressed is not None
-    zones = find_zones(pressed.argument)
-    if zones != [pressed.argument]:
+    zone = pressed(update).argument
+    if find_zones(zone) != [zone]:
         await answer(update, texts.TIMEZONE_UNKNOWN, alert=True)
         return ASK_ZONE
     await answer(update)
-    return await _save_zone(update, context, pressed.argument)
+    return await _save_zone(update, context, zone)
 
 
-async def leave(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Leaves the zone unchanged."""
-    await reply(update, texts.CANCELLED)
-    return ConversationHandler.END
-
-
-async def leave_for_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Another command while the zone is asked for: drop the question and let that command run."""
-    await context.update_queue.put(update)
-    return ConversationHandler.END
+TIMEZONE = Question("timezone", ASK_ZONE, texts.CANCELLED)
 
 
 def build_timezone_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
-    return ConversationHandler(
-        entry_points=[
-            CommandHandler("timezone", ask_timezone),
-            CallbackQueryHandler(ask_timezone, pattern=r"^menu:settings$"),
+    """/timezone or Settings → a zone typed, or picked among several that match."""
+    return TIMEZONE.conversation(
+        [CommandHandler("timezone", ask_timezone), CallbackQueryHandler(ask_timezone, pattern=r"^menu:settings$")],
+        [
+            MessageHandler(filters.TEXT & ~filters.COMMAND, typed_zone),
+            CallbackQueryHandler(picked_zone, pattern=rf"^{TZ}:set:"),
         ],
-        states={
-            ASK_ZONE: [
-                MessageHandler(filters.TEXT & ~filters.COMMAND, typed_zone),
-                CallbackQueryHandler(picked_zone, pattern=rf"^{TZ}:set:"),
-            ]
-        },
-        fallbacks=[CommandHandler("cancel", leave), MessageHandler(filters.COMMAND, leave_for_command)],
-        name="timezone",
-        persistent=True,
-        allow_reentry=True,
     )

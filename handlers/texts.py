@@ -213,6 +213,18 @@ def cannot_cancel(short_id: str, status: str) -> str:
 POST_KEPT = "Kept — it stays scheduled."
 TIME_GONE_PAST = "The time you picked has passed meanwhile. Please choose the time again."
 
+# -- New post: what each step expects, and leaving a post in the making -----------------------
+ACCOUNT_HINT = "Please pick an account with the buttons above, or /cancel."
+TARGETS_HINT = "Please pick the targets with the buttons above, then tap Done — or /cancel."
+TIME_HINT = "Please type a time or tap one of the buttons above."
+PREVIEW_HINT = "Please tap Schedule, Change time or Cancel above."
+DISCARD_DRAFT_QUESTION = "You have a post in the making. Discard it and start a new one?"
+DRAFT_KEPT = "Kept — carry on with your post where you left off."
+DRAFT_UNREADABLE = (
+    "Sorry — Herald was updated and can't read the post you were making any more. "
+    "Nothing was scheduled; please start it again with /new."
+)
+
 # -- Settings ---------------------------------------------------------------------------------
 def ask_timezone(current: str) -> str:
     return (

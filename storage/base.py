@@ -11,7 +11,7 @@ from typing import Any
 
 from pymongo.errors import ConnectionFailure
 
-from storage.crypto import CredentialCipher
+from storage.crypto import CredentialCipher, CredentialError
 from storage.models import (
     Account,
     Delivery,
@@ -118,6 +118,18 @@ class Store(ABC):
 
     def __init__(self, cipher: CredentialCipher) -> None:
         self.cipher = cipher
+
+    def seal(self, secret: str) -> str:
+        """`secret` encrypted with the credentials' key, to be kept where the store does not
+        look (a conversation's state between two questions)."""
+        return self.cipher.encrypt(secret)
+
+    def unseal(self, sealed: str) -> str | None:
+        """What `seal` sealed; None if it cannot be read (another key, or not sealed at all)."""
+        try:
+            return self.cipher.decrypt(sealed)
+        except CredentialError:
+            return None
 
     # -- lifecycle -------------------------------------------------------------------------
     @abstractmethod

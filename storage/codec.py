@@ -15,11 +15,11 @@ from storage.models import (
     DeliveryStatus,
     ErrorKind,
     Image,
-    Platform,
     Post,
     Poster,
     PostStatus,
     Target,
+    target_platform,
 )
 
 
@@ -47,14 +47,6 @@ ISO_TIMES = TimeCodec(encode=iso_text, decode=from_iso_text)
 BSON_TIMES = TimeCodec(encode=lambda moment: moment.astimezone(UTC), decode=_as_utc)
 
 
-# Before targets named their platform, `kind` told the other platforms' targets from Telegram chats.
-_PLATFORM_KINDS = {
-    "facebook_page": Platform.FACEBOOK_PAGE,
-    "facebook_group": Platform.FACEBOOK_GROUPS,
-    "webhook": Platform.WEBHOOK,
-}
-
-
 def target_to_doc(target: Target) -> dict[str, Any]:
     return {
         "target_id": target.target_id,
@@ -69,12 +61,7 @@ def target_to_doc(target: Target) -> dict[str, Any]:
 
 def target_from_doc(doc: dict[str, Any]) -> Target:
     """The target; one stored before targets named their platform gets it from its `kind`."""
-    kind = doc.get("kind", "")
-    if "platform" in doc:
-        platform = Platform(doc["platform"])
-    else:
-        platform = _PLATFORM_KINDS.get(kind, Platform.TELEGRAM)
-        kind = "" if platform is not Platform.TELEGRAM else kind
+    platform, kind = target_platform(doc)
     return Target(
         target_id=doc["target_id"],
         name=doc["name"],

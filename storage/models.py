@@ -108,6 +108,24 @@ class Target:
     platform: Platform = Platform.TELEGRAM
 
 
+# Before targets named their platform, `kind` told the other platforms' targets from Telegram chats.
+_PLATFORM_KINDS = {
+    "facebook_page": Platform.FACEBOOK_PAGE,
+    "facebook_group": Platform.FACEBOOK_GROUPS,
+    "webhook": Platform.WEBHOOK,
+}
+
+
+def target_platform(saved: dict[str, Any]) -> tuple[Platform, str]:
+    """(platform, kind) of a target saved as a plain dict, by this version or by one from before
+    targets named their platform (then its `kind` told: "webhook", "facebook_page"…)."""
+    kind = str(saved.get("kind") or "")
+    if saved.get("platform"):
+        return Platform(saved["platform"]), kind
+    platform = _PLATFORM_KINDS.get(kind, Platform.TELEGRAM)
+    return platform, kind if platform is Platform.TELEGRAM else ""
+
+
 @dataclass
 class Account:
     """A connected publishing identity; its credential is kept encrypted by the store."""

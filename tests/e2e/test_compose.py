@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from config import Settings
 from handlers import texts, when
+from handlers.compose import CONVERSATION_NAME
+from storage import build_store
 from storage.models import PostStatus, PostView, utc_now
+from storage.persistence import USER_DATA
 from tests.e2e.conftest import ALICE, BOB, Person, bot_running, bot_settings, eventually
 from tests.fakes.bot_api import FakeBotAPI
 
@@ -39,6 +45,24 @@ async def choose_targets(alice: Person, *names: str) -> tuple[int, str]:
     done = alice.find_button(f"Done ({len(names)})")
     await alice.press(f"Done ({len(names)})", expect="Send the photos")
     return done
+
+
+async def text_post_to_its_time(alice: Person, text: str, *targets: str) -> dict[str, Any]:
+    """A text post through account, targets and its text; returns the question of its time."""
+    await choose_targets(alice, *targets)
+    await alice.press("No images", expect="Send its text")
+    asked = await alice.say(text, expect="step 4 of 5")
+    assert asked is not None
+    return asked
+
+
+async def schedule_text_post(alice: Person, text: str, *targets: str, at: str = "Tomorrow 09:00") -> dict[str, Any]:
+    """A text post scheduled with a quick time button; returns the "Scheduled #" message."""
+    await text_post_to_its_time(alice, text, *targets)
+    await alice.press(at, expect="step 5 of 5")
+    saved = await alice.press("Schedule", expect="Scheduled #")
+    assert saved is not None
+    return saved
 
 
 async def test_the_whole_happy_path_from_start_to_a_stored_post(
@@ -125,9 +149,7 @@ async def test_bad_times_get_a_reason_and_the_question_again(
     add_chats(api)
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)):
-        await choose_targets(alice, "Shop news")
-        await alice.press("No images", expect="Send its text")
-        await alice.say("Text only post", expect="step 4 of 5")
+        await text_post_to_its_time(alice, "Text only post", "Shop news")
         await alice.say("2020-01-01 10:00", expect="in the past")
         far = (utc_now() + timedelta(days=400)).strftime("%Y-%m-%d 10:00")
         await alice.say(far, expect="more than a year ahead")
@@ -281,9 +303,7 @@ async def test_an_out_of_range_time_is_refused_with_the_reason_and_nothing_is_sc
     add_chats(api)
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
-        await choose_targets(alice, "Shop news")
-        await alice.press("No images", expect="Send its text")
-        await alice.say("Late night special", expect="step 4 of 5")
+        await text_post_to_its_time(alice, "Late night special", "Shop news")
         refused = await alice.say("tomorrow 25:00", expect="is not a time")
         assert refused is not None and "25:00 is not a time: hours go from 00 to 23" in refused["text"]
         await alice.say("13/45", expect="months go from 1 to 12")
@@ -307,9 +327,7 @@ async def test_a_time_the_clocks_skip_is_offered_shifted_and_confirmed_with_a_bu
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
         await set_zone(alice, "Berlin", berlin)
-        await choose_targets(alice, "Shop news")
-        await alice.press("No images", expect="Send its text")
-        await alice.say("Early bird", expect="step 4 of 5")
+        await text_post_to_its_time(alice, "Early bird", "Shop news")
         asked = await alice.say(f"{gap_day:%Y-%m-%d} 02:30", expect="does not exist")
         assert asked is not None
         assert (
@@ -348,10 +366,8 @@ async def test_a_bare_time_east_of_utc_is_today_and_the_example_is_built_from_no
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
         await set_zone(alice, "Kolkata", "Asia/Kolkata")
-        await choose_targets(alice, "Team chat")
-        await alice.press("No images", expect="Send its text")
-        prompt = await alice.say("Good morning", expect="step 4 of 5")
-        assert prompt is not None and f"{day + timedelta(days=7):%Y-%m-%d} 18:30" in prompt["text"]
+        prompt = await text_post_to_its_time(alice, "Good morning", "Team chat")
+        assert f"{day + timedelta(days=7):%Y-%m-%d} 18:30" in prompt["text"]
         preview = await alice.say("06:42", expect="step 5 of 5")
         assert preview is not None
         assert f"{day:%a} {day.day} {day:%b}" in preview["text"]
@@ -392,14 +408,7 @@ async def test_limits_count_as_telegram_counts_and_what_is_sent_is_what_telegram
         assert len([m for m in channel if m.get("media_group_id")]) == 2
 
         # Editing a scheduled post's caption counts the same way.
-        await alice.say("/new", expect="Which account")
-        await alice.press("Telegram (this bot)", expect="Where should it go?")
-        await alice.press("Shop news", expect="selected")
-        await alice.press("Done (1)", expect="Send the photos")
-        await alice.press("No images", expect="Send its text")
-        await alice.say("Short", expect="step 4 of 5")
-        await alice.press("Tomorrow 09:00", expect="step 5 of 5")
-        await alice.press("Schedule", expect="Scheduled #")
+        await schedule_text_post(alice, "Short", "Shop news")
         later = (await store.list_posts(ALICE, PostView.UPCOMING)).posts[0]
         await alice.say("/scheduled", expect="Upcoming")
         await alice.press(f"#{later.short_id}", expect="Scheduled for")
@@ -442,3 +451,158 @@ async def test_a_photo_too_big_to_download_is_explained_and_the_draft_is_kept(
         assert stored == [PHOTOS[0], PHOTOS[1], PHOTOS[3], PHOTOS[5]]
     assert all(m.get("text") != texts.SOMETHING_WENT_WRONG for m in alice.bot_messages())
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+# -- what a person hit: a Refresh that changed nothing, /new in the middle of a post, a draft from before an upgrade
+
+
+async def test_refresh_with_nothing_changed_keeps_the_list_and_says_nothing_went_wrong(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    add_chats(api)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)):
+        await alice.say("/new", expect="Which account")
+        await alice.press("Telegram (this bot)", expect="Where should it go?")
+        listed = await alice.press("Shop news", expect="(1 of 2 selected)")
+        assert listed is not None
+        versions = len(listed["history"])
+        edits = len(api.calls_of("editMessageText"))
+        await alice.press("Refresh")
+        # The bot asked for the same list again, and Telegram (the fake) refused the no-op edit.
+        await api.wait_for(lambda: len(api.calls_of("editMessageText")) > edits)
+        message = api.message(ALICE, listed["message_id"])
+        assert message is not None and message["text"] == listed["text"] and len(message["history"]) == versions
+        await alice.press("Done (1)", expect="Send the photos")
+    assert all(m.get("text") != texts.SOMETHING_WENT_WRONG for m in alice.bot_messages())
+
+
+def buttons_of(message: dict[str, Any]) -> list[str]:
+    return [button["text"] for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for button in row]
+
+
+async def test_new_in_the_middle_of_a_post_asks_before_the_draft_is_thrown_away(
+    api: FakeBotAPI, database_url: str, encryption_key: str
+) -> None:
+    add_chats(api)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, database_url, encryption_key)) as store:
+        # Nothing chosen yet: /new simply starts again.
+        await alice.say("/new", expect="Which account")
+        await alice.press("Telegram (this bot)", expect="Where should it go?")
+        await alice.say("/new", expect="Which account")
+
+        await choose_targets(alice, "Shop news", "Team chat")
+        await alice.send_photos(PHOTOS[:2], ["Left", "Right"])
+        await alice.expect("2 photos in")
+        await alice.say("Summer menu", expect="step 4 of 5")
+        asked = await alice.say("/new", expect=texts.DISCARD_DRAFT_QUESTION)
+        assert asked is not None and buttons_of(asked) == ["🗑 Discard and start over", "✏️ Keep editing"]
+        kept = await alice.press("Keep editing", expect=texts.DRAFT_KEPT)
+        assert kept is not None and kept["message_id"] == asked["message_id"] and not buttons_of(kept)
+        preview = await alice.press("Tomorrow 09:00", expect="step 5 of 5")
+        assert preview is not None and "2 targets: Shop news, Team chat" in preview["text"]
+        assert "2 image(s)" in preview["text"]
+
+        # The menu's New post button asks the same; this time the draft goes.
+        await alice.say("/start", expect="What would you like to do?")
+        await alice.press("New post", expect=texts.DISCARD_DRAFT_QUESTION)
+        await alice.press("Discard and start over", expect="Which account")
+        schedule_id, schedule_data = alice.find_button("✅ Schedule")
+        await alice.press_data(schedule_id, schedule_data)
+        assert alice.last_answer()["text"] == texts.WRONG_STEP_BUTTON
+        assert (await store.list_posts(ALICE, PostView.UPCOMING)).posts == []
+
+        # The new post starts from nothing; with nothing picked yet, /new asks nothing.
+        await alice.press("Telegram (this bot)", expect="(0 of 2 selected)")
+        await schedule_text_post(alice, "Fresh start", "Team chat")
+        [post] = (await store.list_posts(ALICE, PostView.UPCOMING)).posts
+        assert (post.main_caption, post.groups, post.images) == ("Fresh start", ["Team chat"], [])
+
+
+async def test_cancel_from_the_scheduled_message_asks_there_and_keep_it_restores_the_message(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    add_chats(api)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
+        saved = await schedule_text_post(alice, "Maybe later", "Shop news")
+        [post] = (await store.list_posts(ALICE, PostView.UPCOMING)).posts
+
+        asked = await alice.press("Cancel post", expect=f"Cancel post #{post.short_id}? It will not be published.")
+        assert asked is not None and asked["message_id"] == saved["message_id"]
+        assert asked["text"].startswith(saved["text"])
+        assert buttons_of(asked) == ["Yes, cancel it", "Keep it"]
+
+        kept = await alice.press("Keep it", expect="Scheduled #")
+        assert kept is not None and kept["message_id"] == saved["message_id"]
+        assert (kept["text"], buttons_of(kept)) == (saved["text"], ["🚫 Cancel post"])
+        assert alice.last_answer()["text"] == texts.POST_KEPT
+        still = await store.get_post(ALICE, post.post_id)
+        assert still is not None and still.status is PostStatus.SCHEDULED
+
+        await alice.press("Cancel post", expect=f"Cancel post #{post.short_id}?")
+        cancelled = await alice.press("Yes, cancel it", expect="is cancelled")
+        assert cancelled is not None and "?" not in cancelled["text"] and not buttons_of(cancelled)
+        gone = await store.get_post(ALICE, post.post_id)
+        assert gone is not None and gone.status is PostStatus.CANCELLED
+
+
+async def save_conversation(settings: Settings, step: str, draft: dict[str, Any], *images: bytes) -> list[str]:
+    """Alice's New post as an earlier Herald left it in the database: its step and its draft
+    (a dict of plain documents, `step` included); returns the ids of the images stored for it."""
+    store = build_store(settings)
+    await store.open()
+    try:
+        blob_ids = [await store.put_image(data) for data in images]
+        draft["images"] = [
+            {"name": f"photo-{n}.jpg", "caption": f"Photo {n}", "blob_id": blob_id, "size": len(data),
+             "mime_type": "image/jpeg", "telegram_file_id": None}
+            for n, (blob_id, data) in enumerate(zip(blob_ids, images, strict=True), start=1)
+        ]
+        await store.save_state(USER_DATA, str(ALICE), {"draft": draft})
+        await store.save_state(f"conversation:{CONVERSATION_NAME}", json.dumps([ALICE, ALICE]), step)
+    finally:
+        await store.close()
+    return blob_ids
+
+
+async def test_a_draft_saved_by_the_previous_version_goes_on_after_an_upgrade(
+    api: FakeBotAPI, database_url: str, encryption_key: str
+) -> None:
+    add_chats(api)
+    alice = Person(api, ALICE)
+    settings = bot_settings(api, database_url, encryption_key)
+    shop = {"target_id": f"tg{SHOP}", "name": "Shop news", "address": str(SHOP), "kind": "channel",
+            "url": "https://t.me/shopnews", "account_id": "telegram"}
+    team = {"target_id": f"tg{TEAM}", "name": "Team chat", "address": str(TEAM), "kind": "supergroup",
+            "url": None, "account_id": "telegram"}
+    old_draft = {
+        "step": "time", "account_id": "telegram", "account_name": "Telegram (this bot)", "platform": "telegram",
+        "selected": [f"tg{TEAM}"], "page": 0, "targets": [shop, team], "caption": "Written before the upgrade",
+    }
+    blob_ids = await save_conversation(settings, "time", old_draft, PHOTOS[0], PHOTOS[1])
+    async with bot_running(settings) as store:
+        preview = await alice.say("tomorrow 10:00", expect="step 5 of 5")
+        assert preview is not None and "1 target: Team chat" in preview["text"] and "2 image(s)" in preview["text"]
+        album = [m for m in alice.bot_messages() if m.get("media_group_id")]
+        assert [m.get("caption") for m in album] == ["Written before the upgrade\n\nPhoto 1", "Photo 2"]
+        await alice.press("Schedule", expect="Scheduled #")
+        [post] = (await store.list_posts(ALICE, PostView.UPCOMING)).posts
+        assert (post.main_caption, post.groups) == ("Written before the upgrade", ["Team chat"])
+        assert [image.blob_id for image in post.images] == blob_ids
+        assert [await store.load_image(blob_id) for blob_id in blob_ids] == PHOTOS[:2]
+
+
+async def test_a_draft_that_cannot_be_read_after_an_upgrade_is_dropped_with_a_word_not_a_crash(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    add_chats(api)
+    alice = Person(api, ALICE)
+    settings = bot_settings(api, sqlite_url, encryption_key)
+    await save_conversation(settings, "time", {"step": "time", "targets": "Shop news", "selected": 3})
+    async with bot_running(settings):
+        await alice.say("tomorrow 10:00", expect=texts.DRAFT_UNREADABLE)
+        await alice.say("tomorrow 10:00", expect="I'm not waiting for anything")
+        await choose_targets(alice, "Shop news")
+    assert all(m.get("text") != texts.SOMETHING_WENT_WRONG for m in alice.bot_messages())

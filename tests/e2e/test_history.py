@@ -346,3 +346,21 @@ async def test_other_peoples_forged_buttons_change_nothing_and_the_owner_can_edi
         changed = await store.get_post(ALICE, post.post_id)
         assert changed is not None and changed.main_caption == "Better words"
         assert changed.scheduled_time == post.scheduled_time
+
+
+async def test_button_data_of_a_shape_herald_never_makes_is_answered_as_not_yours_not_as_an_error(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    bob = Person(api, BOB)
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)):
+        await bob.say("/start", expect="Herald")
+        for data in (
+            "post:details:x;drop table posts",
+            "post:cancel:../../etc/passwd",
+            "post:retry_yes:%00",
+            "poster:delete:a b",
+            "acc:show:<script>",
+        ):
+            await bob.press_data(1, data)
+            assert bob.last_answer().get("text") == texts.NOT_YOURS, data
+    assert all(m.get("text") != texts.SOMETHING_WENT_WRONG for m in bob.bot_messages())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
+from handlers.compose import PHOTO_ACK_DELAY
 from storage.models import PostView, utc_now
 from tests.e2e.conftest import ALICE, Person, bot_running, bot_settings
 from tests.fakes.bot_api import FakeBotAPI
@@ -73,3 +75,30 @@ async def test_a_saved_poster_is_shown_used_and_deleted_and_its_post_keeps_the_i
         assert post.poster_name == "Spring sale" and post.main_caption == "Spring sale starts today"
         await store.purge_orphan_images(utc_now() + timedelta(minutes=1))
         assert [await store.load_image(image.blob_id) for image in post.images] == PHOTOS
+
+
+async def test_a_poster_name_asked_right_after_a_photo_is_not_interrupted_by_the_photo_count(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    api.add_chat(SHOP, "channel", "Shop news")
+    api.set_member(SHOP, ALICE, "administrator")
+    api.bot_added_to_chat(SHOP, ALICE)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
+        await alice.say("/new", expect="Which account")
+        await alice.press("Telegram (this bot)", expect="Where should it go?")
+        await alice.press("Shop news", expect="selected")
+        await alice.press("Done (1)", expect="Send the photos")
+        await alice.send_photos(PHOTOS[:1], ["first"])
+        await alice.expect("1 photo in")
+        # The second photo's count is due a second later; the name is asked before that.
+        await alice.send_photos(PHOTOS[1:], ["second"])
+        asked = await alice.press("Save as poster", expect="What should this poster be called?")
+        assert asked is not None
+        await asyncio.sleep(PHOTO_ACK_DELAY + 0.5)
+        after = [m for m in alice.bot_messages() if m["message_id"] > asked["message_id"]]
+        assert not [m for m in after if "photos in" in str(m.get("text"))], "the photo count cut into the question"
+        await alice.say("Two photos", expect="Saved as the poster")
+        await alice.expect("2 photos in")
+        [poster] = await store.list_posters(ALICE)
+        assert [image.caption for image in poster.images] == ["first", "second"]

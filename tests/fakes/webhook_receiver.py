@@ -1,7 +1,7 @@
 """A webhook receiver for tests: an aiohttp server on 127.0.0.1 that checks Herald's signature.
 
     async with WebhookReceiver("secret") as receiver:
-        target = Target("t1", "Hooks", receiver.url, kind="webhook")
+        target = Target("t1", "Hooks", receiver.url, platform=Platform.WEBHOOK)
         ...
         [request] = receiver.requests
         assert request.verified

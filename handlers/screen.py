@@ -1,0 +1,99 @@
+"""What every handler does with the chat: show a screen, read the pressed button and who pressed it,
+and load the user's own post, poster or account — or answer that it is not theirs."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, InputMediaPhoto, LinkPreviewOptions, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from handlers import texts
+from handlers.common import answer, find_account, reply, store_of
+from handlers.keyboards import Callback, parse_callback
+from publishers.telegram_layout import plan_messages
+from storage.models import Account, Image, Post, Poster
+
+# Screens are Herald's own words; a link in them (a published post's) is not worth a preview card.
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def user_id(update: Update) -> int:
+    """The Telegram id of the person the update came from."""
+    assert update.effective_user is not None
+    return update.effective_user.id
+
+
+def pressed(update: Update) -> Callback:
+    """The pressed button's meaning; data of a shape Herald never makes reads as an empty action,
+    which no handler takes for anything of the user's."""
+    query = update.callback_query
+    return parse_callback(query.data if query else None) or Callback("", "")
+
+
+async def show(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None, *, in_place: bool = True
+) -> None:
+    """The screen `text` (HTML) with its buttons: the pressed button's message edited into it when
+    `in_place` and that message holds text, else a new message."""
+    query = update.callback_query
+    if in_place and query is not None and isinstance(query.message, Message) and query.message.text is not None:
+        try:
+            await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup, link_preview_options=NO_PREVIEW)
+        except BadRequest as error:
+            # A Refresh of a screen that did not change: Telegram refuses the no-op edit, and the
+            # person already sees what they asked for.
+            if "not modified" not in error.message.lower():
+                raise
+        return
+    await reply(update, text, reply_markup=markup, link_preview_options=NO_PREVIEW)
+
+
+async def own_post(update: Update, context: ContextTypes.DEFAULT_TYPE, post_id: str) -> Post | None:
+    """The user's post `post_id`; None, with a "not yours" alert, if they have none by that id."""
+    post = await store_of(context).get_post(user_id(update), post_id)
+    if post is None:
+        await answer(update, texts.NOT_YOURS, alert=True)
+    return post
+
+
+async def own_poster(update: Update, context: ContextTypes.DEFAULT_TYPE, poster_id: str) -> Poster | None:
+    """The user's poster `poster_id`; None, with a "not yours" alert, if they have none by that id."""
+    poster = await store_of(context).get_poster(user_id(update), poster_id)
+    if poster is None:
+        await answer(update, texts.NOT_YOURS, alert=True)
+    return poster
+
+
+async def own_account(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, account_id: str, *, for_a_post: bool = False
+) -> Account | None:
+    """The user's account `account_id` (the built-in Telegram one included, and with `for_a_post`
+    the choice of all accounts at once); None, with a "not yours" alert, if there is none by that id."""
+    account = await find_account(context, user_id(update), account_id, for_a_post=for_a_post)
+    if account is None:
+        await answer(update, texts.NOT_YOURS, alert=True)
+    return account
+
+
+async def send_content(update: Update, context: ContextTypes.DEFAULT_TYPE, caption: str, images: list[Image]) -> None:
+    """The album and caption exactly as a post with this content will appear (a preview, a poster)."""
+    chat = update.effective_chat
+    assert chat is not None
+    for planned in plan_messages(caption, images):
+        if planned.kind == "text":
+            if planned.text:
+                await chat.send_message(planned.text)
+            continue
+        media = [await _photo_input(context, image, text) for image, text in planned.photos]
+        if planned.kind == "photo":
+            await chat.send_photo(media[0].media, caption=media[0].caption)
+        else:
+            await chat.send_media_group(media)
+
+
+async def _photo_input(context: ContextTypes.DEFAULT_TYPE, image: Image, caption: str) -> InputMediaPhoto:
+    # Telegram's file id re-sends without an upload; the stored bytes serve when there is none.
+    if image.telegram_file_id:
+        return InputMediaPhoto(image.telegram_file_id, caption=caption or None)
+    data = await store_of(context).load_image(image.blob_id)
+    return InputMediaPhoto(data or b"", caption=caption or None)
