@@ -44,7 +44,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from multidict import MultiDict
 
-from tests.fakes.local_server import LocalServer, serve_locally
+from tests.fakes.local_server import LocalServer
 
 JSONDict = dict[str, Any]
 
@@ -193,31 +193,23 @@ class FakeGraphAPI(LocalServer):
         self._delays: list[_Delay] = []
         self._ids = itertools.count(10_000_000_001)
         self._user_ids = itertools.count(500_000_001)
-        self._runner: web.AppRunner | None = None
-        self._root: str | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
+    def _app(self) -> web.Application:
+        app = web.Application(client_max_size=UPLOAD_LIMIT)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        return app
+
     async def start(self) -> str:
         """Serve on a free port of 127.0.0.1; returns the base URL, e.g. ``http://127.0.0.1:PORT/v21.0``."""
-        if self._root is None:
-            app = web.Application(client_max_size=UPLOAD_LIMIT)
-            app.router.add_route("*", "/{tail:.*}", self._handle)
-            self._runner, self._root = await serve_locally(app)
+        await super().start()
         return self.base_url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-        self._runner = None
-        self._root = None
 
     @property
     def base_url(self) -> str:
         """What FACEBOOK_GRAPH_URL should be: ``http://127.0.0.1:PORT/v21.0``."""
-        if self._root is None:
-            raise RuntimeError("FakeGraphAPI is not started; await start() first")
-        return f"{self._root}/{self.version}"
+        return f"{self.root}/{self.version}"
 
     # -- control --------------------------------------------------------------------------------
 

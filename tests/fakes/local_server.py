@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
-from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Self
 
@@ -35,16 +34,38 @@ async def stop_process(process: asyncio.subprocess.Process, sig: int = signal.SI
         await process.wait()
 
 
-class LocalServer(ABC):
-    """`async with` support for a fake server with `start()` and `stop()`."""
+class LocalServer:
+    """A fake server on 127.0.0.1: `start()`/`stop()` (or `async with`) serve the app `_app()` builds.
 
-    @abstractmethod
+    A server that overrides `start()` and `stop()` itself need not provide `_app()`.
+    """
+
+    _runner: web.AppRunner | None = None
+    _root: str | None = None
+
+    def _app(self) -> web.Application:
+        """The aiohttp application to serve."""
+        raise NotImplementedError(f"{type(self).__name__} serves no app; override _app() or start()")
+
     async def start(self) -> str:
-        """Starts serving; returns the URL to give Herald."""
+        """Starts serving (once); returns the root URL, ``http://127.0.0.1:PORT``."""
+        if self._root is None:
+            self._runner, self._root = await serve_locally(self._app())
+        return self._root
 
-    @abstractmethod
     async def stop(self) -> None:
-        """Stops serving."""
+        """Stops serving; a later `start()` serves again, on another port."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+        self._runner = None
+        self._root = None
+
+    @property
+    def root(self) -> str:
+        """``http://127.0.0.1:PORT`` while serving."""
+        if self._root is None:
+            raise RuntimeError(f"{type(self).__name__} is not started; await start() first")
+        return self._root
 
     async def __aenter__(self) -> Self:
         await self.start()

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from publishers.webhook import SIGNATURE_HEADER, verify
-from tests.fakes.local_server import LocalServer, serve_locally
+from tests.fakes.local_server import LocalServer
 
 BODY_LIMIT = 64 * 1024 * 1024
 
@@ -67,29 +67,21 @@ class WebhookReceiver(LocalServer):
         self._scripted: list[_Scripted] = []
         self._delays: list[_Delay] = []
         self._event_ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self._root: str | None = None
+
+    def _app(self) -> web.Application:
+        app = web.Application(client_max_size=BODY_LIMIT)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        return app
 
     async def start(self) -> str:
         """Serve on a free port of 127.0.0.1; returns `url`."""
-        if self._root is None:
-            app = web.Application(client_max_size=BODY_LIMIT)
-            app.router.add_route("*", "/{tail:.*}", self._handle)
-            self._runner, self._root = await serve_locally(app)
+        await super().start()
         return self.url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-        self._runner = None
-        self._root = None
 
     @property
     def url(self) -> str:
         """The endpoint to give Herald, e.g. ``http://127.0.0.1:PORT/hook``."""
-        if self._root is None:
-            raise RuntimeError("WebhookReceiver is not started; await start() first")
-        return f"{self._root}{self.path}"
+        return f"{self.root}{self.path}"
 
     def respond_next(
         self,

@@ -1,5 +1,5 @@
 """The fake Bot API refuses what Telegram refuses: texts and captions over their limits counted in
-UTF-16 code units, and getFile for a file over the 20 MB a bot may download."""
+UTF-16 code units, and getFile for a photo over the 20 MB a bot may download."""
 
 from __future__ import annotations
 
@@ -69,10 +69,3 @@ async def test_get_file_refuses_a_photo_over_20_mb_and_serves_its_small_size(api
     # Exactly 20 MB is still served.
     assert edge is not None and (await edge.photo[-1].get_file()).file_size == 20 * MB
 
-
-async def test_get_file_refuses_a_document_over_20_mb(api: FakeBotAPI, bot: Bot) -> None:
-    api.send_document(ALICE, b"%PDF-1.4", "catalogue.pdf", file_size=21 * MB)
-    message = (await bot.get_updates())[-1].message
-    assert message is not None and message.document is not None and message.document.file_size == 21 * MB
-    with pytest.raises(BadRequest, match=r"^File is too big$"):
-        await message.document.get_file()

@@ -1,0 +1,192 @@
+"""The people on the other side: what tests call to act as a person in their private chat with the
+bot (send a text, photos, an album, a document, a sticker; press a button) or as a chat's
+administrator (add the bot to a channel or group, remove it, upgrade a group), each arriving at the
+bot as the update Telegram would send."""
+
+from __future__ import annotations
+
+import copy
+import mimetypes
+import re
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from tests.fakes.bot_api.errors import JSONDict
+from tests.fakes.bot_api.limits import utf16_len
+from tests.fakes.bot_api.state import SAMPLE_JPEG, BotState, Chat, Member, Message, member_json
+
+
+class Person(BotState):
+    """Driving the fake as people do."""
+
+    def send_text(self, user_id: int, text: str) -> JSONDict:
+        """The person sends a text to the bot. A text starting with "/" gets a bot_command entity.
+        Returns the Message."""
+        entities: list[JSONDict] = []
+        command = re.match(r"/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?", text)
+        if command:
+            entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))})
+        return self._say(user_id, kind="text", text=text, entities=entities)
+
+    def send_photo(
+        self, user_id: int, data: bytes = SAMPLE_JPEG, caption: str | None = None, *, file_size: int | None = None
+    ) -> JSONDict:
+        """The person sends a photo; its bytes are kept under new file_ids (2 sizes). `file_size`
+        declares the largest size's size in bytes (getFile refuses a file over 20 MB)."""
+        return self._say(user_id, kind="photo", photo=self._store_photo(data, file_size), caption=caption)
+
+    def send_album(
+        self,
+        user_id: int,
+        images: Sequence[bytes],
+        captions: Sequence[str | None] | None = None,
+        *,
+        file_sizes: Sequence[int | None] | None = None,
+    ) -> list[JSONDict]:
+        """The person sends an album: one message per image, sharing a fresh media_group_id,
+        each its own update, back to back. `file_sizes` declares sizes as `send_photo` does."""
+        if not 2 <= len(images) <= 10:
+            raise ValueError("an album holds 2 to 10 photos")
+        captions = list(captions) if captions is not None else [None] * len(images)
+        sizes = list(file_sizes) if file_sizes is not None else [None] * len(images)
+        if len(captions) != len(images) or len(sizes) != len(images):
+            raise ValueError("one caption (or None) and one size (or None) per image")
+        group_id = str(next(self._media_group_numbers))
+        return [
+            self._say(user_id, kind="photo", photo=self._store_photo(data, size), caption=text, media_group_id=group_id)
+            for data, text, size in zip(images, captions, sizes, strict=True)
+        ]
+
+    def send_document(self, user_id: int, data: bytes, file_name: str) -> JSONDict:
+        """The person sends a file as a document."""
+        mime = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
+        extension = file_name.rpartition(".")[2] if "." in file_name else "bin"
+        stored = self._store_file("document", data, extension, mime)
+        document = {
+            "file_name": file_name,
+            "mime_type": mime,
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": stored.size,
+        }
+        return self._say(user_id, kind="document", document=document)
+
+    def send_sticker(self, user_id: int) -> JSONDict:
+        """The person sends a sticker."""
+        stored = self._store_file("sticker", b"RIFF\x00\x00\x00\x00WEBPVP8 sticker", "webp", "image/webp")
+        sticker = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "👍",
+            "set_name": "HeraldTestStickers",
+            "file_size": len(stored.data),
+        }
+        return self._say(user_id, kind="sticker", sticker=sticker)
+
+    def press(self, user_id: int, message_id: int, data: str) -> str:
+        """The person presses an inline button carrying `data` under a bot message in their chat
+        (forged data welcome). The query's message is that message as it is now, or a minimal one
+        if it does not exist. Returns the query id."""
+        user = self._user(user_id)
+        chat = self._private_chat(user)
+        stored = self._visible_message(chat, message_id)
+        message: JSONDict
+        if stored is None:
+            message = {"message_id": message_id, "date": int(time.time()), "chat": chat.to_json()}
+            message["from"] = self.bot_user
+        else:
+            message = self._message_json(stored)
+        query_id = f"{self._bot_id % 10_000_000}{next(self._query_numbers):09d}"
+        self._open_queries.add(query_id)
+        self._enqueue(
+            "callback_query",
+            {
+                "id": query_id,
+                "from": user.to_json(),
+                "message": message,
+                "chat_instance": str(-(abs(chat.id) * 7919 + 1) % 10**18),
+                "data": data,
+            },
+        )
+        return query_id
+
+    def bot_added_to_chat(self, chat_id: int, by_user_id: int) -> JSONDict:
+        """`by_user_id`, an administrator of the chat, adds the bot as administrator: a
+        my_chat_member update (plus a new_chat_members message in groups). Returns the
+        ChatMemberUpdated."""
+        chat = self._group_chat(chat_id)
+        actor = self._user(by_user_id)
+        if chat.members.get(actor.id, Member("left")).status not in ("creator", "administrator"):
+            raise ValueError(f"only an administrator adds the bot; set_member({chat_id}, {by_user_id}, ...) first")
+        old = copy.deepcopy(self._bot_member(chat))
+        if old.status == "administrator":
+            old = Member("left")
+        update = self._bot_status_changed(chat, actor.to_json(), old, "administrator")
+        if chat.type != "channel":
+            service = self._new_message(
+                chat, kind="service", from_user=actor, service={"new_chat_members": [self.bot_user]}
+            )
+            self._deliver(chat, service)
+        return update
+
+    def bot_removed_from_chat(self, chat_id: int, by_user_id: int) -> JSONDict:
+        """`by_user_id` removes the bot: a my_chat_member update; later requests there fail with
+        403. Returns the ChatMemberUpdated."""
+        chat = self._group_chat(chat_id)
+        actor = self._user(by_user_id)
+        return self._bot_status_changed(chat, actor.to_json(), copy.deepcopy(self._bot_member(chat)), "kicked")
+
+    def upgrade_to_supergroup(self, chat_id: int, new_chat_id: int) -> JSONDict:
+        """The group becomes a supergroup with `new_chat_id`: requests for the old id fail with
+        migrate_to_chat_id; the bot (if a member) gets the two migration service messages.
+        Returns the old group's migrate_to_chat_id message."""
+        old = self._group_chat(chat_id)
+        if old.type != "group":
+            raise ValueError("only a basic group can be upgraded")
+        if new_chat_id in self._chats:
+            raise ValueError(f"chat {new_chat_id} exists already")
+        new = Chat(new_chat_id, "supergroup", old.name, old.username, members=copy.deepcopy(old.members))
+        self._chats[new_chat_id] = new
+        creators = [uid for uid, m in old.members.items() if m.status == "creator" and uid in self._users]
+        actor = self._users[creators[0]] if creators else None
+        to_old = self._new_message(old, kind="service", from_user=actor, service={"migrate_to_chat_id": new_chat_id})
+        to_new = self._new_message(new, kind="service", from_user=actor, service={"migrate_from_chat_id": chat_id})
+        result = self._deliver(old, to_old)
+        self._deliver(new, to_new)
+        old.migrated_to = new_chat_id
+        self._changed()
+        return result
+
+    def _say(self, user_id: int, *, kind: str, **fields: Any) -> JSONDict:
+        """A message from the person in their private chat, delivered to the bot."""
+        user = self._user(user_id)
+        chat = self._private_chat(user)
+        return self._deliver(chat, self._new_message(chat, kind=kind, from_user=user, **fields))
+
+    def _deliver(self, chat: Chat, message: Message) -> JSONDict:
+        """Send a message to the bot as an update, if the bot is there to see it."""
+        data = self._message_json(message)
+        if chat.type == "private":
+            self._enqueue("message", data)
+        elif self._bot_member(chat).status in ("creator", "administrator", "member"):
+            self._enqueue("channel_post" if chat.type == "channel" else "message", data)
+        return data
+
+    def _bot_status_changed(self, chat: Chat, actor: JSONDict, old: Member, status: str) -> JSONDict:
+        """Sets the bot's status in the chat and tells the bot (my_chat_member)."""
+        self._set_status(chat, self._bot_id, status)
+        update = {
+            "chat": chat.to_json(),
+            "from": actor,
+            "date": int(time.time()),
+            "old_chat_member": member_json(self.bot_user, old),
+            "new_chat_member": member_json(self.bot_user, self._bot_member(chat)),
+        }
+        self._enqueue("my_chat_member", update)
+        return update

@@ -1,0 +1,532 @@
+"""What the fake Telegram knows: users, chats and who is a member where, messages, files and the
+updates waiting for the bot; how it all looks in the Bot API's JSON, and how tests read it back.
+
+``BotState`` is the base every part of ``FakeBotAPI`` builds on. It also answers the two requests
+that only read it: getChatMember and getFile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+import secrets
+import struct
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.fakes.bot_api.errors import UPGRADED, BotAPIError, JSONDict, bad_request, forbidden
+from tests.fakes.bot_api.limits import DOWNLOAD_LIMIT, FloodWindows, RateLimits
+from tests.fakes.bot_api.params import Params, Upload
+
+DEFAULT_TOKEN = "1000000001:TEST-TOKEN"
+CHAT_TYPES = ("channel", "group", "supergroup")
+MEMBER_STATUSES = ("creator", "administrator", "member", "left", "kicked")
+# Update types delivered when the bot has not chosen `allowed_updates` (as Telegram does).
+DEFAULT_UPDATE_TYPES = frozenset(
+    {
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "callback_query",
+        "my_chat_member",
+        "inline_query",
+        "chosen_inline_result",
+        "shipping_query",
+        "pre_checkout_query",
+        "poll",
+        "poll_answer",
+        "chat_join_request",
+    }
+)
+
+
+def jpeg_bytes(width: int = 640, height: int = 480, tag: bytes = b"") -> bytes:
+    """Small JPEG-looking bytes (SOI, JFIF, SOF0 with the given size, EOI); `tag` makes them unique."""
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    sof0 = b"\xff\xc0" + struct.pack(">HBHHB", 17, 8, height, width, 3) + b"\x01\x22\x00\x02\x11\x01\x03\x11\x01"
+    comment = b"\xff\xfe" + struct.pack(">H", len(tag) + 2) + tag if tag else b""
+    return b"\xff\xd8" + app0 + comment + sof0 + b"\xff\xd9"
+
+
+SAMPLE_JPEG = jpeg_bytes(640, 480, b"herald-sample")
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) read from a JPEG's frame header, or None."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            i += 1
+            continue
+        marker = data[i + 1]
+        if marker == 0xFF or marker == 0x01 or 0xD0 <= marker <= 0xD8:
+            i += 1 if marker == 0xFF else 2
+            continue
+        if marker in (0xD9, 0xDA):
+            return None
+        (segment,) = struct.unpack(">H", data[i + 2 : i + 4])
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and i + 9 <= len(data):
+            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
+            return int(width), int(height)
+        i += 2 + segment
+    return None
+
+
+def inline_keyboard(markup: JSONDict | None) -> JSONDict | None:
+    """The markup as it shows on a message: an inline keyboard with at least one row, else None."""
+    if markup and isinstance(markup.get("inline_keyboard"), list) and markup["inline_keyboard"]:
+        return markup
+    return None
+
+
+def button_texts(markup: JSONDict | None) -> list[list[str]]:
+    keyboard = inline_keyboard(markup)
+    if keyboard is None:
+        return []
+    return [[str(button.get("text", "")) for button in row] for row in keyboard["inline_keyboard"]]
+
+
+@dataclass
+class User:
+    """A person who has started the bot."""
+
+    id: int
+    first_name: str
+    username: str | None = None
+
+    def to_json(self) -> JSONDict:
+        data: JSONDict = {"id": self.id, "is_bot": False, "first_name": self.first_name, "language_code": "en"}
+        if self.username:
+            data["username"] = self.username
+        return data
+
+
+@dataclass
+class Member:
+    """Someone's status in a chat, and an administrator's rights."""
+
+    status: str
+    rights: dict[str, bool] = field(default_factory=dict)
+
+
+@dataclass
+class Chat:
+    """A private chat, group, supergroup or channel, and who is a member there."""
+
+    id: int
+    type: str
+    name: str  # a group's or channel's title, a private chat's first name
+    username: str | None = None
+    members: dict[int, Member] = field(default_factory=dict)
+    migrated_to: int | None = None
+    next_message_id: int = 1
+
+    def to_json(self) -> JSONDict:
+        data: JSONDict = {"id": self.id, "type": self.type}
+        data["first_name" if self.type == "private" else "title"] = self.name
+        if self.username:
+            data["username"] = self.username
+        return data
+
+
+@dataclass
+class File:
+    """A file Telegram keeps, by file_id and by the path getFile gives."""
+
+    file_id: str
+    file_unique_id: str
+    kind: str
+    data: bytes
+    file_path: str
+    mime_type: str
+    # The size Telegram knows the file by, when a test declares one bigger than the bytes kept
+    # (a 25 MB photo without 25 MB in memory).
+    declared_size: int | None = None
+
+    @property
+    def size(self) -> int:
+        return self.declared_size if self.declared_size is not None else len(self.data)
+
+
+@dataclass
+class Message:
+    """A message as it stands now (deleted ones are kept, marked)."""
+
+    chat_id: int
+    message_id: int
+    date: int
+    kind: str  # text, photo, document, sticker, service
+    from_bot: bool
+    from_user_id: int | None = None
+    text: str | None = None
+    entities: list[JSONDict] = field(default_factory=list)
+    caption: str | None = None
+    caption_entities: list[JSONDict] = field(default_factory=list)
+    photo: list[JSONDict] | None = None
+    document: JSONDict | None = None
+    sticker: JSONDict | None = None
+    media_group_id: str | None = None
+    reply_markup: JSONDict | None = None
+    service: JSONDict = field(default_factory=dict)
+    deleted: bool = False
+    edit_date: int | None = None
+
+
+class BotState:
+    """The fake Telegram's memory, and the refusals that depend on it."""
+
+    _closing = False  # the server is stopping: a waiting long poll answers at once
+
+    def __init__(self, token: str, enforce_limits: bool, limits: RateLimits) -> None:
+        self._token = token
+        self._bot_id = int(token.partition(":")[0])
+        self.enforce_limits = enforce_limits
+        self._flood = FloodWindows(limits)
+        self.callback_answers: list[JSONDict] = []
+        self.rate_limited = 0
+
+        self._users: dict[int, User] = {}
+        self._chats: dict[int, Chat] = {}
+        self._messages: dict[int, dict[int, Message]] = {}
+        self._files: dict[str, File] = {}
+        self._files_by_path: dict[str, File] = {}
+        self._photo_sizes: dict[str, list[JSONDict]] = {}
+        self._open_queries: set[str] = set()
+        self._commands: list[JSONDict] = []
+        self._allowed_updates: frozenset[str] | None = None
+        self._updates: deque[tuple[int, JSONDict]] = deque()
+        self._update_ids = itertools.count(500_000_001)
+        self._file_numbers = itertools.count(1)
+        self._query_numbers = itertools.count(1)
+        self._media_group_numbers = itertools.count(13_000_000_000_000_001)
+        self._updates_signal = asyncio.Event()
+        self._state_signal = asyncio.Event()
+
+    @property
+    def token(self) -> str:
+        return self._token
+
+    @property
+    def bot_user(self) -> JSONDict:
+        return {"id": self._bot_id, "is_bot": True, "first_name": "Herald", "username": "herald_test_bot"}
+
+    # -- Setting up people and chats ---------------------------------------------------------------
+
+    def add_user(self, user_id: int, first_name: str = "User", username: str | None = None) -> JSONDict:
+        """A person who has started the bot; their private chat has id == user_id."""
+        if user_id <= 0 or user_id in self._users:
+            raise ValueError(f"user ids are positive and new, not {user_id}")
+        user = self._users[user_id] = User(user_id, first_name, username)
+        return user.to_json()
+
+    def add_chat(self, chat_id: int, type: str, title: str, username: str | None = None) -> JSONDict:
+        """A channel, group or supergroup. The bot starts as administrator there, so sends work at
+        once; `bot_added_to_chat` still reports it as newly added."""
+        if type not in CHAT_TYPES:
+            raise ValueError(f"chat type must be one of {CHAT_TYPES}, not {type!r}")
+        if chat_id in self._chats or chat_id in self._users:
+            raise ValueError(f"chat {chat_id} exists already")
+        chat = self._chats[chat_id] = Chat(chat_id, type, title, username.lstrip("@") if username else None)
+        self._set_status(chat, self._bot_id, "administrator")
+        self._changed()
+        return chat.to_json()
+
+    def set_member(self, chat_id: int, user_id: int, status: str) -> None:
+        """Set someone's status in a chat (no update is sent); for the bot itself use bot_user["id"]."""
+        chat = self._group_chat(chat_id)
+        if user_id != self._bot_id:
+            self._user(user_id)
+        self._set_status(chat, user_id, status)
+        self._changed()
+
+    # -- Reading back ------------------------------------------------------------------------------
+
+    def messages(self, chat_id: int) -> list[JSONDict]:
+        """Every message in the chat, in order (the bot's and people's, deleted ones too), as records
+        of their current state: chat_id, message_id, date, from_bot, from_user_id, kind, text,
+        entities, caption, photo (the largest size's file_id), media_group_id, reply_markup,
+        deleted, edit_date."""
+        return [self._record(m) for m in self._messages.get(chat_id, {}).values()]
+
+    def bot_messages(self, chat_id: int) -> list[JSONDict]:
+        """The bot's messages in the chat (records as in `messages`)."""
+        return [r for r in self.messages(chat_id) if r["from_bot"]]
+
+    def pending_updates(self) -> int:
+        """Updates not yet confirmed by a getUpdates offset."""
+        return len(self._updates)
+
+    @property
+    def commands(self) -> list[JSONDict]:
+        """The list given by the last setMyCommands."""
+        return copy.deepcopy(self._commands)
+
+    def _record(self, message: Message) -> JSONDict:
+        return {
+            "chat_id": message.chat_id,
+            "message_id": message.message_id,
+            "date": message.date,
+            "from_bot": message.from_bot,
+            "from_user_id": message.from_user_id,
+            "kind": message.kind,
+            "text": message.text,
+            "entities": copy.deepcopy(message.entities),
+            "caption": message.caption,
+            "photo": message.photo[-1]["file_id"] if message.photo else None,
+            "media_group_id": message.media_group_id,
+            "reply_markup": copy.deepcopy(message.reply_markup),
+            "deleted": message.deleted,
+            "edit_date": message.edit_date,
+        }
+
+    # -- Signals and updates -----------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        """Wakes whoever waits for the state to change (`wait_for`)."""
+        self._state_signal.set()
+        self._state_signal = asyncio.Event()
+
+    def _notify_updates(self) -> None:
+        """Wakes a waiting long poll."""
+        self._updates_signal.set()
+        self._updates_signal = asyncio.Event()
+
+    def _enqueue(self, kind: str, payload: JSONDict) -> None:
+        allowed = self._allowed_updates if self._allowed_updates is not None else DEFAULT_UPDATE_TYPES
+        if kind not in allowed:
+            return
+        update_id = next(self._update_ids)
+        self._updates.append((update_id, {"update_id": update_id, kind: copy.deepcopy(payload)}))
+        self._notify_updates()
+        self._changed()
+
+    # -- Users, chats, members ---------------------------------------------------------------------
+
+    def _user(self, user_id: int) -> User:
+        user = self._users.get(user_id)
+        if user is None:
+            raise ValueError(f"no user {user_id}; add_user() them first")
+        return user
+
+    def _private_chat(self, user: User) -> Chat:
+        chat = self._chats.get(user.id)
+        if chat is None:
+            chat = self._chats[user.id] = Chat(user.id, "private", user.first_name, user.username)
+        return chat
+
+    def _group_chat(self, chat_id: int) -> Chat:
+        chat = self._chats.get(chat_id)
+        if chat is None or chat.type == "private":
+            raise ValueError(f"no group or channel {chat_id}; add_chat() it first")
+        return chat
+
+    def _bot_member(self, chat: Chat) -> Member:
+        return chat.members.get(self._bot_id, Member("left"))
+
+    def _set_status(self, chat: Chat, user_id: int, status: str) -> None:
+        if status not in MEMBER_STATUSES:
+            raise ValueError(f"status must be one of {MEMBER_STATUSES}, not {status!r}")
+        member = Member(status)
+        if status == "administrator":
+            member.rights = _default_rights(chat.type)
+        chat.members[user_id] = member
+
+    def _user_json(self, user_id: int) -> JSONDict:
+        if user_id == self._bot_id:
+            return self.bot_user
+        user = self._users.get(user_id)
+        return user.to_json() if user else {"id": user_id, "is_bot": False, "first_name": "User"}
+
+    def _chat_for(self, chat_id: int, *, send: bool) -> Chat:
+        """The chat, if the bot may act there (send=True: may post), else the Bot API's error."""
+        chat = self._chats.get(chat_id)
+        if chat is None and chat_id in self._users:
+            chat = self._private_chat(self._users[chat_id])
+        if chat is None:
+            raise bad_request("chat not found")
+        if chat.migrated_to is not None:
+            raise BotAPIError(400, UPGRADED, {"migrate_to_chat_id": chat.migrated_to})
+        if chat.type == "private":
+            return chat
+        member = self._bot_member(chat)
+        if member.status == "kicked":
+            raise forbidden(f"bot was kicked from the {chat.type} chat")
+        if member.status == "left":
+            raise forbidden(f"bot is not a member of the {chat.type} chat")
+        if send and chat.type == "channel":
+            may_post = member.status == "creator" or (
+                member.status == "administrator" and member.rights.get("can_post_messages", True)
+            )
+            if not may_post:
+                raise bad_request("need administrator rights in the channel chat")
+        return chat
+
+    async def _get_chat_member(self, params: Params) -> JSONDict:
+        chat = self._chat_for(params.chat_id(), send=False)
+        user_id = params.req_int("user_id", "invalid user_id specified")
+        if chat.type == "private":
+            member = Member("member" if user_id in (chat.id, self._bot_id) else "left")
+        else:
+            member = chat.members.get(user_id, Member("left"))
+        return member_json(self._user_json(user_id), member)
+
+    # -- Files -------------------------------------------------------------------------------------
+
+    def _store_file(
+        self, kind: str, data: bytes, extension: str, mime_type: str, declared_size: int | None = None
+    ) -> File:
+        if not data:
+            raise bad_request("file must be non-empty")
+        number = next(self._file_numbers)
+        prefix = {"photo": "AgAC", "document": "BQAC", "sticker": "CAAC"}[kind]
+        file_id = f"{prefix}AgIAAxkBAAI{number:06d}{secrets.token_hex(8)}"
+        unique = f"AQAD{number:06d}{secrets.token_hex(4)}"
+        path = f"{kind}s/file_{number}.{extension}"
+        stored = self._files[file_id] = File(file_id, unique, kind, data, path, mime_type, declared_size)
+        self._files_by_path[path] = stored
+        return stored
+
+    def _store_photo(self, data: bytes, declared_size: int | None = None) -> list[JSONDict]:
+        """The PhotoSize list of a new photo: a thumbnail and the full size, each its own file_id;
+        `declared_size` is the full size's file_size (the thumbnail's a twentieth)."""
+        width, height = image_size(data) or (800, 600)
+        largest = declared_size if declared_size is not None else len(data)
+        sizes: list[JSONDict] = []
+        for side, size in ((90, max(1, largest // 20)), (1280, largest)):
+            scale = min(1.0, side / max(width, height, 1))
+            stored = self._store_file("photo", data, "jpg", "image/jpeg", size if declared_size is not None else None)
+            sizes.append(
+                {
+                    "file_id": stored.file_id,
+                    "file_unique_id": stored.file_unique_id,
+                    "width": max(1, round(width * scale)),
+                    "height": max(1, round(height * scale)),
+                    "file_size": size,
+                }
+            )
+        for size_entry in sizes:
+            self._photo_sizes[size_entry["file_id"]] = sizes
+        return copy.deepcopy(sizes)
+
+    def _photo_from(self, source: Upload | str) -> list[JSONDict]:
+        """The sizes of an uploaded photo, or of one sent before by file_id."""
+        if isinstance(source, Upload):
+            return self._store_photo(source.data)
+        if source.startswith(("http://", "https://")):
+            raise bad_request("failed to get HTTP URL content")
+        stored = self._files.get(source)
+        if stored is None:
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        if stored.kind != "photo":
+            raise bad_request("type of file mismatch")
+        return copy.deepcopy(self._photo_sizes[source])
+
+    async def _get_file(self, params: Params) -> JSONDict:
+        stored = self._files.get(params.req_str("file_id"))
+        if stored is None:
+            raise bad_request("invalid file_id")
+        # Telegram's answer for any file over the 20 MB a bot may download.
+        if stored.size > DOWNLOAD_LIMIT:
+            raise bad_request("file is too big")
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": stored.size,
+            "file_path": stored.file_path,
+        }
+
+    # -- Messages ----------------------------------------------------------------------------------
+
+    def _new_message(self, chat: Chat, *, kind: str, from_user: User | None = None, **fields: Any) -> Message:
+        message = Message(
+            chat_id=chat.id,
+            message_id=chat.next_message_id,
+            date=int(time.time()),
+            kind=kind,
+            from_bot=from_user is None and kind != "service",
+            from_user_id=from_user.id if from_user else None,
+            **fields,
+        )
+        chat.next_message_id += 1
+        self._messages.setdefault(chat.id, {})[message.message_id] = message
+        self._changed()
+        return message
+
+    def _visible_message(self, chat: Chat, message_id: int) -> Message | None:
+        message = self._messages.get(chat.id, {}).get(message_id)
+        return None if message is None or message.deleted else message
+
+    def _message_json(self, message: Message) -> JSONDict:
+        chat = self._chats[message.chat_id]
+        data: JSONDict = {"message_id": message.message_id}
+        if chat.type == "channel":
+            data["sender_chat"] = chat.to_json()
+        elif message.from_bot:
+            data["from"] = self.bot_user
+        elif message.from_user_id is not None:
+            data["from"] = self._user_json(message.from_user_id)
+        data["chat"] = chat.to_json()
+        data["date"] = message.date
+        if message.edit_date is not None:
+            data["edit_date"] = message.edit_date
+        if message.media_group_id:
+            data["media_group_id"] = message.media_group_id
+        if message.text is not None:
+            data["text"] = message.text
+            if message.entities:
+                data["entities"] = copy.deepcopy(message.entities)
+        for kind in ("photo", "document", "sticker"):
+            if getattr(message, kind) is not None:
+                data[kind] = copy.deepcopy(getattr(message, kind))
+        if message.caption:
+            data["caption"] = message.caption
+            if message.caption_entities:
+                data["caption_entities"] = copy.deepcopy(message.caption_entities)
+        data.update(copy.deepcopy(message.service))
+        markup = inline_keyboard(message.reply_markup)
+        if markup is not None:
+            data["reply_markup"] = copy.deepcopy(markup)
+        return data
+
+
+def _default_rights(chat_type: str) -> dict[str, bool]:
+    """An administrator's rights when nobody said otherwise: all but promoting others."""
+    rights = {
+        "can_be_edited": False,
+        "is_anonymous": False,
+        "can_manage_chat": True,
+        "can_delete_messages": True,
+        "can_manage_video_chats": True,
+        "can_restrict_members": True,
+        "can_promote_members": False,
+        "can_change_info": True,
+        "can_invite_users": True,
+        "can_post_stories": True,
+        "can_edit_stories": True,
+        "can_delete_stories": True,
+    }
+    if chat_type == "channel":
+        rights.update(can_post_messages=True, can_edit_messages=True)
+    else:
+        rights["can_pin_messages"] = True
+    if chat_type == "supergroup":
+        rights["can_manage_topics"] = False
+    return rights
+
+
+def member_json(user: JSONDict, member: Member) -> JSONDict:
+    """A ChatMember as the Bot API shows it."""
+    data: JSONDict = {"status": member.status, "user": dict(user)}
+    if member.status == "creator":
+        data["is_anonymous"] = False
+    elif member.status == "administrator":
+        data.update(member.rights)
+    elif member.status == "kicked":
+        data["until_date"] = 0
+    return data
