@@ -1,4 +1,4 @@
-"""The fake Bot API (tests/fakes/bot_api.py) with a clock on what the bot shows people, and a
+"""The fake Bot API (tests/fakes/bot_api/) with a clock on what the bot shows people, and a
 light person to drive it: the moment a bot message is sent or edited is noted when the fake
 server records it, so slow test code cannot inflate the measured answer time."""
 

@@ -135,6 +135,22 @@ class Person(BotState):
             self._deliver(chat, service)
         return update
 
+    def block_bot(self, user_id: int) -> JSONDict:
+        """The person blocks the bot: a my_chat_member update for their private chat; messages to
+        them fail with 403 "bot was blocked by the user" from then on. Returns the update."""
+        user = self._user(user_id)
+        user.blocked_bot = True
+        chat = self._private_chat(user)
+        update = {
+            "chat": chat.to_json(),
+            "from": user.to_json(),
+            "date": int(time.time()),
+            "old_chat_member": member_json(self.bot_user, Member("member")),
+            "new_chat_member": member_json(self.bot_user, Member("kicked")),
+        }
+        self._enqueue("my_chat_member", update)
+        return update
+
     def bot_removed_from_chat(self, chat_id: int, by_user_id: int) -> JSONDict:
         """`by_user_id` removes the bot: a my_chat_member update; later requests there fail with
         403. Returns the ChatMemberUpdated."""

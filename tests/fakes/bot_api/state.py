@@ -99,6 +99,8 @@ class User:
     id: int
     first_name: str
     username: str | None = None
+    # The person blocked the bot: Telegram refuses every message to them (403).
+    blocked_bot: bool = False
 
     def to_json(self) -> JSONDict:
         data: JSONDict = {"id": self.id, "is_bot": False, "first_name": self.first_name, "language_code": "en"}
@@ -353,6 +355,8 @@ class BotState:
         if chat.migrated_to is not None:
             raise BotAPIError(400, UPGRADED, {"migrate_to_chat_id": chat.migrated_to})
         if chat.type == "private":
+            if send and chat.id in self._users and self._users[chat.id].blocked_bot:
+                raise forbidden("bot was blocked by the user")
             return chat
         member = self._bot_member(chat)
         if member.status == "kicked":
