@@ -208,7 +208,9 @@ class Publication:
         except asyncio.CancelledError:
             if publishing.cancelled():
                 return None
+            # The job itself was cancelled: so is the publication, which gives its post back first.
             publishing.cancel()
+            await asyncio.wait([publishing])
             raise
 
     async def stop(self, grace: float) -> None:
