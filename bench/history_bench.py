@@ -58,8 +58,6 @@ def sample_post(user_id: int, number: int, rng: random.Random, scheduled_share: 
         user_id=user_id,
         account_id="telegram",
         account_name="Telegram (this bot)",
-        group_ids=[t.target_id for t in targets],
-        groups=[t.name for t in targets],
         main_caption=f"Post number {number}: " + "news " * rng.randint(2, 40),
         scheduled_time=when,
         targets=targets,

@@ -38,8 +38,7 @@ async def posted_by_hand(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     query = update.callback_query
     assert query is not None
     await query.edit_message_reply_markup(None)
-    names = dict(zip(post.group_ids, post.groups, strict=False))
-    await reply(update, texts.hand_posted(names.get(target_id, target_id)))
+    await reply(update, texts.hand_posted(post.target_name(target_id)))
     if post.status.is_final:
         await services(context).post_changed(PostEvent.FINISHED, post)
 

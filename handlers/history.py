@@ -39,7 +39,7 @@ def history_text(posts: list[Post], view: PostView, page: int, zone: str, now: d
             texts.POST_BADGES.get(post.status.value, ""),
             post.short_id,
             short_time(post.scheduled_time, zone, now),
-            len(post.group_ids),
+            len(post.targets),
             texts.caption_start(post.main_caption, LINE_CAPTION),
         )
         for post in posts

@@ -89,21 +89,20 @@ def details_text(post: Post, zone: str) -> str:
         )
     )
     lines.append("")
-    names = dict(zip(post.group_ids, post.groups, strict=False))
     used = 0
-    for shown, target_id in enumerate(post.group_ids):
-        delivery = post.deliveries.get(target_id)
+    for shown, target in enumerate(post.targets):
+        delivery = post.deliveries.get(target.target_id)
         delivery_status = delivery.status.value if delivery else DeliveryStatus.PENDING.value
         line = texts.details_delivery(
             texts.DELIVERY_BADGES.get(delivery_status, ""),
-            names.get(target_id, target_id),
+            target.name,
             delivery_status,
             delivery.url if delivery else None,
             delivery.error_message if delivery else None,
         )
         used += utf16_len(line) + 1
         if used > DELIVERY_LINES_BUDGET:
-            lines.append(texts.more_targets(len(post.group_ids) - shown))
+            lines.append(texts.more_targets(len(post.targets) - shown))
             break
         lines.append(line)
     return "\n".join(lines)
@@ -111,7 +110,7 @@ def details_text(post: Post, zone: str) -> str:
 
 def scheduled_text(post: Post, zone: str) -> str:
     """The "✅ Scheduled #…" message of a post just scheduled."""
-    return texts.scheduled(post.short_id, format_time(post.scheduled_time, zone), len(post.group_ids))
+    return texts.scheduled(post.short_id, format_time(post.scheduled_time, zone), len(post.targets))
 
 
 async def show_post(

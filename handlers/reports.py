@@ -42,16 +42,15 @@ def _reason(delivery: Delivery, zone: str) -> str:
 
 def _section(post: Post, zone: str) -> list[str]:
     """The lines telling how one finished post went."""
-    deliveries = [post.deliveries[target_id] for target_id in post.group_ids if target_id in post.deliveries]
+    deliveries = [post.deliveries[t.target_id] for t in post.targets if t.target_id in post.deliveries]
     sent = [d for d in deliveries if d.status is DeliveryStatus.SENT]
-    names = dict(zip(post.group_ids, post.groups, strict=False))
     lines = [texts.report_headline(post.short_id, post.status.value, len(sent), len(deliveries))]
     for delivery in deliveries:
         if delivery.status is not DeliveryStatus.SENT:
             badge = texts.DELIVERY_BADGES.get(delivery.status.value, "")
-            name = names.get(delivery.target_id, delivery.target_id)
+            name = post.target_name(delivery.target_id)
             lines.append(f"{badge} " + texts.report_failure(name, _reason(delivery, zone)))
-    links = [texts.report_link(names.get(d.target_id, d.target_id), d.url) for d in sent if d.url]
+    links = [texts.report_link(post.target_name(d.target_id), d.url) for d in sent if d.url]
     if links:
         lines.append("")
         lines.extend(links)
@@ -62,12 +61,11 @@ def _section(post: Post, zone: str) -> list[str]:
 
 def _delay_section(post: Post, zone: str, deadline: datetime) -> list[str]:
     """The lines telling that an outage delays a post still being published."""
-    names = dict(zip(post.group_ids, post.groups, strict=False))
     waiting = [d for d in post.deliveries.values() if d.status is DeliveryStatus.PENDING and d.retry_since]
     since = min((d.retry_since for d in waiting if d.retry_since), default=post.scheduled_time)
-    lines = [texts.delay_headline(post.short_id, len(waiting), len(post.group_ids), _clock(since, zone))]
+    lines = [texts.delay_headline(post.short_id, len(waiting), len(post.targets), _clock(since, zone))]
     for delivery in waiting:
-        name = names.get(delivery.target_id, delivery.target_id)
+        name = post.target_name(delivery.target_id)
         lines.append(texts.report_failure(name, delivery.error_message or "waiting"))
     lines.append(texts.delay_until(_day_and_clock(deadline, zone), zone))
     return lines

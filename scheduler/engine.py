@@ -277,7 +277,8 @@ class Publication:
         # out (a crash during it then loses no known outcome), else with the post's last write.
         unrecorded: list[Delivery] = []
         next_tries: list[datetime] = []
-        for target_id in post.group_ids:
+        for target in post.targets:
+            target_id = target.target_id
             # Changed in place, so that a post given back when stopping carries every outcome known.
             delivery = post.deliveries.setdefault(target_id, Delivery(target_id))
             if delivery.status.is_final:
@@ -288,7 +289,6 @@ class Publication:
                 delivery = self._closed(
                     delivery, DeliveryStatus.MISSED, ErrorKind.MISSED, "not_confirmed", HAND_POST_MISSED
                 )
-            target = post.target(target_id) or Target(target_id, target_id, target_id)
             if offline:
                 delivery = self._closed(delivery, DeliveryStatus.MISSED, ErrorKind.MISSED, "missed", MISSED_MESSAGE)
             elif delivery.status is DeliveryStatus.SENDING:

@@ -133,8 +133,9 @@ def post_to_doc(post: Post, times: TimeCodec) -> dict[str, Any]:
         "user_id": post.user_id,
         "account_id": post.account_id,
         "account_name": post.account_name,
-        "group_ids": list(post.group_ids),
-        "groups": list(post.groups),
+        # The seed's names for the targets' ids and names, kept for whoever reads the documents.
+        "group_ids": [target.target_id for target in post.targets],
+        "groups": [target.name for target in post.targets],
         "main_caption": post.main_caption,
         "scheduled_time": times.encode(post.scheduled_time),
         "poster_name": post.poster_name,
@@ -180,12 +181,10 @@ def post_from_doc(post_id: str, doc: dict[str, Any], times: TimeCodec) -> Post:
         user_id=int(doc["user_id"]),
         account_id=doc["account_id"],
         account_name=doc["account_name"],
-        group_ids=list(doc["group_ids"]),
-        groups=list(doc["groups"]),
+        targets=_targets(doc),
         main_caption=doc["main_caption"],
         scheduled_time=times.decode(doc["scheduled_time"]),
         images=[image_from_doc(image) for image in doc.get("images", [])],
-        targets=[target_from_doc(target) for target in doc.get("targets", [])],
         poster_name=doc.get("poster_name"),
         status=PostStatus(doc["status"]),
         result=doc.get("result"),
@@ -215,6 +214,17 @@ def post_from_doc(post_id: str, doc: dict[str, Any], times: TimeCodec) -> Post:
         report_holder=doc.get("report_holder"),
         delay_noticed_at=times.decode(doc["delay_noticed_at"]) if doc.get("delay_noticed_at") else None,
     )
+
+
+def _targets(doc: dict[str, Any]) -> list[Target]:
+    """A post's targets; a document of the seed's shape has only `group_ids` and `groups`."""
+    if doc.get("targets"):
+        return [target_from_doc(target) for target in doc["targets"]]
+    names = list(doc.get("groups") or [])
+    return [
+        Target(target_id, names[number] if number < len(names) else target_id, target_id)
+        for number, target_id in enumerate(doc.get("group_ids") or [])
+    ]
 
 
 def poster_to_doc(poster: Poster, times: TimeCodec) -> dict[str, Any]:

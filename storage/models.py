@@ -208,19 +208,18 @@ MAX_IMAGES = 10
 
 @dataclass
 class Post:
-    """One scheduled publication, with the seed's field names kept."""
+    """One scheduled publication (the seed's `group_ids` and `groups` are its targets' ids and
+    names; the stored document still carries them under those names)."""
 
     post_id: str
     user_id: int
     account_id: str
     account_name: str
-    group_ids: list[str]
-    groups: list[str]
+    # Where it goes, in the order chosen, as each target was when the post was made.
+    targets: list[Target]
     main_caption: str
     scheduled_time: datetime
     images: list[Image] = field(default_factory=list)
-    # Where each target is, as it was when the post was made (chat id, page id, URL).
-    targets: list[Target] = field(default_factory=list)
     poster_name: str | None = None
     status: PostStatus = PostStatus.SCHEDULED
     result: dict[str, Any] | None = None
@@ -253,6 +252,11 @@ class Post:
         """The post's target with this id, or None."""
         return next((target for target in self.targets if target.target_id == target_id), None)
 
+    def target_name(self, target_id: str) -> str:
+        """What people call the target: its name (its id if the post has no such target)."""
+        target = self.target(target_id)
+        return target.name if target is not None else target_id
+
 
 def new_post(
     *,
@@ -275,12 +279,10 @@ def new_post(
         user_id=user_id,
         account_id=account.account_id,
         account_name=account.name,
-        group_ids=[target.target_id for target in targets],
-        groups=[target.name for target in targets],
+        targets=list(targets),
         main_caption=main_caption,
         scheduled_time=to_millis(scheduled_time),
         images=images,
-        targets=list(targets),
         poster_name=poster_name,
         deliveries={target.target_id: Delivery(target_id=target.target_id) for target in targets},
     )

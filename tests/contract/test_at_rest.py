@@ -70,12 +70,34 @@ async def test_a_mongodb_post_carries_the_seeds_field_names(mongo_url: str, encr
         client.close()
     assert doc is not None
     assert set(doc) >= SEED_FIELDS
-    assert doc["group_ids"] == post.group_ids and doc["groups"] == post.groups
+    assert doc["group_ids"] == [t.target_id for t in post.targets] and doc["groups"] == [t.name for t in post.targets]
     assert doc["status"] == "scheduled"
     images = doc["images"]
     assert isinstance(images, list) and images[0]["name"] == "a.jpg" and images[0]["caption"] == "A"
     # Image bytes live in GridFS, never inside the post.
     assert "data" not in images[0] and "PIXELS-XYZ" not in repr(doc)
+
+
+async def test_a_post_of_the_seeds_shape_loads_its_targets_from_group_ids_and_groups(
+    mongo_url: str, encryption_key: str
+) -> None:
+    store = MongoStore(mongo_url, CredentialCipher(encryption_key))
+    await store.open()
+    try:
+        account = await add_account(store, 1001)
+        post = await schedule(store, 1001, account)
+        client: MongoClient[dict[str, object]] = MongoClient(mongo_url)
+        try:  # a document written before posts kept their targets whole
+            client.get_default_database().scheduled_posts.update_one(
+                {"post_id": post.post_id}, {"$unset": {"targets": ""}}
+            )
+        finally:
+            client.close()
+        loaded = await store.load_post(post.post_id)
+    finally:
+        await store.close()
+    assert loaded is not None
+    assert [(t.target_id, t.name) for t in loaded.targets] == [(t.target_id, t.name) for t in post.targets]
 
 
 def test_a_key_is_generated_once_with_owner_only_permissions(tmp_path: Path) -> None:

@@ -149,7 +149,7 @@ async def test_many_tasks_publishing_and_reading_on_one_store_all_succeed(store:
     async def publish(post_id: str) -> None:
         claimed = await store.claim_post(post_id, f"w-{post_id}", now, timedelta(minutes=5))
         assert claimed is not None
-        target = claimed.group_ids[0]
+        target = claimed.targets[0].target_id
         await store.record_delivery(post_id, f"w-{post_id}", Delivery(target, DeliveryStatus.SENDING, 1))
         claimed.deliveries[target] = Delivery(target, DeliveryStatus.SENT, 1, "1")
         assert await store.finish_post(claimed, f"w-{post_id}", now) is not None

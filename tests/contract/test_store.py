@@ -171,7 +171,7 @@ async def test_a_post_round_trips_with_every_field(store: Store) -> None:
     )
     loaded = await store.get_post(ALICE, post.post_id)
     assert loaded == post
-    assert loaded is not None and loaded.deliveries[loaded.group_ids[0]].status is DeliveryStatus.PENDING
+    assert loaded is not None and loaded.deliveries[loaded.targets[0].target_id].status is DeliveryStatus.PENDING
 
 
 async def test_nobody_reads_lists_or_cancels_another_users_post(store: Store) -> None:
@@ -254,7 +254,7 @@ async def test_a_finished_post_cannot_be_claimed(store: Store) -> None:
     post = await schedule(store, ALICE, account, when=now, target_count=1)
     claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
     assert claimed is not None
-    target = claimed.group_ids[0]
+    target = claimed.targets[0].target_id
     claimed.deliveries[target] = Delivery(target, DeliveryStatus.SENT, 1, "42")
     finished = await store.finish_post(claimed, "w1", now)
     assert finished is not None and finished.status is PostStatus.PUBLISHED
@@ -267,7 +267,7 @@ async def test_an_expired_lease_is_taken_over_and_sent_deliveries_stay_sent(stor
     account = await add_account(store, ALICE)
     now = utc_now()
     post = await schedule(store, ALICE, account, when=now)
-    first_target, second_target = post.group_ids
+    first_target, second_target = [t.target_id for t in post.targets]
     assert await store.claim_post(post.post_id, "crashed", now, LEASE) is not None
     sent = Delivery(first_target, DeliveryStatus.SENT, attempts=1, message_id="77", url="https://t.me/c/1/77")
     assert await store.record_delivery(post.post_id, "crashed", sent)
@@ -341,7 +341,7 @@ async def test_finishing_derives_the_status_from_the_deliveries(
     post = await schedule(store, ALICE, account, when=now)
     claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
     assert claimed is not None
-    for number, (target_id, outcome) in enumerate(zip(post.group_ids, outcomes, strict=True)):
+    for number, (target_id, outcome) in enumerate(zip([t.target_id for t in post.targets], outcomes, strict=True)):
         failed = outcome is not DeliveryStatus.SENT
         delivery = Delivery(
             target_id,
@@ -360,7 +360,7 @@ async def test_finishing_derives_the_status_from_the_deliveries(
     stored = await store.get_post(ALICE, post.post_id)
     assert stored is not None and stored.status is expected and stored.result == finished.result
     assert stored.result is not None and stored.result["total"] == 2
-    assert [stored.deliveries[t].status for t in post.group_ids] == list(outcomes)
+    assert [stored.deliveries[t].status for t in [t.target_id for t in post.targets]] == list(outcomes)
     assert stored.claim is None and stored.published_at == now
 
 
@@ -370,7 +370,7 @@ async def test_a_post_with_open_deliveries_is_not_finished(store: Store) -> None
     post = await schedule(store, ALICE, account, when=now)
     claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
     assert claimed is not None
-    first, second = post.group_ids
+    first, second = [t.target_id for t in post.targets]
     await store.record_delivery(post.post_id, "w1", Delivery(first, DeliveryStatus.SENT, 1))
     await store.record_delivery(post.post_id, "w1", Delivery(second, DeliveryStatus.SENDING, 1))
     claimed.deliveries[first] = Delivery(first, DeliveryStatus.SENT, 1)
@@ -385,7 +385,7 @@ async def test_retry_failed_reschedules_only_failed_targets(store: Store) -> Non
     account = await add_account(store, ALICE)
     now = utc_now()
     post = await schedule(store, ALICE, account, when=now)
-    first, second = post.group_ids
+    first, second = [t.target_id for t in post.targets]
     claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
     assert claimed is not None
     await store.record_delivery(post.post_id, "w1", Delivery(first, DeliveryStatus.SENT, 1, "5"))
@@ -455,7 +455,7 @@ async def test_posting_by_hand_is_confirmed_and_finishes_the_post(store: Store) 
     account = await add_account(store, ALICE)
     now = utc_now()
     post = await schedule(store, ALICE, account, when=now)
-    first, second = post.group_ids
+    first, second = [t.target_id for t in post.targets]
     claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
     assert claimed is not None
     await store.record_delivery(post.post_id, "w1", Delivery(first, DeliveryStatus.SENT, 1, "1"))
@@ -481,7 +481,7 @@ async def test_two_groups_confirmed_at_once_finish_the_post_once_with_its_report
     account = await add_account(store, ALICE)
     now = utc_now()
     post = await schedule(store, ALICE, account, when=now)
-    first, second = post.group_ids
+    first, second = [t.target_id for t in post.targets]
     claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
     assert claimed is not None
     for target in (first, second):
@@ -509,12 +509,12 @@ async def test_a_finish_by_a_stale_claim_token_changes_nothing(store: Store) -> 
     assert current is not None
     before = await store.load_post(post.post_id)
 
-    for target_id in stale.group_ids:
+    for target_id in [t.target_id for t in stale.targets]:
         stale.deliveries[target_id] = Delivery(target_id, DeliveryStatus.SENT, 1, "99")
     assert await store.finish_post(stale, "host-1/1", later) is None
     assert await store.load_post(post.post_id) == before
     # A finished post is fenced too: finishing it again (by its own token) changes nothing.
-    for target_id in current.group_ids:
+    for target_id in [t.target_id for t in current.targets]:
         current.deliveries[target_id] = Delivery(target_id, DeliveryStatus.FAILED, 1, error_message="gone")
     done = await store.finish_post(current, "host-1/2", later)
     assert done is not None and done.status is PostStatus.FAILED
@@ -536,12 +536,12 @@ async def test_fenced_writes_made_together_each_get_their_own_answer(store: Stor
     later = now + LEASE + timedelta(seconds=1)
     assert await store.claim_post(taken.post_id, "other/1", later, LEASE) is not None  # w/2 lost it
     assert await store.claim_post(refused.post_id, "other/2", later, LEASE) is not None  # so did w/4
-    target = held.group_ids[0]
+    target = held.targets[0].target_id
     mine = await store.load_post(finishing.post_id)
     theirs = await store.load_post(refused.post_id)
     assert mine is not None and theirs is not None
     for post in (mine, theirs):
-        for target_id in post.group_ids:
+        for target_id in [t.target_id for t in post.targets]:
             post.deliveries[target_id] = Delivery(target_id, DeliveryStatus.SENT, 1, "7")
 
     answers = await asyncio.gather(
@@ -569,7 +569,7 @@ async def _finished(store: Store, user_id: int, caption: str) -> str:
     post = await schedule(store, user_id, account, when=utc_now(), caption=caption, target_count=1)
     claimed = await store.claim_post(post.post_id, f"w-{caption}/1", utc_now(), LEASE)
     assert claimed is not None
-    target = claimed.group_ids[0]
+    target = claimed.targets[0].target_id
     claimed.deliveries[target] = Delivery(target, DeliveryStatus.SENT, 1, "7")
     assert await store.finish_post(claimed, f"w-{caption}/1", utc_now()) is not None
     return post.post_id
@@ -613,7 +613,7 @@ async def test_a_post_given_back_waits_unclaimed_until_its_retry_time(store: Sto
     now = utc_now()
     claimed = await store.claim_post(post.post_id, "w/1", now, LEASE)
     assert claimed is not None
-    first, second = claimed.group_ids
+    first, second = [t.target_id for t in claimed.targets]
     claimed.deliveries[first] = Delivery(first, DeliveryStatus.SENT, 1, "7")
     claimed.deliveries[second] = Delivery(
         second, DeliveryStatus.PENDING, 1, error_code="500", error_message="down", retry_since=now, retries=1

@@ -116,7 +116,7 @@ async def test_the_whole_happy_path_from_start_to_a_stored_post(
         assert post.status is PostStatus.SCHEDULED
         assert post.scheduled_time == local.astimezone(ZoneInfo("UTC"))
         assert post.main_caption == "Grand opening on Saturday!"
-        assert post.groups == ["Shop news", "Team chat"]
+        assert [t.name for t in post.targets] == ["Shop news", "Team chat"]
         assert [t.address for t in post.targets] == [str(SHOP), str(TEAM)]
         assert [image.caption for image in post.images] == ["Front door", "", "Inside"]
         assert [await store.load_image(image.blob_id) for image in post.images] == PHOTOS[:3]
@@ -139,7 +139,7 @@ async def test_a_restart_in_the_middle_keeps_the_conversation(
         await alice.press("Schedule", expect="Scheduled #")
         page = await store.list_posts(ALICE, PostView.UPCOMING)
         assert [p.main_caption for p in page.posts] == ["Back after a restart"]
-        assert page.posts[0].groups == ["Team chat"]
+        assert [t.name for t in page.posts[0].targets] == ["Team chat"]
         assert await store.load_image(page.posts[0].images[0].blob_id) == PHOTOS[0]
 
 
@@ -516,7 +516,7 @@ async def test_new_in_the_middle_of_a_post_asks_before_the_draft_is_thrown_away(
         await alice.press("Telegram (this bot)", expect="(0 of 2 selected)")
         await schedule_text_post(alice, "Fresh start", "Team chat")
         [post] = (await store.list_posts(ALICE, PostView.UPCOMING)).posts
-        assert (post.main_caption, post.groups, post.images) == ("Fresh start", ["Team chat"], [])
+        assert (post.main_caption, [t.name for t in post.targets], post.images) == ("Fresh start", ["Team chat"], [])
 
 
 async def test_cancel_from_the_scheduled_message_asks_there_and_keep_it_restores_the_message(
@@ -588,7 +588,7 @@ async def test_a_draft_saved_by_the_previous_version_goes_on_after_an_upgrade(
         assert [m.get("caption") for m in album] == ["Written before the upgrade\n\nPhoto 1", "Photo 2"]
         await alice.press("Schedule", expect="Scheduled #")
         [post] = (await store.list_posts(ALICE, PostView.UPCOMING)).posts
-        assert (post.main_caption, post.groups) == ("Written before the upgrade", ["Team chat"])
+        assert (post.main_caption, [t.name for t in post.targets]) == ("Written before the upgrade", ["Team chat"])
         assert [image.blob_id for image in post.images] == blob_ids
         assert [await store.load_image(blob_id) for blob_id in blob_ids] == PHOTOS[:2]
 

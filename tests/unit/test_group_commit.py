@@ -69,7 +69,7 @@ async def test_writes_queued_together_commit_in_one_group(store: SQLiteStore, gr
     posts = await claimed_posts(store, 8)
     results = await asyncio.gather(
         *(
-            store.record_delivery(post.post_id, "w/1", Delivery(post.group_ids[0], DeliveryStatus.SENDING, 1))
+            store.record_delivery(post.post_id, "w/1", Delivery(post.targets[0].target_id, DeliveryStatus.SENDING, 1))
             for post in posts
         )
     )
@@ -83,7 +83,7 @@ async def test_writes_queued_together_commit_in_one_group(store: SQLiteStore, gr
 
 async def test_a_caller_resumes_only_after_its_write_is_committed(store: SQLiteStore) -> None:
     (post,) = await claimed_posts(store, 1)
-    target = post.group_ids[0]
+    target = post.targets[0].target_id
     assert await store.record_delivery(post.post_id, "w/1", Delivery(target, DeliveryStatus.SENDING, 1))
     # Another connection (another process) already sees it: the request may go out now.
     rows = read_back(
@@ -98,7 +98,7 @@ async def test_a_failing_statement_fails_only_its_caller(store: SQLiteStore, gro
     posts = await claimed_posts(store, 3)
     first, second, third = posts
     results = await asyncio.gather(
-        store.record_delivery(first.post_id, "w/1", Delivery(first.group_ids[0], DeliveryStatus.SENDING, 1)),
+        store.record_delivery(first.post_id, "w/1", Delivery(first.targets[0].target_id, DeliveryStatus.SENDING, 1)),
         # NOT NULL constraint: SQLite undoes this statement only, the transaction goes on.
         store._group_write("UPDATE posts SET status = NULL WHERE post_id = ?", (second.post_id,)),
         note(store, third.post_id, utc_now()),
@@ -114,7 +114,7 @@ async def test_a_failing_statement_fails_only_its_caller(store: SQLiteStore, gro
     sending = read_back(
         store,
         "SELECT json_extract(doc, '$.deliveries.\"' || ? || '\".status') FROM posts WHERE post_id = ?",
-        (first.group_ids[0], first.post_id),
+        (first.targets[0].target_id, first.post_id),
     )
     assert sending == [("sending",)]
 

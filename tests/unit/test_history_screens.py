@@ -66,7 +66,7 @@ def test_details_of_a_post_with_many_targets_fit_one_message() -> None:
     post.status = PostStatus.FAILED
     post.deliveries = {
         t: Delivery(t, DeliveryStatus.FAILED, 1, error_message="Forbidden: the bot was kicked from the channel")
-        for t in post.group_ids
+        for t in [t.target_id for t in post.targets]
     }
     text = details_text(post, "Europe/Berlin")
     assert len(text) < 4096 - 300  # room for a notice or a question

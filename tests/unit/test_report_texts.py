@@ -72,10 +72,10 @@ def test_a_delay_notice_names_the_waiting_targets_and_the_deadline() -> None:
 
 def test_posts_that_end_together_share_one_message_with_buttons_for_each() -> None:
     done, failed = a_post(caption="one"), a_post(caption="two")
-    for target_id in done.group_ids:
+    for target_id in [t.target_id for t in done.targets]:
         done.deliveries[target_id] = Delivery(target_id, DeliveryStatus.SENT, 1)
     done.status = PostStatus.PUBLISHED
-    for target_id in failed.group_ids:
+    for target_id in [t.target_id for t in failed.targets]:
         outage_failed(failed, target_id, 30)
     failed.status = PostStatus.FAILED
     text, markup = reports([done, failed], "UTC", {})
@@ -90,7 +90,7 @@ def test_posts_that_end_together_share_one_message_with_buttons_for_each() -> No
 
 def test_a_report_of_many_long_failures_is_cut_to_fit_one_message() -> None:
     post = a_post(targets=60)
-    for target_id in post.group_ids:
+    for target_id in [t.target_id for t in post.targets]:
         post.deliveries[target_id] = Delivery(
             target_id, DeliveryStatus.FAILED, 1, error_kind=ErrorKind.PERMANENT, error_message="😕 refused " * 20
         )

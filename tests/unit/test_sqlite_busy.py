@@ -336,7 +336,7 @@ async def test_group_commit_waits_for_the_lock_and_commits_every_write_once_it_i
     try:
         first = asyncio.gather(
             *(
-                store.record_delivery(p.post_id, "w/1", Delivery(p.group_ids[0], DeliveryStatus.SENDING, 1))
+                store.record_delivery(p.post_id, "w/1", Delivery(p.targets[0].target_id, DeliveryStatus.SENDING, 1))
                 for p in posts[:3]
             )
         )
@@ -344,7 +344,7 @@ async def test_group_commit_waits_for_the_lock_and_commits_every_write_once_it_i
         # Queued while the first group waits: they form the next group.
         second = asyncio.gather(
             *(
-                store.record_delivery(p.post_id, "w/1", Delivery(p.group_ids[0], DeliveryStatus.SENDING, 1))
+                store.record_delivery(p.post_id, "w/1", Delivery(p.targets[0].target_id, DeliveryStatus.SENDING, 1))
                 for p in posts[3:]
             )
         )
@@ -359,7 +359,7 @@ async def test_group_commit_waits_for_the_lock_and_commits_every_write_once_it_i
     for post in posts:
         stored = await store.load_post(post.post_id)
         assert stored is not None
-        assert stored.deliveries[post.group_ids[0]].status is DeliveryStatus.SENDING
+        assert stored.deliveries[post.targets[0].target_id].status is DeliveryStatus.SENDING
     assert len(stall_lines(stall_log, logging.WARNING)) == 1
     assert len(stall_lines(stall_log, logging.INFO)) == 1
 
@@ -407,7 +407,7 @@ async def test_a_read_right_after_a_write_sees_it(store: SQLiteStore) -> None:
     (claimed,) = await store.claim_due_posts("w/1", utc_now(), LEASE)
     loaded = await store.load_post(claimed.post_id)
     assert loaded is not None and loaded.status is PostStatus.PUBLISHING
-    target = claimed.group_ids[0]
+    target = claimed.targets[0].target_id
     assert await store.record_delivery(claimed.post_id, "w/1", Delivery(target, DeliveryStatus.SENT, 1))
     loaded = await store.load_post(claimed.post_id)
     assert loaded is not None and loaded.deliveries[target].status is DeliveryStatus.SENT
