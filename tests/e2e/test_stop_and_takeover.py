@@ -118,7 +118,7 @@ async def test_sigterm_with_sends_in_flight_exits_in_grace_and_the_next_process_
                 return {post.post_id for post in posts if post.claim is not None} <= in_request()
 
             # Claims whose sends have not begun are given back at once, not after the grace.
-            await eventually(only_requests_hold_claims, timeout=1.0)
+            await eventually(only_requests_hold_claims, timeout=2.0)
             code = await asyncio.wait_for(first.wait(), grace + 10)
             took = time.monotonic() - stopped_at
         # The stop found five publications in their admin check, and twenty or more sending.
@@ -208,16 +208,21 @@ async def test_a_restart_after_sigkill_resumes_the_interrupted_posts_at_once_and
         count = 30
         ids, interrupted = await kill_mid_publish(api, settings, store, count)
         assert len(interrupted) == settings.publish_concurrency
-        restarted = time.time()
+        restarted, calls_before = time.time(), len(api.calls)
         async with bot_process(settings):
-            resumed = await first_taken_over(store, interrupted, timeout=10)
+            resumed = await first_taken_over(store, interrupted, timeout=20)
             await eventually(lambda: _all_final(store, list(interrupted)), timeout=10)
             finished = time.time()
             await eventually(lambda: _all_final(store, ids), timeout=10)
             await eventually(lambda: all(reports_of(api, p) for p in interrupted.values()), timeout=10)
-        # Within one sweep of the start, far from the lease: nothing waited for a dead claim.
-        assert resumed - restarted < 5, f"resumed {resumed - restarted:.1f} s after the restart"
-        assert finished - restarted < 10, f"finished {finished - restarted:.1f} s after the restart"
+        # When the new process was up (its first request): start-up time is not the takeover's.
+        up = api.calls[calls_before].at + time.time() - time.monotonic()
+        # At its first sweep (at start), far from the lease: nothing waited for a dead claim.
+        assert resumed - up < 3 * settings.scheduler_interval, f"resumed {resumed - up:.1f} s after start-up"
+        assert finished - up < 10, f"finished {finished - up:.1f} s after start-up"
+        assert finished - restarted < settings.claim_lease / 4, (
+            f"finished {finished - restarted:.1f} s after the restart"
+        )
         for post in interrupted.values():
             assert post.claim is not None and finished < post.claim.lease_until.timestamp() - 30
         posts = await final_posts(store, list(interrupted))
