@@ -210,6 +210,8 @@ class Publication:
             if publishing.cancelled():
                 return None
             publishing.cancel()
+            # It gives its post back on the way out: the job ends once that is written, not before.
+            await asyncio.wait({publishing})
             raise
 
     async def stop(self, grace: float) -> None:
