@@ -210,7 +210,7 @@ class Publication:
                 return None
             # The job itself was cancelled: so is the publication, which gives its post back first.
             publishing.cancel()
-            await asyncio.wait([publishing])
+            await asyncio.wait({publishing})
             raise
 
     async def stop(self, grace: float) -> None:
@@ -235,8 +235,16 @@ class Publication:
         """Publishes a claimed post when a slot is free, keeping its lease alive meanwhile."""
         assert post.claim is not None
         self._running[post.post_id] = asyncio.current_task()
-        heartbeat = _Heartbeat(self, post)
         holder = post.claim.worker_id
+        if self._stopping:
+            # Claimed by a claim that was on its way when the stop began (`stop` never saw this
+            # publication): given straight back, before any check or wait that could hold it up.
+            try:
+                await asyncio.shield(self._give_back(post, holder))
+            finally:
+                self._running.pop(post.post_id, None)
+            return None
+        heartbeat = _Heartbeat(self, post)
         try:
             async with self._slots:
                 return await self._publish(post)

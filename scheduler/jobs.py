@@ -113,6 +113,10 @@ class Scheduler:
         async with self._sweeping:
             await self.take_over_dead_workers()
             await self.publication.sweep()
+            if self.publication.stopping:
+                # Stopped meanwhile: what was given back is the next process's to report and plan
+                # (planned here, its jobs would only fire into a JobQueue shutting down).
+                return
             await self.reporter.run()
             await self.plan_upcoming()
 

@@ -109,11 +109,18 @@ class Reporter:
         for start in range(0, len(posts), POSTS_PER_MESSAGE):
             chunk = posts[start : start + POSTS_PER_MESSAGE]
             ids = [post.post_id for post in chunk]
+            if self._stopping:
+                # No new message once stopping (it could be cut off mid-request and sent again):
+                # the rest are due now, for the next process, rather than held until the lease ends.
+                await self._postpone(holder, posts[start:], 0)
+                return
             try:
                 await self.send(owner, chunk)
             except asyncio.CancelledError:
-                # Stopping: whether it went out is unknown; the next process tells them (again).
-                await asyncio.shield(self._settle(partial(self._postponed, ids, holder, 0)))
+                # Stopping: whether this message went out is unknown; the next process tells
+                # them (again), and the messages not begun are its to send too.
+                rest = [post.post_id for post in posts[start:]]
+                await asyncio.shield(self._settle(partial(self._postponed, rest, holder, 0)))
                 raise
             except ReportRefused as refused:
                 log.warning("gave up reporting %d post(s) to owner %s: %s", len(ids), owner, refused)

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -50,6 +50,7 @@ class _Delay:
 @dataclass
 class _Outage:
     error: BotAPIError
+    methods: frozenset[str] | None
     chats: Callable[[int | str], bool] | None
 
 
@@ -126,19 +127,36 @@ class Server(BotState, LocalServer):
         (and nothing at all if the client hangs up)."""
         self._delays.append(_Delay(self._canonical(method), seconds, times, before))
 
-    def start_outage(self, *, error_code: int = 500, chats: Callable[[int | str], bool] | None = None) -> None:
-        """From now until `end_outage`, every call — only those for a chat `chats` accepts, if
-        given — answers this error, without any effect, the way Telegram answers while it is down
-        (e.g. 500 Internal Server Error, 502 Bad Gateway)."""
-        self._outage = _Outage(injected(error_code), chats)
+    def start_outage(
+        self,
+        *,
+        error_code: int = 500,
+        methods: Iterable[str] | None = None,
+        chats: Callable[[int | str], bool] | None = None,
+    ) -> None:
+        """From now until `end_outage`, every call of `methods` (all, when None) — only those for
+        a chat `chats` accepts, if given — answers this error, without any effect, the way Telegram
+        answers while it is down (e.g. 500 Internal Server Error, 502 Bad Gateway)."""
+        wanted = None if methods is None else frozenset(self._canonical(method) for method in methods)
+        self._outage = _Outage(injected(error_code), wanted, chats)
         self.outage_answers = 0
 
     def end_outage(self) -> None:
         self._outage = None
 
+    def clear_faults(self) -> None:
+        """No more injected errors, delays or outage."""
+        self._faults.clear()
+        self._delays.clear()
+        self._outage = None
+
     def _take_fault(self, method: str, chat_ref: Any) -> BotAPIError | None:
         outage = self._outage
-        if outage is not None and (outage.chats is None or (chat_ref is not None and outage.chats(chat_ref))):
+        if (
+            outage is not None
+            and (outage.methods is None or method in outage.methods)
+            and (outage.chats is None or (chat_ref is not None and outage.chats(chat_ref)))
+        ):
             self.outage_answers += 1
             return outage.error
         for fault in self._faults:
