@@ -111,19 +111,13 @@ def bot_env(api_url: str, token: str, database_url: str, key: str, **extra: str)
 
 
 @asynccontextmanager
-async def bot_process(
-    env: dict[str, str], mode: str = "bot", log_path: Any = None, whatif: str = ""
-) -> AsyncIterator[Any]:
-    """`python bot.py [worker]` running until the block ends (SIGTERM, then kill after 20 s);
-    with `whatif`, `python -m bench.whatif_bot` with those fixes applied (see that module)."""
+async def bot_process(env: dict[str, str], mode: str = "bot", log_path: Any = None) -> AsyncIterator[Any]:
+    """`python bot.py [worker]` running until the block ends (SIGTERM, then kill after 20 s)."""
     import sys
 
     from bench.common import ROOT
 
-    program = ["-m", "bench.whatif_bot"] if whatif else [str(ROOT / "bot.py")]
-    args = [sys.executable, *program] + (["worker"] if mode == "worker" else [])
-    if whatif:
-        env = {**env, "HERALD_WHATIF": whatif}
+    args = [sys.executable, str(ROOT / "bot.py")] + (["worker"] if mode == "worker" else [])
     output = open(log_path, "wb") if log_path is not None else None  # noqa: SIM115 - closed below
     process = await asyncio.create_subprocess_exec(
         *args, env=env, cwd=ROOT, stdout=output or asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.STDOUT

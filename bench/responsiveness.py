@@ -114,7 +114,7 @@ async def person(driver: Driver, pacing: str, rng: random.Random) -> None:
     await driver.press("Schedule", "Scheduled #")
 
 
-async def measure(kind: str, pacing: str, users: int, profile: bool = False, whatif: str = "") -> Run:
+async def measure(kind: str, pacing: str, users: int, profile: bool = False) -> Run:
     from config import load_settings
     from storage import build_store
     from storage.models import PostView
@@ -137,7 +137,7 @@ async def measure(kind: str, pacing: str, users: int, profile: bool = False, wha
             TELEGRAM_GROUP_MESSAGES_PER_MINUTE="6000",
         )
         try:
-            async with bot_process(env, log_path=db.folder / "bot.log", whatif=whatif) as process:
+            async with bot_process(env, log_path=db.folder / "bot.log") as process:
                 await api.wait_for(lambda: api.commands and api.pending_updates() == 0, timeout=60, what="bot ready")
                 await asyncio.sleep(1.0)
                 drivers = [Driver(api, user) for user in people]
@@ -191,9 +191,6 @@ def main(argv: list[str] | None = None) -> list[Run]:
     parser.add_argument("--pacing", default="paced,burst")
     parser.add_argument("--repeat", type=int, default=None, help="rounds per store and pacing (3; quick 1)")
     parser.add_argument("--profile", action="store_true", help="py-spy the bot process (bench/profiles/)")
-    parser.add_argument(
-        "--whatif", default="", help="run bench.whatif_bot with these fixes (concurrent,limiter); own section"
-    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     users = args.users or (20 if args.quick else 100)
@@ -204,7 +201,7 @@ def main(argv: list[str] | None = None) -> list[Run]:
         for round_ in range(repeat):
             for pacing in [p for p in args.pacing.split(",") if p]:
                 log(f"responsiveness: {users} people, {pacing}, on {kind}, round {round_ + 1}/{repeat}")
-                run = asyncio.run(measure(kind, pacing, users, args.profile and round_ == 0, args.whatif))
+                run = asyncio.run(measure(kind, pacing, users, args.profile and round_ == 0))
                 run.round = round_ + 1
                 runs.append(run)
                 times = [t for _, t in run.samples]
@@ -278,12 +275,7 @@ def main(argv: list[str] | None = None) -> list[Run]:
         + steps_text
     )
     if not args.no_write:
-        if args.whatif:
-            section, title = f"whatif-responsiveness-{args.whatif}", f"What-if ({args.whatif}): bot responsiveness"
-            body = f"bot.py run through bench/whatif_bot.py with HERALD_WHATIF={args.whatif}.\n\n" + body
-        else:
-            section, title = "responsiveness", "Bot responsiveness: the New post conversation"
-        update_results(section, title, body, info, command_line())
+        update_results("responsiveness", "Bot responsiveness: the New post conversation", body, info, command_line())
     return runs
 
 

@@ -1,10 +1,8 @@
 """Every benchmark in turn, then the targets met or missed, into bench/RESULTS.md.
 
-    python -m bench.run_all [--quick] [--stores sqlite,mongo] [--only lag,throughput,...] [--whatif]
+    python -m bench.run_all [--quick] [--stores sqlite,mongo] [--only lag,throughput,...]
 
 --quick uses small N everywhere (a few minutes); the full run takes about an hour on 2 cores.
---whatif also runs the what-if measurements of the suggested fixes (bench/whatif.py and
-bench/whatif_bot.py), each in a section of its own.
 """
 
 from __future__ import annotations
@@ -12,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bench import lag, memory, responsiveness, telegram_ceiling, throughput, whatif
+from bench import lag, memory, responsiveness, telegram_ceiling, throughput
 from bench.common import RESULTS, command_line, log, machine, median, percentile, table, update_results
 
 BENCHES = ("lag", "throughput", "memory", "responsiveness", "ceiling")
@@ -130,7 +128,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--stores", default="sqlite,mongo")
     parser.add_argument("--only", default=",".join(BENCHES))
-    parser.add_argument("--whatif", action="store_true")
     args = parser.parse_args(argv)
     common = ["--stores", args.stores] + (["--quick"] if args.quick else [])
     chosen = [b for b in args.only.split(",") if b]
@@ -146,12 +143,6 @@ def main(argv: list[str] | None = None) -> None:
         results["responsiveness"] = responsiveness.main(common)
     if "ceiling" in chosen:
         results["ceiling"] = telegram_ceiling.main(common)
-    if args.whatif:
-        posts = "1000" if args.quick else "10000"
-        whatif.main(["lag", "--posts", posts])
-        whatif.main(["throughput", "--posts", posts, "--repeat", "1" if args.quick else "3"])
-        responsiveness.main([*common, "--pacing", "burst", "--whatif", "concurrent"])
-        telegram_ceiling.main([*common, "--whatif", "limiter,slots"])
     rows = merged(targets(results), chosen)
     text = table(["target", "measured", ""], rows)
     print(text)

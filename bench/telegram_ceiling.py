@@ -98,7 +98,7 @@ class CeilingRun:
 
 
 async def measure(
-    kind: str, posts: int, channels: int, photos: int, owners_mode: str, budget: float, whatif: str = ""
+    kind: str, posts: int, channels: int, photos: int, owners_mode: str, budget: float
 ) -> CeilingRun:
     from config import load_settings
     from storage import build_store
@@ -136,7 +136,7 @@ async def measure(
                 TELEGRAM_GROUP_MESSAGES_PER_MINUTE="20",
                 SCHEDULER_INTERVAL="30",
             )
-            async with bot_process(env, log_path=db.folder / "bot.log", whatif=whatif):
+            async with bot_process(env, log_path=db.folder / "bot.log"):
                 await api.wait_for(lambda: api.calls_of("getUpdates"), timeout=60, what="bot polling")
                 # Due after the bot's first sweep (≈ SCHEDULER_INTERVAL after start), which plans the
                 # exact-time jobs of posts stored behind its back — see the lag benchmark's restart row.
@@ -191,7 +191,7 @@ async def measure(
         run.bot_log = db.folder.name
         kept = ROOT / "bench" / "logs"
         kept.mkdir(exist_ok=True)
-        (kept / f"ceiling-{kind}-{owners_mode}{'-' + whatif if whatif else ''}.log").write_text(
+        (kept / f"ceiling-{kind}-{owners_mode}.log").write_text(
             (db.folder / "bot.log").read_text(errors="replace")
         )
         log_text = (db.folder / "bot.log").read_text(errors="replace")
@@ -217,9 +217,6 @@ def main(argv: list[str] | None = None) -> list[CeilingRun]:
     parser.add_argument("--owners", default="per-channel", help="per-channel, one, or both (comma-separated)")
     parser.add_argument("--stores", default=",".join(STORES))
     parser.add_argument("--budget", type=float, default=300.0, help="seconds after T0 before giving up")
-    parser.add_argument(
-        "--whatif", default="", help="run bench.whatif_bot with these fixes (concurrent,limiter); own section"
-    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     posts = args.posts or (120 if args.quick else 600)
@@ -228,7 +225,7 @@ def main(argv: list[str] | None = None) -> list[CeilingRun]:
     for kind in [s for s in args.stores.split(",") if s]:
         for owners in [o for o in args.owners.split(",") if o]:
             log(f"ceiling: {posts} albums of {args.photos} to {args.channels} channels, owners {owners}, on {kind}")
-            run = asyncio.run(measure(kind, posts, args.channels, args.photos, owners, args.budget, args.whatif))
+            run = asyncio.run(measure(kind, posts, args.channels, args.photos, owners, args.budget))
             runs.append(run)
             log(
                 f"  {run.channel_messages} channel messages, {run.rate_limited} 429s {run.limited}, "
@@ -276,12 +273,8 @@ def main(argv: list[str] | None = None) -> list[CeilingRun]:
         "in the owners' private chats.\n\n" + text + (f"\n\n{notes}" if notes else "")
     )
     if not args.no_write:
-        if args.whatif:
-            section, title = f"whatif-ceiling-{args.whatif}", f"What-if ({args.whatif}): Telegram ceiling"
-            body = f"bot.py run through bench/whatif_bot.py with HERALD_WHATIF={args.whatif}.\n\n" + body
-        else:
-            section, title = "ceiling", "Telegram ceiling: albums to channels under Telegram's limits"
-        update_results(section, title, body, info, command_line())
+        title = "Telegram ceiling: albums to channels under Telegram's limits"
+        update_results("ceiling", title, body, info, command_line())
     return runs
 
 

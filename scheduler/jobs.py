@@ -107,18 +107,19 @@ class Scheduler:
         self.workers.leave()
 
     async def _sweep(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Publishes what is due or abandoned, sends due reports, then plans exact-time jobs."""
+        """Plans exact-time jobs for what comes soon, then publishes what is due or abandoned and
+        sends due reports."""
         if self._sweeping.locked() or self.publication.stopping:
             return  # the previous sweep is still working through a backlog
         async with self._sweeping:
             await self.take_over_dead_workers()
+            # Planned first: posts due while this sweep works through a backlog go out at their
+            # time, not after the backlog.
+            await self.plan_upcoming()
             await self.publication.sweep()
             if self.publication.stopping:
-                # Stopped meanwhile: what was given back is the next process's to report and plan
-                # (planned here, its jobs would only fire into a JobQueue shutting down).
-                return
+                return  # what was given back is the next process's to report
             await self.reporter.run()
-            await self.plan_upcoming()
 
     async def take_over_dead_workers(self) -> int:
         """Ends the claims of this machine's processes that died (SIGKILL, a crash): their posts
@@ -132,9 +133,9 @@ class Scheduler:
 
     async def plan_upcoming(self) -> None:
         """One-off jobs at the exact time of each post due within the horizon, and of each retry
-        (rebuilt at start)."""
-        until = utc_now() + self.horizon
-        upcoming = await self.services.store.scheduled_posts(until=until, limit=PLAN_LIMIT)
+        (rebuilt at start). What is due already is the sweep's."""
+        now = utc_now()
+        upcoming = await self.services.store.scheduled_posts(until=now + self.horizon, limit=PLAN_LIMIT, after=now)
         for planned, (post_id, when) in enumerate(upcoming, start=1):
             if self._job(post_id) is None:
                 self._add_job(post_id, max(when + RETRY_JOB_MARGIN, utc_now()))

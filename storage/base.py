@@ -287,8 +287,11 @@ class Store(ABC):
         finished with its derived status if nothing else is open. None if not theirs or not awaiting."""
 
     @abstractmethod
-    async def scheduled_posts(self, until: datetime, limit: int = 1000) -> list[tuple[str, datetime]]:
-        """(post id, time) of scheduled posts due before `until`, soonest first."""
+    async def scheduled_posts(
+        self, until: datetime, limit: int = 1000, after: datetime | None = None
+    ) -> list[tuple[str, datetime]]:
+        """(post id, time) of scheduled posts, and of posts waiting to retry, due by `until` (and
+        after `after`, if given), soonest first."""
 
     # -- publication -----------------------------------------------------------------------
     @abstractmethod

@@ -479,10 +479,13 @@ class MongoStore(Store):
             if written.matched_count == 1:
                 return confirmed
 
-    async def scheduled_posts(self, until: datetime, limit: int = 1000) -> list[tuple[str, datetime]]:
+    async def scheduled_posts(
+        self, until: datetime, limit: int = 1000, after: datetime | None = None
+    ) -> list[tuple[str, datetime]]:
         posts = self.db.scheduled_posts
+        window: Document = {"$lte": until} if after is None else {"$gt": after, "$lte": until}
         due = posts.find(
-            {"status": PostStatus.SCHEDULED.value, "scheduled_time": {"$lte": until}},
+            {"status": PostStatus.SCHEDULED.value, "scheduled_time": window},
             {"post_id": 1, "scheduled_time": 1},
         )
         found = [
@@ -491,7 +494,7 @@ class MongoStore(Store):
         ]
         # Posts waiting to retry: a claim with no worker that ends at the retry time.
         retrying = posts.find(
-            {"status": PostStatus.PUBLISHING.value, "claim.worker_id": None, "claim.lease_until": {"$lte": until}},
+            {"status": PostStatus.PUBLISHING.value, "claim.worker_id": None, "claim.lease_until": window},
             {"post_id": 1, "claim": 1},
         )
         found += [

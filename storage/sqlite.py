@@ -813,13 +813,17 @@ class SQLiteStore(Store):
             )
             return post
 
-    async def scheduled_posts(self, until: datetime, limit: int = 1000) -> list[tuple[str, datetime]]:
+    async def scheduled_posts(
+        self, until: datetime, limit: int = 1000, after: datetime | None = None
+    ) -> list[tuple[str, datetime]]:
+        since = iso_text(after) if after is not None else ""
         rows = await self._read_all(
             "SELECT * FROM (SELECT post_id, scheduled_time AS due FROM posts WHERE status = 'scheduled' "
-            "AND scheduled_time <= ? ORDER BY scheduled_time LIMIT ?) UNION ALL "
+            "AND scheduled_time > ? AND scheduled_time <= ? ORDER BY scheduled_time LIMIT ?) UNION ALL "
             "SELECT * FROM (SELECT post_id, lease_until AS due FROM posts WHERE status = 'publishing' "
-            "AND lease_until <= ? AND worker_id IS NULL ORDER BY lease_until LIMIT ?) ORDER BY due LIMIT ?",
-            (iso_text(until), limit, iso_text(until), limit, limit),
+            "AND lease_until > ? AND lease_until <= ? AND worker_id IS NULL ORDER BY lease_until LIMIT ?) "
+            "ORDER BY due LIMIT ?",
+            (since, iso_text(until), limit, since, iso_text(until), limit, limit),
         )
         return [(row["post_id"], ISO_TIMES.decode(row["due"])) for row in rows]
 

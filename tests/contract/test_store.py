@@ -228,6 +228,13 @@ async def test_reschedule_moves_the_time_and_the_due_list(store: Store) -> None:
     assert await store.scheduled_posts(until=now + timedelta(hours=1)) == [
         (post.post_id, now + timedelta(minutes=10))
     ]
+    # Only what is still to come, when asked: an overdue post is the sweep's, not a job's.
+    overdue = await schedule(store, ALICE, account, when=now - timedelta(minutes=5))
+    every = await store.scheduled_posts(until=now + timedelta(hours=1))
+    assert [post_id for post_id, _ in every] == [overdue.post_id, post.post_id]
+    assert await store.scheduled_posts(until=now + timedelta(hours=1), after=now) == [
+        (post.post_id, now + timedelta(minutes=10))
+    ]
 
 
 async def test_claim_takes_only_due_scheduled_posts(store: Store) -> None:
