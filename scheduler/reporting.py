@@ -62,6 +62,7 @@ class Reporter:
         self.batch = batch
         self._claims = itertools.count(1)
         self._failures: dict[int, int] = {}  # owner → transient failures in a row
+        self._owner_waits: dict[int, datetime] = {}  # owner → when their chat is tried again
         self._timer: asyncio.TimerHandle | None = None
         self._runs: set[asyncio.Task[int]] = set()
         self._lock = asyncio.Lock()
@@ -106,13 +107,19 @@ class Reporter:
 
     async def _tell(self, holder: str, owner: int, posts: list[Post]) -> None:
         """Sends one owner their reports, a few posts a message, and settles each message's posts."""
+        waiting = self._owner_waits.get(owner)
+        if waiting is not None and waiting > utc_now():
+            # The owner's chat failed a moment ago: these wait for the same retry as the reports
+            # before them, so that all go out together, in one message, once it works again.
+            await self._postpone(holder, posts, waiting)
+            return
         for start in range(0, len(posts), POSTS_PER_MESSAGE):
             chunk = posts[start : start + POSTS_PER_MESSAGE]
             ids = [post.post_id for post in chunk]
             if self._stopping:
                 # No new message once stopping (it could be cut off mid-request and sent again):
                 # the rest are due now, for the next process, rather than held until the lease ends.
-                await self._postpone(holder, posts[start:], 0)
+                await self._postpone(holder, posts[start:], utc_now())
                 return
             try:
                 await self.send(owner, chunk)
@@ -120,13 +127,14 @@ class Reporter:
                 # Stopping: whether this message went out is unknown; the next process tells
                 # them (again), and the messages not begun are its to send too.
                 rest = [post.post_id for post in posts[start:]]
-                await asyncio.shield(self._settle(partial(self._postponed, rest, holder, 0)))
+                await asyncio.shield(self._settle(partial(self.store.postpone_reports, rest, holder, utc_now())))
                 raise
             except ReportRefused as refused:
                 log.warning("gave up reporting %d post(s) to owner %s: %s", len(ids), owner, refused)
                 await self._settle(partial(self._marked, ids, holder))
             except ReportDelayed as delayed:
-                await self._postpone(holder, posts[start:], delayed.retry_after)
+                until = self._owner_waits[owner] = utc_now() + timedelta(seconds=delayed.retry_after)
+                await self._postpone(holder, posts[start:], until)
                 return
             except Exception as error:
                 failures = self._failures[owner] = self._failures.get(owner, 0) + 1
@@ -134,21 +142,20 @@ class Reporter:
                 log.warning(
                     "could not report %d post(s) to owner %s (%s); trying again in %.0f s", len(ids), owner, error, wait
                 )
-                await self._postpone(holder, posts[start:], wait)
+                until = self._owner_waits[owner] = utc_now() + timedelta(seconds=wait)
+                await self._postpone(holder, posts[start:], until)
                 return
             else:
                 self._failures.pop(owner, None)
+                self._owner_waits.pop(owner, None)
                 await self._settle(partial(self._marked, ids, holder))
 
-    async def _postpone(self, holder: str, posts: list[Post], wait: float) -> None:
-        await self._settle(partial(self._postponed, [post.post_id for post in posts], holder, wait))
-        self.kick(wait)
+    async def _postpone(self, holder: str, posts: list[Post], until: datetime) -> None:
+        await self._settle(partial(self.store.postpone_reports, [post.post_id for post in posts], holder, until))
+        self.kick(max((until - utc_now()).total_seconds(), 0))
 
     async def _marked(self, ids: list[str], holder: str) -> int:
         return await self.store.mark_reported(ids, holder, utc_now())
-
-    async def _postponed(self, ids: list[str], holder: str, wait: float) -> int:
-        return await self.store.postpone_reports(ids, holder, utc_now() + timedelta(seconds=wait))
 
     async def _settle(self, write: Callable[[], Awaitable[int]]) -> None:
         """Records a report's fate; a database briefly away is waited for (within the lease),

@@ -23,8 +23,10 @@ class Inbox:
         self.failures: list[Exception] = []
         self.seen_notified: list[object] = []
         self.store: Store | None = None
+        self.attempts = 0
 
     async def send(self, owner: int, posts: list[Post]) -> None:
+        self.attempts += 1
         if self.store is not None:  # what another process sees while the message goes out
             stored = await self.store.load_post(posts[0].post_id)
             assert stored is not None
@@ -106,6 +108,35 @@ async def test_a_report_is_marked_only_after_it_was_sent_and_a_failure_is_tried_
         assert stored is not None and stored.notified_at is not None
     finally:
         await witness.close()
+
+
+async def test_reports_due_while_an_owners_chat_fails_wait_with_the_others_and_go_out_together(
+    store: Store,
+) -> None:
+    (first,) = await finished_posts(store, [USER])
+    inbox = Inbox()
+    inbox.failures = [ConnectionError("Telegram is down")]
+    sender = reporter(store, inbox)
+    assert await sender.run() == 1 and inbox.attempts == 1
+    # Another post of the same owner ends while their chat waits for its retry: no try of its own.
+    (second,) = await finished_posts(store, [USER])
+    assert await sender.run() == 1 and inbox.attempts == 1
+    waits = {p.post_id: p.report_due_at for p in [await stored(store, first), await stored(store, second)]}
+    assert len(set(waits.values())) == 1  # the same retry time
+    for _ in range(100):
+        if inbox.messages:
+            break
+        await asyncio.sleep(0.05)
+    assert inbox.messages == [(USER, [first.post_id, second.post_id])] or inbox.messages == [
+        (USER, [second.post_id, first.post_id])
+    ]
+    assert inbox.attempts == 2
+
+
+async def stored(store: Store, post: Post) -> Post:
+    found = await store.load_post(post.post_id)
+    assert found is not None
+    return found
 
 
 async def test_an_owner_who_blocked_the_bot_is_given_up_and_a_throttled_one_waits(store: Store) -> None:
