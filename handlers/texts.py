@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from html import escape
 
-from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT
+from publishers.telegram_layout import CAPTION_LIMIT, DOWNLOAD_LIMIT_MB, TEXT_LIMIT
+from publishers.webhook import MIN_SECRET
+from storage.models import MAX_IMAGES
 
 # Telegram counts its limits in UTF-16 code units; said to people this way.
 AS_TELEGRAM_COUNTS = "as Telegram counts them (most emoji count as 2)"
@@ -75,21 +77,23 @@ def choose_targets(account_name: str, selected: int, total: int) -> str:
 
 # -- New post: content ------------------------------------------------------------------------
 ASK_CONTENT = (
-    "<b>New post</b> · step 3 of 5\nSend the photos — as an album or one by one, up to 10; "
+    f"<b>New post</b> · step 3 of 5\nSend the photos — as an album or one by one, up to {MAX_IMAGES}; "
     "a photo's own caption becomes that image's caption.\n"
     "Then send the <b>main caption</b> as a message.\n\n"
     "Or tap <b>No images</b> for a text post, or pick a saved poster."
 )
 ASK_TEXT_ONLY = "A text post, then. Send its text."
 ASK_CAPTION_AFTER_PHOTOS = "Now send the main caption, or tap <b>No caption</b>."
-TOO_MANY_IMAGES = "A post holds at most 10 images — {count} are already in; the extra one was not added."
+TOO_MANY_IMAGES = (
+    f"A post holds at most {MAX_IMAGES} images — {{count}} are already in; the extra one was not added."
+)
 NOT_A_PHOTO = (
     "I need photos sent as <b>photos</b> (not as files or stickers), or the caption as text."
 )
 EMPTY_TEXT_POST = "A post without images needs some text. Send the text, or send photos."
 POSTER_MISSING = "That poster no longer exists."
 PHOTO_TOO_BIG = (
-    "This photo is too big for a bot to download (over 20 MB); send a smaller one. "
+    f"This photo is too big for a bot to download (over {DOWNLOAD_LIMIT_MB} MB); send a smaller one. "
     "Everything you sent before it is kept."
 )
 
@@ -118,7 +122,7 @@ def photo_caption_cut(number: int, length: int) -> str:
 
 def photos_received(count: int) -> str:
     noun = "photo" if count == 1 else "photos"
-    return f"📷 {count} {noun} in. Send more (up to 10) or the main caption."
+    return f"📷 {count} {noun} in. Send more (up to {MAX_IMAGES}) or the main caption."
 
 
 def poster_chosen(name: str) -> str:
@@ -380,10 +384,10 @@ def webhook_url_refused(reason: str) -> str:
 
 
 ASK_WEBHOOK_SECRET = (
-    "Now send the <b>signing secret</b> your receiver checks (at least 16 characters). "
+    f"Now send the <b>signing secret</b> your receiver checks (at least {MIN_SECRET} characters). "
     "I delete your message at once and keep the secret encrypted."
 )
-WEBHOOK_SECRET_SHORT = "That secret is too short — use at least 16 characters. Send another, or /cancel."
+WEBHOOK_SECRET_SHORT = f"That secret is too short — use at least {MIN_SECRET} characters. Send another, or /cancel."
 
 
 def webhook_connected(url_host: str, problem: str | None) -> str:

@@ -12,6 +12,8 @@ from storage.models import Image
 
 CAPTION_LIMIT = 1024
 TEXT_LIMIT = 4096
+# The largest file a bot may download from Telegram (getFile), in MB.
+DOWNLOAD_LIMIT_MB = 20
 
 
 def utf16_len(text: str) -> int:

@@ -100,6 +100,11 @@ class _FencedUpdate:
     applied: Callable[[Document], bool]
 
 
+def _each_delivery(post: Post) -> Document:
+    """`$set` fields writing each of the post's deliveries (and nothing else of the post)."""
+    return {f"deliveries.{target_id}": delivery_to_doc(d, BSON_TIMES) for target_id, d in post.deliveries.items()}
+
+
 def _same_moment(stored: object, written: datetime) -> bool:
     return isinstance(stored, datetime) and abs(
         stored.replace(tzinfo=UTC) - written.astimezone(UTC)
@@ -628,10 +633,6 @@ class MongoStore(Store):
         if finished is None:
             return None
         status, done = finished
-        deliveries = {
-            f"deliveries.{target_id}": delivery_to_doc(delivery, BSON_TIMES)
-            for target_id, delivery in post.deliveries.items()
-        }
         # One update fenced by the claim: if another worker took the post over, nothing changes.
         # The report is due at once (a delay notice being sent meanwhile no longer holds it).
         applied = await self._fenced_update(
@@ -639,7 +640,7 @@ class MongoStore(Store):
             worker_id,
             {
                 "$set": {
-                    **deliveries,
+                    **_each_delivery(post),
                     "status": status.value,
                     "result": done.result,
                     "published_at": now,
@@ -655,14 +656,10 @@ class MongoStore(Store):
     async def release_post(
         self, post: Post, worker_id: str, until: datetime, report_due_at: datetime | None = None
     ) -> bool:
-        deliveries = {
-            f"deliveries.{target_id}": delivery_to_doc(delivery, BSON_TIMES)
-            for target_id, delivery in post.deliveries.items()
-        }
         applied = await self._fenced_update(
             post.post_id,
             worker_id,
-            {"$set": {**deliveries, "claim": {"worker_id": None, "lease_until": until, "claimed_at": None}}},
+            {"$set": {**_each_delivery(post), "claim": {"worker_id": None, "lease_until": until, "claimed_at": None}}},
             _released_until(until),
         )
         if applied and report_due_at is not None:

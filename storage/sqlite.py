@@ -170,6 +170,11 @@ def _row_to_post(row: aiosqlite.Row) -> Post:
     return post_from_doc(row["post_id"], doc, ISO_TIMES)
 
 
+def _deliveries_json(post: Post) -> str:
+    """The post's deliveries as the JSON object its document keeps under `$.deliveries`."""
+    return json.dumps({target_id: delivery_to_doc(d, ISO_TIMES) for target_id, d in post.deliveries.items()})
+
+
 def _post_doc_without_columns(post: Post) -> dict[str, Any]:
     """The post's JSON document: what the columns hold (and the claim) left out."""
     doc = post_to_doc(post, ISO_TIMES)
@@ -908,7 +913,6 @@ class SQLiteStore(Store):
         if finished is None:
             return None
         status, done = finished
-        deliveries = {target_id: delivery_to_doc(d, ISO_TIMES) for target_id, d in post.deliveries.items()}
         # One UPDATE fenced by the claim: a worker that lost the post changes nothing. The report
         # is due at once (a delay notice being sent meanwhile no longer holds it).
         changed = await self._group_write(
@@ -919,7 +923,7 @@ class SQLiteStore(Store):
             (
                 status.value,
                 iso_text(now),
-                json.dumps(deliveries),
+                _deliveries_json(post),
                 json.dumps(done.result),
                 iso_text(now),
                 post.post_id,
@@ -931,7 +935,6 @@ class SQLiteStore(Store):
     async def release_post(
         self, post: Post, worker_id: str, until: datetime, report_due_at: datetime | None = None
     ) -> bool:
-        deliveries = {target_id: delivery_to_doc(d, ISO_TIMES) for target_id, d in post.deliveries.items()}
         changed = await self._group_write(
             "UPDATE posts SET worker_id = NULL, lease_until = ?, claimed_at = NULL, "
             "report_due_at = COALESCE(report_due_at, ?), "
@@ -940,7 +943,7 @@ class SQLiteStore(Store):
             (
                 iso_text(until),
                 iso_text(report_due_at) if report_due_at else None,
-                json.dumps(deliveries),
+                _deliveries_json(post),
                 post.post_id,
                 worker_id,
             ),
