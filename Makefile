@@ -26,15 +26,18 @@ run: install
 worker: install
 	$(PY) bot.py worker
 
-## Lint, type-check, then run the whole suite against SQLite and the MongoDB stand-in.
+## Lint, check the formatting, type-check, then run the whole suite against SQLite and the
+## MongoDB stand-in (two workers: much of it waits on timers and other processes).
 test: install-dev
 	bash scripts/install-congodb.sh
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 lint: install-dev
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
 clean:

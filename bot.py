@@ -1,7 +1,7 @@
 """Herald's entry point: builds the Application from the settings and runs it — wiring only.
 
-    python bot.py           the bot: polling, conversations and the scheduler
-    python bot.py worker    the scheduler and publishers only (extra processes on MongoDB)
+python bot.py           the bot: polling, conversations and the scheduler
+python bot.py worker    the scheduler and publishers only (extra processes on MongoDB)
 """
 
 from __future__ import annotations

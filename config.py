@@ -88,8 +88,7 @@ class Settings(BaseSettings):
         # The value is a secret: the message describes its shape and never repeats it.
         if value is not None and not BOT_TOKEN_SHAPE.fullmatch(value):
             raise ValueError(
-                "must look like 123456789:AAH…, the bot's id, a colon and a secret, exactly as "
-                "@BotFather gives it"
+                "must look like 123456789:AAH…, the bot's id, a colon and a secret, exactly as @BotFather gives it"
             )
         return value
 
@@ -115,7 +114,7 @@ class Settings(BaseSettings):
     @classmethod
     def _database_url(cls, value: str) -> str:
         if value.startswith("sqlite:///"):
-            if not value[len("sqlite:///"):]:
+            if not value[len("sqlite:///") :]:
                 raise ValueError("sqlite:/// needs a file path, e.g. sqlite:///data/herald.db")
             return value
         if value.startswith(("mongodb://", "mongodb+srv://")):
@@ -123,9 +122,7 @@ class Settings(BaseSettings):
             if not parsed.hostname:
                 raise ValueError("a mongodb:// URL needs a host, e.g. mongodb://localhost:27017/herald")
             return value
-        raise ValueError(
-            "must start with sqlite:/// or mongodb://, e.g. sqlite:///data/herald.db"
-        )
+        raise ValueError("must start with sqlite:/// or mongodb://, e.g. sqlite:///data/herald.db")
 
     @field_validator("allowed_user_ids", mode="before")
     @classmethod
@@ -183,7 +180,7 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         """The SQLite file named by `DATABASE_URL` (only meaningful when `is_sqlite`)."""
-        return Path(self.database_url[len("sqlite:///"):])
+        return Path(self.database_url[len("sqlite:///") :])
 
     @property
     def secrets(self) -> tuple[str | None, ...]:

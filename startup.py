@@ -102,8 +102,7 @@ def _sqlite_problem(settings: Settings, error: OSError | sqlite3.Error) -> str:
     path = settings.sqlite_path
     reason = f"{error.strerror or error} in {path.parent}" if isinstance(error, OSError) else str(error)
     return (
-        f"DATABASE_URL: cannot write the SQLite database {path} ({reason}); "
-        "name a file in a folder this user may write"
+        f"DATABASE_URL: cannot write the SQLite database {path} ({reason}); name a file in a folder this user may write"
     )
 
 

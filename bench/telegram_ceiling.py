@@ -97,9 +97,7 @@ class CeilingRun:
     bot_log: str = ""
 
 
-async def measure(
-    kind: str, posts: int, channels: int, photos: int, owners_mode: str, budget: float
-) -> CeilingRun:
+async def measure(kind: str, posts: int, channels: int, photos: int, owners_mode: str, budget: float) -> CeilingRun:
     from config import load_settings
     from storage import build_store
     from storage.models import Account, Image, Platform, Target, new_post, utc_now
@@ -191,9 +189,7 @@ async def measure(
         run.bot_log = db.folder.name
         kept = ROOT / "bench" / "logs"
         kept.mkdir(exist_ok=True)
-        (kept / f"ceiling-{kind}-{owners_mode}.log").write_text(
-            (db.folder / "bot.log").read_text(errors="replace")
-        )
+        (kept / f"ceiling-{kind}-{owners_mode}.log").write_text((db.folder / "bot.log").read_text(errors="replace"))
         log_text = (db.folder / "bot.log").read_text(errors="replace")
         for marker in ("Traceback", "Rate limit hit", "could not report"):
             if marker in log_text:

@@ -74,10 +74,7 @@ def targets_keyboard(targets: list[Target], selected: set[str], page: int) -> In
     pages = max(1, -(-len(targets) // TARGETS_PER_PAGE))
     page = min(max(page, 0), pages - 1)
     shown = targets[page * TARGETS_PER_PAGE : (page + 1) * TARGETS_PER_PAGE]
-    rows = [
-        [button(("✅ " if t.target_id in selected else "▫️ ") + t.name, NEW, "t", t.target_id)]
-        for t in shown
-    ]
+    rows = [[button(("✅ " if t.target_id in selected else "▫️ ") + t.name, NEW, "t", t.target_id)] for t in shown]
     if pages > 1:
         rows.append(
             [
@@ -259,9 +256,7 @@ def parse_post_ref(argument: str) -> tuple[str, str]:
     return post_id, where if parse_origin(where) else ""
 
 
-def history_keyboard(
-    posts: list[tuple[str, str]], view: str, page: int, has_next: bool
-) -> InlineKeyboardMarkup:
+def history_keyboard(posts: list[tuple[str, str]], view: str, page: int, has_next: bool) -> InlineKeyboardMarkup:
     """The view toggle, one Details button per (label, post id), and ◀ ▶."""
     toggle = [
         button(("• " if view == "upcoming" else "") + "Upcoming", HIST, "list", origin("upcoming", 0)),

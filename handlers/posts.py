@@ -453,4 +453,3 @@ def post_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]
         CallbackQueryHandler(confirm_retry, pattern=rf"^{POST}:retry_yes:"),
         CallbackQueryHandler(keep_result, pattern=rf"^{POST}:keep_result:"),
     ]
-

@@ -137,4 +137,3 @@ def _fitted(lines: list[str]) -> str:
         kept.append(line)
     kept.append(texts.report_cut(len(lines) - len(kept)))
     return "\n".join(kept)
-

@@ -30,9 +30,7 @@ def pressed(update: Update) -> Callback:
     return parse_callback(query.data if query else None) or Callback("", "")
 
 
-async def show(
-    update: Update, text: str, markup: InlineKeyboardMarkup | None = None, *, in_place: bool = True
-) -> None:
+async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None, *, in_place: bool = True) -> None:
     """The screen `text` (HTML) with its buttons: the pressed button's message edited into it when
     `in_place` and that message holds text, else a new message."""
     query = update.callback_query

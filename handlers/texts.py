@@ -43,8 +43,7 @@ NOT_ALLOWED = (
     "Ask its owner to add your Telegram id ({user_id}) to ALLOWED_USER_IDS."
 )
 SOMETHING_WENT_WRONG = (
-    "😕 Sorry — something went wrong on my side. What you had entered is kept; "
-    "try again, or /cancel to start over."
+    "😕 Sorry — something went wrong on my side. What you had entered is kept; try again, or /cancel to start over."
 )
 STALE_BUTTON = "This button belongs to something that is already finished. Start again with /new."
 WRONG_STEP_BUTTON = "That button is from an earlier step — please use the latest message."
@@ -84,12 +83,8 @@ ASK_CONTENT = (
 )
 ASK_TEXT_ONLY = "A text post, then. Send its text."
 ASK_CAPTION_AFTER_PHOTOS = "Now send the main caption, or tap <b>No caption</b>."
-TOO_MANY_IMAGES = (
-    f"A post holds at most {MAX_IMAGES} images — {{count}} are already in; the extra one was not added."
-)
-NOT_A_PHOTO = (
-    "I need photos sent as <b>photos</b> (not as files or stickers), or the caption as text."
-)
+TOO_MANY_IMAGES = f"A post holds at most {MAX_IMAGES} images — {{count}} are already in; the extra one was not added."
+NOT_A_PHOTO = "I need photos sent as <b>photos</b> (not as files or stickers), or the caption as text."
 EMPTY_TEXT_POST = "A post without images needs some text. Send the text, or send photos."
 POSTER_MISSING = "That poster no longer exists."
 PHOTO_TOO_BIG = (
@@ -228,6 +223,7 @@ DRAFT_UNREADABLE = (
     "Sorry — Herald was updated and can't read the post you were making any more. "
     "Nothing was scheduled; please start it again with /new."
 )
+
 
 # -- Settings ---------------------------------------------------------------------------------
 def ask_timezone(current: str) -> str:
@@ -533,8 +529,7 @@ def details_delivery(badge: str, name: str, status: str, url: str | None, reason
 def cannot_cancel_now(short_id: str, status: str) -> str:
     if status == "publishing":
         return (
-            f"⏳ Post #{short_id} can't be cancelled any more: it has just started publishing. "
-            "I'll report how it went."
+            f"⏳ Post #{short_id} can't be cancelled any more: it has just started publishing. I'll report how it went."
         )
     if status == "cancelled":
         return f"Post #{short_id} is already cancelled."
@@ -603,10 +598,7 @@ def poster_summary(name: str, images: int, caption: str) -> str:
 
 
 def confirm_delete_poster(name: str) -> str:
-    return (
-        f"Delete the poster <b>{escape(name)}</b>? "
-        "Posts already scheduled with it keep their images and caption."
-    )
+    return f"Delete the poster <b>{escape(name)}</b>? Posts already scheduled with it keep their images and caption."
 
 
 def poster_deleted(name: str) -> str:

@@ -87,7 +87,7 @@ def place(wall: datetime, zone: str) -> Placed:
 
 
 def repeated_occurrence(when: datetime, zone: str) -> str | None:
-    """"first" or "second" when the local time of `when` happens twice that night, else None."""
+    """ "first" or "second" when the local time of `when` happens twice that night, else None."""
     moment = when.astimezone(ZoneInfo(zone))
     other = moment.replace(fold=1 - moment.fold)
     if other.utcoffset() == moment.utcoffset():

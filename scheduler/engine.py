@@ -33,8 +33,7 @@ MISSED_MESSAGE = "missed while the bot was offline"
 HAND_POST_WINDOW = timedelta(days=1)
 HAND_POST_MISSED = "not confirmed as posted within a day"
 CUT_OFF_MESSAGE = (
-    "the bot stopped while this was being sent, so it may or may not have been posted — "
-    "check {name} before retrying"
+    "the bot stopped while this was being sent, so it may or may not have been posted — check {name} before retrying"
 )
 # An outage longer than this gets the owner one notice that the post is delayed.
 DELAY_NOTICE_AFTER = timedelta(minutes=5)
@@ -451,9 +450,7 @@ class Publication:
         delivery.updated_at = self._clock()
         return delivery
 
-    def _closed(
-        self, delivery: Delivery, status: DeliveryStatus, kind: ErrorKind, code: str, message: str
-    ) -> Delivery:
+    def _closed(self, delivery: Delivery, status: DeliveryStatus, kind: ErrorKind, code: str, message: str) -> Delivery:
         delivery.status, delivery.error_kind = status, kind
         delivery.error_code, delivery.error_message = code, message
         delivery.updated_at = self._clock()

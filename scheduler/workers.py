@@ -53,8 +53,11 @@ class WorkerRegistry:
             path = self.directory / f"{worker_id}{SUFFIX}"
             os.replace(temporary, path)
         except OSError as error:
-            log.warning("cannot register this worker in %s (%s): a restart takes its posts over only "
-                        "after their leases", self.directory, error)
+            log.warning(
+                "cannot register this worker in %s (%s): a restart takes its posts over only after their leases",
+                self.directory,
+                error,
+            )
             return False
         self._fd, self._path = fd, path
         return True

@@ -174,9 +174,7 @@ class Store(ABC):
         """The decrypted credential of an account, for publishers only; None if gone."""
 
     @abstractmethod
-    async def set_account_targets(
-        self, user_id: int, account_id: str, targets: list[Target]
-    ) -> bool:
+    async def set_account_targets(self, user_id: int, account_id: str, targets: list[Target]) -> bool:
         """Replace an account's targets; False if the account is not the user's."""
 
     @abstractmethod
@@ -262,9 +260,7 @@ class Store(ABC):
         """A post by id, for the scheduler only (no owner check)."""
 
     @abstractmethod
-    async def list_posts(
-        self, user_id: int, view: PostView, page: int = 0, per_page: int = 5
-    ) -> PostPage:
+    async def list_posts(self, user_id: int, view: PostView, page: int = 0, per_page: int = 5) -> PostPage:
         """A page of the user's posts: upcoming soonest first, history latest first."""
 
     @abstractmethod
@@ -272,9 +268,7 @@ class Store(ABC):
         """Cancel the user's post if it is still `scheduled`; None otherwise."""
 
     @abstractmethod
-    async def reschedule_post(
-        self, user_id: int, post_id: str, scheduled_time: datetime
-    ) -> Post | None:
+    async def reschedule_post(self, user_id: int, post_id: str, scheduled_time: datetime) -> Post | None:
         """Move the user's still-`scheduled` post to a new time; None otherwise."""
 
     @abstractmethod
@@ -305,15 +299,11 @@ class Store(ABC):
         no other worker can claim it until then."""
 
     @abstractmethod
-    async def claim_post(
-        self, post_id: str, worker_id: str, now: datetime, lease: timedelta
-    ) -> Post | None:
+    async def claim_post(self, post_id: str, worker_id: str, now: datetime, lease: timedelta) -> Post | None:
         """Atomically take one post if it is due, or its lease ran out; None otherwise."""
 
     @abstractmethod
-    async def renew_lease(
-        self, post_id: str, worker_id: str, now: datetime, lease: timedelta
-    ) -> bool:
+    async def renew_lease(self, post_id: str, worker_id: str, now: datetime, lease: timedelta) -> bool:
         """Extend the worker's lease on a post; False if the worker lost it."""
 
     @abstractmethod
@@ -363,9 +353,7 @@ class Store(ABC):
         """The reports `holder` took could not be sent now: due again from `until`, held by nobody."""
 
     @abstractmethod
-    async def retry_failed(
-        self, user_id: int, post_id: str, now: datetime
-    ) -> Post | None:
+    async def retry_failed(self, user_id: int, post_id: str, now: datetime) -> Post | None:
         """Schedule a failed or partial post again, now, for its failed and unconfirmed targets."""
 
     # -- python-telegram-bot persistence ---------------------------------------------------

@@ -146,10 +146,7 @@ def post_to_doc(post: Post, times: TimeCodec) -> dict[str, Any]:
         "created_at": times.encode(post.created_at),
         "published_at": times.encode(post.published_at) if post.published_at else None,
         "notified_at": times.encode(post.notified_at) if post.notified_at else None,
-        "deliveries": {
-            target_id: delivery_to_doc(delivery, times)
-            for target_id, delivery in post.deliveries.items()
-        },
+        "deliveries": {target_id: delivery_to_doc(delivery, times) for target_id, delivery in post.deliveries.items()},
         "claim": _claim_to_doc(post, times),
         "attempts": post.attempts,
         "report_due_at": times.encode(post.report_due_at) if post.report_due_at else None,

@@ -63,8 +63,7 @@ class CredentialCipher:
             plaintext = self._fernet.decrypt(ciphertext.encode("ascii")).decode("utf-8")
         except InvalidToken:
             raise CredentialError(
-                "a stored credential cannot be decrypted: "
-                "ENCRYPTION_KEY differs from the one it was saved with"
+                "a stored credential cannot be decrypted: ENCRYPTION_KEY differs from the one it was saved with"
             ) from None
         register_secret(plaintext)
         return plaintext

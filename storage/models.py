@@ -47,9 +47,7 @@ class PostStatus(StrEnum):
         return self in FINAL_POST_STATUSES
 
 
-FINAL_POST_STATUSES = frozenset(
-    {PostStatus.PUBLISHED, PostStatus.PARTIAL, PostStatus.FAILED, PostStatus.CANCELLED}
-)
+FINAL_POST_STATUSES = frozenset({PostStatus.PUBLISHED, PostStatus.PARTIAL, PostStatus.FAILED, PostStatus.CANCELLED})
 
 
 class DeliveryStatus(StrEnum):

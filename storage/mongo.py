@@ -106,9 +106,9 @@ def _each_delivery(post: Post) -> Document:
 
 
 def _same_moment(stored: object, written: datetime) -> bool:
-    return isinstance(stored, datetime) and abs(
-        stored.replace(tzinfo=UTC) - written.astimezone(UTC)
-    ) < timedelta(milliseconds=1)
+    return isinstance(stored, datetime) and abs(stored.replace(tzinfo=UTC) - written.astimezone(UTC)) < timedelta(
+        milliseconds=1
+    )
 
 
 def _still_held(worker_id: str) -> Callable[[Document], bool]:
@@ -121,8 +121,8 @@ def _still_held(worker_id: str) -> Callable[[Document], bool]:
 
 def _finished_by(worker_id: str, now: datetime) -> Callable[[Document], bool]:
     """A finish applied if the post is finished under this claim's token at this call's time."""
-    return lambda doc: (doc.get("result") or {}).get("worker_id") == worker_id and _same_moment(
-        doc.get("published_at"), now
+    return lambda doc: (
+        (doc.get("result") or {}).get("worker_id") == worker_id and _same_moment(doc.get("published_at"), now)
     )
 
 
@@ -271,9 +271,7 @@ class MongoStore(Store):
         doc = await self.db.accounts.find_one({"account_id": account_id}, {"credential": 1})
         return self.cipher.decrypt(doc["credential"]) if doc else None
 
-    async def set_account_targets(
-        self, user_id: int, account_id: str, targets: list[Target]
-    ) -> bool:
+    async def set_account_targets(self, user_id: int, account_id: str, targets: list[Target]) -> bool:
         targets = owned_targets(targets, account_id)
         result = await self.db.accounts.update_one(
             {"account_id": account_id, "user_id": user_id},
@@ -289,9 +287,7 @@ class MongoStore(Store):
         return result.matched_count == 1
 
     async def mark_account_needs_reconnect(self, account_id: str, needs: bool = True) -> None:
-        await self.db.accounts.update_one(
-            {"account_id": account_id}, {"$set": {"needs_reconnect": needs}}
-        )
+        await self.db.accounts.update_one({"account_id": account_id}, {"$set": {"needs_reconnect": needs}})
 
     async def remove_account(self, user_id: int, account_id: str) -> int | None:
         result = await self.db.accounts.delete_one({"account_id": account_id, "user_id": user_id})
@@ -342,9 +338,7 @@ class MongoStore(Store):
     async def put_image(self, data: bytes) -> str:
         blob_id = hashlib.sha256(data).hexdigest()
         if await self._image_file(blob_id) is None:
-            await self.images.upload_from_stream(
-                blob_id, data, metadata={"created_at": utc_now()}
-            )
+            await self.images.upload_from_stream(blob_id, data, metadata={"created_at": utc_now()})
         return blob_id
 
     async def _image_file(self, blob_id: str) -> Document | None:
@@ -374,9 +368,7 @@ class MongoStore(Store):
         async for doc in cursor:
             blob_id = doc["filename"]
             in_use = await self.db.scheduled_posts.find_one({"images.blob_id": blob_id}, {"post_id": 1})
-            in_use = in_use or await self.db.posters.find_one(
-                {"images.blob_id": blob_id}, {"poster_id": 1}
-            )
+            in_use = in_use or await self.db.posters.find_one({"images.blob_id": blob_id}, {"poster_id": 1})
             if not in_use:
                 await self.images.delete(doc["_id"])
                 purged += 1
@@ -392,9 +384,7 @@ class MongoStore(Store):
         return poster
 
     async def list_posters(self, user_id: int) -> list[Poster]:
-        cursor = self.db.posters.find({"user_id": user_id}).sort(
-            [("name", ASCENDING), ("poster_id", ASCENDING)]
-        )
+        cursor = self.db.posters.find({"user_id": user_id}).sort([("name", ASCENDING), ("poster_id", ASCENDING)])
         return [poster_from_doc(doc["poster_id"], doc, BSON_TIMES) async for doc in cursor]
 
     async def get_poster(self, user_id: int, poster_id: str) -> Poster | None:
@@ -407,9 +397,7 @@ class MongoStore(Store):
 
     # -- posts -----------------------------------------------------------------------------
     async def create_post(self, post: Post) -> Post:
-        await self.db.scheduled_posts.insert_one(
-            {"post_id": post.post_id, **post_to_doc(post, BSON_TIMES)}
-        )
+        await self.db.scheduled_posts.insert_one({"post_id": post.post_id, **post_to_doc(post, BSON_TIMES)})
         return post
 
     async def get_post(self, user_id: int, post_id: str) -> Post | None:
@@ -420,9 +408,7 @@ class MongoStore(Store):
         doc = await self.db.scheduled_posts.find_one({"post_id": post_id})
         return _post(doc) if doc else None
 
-    async def list_posts(
-        self, user_id: int, view: PostView, page: int = 0, per_page: int = 5
-    ) -> PostPage:
+    async def list_posts(self, user_id: int, view: PostView, page: int = 0, per_page: int = 5) -> PostPage:
         statuses = UPCOMING if view is PostView.UPCOMING else HISTORY
         order = ASCENDING if view is PostView.UPCOMING else DESCENDING
         page = max(page, 0)
@@ -433,9 +419,7 @@ class MongoStore(Store):
             .limit(per_page + 1)
         )
         docs = [doc async for doc in cursor]
-        return PostPage(
-            posts=[_post(doc) for doc in docs[:per_page]], page=page, has_next=len(docs) > per_page
-        )
+        return PostPage(posts=[_post(doc) for doc in docs[:per_page]], page=page, has_next=len(docs) > per_page)
 
     async def cancel_post(self, user_id: int, post_id: str) -> Post | None:
         doc = await self.db.scheduled_posts.find_one_and_update(
@@ -445,9 +429,7 @@ class MongoStore(Store):
         )
         return _post(doc) if doc else None
 
-    async def reschedule_post(
-        self, user_id: int, post_id: str, scheduled_time: datetime
-    ) -> Post | None:
+    async def reschedule_post(self, user_id: int, post_id: str, scheduled_time: datetime) -> Post | None:
         doc = await self.db.scheduled_posts.find_one_and_update(
             {"post_id": post_id, "user_id": user_id, "status": PostStatus.SCHEDULED.value},
             {"$set": {"scheduled_time": scheduled_time}},
@@ -564,9 +546,7 @@ class MongoStore(Store):
         claimed.sort(key=lambda post: order[post.post_id])
         return claimed
 
-    async def claim_post(
-        self, post_id: str, worker_id: str, now: datetime, lease: timedelta
-    ) -> Post | None:
+    async def claim_post(self, post_id: str, worker_id: str, now: datetime, lease: timedelta) -> Post | None:
         doc = await self.db.scheduled_posts.find_one_and_update(
             {"post_id": post_id, "$or": [self._due(now), self._expired(now)]},
             self._claim_update(worker_id, now, lease),
@@ -581,9 +561,7 @@ class MongoStore(Store):
             "claim.worker_id": worker_id,
         }
 
-    async def renew_lease(
-        self, post_id: str, worker_id: str, now: datetime, lease: timedelta
-    ) -> bool:
+    async def renew_lease(self, post_id: str, worker_id: str, now: datetime, lease: timedelta) -> bool:
         result = await self.db.scheduled_posts.update_one(
             self._held_by(post_id, worker_id), {"$set": {"claim.lease_until": now + lease}}
         )

@@ -76,9 +76,7 @@ class StorePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str,
         saved = await self.store.load_state(_conversation_namespace(name))
         return {_key_from_text(key): state for key, state in saved.items()}
 
-    async def update_conversation(
-        self, name: str, key: ConversationKey, new_state: object | None
-    ) -> None:
+    async def update_conversation(self, name: str, key: ConversationKey, new_state: object | None) -> None:
         """Save (or, with None, forget) one conversation's state."""
         await self.store.save_state(_conversation_namespace(name), _key_text(key), new_state)
 
@@ -97,9 +95,7 @@ class StorePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str,
     async def update_callback_data(self, data: CDCData) -> None:
         """Save the arbitrary-callback-data cache."""
         buttons, mapping = data
-        await self.store.save_state(
-            CALLBACK_DATA, "cache", [[list(button) for button in buttons], mapping]
-        )
+        await self.store.save_state(CALLBACK_DATA, "cache", [[list(button) for button in buttons], mapping])
 
     async def drop_chat_data(self, chat_id: int) -> None:
         """Forget one chat's `chat_data`."""

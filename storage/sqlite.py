@@ -542,20 +542,14 @@ class SQLiteStore(Store):
         return [self._row_to_account(row) for row in rows]
 
     async def get_account(self, user_id: int, account_id: str) -> Account | None:
-        row = await self._read_one(
-            "SELECT * FROM accounts WHERE user_id = ? AND account_id = ?", (user_id, account_id)
-        )
+        row = await self._read_one("SELECT * FROM accounts WHERE user_id = ? AND account_id = ?", (user_id, account_id))
         return self._row_to_account(row) if row else None
 
     async def account_credential(self, account_id: str) -> str | None:
-        row = await self._read_one(
-            "SELECT credential FROM accounts WHERE account_id = ?", (account_id,)
-        )
+        row = await self._read_one("SELECT credential FROM accounts WHERE account_id = ?", (account_id,))
         return self.cipher.decrypt(row["credential"]) if row else None
 
-    async def set_account_targets(
-        self, user_id: int, account_id: str, targets: list[Target]
-    ) -> bool:
+    async def set_account_targets(self, user_id: int, account_id: str, targets: list[Target]) -> bool:
         targets = owned_targets(targets, account_id)
         changed = await self._execute(
             "UPDATE accounts SET targets = ? WHERE user_id = ? AND account_id = ?",
@@ -565,8 +559,7 @@ class SQLiteStore(Store):
 
     async def set_account_credential(self, user_id: int, account_id: str, credential: str) -> bool:
         changed = await self._execute(
-            "UPDATE accounts SET credential = ?, needs_reconnect = 0 "
-            "WHERE user_id = ? AND account_id = ?",
+            "UPDATE accounts SET credential = ?, needs_reconnect = 0 WHERE user_id = ? AND account_id = ?",
             (self.cipher.encrypt(credential), user_id, account_id),
         )
         return changed == 1
@@ -635,8 +628,7 @@ class SQLiteStore(Store):
                     return  # already followed (the service message and a send may both report it)
             await db.execute("DELETE FROM telegram_chats WHERE chat_id = ?", (new_chat_id,))
             await db.execute(
-                "UPDATE telegram_chats SET chat_id = ?, chat_type = 'supergroup', updated_at = ? "
-                "WHERE chat_id = ?",
+                "UPDATE telegram_chats SET chat_id = ?, chat_type = 'supergroup', updated_at = ? WHERE chat_id = ?",
                 (new_chat_id, iso_text(utc_now()), old_chat_id),
             )
 
@@ -654,14 +646,10 @@ class SQLiteStore(Store):
         return bytes(row["data"]) if row else None
 
     async def set_image_file_id(self, blob_id: str, file_id: str) -> None:
-        await self._execute(
-            "UPDATE blobs SET telegram_file_id = ? WHERE blob_id = ?", (file_id, blob_id)
-        )
+        await self._execute("UPDATE blobs SET telegram_file_id = ? WHERE blob_id = ?", (file_id, blob_id))
 
     async def image_file_id(self, blob_id: str) -> str | None:
-        row = await self._read_one(
-            "SELECT telegram_file_id FROM blobs WHERE blob_id = ?", (blob_id,)
-        )
+        row = await self._read_one("SELECT telegram_file_id FROM blobs WHERE blob_id = ?", (blob_id,))
         return row["telegram_file_id"] if row else None
 
     async def purge_orphan_images(self, created_before: datetime) -> int:
@@ -704,9 +692,7 @@ class SQLiteStore(Store):
         return poster_from_doc(row["poster_id"], json.loads(row["doc"]), ISO_TIMES) if row else None
 
     async def delete_poster(self, user_id: int, poster_id: str) -> bool:
-        changed = await self._execute(
-            "DELETE FROM posters WHERE user_id = ? AND poster_id = ?", (user_id, poster_id)
-        )
+        changed = await self._execute("DELETE FROM posters WHERE user_id = ? AND poster_id = ?", (user_id, poster_id))
         return changed == 1
 
     # -- posts -----------------------------------------------------------------------------
@@ -737,18 +723,14 @@ class SQLiteStore(Store):
         return post
 
     async def get_post(self, user_id: int, post_id: str) -> Post | None:
-        row = await self._read_one(
-            f"{POST_SELECT} WHERE post_id = ? AND user_id = ?", (post_id, user_id)
-        )
+        row = await self._read_one(f"{POST_SELECT} WHERE post_id = ? AND user_id = ?", (post_id, user_id))
         return _row_to_post(row) if row else None
 
     async def load_post(self, post_id: str) -> Post | None:
         row = await self._read_one(f"{POST_SELECT} WHERE post_id = ?", (post_id,))
         return _row_to_post(row) if row else None
 
-    async def list_posts(
-        self, user_id: int, view: PostView, page: int = 0, per_page: int = 5
-    ) -> PostPage:
+    async def list_posts(self, user_id: int, view: PostView, page: int = 0, per_page: int = 5) -> PostPage:
         statuses = UPCOMING if view is PostView.UPCOMING else HISTORY
         order = "ASC" if view is PostView.UPCOMING else "DESC"
         # Upcoming posts lie after a long finished history in (user_id, scheduled_time) order;
@@ -764,18 +746,14 @@ class SQLiteStore(Store):
 
     async def cancel_post(self, user_id: int, post_id: str) -> Post | None:
         row = await self._fetchone(
-            f"UPDATE posts SET status = ? WHERE post_id = ? AND user_id = ? AND status = ? "
-            f"{self._RETURNING}",
+            f"UPDATE posts SET status = ? WHERE post_id = ? AND user_id = ? AND status = ? {self._RETURNING}",
             (PostStatus.CANCELLED.value, post_id, user_id, PostStatus.SCHEDULED.value),
         )
         return _row_to_post(row) if row else None
 
-    async def reschedule_post(
-        self, user_id: int, post_id: str, scheduled_time: datetime
-    ) -> Post | None:
+    async def reschedule_post(self, user_id: int, post_id: str, scheduled_time: datetime) -> Post | None:
         row = await self._fetchone(
-            f"UPDATE posts SET scheduled_time = ? WHERE post_id = ? AND user_id = ? AND status = ? "
-            f"{self._RETURNING}",
+            f"UPDATE posts SET scheduled_time = ? WHERE post_id = ? AND user_id = ? AND status = ? {self._RETURNING}",
             (iso_text(scheduled_time), post_id, user_id, PostStatus.SCHEDULED.value),
         )
         return _row_to_post(row) if row else None
@@ -838,10 +816,7 @@ class SQLiteStore(Store):
         "UPDATE posts SET status = 'publishing', worker_id = ?, lease_until = ?, claimed_at = ?, "
         "attempts = attempts + 1 WHERE "
     )
-    _CLAIMABLE = (
-        "((status = 'scheduled' AND scheduled_time <= ?) "
-        "OR (status = 'publishing' AND lease_until < ?))"
-    )
+    _CLAIMABLE = "((status = 'scheduled' AND scheduled_time <= ?) OR (status = 'publishing' AND lease_until < ?))"
 
     async def claim_due_posts(
         self, worker_id: str, now: datetime, lease: timedelta, limit: int = 50, exclude: Collection[str] = ()
@@ -875,9 +850,7 @@ class SQLiteStore(Store):
         posts.sort(key=lambda post: post.scheduled_time)
         return posts
 
-    async def claim_post(
-        self, post_id: str, worker_id: str, now: datetime, lease: timedelta
-    ) -> Post | None:
+    async def claim_post(self, post_id: str, worker_id: str, now: datetime, lease: timedelta) -> Post | None:
         now_text = iso_text(now)
         row = await self._fetchone(
             f"{self._CLAIM} post_id = ? AND {self._CLAIMABLE} {self._RETURNING}",
@@ -885,12 +858,9 @@ class SQLiteStore(Store):
         )
         return _row_to_post(row) if row else None
 
-    async def renew_lease(
-        self, post_id: str, worker_id: str, now: datetime, lease: timedelta
-    ) -> bool:
+    async def renew_lease(self, post_id: str, worker_id: str, now: datetime, lease: timedelta) -> bool:
         changed = await self._group_write(
-            "UPDATE posts SET lease_until = ? WHERE post_id = ? AND worker_id = ? "
-            "AND status = 'publishing'",
+            "UPDATE posts SET lease_until = ? WHERE post_id = ? AND worker_id = ? AND status = 'publishing'",
             (iso_text(now + lease), post_id, worker_id),
         )
         return changed == 1
@@ -1013,20 +983,15 @@ class SQLiteStore(Store):
 
     # -- persistence -----------------------------------------------------------------------
     async def load_state(self, namespace: str) -> dict[str, Any]:
-        rows = await self._read_all(
-            "SELECT key, value FROM state WHERE namespace = ?", (namespace,)
-        )
+        rows = await self._read_all("SELECT key, value FROM state WHERE namespace = ?", (namespace,))
         return {row["key"]: json.loads(row["value"]) for row in rows}
 
     async def save_state(self, namespace: str, key: str, value: Any) -> None:
         if value is None:
-            await self._execute(
-                "DELETE FROM state WHERE namespace = ? AND key = ?", (namespace, key)
-            )
+            await self._execute("DELETE FROM state WHERE namespace = ? AND key = ?", (namespace, key))
             return
         await self._execute(
             "INSERT INTO state (namespace, key, value) VALUES (?, ?, ?) "
             "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
             (namespace, key, json.dumps(value)),
         )
-

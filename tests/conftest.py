@@ -48,9 +48,7 @@ def make_store(kind: str, tmp_path: Path, key: str, request: pytest.FixtureReque
 
 
 @pytest.fixture(params=STORE_KINDS)
-async def store(
-    request: pytest.FixtureRequest, tmp_path: Path, encryption_key: str
-) -> AsyncIterator[Store]:
+async def store(request: pytest.FixtureRequest, tmp_path: Path, encryption_key: str) -> AsyncIterator[Store]:
     """An opened, empty Store of each kind."""
     opened = make_store(request.param, tmp_path, encryption_key, request)
     await opened.open()
@@ -69,6 +67,12 @@ async def sqlite_store(tmp_path: Path, encryption_key: str) -> AsyncIterator[SQL
         yield opened
     finally:
         await opened.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first: with several workers (`make test` runs two) each runs beside the
+    others instead of after them."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

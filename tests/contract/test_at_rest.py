@@ -17,8 +17,18 @@ from tests.contract.helpers import add_account, schedule
 
 PLAINTEXT = "EAAB-plaintext-page-token-4242"
 SEED_FIELDS = {
-    "user_id", "group_ids", "main_caption", "scheduled_time", "poster_name", "account_name",
-    "groups", "images", "status", "result", "created_at", "published_at",
+    "user_id",
+    "group_ids",
+    "main_caption",
+    "scheduled_time",
+    "poster_name",
+    "account_name",
+    "groups",
+    "images",
+    "status",
+    "result",
+    "created_at",
+    "published_at",
 }
 
 
@@ -45,9 +55,7 @@ async def test_mongodb_documents_hold_no_plaintext_credential(mongo_url: str, en
     client: MongoClient[dict[str, object]] = MongoClient(mongo_url)
     try:
         db = client.get_default_database()
-        dumped = "".join(
-            repr(doc) for name in db.list_collection_names() for doc in db[name].find()
-        )
+        dumped = "".join(repr(doc) for name in db.list_collection_names() for doc in db[name].find())
     finally:
         client.close()
     assert "Shop hooks" in dumped

@@ -26,7 +26,15 @@ POSTS, PROCESSES, TASKS = 500, 2, 8
 async def run_claimers(kind: str, location: str, key: str, limit: int) -> dict[str, list[str]]:
     processes = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.contract.claimer", kind, location, key, f"p{n}", str(TASKS), str(limit),
+            sys.executable,
+            "-m",
+            "tests.contract.claimer",
+            kind,
+            location,
+            key,
+            f"p{n}",
+            str(TASKS),
+            str(limit),
             cwd=ROOT,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
@@ -54,9 +62,7 @@ async def race(store: Store, kind: str, location: str, key: str, limit: int) -> 
     now = utc_now()
     ids = set()
     for _ in range(POSTS):
-        post = new_post(
-            user_id=1001, account=account, targets=account.targets, main_caption="x", scheduled_time=now
-        )
+        post = new_post(user_id=1001, account=account, targets=account.targets, main_caption="x", scheduled_time=now)
         await store.create_post(post)
         ids.add(post.post_id)
 

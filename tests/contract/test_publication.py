@@ -80,9 +80,7 @@ def engine(store: Store, publisher: Publisher, recorder: Recorder, **kwargs: Any
 async def due_post(store: Store, targets: int = 3, late: timedelta = timedelta(0)) -> Post:
     account = await add_account(store, USER)
     chosen = [Target(f"tg-10{n}", f"Channel {n}", f"-10{n}", "channel") for n in range(targets)]
-    post = new_post(
-        user_id=USER, account=account, targets=chosen, main_caption="Hi", scheduled_time=utc_now() - late
-    )
+    post = new_post(user_id=USER, account=account, targets=chosen, main_caption="Hi", scheduled_time=utc_now() - late)
     return await store.create_post(post)
 
 

@@ -128,9 +128,7 @@ async def test_only_unused_images_are_purged(store: Store) -> None:
     used_by_poster = await store.put_image(b"poster image")
     orphan = await store.put_image(b"nobody's image")
     await schedule(store, ALICE, account, images=[Image(name="a.jpg", blob_id=used_by_post)])
-    await store.save_poster(
-        Poster(new_id(), ALICE, "Sale", images=[Image(name="b.jpg", blob_id=used_by_poster)])
-    )
+    await store.save_poster(Poster(new_id(), ALICE, "Sale", images=[Image(name="b.jpg", blob_id=used_by_poster)]))
     assert await store.purge_orphan_images(utc_now() - timedelta(hours=1)) == 0
     assert await store.purge_orphan_images(utc_now() + timedelta(seconds=1)) == 1
     assert await store.load_image(orphan) is None
@@ -225,9 +223,7 @@ async def test_reschedule_moves_the_time_and_the_due_list(store: Store) -> None:
     assert await store.scheduled_posts(until=now + timedelta(hours=1)) == []
     moved = await store.reschedule_post(ALICE, post.post_id, now + timedelta(minutes=10))
     assert moved is not None and moved.scheduled_time == now + timedelta(minutes=10)
-    assert await store.scheduled_posts(until=now + timedelta(hours=1)) == [
-        (post.post_id, now + timedelta(minutes=10))
-    ]
+    assert await store.scheduled_posts(until=now + timedelta(hours=1)) == [(post.post_id, now + timedelta(minutes=10))]
     # Only what is still to come, when asked: an overdue post is the sweep's, not a job's.
     overdue = await schedule(store, ALICE, account, when=now - timedelta(minutes=5))
     every = await store.scheduled_posts(until=now + timedelta(hours=1))
@@ -396,9 +392,7 @@ async def test_retry_failed_reschedules_only_failed_targets(store: Store) -> Non
     claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
     assert claimed is not None
     await store.record_delivery(post.post_id, "w1", Delivery(first, DeliveryStatus.SENT, 1, "5"))
-    failure = Delivery(
-        second, DeliveryStatus.FAILED, 3, error_kind=ErrorKind.PERMANENT, error_message="kicked"
-    )
+    failure = Delivery(second, DeliveryStatus.FAILED, 3, error_kind=ErrorKind.PERMANENT, error_message="kicked")
     claimed.deliveries.update({first: Delivery(first, DeliveryStatus.SENT, 1, "5"), second: failure})
     assert await store.finish_post(claimed, "w1", now) is not None
 

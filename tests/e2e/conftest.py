@@ -101,9 +101,7 @@ class Person:
         """What each bot message says now, to tell new or edited ones apart later."""
         return {m["message_id"]: _content(m) for m in self.bot_messages()}
 
-    async def expect(
-        self, needle: str, since: dict[int, str] | None = None, timeout: float = 8.0
-    ) -> dict[str, Any]:
+    async def expect(self, needle: str, since: dict[int, str] | None = None, timeout: float = 8.0) -> dict[str, Any]:
         """The first bot message, new or changed since `since`, that contains `needle`."""
         since = since or {}
         found: list[dict[str, Any]] = []

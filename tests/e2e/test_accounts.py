@@ -231,7 +231,6 @@ async def test_a_facebook_group_is_handed_to_the_user_and_confirmed(
         assert any(m.get("text") == "Meeting on Friday" for m in api.bot_messages(ALICE))  # copyable caption
         assert len([m for m in api.bot_messages(ALICE) if m.get("media_group_id")]) == 2
 
-
         async def awaiting() -> bool:
             waiting = await store.get_post(ALICE, post_id)
             assert waiting is not None and waiting.status is PostStatus.PUBLISHING
@@ -252,9 +251,10 @@ async def test_a_webhook_gets_a_signed_body_retries_5xx_and_fails_on_4xx(
     alice = Person(api, ALICE)
     # Like Discord's and Slack's, this URL carries a token of its own: it is a credential too.
     token = "hooktoken-" + "7f3a9c" * 6
-    async with WebhookReceiver(SECRET, path=f"/hook/{token}") as receiver, bot_running(
-        settings_for(api, graph, sqlite_url, encryption_key)
-    ) as store:
+    async with (
+        WebhookReceiver(SECRET, path=f"/hook/{token}") as receiver,
+        bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store,
+    ):
         await start_adding(alice, "Webhook", expect="Send the webhook's")
         await alice.say(receiver.url, expect="signing secret")
         # The form is saved with user_data (within a second): the URL waits there encrypted.

@@ -242,9 +242,7 @@ async def test_a_user_outside_the_allow_list_is_refused_politely(
         assert (await store.list_posts(BOB, PostView.UPCOMING)).posts == []
 
 
-async def test_no_targets_explains_how_to_add_the_bot(
-    api: FakeBotAPI, sqlite_url: str, encryption_key: str
-) -> None:
+async def test_no_targets_explains_how_to_add_the_bot(api: FakeBotAPI, sqlite_url: str, encryption_key: str) -> None:
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)):
         await alice.say("/new", expect="Which account")
@@ -555,8 +553,14 @@ async def save_conversation(settings: Settings, step: str, draft: dict[str, Any]
     try:
         blob_ids = [await store.put_image(data) for data in images]
         draft["images"] = [
-            {"name": f"photo-{n}.jpg", "caption": f"Photo {n}", "blob_id": blob_id, "size": len(data),
-             "mime_type": "image/jpeg", "telegram_file_id": None}
+            {
+                "name": f"photo-{n}.jpg",
+                "caption": f"Photo {n}",
+                "blob_id": blob_id,
+                "size": len(data),
+                "mime_type": "image/jpeg",
+                "telegram_file_id": None,
+            }
             for n, (blob_id, data) in enumerate(zip(blob_ids, images, strict=True), start=1)
         ]
         await store.save_state(USER_DATA, str(ALICE), {"draft": draft})
@@ -572,13 +576,31 @@ async def test_a_draft_saved_by_the_previous_version_goes_on_after_an_upgrade(
     add_chats(api)
     alice = Person(api, ALICE)
     settings = bot_settings(api, database_url, encryption_key)
-    shop = {"target_id": f"tg{SHOP}", "name": "Shop news", "address": str(SHOP), "kind": "channel",
-            "url": "https://t.me/shopnews", "account_id": "telegram"}
-    team = {"target_id": f"tg{TEAM}", "name": "Team chat", "address": str(TEAM), "kind": "supergroup",
-            "url": None, "account_id": "telegram"}
+    shop = {
+        "target_id": f"tg{SHOP}",
+        "name": "Shop news",
+        "address": str(SHOP),
+        "kind": "channel",
+        "url": "https://t.me/shopnews",
+        "account_id": "telegram",
+    }
+    team = {
+        "target_id": f"tg{TEAM}",
+        "name": "Team chat",
+        "address": str(TEAM),
+        "kind": "supergroup",
+        "url": None,
+        "account_id": "telegram",
+    }
     old_draft = {
-        "step": "time", "account_id": "telegram", "account_name": "Telegram (this bot)", "platform": "telegram",
-        "selected": [f"tg{TEAM}"], "page": 0, "targets": [shop, team], "caption": "Written before the upgrade",
+        "step": "time",
+        "account_id": "telegram",
+        "account_name": "Telegram (this bot)",
+        "platform": "telegram",
+        "selected": [f"tg{TEAM}"],
+        "page": 0,
+        "targets": [shop, team],
+        "caption": "Written before the upgrade",
     }
     blob_ids = await save_conversation(settings, "time", old_draft, PHOTOS[0], PHOTOS[1])
     async with bot_running(settings) as store:

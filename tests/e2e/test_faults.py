@@ -155,6 +155,7 @@ async def reports_fail_for_a_while(outage: Outage, key: str) -> None:
                 assert stored is not None and stored.notified_at is not None
 
 
+@pytest.mark.long
 async def test_telegram_outages_delay_posts_and_reports_but_lose_nothing(
     tmp_path: Path, mongo_url: str, encryption_key: str
 ) -> None:

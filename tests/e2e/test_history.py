@@ -109,12 +109,28 @@ async def test_the_list_pages_through_posts_and_details_show_every_delivery(
             "Nobody got this",
             PostStatus.FAILED,
             [
-                Delivery(f"tg{SHOP}", DeliveryStatus.FAILED, 1, error_kind=ErrorKind.PERMANENT,
-                         error_code="403", error_message="the bot is no longer an admin there"),
-                Delivery(f"tg{TEAM}", DeliveryStatus.UNCONFIRMED, 1, error_kind=ErrorKind.UNCONFIRMED,
-                         error_message="no answer came back"),
-                Delivery(f"tg{ARCHIVE}", DeliveryStatus.MISSED, 0, error_kind=ErrorKind.MISSED,
-                         error_message="missed while the bot was offline"),
+                Delivery(
+                    f"tg{SHOP}",
+                    DeliveryStatus.FAILED,
+                    1,
+                    error_kind=ErrorKind.PERMANENT,
+                    error_code="403",
+                    error_message="the bot is no longer an admin there",
+                ),
+                Delivery(
+                    f"tg{TEAM}",
+                    DeliveryStatus.UNCONFIRMED,
+                    1,
+                    error_kind=ErrorKind.UNCONFIRMED,
+                    error_message="no answer came back",
+                ),
+                Delivery(
+                    f"tg{ARCHIVE}",
+                    DeliveryStatus.MISSED,
+                    0,
+                    error_kind=ErrorKind.MISSED,
+                    error_message="missed while the bot was offline",
+                ),
             ],
         )
         dropped = await make_post(store, "Changed my mind", timedelta(days=9))
@@ -330,7 +346,9 @@ async def test_other_peoples_forged_buttons_change_nothing_and_the_owner_can_edi
         unchanged = await store.get_post(ALICE, post.post_id)
         assert unchanged is not None
         assert (unchanged.status, unchanged.scheduled_time, unchanged.main_caption) == (
-            PostStatus.SCHEDULED, post.scheduled_time, "Alice's own words"
+            PostStatus.SCHEDULED,
+            post.scheduled_time,
+            "Alice's own words",
         )
         still = await store.get_post(ALICE, half_out.post_id)
         assert still is not None and still.status is PostStatus.PARTIAL

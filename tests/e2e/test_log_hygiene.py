@@ -39,9 +39,7 @@ async def api() -> AsyncIterator[FakeBotAPI]:
         yield server
 
 
-async def test_a_debug_log_of_a_whole_session_holds_no_secret(
-    api: FakeBotAPI, sqlite_url: str, tmp_path: Path
-) -> None:
+async def test_a_debug_log_of_a_whole_session_holds_no_secret(api: FakeBotAPI, sqlite_url: str, tmp_path: Path) -> None:
     user_token, page_token = f"fbuser{secrets.token_hex(20)}", f"fbpage{secrets.token_hex(20)}"
     hook_token, hook_secret = secrets.token_hex(16), f"whsecret-{secrets.token_hex(12)}"
     key = Fernet.generate_key().decode()

@@ -162,9 +162,7 @@ async def final_posts(store: Store, ids: list[str]) -> list[Post]:
     return [p for p in posts if p is not None and p.status.is_final]
 
 
-async def test_a_killed_bot_never_sends_a_post_twice(
-    api: FakeBotAPI, database_url: str, encryption_key: str
-) -> None:
+async def test_a_killed_bot_never_sends_a_post_twice(api: FakeBotAPI, database_url: str, encryption_key: str) -> None:
     add_channels(api)
     settings = bot_settings(api, database_url, encryption_key, claim_lease=10, publish_concurrency=8)
     store = build_store(settings)

@@ -16,10 +16,40 @@ from tests.e2e.conftest import Person, bot_running, bot_settings
 from tests.fakes.bot_api import FakeBotAPI
 
 CHANNEL = -1003000000001
-TEXTS = ["/new", "/cancel", "/start", "/help", "/timezone", "Berlin", "in 2 hours", "tomorrow 9am",
-         "2020-01-01 10:00", "hello", "", "🎉" * 3, "x" * 1100, "/scheduled", "Tokyo"]
-LABELS = ["Telegram (this bot)", "Shop", "Select all", "Done", "No images", "No caption", "In 1 hour",
-          "Post now", "Schedule", "Change time", "Cancel", "Refresh", "Cancel post", "Yes, cancel it", "Keep it"]
+TEXTS = [
+    "/new",
+    "/cancel",
+    "/start",
+    "/help",
+    "/timezone",
+    "Berlin",
+    "in 2 hours",
+    "tomorrow 9am",
+    "2020-01-01 10:00",
+    "hello",
+    "",
+    "🎉" * 3,
+    "x" * 1100,
+    "/scheduled",
+    "Tokyo",
+]
+LABELS = [
+    "Telegram (this bot)",
+    "Shop",
+    "Select all",
+    "Done",
+    "No images",
+    "No caption",
+    "In 1 hour",
+    "Post now",
+    "Schedule",
+    "Change time",
+    "Cancel",
+    "Refresh",
+    "Cancel post",
+    "Yes, cancel it",
+    "Keep it",
+]
 FORGED = ["new:t:tg-1", "post:cancel:ffffffffffff", "new:pg:99", "tz:set:Mars/Base", "menu:nothing", "garbage"]
 
 actions = st.lists(

@@ -34,11 +34,16 @@ class Case:
 CASES = {
     "mongodb unreachable": Case(
         {"DATABASE_URL": "mongodb://herald:pa55word-of-db@127.0.0.1:{closed}/herald", "ENCRYPTION_KEY": KEY},
-        "DATABASE_URL", "cannot reach MongoDB at 127.0.0.1:", within=12, secrets=["pa55word-of-db"],
+        "DATABASE_URL",
+        "cannot reach MongoDB at 127.0.0.1:",
+        within=12,
+        secrets=["pa55word-of-db"],
     ),
     "bot api unreachable": Case({"TELEGRAM_API_URL": "http://127.0.0.1:{closed}"}, "TELEGRAM_API_URL", "cannot reach"),
     "token refused": Case(
-        {"TELEGRAM_BOT_TOKEN": UNKNOWN_TOKEN}, "TELEGRAM_BOT_TOKEN", "refused the token (Unauthorized)",
+        {"TELEGRAM_BOT_TOKEN": UNKNOWN_TOKEN},
+        "TELEGRAM_BOT_TOKEN",
+        "refused the token (Unauthorized)",
         secrets=[UNKNOWN_TOKEN, UNKNOWN_TOKEN.partition(":")[2]],
     ),
     "token malformed": Case(
@@ -55,19 +60,25 @@ CASES = {
         {"DATABASE_URL": "sqlite:////proc/self/herald.db"}, "DATABASE_URL", "/proc/self/herald.db"
     ),
     "data folder read-only (database file)": Case(
-        {"DATABASE_URL": "sqlite:////proc/self/herald.db", "ENCRYPTION_KEY": KEY}, "DATABASE_URL",
+        {"DATABASE_URL": "sqlite:////proc/self/herald.db", "ENCRYPTION_KEY": KEY},
+        "DATABASE_URL",
         "/proc/self/herald.db",
     ),
     "database file is a folder": Case(
-        {"DATABASE_URL": "sqlite:///{tmp}/folder.db", "ENCRYPTION_KEY": KEY}, "DATABASE_URL",
+        {"DATABASE_URL": "sqlite:///{tmp}/folder.db", "ENCRYPTION_KEY": KEY},
+        "DATABASE_URL",
         "unable to open database file",
     ),
     "a sweep every millisecond": Case(
-        {"SCHEDULER_INTERVAL": "0.001"}, "SCHEDULER_INTERVAL", "must be between 1 and 3600 seconds, got 0.001",
+        {"SCHEDULER_INTERVAL": "0.001"},
+        "SCHEDULER_INTERVAL",
+        "must be between 1 and 3600 seconds, got 0.001",
         kind="Configuration error",
     ),
     "an endless lease": Case(
-        {"CLAIM_LEASE": "inf"}, "CLAIM_LEASE", "must be between 10 and 3600 seconds, got inf",
+        {"CLAIM_LEASE": "inf"},
+        "CLAIM_LEASE",
+        "must be between 10 and 3600 seconds, got inf",
         kind="Configuration error",
     ),
 }
@@ -97,7 +108,6 @@ async def test_a_start_up_failure_is_one_line_naming_the_variable_and_exit_2(
     assert exited.seconds < case.within, f"took {exited.seconds:.1f} s"
     for secret in case.secrets:
         assert secret not in exited.stderr
-
 
 
 async def test_a_server_that_is_not_a_bot_api_is_one_line_too(tmp_path: Path) -> None:

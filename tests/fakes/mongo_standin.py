@@ -32,9 +32,7 @@ def mongo_server() -> Iterator[str]:
         yield real.rstrip("/")
         return
     if not SERVER_SCRIPT.exists():
-        raise StandInUnavailable(
-            f"{SERVER_SCRIPT} is missing: run `bash scripts/install-congodb.sh` (make test does)"
-        )
+        raise StandInUnavailable(f"{SERVER_SCRIPT} is missing: run `bash scripts/install-congodb.sh` (make test does)")
     port = free_port()
     process = subprocess.Popen(
         ["node", str(SERVER_SCRIPT), str(port)],

@@ -12,10 +12,22 @@ from storage import build_store
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     for name in (
-        "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "DATABASE_URL", "SCHEDULER_INTERVAL", "MAX_LATENESS",
-        "ALLOWED_USER_IDS", "ENCRYPTION_KEY", "DEFAULT_TIMEZONE", "FACEBOOK_GRAPH_URL", "LOG_LEVEL",
-        "CLAIM_LEASE", "SHUTDOWN_GRACE", "RETRY_MAX_DELAY", "PUBLISH_CONCURRENCY",
-        "TELEGRAM_MESSAGES_PER_SECOND", "TELEGRAM_GROUP_MESSAGES_PER_MINUTE",
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_API_URL",
+        "DATABASE_URL",
+        "SCHEDULER_INTERVAL",
+        "MAX_LATENESS",
+        "ALLOWED_USER_IDS",
+        "ENCRYPTION_KEY",
+        "DEFAULT_TIMEZONE",
+        "FACEBOOK_GRAPH_URL",
+        "LOG_LEVEL",
+        "CLAIM_LEASE",
+        "SHUTDOWN_GRACE",
+        "RETRY_MAX_DELAY",
+        "PUBLISH_CONCURRENCY",
+        "TELEGRAM_MESSAGES_PER_SECOND",
+        "TELEGRAM_GROUP_MESSAGES_PER_MINUTE",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env

@@ -112,9 +112,7 @@ def test_the_key_folder_is_created_owner_only(tmp_path: Path) -> None:
     assert mode(folder / KEY_FILE_NAME) == 0o600
 
 
-def test_a_key_file_found_open_to_others_is_made_owner_only(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_key_file_found_open_to_others_is_made_owner_only(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="storage.crypto")
     key = load_or_create_key(tmp_path)
     os.chmod(tmp_path / KEY_FILE_NAME, 0o644)

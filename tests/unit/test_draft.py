@@ -58,13 +58,27 @@ def test_a_draft_the_previous_version_saved_reads_with_everything_chosen() -> No
         "selected": ["tg-1002"],
         "page": 0,
         "targets": [
-            {"target_id": "tg-1001", "name": "Shop news", "address": "-1001", "kind": "channel",
-             "url": "https://t.me/shop", "account_id": "telegram"},
+            {
+                "target_id": "tg-1001",
+                "name": "Shop news",
+                "address": "-1001",
+                "kind": "channel",
+                "url": "https://t.me/shop",
+                "account_id": "telegram",
+            },
             # Written before targets carried their account: the defaults fill in.
             {"target_id": "tg-1002", "name": "Team chat", "address": "-1002"},
         ],
-        "images": [{"name": "photo-1.jpg", "blob_id": "blob-1", "caption": "Front door", "size": 2048,
-                    "mime_type": "image/jpeg", "telegram_file_id": "file-1"}],
+        "images": [
+            {
+                "name": "photo-1.jpg",
+                "blob_id": "blob-1",
+                "caption": "Front door",
+                "size": 2048,
+                "mime_type": "image/jpeg",
+                "telegram_file_id": "file-1",
+            }
+        ],
         "caption": "Hello",
         "saved_content": ["Hello", ["blob-1"]],
         "suggested_when": "2026-03-29T01:30:00+00:00",

@@ -68,4 +68,3 @@ async def test_get_file_refuses_a_photo_over_20_mb_and_serves_its_small_size(api
     assert (await huge.photo[0].get_file()).file_size == 25 * MB // 20
     # Exactly 20 MB is still served.
     assert edge is not None and (await edge.photo[-1].get_file()).file_size == 20 * MB
-

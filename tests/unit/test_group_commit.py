@@ -75,9 +75,7 @@ async def test_writes_queued_together_commit_in_one_group(store: SQLiteStore, gr
     )
     assert results == [True] * 8
     assert groups == [8]
-    statuses = read_back(
-        store, "SELECT json_extract(doc, '$.deliveries.\"' || ? || '\".status') FROM posts", ("tg0",)
-    )
+    statuses = read_back(store, "SELECT json_extract(doc, '$.deliveries.\"' || ? || '\".status') FROM posts", ("tg0",))
     assert ("sending",) in statuses
 
 
@@ -169,9 +167,7 @@ async def test_group_writes_never_run_inside_another_transaction(store: SQLiteSt
     assert read_back(store, "SELECT attempts, notified_at IS NOT NULL FROM posts") == [(7, 1)]
 
 
-async def test_writes_queued_while_a_group_commits_form_the_next_group(
-    store: SQLiteStore, groups: list[int]
-) -> None:
+async def test_writes_queued_while_a_group_commits_form_the_next_group(store: SQLiteStore, groups: list[int]) -> None:
     posts = await claimed_posts(store, 4)
     now = utc_now()
     first = asyncio.gather(*(note(store, p.post_id, now) for p in posts[:2]))

@@ -46,9 +46,7 @@ class WriteLock:
     def __init__(self, path: Path) -> None:
         self.connection = sqlite3.connect(path, isolation_level=None)
         self.connection.execute("BEGIN IMMEDIATE")
-        self.connection.execute(
-            "INSERT INTO state (namespace, key, value) VALUES ('other', 'uncommitted', '1')"
-        )
+        self.connection.execute("INSERT INTO state (namespace, key, value) VALUES ('other', 'uncommitted', '1')")
         self.held = True
 
     def release(self) -> None:
@@ -122,9 +120,7 @@ async def test_every_read_answers_at_once_while_another_connection_holds_the_wri
     await store.upsert_chat(TelegramChat(-1001, "Shop news", "channel", True))
     blob = await store.put_image(b"\xff\xd8 pixels")
     await store.set_image_file_id(blob, "file-1")
-    poster = await store.save_poster(
-        Poster(new_id(), USER, "Sale", "Big sale", [Image(name="a.jpg", blob_id=blob)])
-    )
+    poster = await store.save_poster(Poster(new_id(), USER, "Sale", "Big sale", [Image(name="a.jpg", blob_id=blob)]))
     post = await schedule(store, USER, account)
     await store.save_state("conversations", "compose", {"step": "time"})
 
@@ -253,9 +249,7 @@ async def test_a_write_waits_for_the_lock_then_goes_through_and_the_log_tells_on
     assert len(stall_lines(stall_log, logging.INFO)) == 2
 
 
-async def test_a_short_wait_for_the_lock_logs_nothing(
-    store: SQLiteStore, stall_log: pytest.LogCaptureFixture
-) -> None:
+async def test_a_short_wait_for_the_lock_logs_nothing(store: SQLiteStore, stall_log: pytest.LogCaptureFixture) -> None:
     lock = WriteLock(store.path)
     try:
         write = asyncio.create_task(store.save_state("bot", "k", 1))

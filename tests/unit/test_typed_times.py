@@ -179,8 +179,10 @@ def test_what_cannot_be_read_exactly_is_refused_rather_than_guessed(typed: str) 
     assert "couldn't read that as a time" in explain(choice, "Asia/Kolkata", now)
 
 
-@pytest.mark.parametrize(("typed", "day_text"), [("friday", "Fri 4 Dec"), ("tomorrow", "Thu 3 Dec"),
-                                                 ("1 dec", "Wed 1 Dec 2027"), ("24.12", "Thu 24 Dec")])
+@pytest.mark.parametrize(
+    ("typed", "day_text"),
+    [("friday", "Fri 4 Dec"), ("tomorrow", "Thu 3 Dec"), ("1 dec", "Wed 1 Dec 2027"), ("24.12", "Thu 24 Dec")],
+)
 def test_a_day_without_a_time_asks_for_the_time(typed: str, day_text: str) -> None:
     now = at("Asia/Kolkata", QUIET_DAYS[0], time(6, 30))
     choice = parse_time(typed, "Asia/Kolkata", now)
@@ -292,10 +294,20 @@ def test_a_skipped_time_already_past_is_just_past() -> None:
 @pytest.mark.parametrize(
     ("zone", "typed", "now", "first", "offset"),
     [
-        ("Europe/Berlin", "2027-10-31 02:30", datetime(2027, 10, 30, 12, tzinfo=UTC),
-         datetime(2027, 10, 31, 0, 30, tzinfo=UTC), "UTC+02:00"),
-        ("America/New_York", "7 nov 1:30am", datetime(2027, 11, 6, 12, tzinfo=UTC),
-         datetime(2027, 11, 7, 5, 30, tzinfo=UTC), "UTC-04:00"),
+        (
+            "Europe/Berlin",
+            "2027-10-31 02:30",
+            datetime(2027, 10, 30, 12, tzinfo=UTC),
+            datetime(2027, 10, 31, 0, 30, tzinfo=UTC),
+            "UTC+02:00",
+        ),
+        (
+            "America/New_York",
+            "7 nov 1:30am",
+            datetime(2027, 11, 6, 12, tzinfo=UTC),
+            datetime(2027, 11, 7, 5, 30, tzinfo=UTC),
+            "UTC-04:00",
+        ),
     ],
 )
 def test_a_time_that_happens_twice_is_the_first_and_the_preview_says_so(
