@@ -207,6 +207,10 @@ async def test_the_bot_and_a_worker_publish_each_post_once(
     # Few places per process, so that neither can claim every post in one go: both must take part.
     settings = bot_settings(api, database_url, encryption_key, publish_concurrency=8)
     async with bot_running(settings) as store, bot_process(settings, mode="worker"):
+        # Both are up once each holds its lock file among the live workers (a loaded machine may
+        # take seconds to start the worker; the posts must not all be gone by then).
+        live = settings.data_folder / "workers"
+        await eventually(lambda: len(list(live.glob("*/*.lock"))) == 2, timeout=60)
         ids = [(await make_post(store, f"shared post {n}", timedelta(seconds=3))).post_id for n in range(300)]
         await eventually(lambda: _all_final(store, ids), timeout=180)
         posts = await final_posts(store, ids)
