@@ -61,7 +61,9 @@ class SecretRedactor(logging.Filter):
         super().__init__()
         self._lock = threading.Lock()
         self._known: frozenset[str] = frozenset()
-        self._longest_first: tuple[str, ...] = ()
+        # Each secret under its first MIN_SECRET_LENGTH characters (longest first): a line is
+        # scanned once, whatever the number of secrets (hundreds of accounts hold thousands).
+        self._by_start: dict[str, tuple[str, ...]] = {}
         self._formatter = logging.Formatter()
 
     def add(self, secret: str | None) -> None:
@@ -75,14 +77,23 @@ class SecretRedactor(logging.Filter):
             return
         with self._lock:
             self._known = self._known | forms
+            by_start: dict[str, list[str]] = {}
             # A longer secret may contain a shorter one (a URL its path): it goes first.
-            self._longest_first = tuple(sorted(self._known, key=len, reverse=True))
+            for known in sorted(self._known, key=len, reverse=True):
+                by_start.setdefault(known[:MIN_SECRET_LENGTH], []).append(known)
+            self._by_start = {start: tuple(secrets) for start, secrets in by_start.items()}
 
     def redact(self, text: str) -> str:
         """`text` with every secret replaced by [redacted]."""
-        for secret in self._longest_first:
-            if secret in text:
-                text = text.replace(secret, REDACTED)
+        by_start = self._by_start
+        found: set[str] = set()
+        for at in range(len(text) - MIN_SECRET_LENGTH + 1):
+            for secret in by_start.get(text[at : at + MIN_SECRET_LENGTH], ()):
+                if text.startswith(secret, at):
+                    found.add(secret)
+                    break
+        for secret in sorted(found, key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
         return TOKEN_SHAPES.sub(REDACTED, text)
 
     def filter(self, record: logging.LogRecord) -> bool:

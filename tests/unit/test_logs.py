@@ -178,3 +178,18 @@ def test_a_quieter_log_level_quiets_third_party_loggers_too(root_logging: loggin
     configure_logging("ERROR")
     assert not logging.getLogger("telegram").isEnabledFor(logging.WARNING)
     assert not logging.getLogger("urllib3").isEnabledFor(logging.WARNING)
+
+
+def test_among_thousands_of_secrets_each_is_found_wherever_it_stands() -> None:
+    redactor = SecretRedactor()
+    known = [secrets.token_urlsafe(24) for _ in range(2000)]
+    for secret in known:
+        redactor.add(secret)
+    # A secret that starts like another, longer one, and one inside another's text.
+    longer = known[7] + "-and-more"
+    redactor.add(longer)
+    for secret in (known[0], known[999], known[-1], longer):
+        line = f"a{secret} and {secret}!"
+        assert redactor.redact(line) == f"a{REDACTED} and {REDACTED}!"
+    assert redactor.redact(f"x{known[7]}y") == f"x{REDACTED}y"
+    assert redactor.redact("nothing secret here, 123456 times") == "nothing secret here, 123456 times"
