@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from storage.models import Account, Poster, Target
+from storage.models import Account, Platform, Poster, Target
 
 TARGETS_PER_PAGE = 8
 # What a button may carry: short words and ids only, so forged data cannot smuggle anything.
@@ -183,13 +183,15 @@ def report_keyboard(
 ) -> InlineKeyboardMarkup:
     """Details (and Retry failed) under a report; `label` names the post when a message has several.
     `reconnect` holds (account id, name) of each account whose credential was refused: a Reconnect
-    button for each (named when there are several)."""
+    button beside them, or a row of them, named, when there are several."""
     suffix = f" #{label}" if label else ""
     row = [button("🔎 Details" + suffix, POST, "details", post_id)]
     if can_retry:
         row.append(button("🔁 Retry failed" + suffix, POST, "retry", post_id))
-    row.extend(_reconnect_buttons(reconnect or [], suffix))
-    return InlineKeyboardMarkup([row])
+    reconnects = _reconnect_buttons(reconnect or [], suffix)
+    if len(reconnects) == 1:
+        return InlineKeyboardMarkup([[*row, *reconnects]])
+    return InlineKeyboardMarkup([row, reconnects] if reconnects else [row])
 
 
 def confirm_retry_keyboard(
@@ -211,7 +213,7 @@ ASK_APART = "apart"
 
 def can_reconnect(account: Account) -> bool:
     """True if the account needs a new credential and Herald can take one for it (Facebook Pages)."""
-    return account.needs_reconnect and account.platform.value == "facebook_page"
+    return account.needs_reconnect and account.platform is Platform.FACEBOOK_PAGE
 
 
 def reconnect_button(account_id: str, name: str = "") -> InlineKeyboardButton:
