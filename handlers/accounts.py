@@ -178,14 +178,16 @@ async def choose_platform(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def start_reconnect(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
-    """Asks for a new token for a Facebook account the platform refused."""
-    account = await screen.own_account(update, context, screen.pressed(update).argument)
+    """Asks for a new token for a Facebook account the platform refused: on the account's screen,
+    or in a message of its own when pressed elsewhere (a report, New post), which stays as it was."""
+    account_id, apart = keyboards.parse_reconnect(screen.pressed(update).argument)
+    account = await screen.own_account(update, context, account_id)
     if account is None or account.platform is not Platform.FACEBOOK_PAGE:
         return None
     await answer(update)
     assert context.user_data is not None
     context.user_data[FORM] = {"reconnect": account.account_id}
-    await screen.show(update, texts.ASK_FACEBOOK_TOKEN)
+    await screen.show(update, texts.ASK_FACEBOOK_TOKEN, in_place=not apart)
     return FACEBOOK_TOKEN
 
 

@@ -1,5 +1,8 @@
 """The New post conversation: account → targets → content → time → preview → scheduled.
 
+The account step is skipped when the bot itself is the person's only account; with several, the
+targets step leads back to it.
+
 The draft (handlers/draft.py) lives in `user_data` as JSON, so a restart of the bot loses nothing;
 which step the person is at is the ConversationHandler's alone."""
 
@@ -24,7 +27,9 @@ from telegram.ext import (
 
 from handlers import keyboards, texts
 from handlers.common import (
+    ALL_ACCOUNTS_ID,
     TELEGRAM_ACCOUNT_ID,
+    accounts_for,
     answer,
     choosable_accounts,
     find_account,
@@ -140,53 +145,82 @@ async def keep_editing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> St
 
 
 async def _start_over(update: Update, context: ContextTypes.DEFAULT_TYPE, *, in_place: bool) -> State:
-    _keep_draft(context, Draft())
+    draft = Draft()
     accounts = await choosable_accounts(context, user_id(update))
+    if len(accounts) == 1:
+        # The bot is the only account (one tap less): straight to where the post should go.
+        draft.choose_account(accounts[0])
+        await _load_targets(update, context, draft, accounts[0], in_place=in_place)
+        _keep_draft(context, draft)
+        return TARGETS
+    _keep_draft(context, draft)
     await show(update, texts.CHOOSE_ACCOUNT, keyboards.accounts_keyboard(accounts), in_place=in_place)
     return ACCOUNT
 
 
 @with_draft
 async def choose_account(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
-    """The user picked an account: show its targets to select."""
+    """The user picked an account: show its targets to select, after a warning (with Reconnect)
+    about each account of it that needs reconnecting."""
     account = await own_account(update, context, pressed(update).argument, for_a_post=True)
     if account is None:
         return None
     await answer(update)
-    if account.needs_reconnect:
-        await reply(update, texts.needs_reconnect_warning(account.name))
+    user = user_id(update)
+    publishing = await accounts_for(context, user) if account.account_id == ALL_ACCOUNTS_ID else [account]
+    for refused in (one for one in publishing if one.needs_reconnect):
+        markup = keyboards.needs_reconnect_keyboard(refused)
+        await reply(update, texts.needs_reconnect_warning(refused.name), reply_markup=markup)
     draft.choose_account(account)
     await _load_targets(update, context, draft, account)
     return TARGETS
 
 
+@with_draft
+async def back_to_accounts(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """From the targets, back to the choice of account (the targets picked stay if the same one is
+    chosen again)."""
+    await answer(update)
+    accounts = await choosable_accounts(context, user_id(update))
+    await show(update, texts.CHOOSE_ACCOUNT, keyboards.accounts_keyboard(accounts))
+    return ACCOUNT
+
+
 async def add_account_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
-    """Points the user to /accounts to connect another platform."""
+    """Points the user to /accounts to connect another platform; the step stays where it was."""
     await answer(update)
     await reply(update, texts.ADD_ACCOUNT_HINT)
-    return ACCOUNT
+    return None
 
 
 # -- step 2: targets ----------------------------------------------------------------------------
 async def _load_targets(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, account: Account | None = None
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    draft: Draft,
+    account: Account | None = None,
+    *,
+    in_place: bool = True,
 ) -> None:
     """Looks up the draft's account (unless just chosen) and shows the targets it offers now."""
+    user = user_id(update)
     if account is None:
-        account = await find_account(context, user_id(update), draft.account_id, for_a_post=True)
+        account = await find_account(context, user, draft.account_id, for_a_post=True)
     draft.offer(await targets_of(context, account) if account else [])
+    draft.other_accounts = len(await choosable_accounts(context, user)) > 1
     if not draft.offered:
         empty = texts.NO_TARGETS if draft.platform is Platform.TELEGRAM else texts.NO_ACCOUNT_TARGETS
-        await show(update, empty, keyboards.no_targets_keyboard())
+        await show(update, empty, keyboards.no_targets_keyboard(draft.other_accounts), in_place=in_place)
         return
-    await _show_targets(update, draft)
+    await _show_targets(update, draft, in_place=in_place)
 
 
-async def _show_targets(update: Update, draft: Draft) -> None:
+async def _show_targets(update: Update, draft: Draft, *, in_place: bool = True) -> None:
     await show(
         update,
         texts.choose_targets(draft.account_name, len(draft.selected), len(draft.offered)),
-        keyboards.targets_keyboard(draft.offered, set(draft.selected), draft.page),
+        keyboards.targets_keyboard(draft.offered, set(draft.selected), draft.page, draft.other_accounts),
+        in_place=in_place,
     )
 
 
@@ -590,6 +624,8 @@ def build_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
                 CallbackQueryHandler(turn_page, pattern=_pattern("pg")),
                 CallbackQueryHandler(refresh_targets, pattern=_pattern("refresh")),
                 CallbackQueryHandler(targets_done, pattern=_pattern("done")),
+                CallbackQueryHandler(back_to_accounts, pattern=_pattern("accounts")),
+                CallbackQueryHandler(add_account_hint, pattern=_pattern("add_account")),
                 _expects(texts.TARGETS_HINT),
             ],
             CONTENT: [

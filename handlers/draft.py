@@ -30,6 +30,8 @@ class Draft:
     account_id: str = ""
     account_name: str = ""
     platform: Platform | None = None
+    # The person has accounts besides this one: the targets step offers the way back to choose.
+    other_accounts: bool = False
     # The targets the account offered at the last look, and the ids of those picked among them.
     offered: list[Target] = field(default_factory=list)
     selected: list[str] = field(default_factory=list)
@@ -46,9 +48,10 @@ class Draft:
     suggested_when: datetime | None = None
 
     def choose_account(self, account: Account) -> None:
-        """Starts the targets over for another account."""
+        """Starts the targets over for another account (the same one, chosen again, keeps them)."""
+        if account.account_id != self.account_id:
+            self.offered, self.selected, self.page = [], [], 0
         self.account_id, self.account_name, self.platform = account.account_id, account.name, account.platform
-        self.offered, self.selected, self.page = [], [], 0
 
     def offer(self, targets: list[Target]) -> None:
         """The account's targets as they are now; picks of targets no longer offered are dropped."""
@@ -106,6 +109,7 @@ class Draft:
             "account_id": self.account_id,
             "account_name": self.account_name,
             "platform": self.platform.value if self.platform else None,
+            "other_accounts": self.other_accounts,
             "targets": [asdict(target) for target in self.offered],
             "selected": list(self.selected),
             "page": self.page,
@@ -131,6 +135,7 @@ class Draft:
                 account_id=_value(saved, "account_id", str, ""),
                 account_name=_value(saved, "account_name", str, ""),
                 platform=Platform(platform) if platform else None,
+                other_accounts=_value(saved, "other_accounts", bool, False),
                 offered=[_record(Target, doc) for doc in _value(saved, "targets", list, [])],
                 selected=[_text(target_id) for target_id in _value(saved, "selected", list, [])],
                 page=_value(saved, "page", int, 0),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from storage.models import Account, Poster, Target
+from storage.models import Account, Platform, Poster, Target
 
 TARGETS_PER_PAGE = 8
 # What a button may carry: short words and ids only, so forged data cannot smuggle anything.
@@ -64,13 +64,33 @@ def cancel_row() -> list[InlineKeyboardButton]:
 
 
 def accounts_keyboard(accounts: list[Account]) -> InlineKeyboardMarkup:
-    rows = [[button(f"{account.name}", NEW, "acct", account.account_id)] for account in accounts]
+    """New post's account step: an account that needs reconnecting is marked ⚠️, with Reconnect beside it."""
+    rows = []
+    for account in accounts:
+        row = [button(("⚠️ " if account.needs_reconnect else "") + account.name, NEW, "acct", account.account_id)]
+        if can_reconnect(account):
+            row.append(reconnect_button(account.account_id))
+        rows.append(row)
     rows.append([button("➕ Add account", NEW, "add_account")])
     rows.append(cancel_row())
     return InlineKeyboardMarkup(rows)
 
 
-def targets_keyboard(targets: list[Target], selected: set[str], page: int) -> InlineKeyboardMarkup:
+def needs_reconnect_keyboard(account: Account) -> InlineKeyboardMarkup | None:
+    """Reconnect, under the warning that a chosen account needs it (None if it cannot be reconnected)."""
+    return InlineKeyboardMarkup([[reconnect_button(account.account_id)]]) if can_reconnect(account) else None
+
+
+def account_step_row(other_accounts: bool) -> list[InlineKeyboardButton]:
+    """Back to the account step when there are several accounts; else the way to add one."""
+    if other_accounts:
+        return [button("◀ Account", NEW, "accounts")]
+    return [button("➕ Add account", NEW, "add_account")]
+
+
+def targets_keyboard(
+    targets: list[Target], selected: set[str], page: int, other_accounts: bool = False
+) -> InlineKeyboardMarkup:
     pages = max(1, -(-len(targets) // TARGETS_PER_PAGE))
     page = min(max(page, 0), pages - 1)
     shown = targets[page * TARGETS_PER_PAGE : (page + 1) * TARGETS_PER_PAGE]
@@ -90,12 +110,14 @@ def targets_keyboard(targets: list[Target], selected: set[str], page: int) -> In
             button(f"Done ({len(selected)})", NEW, "done"),
         ]
     )
-    rows.append([button("🔄 Refresh", NEW, "refresh"), *cancel_row()])
+    rows.append([*account_step_row(other_accounts), button("🔄 Refresh", NEW, "refresh"), *cancel_row()])
     return InlineKeyboardMarkup(rows)
 
 
-def no_targets_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button("🔄 Refresh", NEW, "refresh")], cancel_row()])
+def no_targets_keyboard(other_accounts: bool = False) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[button("🔄 Refresh", NEW, "refresh")], [*account_step_row(other_accounts), *cancel_row()]]
+    )
 
 
 def content_keyboard(posters: list[Poster], images: int) -> InlineKeyboardMarkup:
@@ -156,19 +178,58 @@ def timezone_keyboard(zones: list[str]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(zone, TZ, "set", zone)] for zone in zones[:8]])
 
 
-def report_keyboard(post_id: str, can_retry: bool, label: str | None = None) -> InlineKeyboardMarkup:
-    """Details (and Retry failed) under a report; `label` names the post when a message has several."""
+def report_keyboard(
+    post_id: str, can_retry: bool, label: str | None = None, reconnect: list[tuple[str, str]] | None = None
+) -> InlineKeyboardMarkup:
+    """Details (and Retry failed) under a report; `label` names the post when a message has several.
+    `reconnect` holds (account id, name) of each account whose credential was refused: a Reconnect
+    button beside them, or a row of them, named, when there are several."""
     suffix = f" #{label}" if label else ""
     row = [button("🔎 Details" + suffix, POST, "details", post_id)]
     if can_retry:
         row.append(button("🔁 Retry failed" + suffix, POST, "retry", post_id))
-    return InlineKeyboardMarkup([row])
+    reconnects = _reconnect_buttons(reconnect or [], suffix)
+    if len(reconnects) == 1:
+        return InlineKeyboardMarkup([[*row, *reconnects]])
+    return InlineKeyboardMarkup([row, reconnects] if reconnects else [row])
 
 
-def confirm_retry_keyboard(post_id: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[button("Yes, retry", POST, "retry_yes", post_id), button("Not now", POST, "keep_result", post_id)]]
-    )
+def confirm_retry_keyboard(
+    post_id: str, may_post_twice: bool = False, reconnect: list[tuple[str, str]] | None = None
+) -> InlineKeyboardMarkup:
+    """Yes / Not now for a retry; the yes says so when it may post twice; Reconnect for each
+    (account id, name) of `reconnect`, whose credential is still refused."""
+    yes = "Yes, retry (may post twice)" if may_post_twice else "Yes, retry"
+    rows = [[button(yes, POST, "retry_yes", post_id), button("Not now", POST, "keep_result", post_id)]]
+    if reconnect:
+        rows.append(_reconnect_buttons(reconnect, ""))
+    return InlineKeyboardMarkup(rows)
+
+
+# A Reconnect pressed on a message that must stay as it is (a report, New post's account list):
+# the token is asked for in a message of its own.
+ASK_APART = "apart"
+
+
+def can_reconnect(account: Account) -> bool:
+    """True if the account needs a new credential and Herald can take one for it (Facebook Pages)."""
+    return account.needs_reconnect and account.platform is Platform.FACEBOOK_PAGE
+
+
+def reconnect_button(account_id: str, name: str = "") -> InlineKeyboardButton:
+    """Reconnect an account from a message other than its own screen; `name` says which, if several."""
+    return button("🔑 Reconnect" + (f" {name}" if name else ""), ACC, "reconnect", f"{account_id}/{ASK_APART}")
+
+
+def parse_reconnect(argument: str) -> tuple[str, bool]:
+    """(account id, True if the token is to be asked apart from the message pressed) of a Reconnect."""
+    account_id, _, where = argument.partition("/")
+    return account_id, where == ASK_APART
+
+
+def _reconnect_buttons(accounts: list[tuple[str, str]], suffix: str) -> list[InlineKeyboardButton]:
+    named = len(accounts) > 1
+    return [reconnect_button(account_id, name if named else suffix.strip()) for account_id, name in accounts]
 
 
 ACC = "acc"

@@ -28,6 +28,7 @@ from handlers.questions import (
     refuse_time,
     typed_time,
 )
+from handlers.reports import refused_accounts, shown_status
 from handlers.screen import own_post, pressed, show, user_id
 from handlers.when import (
     TimeChoice,
@@ -76,7 +77,7 @@ def _default_origin(post: Post) -> str:
 
 def details_text(post: Post, zone: str) -> str:
     """What the user sees of one post: status, times, content, and every target's delivery."""
-    status = post.status.value
+    status = shown_status(post)
     relative = format_relative(post.scheduled_time, current_time()) if post.status is PostStatus.SCHEDULED else None
     finished = format_time(post.published_at, zone) if post.published_at else None
     lines = [texts.details_headline(texts.POST_BADGES.get(status, ""), post.short_id, status)]
@@ -213,7 +214,8 @@ async def keep_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 # -- Retry failed ---------------------------------------------------------------------------------
 async def ask_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Asks to confirm sending again to the failed targets, warning about unconfirmed ones."""
+    """Asks to confirm sending again to the failed targets: that it may post twice where no answer
+    came back, and that an account still refused needs reconnecting first (with Reconnect)."""
     post, where = await _pressed_post(update, context)
     if post is None:
         return
@@ -221,15 +223,26 @@ async def ask_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await answer(update, texts.cannot_retry(post.short_id, post.status.value), alert=True)
         return
     await answer(update)
-    statuses = [d.status for d in post.deliveries.values()]
-    unconfirmed = statuses.count(DeliveryStatus.UNCONFIRMED)
-    failed = statuses.count(DeliveryStatus.FAILED) + statuses.count(DeliveryStatus.MISSED)
-    question = texts.confirm_retry(post.short_id, failed, unconfirmed)
-    markup = keyboards.confirm_retry_keyboard(post_ref(post.post_id, where))
+    retried = [(t, post.deliveries[t.target_id]) for t in post.targets if t.target_id in post.deliveries]
+    unconfirmed = [t.name for t, d in retried if d.status is DeliveryStatus.UNCONFIRMED]
+    failed = sum(1 for _, d in retried if d.status in (DeliveryStatus.FAILED, DeliveryStatus.MISSED))
+    refused = await _still_refused(context, post)
+    question = texts.confirm_retry(post.short_id, failed, unconfirmed, [name for _, name in refused])
+    markup = keyboards.confirm_retry_keyboard(post_ref(post.post_id, where), bool(unconfirmed), refused)
     if where:
         await show_post(update, context, post, where, in_place=True, question=question, markup=markup)
         return
     await reply(update, question, reply_markup=markup)
+
+
+async def _still_refused(context: ContextTypes.DEFAULT_TYPE, post: Post) -> list[tuple[str, str]]:
+    """(account id, target name) of the accounts whose refused credential failed this post and that
+    still need reconnecting: a retry now would fail there again."""
+    refused = refused_accounts(post)
+    if not refused:
+        return []
+    waiting = {a.account_id for a in await store_of(context).list_accounts(post.user_id) if a.needs_reconnect}
+    return [(account_id, name) for account_id, name in refused if account_id in waiting]
 
 
 async def confirm_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -13,13 +13,16 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import ExtBot
 
 from handlers import keyboards, texts
+from publishers.facebook import TOKEN_CODES
 from publishers.rate_limit import retry_after_seconds
 from publishers.telegram_layout import TEXT_LIMIT, utf16_len
 from scheduler.reporting import ReportDelayed, ReportRefused
 from services import Services
-from storage.models import Delivery, DeliveryStatus, Post, PostStatus
+from storage.models import Delivery, DeliveryStatus, Platform, Post, PostStatus
 
 Report = tuple[str, InlineKeyboardMarkup]
+# Facebook's codes for a token it no longer accepts, as a delivery keeps them.
+_REFUSED_CODES = frozenset(str(code) for code in TOKEN_CODES)
 
 
 def _clock(moment: datetime, zone: str) -> str:
@@ -40,11 +43,39 @@ def _reason(delivery: Delivery, zone: str) -> str:
     return reason
 
 
+def _deliveries(post: Post) -> list[Delivery]:
+    """The post's deliveries, in the order of its targets."""
+    return [post.deliveries[t.target_id] for t in post.targets if t.target_id in post.deliveries]
+
+
+def shown_status(post: Post) -> str:
+    """The post's status as people are told it: "unconfirmed" for a failed post whose every
+    target may have the post (no answer came back from any), else the post's status."""
+    outcomes = {d.status for d in _deliveries(post)}
+    if post.status is PostStatus.FAILED and outcomes == {DeliveryStatus.UNCONFIRMED}:
+        return "unconfirmed"
+    return post.status.value
+
+
+def refused_accounts(post: Post) -> list[tuple[str, str]]:
+    """(account id, name of its first target here) of each account whose credential the platform
+    refused when this post was sent: what a Reconnect button fixes."""
+    found: dict[str, str] = {}
+    for target in post.targets:
+        delivery = post.deliveries.get(target.target_id)
+        if delivery is None or delivery.status is not DeliveryStatus.FAILED:
+            continue
+        refused = target.platform is Platform.FACEBOOK_PAGE and delivery.error_code in _REFUSED_CODES
+        if refused:
+            found.setdefault(target.account_id or post.account_id, target.name)
+    return list(found.items())
+
+
 def _section(post: Post, zone: str) -> list[str]:
     """The lines telling how one finished post went."""
-    deliveries = [post.deliveries[t.target_id] for t in post.targets if t.target_id in post.deliveries]
+    deliveries = _deliveries(post)
     sent = [d for d in deliveries if d.status is DeliveryStatus.SENT]
-    lines = [texts.report_headline(post.short_id, post.status.value, len(sent), len(deliveries))]
+    lines = [texts.report_headline(post.short_id, shown_status(post), len(sent), len(deliveries))]
     for delivery in deliveries:
         if delivery.status is not DeliveryStatus.SENT:
             badge = texts.DELIVERY_BADGES.get(delivery.status.value, "")
@@ -54,8 +85,9 @@ def _section(post: Post, zone: str) -> list[str]:
     if links:
         lines.append("")
         lines.extend(links)
-    if any(d.status is DeliveryStatus.UNCONFIRMED for d in deliveries):
-        lines.append(texts.report_unconfirmed_hint())
+    unconfirmed = [post.target_name(d.target_id) for d in deliveries if d.status is DeliveryStatus.UNCONFIRMED]
+    if unconfirmed:
+        lines.append(texts.report_unconfirmed_hint(unconfirmed))
     return lines
 
 
@@ -77,7 +109,8 @@ def _can_retry(post: Post) -> bool:
 
 def report(post: Post, zone: str = "UTC") -> Report:
     """The message (HTML) and buttons telling the owner how their post went."""
-    return _fitted(_section(post, zone)), keyboards.report_keyboard(post.post_id, _can_retry(post))
+    markup = keyboards.report_keyboard(post.post_id, _can_retry(post), reconnect=refused_accounts(post))
+    return _fitted(_section(post, zone)), markup
 
 
 def reports(posts: list[Post], zone: str, deadline_of: dict[str, datetime]) -> Report:
@@ -94,7 +127,9 @@ def reports(posts: list[Post], zone: str, deadline_of: dict[str, datetime]) -> R
             lines.extend(_section(post, zone))
         else:
             lines.extend(_delay_section(post, zone, deadline_of[post.post_id]))
-        buttons = keyboards.report_keyboard(post.post_id, _can_retry(post), label=post.short_id)
+        buttons = keyboards.report_keyboard(
+            post.post_id, _can_retry(post), label=post.short_id, reconnect=refused_accounts(post)
+        )
         rows.extend(list(row) for row in buttons.inline_keyboard)
     return _fitted(lines), InlineKeyboardMarkup(rows)
 

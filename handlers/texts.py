@@ -11,6 +11,12 @@ from storage.models import MAX_IMAGES
 # Telegram counts its limits in UTF-16 code units; said to people this way.
 AS_TELEGRAM_COUNTS = "as Telegram counts them (most emoji count as 2)"
 
+
+def plural(count: int, noun: str, many: str = "") -> str:
+    """`count` and the noun as people say it: "1 target", "3 targets" (`many` when not noun + s)."""
+    return f"{count:,} {noun if count == 1 else many or noun + 's'}"
+
+
 WELCOME = (
     "👋 <b>Herald</b> schedules posts — a caption and up to ten photos — to many channels, "
     "groups and pages at once, publishes them at the time you choose, and tells you here "
@@ -116,8 +122,7 @@ def photo_caption_cut(number: int, length: int) -> str:
 
 
 def photos_received(count: int) -> str:
-    noun = "photo" if count == 1 else "photos"
-    return f"📷 {count} {noun} in. Send more (up to {MAX_IMAGES}) or the main caption."
+    return f"📷 {plural(count, 'photo')} in. Send more (up to {MAX_IMAGES}) or the main caption."
 
 
 def poster_chosen(name: str) -> str:
@@ -181,20 +186,18 @@ def repeated_time(wall: str, day_text: str, zone: str, which: str, offset: str) 
 # -- New post: preview and saved --------------------------------------------------------------
 def preview(when_text: str, relative: str, target_names: list[str], images: int, time_note: str = "") -> str:
     targets = ", ".join(escape(name) for name in target_names)
-    noun = "target" if len(target_names) == 1 else "targets"
-    content = f"{images} image(s)" if images else "text only"
+    content = plural(images, "image") if images else "text only"
     note = f"\n{time_note}" if time_note else ""
     return (
         "<b>New post</b> · step 5 of 5 — preview above.\n"
         f"🕒 {escape(when_text)} — {relative}{note}\n"
-        f"🎯 {len(target_names)} {noun}: {targets}\n"
+        f"🎯 {plural(len(target_names), 'target')}: {targets}\n"
         f"🖼 {content}\n\nSchedule it?"
     )
 
 
 def scheduled(short_id: str, when_text: str, targets: int) -> str:
-    noun = "target" if targets == 1 else "targets"
-    return f"✅ Scheduled #{short_id} for {escape(when_text)} to {targets} {noun}."
+    return f"✅ Scheduled #{short_id} for {escape(when_text)} to {plural(targets, 'target')}."
 
 
 def confirm_cancel(short_id: str) -> str:
@@ -243,10 +246,14 @@ TIMEZONE_PICK = "Several zones match — which one?"
 
 # -- Publication reports ----------------------------------------------------------------------
 def report_headline(short_id: str, status: str, sent: int, total: int) -> str:
+    """The first line of a report; `status` is the post's, or "unconfirmed" for a post that went
+    nowhere for sure but may have gone everywhere it was not confirmed."""
     if status == "published":
-        return f"✅ Published #{short_id} to {sent}/{total} targets"
+        return f"✅ Published #{short_id} to {sent}/{plural(total, 'target')}"
     if status == "partial":
         return f"⚠️ Partly published #{short_id}: {sent}/{total}"
+    if status == "unconfirmed":
+        return f"❓ Not confirmed #{short_id}: {sent}/{total}"
     return f"❌ Failed #{short_id}: {sent}/{total}"
 
 
@@ -258,8 +265,19 @@ def report_link(name: str, url: str) -> str:
     return f'• <a href="{escape(url, quote=True)}">{escape(name)}</a>'
 
 
-def report_unconfirmed_hint() -> str:
-    return "❓ Unconfirmed targets may already show the post: check them before retrying."
+def names_list(names: list[str], shown: int = 5) -> str:
+    """Names for a sentence (escaped): "A", "A and B", "A, B and C", "A, B, C, D, E and 3 more"."""
+    named = [escape(name) for name in names[:shown]]
+    if len(names) > shown:
+        return ", ".join(named) + f" and {len(names) - shown:,} more"
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+
+
+def report_unconfirmed_hint(names: list[str]) -> str:
+    return (
+        f"❓ No answer came back from {names_list(names)}: the post may be there already. "
+        "Check before retrying — a retry could post it twice."
+    )
 
 
 def report_tried_between(reason: str, since: str, until: str) -> str:
@@ -267,14 +285,11 @@ def report_tried_between(reason: str, since: str, until: str) -> str:
 
 
 def report_cut(lines: int) -> str:
-    return f"… and {lines} more line{'' if lines == 1 else 's'}: see Details."
+    return f"… and {plural(lines, 'more line')}: see Details."
 
 
 def delay_headline(short_id: str, waiting: int, total: int, since: str) -> str:
-    return (
-        f"⏳ Post #{short_id} is delayed: {waiting} of {total} target{'' if total == 1 else 's'} "
-        f"could not be reached since {since}."
-    )
+    return f"⏳ Post #{short_id} is delayed: {waiting} of {plural(total, 'target')} could not be reached since {since}."
 
 
 def delay_until(deadline: str, zone: str) -> str:
@@ -298,21 +313,31 @@ POST_BADGES = {
     "partial": "⚠️",
     "failed": "❌",
     "cancelled": "🚫",
+    # Not a stored status: a post that reached no target for sure, but may have reached them all.
+    "unconfirmed": "❓",
 }
 
 
-def confirm_retry(short_id: str, failed: int, unconfirmed: int) -> str:
-    text = f"Send post #{short_id} again to its {failed + unconfirmed} failed target(s)?"
+def confirm_retry(short_id: str, failed: int, unconfirmed: list[str], refused: list[str] | None = None) -> str:
+    """Asks before a retry: to how many targets, which of them may show the post already
+    (`unconfirmed`), and which still fail for an account that needs reconnecting (`refused`)."""
+    kind = "failed or unconfirmed" if failed and unconfirmed else "unconfirmed" if unconfirmed else "failed"
+    text = f"Send post #{short_id} again to its {plural(failed + len(unconfirmed), kind + ' target')}?"
     if unconfirmed:
         text += (
-            f"\n❓ {unconfirmed} of them are <b>unconfirmed</b>: the post may already be live there, "
-            "and retrying could show it twice."
+            f"\n❓ <b>It may post twice</b>: no answer came back from {names_list(unconfirmed)}, so the post "
+            "may be there already. Check before you retry."
+        )
+    if refused:
+        text += (
+            f"\n🔑 {names_list(refused)}: the account still needs reconnecting, so a retry fails again. "
+            "Tap Reconnect first."
         )
     return text
 
 
 def retry_scheduled(short_id: str, targets: int) -> str:
-    return f"🔁 Retrying #{short_id} now for {targets} target(s). I'll report back."
+    return f"🔁 Retrying #{short_id} now for {plural(targets, 'target')}. I'll report back."
 
 
 def cannot_retry(short_id: str, status: str) -> str:
@@ -334,8 +359,7 @@ def accounts_list(lines: list[str]) -> str:
 
 def account_line(name: str, platform: str, targets: int, needs_reconnect: bool) -> str:
     warning = " ⚠️ <b>needs reconnecting</b>" if needs_reconnect else ""
-    noun = "target" if targets == 1 else "targets"
-    return f"• {escape(name)} — {PLATFORM_NAMES.get(platform, platform)}, {targets} {noun}{warning}"
+    return f"• {escape(name)} — {PLATFORM_NAMES.get(platform, platform)}, {plural(targets, 'target')}{warning}"
 
 
 def account_details(name: str, platform: str, target_names: list[str], needs_reconnect: bool) -> str:
@@ -359,7 +383,7 @@ CHECKING = "🔒 Got it — your message with the credential is deleted. Checkin
 
 def facebook_connected(page_names: list[str]) -> str:
     pages = ", ".join(escape(name) for name in page_names)
-    return f"✅ Facebook connected: {len(page_names)} Page(s) — {pages}. They are now targets for /new."
+    return f"✅ Facebook connected: {plural(len(page_names), 'Page')} — {pages}. They are now targets for /new."
 
 
 FACEBOOK_NO_PAGES = "That token works, but it manages no Facebook Page. Send another token, or /cancel."
@@ -408,7 +432,7 @@ FACEBOOK_GROUPS_EMPTY = "Send at least one group's link or name first, or /cance
 
 
 def facebook_groups_saved(count: int) -> str:
-    return f"✅ {count} Facebook group(s) saved. Pick them in /new like any other target."
+    return f"✅ {plural(count, 'Facebook group')} saved. Pick them in /new like any other target."
 
 
 def confirm_remove_account(name: str) -> str:
@@ -416,7 +440,7 @@ def confirm_remove_account(name: str) -> str:
 
 
 def account_removed(name: str, cancelled: int) -> str:
-    return f"🗑 {escape(name)} removed; {cancelled} scheduled post(s) cancelled."
+    return f"🗑 {escape(name)} removed; {plural(cancelled, 'scheduled post')} cancelled."
 
 
 def account_refreshed(count: int) -> str:
@@ -428,7 +452,10 @@ CANNOT_REMOVE_TELEGRAM = "The Telegram account is this bot itself; remove the bo
 
 
 def needs_reconnect_warning(name: str) -> str:
-    return f"⚠️ {escape(name)} needs reconnecting: the platform refused its credential. Fix it in /accounts first."
+    return (
+        f"⚠️ {escape(name)} needs reconnecting: the platform refused its credential, so posts through it "
+        "fail until you send a new one. Tap Reconnect."
+    )
 
 
 # -- Facebook groups, posted by hand ----------------------------------------------------------
@@ -459,9 +486,8 @@ def history_header(view: str, page: int, zone: str) -> str:
 
 
 def history_line(badge: str, short_id: str, when_text: str, targets: int, caption: str) -> str:
-    noun = "target" if targets == 1 else "targets"
     start = f" · {escape(caption)}" if caption else ""
-    return f"{badge} <b>#{short_id}</b> {escape(when_text)} · {targets} {noun}{start}"
+    return f"{badge} <b>#{short_id}</b> {escape(when_text)} · {plural(targets, 'target')}{start}"
 
 
 def history_button(badge: str, short_id: str, caption: str) -> str:
@@ -491,6 +517,7 @@ POST_STATUS_LABELS = {
     "partial": "partly published",
     "failed": "failed",
     "cancelled": "cancelled",
+    "unconfirmed": "not confirmed",
 }
 
 
@@ -511,7 +538,7 @@ def details_retry(when: str) -> str:
 
 def details_content(caption: str, images: int, poster_name: str | None) -> list[str]:
     lines = [f"📝 {escape(caption)}" if caption else "📝 <i>no caption</i>"]
-    lines.append(f"🖼 {images} image(s)" if images else "🖼 text only")
+    lines.append(f"🖼 {plural(images, 'image')}" if images else "🖼 text only")
     if poster_name:
         lines.append(f"💾 from the poster {escape(poster_name)}")
     return lines
@@ -592,7 +619,7 @@ NO_POSTERS = (
 
 
 def poster_summary(name: str, images: int, caption: str) -> str:
-    content = f"{images} image(s)" if images else "text only"
+    content = plural(images, "image") if images else "text only"
     text = f"🖼 <b>{escape(name)}</b> — {content}"
     return text + (f"\n📝 {escape(caption)}" if caption else "")
 
@@ -621,4 +648,4 @@ def poster_saved(name: str) -> str:
 
 
 def more_targets(count: int) -> str:
-    return f"… and {count} more target(s) — the report of the publication lists every failure."
+    return f"… and {plural(count, 'more target')} — the report of the publication lists every failure."

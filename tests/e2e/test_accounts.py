@@ -61,13 +61,13 @@ async def start_adding(alice: Person, platform: str, expect: str) -> None:
 
 async def connect_facebook(alice: Person) -> None:
     await start_adding(alice, "Facebook Page", expect="Paste a")
-    await alice.say(USER_TOKEN, expect="Facebook connected: 2 Page(s)")
+    await alice.say(USER_TOKEN, expect="Facebook connected: 2 Pages")
 
 
 async def connect_book_club(alice: Person) -> None:
     await start_adding(alice, "Facebook groups", expect="no app can publish to Facebook")
     await alice.say("Book club https://www.facebook.com/groups/bookclub", expect="Book club added (1 so far)")
-    await alice.press("Done", expect="1 Facebook group(s) saved")
+    await alice.press("Done", expect="1 Facebook group saved")
 
 
 def raw_database_text(database_url: str) -> str:
@@ -304,7 +304,7 @@ async def test_removing_an_account_cancels_its_scheduled_posts_after_a_confirm(
         await alice.say("/accounts", expect="Your accounts")
         await alice.press("Facebook: Bakery Page +1", expect="Bakery Page")
         await alice.press("Remove", expect="Its scheduled posts will be cancelled")
-        await alice.press("Yes, remove it", expect="1 scheduled post(s) cancelled")
+        await alice.press("Yes, remove it", expect="1 scheduled post cancelled")
         assert await store.list_accounts(ALICE) == []
         cancelled = await store.get_post(ALICE, post.post_id)
         assert cancelled is not None and cancelled.status is PostStatus.CANCELLED
@@ -350,7 +350,7 @@ async def test_reconnecting_a_refused_facebook_account_takes_a_new_token(
         await alice.press("Facebook: Bakery Page +1", expect="Bakery Page")
         await alice.press("Reconnect", expect="Paste a")
 
-        await alice.say(renewed, expect="Facebook connected: 1 Page(s) — Cafe Page")
+        await alice.say(renewed, expect="Facebook connected: 1 Page — Cafe Page")
 
         [reconnected] = await store.list_accounts(ALICE)
         assert reconnected.account_id == account.account_id and not reconnected.needs_reconnect

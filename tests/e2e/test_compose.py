@@ -38,8 +38,7 @@ def add_chats(api: FakeBotAPI) -> None:
 
 async def choose_targets(alice: Person, *names: str) -> tuple[int, str]:
     """Goes through account and targets; returns the Done button (message id, data) pressed."""
-    await alice.say("/new", expect="Which account")
-    await alice.press("Telegram (this bot)", expect="Where should it go?")
+    await alice.say("/new", expect="Where should it go?")
     for name in names:
         await alice.press(name, expect="selected")
     done = alice.find_button(f"Done ({len(names)})")
@@ -80,8 +79,7 @@ async def test_the_whole_happy_path_from_start_to_a_stored_post(
         await alice.say("/timezone", expect="Send a city")
         await alice.say("Berlin", expect="Europe/Berlin")
 
-        await alice.say("/new", expect="Which account")
-        listed = await alice.press("Telegram (this bot)", expect="Where should it go?")
+        listed = await alice.say("/new", expect="Where should it go?")
         assert listed is not None
         labels = repr(listed["reply_markup"])
         assert "Shop news" in labels and "Team chat" in labels and "Other channel" not in labels
@@ -213,8 +211,7 @@ async def test_stale_and_forged_buttons_are_refused_and_change_nothing(
         assert bob.last_answer()["text"] == texts.STALE_BUTTON
 
         # Bob, in his own conversation, forges a target he does not administer.
-        await bob.say("/new", expect="Which account")
-        await bob.press("Telegram (this bot)", expect="Where should it go?")
+        await bob.say("/new", expect="Where should it go?")
         assert "Shop news" not in repr(bob.last()["reply_markup"])
         message_id, _ = bob.find_button("Other channel")
         await bob.press_data(message_id, f"new:t:tg{SHOP}")
@@ -245,8 +242,7 @@ async def test_a_user_outside_the_allow_list_is_refused_politely(
 async def test_no_targets_explains_how_to_add_the_bot(api: FakeBotAPI, sqlite_url: str, encryption_key: str) -> None:
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)):
-        await alice.say("/new", expect="Which account")
-        await alice.press("Telegram (this bot)", expect="administrator")
+        await alice.say("/new", expect="administrator")
         api.add_chat(SHOP, "channel", "Shop news")
         api.set_member(SHOP, ALICE, "administrator")
         api.bot_added_to_chat(SHOP, ALICE)
@@ -460,8 +456,7 @@ async def test_refresh_with_nothing_changed_keeps_the_list_and_says_nothing_went
     add_chats(api)
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)):
-        await alice.say("/new", expect="Which account")
-        await alice.press("Telegram (this bot)", expect="Where should it go?")
+        await alice.say("/new", expect="Where should it go?")
         listed = await alice.press("Shop news", expect="(1 of 2 selected)")
         assert listed is not None
         edits = len(api.calls_of("editMessageText"))
@@ -485,9 +480,8 @@ async def test_new_in_the_middle_of_a_post_asks_before_the_draft_is_thrown_away(
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, database_url, encryption_key)) as store:
         # Nothing chosen yet: /new simply starts again.
-        await alice.say("/new", expect="Which account")
-        await alice.press("Telegram (this bot)", expect="Where should it go?")
-        await alice.say("/new", expect="Which account")
+        await alice.say("/new", expect="Where should it go?")
+        await alice.say("/new", expect="Where should it go?")
 
         await choose_targets(alice, "Shop news", "Team chat")
         await alice.send_photos(PHOTOS[:2], ["Left", "Right"])
@@ -499,19 +493,18 @@ async def test_new_in_the_middle_of_a_post_asks_before_the_draft_is_thrown_away(
         assert kept is not None and kept["message_id"] == asked["message_id"] and not buttons_of(kept)
         preview = await alice.press("Tomorrow 09:00", expect="step 5 of 5")
         assert preview is not None and "2 targets: Shop news, Team chat" in preview["text"]
-        assert "2 image(s)" in preview["text"]
+        assert "2 images" in preview["text"]
 
         # The menu's New post button asks the same; this time the draft goes.
         await alice.say("/start", expect="What would you like to do?")
         await alice.press("New post", expect=texts.DISCARD_DRAFT_QUESTION)
-        await alice.press("Discard and start over", expect="Which account")
+        await alice.press("Discard and start over", expect="(0 of 2 selected)")
         schedule_id, schedule_data = alice.find_button("✅ Schedule")
         await alice.press_data(schedule_id, schedule_data)
         assert alice.last_answer()["text"] == texts.WRONG_STEP_BUTTON
         assert (await store.list_posts(ALICE, PostView.UPCOMING)).posts == []
 
         # The new post starts from nothing; with nothing picked yet, /new asks nothing.
-        await alice.press("Telegram (this bot)", expect="(0 of 2 selected)")
         await schedule_text_post(alice, "Fresh start", "Team chat")
         [post] = (await store.list_posts(ALICE, PostView.UPCOMING)).posts
         assert (post.main_caption, [t.name for t in post.targets], post.images) == ("Fresh start", ["Team chat"], [])
@@ -605,7 +598,7 @@ async def test_a_draft_saved_by_the_previous_version_goes_on_after_an_upgrade(
     blob_ids = await save_conversation(settings, "time", old_draft, PHOTOS[0], PHOTOS[1])
     async with bot_running(settings) as store:
         preview = await alice.say("tomorrow 10:00", expect="step 5 of 5")
-        assert preview is not None and "1 target: Team chat" in preview["text"] and "2 image(s)" in preview["text"]
+        assert preview is not None and "1 target: Team chat" in preview["text"] and "2 images" in preview["text"]
         album = [m for m in alice.bot_messages() if m.get("media_group_id")]
         assert [m.get("caption") for m in album] == ["Written before the upgrade\n\nPhoto 1", "Photo 2"]
         await alice.press("Schedule", expect="Scheduled #")

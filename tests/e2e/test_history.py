@@ -181,7 +181,7 @@ async def test_the_list_pages_through_posts_and_details_show_every_delivery(
 
         api.bot_added_to_chat(ARCHIVE, ALICE)
         await settled(api)
-        await alice.press("Retry failed", expect="1 failed target(s)?")
+        await alice.press("Retry failed", expect="1 failed target?")
         await alice.press("Yes, retry", expect="Retrying")
         await alice.expect(f"Published #{half_out.short_id} to 3/3", timeout=15)
         assert texts_in(api, ARCHIVE) == ["Partly out"]

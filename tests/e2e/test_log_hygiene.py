@@ -101,7 +101,7 @@ async def drive_a_whole_session(alice: Person, user_token: str, webhook_url: str
     await alice.say("/accounts", expect="Your accounts")
     await alice.press("Add account", expect="Which kind of account")
     await alice.press("Facebook Page", expect="Paste a")
-    await alice.say(user_token, expect="Facebook connected: 1 Page(s)")
+    await alice.say(user_token, expect="Facebook connected: 1 Page —")
 
     await alice.say("/accounts", expect="Your accounts")
     await alice.press("Add account", expect="Which kind of account")

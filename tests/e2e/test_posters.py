@@ -25,8 +25,7 @@ async def test_a_saved_poster_is_shown_used_and_deleted_and_its_post_keeps_the_i
         await alice.say("/posters", expect="no posters yet")
 
         # Save: photos, then the caption, then "Save as poster" at the time step.
-        await alice.say("/new", expect="Which account")
-        await alice.press("Telegram (this bot)", expect="Where should it go?")
+        await alice.say("/new", expect="Where should it go?")
         await alice.press("Shop news", expect="selected")
         await alice.press("Done (1)", expect="Send the photos")
         await alice.send_photos(PHOTOS, ["first", "second"])
@@ -47,7 +46,7 @@ async def test_a_saved_poster_is_shown_used_and_deleted_and_its_post_keeps_the_i
         # Show: the album as it will look, sent by file id.
         await alice.say("/posters", expect="Your posters")
         uploads = len(api.calls_of("sendMediaGroup"))
-        await alice.press("Spring sale", expect="Spring sale — 2 image(s)")
+        await alice.press("Spring sale", expect="Spring sale — 2 images")
         album = [m for m in alice.bot_messages() if m.get("media_group_id")][-2:]
         assert [m.get("caption") for m in album] == ["Spring sale starts today\n\nfirst", "second"]
         [shown] = api.calls_of("sendMediaGroup")[uploads:]
@@ -55,8 +54,7 @@ async def test_a_saved_poster_is_shown_used_and_deleted_and_its_post_keeps_the_i
         assert sent_media == [image.telegram_file_id for image in poster.images], "re-uploaded, not by file id"
 
         # Use it in a new post.
-        await alice.say("/new", expect="Which account")
-        await alice.press("Telegram (this bot)", expect="Where should it go?")
+        await alice.say("/new", expect="Where should it go?")
         await alice.press("Shop news", expect="selected")
         await alice.press("Done (1)", expect="Send the photos")
         await alice.press("🖼 Spring sale", expect="Using the poster")
@@ -65,7 +63,7 @@ async def test_a_saved_poster_is_shown_used_and_deleted_and_its_post_keeps_the_i
 
         # Delete it, after a confirm step.
         await alice.say("/posters", expect="Your posters")
-        await alice.press("Spring sale", expect="Spring sale — 2 image(s)")
+        await alice.press("Spring sale", expect="Spring sale — 2 images")
         await alice.press("Delete", expect="Delete the poster")
         await alice.press("Yes, delete it", expect="is deleted")
         assert await store.list_posters(ALICE) == []
@@ -85,8 +83,7 @@ async def test_a_poster_name_asked_right_after_a_photo_is_not_interrupted_by_the
     api.bot_added_to_chat(SHOP, ALICE)
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
-        await alice.say("/new", expect="Which account")
-        await alice.press("Telegram (this bot)", expect="Where should it go?")
+        await alice.say("/new", expect="Where should it go?")
         await alice.press("Shop news", expect="selected")
         await alice.press("Done (1)", expect="Send the photos")
         await alice.send_photos(PHOTOS[:1], ["first"])

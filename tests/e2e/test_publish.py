@@ -59,8 +59,7 @@ async def test_an_album_goes_out_within_a_second_of_its_time(
     add_channels(api)
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, database_url, encryption_key, scheduler_interval=30)) as store:
-        await alice.say("/new", expect="Which account")
-        await alice.press("Telegram (this bot)", expect="Where should it go?")
+        await alice.say("/new", expect="Where should it go?")
         await alice.press("Shop news", expect="selected")
         await alice.press("Done (1)", expect="Send the photos")
         await alice.send_photos(PHOTOS[:3], ["one", "two", "three"])
@@ -77,7 +76,7 @@ async def test_an_album_goes_out_within_a_second_of_its_time(
         album = api.bot_messages(shop)
         assert len(album) == 3 and len({m["media_group_id"] for m in album}) == 1
         assert [m.get("caption") for m in album] == ["Album day\n\none", "two", "three"]
-        report = await alice.expect(f"Published #{post.short_id} to 1/1 targets")
+        report = await alice.expect(f"Published #{post.short_id} to 1/1 target")
         assert "Details" in repr(report["reply_markup"])
         stored = await store.get_post(ALICE, post.post_id)
         assert stored is not None and stored.status is PostStatus.PUBLISHED
@@ -101,7 +100,7 @@ async def test_a_target_that_removed_the_bot_makes_it_partial_and_retry_sends_on
         assert texts_in(api, archive) == []
 
         api.bot_added_to_chat(archive, ALICE)
-        await alice.press("Retry failed", expect="failed target(s)?")
+        await alice.press("Retry failed", expect="failed target?")
         await alice.press("Yes, retry", expect="Retrying")
         await alice.expect(f"Published #{post.short_id} to 3/3 targets", timeout=15)
         assert texts_in(api, archive) == ["Partial news"]

@@ -70,7 +70,7 @@ def test_details_of_a_post_with_many_targets_fit_one_message() -> None:
     }
     text = details_text(post, "Europe/Berlin")
     assert len(text) < 4096 - 300  # room for a notice or a question
-    assert "more target(s)" in text and "Channel number 0: failed" in text
+    assert "more targets" in text and "Channel number 0: failed" in text
 
 
 def test_the_list_says_so_when_a_view_is_empty() -> None:
