@@ -13,6 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from handlers import keyboards, texts
 from handlers.common import answer, store_of, user_zone
 from handlers.keyboards import HIST, POSTS_PER_PAGE, parse_origin
+from handlers.reports import shown_status
 from handlers.screen import pressed, show, user_id
 from handlers.when import local
 from storage.models import Post, PostView, utc_now
@@ -36,7 +37,7 @@ def history_text(posts: list[Post], view: PostView, page: int, zone: str, now: d
         return f"{header}\n\n{empty}"
     lines = [
         texts.history_line(
-            texts.POST_BADGES.get(post.status.value, ""),
+            texts.POST_BADGES.get(shown_status(post), ""),
             post.short_id,
             short_time(post.scheduled_time, zone, now),
             len(post.targets),

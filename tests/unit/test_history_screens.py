@@ -88,3 +88,13 @@ def test_quick_times_keep_the_rules_of_a_new_post() -> None:
     assert quick_time("tomorrow9", "Europe/Berlin", NOW).when == datetime(2026, 3, 11, 8, 0, tzinfo=UTC)
     assert quick_time("now", "UTC", NOW).when == NOW
     assert quick_time("next-century", "UTC", NOW).problem == "unreadable"
+
+
+def test_the_list_marks_a_post_that_may_have_gone_out_everywhere_as_not_confirmed() -> None:
+    unsure, failed = post_with(2, "unsure"), post_with(2, "failed")
+    for post, status in ((unsure, DeliveryStatus.UNCONFIRMED), (failed, DeliveryStatus.FAILED)):
+        post.status = PostStatus.FAILED
+        post.deliveries = {t.target_id: Delivery(t.target_id, status, 1) for t in post.targets}
+    lines = history_text([unsure, failed], PostView.HISTORY, 0, "UTC", NOW).splitlines()
+    assert any(line.startswith("❓") and unsure.short_id in line for line in lines)
+    assert any(line.startswith("❌") and failed.short_id in line for line in lines)
