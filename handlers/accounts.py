@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -116,7 +117,8 @@ async def _credential_answer(update: Update) -> str:
 def account_name(typed: str) -> tuple[str, str | None]:
     """(the name as it will be kept — on one line, spaces tidied; why it cannot be, or None)."""
     name = " ".join(typed.split())
-    if not name:
+    # Only separators and invisible characters (zero-width spaces, joiners) would make a blank button.
+    if not any(unicodedata.category(char)[0] not in "ZC" for char in name):
         return name, texts.ACCOUNT_NAME_EMPTY
     if len(name) > texts.ACCOUNT_NAME_LIMIT:
         return name, texts.account_name_too_long(len(name))

@@ -492,7 +492,9 @@ def ask_new_name(name: str) -> str:
     )
 
 
-ACCOUNT_NAME_EMPTY = f"A name needs at least one character. Send a name of 1 to {ACCOUNT_NAME_LIMIT}, or tap Cancel."
+ACCOUNT_NAME_EMPTY = (
+    f"A name needs at least one visible character. Send a name of 1 to {ACCOUNT_NAME_LIMIT} characters, or tap Cancel."
+)
 
 
 def account_name_too_long(length: int) -> str:
