@@ -55,7 +55,7 @@ async def test_a_token_facebook_refuses_is_not_valid_and_says_why(
     found = await facebook.connect(USER_ID, [token])
 
     assert (found.targets, found.credential) == ([], "")
-    assert found.refused is not None and "not valid" in found.refused and reason in found.refused, found.refused
+    assert found.refused is not None and "valid" in found.refused and reason in found.refused, found.refused
     assert "reconnect" not in found.refused and token not in found.refused
 
 
