@@ -228,11 +228,15 @@ async def choose_platform(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def start_reconnect(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
     """Asks for a new token for a Facebook account the platform refused."""
     account = await screen.own_account(update, context, screen.pressed(update).argument)
-    if account is None or account.platform is not Platform.FACEBOOK_PAGE:
+    if account is None:
         return None
     await answer(update)
+    if account.platform is not Platform.FACEBOOK_PAGE:  # only a token is ever refused
+        return None
     form_id = _new_form(context, reconnect=account.account_id)
-    await screen.show(update, texts.ask_reconnect_token(account.name), keyboards.account_cancel_keyboard(form_id))
+    # A new message: a Reconnect button may sit under something worth keeping (a report).
+    markup = keyboards.account_cancel_keyboard(form_id)
+    await screen.show(update, texts.ask_reconnect_token(account.name), markup, in_place=False)
     return FACEBOOK_TOKEN
 
 
