@@ -227,14 +227,16 @@ async def choose_platform(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def start_reconnect(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
     """Asks for a new token for a Facebook account the platform refused."""
-    account = await screen.own_account(update, context, screen.pressed(update).argument)
+    # A Reconnect pressed elsewhere than on the account's screen (a report, New post) carries
+    # "<account id>/apart"; the token is asked for in a message of its own wherever it was pressed.
+    account_id = screen.pressed(update).argument.partition("/")[0]
+    account = await screen.own_account(update, context, account_id)
     if account is None:
         return None
     await answer(update)
     if account.platform is not Platform.FACEBOOK_PAGE:  # only a token is ever refused
         return None
     form_id = _new_form(context, reconnect=account.account_id)
-    # A new message: a Reconnect button may sit under something worth keeping (a report).
     markup = keyboards.account_cancel_keyboard(form_id)
     await screen.show(update, texts.ask_reconnect_token(account.name), markup, in_place=False)
     return FACEBOOK_TOKEN

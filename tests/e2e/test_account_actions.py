@@ -132,7 +132,7 @@ async def test_a_facebook_token_that_cant_be_used_says_why_and_another_is_taken(
         # Facebook was asked as a client asks it: the user tokens' grants were read.
         assert any(call["path"] == "/me/permissions" for call in graph.calls)
 
-        await alice.say(USER_TOKEN, expect="Facebook connected: 2 Page(s)")
+        await alice.say(USER_TOKEN, expect="Facebook connected: 2 Page")
         [account] = await store.list_accounts(ALICE)
         assert [t.address for t in account.targets] == ["1111", "2222"]
         assert await store.account_credential(account.account_id) == USER_TOKEN
@@ -144,7 +144,8 @@ async def test_a_page_token_connects_its_page_without_a_grants_check(
     alice = Person(api, ALICE)
     async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
         await start_adding(alice, "Facebook Page", expect="Paste a")
-        await alice.say(PAGES[1][2], expect="Facebook connected: 1 Page(s) — Cafe Page")
+        connected = await alice.say(PAGES[1][2], expect="Facebook connected: 1 Page")
+        assert connected is not None and "— Cafe Page." in connected["text"]
         [account] = await store.list_accounts(ALICE)
         assert account.name == "Facebook: Cafe Page"
 
@@ -163,16 +164,17 @@ async def test_reconnecting_with_a_bad_token_names_the_account_and_keeps_its_cre
         await store.mark_account_needs_reconnect(account.account_id)
 
         await alice.say("/accounts", expect="needs reconnecting")
-        await alice.press("Facebook: Bakery Page +1", expect="Bakery Page")
+        screen = await alice.press("Facebook: Bakery Page +1", expect="Bakery Page")
         asked = await alice.press("Reconnect", expect="Paste a new token for Facebook: Bakery Page +1")
         assert asked is not None and buttons_of(asked) == ["✖️ Cancel"]
+        assert screen is not None and asked["message_id"] != screen["message_id"]  # the screen stays
         refused = await alice.say(USER_TOKEN, expect="That token can't reconnect Facebook: Bakery Page +1")
         assert refused is not None and "the Facebook password was changed" in refused["text"]
         assert buttons_of(refused) == ["✖️ Cancel"]
         [kept] = await store.list_accounts(ALICE)
         assert kept.needs_reconnect and await store.account_credential(account.account_id) == USER_TOKEN
 
-        await alice.say(renewed, expect="Facebook connected: 2 Page(s)")
+        await alice.say(renewed, expect="Facebook connected: 2 Page")
         [reconnected] = await store.list_accounts(ALICE)
         assert reconnected.account_id == account.account_id and not reconnected.needs_reconnect
         assert await store.account_credential(account.account_id) == renewed
