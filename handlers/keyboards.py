@@ -244,13 +244,13 @@ def accounts_list_keyboard(accounts: list[Account]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-def platform_keyboard() -> InlineKeyboardMarkup:
+def platform_keyboard(form: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [button("Facebook Page", ACC, "platform", "facebook_page")],
             [button("Facebook groups (by hand)", ACC, "platform", "facebook_groups")],
             [button("Webhook (Discord, Slack, n8n…)", ACC, "platform", "webhook")],
-            [button("✖️ Cancel", ACC, "cancel")],
+            account_cancel_row(form),
         ]
     )
 
@@ -261,6 +261,7 @@ def account_keyboard(account: Account) -> InlineKeyboardMarkup:
         rows.append([button("🔄 Refresh targets", ACC, "refresh", account.account_id)])
         rows.append([button("🔑 Reconnect", ACC, "reconnect", account.account_id)])
     if account.account_id != "telegram":
+        rows.append([button("✏️ Rename", ACC, "rename", account.account_id)])
         rows.append([button("🗑 Remove", ACC, "remove", account.account_id)])
     rows.append([button("◀ Back", ACC, "list")])
     return InlineKeyboardMarkup(rows)
@@ -272,8 +273,39 @@ def confirm_remove_keyboard(account_id: str) -> InlineKeyboardMarkup:
     )
 
 
-def groups_done_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button("✅ Done", ACC, "groups_done"), button("✖️ Cancel", ACC, "cancel")]])
+def groups_done_keyboard(form: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button("✅ Done", ACC, "groups_done"), *account_cancel_row(form)]])
+
+
+# The buttons of an accounts question carry its form's id (`form`): one left or finished since
+# is told apart from the one open now.
+def account_cancel_row(form: str) -> list[InlineKeyboardButton]:
+    return [button("✖️ Cancel", ACC, "cancel", form)]
+
+
+def account_cancel_keyboard(form: str) -> InlineKeyboardMarkup:
+    """Cancel, under a question that takes a typed answer (a token, a URL, a secret, a name)."""
+    return InlineKeyboardMarkup([account_cancel_row(form)])
+
+
+def webhook_secret_keyboard(form: str) -> InlineKeyboardMarkup:
+    """The secret's question, when the secret sent before another URL was tried can serve again."""
+    return InlineKeyboardMarkup([[button("♻️ Use the same secret", ACC, "same_secret", form)], account_cancel_row(form)])
+
+
+def webhook_test_failed_keyboard(form: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [button("💾 Save anyway", ACC, "save_anyway", form)],
+            [button("🔁 Try another URL", ACC, "other_url", form)],
+            account_cancel_row(form),
+        ]
+    )
+
+
+def webhook_name_keyboard(form: str, default_label: str) -> InlineKeyboardMarkup:
+    """The name question's default (the webhook's host) and Cancel."""
+    return InlineKeyboardMarkup([[button(default_label, ACC, "use_host", form)], account_cancel_row(form)])
 
 
 def hand_post_keyboard(group_url: str | None, post_id: str, target_id: str) -> InlineKeyboardMarkup:

@@ -376,7 +376,7 @@ CHOOSE_PLATFORM = "Which kind of account do you want to connect?"
 ASK_FACEBOOK_TOKEN = (
     "Paste a <b>Page access token</b>, or a <b>user access token</b> with the "
     "<code>pages_manage_posts</code> permission (its Pages are found for you).\n"
-    "I delete your message as soon as it arrives and keep the token encrypted. /cancel to stop."
+    "I delete your message as soon as it arrives and keep the token encrypted. Tap Cancel to stop."
 )
 CHECKING = "🔒 Got it — your message with the credential is deleted. Checking it…"
 
@@ -386,34 +386,38 @@ def facebook_connected(page_names: list[str]) -> str:
     return f"✅ Facebook connected: {plural(len(page_names), 'Page')} — {pages}. They are now targets for /new."
 
 
-FACEBOOK_NO_PAGES = "That token works, but it manages no Facebook Page. Send another token, or /cancel."
+FACEBOOK_NO_PAGES = "That token works, but it manages no Facebook Page. Send another token, or tap Cancel."
 
 
 def credential_refused(reason: str) -> str:
-    return f"❌ That did not work: {escape(reason)}\nSend another, or /cancel."
+    """An existing account's credential refused when its targets were read again."""
+    return f"❌ That did not work: {escape(reason)}"
 
 
 ASK_WEBHOOK_URL = (
     "Send the webhook's <b>URL</b> (https://…). Herald POSTs each post there as JSON, signed with "
-    "HMAC-SHA256 in the <code>X-Herald-Signature</code> header. /cancel to stop."
+    "HMAC-SHA256 in the <code>X-Herald-Signature</code> header. Tap Cancel to stop."
 )
 
 
 def webhook_url_refused(reason: str) -> str:
-    return f"That URL can't be used: {escape(reason)}. Send another, or /cancel."
+    return f"That URL can't be used: {escape(reason)}. Send another, or tap Cancel."
 
 
 ASK_WEBHOOK_SECRET = (
     f"Now send the <b>signing secret</b> your receiver checks (at least {MIN_SECRET} characters). "
     "I delete your message at once and keep the secret encrypted."
 )
-WEBHOOK_SECRET_SHORT = f"That secret is too short — use at least {MIN_SECRET} characters. Send another, or /cancel."
+WEBHOOK_SECRET_SHORT = f"That secret is too short — use at least {MIN_SECRET} characters. Send another, or tap Cancel."
 
 
-def webhook_connected(url_host: str, problem: str | None) -> str:
+def webhook_connected(name: str, problem: str | None) -> str:
     if problem:
-        return f"✅ Webhook to {escape(url_host)} saved. ⚠️ A test delivery failed: {escape(problem)}"
-    return f"✅ Webhook to {escape(url_host)} saved, and a signed test delivery was accepted."
+        return (
+            f"✅ Webhook <b>{escape(name)}</b> saved. ⚠️ Its test delivery failed ({escape(problem)}): "
+            "make sure the receiver is ready before its first post."
+        )
+    return f"✅ Webhook <b>{escape(name)}</b> saved. It is a target for /new now."
 
 
 ASK_FACEBOOK_GROUPS = (
@@ -456,6 +460,90 @@ def needs_reconnect_warning(name: str) -> str:
         f"⚠️ {escape(name)} needs reconnecting: the platform refused its credential, so posts through it "
         "fail until you send a new one. Tap Reconnect."
     )
+
+
+# -- Accounts: what a token or a webhook's test delivery came to, names, leaving a question -------
+def facebook_token_refused(reason: str) -> str:
+    """A pasted token that cannot connect a new account, and why."""
+    return f"❌ That token can't be used: {escape(reason)}.\nSend another token, or tap Cancel."
+
+
+def reconnect_token_refused(name: str, reason: str) -> str:
+    """A pasted token that cannot reconnect the account `name`, and why."""
+    return f"❌ That token can't reconnect <b>{escape(name)}</b>: {escape(reason)}.\nSend another token, or tap Cancel."
+
+
+def ask_reconnect_token(name: str) -> str:
+    return (
+        f"Paste a new token for <b>{escape(name)}</b>: a <b>Page access token</b>, or a <b>user access "
+        "token</b> with the <code>pages_manage_posts</code> permission.\n"
+        "I delete your message as soon as it arrives and keep the token encrypted. Tap Cancel to stop."
+    )
+
+
+ASK_WEBHOOK_SECRET_AGAIN = (
+    f"Now send the <b>signing secret</b> for this URL (at least {MIN_SECRET} characters), or tap "
+    "<b>Use the same secret</b> to keep the one you sent before."
+)
+CHECKING_WEBHOOK = "🔒 Sending a signed test delivery to check the address and the secret…"
+WEBHOOK_ADDRESS_LOST = "Sorry — I could no longer read the address you sent. Please send the webhook's URL again."
+
+
+def webhook_test_failed(host: str, problem: str) -> str:
+    return (
+        f"⚠️ The signed test delivery to {escape(host)} failed: {escape(problem)}.\n"
+        "The URL may be mistyped, or the receiver not ready yet. <b>Save anyway</b>, or "
+        "<b>Try another URL</b> (you can also just send it)."
+    )
+
+
+ACCOUNT_NAME_LIMIT = 64
+
+
+def ask_webhook_name(host: str, test_accepted: bool) -> str:
+    accepted = "✅ The webhook works: a signed test delivery was accepted.\n\n" if test_accepted else ""
+    return (
+        f"{accepted}What should this webhook be called? The name shows in /accounts, in New post and in "
+        f"reports. Send a name (up to {ACCOUNT_NAME_LIMIT} characters), or tap <b>Use {escape(host)}</b>."
+    )
+
+
+def use_host(host: str) -> str:
+    return f"Use {host}"
+
+
+def ask_new_name(name: str) -> str:
+    return (
+        f"✏️ What should <b>{escape(name)}</b> be called? Send the new name (up to {ACCOUNT_NAME_LIMIT} "
+        "characters); it shows in /accounts, in New post and in reports. Or tap Cancel."
+    )
+
+
+ACCOUNT_NAME_EMPTY = (
+    f"A name needs at least one visible character. Send a name of 1 to {ACCOUNT_NAME_LIMIT} characters, or tap Cancel."
+)
+
+
+def account_name_too_long(length: int) -> str:
+    return (
+        f"That name is {length:,} characters long; the limit is {ACCOUNT_NAME_LIMIT}. "
+        "Send a shorter one, or tap Cancel."
+    )
+
+
+def account_renamed(old: str, new: str, posts_keep_old: bool) -> str:
+    text = f"✏️ <b>{escape(old)}</b> is now called <b>{escape(new)}</b>."
+    if posts_keep_old:
+        text += " Posts scheduled from now on go out under this name; those already scheduled keep the old one."
+    return text
+
+
+NAME_KEPT = "Kept — the name is unchanged."
+CANNOT_RENAME_TELEGRAM = (
+    "The Telegram account is this bot itself and keeps its name; your channels and groups show under their own titles."
+)
+ACCOUNT_ANSWER_HINT = "Please answer the question above — type the answer or tap one of its buttons — or tap Cancel."
+ACCOUNT_QUESTION_CLOSED = "That question is already closed — nothing changed. Open /accounts to carry on."
 
 
 # -- Facebook groups, posted by hand ----------------------------------------------------------

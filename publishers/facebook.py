@@ -5,7 +5,9 @@ each uploaded with ``published=false`` and then attached to one ``POST /{page-id
 ``attached_media=[{"media_fbid": id}, …]``. The account's credential is a Page access token, or a
 user token whose Pages (and their Page tokens) ``GET /me/accounts`` lists.
 
-Connecting one asks for that token and lists its Pages as the account's targets. `requests` is
+Connecting one asks for that token and lists its Pages as the account's targets; a user token
+must also have been granted the permissions posting needs (``GET /me/permissions``), and a token
+that cannot be used is refused with the reason (`token_refusal`). `requests` is
 blocking, so every call runs in a worker thread (``asyncio.to_thread``). Tokens go in the
 ``Authorization`` header, never in a URL, so they cannot leak into a log line or an error.
 """
@@ -51,6 +53,19 @@ TOKEN_REASONS = {
     464: "the Facebook account is not confirmed",
     467: "the access token is no longer valid",
 }
+# Why a pasted token is not valid, by the subcode of Graph's code 190.
+INVALID_TOKEN_REASONS = {
+    458: "it is no longer valid: the app was removed from that Facebook account",
+    459: "it is not valid until you log in on facebook.com and do what Facebook asks there",
+    460: "it is no longer valid: the Facebook password was changed after it was made",
+    463: "it is no longer valid: it has expired",
+    464: "it is not valid: that Facebook account is not confirmed yet",
+    467: "it is no longer valid: its Facebook session was logged out",
+}
+UNKNOWN_TOKEN = "it is not a valid access token: Facebook does not recognise it (mistyped, or cut short when copied?)"
+# Graph's code for a token with no current user behind it: an app token.
+NO_CURRENT_USER = 2500
+APP_TOKEN = "it is the wrong kind of token: an app token speaks for the app, not for you or a Page"
 LOST = LostWords(
     invalid_code="config",
     invalid="the Graph API address cannot be used ({detail})",
@@ -215,6 +230,31 @@ def classify(error: GraphFailure, target_name: str = "the Page", *, publishing: 
     return Outcome.permanent(str(code if code is not None else error.http_status), f"Facebook refused the post: {said}")
 
 
+def token_refusal(error: GraphFailure) -> str:
+    """Why a token someone pasted cannot be connected, for them to send a better one: not valid
+    (mistyped, expired, revoked), the wrong kind, a permission missing — or Facebook could not
+    be asked just now."""
+    if isinstance(error, Unreachable):
+        lost = error.outcome(LOST, "the Page", posting=False).error_message
+        return f"{lost}; send it again in a moment"
+    code = error.code
+    if code in TOKEN_CODES:
+        return INVALID_TOKEN_REASONS.get(error.subcode or 0, UNKNOWN_TOKEN)
+    if code == NO_CURRENT_USER:
+        return APP_TOKEN
+    if code == 10 or (code is not None and 200 <= code <= 299):
+        return lacks_permissions(missing_permissions(error.message))
+    outcome = classify(error, publishing=False)
+    if outcome.is_retryable:
+        return f"{outcome.error_message}; send it again in a moment"
+    return f"Facebook refused it: {error.message}"
+
+
+def lacks_permissions(permissions: str) -> str:
+    """The refusal of a token without the permission(s) named."""
+    return f"it lacks the {permissions} permission: make a new token with it granted"
+
+
 @dataclass
 class _PageList:
     expires: float
@@ -238,22 +278,52 @@ class FacebookPagePublisher(HttpProvider):
     # -- connecting: a Page or user token, its Pages as targets ----------------------------------
 
     async def connect(self, user_id: int, answers: Sequence[str]) -> Connection:
-        """The Pages the token (the one answer) can publish to; none is no refusal, but nothing to
-        post to either."""
+        """The Pages the token (the one answer) can publish to, or why it cannot be used
+        (`token_refusal`); a token managing no Page is no refusal, but gives nothing to post to."""
         token = answers[0].strip() if answers else ""
         try:
             pages = await self.discover_pages(token)
+            # A Page token is its Page's own; a user token must have let the app post.
+            is_page_token = len(pages) == 1 and pages[0].access_token == token
+            missing = [] if is_page_token else await self.missing_grants(token, needs_pages=not pages)
+        except GRAPH_FAILURES as error:
+            return Connection.refusal(token_refusal(error))
+        if missing:
+            return Connection.refusal(lacks_permissions(" and ".join(missing)))
+        return Connection(self._targets(pages), token)
+
+    async def refresh(self, account: Account, credential: str) -> Connection:
+        """The Pages the account's token can publish to now; a refusal says the account needs
+        reconnecting."""
+        try:
+            pages = await self.discover_pages(credential)
         except GRAPH_FAILURES as error:
             return Connection.refusal(classify(error, publishing=False).error_message or "")
-        targets = [
+        return Connection(self._targets(pages), credential)
+
+    def _targets(self, pages: list[PageInfo]) -> list[Target]:
+        return [
             Target(f"fb{page.id}", page.name, page.id, url=PAGE_URL.format(page_id=page.id), platform=self.platform)
             for page in pages
         ]
-        return Connection(targets, token)
 
-    async def refresh(self, account: Account, credential: str) -> Connection:
-        """The Pages the account's token can publish to now."""
-        return await self.connect(account.user_id, [credential])
+    async def missing_grants(self, user_token: str, *, needs_pages: bool) -> list[str]:
+        """The permissions posting needs that the user did not grant the app (with `needs_pages`,
+        when no Page was listed, the one that lists them too). Raises GraphError or Unreachable."""
+        try:
+            answer = await self.call("GET", "me/permissions", user_token)
+        except GraphError as error:
+            # "(#100) Tried accessing nonexisting field (permissions) on node type (Page)"
+            if error.code == 100:
+                return []
+            raise
+        granted = {
+            str(entry.get("permission"))
+            for entry in answer.get("data") or []
+            if isinstance(entry, dict) and entry.get("status") == "granted"
+        }
+        needed = (*(("pages_show_list",) if needs_pages else ()), *POSTING_PERMISSIONS)
+        return [permission for permission in needed if permission not in granted]
 
     async def discover_pages(self, user_or_page_token: str) -> list[PageInfo]:
         """The Pages a token can publish to, each with its Page token.

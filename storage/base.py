@@ -182,6 +182,11 @@ class Store(ABC):
         """Replace an account's credential (reconnecting it); False if not the user's."""
 
     @abstractmethod
+    async def rename_account(self, user_id: int, account_id: str, name: str) -> bool:
+        """Give the user's account a new name (as given: the caller checks it); False if the
+        account is not theirs or no longer exists. Its targets keep their names."""
+
+    @abstractmethod
     async def mark_account_needs_reconnect(self, account_id: str, needs: bool = True) -> None:
         """Flag an account whose credential the platform refused."""
 

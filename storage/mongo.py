@@ -286,6 +286,12 @@ class MongoStore(Store):
         )
         return result.matched_count == 1
 
+    async def rename_account(self, user_id: int, account_id: str, name: str) -> bool:
+        result = await self.db.accounts.update_one(
+            {"account_id": account_id, "user_id": user_id}, {"$set": {"name": name}}
+        )
+        return result.matched_count == 1
+
     async def mark_account_needs_reconnect(self, account_id: str, needs: bool = True) -> None:
         await self.db.accounts.update_one({"account_id": account_id}, {"$set": {"needs_reconnect": needs}})
 

@@ -564,6 +564,12 @@ class SQLiteStore(Store):
         )
         return changed == 1
 
+    async def rename_account(self, user_id: int, account_id: str, name: str) -> bool:
+        changed = await self._execute(
+            "UPDATE accounts SET name = ? WHERE user_id = ? AND account_id = ?", (name, user_id, account_id)
+        )
+        return changed == 1
+
     async def mark_account_needs_reconnect(self, account_id: str, needs: bool = True) -> None:
         await self._execute(
             "UPDATE accounts SET needs_reconnect = ? WHERE account_id = ?",

@@ -114,7 +114,7 @@ async def test_a_bad_token_is_refused_with_the_reason(
     alice = Person(api, ALICE)
     async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
         await start_adding(alice, "Facebook Page", expect="Paste a")
-        refused = await alice.say("not-a-real-token", expect="That did not work")
+        refused = await alice.say("not-a-real-token", expect="That token can't be used")
         assert refused is not None and "not-a-real-token" not in refused["text"]
         assert await store.list_accounts(ALICE) == []
         await alice.say(USER_TOKEN, expect="Facebook connected")
@@ -261,6 +261,7 @@ async def test_a_webhook_gets_a_signed_body_retries_5xx_and_fails_on_4xx(
         on_disk = await eventually(lambda: b"account_form" in disk(tmp_path) and disk(tmp_path))
         assert token.encode() not in on_disk
         await alice.say(SECRET, expect="a signed test delivery was accepted")
+        await alice.press("Use 127.0.0.1", expect="Webhook 127.0.0.1 saved")
         assert all(SECRET not in (m.get("text") or "") or m["deleted"] for m in api.messages(ALICE))
         assert all(token not in (m.get("text") or "") or m["deleted"] for m in api.messages(ALICE))
         assert receiver.requests[-1].verified and receiver.requests[-1].json["type"] == "ping"

@@ -108,6 +108,7 @@ async def drive_a_whole_session(alice: Person, user_token: str, webhook_url: str
     await alice.press("Webhook", expect="Send the webhook's")
     await alice.say(webhook_url, expect="signing secret")
     await alice.say(hook_secret, expect="a signed test delivery was accepted")
+    await alice.press("Use 127.0.0.1", expect="saved")
 
     await alice.say("/new", expect="Which account")
     await alice.press("All accounts", expect="Where should it go?")

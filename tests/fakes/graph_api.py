@@ -11,6 +11,9 @@ What it serves (under ``/v21.0``, any ``/vN.M`` prefix or none is accepted):
   ``paging.next``; a Page token gets ``{"data": []}``.
 - ``GET /me`` — ``{"id", "name"}`` of the user or Page the token belongs to; ``metadata=1`` adds
   ``{"metadata": {"type": "user" | "page"}}``.
+- ``GET /me/permissions`` — a user token's permissions, ``{"data": [{"permission", "status":
+  "granted" | "declined"}]}`` (one never asked for is not listed); a Page token gets ``(#100)``: a
+  Page has no such edge.
 - ``POST /{page-id}/photos`` — multipart ``source`` (or ``url``), ``published`` (default true),
   ``message`` (or the older ``caption``): ``{"id", "post_id"}`` for a published photo, ``{"id"}``
   for an unpublished one.
@@ -22,10 +25,14 @@ What it serves (under ``/v21.0``, any ``/vN.M`` prefix or none is accepted):
 Tokens arrive as an ``access_token`` query or form field, or ``Authorization: Bearer``/``OAuth``.
 Posting needs the Page's own token (a user token gets the ``(#200)`` permission error, as on
 Facebook). Errors are ``{"error": {"message", "type": "OAuthException", "code", "error_subcode"?,
-"fbtrace_id"}}`` with Graph's HTTP statuses (400, 403 for permissions).
+"fbtrace_id"}}`` with Graph's HTTP statuses (400, 403 for permissions). A token Facebook cannot
+parse is code 190 without a subcode; a revoked or expired one 190 with its subcode; an app token
+(``{app-id}|{app-secret}``) asking about ``/me`` is code 2500. A user who did not grant
+``pages_show_list`` has no Pages on ``/me/accounts``, and the Page tokens of one who did not grant
+``pages_manage_posts`` (or ``pages_read_engagement``) cannot post.
 
-Control: ``add_user_token``, ``add_page_token``, ``revoke``, ``deny_permission``, ``fail_next``,
-``fail_next_http``, ``delay``, ``clear_faults``. Read-back: ``photos(page_id)``, ``feed(page_id)``,
+Control: ``add_user_token``, ``add_page_token``, ``add_app_token``, ``revoke``, ``deny_permission``,
+``fail_next``, ``fail_next_http``, ``delay``, ``clear_faults``. Read-back: ``photos(page_id)``, ``feed(page_id)``,
 ``calls`` (tokens removed).
 """
 
@@ -67,6 +74,12 @@ POSTING_NEEDS = (
     "(#200) If posting to a page, requires both pages_read_engagement and pages_manage_posts as an admin "
     "with sufficient administrative permission"
 )
+# Graph's answer to an app token (or none) asking about the current user.
+NO_CURRENT_USER = "An active access token must be used to query information about the current user."
+# What a Facebook Login for Pages publishing grants.
+PAGE_PUBLISHING = ("public_profile", "pages_show_list", "pages_read_engagement", "pages_manage_posts")
+# The permissions without which a Page token made from a user's cannot post.
+POSTING_PERMISSIONS = ("pages_read_engagement", "pages_manage_posts")
 IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
 
 
@@ -127,6 +140,11 @@ class _User:
     name: str
     token: str
     page_ids: list[str]
+    # permission -> "granted" or "declined"; one never asked for is absent.
+    permissions: dict[str, str] = field(default_factory=dict)
+
+    def granted(self, permission: str) -> bool:
+        return self.permissions.get(permission) == "granted"
 
 
 @dataclass
@@ -184,6 +202,7 @@ class FakeGraphAPI(LocalServer):
     def __init__(self, version: str = API_VERSION) -> None:
         self.version = version
         self._users: dict[str, _User] = {}  # by token
+        self._app_tokens: set[str] = set()
         self._pages: dict[str, _Page] = {}  # by page id
         self._revoked: dict[str, int] = {}  # token -> error_subcode
         self._photos: dict[str, _Photo] = {}
@@ -220,15 +239,31 @@ class FakeGraphAPI(LocalServer):
         *,
         user_name: str = "Test User",
         user_id: str | None = None,
+        granted: tuple[str, ...] = PAGE_PUBLISHING,
+        declined: tuple[str, ...] = (),
     ) -> str:
-        """A user token managing `pages` (page id, name, Page token); returns the user's id."""
+        """A user token managing `pages` (page id, name, Page token), with the permissions the
+        user `granted` to the app and those they `declined` at login; returns the user's id.
+
+        Without ``pages_show_list`` the Pages are not listed; without a posting permission their
+        Page tokens cannot post (``(#200)``), as the Page tokens made from such a user token."""
         page_ids = []
         for page_id, name, page_token in pages or []:
             self.add_page_token(page_id, name, page_token)
             page_ids.append(page_id)
-        user = _User(user_id or str(next(self._user_ids)), user_name, token, page_ids)
+            for permission in POSTING_PERMISSIONS:
+                if permission not in granted:
+                    self.deny_permission(page_id, permission)
+        permissions = {permission: "granted" for permission in granted}
+        permissions.update({permission: "declined" for permission in declined if permission not in granted})
+        user = _User(user_id or str(next(self._user_ids)), user_name, token, page_ids, permissions)
         self._users[token] = user
         return user.user_id
+
+    def add_app_token(self, token: str) -> None:
+        """An app access token (``{app-id}|{app-secret}``): valid, but it speaks for the app, so
+        anything about ``/me`` is refused with code 2500."""
+        self._app_tokens.add(token)
 
     def add_page_token(self, page_id: str, name: str, token: str) -> None:
         """A Page and its Page access token (a Page has one token here; adding again replaces it)."""
@@ -422,6 +457,8 @@ class FakeGraphAPI(LocalServer):
             return self._me(request)
         if request.method == "GET" and parts == ["me", "accounts"]:
             return self._accounts(request)
+        if request.method == "GET" and parts == ["me", "permissions"]:
+            return self._permissions(request)
         if request.method == "POST" and len(parts) == 2 and parts[1] in ("photos", "feed"):
             page = self._publishing_page(request, parts[0])
             if parts[1] == "photos":
@@ -461,6 +498,9 @@ class FakeGraphAPI(LocalServer):
         user = self._users.get(token)
         if user is not None:
             return user
+        if token in self._app_tokens:
+            # An app token is valid, but there is no "current user" for it, and it is no Page's.
+            raise GraphFault(2500, NO_CURRENT_USER) if me else GraphFault(200, POSTING_NEEDS, http_status=403)
         page = next((page for page in self._pages.values() if page.token == token), None)
         if page is not None:
             return page
@@ -485,12 +525,19 @@ class FakeGraphAPI(LocalServer):
             answer["metadata"] = {"type": kind}
         return answer
 
+    def _permissions(self, request: _Request) -> JSONDict:
+        who = self._identity(request, me=True)
+        if isinstance(who, _Page):
+            raise GraphFault(100, "(#100) Tried accessing nonexisting field (permissions) on node type (Page)")
+        return {"data": [{"permission": name, "status": status} for name, status in who.permissions.items()]}
+
     def _accounts(self, request: _Request) -> JSONDict:
         who = self._identity(request, me=True)
         if isinstance(who, _Page):
             return {"data": []}
         items = []
-        for page_id in who.page_ids:
+        # Facebook lists only the Pages the user let the app see (pages_show_list).
+        for page_id in who.page_ids if who.granted("pages_show_list") else []:
             page = self._pages[page_id]
             items.append(
                 {
