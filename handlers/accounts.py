@@ -528,7 +528,9 @@ async def cancel_adding(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
 
 
 async def leave_for_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Another command while a question is open: drop the form and run that command."""
+    """Another command, or a button of another screen (the menu, New post), while a question is
+    open: the person moved on. Drop the form and let that command or button do its work — the
+    next text they type (a caption) must not be taken for a token and deleted."""
     await context.update_queue.put(update)
     return _done(context)
 
@@ -597,6 +599,7 @@ def build_account_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYP
             CallbackQueryHandler(cancel_adding, pattern=_buttons("cancel")),
             MessageHandler(filters.COMMAND, leave_for_command),
             CallbackQueryHandler(button_of_another_question, pattern=_buttons(*QUESTION_BUTTONS)),
+            CallbackQueryHandler(leave_for_command),
             MessageHandler(~filters.StatusUpdate.ALL, give_hint),
         ],
         name="add_account",

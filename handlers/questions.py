@@ -11,7 +11,15 @@ from datetime import datetime
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler, ContextTypes, ConversationHandler, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
 from handlers import keyboards, texts
 from handlers.common import answer, reply, user_zone
@@ -59,7 +67,8 @@ class Question:
         return ConversationHandler.END
 
     async def leave_for_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        """Another command while the question is open: drop the question and let that command run."""
+        """Another command, or another screen's button, while the question is open: drop the
+        question and let that command or button run."""
         self.forget(context)
         await context.update_queue.put(update)
         return ConversationHandler.END
@@ -75,6 +84,9 @@ class Question:
         fallbacks: list[AnyHandler] = [
             CommandHandler("cancel", self.leave),
             MessageHandler(filters.COMMAND, self.leave_for_command),
+            # A button of another screen (the menu, another post): the person moved on, and the
+            # next text they type belongs there, not to this question.
+            CallbackQueryHandler(self.leave_for_command),
         ]
         if self.hint:
             fallbacks.append(MessageHandler(~filters.COMMAND & ~filters.StatusUpdate.ALL, self.give_hint))

@@ -495,3 +495,18 @@ async def test_every_accounts_question_has_a_cancel_button_that_keeps_nothing(
         await alice.press("Rename", expect="What should Keeper be called?")
         await alice.press("Cancel", expect="Kept — the name is unchanged")
         assert [a.name for a in await store.list_accounts(ALICE)] == ["Keeper"]
+
+
+async def test_a_question_left_for_another_screen_does_not_take_the_next_text_as_a_token(
+    api: FakeBotAPI, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    alice = Person(api, ALICE)
+    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)):
+        await alice.say("/start", expect="What would you like to do?")
+        await start_adding(alice, "Facebook Page", expect="Paste a")
+        # Alice moves on without answering: she taps New post in the menu she got earlier.
+        await alice.press("New post", expect="I'm not an administrator")
+        # New post answers it (its own hint), and the text stays in the chat.
+        await alice.say("hello from Alice", expect="pick the targets")
+        assert not deleted(api, "hello from Alice")  # not taken for a token
+        assert all("can't be used" not in str(m.get("text")) for m in alice.bot_messages())
