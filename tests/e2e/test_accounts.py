@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,8 @@ from publishers.telegram import chat_target
 from publishers.webhook import verify
 from storage import Store
 from storage.models import DeliveryStatus, Platform, PostStatus, PostView, new_post, utc_now
-from tests.e2e import steps
 from tests.e2e.conftest import ALICE, Person, bot_running, bot_settings, eventually
-from tests.e2e.steps import add_chat, choose_every_target, schedule_for, start_adding, store_post
+from tests.e2e.steps import add_chat, choose_every_target, connect_facebook, schedule_for, start_adding, store_post
 from tests.fakes.bot_api import FakeBotAPI, jpeg_bytes
 from tests.fakes.graph_api import FakeGraphAPI
 from tests.fakes.webhook_receiver import WebhookReceiver
@@ -47,9 +47,13 @@ def settings_for(api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, key: s
     return bot_settings(api, database_url, key, facebook_graph_url=graph.base_url)
 
 
-async def connect_facebook(alice: Person) -> None:
-    """Alice's Facebook account, by the token of the tests' user, who manages both PAGES."""
-    await steps.connect_facebook(alice, USER_TOKEN, pages=2)
+@asynccontextmanager
+async def facebook_connected(alice: Person, settings: Settings) -> AsyncIterator[Store]:
+    """The bot running, once Alice has connected Facebook with the tests' user token (both PAGES);
+    yields a store on its database."""
+    async with bot_running(settings) as store:
+        await connect_facebook(alice, USER_TOKEN, pages=2)
+        yield store
 
 
 async def connect_book_club(alice: Person) -> None:
@@ -74,8 +78,7 @@ def raw_database_text(database_url: str) -> str:
 async def test_a_pasted_facebook_token_is_deleted_checked_and_stored_encrypted(
     api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, database_url: str, encryption_key: str
 ) -> None:
-    async with bot_running(settings_for(api, graph, database_url, encryption_key)) as store:
-        await connect_facebook(alice)
+    async with facebook_connected(alice, settings_for(api, graph, database_url, encryption_key)) as store:
         pasted = [m for m in api.messages(ALICE) if m.get("text") == USER_TOKEN]
         assert len(pasted) == 1 and pasted[0]["deleted"], "the message with the token is still in the chat"
         assert all(USER_TOKEN not in (m.get("text") or "") for m in api.bot_messages(ALICE))
@@ -110,8 +113,7 @@ async def test_three_photos_to_two_pages_and_a_channel(
     api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, database_url: str, encryption_key: str
 ) -> None:
     add_chat(api, SHOP, "Shop news")
-    async with bot_running(settings_for(api, graph, database_url, encryption_key)) as store:
-        await connect_facebook(alice)
+    async with facebook_connected(alice, settings_for(api, graph, database_url, encryption_key)) as store:
         await choose_every_target(alice, 3)
         await alice.send_photos(PHOTOS, ["first", "second", "third"])
         await alice.expect("3 photos in")
@@ -152,8 +154,7 @@ async def test_a_revoked_page_token_fails_those_targets_and_asks_to_reconnect(
     api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, database_url: str, encryption_key: str
 ) -> None:
     add_chat(api, SHOP, "Shop news")
-    async with bot_running(settings_for(api, graph, database_url, encryption_key)) as store:
-        await connect_facebook(alice)
+    async with facebook_connected(alice, settings_for(api, graph, database_url, encryption_key)) as store:
         graph.revoke(USER_TOKEN)
         post_id = await make_post(store, "After revocation", ["fb1111", f"tg{SHOP}"])
         report = await alice.expect(f"Partly published #{post_id[:6]}: 1/2", timeout=20)
@@ -174,8 +175,7 @@ async def test_a_revoked_page_token_fails_those_targets_and_asks_to_reconnect(
 async def test_throttling_on_the_first_try_publishes_once_after_backoff(
     api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
 ) -> None:
-    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
-        await connect_facebook(alice)
+    async with facebook_connected(alice, settings_for(api, graph, sqlite_url, encryption_key)) as store:
         graph.fail_next("feed", 32, "Page request limit reached")
         post_id = await make_post(store, "Throttled text", ["fb2222"])
         await alice.expect(f"Published #{post_id[:6]} to 1/1", timeout=20)
@@ -258,8 +258,7 @@ async def test_a_webhook_gets_a_signed_body_retries_5xx_and_fails_on_4xx(
 async def test_removing_an_account_cancels_its_scheduled_posts_after_a_confirm(
     api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
 ) -> None:
-    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
-        await connect_facebook(alice)
+    async with facebook_connected(alice, settings_for(api, graph, sqlite_url, encryption_key)) as store:
         account = (await store.list_accounts(ALICE))[0]
         post = new_post(
             user_id=ALICE,
@@ -281,8 +280,7 @@ async def test_removing_an_account_cancels_its_scheduled_posts_after_a_confirm(
 async def test_refreshing_a_facebook_account_lists_its_pages_again(
     api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
 ) -> None:
-    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
-        await connect_facebook(alice)
+    async with facebook_connected(alice, settings_for(api, graph, sqlite_url, encryption_key)) as store:
         graph.add_user_token(USER_TOKEN, [*PAGES, ("3333", "Deli Page", "fb-page-token-3333")])
         await alice.say("/accounts", expect="Your accounts")
         await alice.press("Facebook: Bakery Page +1", expect="Bakery Page")
@@ -307,8 +305,7 @@ async def test_reconnecting_a_refused_facebook_account_takes_a_new_token(
 ) -> None:
     renewed = "fb-user-token-renewed-0002"
     graph.add_user_token(renewed, PAGES[1:])
-    async with bot_running(settings_for(api, graph, database_url, encryption_key)) as store:
-        await connect_facebook(alice)
+    async with facebook_connected(alice, settings_for(api, graph, database_url, encryption_key)) as store:
         graph.revoke(USER_TOKEN)
         [account] = await store.list_accounts(ALICE)
         await store.mark_account_needs_reconnect(account.account_id)
