@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from storage.base import Store
@@ -14,6 +15,15 @@ def targets(count: int = 2, prefix: str = "tg") -> list[Target]:
     return [
         Target(target_id=f"{prefix}{-1000 - n}", name=f"Channel {n}", address=str(-1000 - n), kind="channel")
         for n in range(count)
+    ]
+
+
+async def store_images(store: Store, images: Sequence[tuple[bytes, str]], name: str, mime_type: str) -> list[Image]:
+    """Each (bytes, caption) stored as one of a post's images, named `name` with its number from 1
+    (`"photo{}.png"` → photo1.png …)."""
+    return [
+        Image(name.format(number), await store.put_image(data), caption, len(data), mime_type)
+        for number, (data, caption) in enumerate(images, start=1)
     ]
 
 
