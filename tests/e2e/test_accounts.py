@@ -44,7 +44,7 @@ def disk(folder: Path) -> bytes:
 
 
 def settings_for(api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, key: str) -> Settings:
-    return bot_settings(api, database_url, key, facebook_graph_url=graph.base_url)
+    return bot_settings(api, database_url, key, facebook_graph_url=graph.url)
 
 
 @asynccontextmanager

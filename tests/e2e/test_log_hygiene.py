@@ -47,7 +47,7 @@ async def test_a_debug_log_of_a_whole_session_holds_no_secret(api: FakeBotAPI, s
         env = herald_env(
             TELEGRAM_BOT_TOKEN=api.token,
             TELEGRAM_API_URL=api.url,
-            FACEBOOK_GRAPH_URL=graph.base_url,
+            FACEBOOK_GRAPH_URL=graph.url,
             DATABASE_URL=sqlite_url,
             ENCRYPTION_KEY=key,
             SCHEDULER_INTERVAL="1",

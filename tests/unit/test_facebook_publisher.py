@@ -39,7 +39,7 @@ async def graph() -> AsyncIterator[FakeGraphAPI]:
 
 @pytest.fixture
 def publisher(sqlite_store: SQLiteStore, graph: FakeGraphAPI) -> Iterator[FacebookPagePublisher]:
-    made = FacebookPagePublisher(sqlite_store, graph.base_url, timeout=2.0)
+    made = FacebookPagePublisher(sqlite_store, graph.url, timeout=2.0)
     yield made
     made.close()
 
@@ -47,7 +47,7 @@ def publisher(sqlite_store: SQLiteStore, graph: FakeGraphAPI) -> Iterator[Facebo
 @pytest.fixture
 def impatient(sqlite_store: SQLiteStore, graph: FakeGraphAPI) -> Iterator[FacebookPagePublisher]:
     """A publisher that waits half a second for Facebook's answers."""
-    made = FacebookPagePublisher(sqlite_store, graph.base_url, timeout=0.5)
+    made = FacebookPagePublisher(sqlite_store, graph.url, timeout=0.5)
     yield made
     made.close()
 
