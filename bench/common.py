@@ -163,15 +163,15 @@ def update_results(section: str, title: str, body: str, info: dict[str, str]) ->
 
 
 def listed(option: str) -> list[str]:
-    """The items of a comma-separated option (`--stores sqlite,mongo`)."""
+    """The items of a comma-separated option (`--stores sqlite,mongo`): an argparse `type`."""
     return [item for item in option.split(",") if item]
 
 
 def arguments(doc: str | None) -> argparse.ArgumentParser:
-    """A benchmark's command line, its docstring as the help: with --stores and --no-write, which
-    every benchmark takes; it adds its own options."""
+    """A benchmark's command line, its docstring as the help: with --stores (a list) and --no-write,
+    which every benchmark takes; it adds its own options."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stores", default=",".join(STORES), help="comma-separated: sqlite, mongo")
+    parser.add_argument("--stores", type=listed, default=",".join(STORES), help="comma-separated: sqlite, mongo")
     parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     return parser
 

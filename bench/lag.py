@@ -258,6 +258,7 @@ def main(argv: list[str] | None = None) -> list[LagRun]:
     parser.add_argument("--spread", type=float, default=None, help="seconds the times spread over (60)")
     parser.add_argument(
         "--designs",
+        type=listed,
         default=",".join(DESIGNS),
         help="herald, herald-restart, seed, seed:<interval>, apscheduler",
     )
@@ -269,7 +270,7 @@ def main(argv: list[str] | None = None) -> list[LagRun]:
     counts = [int(c) for c in (args.posts or ("200,1000" if args.quick else "1000,10000")).split(",")]
     mongo_counts = [int(c) for c in (args.mongo_posts or ("200" if args.quick else "1000")).split(",")]
     seconds = args.spread or (10.0 if args.quick else 60.0)
-    stores, designs = listed(args.stores), listed(args.designs)
+    stores, designs = args.stores, args.designs
     info = machine()
     runs: list[LagRun] = []
     for kind in stores:

@@ -176,14 +176,14 @@ def main(argv: list[str] | None = None) -> list[MemoryRun]:
     parser.add_argument("--quick", action="store_true", help="10,000 posts, 15 s")
     parser.add_argument("--posts", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=None)
-    parser.add_argument("--designs", default=",".join(DESIGNS))
+    parser.add_argument("--designs", type=listed, default=",".join(DESIGNS))
     args = parser.parse_args(argv)
     count = args.posts or (10_000 if args.quick else 100_000)
     seconds = args.seconds or (15.0 if args.quick else 30.0)
     info = machine()
     runs: list[MemoryRun] = []
-    for kind in listed(args.stores):
-        for design in listed(args.designs):
+    for kind in args.stores:
+        for design in args.designs:
             log(f"memory: {design} on {kind}, {count:,} posts, {seconds:g} s")
             run = run_one(design, kind, count, seconds)
             runs.append(run)

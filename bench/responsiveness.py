@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> list[Run]:
     parser = arguments(__doc__)
     parser.add_argument("--quick", action="store_true", help="20 users")
     parser.add_argument("--users", type=int, default=None)
-    parser.add_argument("--pacing", default="paced,burst")
+    parser.add_argument("--pacing", type=listed, default="paced,burst")
     parser.add_argument("--repeat", type=int, default=None, help="rounds per store and pacing (3; quick 1)")
     parser.add_argument("--profile", action="store_true", help="py-spy the bot process (bench/profiles/)")
     args = parser.parse_args(argv)
@@ -173,9 +173,9 @@ def main(argv: list[str] | None = None) -> list[Run]:
     info = machine()
     runs: list[Run] = []
     repeat = args.repeat or (1 if args.quick else 3)
-    for kind in listed(args.stores):
+    for kind in args.stores:
         for round_ in range(repeat):
-            for pacing in listed(args.pacing):
+            for pacing in args.pacing:
                 log(f"responsiveness: {users} people, {pacing}, on {kind}, round {round_ + 1}/{repeat}")
                 run = asyncio.run(measure(kind, pacing, users, args.profile and round_ == 0))
                 run.round = round_ + 1

@@ -32,7 +32,6 @@ from bench.common import (
     OWNER,
     arguments,
     database,
-    listed,
     log,
     machine,
     median,
@@ -168,7 +167,7 @@ def main(argv: list[str] | None = None) -> list[Run]:
         Mode("other DATA_DIR", False, args.lease),
     ]
     runs: list[Run] = []
-    for kind in listed(args.stores):
+    for kind in args.stores:
         for number in range(args.runs):
             for mode in modes:
                 log(f"takeover: {kind}, {mode.name}, lease {mode.lease:g} s, run {number + 1}/{args.runs}")
@@ -179,7 +178,7 @@ def main(argv: list[str] | None = None) -> list[Run]:
                 )
                 runs.append(run)
     rows: list[list[Any]] = []
-    for kind in listed(args.stores):
+    for kind in args.stores:
         for mode in modes:
             mine = [run for run in runs if run.kind == kind and run.mode == mode]
             resumed = [run.resumed for run in mine if run.resumed == run.resumed]

@@ -198,14 +198,14 @@ def main(argv: list[str] | None = None) -> list[CeilingRun]:
     parser.add_argument("--posts", type=int, default=None)
     parser.add_argument("--channels", type=int, default=30)
     parser.add_argument("--photos", type=int, default=2)
-    parser.add_argument("--owners", default="per-channel", help="per-channel, one, or both (comma-separated)")
+    parser.add_argument("--owners", type=listed, default="per-channel", help="per-channel, one, or both (a,b)")
     parser.add_argument("--budget", type=float, default=300.0, help="seconds after T0 before giving up")
     args = parser.parse_args(argv)
     posts = args.posts or (120 if args.quick else 600)
     info = machine()
     runs: list[CeilingRun] = []
-    for kind in listed(args.stores):
-        for owners in listed(args.owners):
+    for kind in args.stores:
+        for owners in args.owners:
             log(f"ceiling: {posts} albums of {args.photos} to {args.channels} channels, owners {owners}, on {kind}")
             run = asyncio.run(measure(kind, posts, args.channels, args.photos, owners, args.budget))
             runs.append(run)

@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--mongo-posts", type=int, default=None, help="posts on the MongoDB stand-in (default 2,000, see below)"
     )
     parser.add_argument("--repeat", type=int, default=None)
-    parser.add_argument("--designs", default=",".join(DESIGNS))
+    parser.add_argument("--designs", type=listed, default=",".join(DESIGNS))
     parser.add_argument("--profile", action="store_true", help="pyinstrument profile of Herald's sweep")
     parser.add_argument(
         "--latency-ms",
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "mongo": args.mongo_posts or (500 if args.quick else 2_000),
     }
     repeat = args.repeat or (1 if args.quick else 3)
-    stores, designs = listed(args.stores), listed(args.designs)
+    stores, designs = args.stores, args.designs
     info = machine()
     results: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for kind in stores:
