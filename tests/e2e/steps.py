@@ -8,13 +8,13 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from handlers.common import telegram_account
 from storage import Store
-from storage.models import Image, Post, Target, new_post, utc_now
+from storage.models import Account, Image, Platform, Post, Target, new_post, utc_now
 from tests.e2e.conftest import ALICE, Person, eventually
 from tests.fakes.bot_api import FakeBotAPI
 
-TELEGRAM = telegram_account(ALICE)
+# Alice's Telegram account: this bot, in the chats she administers.
+TELEGRAM = Account("telegram", ALICE, Platform.TELEGRAM, "Telegram (this bot)")
 
 
 # -- the fake Bot API's chats ---------------------------------------------------------------------
