@@ -6,6 +6,7 @@ Run the benchmarks from the repository root with the project's venv, e.g.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import platform
@@ -14,8 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -139,8 +140,9 @@ stand-in in the same run means anything.
 """
 
 
-def update_results(section: str, title: str, body: str, info: dict[str, str], command: str) -> None:
-    """Replaces (or appends) one section of bench/RESULTS.md."""
+def update_results(section: str, title: str, body: str, info: dict[str, str]) -> None:
+    """Replaces (or appends) one section of bench/RESULTS.md, naming the command that ran."""
+    command = command_line()
     start, end = f"<!-- bench:{section}:start -->", f"<!-- bench:{section}:end -->"
     block = "\n".join(
         [
@@ -160,6 +162,20 @@ def update_results(section: str, title: str, body: str, info: dict[str, str], co
     RESULTS.write_text(text)
 
 
+def listed(option: str) -> list[str]:
+    """The items of a comma-separated option (`--stores sqlite,mongo`): an argparse `type`."""
+    return [item for item in option.split(",") if item]
+
+
+def arguments(doc: str | None) -> argparse.ArgumentParser:
+    """A benchmark's command line, its docstring as the help: with --stores (a list) and --no-write,
+    which every benchmark takes; it adds its own options."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stores", type=listed, default=",".join(STORES), help="comma-separated: sqlite, mongo")
+    parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
+    return parser
+
+
 def command_line() -> str:
     args = " ".join(sys.argv[1:])
     module = Path(sys.argv[0]).stem if sys.argv and sys.argv[0] else "?"
@@ -174,6 +190,8 @@ class Database:
     kind: str  # "sqlite" or "mongo"
     folder: Path
     mongo_url: str | None = None  # without a database name
+    # The key of the credentials stored there: every Herald process on this database gets it.
+    key: str = field(default_factory=lambda: Fernet.generate_key().decode())
 
     def herald_url(self, name: str = "herald") -> str:
         if self.kind == "sqlite":
@@ -198,19 +216,21 @@ def database(kind: str) -> Iterator[Database]:
             yield Database(kind, Path(folder), url)
 
 
-def encryption_key() -> str:
-    return Fernet.generate_key().decode()
-
-
-def open_herald_store(db: Database, name: str = "herald") -> Any:
-    """An (unopened) Herald Store on `db`, built as bot.py builds it."""
+@contextlib.asynccontextmanager
+async def opened_herald_store(db: Database) -> AsyncIterator[Any]:
+    """A Herald Store on `db`, built as bot.py builds it, open for the block."""
     from config import load_settings
     from storage import build_store
 
     settings = load_settings(
-        telegram_bot_token="1:bench", database_url=db.herald_url(name), encryption_key=encryption_key(), _env_file=None
+        telegram_bot_token="1:bench", database_url=db.herald_url(), encryption_key=db.key, _env_file=None
     )
-    return build_store(settings)
+    store = build_store(settings)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 # -- posts ---------------------------------------------------------------------------------------
@@ -224,15 +244,22 @@ def spread(count: int, start: datetime, seconds: float) -> list[datetime]:
     return [to_millis(start + timedelta(seconds=i * step)) for i in range(count)]
 
 
-def herald_post(when: datetime, number: int, owner: int = OWNER, chat_id: int = CHANNEL) -> Any:
-    """A text post to one Telegram channel, as the New post conversation would store it."""
+def telegram_post(
+    owner: int, channels: Mapping[int, str], caption: str, when: datetime, images: list[Any] | None = None
+) -> Any:
+    """A post of `owner`'s to Telegram channels (id → title), as the New post conversation would store it."""
     from storage.models import Account, Platform, Target, new_post
 
     account = Account("telegram", owner, Platform.TELEGRAM, "Telegram (this bot)")
-    target = Target(f"tg{chat_id}", "Bench channel", str(chat_id), "channel")
+    targets = [Target(f"tg{chat_id}", title, str(chat_id), "channel") for chat_id, title in channels.items()]
     return new_post(
-        user_id=owner, account=account, targets=[target], main_caption=f"Bench post {number}", scheduled_time=when
+        user_id=owner, account=account, targets=targets, main_caption=caption, scheduled_time=when, images=images
     )
+
+
+def herald_post(when: datetime, number: int, owner: int = OWNER, chat_id: int = CHANNEL) -> Any:
+    """A text post to one Telegram channel, as the New post conversation would store it."""
+    return telegram_post(owner, {chat_id: "Bench channel"}, f"Bench post {number}", when)
 
 
 def wall() -> float:

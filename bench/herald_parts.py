@@ -8,13 +8,16 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bench.common import Database, encryption_key, herald_post
+from bench.common import Database, herald_post
 from publishers.base import Outcome, Publisher, Sending, untracked
 from storage.base import Store
 from storage.models import Platform, Post, Target
 from tests.fakes.local_server import stop_process
+
+if TYPE_CHECKING:
+    from tests.fakes.bot_api import FakeBotAPI
 
 
 class RecordingPublisher(Publisher):
@@ -57,7 +60,7 @@ def herald_settings(api_url: str, token: str, db: Database, **overrides: Any) ->
         "telegram_bot_token": token,
         "telegram_api_url": api_url,
         "database_url": db.herald_url(),
-        "encryption_key": encryption_key(),
+        "encryption_key": db.key,
         "log_level": "WARNING",
         "_env_file": None,
     }
@@ -87,8 +90,13 @@ async def herald_application(
         yield scheduler
 
 
-def bot_env(api_url: str, token: str, database_url: str, key: str, **extra: str) -> dict[str, str]:
-    """The environment of a `python bot.py` process against the fake Bot API (as tests/e2e do)."""
+# A test server's flood limits, as tests/e2e use: the bot answers at once, not at Telegram's pace.
+TEST_SERVER_LIMITS = {"TELEGRAM_MESSAGES_PER_SECOND": "3000", "TELEGRAM_GROUP_MESSAGES_PER_MINUTE": "6000"}
+
+
+def bot_env(api: FakeBotAPI, db: Database, **extra: str) -> dict[str, str]:
+    """The environment of a `python bot.py` process polling the fake Bot API `api`, on `db` (as
+    tests/e2e do); `extra` adds settings."""
     import os
 
     from bench.common import ROOT
@@ -100,10 +108,10 @@ def bot_env(api_url: str, token: str, database_url: str, key: str, **extra: str)
     }
     env.update(
         PYTHONPATH=str(ROOT),
-        TELEGRAM_BOT_TOKEN=token,
-        TELEGRAM_API_URL=api_url,
-        DATABASE_URL=database_url,
-        ENCRYPTION_KEY=key,
+        TELEGRAM_BOT_TOKEN=api.token,
+        TELEGRAM_API_URL=api.url,
+        DATABASE_URL=db.herald_url(),
+        ENCRYPTION_KEY=db.key,
         LOG_LEVEL="WARNING",
     )
     env.update(extra)

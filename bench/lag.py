@@ -33,10 +33,10 @@ from typing import Any
 from bench.baselines import ApsBaseline, Recorder, SeedScheduler, SeedTable, job_id, seed_document, seed_documents
 from bench.common import (
     ROOT,
-    STORES,
     Database,
-    command_line,
+    arguments,
     database,
+    listed,
     log,
     machine,
     percentile,
@@ -249,30 +249,28 @@ def run_design(design: str, kind: str, count: int, seconds: float, args: argpars
 
 
 def main(argv: list[str] | None = None) -> list[LagRun]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--quick", action="store_true", help="200 and 1,000 posts over 10 s")
     parser.add_argument("--posts", default=None, help="comma-separated counts on SQLite (default 1000,10000)")
     parser.add_argument(
         "--mongo-posts", default=None, help="counts on the MongoDB stand-in (default 1000; see RESULTS.md)"
     )
     parser.add_argument("--spread", type=float, default=None, help="seconds the times spread over (60)")
-    parser.add_argument("--stores", default=",".join(STORES))
     parser.add_argument(
         "--designs",
+        type=listed,
         default=",".join(DESIGNS),
         help="herald, herald-restart, seed, seed:<interval>, apscheduler",
     )
     parser.add_argument("--seed-interval", type=float, default=1.0)
     parser.add_argument("--herald-interval", type=float, default=30.0, help="Herald's SCHEDULER_INTERVAL")
     parser.add_argument("--profile", action="store_true", help="pyinstrument profile of Herald's process")
-    parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--json-out", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     counts = [int(c) for c in (args.posts or ("200,1000" if args.quick else "1000,10000")).split(",")]
     mongo_counts = [int(c) for c in (args.mongo_posts or ("200" if args.quick else "1000")).split(",")]
     seconds = args.spread or (10.0 if args.quick else 60.0)
-    stores = [s for s in args.stores.split(",") if s]
-    designs = [d for d in args.designs.split(",") if d]
+    stores, designs = args.stores, args.designs
     info = machine()
     runs: list[LagRun] = []
     for kind in stores:
@@ -341,7 +339,7 @@ def main(argv: list[str] | None = None) -> list[LagRun]:
             f"- {run.kind}, {run.design}, {run.count:,}: {run.buckets(seconds / 6)}" for run in late
         )
     if not args.no_write:
-        update_results("lag", "Lag: posts spread over a minute", body, info, command_line())
+        update_results("lag", "Lag: posts spread over a minute", body, info)
     return runs
 
 

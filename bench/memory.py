@@ -12,7 +12,6 @@ runs its loop for `--seconds`. Peak = VmHWM of the child from /proc/<pid>/status
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import signal
@@ -26,18 +25,19 @@ from typing import Any
 from bench.baselines import ApsBaseline, Recorder, SeedTable, job_id, seed_documents
 from bench.common import (
     ROOT,
-    STORES,
     Database,
-    command_line,
+    arguments,
     database,
-    encryption_key,
     herald_post,
+    listed,
     log,
     machine,
+    opened_herald_store,
     spread,
     table,
     update_results,
 )
+from bench.herald_parts import bot_env
 
 DESIGNS = ("herald", "herald-empty", "seed", "apscheduler")
 
@@ -67,17 +67,9 @@ def read_status(pid: int) -> dict[str, int]:
     return values
 
 
-async def populate_herald(db: Database, count: int, key: str) -> float:
-    from config import load_settings
-    from storage import build_store
-
-    settings = load_settings(
-        telegram_bot_token="1:bench", database_url=db.herald_url(), encryption_key=key, _env_file=None
-    )
-    store = build_store(settings)
-    await store.open()
-    started = time.perf_counter()
-    try:
+async def populate_herald(db: Database, count: int) -> float:
+    async with opened_herald_store(db) as store:
+        started = time.perf_counter()
         times = spread(count, datetime.now(UTC) + timedelta(hours=1), 365 * 86400)
         batch = 200
         for start in range(0, count, batch):
@@ -87,8 +79,6 @@ async def populate_herald(db: Database, count: int, key: str) -> float:
                     for i, when in enumerate(times[start : start + batch])
                 )
             )
-    finally:
-        await store.close()
     return time.perf_counter() - started
 
 
@@ -153,25 +143,11 @@ async def measure(args: list[str], env: dict[str, str], seconds: float, run: Mem
 async def memory_herald(db: Database, count: int, seconds: float, run: MemoryRun) -> None:
     from tests.fakes.bot_api import FakeBotAPI
 
-    key = encryption_key()
     if count:
-        run.setup = await populate_herald(db, count, key)
-    api = FakeBotAPI()
-    await api.start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "SCHEDULER_"))}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        TELEGRAM_BOT_TOKEN=api.token,
-        TELEGRAM_API_URL=api.url,
-        DATABASE_URL=db.herald_url(),
-        ENCRYPTION_KEY=key,
-        SCHEDULER_INTERVAL="1",
-        LOG_LEVEL="WARNING",
-    )
-    try:
+        run.setup = await populate_herald(db, count)
+    async with FakeBotAPI() as api:
+        env = bot_env(api, db, SCHEDULER_INTERVAL="1")
         await measure([sys.executable, str(ROOT / "bot.py"), "worker"], env, seconds, run)
-    finally:
-        await api.stop()
 
 
 async def memory_baseline(design: str, db: Database, count: int, seconds: float, run: MemoryRun) -> None:
@@ -196,20 +172,18 @@ def run_one(design: str, kind: str, count: int, seconds: float) -> MemoryRun:
 
 
 def main(argv: list[str] | None = None) -> list[MemoryRun]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--quick", action="store_true", help="10,000 posts, 15 s")
     parser.add_argument("--posts", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=None)
-    parser.add_argument("--stores", default=",".join(STORES))
-    parser.add_argument("--designs", default=",".join(DESIGNS))
-    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--designs", type=listed, default=",".join(DESIGNS))
     args = parser.parse_args(argv)
     count = args.posts or (10_000 if args.quick else 100_000)
     seconds = args.seconds or (15.0 if args.quick else 30.0)
     info = machine()
     runs: list[MemoryRun] = []
-    for kind in [s for s in args.stores.split(",") if s]:
-        for design in [d for d in args.designs.split(",") if d]:
+    for kind in args.stores:
+        for design in args.designs:
             log(f"memory: {design} on {kind}, {count:,} posts, {seconds:g} s")
             run = run_one(design, kind, count, seconds)
             runs.append(run)
@@ -248,7 +222,7 @@ def main(argv: list[str] | None = None) -> list[MemoryRun]:
         "data lives in the CongoDB process, which is not counted.\n\n" + text
     )
     if not args.no_write:
-        update_results("memory", "Memory: a year of scheduled posts", body, info, command_line())
+        update_results("memory", "Memory: a year of scheduled posts", body, info)
     return runs
 
 

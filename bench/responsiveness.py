@@ -18,7 +18,6 @@ moment the bot's message or edit showing the next step reaches it. Two pacings:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import random
@@ -30,18 +29,18 @@ from typing import Any
 
 from bench.common import (
     ROOT,
-    STORES,
-    command_line,
+    arguments,
     database,
-    encryption_key,
+    listed,
     log,
     machine,
     median,
+    opened_herald_store,
     percentile,
     table,
     update_results,
 )
-from bench.herald_parts import bot_env, bot_process
+from bench.herald_parts import TEST_SERVER_LIMITS, bot_env, bot_process
 from bench.pyspy import pyspy_record, summarize
 from bench.timed_api import Driver, TimedBotAPI, Timeout
 
@@ -115,28 +114,16 @@ async def person(driver: Driver, pacing: str, rng: random.Random) -> None:
 
 
 async def measure(kind: str, pacing: str, users: int, profile: bool = False) -> Run:
-    from config import load_settings
-    from storage import build_store
     from storage.models import PostView
 
     run = Run(kind, pacing, users)
     people = list(range(FIRST_USER, FIRST_USER + users))
     with database(kind) as db:
-        api = TimedBotAPI()
-        await api.start()
-        for user in people:
-            api.add_user(user, f"Person {user}")
-        add_chats(api, people)
-        key = encryption_key()
-        env = bot_env(
-            api.url,
-            api.token,
-            db.herald_url(),
-            key,
-            TELEGRAM_MESSAGES_PER_SECOND="3000",
-            TELEGRAM_GROUP_MESSAGES_PER_MINUTE="6000",
-        )
-        try:
+        async with TimedBotAPI() as api:
+            for user in people:
+                api.add_user(user, f"Person {user}")
+            add_chats(api, people)
+            env = bot_env(api, db, **TEST_SERVER_LIMITS)
             async with bot_process(env, log_path=db.folder / "bot.log") as process:
                 await api.wait_for(lambda: api.commands and api.pending_updates() == 0, timeout=60, what="bot ready")
                 await asyncio.sleep(1.0)
@@ -166,40 +153,29 @@ async def measure(kind: str, pacing: str, users: int, profile: bool = False) -> 
                 await asyncio.sleep(1.5)  # persistence writes conversation state every second
                 if process.returncode is not None:
                     run.failures.append(f"the bot exited with {process.returncode}")
-            settings = load_settings(
-                telegram_bot_token=api.token, database_url=db.herald_url(), encryption_key=key, _env_file=None
-            )
-            store = build_store(settings)
-            await store.open()
-            try:
+            async with opened_herald_store(db) as store:
                 for user in people:
                     run.stored += len((await store.list_posts(user, PostView.UPCOMING)).posts)
-            finally:
-                await store.close()
             if run.failures:
                 log((db.folder / "bot.log").read_text()[-3000:])
-        finally:
-            await api.stop()
     return run
 
 
 def main(argv: list[str] | None = None) -> list[Run]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--quick", action="store_true", help="20 users")
     parser.add_argument("--users", type=int, default=None)
-    parser.add_argument("--stores", default=",".join(STORES))
-    parser.add_argument("--pacing", default="paced,burst")
+    parser.add_argument("--pacing", type=listed, default="paced,burst")
     parser.add_argument("--repeat", type=int, default=None, help="rounds per store and pacing (3; quick 1)")
     parser.add_argument("--profile", action="store_true", help="py-spy the bot process (bench/profiles/)")
-    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     users = args.users or (20 if args.quick else 100)
     info = machine()
     runs: list[Run] = []
     repeat = args.repeat or (1 if args.quick else 3)
-    for kind in [s for s in args.stores.split(",") if s]:
+    for kind in args.stores:
         for round_ in range(repeat):
-            for pacing in [p for p in args.pacing.split(",") if p]:
+            for pacing in args.pacing:
                 log(f"responsiveness: {users} people, {pacing}, on {kind}, round {round_ + 1}/{repeat}")
                 run = asyncio.run(measure(kind, pacing, users, args.profile and round_ == 0))
                 run.round = round_ + 1
@@ -275,7 +251,7 @@ def main(argv: list[str] | None = None) -> list[Run]:
         + steps_text
     )
     if not args.no_write:
-        update_results("responsiveness", "Bot responsiveness: the New post conversation", body, info, command_line())
+        update_results("responsiveness", "Bot responsiveness: the New post conversation", body, info)
     return runs
 
 

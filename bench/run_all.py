@@ -11,7 +11,7 @@ import argparse
 from typing import Any
 
 from bench import lag, memory, responsiveness, telegram_ceiling, throughput
-from bench.common import RESULTS, command_line, log, machine, median, percentile, table, update_results
+from bench.common import RESULTS, log, machine, median, percentile, table, update_results
 
 BENCHES = ("lag", "throughput", "memory", "responsiveness", "ceiling")
 MIB_150_MB = 150e6 / 2**20  # the target says 150 MB
@@ -157,7 +157,6 @@ def main(argv: list[str] | None = None) -> None:
         )
         + text,
         info,
-        command_line(),
     )
     log("all done")
 

@@ -21,7 +21,6 @@ interleaved, each on a fresh database; medians.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import signal
 import time
@@ -31,17 +30,17 @@ from typing import Any
 
 from bench.common import (
     OWNER,
-    STORES,
-    command_line,
+    arguments,
     database,
-    encryption_key,
     log,
     machine,
     median,
+    opened_herald_store,
     table,
+    telegram_post,
     update_results,
 )
-from bench.herald_parts import bot_env, bot_process
+from bench.herald_parts import TEST_SERVER_LIMITS, bot_env, bot_process
 
 FIRST_CHANNEL, SECOND_CHANNEL = -1_009_100_000_001, -1_009_100_000_002
 # Longer than the kill takes to come, shorter than python-telegram-bot's read timeout (5 s): no
@@ -80,54 +79,31 @@ def _chat(params: dict[str, Any]) -> int | None:
 
 async def one_run(kind: str, mode: Mode, posts: int) -> Run:
     """Kills a bot mid-publish and restarts it as `mode` says; what the restart took."""
-    from config import load_settings
-    from storage import build_store
-    from storage.models import Account, Platform, Target, new_post, utc_now
+    from storage.models import utc_now
     from tests.fakes.bot_api import FakeBotAPI
 
     run = Run(kind, mode, posts)
     with database(kind) as db:
-        api = FakeBotAPI()
-        await api.start()
-        api.add_user(OWNER, "Owner")
-        for number, chat_id in enumerate((FIRST_CHANNEL, SECOND_CHANNEL), start=1):
-            api.add_chat(chat_id, "channel", f"Channel {number}")
-            api.set_member(chat_id, OWNER, "administrator")
-        key = encryption_key()
-        settings = load_settings(
-            telegram_bot_token=api.token, database_url=db.herald_url(), encryption_key=key, _env_file=None
-        )
-        store = build_store(settings)
-        await store.open()
-        try:
-            account = Account("telegram", OWNER, Platform.TELEGRAM, "Telegram (this bot)")
-            targets = [
-                Target(f"tg{chat_id}", f"Channel {n}", str(chat_id), "channel")
-                for n, chat_id in enumerate((FIRST_CHANNEL, SECOND_CHANNEL), start=1)
-            ]
+        async with FakeBotAPI() as api, opened_herald_store(db) as store:
+            api.add_user(OWNER, "Owner")
+            channels = {FIRST_CHANNEL: "Channel 1", SECOND_CHANNEL: "Channel 2"}
+            for chat_id, title in channels.items():
+                api.add_chat(chat_id, "channel", title)
+                api.set_member(chat_id, OWNER, "administrator")
             ids = []
             for number in range(posts):
-                post = new_post(
-                    user_id=OWNER,
-                    account=account,
-                    targets=targets,
-                    main_caption=f"Takeover post {number}",
-                    scheduled_time=utc_now(),
-                )
+                post = telegram_post(OWNER, channels, f"Takeover post {number}", utc_now())
                 ids.append((await store.create_post(post)).post_id)
 
             def env(data_dir: str) -> dict[str, str]:
                 return bot_env(
-                    api.url,
-                    api.token,
-                    db.herald_url(),
-                    key,
+                    api,
+                    db,
                     DATA_DIR=str(db.folder / data_dir),
                     SCHEDULER_INTERVAL="1",
                     CLAIM_LEASE=f"{mode.lease:g}",
                     PUBLISH_CONCURRENCY=str(posts),
-                    TELEGRAM_MESSAGES_PER_SECOND="3000",
-                    TELEGRAM_GROUP_MESSAGES_PER_MINUTE="6000",
+                    **TEST_SERVER_LIMITS,
                 )
 
             api.delay("sendMessage", HOLD, times=posts)
@@ -171,9 +147,6 @@ async def one_run(kind: str, mode: Mode, posts: int) -> Run:
                 final = await store.load_post(post_id)
                 for delivery in final.deliveries.values() if final else ():
                     run.statuses[delivery.status.value] += 1
-        finally:
-            await store.close()
-            await api.stop()
     return run
 
 
@@ -182,12 +155,10 @@ def _range(values: list[float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> list[Run]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--posts", type=int, default=20)
     parser.add_argument("--lease", type=float, default=10.0, help="CLAIM_LEASE of the short-lease runs")
-    parser.add_argument("--stores", default=",".join(STORES))
-    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     info = machine()
     modes = [
@@ -196,7 +167,7 @@ def main(argv: list[str] | None = None) -> list[Run]:
         Mode("other DATA_DIR", False, args.lease),
     ]
     runs: list[Run] = []
-    for kind in [s for s in args.stores.split(",") if s]:
+    for kind in args.stores:
         for number in range(args.runs):
             for mode in modes:
                 log(f"takeover: {kind}, {mode.name}, lease {mode.lease:g} s, run {number + 1}/{args.runs}")
@@ -207,7 +178,7 @@ def main(argv: list[str] | None = None) -> list[Run]:
                 )
                 runs.append(run)
     rows: list[list[Any]] = []
-    for kind in [s for s in args.stores.split(",") if s]:
+    for kind in args.stores:
         for mode in modes:
             mine = [run for run in runs if run.kind == kind and run.mode == mode]
             resumed = [run.resumed for run in mine if run.resumed == run.resumed]
@@ -250,7 +221,7 @@ def main(argv: list[str] | None = None) -> list[Run]:
         f"{args.runs} run(s) of each, interleaved, fresh database each; medians.\n\n" + text
     )
     if not args.no_write:
-        update_results("takeover", "Takeover: restart after SIGKILL mid-publish", body, info, command_line())
+        update_results("takeover", "Takeover: restart after SIGKILL mid-publish", body, info)
     return runs
 
 

@@ -18,7 +18,6 @@ the 30/s budget; they are counted apart.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 from collections import Counter
@@ -26,7 +25,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from bench.common import ROOT, STORES, command_line, database, encryption_key, log, machine, table, update_results
+from bench.common import (
+    ROOT,
+    arguments,
+    database,
+    listed,
+    log,
+    machine,
+    opened_herald_store,
+    table,
+    telegram_post,
+    update_results,
+)
 from bench.herald_parts import bot_env, bot_process
 from bench.timed_api import TimedBotAPI
 
@@ -98,38 +108,26 @@ class CeilingRun:
 
 
 async def measure(kind: str, posts: int, channels: int, photos: int, owners_mode: str, budget: float) -> CeilingRun:
-    from config import load_settings
-    from storage import build_store
-    from storage.models import Account, Image, Platform, Target, new_post, utc_now
+    from storage.models import Image, utc_now
     from tests.fakes.bot_api import jpeg_bytes
 
     run = CeilingRun(kind, owners_mode, posts, channels, photos)
     channel_ids = [FIRST_CHANNEL - n for n in range(channels)]
     owners = [FIRST_OWNER + n for n in range(channels)] if owners_mode == "per-channel" else [FIRST_OWNER]
     with database(kind) as db:
-        api = TimedBotAPI(enforce_limits=True)
-        await api.start()
-        for owner in owners:
-            api.add_user(owner, f"Owner {owner}")
-        for n, chat_id in enumerate(channel_ids):
-            api.add_chat(chat_id, "channel", f"Channel {n + 1}")
-            api.set_member(chat_id, owners[n % len(owners)], "administrator")
-        key = encryption_key()
-        settings = load_settings(
-            telegram_bot_token=api.token, database_url=db.herald_url(), encryption_key=key, _env_file=None
-        )
-        store = build_store(settings)
-        await store.open()
-        try:
+        async with TimedBotAPI(enforce_limits=True) as api, opened_herald_store(db) as store:
+            for owner in owners:
+                api.add_user(owner, f"Owner {owner}")
+            for n, chat_id in enumerate(channel_ids):
+                api.add_chat(chat_id, "channel", f"Channel {n + 1}")
+                api.set_member(chat_id, owners[n % len(owners)], "administrator")
             images = [
                 Image(name=f"p{n}.jpg", blob_id=await store.put_image(jpeg_bytes(320, 240, tag=bytes([n]))))
                 for n in range(photos)
             ]
             env = bot_env(
-                api.url,
-                api.token,
-                db.herald_url(),
-                key,
+                api,
+                db,
                 TELEGRAM_MESSAGES_PER_SECOND="30",
                 TELEGRAM_GROUP_MESSAGES_PER_MINUTE="20",
                 SCHEDULER_INTERVAL="30",
@@ -143,16 +141,9 @@ async def measure(kind: str, posts: int, channels: int, photos: int, owners_mode
                 for number in range(posts):
                     chat_id = channel_ids[number % channels]
                     owner = owners[(number % channels) % len(owners)]
-                    account = Account("telegram", owner, Platform.TELEGRAM, "Telegram (this bot)")
-                    target = Target(f"tg{chat_id}", f"Channel {number % channels + 1}", str(chat_id), "channel")
-                    post = new_post(
-                        user_id=owner,
-                        account=account,
-                        targets=[target],
-                        main_caption=f"Album {number}",
-                        scheduled_time=t0,
-                        images=[Image(i.name, i.blob_id, caption=f"photo {j}") for j, i in enumerate(images)],
-                    )
+                    album = [Image(i.name, i.blob_id, caption=f"photo {j}") for j, i in enumerate(images)]
+                    channel = {chat_id: f"Channel {number % channels + 1}"}
+                    post = telegram_post(owner, channel, f"Album {number}", t0, album)
                     ids.append((await store.create_post(post)).post_id)
                 run.t0 = t0.timestamp()
                 deadline = run.t0 + budget
@@ -175,9 +166,6 @@ async def measure(kind: str, posts: int, channels: int, photos: int, owners_mode
                 for delivery in final.deliveries.values():
                     if delivery.status.value != "sent":
                         run.errors[f"{delivery.status.value} {delivery.error_code}"] += 1
-        finally:
-            await store.close()
-            await api.stop()
         # monotonic stamps of the fake → wall clock
         offset = time.time() - time.monotonic()
         stamps = sorted(item.at + offset for chat_id in channel_ids for item in api.shown.get(chat_id, []))
@@ -205,21 +193,19 @@ def _limited(run: CeilingRun) -> str:
 
 
 def main(argv: list[str] | None = None) -> list[CeilingRun]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--quick", action="store_true", help="120 posts to 30 channels")
     parser.add_argument("--posts", type=int, default=None)
     parser.add_argument("--channels", type=int, default=30)
     parser.add_argument("--photos", type=int, default=2)
-    parser.add_argument("--owners", default="per-channel", help="per-channel, one, or both (comma-separated)")
-    parser.add_argument("--stores", default=",".join(STORES))
+    parser.add_argument("--owners", type=listed, default="per-channel", help="per-channel, one, or both (a,b)")
     parser.add_argument("--budget", type=float, default=300.0, help="seconds after T0 before giving up")
-    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     posts = args.posts or (120 if args.quick else 600)
     info = machine()
     runs: list[CeilingRun] = []
-    for kind in [s for s in args.stores.split(",") if s]:
-        for owners in [o for o in args.owners.split(",") if o]:
+    for kind in args.stores:
+        for owners in args.owners:
             log(f"ceiling: {posts} albums of {args.photos} to {args.channels} channels, owners {owners}, on {kind}")
             run = asyncio.run(measure(kind, posts, args.channels, args.photos, owners, args.budget))
             runs.append(run)
@@ -270,7 +256,7 @@ def main(argv: list[str] | None = None) -> list[CeilingRun]:
     )
     if not args.no_write:
         title = "Telegram ceiling: albums to channels under Telegram's limits"
-        update_results("ceiling", title, body, info, command_line())
+        update_results("ceiling", title, body, info)
     return runs
 
 

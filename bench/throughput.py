@@ -10,7 +10,6 @@ store). Each design runs `--repeat` times, interleaved, on a fresh database each
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import threading
 import time
@@ -20,14 +19,14 @@ from typing import Any
 from bench.baselines import ApsBaseline, Recorder, SeedScheduler, SeedTable, job_id, seed_document, seed_documents
 from bench.common import (
     ROOT,
-    STORES,
-    command_line,
+    arguments,
     database,
     herald_post,
+    listed,
     log,
     machine,
     median,
-    open_herald_store,
+    opened_herald_store,
     spread,
     table,
     update_results,
@@ -52,9 +51,7 @@ async def run_herald(kind: str, count: int, profile: bool, latency: float = 0.0)
     from storage.models import Platform, PostStatus
 
     with database(kind) as db:
-        store = open_herald_store(db)
-        await store.open()
-        try:
+        async with opened_herald_store(db) as store:
             times = spread(count, datetime.now(UTC) - timedelta(seconds=10), 5)
             started = time.perf_counter()
             for number, when in enumerate(times):
@@ -87,8 +84,6 @@ async def run_herald(kind: str, count: int, profile: bool, latency: float = 0.0)
                 and sample is not None
                 and sample.status is PostStatus.PUBLISHED
             )
-        finally:
-            await store.close()
     return {"elapsed": elapsed, "setup": setup, "done": len(publisher.called), "ok": ok}
 
 
@@ -143,17 +138,15 @@ def run_one(design: str, kind: str, count: int, profile: bool, latency: float = 
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--quick", action="store_true", help="1,000 posts (500 on MongoDB), one round")
     parser.add_argument("--posts", type=int, default=None, help="posts on SQLite (default 10,000)")
     parser.add_argument(
         "--mongo-posts", type=int, default=None, help="posts on the MongoDB stand-in (default 2,000, see below)"
     )
     parser.add_argument("--repeat", type=int, default=None)
-    parser.add_argument("--stores", default=",".join(STORES))
-    parser.add_argument("--designs", default=",".join(DESIGNS))
+    parser.add_argument("--designs", type=listed, default=",".join(DESIGNS))
     parser.add_argument("--profile", action="store_true", help="pyinstrument profile of Herald's sweep")
-    parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     parser.add_argument(
         "--latency-ms",
         type=float,
@@ -167,8 +160,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "mongo": args.mongo_posts or (500 if args.quick else 2_000),
     }
     repeat = args.repeat or (1 if args.quick else 3)
-    stores = [s for s in args.stores.split(",") if s]
-    designs = [d for d in args.designs.split(",") if d]
+    stores, designs = args.stores, args.designs
     info = machine()
     results: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for kind in stores:
@@ -231,9 +223,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if not args.no_write:
         if latency:
             title = f"Throughput with a {args.latency_ms:g} ms publisher: posts all due now"
-            update_results("throughput-latency", title, body, info, command_line())
+            update_results("throughput-latency", title, body, info)
         else:
-            update_results("throughput", "Throughput: posts all due now", body, info, command_line())
+            update_results("throughput", "Throughput: posts all due now", body, info)
     ok = {key: all(r["ok"] for r in runs) for key, runs in results.items()}
     return {"rates": rates, "counts": counts, "ok": ok}
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from cryptography.fernet import Fernet
@@ -18,6 +20,7 @@ from tests.fakes.mongo_standin import mongo_server
 
 STORE_KINDS = ["sqlite", "mongo"]
 _database_numbers = itertools.count()
+AnyStore = TypeVar("AnyStore", bound=Store)
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +42,16 @@ def mongo_url(request: pytest.FixtureRequest, mongo_base_url: str) -> str:
     return f"{mongo_base_url}/herald_test_{number}"
 
 
+@asynccontextmanager
+async def opened(store: AnyStore) -> AsyncIterator[AnyStore]:
+    """`store` open for the block, and closed after it whatever happens inside."""
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
 def make_store(kind: str, tmp_path: Path, key: str, request: pytest.FixtureRequest) -> Store:
     cipher = CredentialCipher(key)
     if kind == "sqlite":
@@ -50,23 +63,15 @@ def make_store(kind: str, tmp_path: Path, key: str, request: pytest.FixtureReque
 @pytest.fixture(params=STORE_KINDS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path, encryption_key: str) -> AsyncIterator[Store]:
     """An opened, empty Store of each kind."""
-    opened = make_store(request.param, tmp_path, encryption_key, request)
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
+    async with opened(make_store(request.param, tmp_path, encryption_key, request)) as ready:
+        yield ready
 
 
 @pytest.fixture
 async def sqlite_store(tmp_path: Path, encryption_key: str) -> AsyncIterator[SQLiteStore]:
     """An opened, empty SQLite store (for tests of one store kind)."""
-    opened = SQLiteStore(tmp_path / "herald.db", CredentialCipher(encryption_key))
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
+    async with opened(SQLiteStore(tmp_path / "herald.db", CredentialCipher(encryption_key))) as ready:
+        yield ready
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

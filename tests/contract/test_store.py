@@ -22,10 +22,9 @@ from storage.models import (
     new_id,
     utc_now,
 )
-from tests.contract.helpers import add_account, schedule
+from tests.contract.helpers import LEASE, add_account, claimed_post, record, schedule
 
 ALICE, BOB = 1001, 2002
-LEASE = timedelta(minutes=5)
 
 
 async def test_user_time_zone_is_saved_and_changed(store: Store) -> None:
@@ -252,14 +251,10 @@ async def test_claim_takes_only_due_scheduled_posts(store: Store) -> None:
 
 
 async def test_a_finished_post_cannot_be_claimed(store: Store) -> None:
-    account = await add_account(store, ALICE)
-    now = utc_now()
-    post = await schedule(store, ALICE, account, when=now, target_count=1)
-    claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
-    assert claimed is not None
-    target = claimed.targets[0].target_id
-    claimed.deliveries[target] = Delivery(target, DeliveryStatus.SENT, 1, "42")
-    finished = await store.finish_post(claimed, "w1", now)
+    post, now = await claimed_post(store, ALICE, target_count=1)
+    target = post.targets[0].target_id
+    post.deliveries[target] = Delivery(target, DeliveryStatus.SENT, 1, "42")
+    finished = await store.finish_post(post, "w1", now)
     assert finished is not None and finished.status is PostStatus.PUBLISHED
     later = now + LEASE * 3
     assert await store.claim_post(post.post_id, "w2", later, LEASE) is None
@@ -267,11 +262,8 @@ async def test_a_finished_post_cannot_be_claimed(store: Store) -> None:
 
 
 async def test_an_expired_lease_is_taken_over_and_sent_deliveries_stay_sent(store: Store) -> None:
-    account = await add_account(store, ALICE)
-    now = utc_now()
-    post = await schedule(store, ALICE, account, when=now)
+    post, now = await claimed_post(store, ALICE, worker="crashed")
     first_target, second_target = [t.target_id for t in post.targets]
-    assert await store.claim_post(post.post_id, "crashed", now, LEASE) is not None
     sent = Delivery(first_target, DeliveryStatus.SENT, attempts=1, message_id="77", url="https://t.me/c/1/77")
     assert await store.record_delivery(post.post_id, "crashed", sent)
 
@@ -310,10 +302,7 @@ async def test_an_expired_lease_is_taken_over_and_sent_deliveries_stay_sent(stor
 
 
 async def test_claim_post_takes_an_expired_lease_but_not_a_live_one(store: Store) -> None:
-    account = await add_account(store, ALICE)
-    now = utc_now()
-    post = await schedule(store, ALICE, account, when=now)
-    assert await store.claim_post(post.post_id, "w1", now, LEASE) is not None
+    post, now = await claimed_post(store, ALICE, worker="w1")
     assert await store.claim_post(post.post_id, "w2", now + timedelta(seconds=1), LEASE) is None
     taken = await store.claim_post(post.post_id, "w2", now + LEASE * 2, LEASE)
     assert taken is not None and taken.claim is not None and taken.claim.worker_id == "w2"
@@ -339,11 +328,7 @@ async def test_a_future_post_cannot_be_claimed_early(store: Store) -> None:
 async def test_finishing_derives_the_status_from_the_deliveries(
     store: Store, outcomes: tuple[DeliveryStatus, DeliveryStatus], expected: PostStatus
 ) -> None:
-    account = await add_account(store, ALICE)
-    now = utc_now()
-    post = await schedule(store, ALICE, account, when=now)
-    claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
-    assert claimed is not None
+    post, now = await claimed_post(store, ALICE)
     for number, (target_id, outcome) in enumerate(zip([t.target_id for t in post.targets], outcomes, strict=True)):
         failed = outcome is not DeliveryStatus.SENT
         delivery = Delivery(
@@ -354,10 +339,10 @@ async def test_finishing_derives_the_status_from_the_deliveries(
             error_code="403" if failed else None,
             error_message="the bot is no longer an admin there" if failed else None,
         )
-        claimed.deliveries[target_id] = delivery
+        post.deliveries[target_id] = delivery
         if number == 0:  # the first recorded on its own, the last only by finish_post
             assert await store.record_delivery(post.post_id, "w1", delivery)
-    finished = await store.finish_post(claimed, "w1", now)
+    finished = await store.finish_post(post, "w1", now)
     assert finished is not None and finished.status is expected
     assert finished.result is not None and finished.result["worker_id"] == "w1"
     stored = await store.get_post(ALICE, post.post_id)
@@ -368,45 +353,36 @@ async def test_finishing_derives_the_status_from_the_deliveries(
 
 
 async def test_a_post_with_open_deliveries_is_not_finished(store: Store) -> None:
-    account = await add_account(store, ALICE)
-    now = utc_now()
-    post = await schedule(store, ALICE, account, when=now)
-    claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
-    assert claimed is not None
-    first, second = [t.target_id for t in post.targets]
-    await store.record_delivery(post.post_id, "w1", Delivery(first, DeliveryStatus.SENT, 1))
-    await store.record_delivery(post.post_id, "w1", Delivery(second, DeliveryStatus.SENDING, 1))
-    claimed.deliveries[first] = Delivery(first, DeliveryStatus.SENT, 1)
-    claimed.deliveries[second] = Delivery(second, DeliveryStatus.SENDING, 1)
+    claimed, now = await claimed_post(store, ALICE)
+    first, second = [t.target_id for t in claimed.targets]
+    await record(
+        store, claimed, "w1", Delivery(first, DeliveryStatus.SENT, 1), Delivery(second, DeliveryStatus.SENDING, 1)
+    )
     assert await store.finish_post(claimed, "w1", now) is None
-    still = await store.get_post(ALICE, post.post_id)
+    still = await store.get_post(ALICE, claimed.post_id)
     assert still is not None and still.status is PostStatus.PUBLISHING
     assert still.deliveries[second].status is DeliveryStatus.SENDING
 
 
 async def test_retry_failed_reschedules_only_failed_targets(store: Store) -> None:
-    account = await add_account(store, ALICE)
-    now = utc_now()
-    post = await schedule(store, ALICE, account, when=now)
-    first, second = [t.target_id for t in post.targets]
-    claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
-    assert claimed is not None
-    await store.record_delivery(post.post_id, "w1", Delivery(first, DeliveryStatus.SENT, 1, "5"))
+    claimed, now = await claimed_post(store, ALICE)
+    first, second = [t.target_id for t in claimed.targets]
+    await record(store, claimed, "w1", Delivery(first, DeliveryStatus.SENT, 1, "5"))
     failure = Delivery(second, DeliveryStatus.FAILED, 3, error_kind=ErrorKind.PERMANENT, error_message="kicked")
-    claimed.deliveries.update({first: Delivery(first, DeliveryStatus.SENT, 1, "5"), second: failure})
+    claimed.deliveries[second] = failure  # written only by finish_post
     assert await store.finish_post(claimed, "w1", now) is not None
 
-    assert await store.retry_failed(BOB, post.post_id, now) is None
-    retried = await store.retry_failed(ALICE, post.post_id, now + timedelta(minutes=1))
+    assert await store.retry_failed(BOB, claimed.post_id, now) is None
+    retried = await store.retry_failed(ALICE, claimed.post_id, now + timedelta(minutes=1))
     assert retried is not None and retried.status is PostStatus.SCHEDULED
     assert retried.deliveries[first].status is DeliveryStatus.SENT
     assert retried.deliveries[first].message_id == "5"
     assert retried.deliveries[second].status is DeliveryStatus.PENDING
     assert retried.deliveries[second].error_message is None
     assert retried.deliveries[second].attempts == 3
-    assert await store.get_post(ALICE, post.post_id) == retried
+    assert await store.get_post(ALICE, claimed.post_id) == retried
     # Only failed or partial posts can be retried.
-    assert await store.retry_failed(ALICE, post.post_id, now) is None
+    assert await store.retry_failed(ALICE, claimed.post_id, now) is None
 
 
 async def test_persistence_state_saves_replaces_and_deletes(store: Store) -> None:
@@ -453,40 +429,29 @@ async def test_the_caption_of_a_scheduled_post_can_be_edited_by_its_owner_only(s
 
 
 async def test_posting_by_hand_is_confirmed_and_finishes_the_post(store: Store) -> None:
-    account = await add_account(store, ALICE)
-    now = utc_now()
-    post = await schedule(store, ALICE, account, when=now)
-    first, second = [t.target_id for t in post.targets]
-    claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
-    assert claimed is not None
-    await store.record_delivery(post.post_id, "w1", Delivery(first, DeliveryStatus.SENT, 1, "1"))
-    await store.record_delivery(post.post_id, "w1", Delivery(second, DeliveryStatus.AWAITING_YOU, 1))
-    claimed.deliveries[first] = Delivery(first, DeliveryStatus.SENT, 1, "1")
-    claimed.deliveries[second] = Delivery(second, DeliveryStatus.AWAITING_YOU, 1)
+    claimed, now = await claimed_post(store, ALICE)
+    first, second = [t.target_id for t in claimed.targets]
+    sent, awaiting = Delivery(first, DeliveryStatus.SENT, 1, "1"), Delivery(second, DeliveryStatus.AWAITING_YOU, 1)
+    await record(store, claimed, "w1", sent, awaiting)
     assert await store.finish_post(claimed, "w1", now) is None  # awaiting is not final
 
-    assert await store.confirm_delivery(BOB, post.post_id, second, now) is None
-    assert await store.confirm_delivery(ALICE, post.post_id, first, now) is None  # not awaiting
-    done = await store.confirm_delivery(ALICE, post.post_id, second, now + timedelta(minutes=3))
+    assert await store.confirm_delivery(BOB, claimed.post_id, second, now) is None
+    assert await store.confirm_delivery(ALICE, claimed.post_id, first, now) is None  # not awaiting
+    done = await store.confirm_delivery(ALICE, claimed.post_id, second, now + timedelta(minutes=3))
     assert done is not None and done.status is PostStatus.PUBLISHED
     assert done.deliveries[second].status is DeliveryStatus.SENT and done.claim is None
-    stored = await store.get_post(ALICE, post.post_id)
+    stored = await store.get_post(ALICE, claimed.post_id)
     assert stored is not None and stored.status is PostStatus.PUBLISHED
     assert stored.published_at == now + timedelta(minutes=3)
-    assert await store.confirm_delivery(ALICE, post.post_id, second, now) is None  # only once
+    assert await store.confirm_delivery(ALICE, claimed.post_id, second, now) is None  # only once
 
 
 async def test_two_groups_confirmed_at_once_finish_the_post_once_with_its_report_due(store: Store) -> None:
     import asyncio
 
-    account = await add_account(store, ALICE)
-    now = utc_now()
-    post = await schedule(store, ALICE, account, when=now)
+    post, now = await claimed_post(store, ALICE)
     first, second = [t.target_id for t in post.targets]
-    claimed = await store.claim_post(post.post_id, "w1", now, LEASE)
-    assert claimed is not None
-    for target in (first, second):
-        await store.record_delivery(post.post_id, "w1", Delivery(target, DeliveryStatus.AWAITING_YOU, 1))
+    await record(store, post, "w1", *(Delivery(target, DeliveryStatus.AWAITING_YOU, 1) for target in (first, second)))
     answers = await asyncio.gather(
         *(store.confirm_delivery(ALICE, post.post_id, target, now) for target in (first, second))
     )
@@ -500,28 +465,24 @@ async def test_two_groups_confirmed_at_once_finish_the_post_once_with_its_report
 
 async def test_a_finish_by_a_stale_claim_token_changes_nothing(store: Store) -> None:
     """The fence is the claim's token, not the process: an older claim of the same worker is refused."""
-    account = await add_account(store, ALICE)
-    now = utc_now()
-    post = await schedule(store, ALICE, account, when=now)
-    stale = await store.claim_post(post.post_id, "host-1/1", now, LEASE)
-    assert stale is not None
+    stale, now = await claimed_post(store, ALICE, worker="host-1/1")
     later = now + LEASE + timedelta(seconds=1)
-    current = await store.claim_post(post.post_id, "host-1/2", later, LEASE)
+    current = await store.claim_post(stale.post_id, "host-1/2", later, LEASE)
     assert current is not None
-    before = await store.load_post(post.post_id)
+    before = await store.load_post(stale.post_id)
 
     for target_id in [t.target_id for t in stale.targets]:
         stale.deliveries[target_id] = Delivery(target_id, DeliveryStatus.SENT, 1, "99")
     assert await store.finish_post(stale, "host-1/1", later) is None
-    assert await store.load_post(post.post_id) == before
+    assert await store.load_post(stale.post_id) == before
     # A finished post is fenced too: finishing it again (by its own token) changes nothing.
     for target_id in [t.target_id for t in current.targets]:
         current.deliveries[target_id] = Delivery(target_id, DeliveryStatus.FAILED, 1, error_message="gone")
     done = await store.finish_post(current, "host-1/2", later)
     assert done is not None and done.status is PostStatus.FAILED
-    after = await store.load_post(post.post_id)
+    after = await store.load_post(stale.post_id)
     assert await store.finish_post(current, "host-1/2", later + LEASE) is None
-    assert await store.load_post(post.post_id) == after
+    assert await store.load_post(stale.post_id) == after
 
 
 async def test_fenced_writes_made_together_each_get_their_own_answer(store: Store) -> None:
@@ -566,14 +527,11 @@ async def test_fenced_writes_made_together_each_get_their_own_answer(store: Stor
 
 async def _finished(store: Store, user_id: int, caption: str) -> str:
     """A post claimed, sent and finished now; its id."""
-    account = await add_account(store, user_id)
-    post = await schedule(store, user_id, account, when=utc_now(), caption=caption, target_count=1)
-    claimed = await store.claim_post(post.post_id, f"w-{caption}/1", utc_now(), LEASE)
-    assert claimed is not None
+    claimed, _ = await claimed_post(store, user_id, f"w-{caption}/1", target_count=1, caption=caption)
     target = claimed.targets[0].target_id
     claimed.deliveries[target] = Delivery(target, DeliveryStatus.SENT, 1, "7")
     assert await store.finish_post(claimed, f"w-{caption}/1", utc_now()) is not None
-    return post.post_id
+    return claimed.post_id
 
 
 async def test_a_finished_posts_report_is_due_and_claimed_by_one_holder_at_a_time(store: Store) -> None:
@@ -609,11 +567,7 @@ async def test_a_postponed_report_is_due_again_at_its_time_and_held_by_nobody(st
 
 
 async def test_a_post_given_back_waits_unclaimed_until_its_retry_time(store: Store) -> None:
-    account = await add_account(store, ALICE)
-    post = await schedule(store, ALICE, account, when=utc_now(), target_count=2)
-    now = utc_now()
-    claimed = await store.claim_post(post.post_id, "w/1", now, LEASE)
-    assert claimed is not None
+    claimed, now = await claimed_post(store, ALICE, worker="w/1")
     first, second = [t.target_id for t in claimed.targets]
     claimed.deliveries[first] = Delivery(first, DeliveryStatus.SENT, 1, "7")
     claimed.deliveries[second] = Delivery(
@@ -622,35 +576,31 @@ async def test_a_post_given_back_waits_unclaimed_until_its_retry_time(store: Sto
     retry_at = now + timedelta(seconds=20)
     assert not await store.release_post(claimed, "w/2", retry_at)  # not the holder: nothing written
     assert await store.release_post(claimed, "w/1", retry_at, report_due_at=now + timedelta(minutes=5))
-    waiting = await store.load_post(post.post_id)
+    waiting = await store.load_post(claimed.post_id)
     assert waiting is not None and waiting.status is PostStatus.PUBLISHING
     assert waiting.claim is None and waiting.retry_at == retry_at
     assert waiting.deliveries[first].status is DeliveryStatus.SENT
     assert waiting.deliveries[second].retry_since == now and waiting.deliveries[second].retries == 1
     assert waiting.report_due_at == now + timedelta(minutes=5)
-    assert await store.record_delivery(post.post_id, "w/1", Delivery(second, DeliveryStatus.SENDING, 2)) is False
+    assert await store.record_delivery(claimed.post_id, "w/1", Delivery(second, DeliveryStatus.SENDING, 2)) is False
     # Planned as an exact-time job, and claimable from then on by any worker.
-    assert (post.post_id, retry_at) in await store.scheduled_posts(until=now + timedelta(minutes=1))
-    assert await store.claim_post(post.post_id, "w/3", now + timedelta(seconds=19), LEASE) is None
-    again = await store.claim_post(post.post_id, "w/3", now + timedelta(seconds=21), LEASE)
+    assert (claimed.post_id, retry_at) in await store.scheduled_posts(until=now + timedelta(minutes=1))
+    assert await store.claim_post(claimed.post_id, "w/3", now + timedelta(seconds=19), LEASE) is None
+    again = await store.claim_post(claimed.post_id, "w/3", now + timedelta(seconds=21), LEASE)
     assert again is not None and again.claim is not None and again.retry_at is None
     # Given back again with a delay notice due: the one already due stays.
     assert await store.release_post(again, "w/3", retry_at, report_due_at=now)
-    kept = await store.load_post(post.post_id)
+    kept = await store.load_post(claimed.post_id)
     assert kept is not None and kept.report_due_at == now + timedelta(minutes=5)
 
 
 async def test_a_delay_notice_is_marked_on_a_post_still_publishing(store: Store) -> None:
-    account = await add_account(store, ALICE)
-    post = await schedule(store, ALICE, account, when=utc_now(), target_count=1)
-    now = utc_now()
-    claimed = await store.claim_post(post.post_id, "w/1", now, LEASE)
-    assert claimed is not None
+    claimed, now = await claimed_post(store, ALICE, worker="w/1", target_count=1)
     assert await store.release_post(claimed, "w/1", now + timedelta(minutes=1), report_due_at=now)
     (notice,) = await store.claim_reports("r/1", now, LEASE)
     assert notice.status is PostStatus.PUBLISHING
-    assert await store.mark_reported([post.post_id], "r/1", now) == 1
-    noticed = await store.load_post(post.post_id)
+    assert await store.mark_reported([claimed.post_id], "r/1", now) == 1
+    noticed = await store.load_post(claimed.post_id)
     assert noticed is not None and noticed.delay_noticed_at == now and noticed.notified_at is None
     assert noticed.report_due_at is None and noticed.retry_at == now + timedelta(minutes=1)
 

@@ -14,6 +14,7 @@ import pytest
 from bot import running_bot
 from config import Settings, load_settings
 from storage import Store, build_store
+from tests.conftest import opened
 from tests.fakes.bot_api import FakeBotAPI
 
 ALICE, BOB = 501, 502
@@ -66,13 +67,14 @@ def bot_settings(api: FakeBotAPI, database_url: str, encryption_key: str, **over
 @asynccontextmanager
 async def bot_running(settings: Settings) -> AsyncIterator[Store]:
     """The bot polling until the block ends; yields a second store on the same database."""
-    async with running_bot(settings):
-        observer = build_store(settings)
-        await observer.open()
-        try:
-            yield observer
-        finally:
-            await observer.close()
+    async with running_bot(settings), opened(build_store(settings)) as observer:
+        yield observer
+
+
+@pytest.fixture
+def alice(api: FakeBotAPI) -> Person:
+    """Alice in her private chat with the bot (test modules give her chats by overriding this)."""
+    return Person(api, ALICE)
 
 
 def _content(message: dict[str, Any]) -> str:

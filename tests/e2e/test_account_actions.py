@@ -36,7 +36,7 @@ async def graph() -> AsyncIterator[FakeGraphAPI]:
 
 
 def settings_for(api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, key: str) -> Settings:
-    return bot_settings(api, database_url, key, facebook_graph_url=graph.base_url)
+    return bot_settings(api, database_url, key, facebook_graph_url=graph.url)
 
 
 def buttons_of(message: dict[str, Any]) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,12 @@ import pytest
 from pymongo import MongoClient
 
 from config import Settings
-from handlers.common import telegram_account
 from publishers.telegram import chat_target
 from publishers.webhook import verify
 from storage import Store
-from storage.models import DeliveryStatus, Image, Platform, PostStatus, PostView, new_post, utc_now
+from storage.models import DeliveryStatus, Platform, PostStatus, PostView, new_post, utc_now
 from tests.e2e.conftest import ALICE, Person, bot_running, bot_settings, eventually
+from tests.e2e.steps import add_chat, choose_every_target, connect_facebook, schedule_for, start_adding, store_post
 from tests.fakes.bot_api import FakeBotAPI, jpeg_bytes
 from tests.fakes.graph_api import FakeGraphAPI
 from tests.fakes.webhook_receiver import WebhookReceiver
@@ -43,25 +44,16 @@ def disk(folder: Path) -> bytes:
 
 
 def settings_for(api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, key: str) -> Settings:
-    return bot_settings(api, database_url, key, facebook_graph_url=graph.base_url)
+    return bot_settings(api, database_url, key, facebook_graph_url=graph.url)
 
 
-def add_shop_channel(api: FakeBotAPI) -> None:
-    api.add_chat(SHOP, "channel", "Shop news")
-    api.set_member(SHOP, ALICE, "administrator")
-    api.bot_added_to_chat(SHOP, ALICE)
-
-
-async def start_adding(alice: Person, platform: str, expect: str) -> None:
-    """Alice opens /accounts, taps Add account and the platform, and sees its first question."""
-    await alice.say("/accounts", expect="Your accounts")
-    await alice.press("Add account", expect="Which kind of account")
-    await alice.press(platform, expect=expect)
-
-
-async def connect_facebook(alice: Person) -> None:
-    await start_adding(alice, "Facebook Page", expect="Paste a")
-    await alice.say(USER_TOKEN, expect="Facebook connected: 2 Pages")
+@asynccontextmanager
+async def facebook_connected(alice: Person, settings: Settings) -> AsyncIterator[Store]:
+    """The bot running, once Alice has connected Facebook with the tests' user token (both PAGES);
+    yields a store on its database."""
+    async with bot_running(settings) as store:
+        await connect_facebook(alice, USER_TOKEN, pages=2)
+        yield store
 
 
 async def connect_book_club(alice: Person) -> None:
@@ -84,11 +76,9 @@ def raw_database_text(database_url: str) -> str:
 
 
 async def test_a_pasted_facebook_token_is_deleted_checked_and_stored_encrypted(
-    api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, database_url: str, encryption_key: str
 ) -> None:
-    alice = Person(api, ALICE)
-    async with bot_running(settings_for(api, graph, database_url, encryption_key)) as store:
-        await connect_facebook(alice)
+    async with facebook_connected(alice, settings_for(api, graph, database_url, encryption_key)) as store:
         pasted = [m for m in api.messages(ALICE) if m.get("text") == USER_TOKEN]
         assert len(pasted) == 1 and pasted[0]["deleted"], "the message with the token is still in the chat"
         assert all(USER_TOKEN not in (m.get("text") or "") for m in api.bot_messages(ALICE))
@@ -109,9 +99,8 @@ async def test_a_pasted_facebook_token_is_deleted_checked_and_stored_encrypted(
 
 
 async def test_a_bad_token_is_refused_with_the_reason(
-    api: FakeBotAPI, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
 ) -> None:
-    alice = Person(api, ALICE)
     async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
         await start_adding(alice, "Facebook Page", expect="Paste a")
         refused = await alice.say("not-a-real-token", expect="That token can't be used")
@@ -121,21 +110,15 @@ async def test_a_bad_token_is_refused_with_the_reason(
 
 
 async def test_three_photos_to_two_pages_and_a_channel(
-    api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, database_url: str, encryption_key: str
 ) -> None:
-    add_shop_channel(api)
-    alice = Person(api, ALICE)
-    async with bot_running(settings_for(api, graph, database_url, encryption_key)) as store:
-        await connect_facebook(alice)
-        await alice.say("/new", expect="Which account")
-        await alice.press("All accounts", expect="Where should it go?")
-        await alice.press("Select all", expect="(3 of 3 selected)")
-        await alice.press("Done (3)", expect="Send the photos")
+    add_chat(api, SHOP, "Shop news")
+    async with facebook_connected(alice, settings_for(api, graph, database_url, encryption_key)) as store:
+        await choose_every_target(alice, 3)
         await alice.send_photos(PHOTOS, ["first", "second", "third"])
         await alice.expect("3 photos in")
         await alice.say("Fresh bread today", expect="step 4 of 5")
-        await alice.say("in 3 seconds", expect="step 5 of 5")
-        await alice.press("Schedule", expect="Scheduled #")
+        await schedule_for(alice, typed="in 3 seconds")
         post = (await store.list_posts(ALICE, PostView.UPCOMING)).posts[0]
 
         report = await alice.expect(f"Published #{post.short_id} to 3/3 targets", timeout=20)
@@ -162,26 +145,16 @@ async def make_post(store: Store, caption: str, target_ids: list[str], images: i
     for chat in await store.list_chats():
         target = chat_target(chat)
         everything[target.target_id] = target
-    stored = [Image(f"{n}.jpg", await store.put_image(PHOTOS[n]), f"image {n}") for n in range(images)]
-    post = new_post(
-        user_id=ALICE,
-        account=telegram_account(ALICE),
-        targets=[everything[target_id] for target_id in target_ids],
-        main_caption=caption,
-        scheduled_time=utc_now() + timedelta(seconds=1),
-        images=stored,
-    )
-    await store.create_post(post)
+    targets = [everything[target_id] for target_id in target_ids]
+    post = await store_post(store, caption, targets, timedelta(seconds=1), PHOTOS[:images])
     return post.post_id
 
 
 async def test_a_revoked_page_token_fails_those_targets_and_asks_to_reconnect(
-    api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, database_url: str, encryption_key: str
 ) -> None:
-    add_shop_channel(api)
-    alice = Person(api, ALICE)
-    async with bot_running(settings_for(api, graph, database_url, encryption_key)) as store:
-        await connect_facebook(alice)
+    add_chat(api, SHOP, "Shop news")
+    async with facebook_connected(alice, settings_for(api, graph, database_url, encryption_key)) as store:
         graph.revoke(USER_TOKEN)
         post_id = await make_post(store, "After revocation", ["fb1111", f"tg{SHOP}"])
         report = await alice.expect(f"Partly published #{post_id[:6]}: 1/2", timeout=20)
@@ -200,11 +173,9 @@ async def test_a_revoked_page_token_fails_those_targets_and_asks_to_reconnect(
 
 
 async def test_throttling_on_the_first_try_publishes_once_after_backoff(
-    api: FakeBotAPI, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
 ) -> None:
-    alice = Person(api, ALICE)
-    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
-        await connect_facebook(alice)
+    async with facebook_connected(alice, settings_for(api, graph, sqlite_url, encryption_key)) as store:
         graph.fail_next("feed", 32, "Page request limit reached")
         post_id = await make_post(store, "Throttled text", ["fb2222"])
         await alice.expect(f"Published #{post_id[:6]} to 1/1", timeout=20)
@@ -214,9 +185,8 @@ async def test_throttling_on_the_first_try_publishes_once_after_backoff(
 
 
 async def test_a_facebook_group_is_handed_to_the_user_and_confirmed(
-    api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, database_url: str, encryption_key: str
 ) -> None:
-    alice = Person(api, ALICE)
     async with bot_running(settings_for(api, graph, database_url, encryption_key)) as store:
         await connect_book_club(alice)
         account = (await store.list_accounts(ALICE))[0]
@@ -246,9 +216,8 @@ async def test_a_facebook_group_is_handed_to_the_user_and_confirmed(
 
 
 async def test_a_webhook_gets_a_signed_body_retries_5xx_and_fails_on_4xx(
-    api: FakeBotAPI, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str, tmp_path: Path
+    api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str, tmp_path: Path
 ) -> None:
-    alice = Person(api, ALICE)
     # Like Discord's and Slack's, this URL carries a token of its own: it is a credential too.
     token = "hooktoken-" + "7f3a9c" * 6
     async with (
@@ -288,11 +257,9 @@ async def test_a_webhook_gets_a_signed_body_retries_5xx_and_fails_on_4xx(
 
 
 async def test_removing_an_account_cancels_its_scheduled_posts_after_a_confirm(
-    api: FakeBotAPI, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
 ) -> None:
-    alice = Person(api, ALICE)
-    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
-        await connect_facebook(alice)
+    async with facebook_connected(alice, settings_for(api, graph, sqlite_url, encryption_key)) as store:
         account = (await store.list_accounts(ALICE))[0]
         post = new_post(
             user_id=ALICE,
@@ -312,11 +279,9 @@ async def test_removing_an_account_cancels_its_scheduled_posts_after_a_confirm(
 
 
 async def test_refreshing_a_facebook_account_lists_its_pages_again(
-    api: FakeBotAPI, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
 ) -> None:
-    alice = Person(api, ALICE)
-    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
-        await connect_facebook(alice)
+    async with facebook_connected(alice, settings_for(api, graph, sqlite_url, encryption_key)) as store:
         graph.add_user_token(USER_TOKEN, [*PAGES, ("3333", "Deli Page", "fb-page-token-3333")])
         await alice.say("/accounts", expect="Your accounts")
         await alice.press("Facebook: Bakery Page +1", expect="Bakery Page")
@@ -337,13 +302,11 @@ async def test_refreshing_a_facebook_account_lists_its_pages_again(
 
 
 async def test_reconnecting_a_refused_facebook_account_takes_a_new_token(
-    api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, database_url: str, encryption_key: str
 ) -> None:
     renewed = "fb-user-token-renewed-0002"
     graph.add_user_token(renewed, PAGES[1:])
-    alice = Person(api, ALICE)
-    async with bot_running(settings_for(api, graph, database_url, encryption_key)) as store:
-        await connect_facebook(alice)
+    async with facebook_connected(alice, settings_for(api, graph, database_url, encryption_key)) as store:
         graph.revoke(USER_TOKEN)
         [account] = await store.list_accounts(ALICE)
         await store.mark_account_needs_reconnect(account.account_id)
@@ -362,9 +325,8 @@ async def test_reconnecting_a_refused_facebook_account_takes_a_new_token(
 
 
 async def test_a_group_post_for_an_owner_who_blocked_the_bot_fails_with_the_reason(
-    api: FakeBotAPI, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
 ) -> None:
-    alice = Person(api, ALICE)
     async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
         await connect_book_club(alice)
         group = (await store.list_accounts(ALICE))[0].targets[0]

@@ -16,59 +16,38 @@ from handlers.compose import CONVERSATION_NAME
 from storage import build_store
 from storage.models import PostStatus, PostView, utc_now
 from storage.persistence import USER_DATA
+from tests.conftest import opened
 from tests.e2e.conftest import ALICE, BOB, Person, bot_running, bot_settings, eventually
+from tests.e2e.steps import (
+    add_chat,
+    buttons_of,
+    choose_targets,
+    open_post,
+    schedule_for,
+    schedule_text_post,
+    settled,
+    text_post_to_its_time,
+)
 from tests.fakes.bot_api import FakeBotAPI
 
 SHOP, TEAM, OTHER = -1001234567890, -1001234567891, -1001234567892
 PHOTOS = [bytes([0xFF, 0xD8, n]) * 300 + f"photo {n}".encode() for n in range(12)]
 
 
-def add_chats(api: FakeBotAPI) -> None:
-    """Shop news and Team chat administered by Alice; Other channel where she is only a member."""
-    api.add_chat(SHOP, "channel", "Shop news", username="shopnews")
-    api.add_chat(TEAM, "supergroup", "Team chat")
-    api.add_chat(OTHER, "channel", "Other channel")
-    api.set_member(SHOP, ALICE, "administrator")
-    api.set_member(TEAM, ALICE, "creator")
+@pytest.fixture
+def alice(api: FakeBotAPI) -> Person:
+    """Alice, who administers Shop news and Team chat and is only a member of Other channel (Bob's);
+    the bot is in all three."""
+    add_chat(api, SHOP, "Shop news", username="shopnews")
+    add_chat(api, TEAM, "Team chat", "supergroup", role="creator")
+    add_chat(api, OTHER, "Other channel", by=BOB)
     api.set_member(OTHER, ALICE, "member")
-    api.set_member(OTHER, BOB, "administrator")
-    for chat in (SHOP, TEAM, OTHER):
-        api.bot_added_to_chat(chat, ALICE if chat != OTHER else BOB)
-
-
-async def choose_targets(alice: Person, *names: str) -> tuple[int, str]:
-    """Goes through account and targets; returns the Done button (message id, data) pressed."""
-    await alice.say("/new", expect="Where should it go?")
-    for name in names:
-        await alice.press(name, expect="selected")
-    done = alice.find_button(f"Done ({len(names)})")
-    await alice.press(f"Done ({len(names)})", expect="Send the photos")
-    return done
-
-
-async def text_post_to_its_time(alice: Person, text: str, *targets: str) -> dict[str, Any]:
-    """A text post through account, targets and its text; returns the question of its time."""
-    await choose_targets(alice, *targets)
-    await alice.press("No images", expect="Send its text")
-    asked = await alice.say(text, expect="step 4 of 5")
-    assert asked is not None
-    return asked
-
-
-async def schedule_text_post(alice: Person, text: str, *targets: str, at: str = "Tomorrow 09:00") -> dict[str, Any]:
-    """A text post scheduled with a quick time button; returns the "Scheduled #" message."""
-    await text_post_to_its_time(alice, text, *targets)
-    await alice.press(at, expect="step 5 of 5")
-    saved = await alice.press("Schedule", expect="Scheduled #")
-    assert saved is not None
-    return saved
+    return Person(api, ALICE)
 
 
 async def test_the_whole_happy_path_from_start_to_a_stored_post(
-    api: FakeBotAPI, database_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, database_url: str, encryption_key: str
 ) -> None:
-    add_chats(api)
-    alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, database_url, encryption_key)) as store:
         await eventually(lambda: api.commands)
         assert {c["command"] for c in api.commands} >= {"new", "scheduled", "timezone", "cancel", "help"}
@@ -122,10 +101,8 @@ async def test_the_whole_happy_path_from_start_to_a_stored_post(
 
 
 async def test_a_restart_in_the_middle_keeps_the_conversation(
-    api: FakeBotAPI, database_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, database_url: str, encryption_key: str
 ) -> None:
-    add_chats(api)
-    alice = Person(api, ALICE)
     settings = bot_settings(api, database_url, encryption_key)
     async with bot_running(settings):
         await choose_targets(alice, "Team chat")
@@ -133,8 +110,7 @@ async def test_a_restart_in_the_middle_keeps_the_conversation(
         await alice.expect("1 photo in")
     async with bot_running(settings) as store:
         await alice.say("Back after a restart", expect="step 4 of 5")
-        await alice.press("In 1 hour", expect="step 5 of 5")
-        await alice.press("Schedule", expect="Scheduled #")
+        await schedule_for(alice, button="In 1 hour")
         page = await store.list_posts(ALICE, PostView.UPCOMING)
         assert [p.main_caption for p in page.posts] == ["Back after a restart"]
         assert [t.name for t in page.posts[0].targets] == ["Team chat"]
@@ -142,10 +118,8 @@ async def test_a_restart_in_the_middle_keeps_the_conversation(
 
 
 async def test_bad_times_get_a_reason_and_the_question_again(
-    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, sqlite_url: str, encryption_key: str
 ) -> None:
-    add_chats(api)
-    alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)):
         await text_post_to_its_time(alice, "Text only post", "Shop news")
         await alice.say("2020-01-01 10:00", expect="in the past")
@@ -156,10 +130,8 @@ async def test_bad_times_get_a_reason_and_the_question_again(
 
 
 async def test_content_limits_are_explained_and_nothing_is_lost(
-    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, sqlite_url: str, encryption_key: str
 ) -> None:
-    add_chats(api)
-    alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
         await choose_targets(alice, "Shop news")
         api.send_document(ALICE, b"%PDF-1.4", "menu.pdf")
@@ -174,8 +146,7 @@ async def test_content_limits_are_explained_and_nothing_is_lost(
         await alice.say("x" * 4100, expect="Telegram allows 4,096")
         await alice.say("y" * 1500, expect="more than the 1,024")
         await alice.expect("step 4 of 5")
-        await alice.press("Tomorrow 09:00", expect="step 5 of 5")
-        await alice.press("Schedule", expect="Scheduled #")
+        await schedule_for(alice, button="Tomorrow 09:00")
         post = (await store.list_posts(ALICE, PostView.UPCOMING)).posts[0]
         assert len(post.images) == 10 and post.main_caption == "y" * 1500
         # The preview showed the album and then the long caption as a text message.
@@ -183,16 +154,14 @@ async def test_content_limits_are_explained_and_nothing_is_lost(
 
 
 async def test_stale_and_forged_buttons_are_refused_and_change_nothing(
-    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, sqlite_url: str, encryption_key: str
 ) -> None:
-    add_chats(api)
-    alice, bob = Person(api, ALICE), Person(api, BOB)
+    bob = Person(api, BOB)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
         done_id, done_data = await choose_targets(alice, "Shop news")
         await alice.press("No images", expect="Send its text")
         await alice.say("Hello", expect="step 4 of 5")
-        await alice.press("In 1 hour", expect="step 5 of 5")
-        await alice.press("Schedule", expect="Scheduled #")
+        await schedule_for(alice, button="In 1 hour")
         post = (await store.list_posts(ALICE, PostView.UPCOMING)).posts[0]
 
         # A button of the finished conversation.
@@ -243,22 +212,18 @@ async def test_no_targets_explains_how_to_add_the_bot(api: FakeBotAPI, sqlite_ur
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)):
         await alice.say("/new", expect="administrator")
-        api.add_chat(SHOP, "channel", "Shop news")
-        api.set_member(SHOP, ALICE, "administrator")
-        api.bot_added_to_chat(SHOP, ALICE)
-        await eventually(lambda: api.pending_updates() == 0)
+        add_chat(api, SHOP, "Shop news")
+        await settled(api)
         await alice.press("Refresh", expect="Where should it go?")
         # The bot is removed from the channel: it is no longer offered.
         api.bot_removed_from_chat(SHOP, ALICE)
-        await eventually(lambda: api.pending_updates() == 0)
+        await settled(api)
         await alice.press("Refresh", expect="administrator")
 
 
 async def test_an_error_is_apologised_for_and_the_conversation_goes_on(
-    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, sqlite_url: str, encryption_key: str
 ) -> None:
-    add_chats(api)
-    alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)):
         await choose_targets(alice, "Shop news")
         await alice.press("No images", expect="Send its text")
@@ -292,10 +257,8 @@ async def set_zone(alice: Person, city: str, zone: str) -> None:
 
 
 async def test_an_out_of_range_time_is_refused_with_the_reason_and_nothing_is_scheduled(
-    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, sqlite_url: str, encryption_key: str
 ) -> None:
-    add_chats(api)
-    alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
         await text_post_to_its_time(alice, "Late night special", "Shop news")
         refused = await alice.say("tomorrow 25:00", expect="is not a time")
@@ -304,21 +267,18 @@ async def test_an_out_of_range_time_is_refused_with_the_reason_and_nothing_is_sc
         await alice.say("31 February", expect="There is no 31 February")
         await alice.say("24:30", expect="24:30 is not a time")
         assert not (await store.list_posts(ALICE, PostView.UPCOMING)).posts
-        await alice.say("tomorrow 23:00", expect="step 5 of 5")
-        await alice.press("Schedule", expect="Scheduled #")
+        await schedule_for(alice, typed="tomorrow 23:00")
         assert len((await store.list_posts(ALICE, PostView.UPCOMING)).posts) == 1
 
 
 async def test_a_time_the_clocks_skip_is_offered_shifted_and_confirmed_with_a_button(
-    api: FakeBotAPI, sqlite_url: str, encryption_key: str, monkeypatch: pytest.MonkeyPatch
+    api: FakeBotAPI, alice: Person, sqlite_url: str, encryption_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     berlin = "Europe/Berlin"
     # The next spring-forward after today, so the post lies ahead of the real scheduler too.
     gap_day = next_day_skipping(berlin, time(2, 30), utc_now().date() + timedelta(days=2))
     freeze_clock(monkeypatch, datetime.combine(gap_day - timedelta(days=1), time(12), tzinfo=ZoneInfo(berlin)))
     shifted = datetime.combine(gap_day, time(3, 30), tzinfo=ZoneInfo(berlin))
-    add_chats(api)
-    alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
         await set_zone(alice, "Berlin", berlin)
         await text_post_to_its_time(alice, "Early bird", "Shop news")
@@ -340,8 +300,7 @@ async def test_a_time_the_clocks_skip_is_offered_shifted_and_confirmed_with_a_bu
         assert post.scheduled_time == shifted
 
         # The same question when a post is rescheduled.
-        await alice.say("/scheduled", expect="Upcoming")
-        await alice.press(f"#{post.short_id}", expect="Scheduled for")
+        await open_post(alice, post)
         await alice.press("Reschedule", expect="go out instead?")
         await alice.say(f"{gap_day:%d/%m} 02:45", expect="did you mean 03:45?")
         await alice.press("Yes, 03:45", expect="now goes out")
@@ -350,14 +309,12 @@ async def test_a_time_the_clocks_skip_is_offered_shifted_and_confirmed_with_a_bu
 
 
 async def test_a_bare_time_east_of_utc_is_today_and_the_example_is_built_from_now(
-    api: FakeBotAPI, sqlite_url: str, encryption_key: str, monkeypatch: pytest.MonkeyPatch
+    api: FakeBotAPI, alice: Person, sqlite_url: str, encryption_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     kolkata = ZoneInfo("Asia/Kolkata")
     day = utc_now().astimezone(kolkata).date() + timedelta(days=1)
     frozen = datetime.combine(day, time(6, 39), tzinfo=kolkata)
     freeze_clock(monkeypatch, frozen)
-    add_chats(api)
-    alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
         await set_zone(alice, "Kolkata", "Asia/Kolkata")
         prompt = await text_post_to_its_time(alice, "Good morning", "Team chat")
@@ -372,10 +329,8 @@ async def test_a_bare_time_east_of_utc_is_today_and_the_example_is_built_from_no
 
 
 async def test_limits_count_as_telegram_counts_and_what_is_sent_is_what_telegram_takes(
-    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, sqlite_url: str, encryption_key: str
 ) -> None:
-    add_chats(api)
-    alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
         await choose_targets(alice, "Shop news")
         await alice.press("No images", expect="Send its text")
@@ -404,8 +359,7 @@ async def test_limits_count_as_telegram_counts_and_what_is_sent_is_what_telegram
         # Editing a scheduled post's caption counts the same way.
         await schedule_text_post(alice, "Short", "Shop news")
         later = (await store.list_posts(ALICE, PostView.UPCOMING)).posts[0]
-        await alice.say("/scheduled", expect="Upcoming")
-        await alice.press(f"#{later.short_id}", expect="Scheduled for")
+        await open_post(alice, later)
         await alice.press("Edit caption", expect="as Telegram counts them")
         await alice.say(EMOJI * 2049, expect="Telegram allows 4,096")
         await alice.say(EMOJI * 2048, expect="is updated")
@@ -414,10 +368,8 @@ async def test_limits_count_as_telegram_counts_and_what_is_sent_is_what_telegram
 
 
 async def test_a_photo_too_big_to_download_is_explained_and_the_draft_is_kept(
-    api: FakeBotAPI, sqlite_url: str, encryption_key: str, caplog: pytest.LogCaptureFixture
+    api: FakeBotAPI, alice: Person, sqlite_url: str, encryption_key: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    add_chats(api)
-    alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
         await choose_targets(alice, "Shop news")
         await alice.send_photos(PHOTOS[:2], ["Front", "Back"])
@@ -451,10 +403,8 @@ async def test_a_photo_too_big_to_download_is_explained_and_the_draft_is_kept(
 
 
 async def test_refresh_with_nothing_changed_keeps_the_list_and_says_nothing_went_wrong(
-    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, sqlite_url: str, encryption_key: str
 ) -> None:
-    add_chats(api)
-    alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)):
         await alice.say("/new", expect="Where should it go?")
         listed = await alice.press("Shop news", expect="(1 of 2 selected)")
@@ -469,15 +419,9 @@ async def test_refresh_with_nothing_changed_keeps_the_list_and_says_nothing_went
     assert all(m.get("text") != texts.SOMETHING_WENT_WRONG for m in alice.bot_messages())
 
 
-def buttons_of(message: dict[str, Any]) -> list[str]:
-    return [button["text"] for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for button in row]
-
-
 async def test_new_in_the_middle_of_a_post_asks_before_the_draft_is_thrown_away(
-    api: FakeBotAPI, database_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, database_url: str, encryption_key: str
 ) -> None:
-    add_chats(api)
-    alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, database_url, encryption_key)) as store:
         # Nothing chosen yet: /new simply starts again.
         await alice.say("/new", expect="Where should it go?")
@@ -511,10 +455,8 @@ async def test_new_in_the_middle_of_a_post_asks_before_the_draft_is_thrown_away(
 
 
 async def test_cancel_from_the_scheduled_message_asks_there_and_keep_it_restores_the_message(
-    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, sqlite_url: str, encryption_key: str
 ) -> None:
-    add_chats(api)
-    alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
         saved = await schedule_text_post(alice, "Maybe later", "Shop news")
         [post] = (await store.list_posts(ALICE, PostView.UPCOMING)).posts
@@ -541,9 +483,7 @@ async def test_cancel_from_the_scheduled_message_asks_there_and_keep_it_restores
 async def save_conversation(settings: Settings, step: str, draft: dict[str, Any], *images: bytes) -> list[str]:
     """Alice's New post as an earlier Herald left it in the database: its step and its draft
     (a dict of plain documents, `step` included); returns the ids of the images stored for it."""
-    store = build_store(settings)
-    await store.open()
-    try:
+    async with opened(build_store(settings)) as store:
         blob_ids = [await store.put_image(data) for data in images]
         draft["images"] = [
             {
@@ -558,16 +498,12 @@ async def save_conversation(settings: Settings, step: str, draft: dict[str, Any]
         ]
         await store.save_state(USER_DATA, str(ALICE), {"draft": draft})
         await store.save_state(f"conversation:{CONVERSATION_NAME}", json.dumps([ALICE, ALICE]), step)
-    finally:
-        await store.close()
     return blob_ids
 
 
 async def test_a_draft_saved_by_the_previous_version_goes_on_after_an_upgrade(
-    api: FakeBotAPI, database_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, database_url: str, encryption_key: str
 ) -> None:
-    add_chats(api)
-    alice = Person(api, ALICE)
     settings = bot_settings(api, database_url, encryption_key)
     shop = {
         "target_id": f"tg{SHOP}",
@@ -609,10 +545,8 @@ async def test_a_draft_saved_by_the_previous_version_goes_on_after_an_upgrade(
 
 
 async def test_a_draft_that_cannot_be_read_after_an_upgrade_is_dropped_with_a_word_not_a_crash(
-    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, sqlite_url: str, encryption_key: str
 ) -> None:
-    add_chats(api)
-    alice = Person(api, ALICE)
     settings = bot_settings(api, sqlite_url, encryption_key)
     await save_conversation(settings, "time", {"step": "time", "targets": "Shop news", "selected": 3})
     async with bot_running(settings):

@@ -8,70 +8,52 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+import pytest
+
 from handlers import texts
 from storage import Store, build_store
-from storage.models import Account as AccountModel
-from storage.models import (
-    Delivery,
-    DeliveryStatus,
-    ErrorKind,
-    Image,
-    Platform,
-    Post,
-    Poster,
-    PostStatus,
-    Target,
-    new_id,
-    new_post,
-    utc_now,
-)
+from storage.models import Delivery, DeliveryStatus, ErrorKind, Image, Post, Poster, PostStatus, Target, new_id, utc_now
+from tests.conftest import opened
 from tests.e2e.conftest import ALICE, BOB, Person, bot_running, bot_settings, eventually
+from tests.e2e.steps import (
+    add_channels,
+    buttons_of,
+    channel_targets,
+    open_post,
+    settled,
+    store_post,
+    telegram_post,
+    texts_in,
+)
 from tests.fakes.bot_api import FakeBotAPI
 
 SHOP, TEAM, ARCHIVE = -1003000000001, -1003000000002, -1003000000003
 CHANNELS = {SHOP: "Shop news", TEAM: "Team chat", ARCHIVE: "Archive"}
-TELEGRAM = AccountModel("telegram", ALICE, Platform.TELEGRAM, "Telegram (this bot)")
 
 
-def add_channels(api: FakeBotAPI) -> None:
-    for chat_id, title in CHANNELS.items():
-        api.add_chat(chat_id, "channel", title)
-        api.set_member(chat_id, ALICE, "administrator")
-        api.bot_added_to_chat(chat_id, ALICE)
+@pytest.fixture
+def alice(api: FakeBotAPI) -> Person:
+    """Alice, who administers the three CHANNELS, the bot added to each."""
+    add_channels(api, CHANNELS)
+    return Person(api, ALICE)
 
 
 def targets(*chat_ids: int) -> list[Target]:
-    return [Target(f"tg{chat_id}", CHANNELS[chat_id], str(chat_id), "channel") for chat_id in chat_ids or CHANNELS]
+    """These channels (all three without any) as a post's targets."""
+    return channel_targets({chat_id: CHANNELS[chat_id] for chat_id in chat_ids or CHANNELS})
 
 
 async def make_post(store: Store, caption: str, offset: timedelta, *chat_ids: int) -> Post:
-    post = new_post(
-        user_id=ALICE,
-        account=TELEGRAM,
-        targets=targets(*chat_ids),
-        main_caption=caption,
-        scheduled_time=utc_now() + offset,
-    )
-    return await store.create_post(post)
+    return await store_post(store, caption, targets(*chat_ids), offset)
 
 
 async def finished_post(store: Store, caption: str, status: PostStatus, deliveries: list[Delivery]) -> Post:
     """A post that went out yesterday with the given outcome per target, written as the engine would."""
-    post = new_post(
-        user_id=ALICE,
-        account=TELEGRAM,
-        targets=targets(),
-        main_caption=caption,
-        scheduled_time=utc_now() - timedelta(days=1),
-    )
+    post = telegram_post(caption, targets(), -timedelta(days=1))
     post.deliveries = {d.target_id: d for d in deliveries}
     post.status, post.published_at = status, utc_now() - timedelta(days=1) + timedelta(seconds=3)
     post.notified_at = post.published_at  # its report went out back then
     return await store.create_post(post)
-
-
-def texts_in(api: FakeBotAPI, chat_id: int) -> list[str]:
-    return [str(m.get("text") or m.get("caption") or "") for m in api.bot_messages(chat_id)]
 
 
 def arrived(api: FakeBotAPI, chat_id: int) -> float | None:
@@ -79,23 +61,13 @@ def arrived(api: FakeBotAPI, chat_id: int) -> float | None:
     return time.time() if texts_in(api, chat_id) else None
 
 
-def buttons(message: dict[str, Any]) -> list[str]:
-    return [b["text"] for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
-
-
 def links(message: dict[str, Any]) -> list[str]:
     return [e["url"] for e in message.get("entities") or [] if e.get("type") == "text_link"]
 
 
-async def settled(api: FakeBotAPI) -> None:
-    await eventually(lambda: api.pending_updates() == 0)
-
-
 async def test_the_list_pages_through_posts_and_details_show_every_delivery(
-    api: FakeBotAPI, database_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, database_url: str, encryption_key: str
 ) -> None:
-    add_channels(api)
-    alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, database_url, encryption_key)) as store:
         await settled(api)
         api.bot_removed_from_chat(ARCHIVE, ALICE)
@@ -143,14 +115,14 @@ async def test_the_list_pages_through_posts_and_details_show_every_delivery(
         lines = [line for line in listed["text"].splitlines() if line.startswith("🕒")]
         assert [line.split()[1] for line in lines] == [f"#{p.short_id}" for p in upcoming[:5]], "soonest first"
         assert all("3 targets" in line and "Upcoming number" in line for line in lines)
-        assert "▶" in buttons(listed) and "◀" not in buttons(listed)
-        assert sum(1 for label in buttons(listed) if label.startswith("🕒 #")) == 5
+        assert "▶" in buttons_of(listed) and "◀" not in buttons_of(listed)
+        assert sum(1 for label in buttons_of(listed) if label.startswith("🕒 #")) == 5
 
         count = alice.count()
         page_two = await alice.press("▶", expect="page 2")
         assert page_two is not None and page_two["message_id"] == list_id and alice.count() == count
         assert f"#{upcoming[5].short_id}" in page_two["text"] and f"#{upcoming[0].short_id}" not in page_two["text"]
-        assert "◀" in buttons(page_two) and "▶" not in buttons(page_two)
+        assert "◀" in buttons_of(page_two) and "▶" not in buttons_of(page_two)
         await alice.press("◀", expect=f"#{upcoming[0].short_id}")
         await alice.press_data(list_id, "hist:list:u0")  # the page already shown: nothing to change
 
@@ -167,7 +139,7 @@ async def test_the_list_pages_through_posts_and_details_show_every_delivery(
             f"#{failed.short_id}": "❌",
             f"#{dropped.short_id}": "🚫",
         }
-        assert "▶" not in buttons(history)
+        assert "▶" not in buttons_of(history)
 
         # The partly published post: what each target got, and Retry for the one that failed.
         details = await alice.press(f"#{half_out.short_id}", expect="partly published")
@@ -177,7 +149,7 @@ async def test_the_list_pages_through_posts_and_details_show_every_delivery(
         assert "Archive: failed" in text and "no longer an admin" in text
         assert "Finished" in text and "Partly out" in text and "text only" in text
         assert len([url for url in links(details) if url.startswith("https://t.me/c/")]) == 2
-        assert "🔁 Retry failed" in buttons(details) and "🚫 Cancel post" not in buttons(details)
+        assert "🔁 Retry failed" in buttons_of(details) and "🚫 Cancel post" not in buttons_of(details)
 
         api.bot_added_to_chat(ARCHIVE, ALICE)
         await settled(api)
@@ -202,24 +174,21 @@ async def test_the_list_pages_through_posts_and_details_show_every_delivery(
         assert scheduled is not None
         assert "in 1 d" in scheduled["text"] or "in 23 h" in scheduled["text"]
         assert scheduled["text"].count(": waiting") == 3
-        assert {"🕒 Reschedule", "✏️ Edit caption", "🚫 Cancel post"} <= set(buttons(scheduled))
+        assert {"🕒 Reschedule", "✏️ Edit caption", "🚫 Cancel post"} <= set(buttons_of(scheduled))
         assert not [m for m in alice.bot_messages() if "went wrong" in str(m.get("text"))]
 
 
 async def test_a_cancelled_post_is_never_published_and_one_publishing_cannot_be_cancelled(
-    api: FakeBotAPI, database_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, database_url: str, encryption_key: str
 ) -> None:
-    add_channels(api)
-    alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, database_url, encryption_key)) as store:
         soon = await make_post(store, "Do not send me", timedelta(seconds=6))
         later = await make_post(store, "Going out elsewhere", timedelta(hours=1))
-        await alice.say("/scheduled", expect="Upcoming")
-        await alice.press(f"#{soon.short_id}", expect="Scheduled for")
+        await open_post(alice, soon)
         await alice.press("Cancel post", expect=f"Cancel post #{soon.short_id}?")
         cancelled = await alice.press("Yes, cancel it", expect="is cancelled")
         assert cancelled is not None and "— cancelled" in cancelled["text"]
-        assert "🚫 Cancel post" not in buttons(cancelled) and "🕒 Reschedule" not in buttons(cancelled)
+        assert "🚫 Cancel post" not in buttons_of(cancelled) and "🕒 Reschedule" not in buttons_of(cancelled)
 
         # Another worker claims the other post while Alice is asked to confirm.
         await alice.press("Back to the list", expect="Upcoming")
@@ -232,7 +201,7 @@ async def test_a_cancelled_post_is_never_published_and_one_publishing_cannot_be_
         refused = await alice.press("Yes, cancel it", expect="just started publishing")
         assert refused is not None and "can't be cancelled any more" in refused["text"]
         assert "just started publishing" in alice.last_answer()["text"]
-        assert "🚫 Cancel post" not in buttons(refused)
+        assert "🚫 Cancel post" not in buttons_of(refused)
         stored = await store.get_post(ALICE, later.post_id)
         assert stored is not None and stored.status is PostStatus.PUBLISHING
 
@@ -249,8 +218,7 @@ async def test_a_cancelled_post_is_never_published_and_one_publishing_cannot_be_
 
 
 async def reschedule(alice: Person, post: Post, typed: str) -> dict[str, Any]:
-    await alice.say("/scheduled", expect="Upcoming")
-    await alice.press(f"#{post.short_id}", expect="Scheduled for")
+    await open_post(alice, post)
     await alice.press("Reschedule", expect=f"When should post #{post.short_id} go out instead?")
     moved = await alice.say(typed, expect="now goes out")
     assert moved is not None
@@ -258,19 +226,13 @@ async def reschedule(alice: Person, post: Post, typed: str) -> dict[str, Any]:
 
 
 async def test_a_rescheduled_post_goes_out_at_its_new_time_not_the_old_one(
-    api: FakeBotAPI, database_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, database_url: str, encryption_key: str
 ) -> None:
-    add_channels(api)
-    alice = Person(api, ALICE)
     # Sweeps only every 30 s: a post can go out on time only through its exact-time job.
     settings = bot_settings(api, database_url, encryption_key, scheduler_interval=30)
-    setup = build_store(settings)
-    await setup.open()
-    try:
+    async with opened(build_store(settings)) as setup:
         far = await make_post(setup, "Was far ahead", timedelta(days=2), SHOP)
         near = await make_post(setup, "Was due sooner", timedelta(seconds=10), TEAM)
-    finally:
-        await setup.close()
     async with bot_running(settings) as store:
         asked_at = utc_now()
         moved = await reschedule(alice, far, "in 15 seconds")
@@ -293,10 +255,9 @@ async def test_a_rescheduled_post_goes_out_at_its_new_time_not_the_old_one(
 
 
 async def test_other_peoples_forged_buttons_change_nothing_and_the_owner_can_edit(
-    api: FakeBotAPI, database_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, database_url: str, encryption_key: str
 ) -> None:
-    add_channels(api)
-    alice, bob = Person(api, ALICE), Person(api, BOB)
+    bob = Person(api, BOB)
     async with bot_running(bot_settings(api, database_url, encryption_key)) as store:
         post = await make_post(store, "Alice's own words", timedelta(hours=3))
         half_out = await finished_post(
@@ -355,8 +316,7 @@ async def test_other_peoples_forged_buttons_change_nothing_and_the_owner_can_edi
         assert await store.get_poster(ALICE, poster.poster_id) is not None
 
         # Alice's own Edit caption works, within Telegram's limits.
-        await alice.say("/scheduled", expect="Upcoming")
-        await alice.press(f"#{post.short_id}", expect="Scheduled for")
+        await open_post(alice, post)
         await alice.press("Edit caption", expect="Send the new caption")
         await alice.say("z" * 4100, expect="Telegram allows 4,096")
         edited = await alice.say("Better words", expect="is updated")

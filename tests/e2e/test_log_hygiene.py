@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet
 
 from tests.e2e.conftest import ALICE, Person
 from tests.e2e.herald_process import herald_env, start_herald
+from tests.e2e.steps import add_chat, choose_every_target, connect_facebook, schedule_for, start_adding
 from tests.fakes.bot_api import FakeBotAPI, jpeg_bytes
 from tests.fakes.graph_api import FakeGraphAPI
 from tests.fakes.local_server import stop_process
@@ -33,9 +34,7 @@ async def api() -> AsyncIterator[FakeBotAPI]:
     token = f"{7000000000 + secrets.randbelow(10**9)}:{secrets.token_urlsafe(32)[:35]}"
     async with FakeBotAPI(token=token) as server:
         server.add_user(ALICE, "Alice", "alice")
-        server.add_chat(SHOP, "channel", "Shop news")
-        server.set_member(SHOP, ALICE, "administrator")
-        server.bot_added_to_chat(SHOP, ALICE)
+        add_chat(server, SHOP, "Shop news")
         yield server
 
 
@@ -48,7 +47,7 @@ async def test_a_debug_log_of_a_whole_session_holds_no_secret(api: FakeBotAPI, s
         env = herald_env(
             TELEGRAM_BOT_TOKEN=api.token,
             TELEGRAM_API_URL=api.url,
-            FACEBOOK_GRAPH_URL=graph.base_url,
+            FACEBOOK_GRAPH_URL=graph.url,
             DATABASE_URL=sqlite_url,
             ENCRYPTION_KEY=key,
             SCHEDULER_INTERVAL="1",
@@ -98,25 +97,16 @@ async def drive_a_whole_session(alice: Person, user_token: str, webhook_url: str
     """/start, a Facebook Page and a webhook added, a post with a photo scheduled to both and to a
     channel, the report read."""
     await alice.say("/start", expect="schedules posts")
-    await alice.say("/accounts", expect="Your accounts")
-    await alice.press("Add account", expect="Which kind of account")
-    await alice.press("Facebook Page", expect="Paste a")
-    await alice.say(user_token, expect="Facebook connected: 1 Page —")
+    await connect_facebook(alice, user_token, pages=1)
 
-    await alice.say("/accounts", expect="Your accounts")
-    await alice.press("Add account", expect="Which kind of account")
-    await alice.press("Webhook", expect="Send the webhook's")
+    await start_adding(alice, "Webhook", expect="Send the webhook's")
     await alice.say(webhook_url, expect="signing secret")
     await alice.say(hook_secret, expect="a signed test delivery was accepted")
     await alice.press("Use 127.0.0.1", expect="saved")
 
-    await alice.say("/new", expect="Which account")
-    await alice.press("All accounts", expect="Where should it go?")
-    await alice.press("Select all", expect="(3 of 3 selected)")
-    await alice.press("Done (3)", expect="Send the photos")
+    await choose_every_target(alice, 3)
     await alice.send_photos([jpeg_bytes(64, 48, b"loaf")], ["a loaf"])
     await alice.expect("1 photo in")
     await alice.say("Fresh bread today", expect="step 4 of 5")
-    await alice.say("in 2 seconds", expect="step 5 of 5")
-    await alice.press("Schedule", expect="Scheduled #")
+    await schedule_for(alice, typed="in 2 seconds")
     await alice.expect("to 3/3 targets", timeout=30)

@@ -5,29 +5,33 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from handlers.compose import PHOTO_ACK_DELAY
 from storage.models import PostView, utc_now
 from tests.e2e.conftest import ALICE, Person, bot_running, bot_settings
+from tests.e2e.steps import add_chat, choose_targets, schedule_for
 from tests.fakes.bot_api import FakeBotAPI
 
 SHOP = -1004000000001
 PHOTOS = [bytes([0xFF, 0xD8, n]) * 250 + f"poster photo {n}".encode() for n in range(2)]
 
 
+@pytest.fixture
+def alice(api: FakeBotAPI) -> Person:
+    """Alice, who administers Shop news, the bot added to it."""
+    add_chat(api, SHOP, "Shop news")
+    return Person(api, ALICE)
+
+
 async def test_a_saved_poster_is_shown_used_and_deleted_and_its_post_keeps_the_images(
-    api: FakeBotAPI, database_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, database_url: str, encryption_key: str
 ) -> None:
-    api.add_chat(SHOP, "channel", "Shop news")
-    api.set_member(SHOP, ALICE, "administrator")
-    api.bot_added_to_chat(SHOP, ALICE)
-    alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, database_url, encryption_key)) as store:
         await alice.say("/posters", expect="no posters yet")
 
         # Save: photos, then the caption, then "Save as poster" at the time step.
-        await alice.say("/new", expect="Where should it go?")
-        await alice.press("Shop news", expect="selected")
-        await alice.press("Done (1)", expect="Send the photos")
+        await choose_targets(alice, "Shop news")
         await alice.send_photos(PHOTOS, ["first", "second"])
         acknowledged = await alice.expect("2 photos in")
         assert "Save as poster" in repr(acknowledged["reply_markup"])
@@ -54,12 +58,9 @@ async def test_a_saved_poster_is_shown_used_and_deleted_and_its_post_keeps_the_i
         assert sent_media == [image.telegram_file_id for image in poster.images], "re-uploaded, not by file id"
 
         # Use it in a new post.
-        await alice.say("/new", expect="Where should it go?")
-        await alice.press("Shop news", expect="selected")
-        await alice.press("Done (1)", expect="Send the photos")
+        await choose_targets(alice, "Shop news")
         await alice.press("🖼 Spring sale", expect="Using the poster")
-        await alice.press("In 1 hour", expect="step 5 of 5")
-        await alice.press("Schedule", expect="Scheduled #")
+        await schedule_for(alice, button="In 1 hour")
 
         # Delete it, after a confirm step.
         await alice.say("/posters", expect="Your posters")
@@ -76,16 +77,10 @@ async def test_a_saved_poster_is_shown_used_and_deleted_and_its_post_keeps_the_i
 
 
 async def test_a_poster_name_asked_right_after_a_photo_is_not_interrupted_by_the_photo_count(
-    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+    api: FakeBotAPI, alice: Person, sqlite_url: str, encryption_key: str
 ) -> None:
-    api.add_chat(SHOP, "channel", "Shop news")
-    api.set_member(SHOP, ALICE, "administrator")
-    api.bot_added_to_chat(SHOP, ALICE)
-    alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
-        await alice.say("/new", expect="Where should it go?")
-        await alice.press("Shop news", expect="selected")
-        await alice.press("Done (1)", expect="Send the photos")
+        await choose_targets(alice, "Shop news")
         await alice.send_photos(PHOTOS[:1], ["first"])
         await alice.expect("1 photo in")
         # The second photo's count is due a second later; the name is asked before that.

@@ -9,10 +9,20 @@ from datetime import timedelta
 from pathlib import Path
 
 from storage import Store, build_store
-from storage.models import Account as AccountModel
-from storage.models import DeliveryStatus, Image, Platform, Post, PostStatus, PostView, Target, new_post, utc_now
+from storage.models import DeliveryStatus, Post, PostStatus, PostView, Target
+from tests.conftest import opened
 from tests.e2e.conftest import ALICE, Person, bot_running, bot_settings, eventually
 from tests.e2e.processes import bot_process
+from tests.e2e.steps import (
+    add_channels,
+    add_chat,
+    channel_targets,
+    choose_targets,
+    schedule_for,
+    settled,
+    store_post,
+    texts_in,
+)
 from tests.fakes.bot_api import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,53 +30,22 @@ CHANNELS = {-1002000000001: "Shop news", -1002000000002: "Team chat", -100200000
 PHOTOS = [bytes([0xFF, 0xD8, n]) * 200 + f"img {n}".encode() for n in range(4)]
 
 
-def add_channels(api: FakeBotAPI) -> None:
-    for chat_id, title in CHANNELS.items():
-        api.add_chat(chat_id, "channel", title)
-        api.set_member(chat_id, ALICE, "administrator")
-        api.bot_added_to_chat(chat_id, ALICE)
-
-
-def channel_targets() -> list[Target]:
-    return [Target(f"tg{chat_id}", title, str(chat_id), "channel") for chat_id, title in CHANNELS.items()]
-
-
-TELEGRAM = AccountModel("telegram", ALICE, Platform.TELEGRAM, "Telegram (this bot)")
-
-
 async def make_post(store: Store, caption: str, when_offset: timedelta, images: int = 0) -> Post:
-    stored = []
-    for data in PHOTOS[:images]:
-        stored.append(Image(name="p.jpg", blob_id=await store.put_image(data), caption=f"{caption} image"))
-    post = new_post(
-        user_id=ALICE,
-        account=TELEGRAM,
-        targets=channel_targets(),
-        main_caption=caption,
-        scheduled_time=utc_now() + when_offset,
-        images=stored,
-    )
-    return await store.create_post(post)
-
-
-def texts_in(api: FakeBotAPI, chat_id: int) -> list[str]:
-    return [str(m.get("text") or m.get("caption") or "") for m in api.bot_messages(chat_id)]
+    """A post to all three channels, with the first `images` of PHOTOS."""
+    return await store_post(store, caption, channel_targets(CHANNELS), when_offset, PHOTOS[:images])
 
 
 async def test_an_album_goes_out_within_a_second_of_its_time(
     api: FakeBotAPI, database_url: str, encryption_key: str
 ) -> None:
-    add_channels(api)
+    add_channels(api, CHANNELS)
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, database_url, encryption_key, scheduler_interval=30)) as store:
-        await alice.say("/new", expect="Where should it go?")
-        await alice.press("Shop news", expect="selected")
-        await alice.press("Done (1)", expect="Send the photos")
+        await choose_targets(alice, "Shop news")
         await alice.send_photos(PHOTOS[:3], ["one", "two", "three"])
         await alice.expect("3 photos in")
         await alice.say("Album day", expect="step 4 of 5")
-        await alice.say("in 20 seconds", expect="step 5 of 5")
-        await alice.press("Schedule", expect="Scheduled #")
+        await schedule_for(alice, typed="in 20 seconds")
         post = (await store.list_posts(ALICE, PostView.UPCOMING)).posts[0]
 
         shop = next(iter(CHANNELS))
@@ -85,13 +64,13 @@ async def test_an_album_goes_out_within_a_second_of_its_time(
 async def test_a_target_that_removed_the_bot_makes_it_partial_and_retry_sends_only_there(
     api: FakeBotAPI, database_url: str, encryption_key: str
 ) -> None:
-    add_channels(api)
+    add_channels(api, CHANNELS)
     archive = list(CHANNELS)[2]
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, database_url, encryption_key)) as store:
-        await eventually(lambda: api.pending_updates() == 0)
+        await settled(api)
         api.bot_removed_from_chat(archive, ALICE)
-        await eventually(lambda: api.pending_updates() == 0)
+        await settled(api)
         post = await make_post(store, "Partial news", timedelta(seconds=1))
         report = await alice.expect(f"Partly published #{post.short_id}: 2/3", timeout=15)
         assert "Archive" in report["text"] and "no longer an admin" in report["text"]
@@ -111,7 +90,7 @@ async def test_a_target_that_removed_the_bot_makes_it_partial_and_retry_sends_on
 async def test_a_rate_limit_on_the_first_try_still_sends_the_album_once(
     api: FakeBotAPI, sqlite_url: str, encryption_key: str
 ) -> None:
-    add_channels(api)
+    add_channels(api, CHANNELS)
     shop = next(iter(CHANNELS))
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
         api.fail_next(
@@ -135,16 +114,12 @@ async def test_a_rate_limit_on_the_first_try_still_sends_the_album_once(
 async def test_overdue_posts_go_out_at_start_and_long_missed_ones_fail(
     api: FakeBotAPI, sqlite_url: str, encryption_key: str
 ) -> None:
-    add_channels(api)
+    add_channels(api, CHANNELS)
     # A long interval: the catch-up sweep at start must not wait for it.
     settings = bot_settings(api, sqlite_url, encryption_key, max_lateness=3600, scheduler_interval=120)
-    store = build_store(settings)
-    await store.open()
-    try:
+    async with opened(build_store(settings)) as store:
         recent = await make_post(store, "Ten minutes late", -timedelta(minutes=10))
         ancient = await make_post(store, "Two hours late", -timedelta(hours=2))
-    finally:
-        await store.close()
     alice = Person(api, ALICE)
     async with bot_running(settings) as observer:
         await alice.expect(f"Published #{recent.short_id} to 3/3", timeout=15)
@@ -162,11 +137,9 @@ async def final_posts(store: Store, ids: list[str]) -> list[Post]:
 
 
 async def test_a_killed_bot_never_sends_a_post_twice(api: FakeBotAPI, database_url: str, encryption_key: str) -> None:
-    add_channels(api)
+    add_channels(api, CHANNELS)
     settings = bot_settings(api, database_url, encryption_key, claim_lease=10, publish_concurrency=8)
-    store = build_store(settings)
-    await store.open()
-    try:
+    async with opened(build_store(settings)) as store:
         ids = [(await make_post(store, f"crash post {n}", timedelta(seconds=2))).post_id for n in range(100)]
         # Hold some sends open so that the kill cuts requests off mid-flight.
         api.delay("sendMessage", 30, times=3)
@@ -191,8 +164,6 @@ async def test_a_killed_bot_never_sends_a_post_twice(api: FakeBotAPI, database_u
         for post in posts:
             if any(d.status is DeliveryStatus.UNCONFIRMED for d in post.deliveries.values()):
                 assert any(f"#{post.short_id}" in r and "❓" in r for r in reports), (post, reports[-5:])
-    finally:
-        await store.close()
 
 
 async def _all_final(store: Store, ids: list[str]) -> bool:
@@ -202,7 +173,7 @@ async def _all_final(store: Store, ids: list[str]) -> bool:
 async def test_the_bot_and_a_worker_publish_each_post_once(
     api: FakeBotAPI, database_url: str, encryption_key: str
 ) -> None:
-    add_channels(api)
+    add_channels(api, CHANNELS)
     # Few places per process, so that neither can claim every post in one go: both must take part.
     settings = bot_settings(api, database_url, encryption_key, publish_concurrency=8)
     async with bot_running(settings) as store, bot_process(settings, mode="worker"):
@@ -225,20 +196,11 @@ async def test_a_group_upgraded_to_a_supergroup_is_followed(
     api: FakeBotAPI, sqlite_url: str, encryption_key: str
 ) -> None:
     old_id, new_id = -4001, -1004001
-    api.add_chat(old_id, "group", "Neighbours")
-    api.set_member(old_id, ALICE, "creator")
-    api.bot_added_to_chat(old_id, ALICE)
+    add_chat(api, old_id, "Neighbours", "group", role="creator")
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
-        await eventually(lambda: api.pending_updates() == 0)
+        await settled(api)
         target = Target(f"tg{old_id}", "Neighbours", str(old_id), "group", account_id="telegram")
-        post = new_post(
-            user_id=ALICE,
-            account=TELEGRAM,
-            targets=[target],
-            main_caption="After the upgrade",
-            scheduled_time=utc_now() + timedelta(seconds=2),
-        )
-        await store.create_post(post)
+        post = await store_post(store, "After the upgrade", [target], timedelta(seconds=2))
         api.upgrade_to_supergroup(old_id, new_id)
         await Person(api, ALICE).expect(f"Published #{post.short_id} to 1/1", timeout=15)
         assert texts_in(api, new_id) == ["After the upgrade"]
@@ -250,9 +212,9 @@ async def test_a_group_upgraded_to_a_supergroup_is_followed(
 async def test_a_throttled_report_still_reaches_the_owner_once(
     api: FakeBotAPI, sqlite_url: str, encryption_key: str
 ) -> None:
-    add_channels(api)
+    add_channels(api, CHANNELS)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
-        await eventually(lambda: api.pending_updates() == 0)
+        await settled(api)
         api.fail_next(
             "sendMessage", error_code=429, description="Too Many Requests: retry after 1", retry_after=1, chat_id=ALICE
         )

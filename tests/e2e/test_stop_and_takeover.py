@@ -17,7 +17,8 @@ from storage import Store, build_store
 from storage.models import DeliveryStatus, Post, PostStatus
 from tests.e2e.conftest import ALICE, Person, bot_settings, eventually
 from tests.e2e.processes import bot_process
-from tests.e2e.test_publish import CHANNELS, add_channels, final_posts, make_post, texts_in
+from tests.e2e.steps import add_channels, texts_in
+from tests.e2e.test_publish import CHANNELS, final_posts, make_post
 from tests.fakes.bot_api import FakeBotAPI
 
 # How long the fake holds each answer to sendMessage: the message is posted first, so for this
@@ -75,7 +76,7 @@ def reports_of(api: FakeBotAPI, post: Post) -> list[str]:
 async def test_sigterm_with_sends_in_flight_exits_in_grace_and_the_next_process_finishes_at_once(
     api: FakeBotAPI, database_url: str, encryption_key: str
 ) -> None:
-    add_channels(api)
+    add_channels(api, CHANNELS)
     grace = 5.0
     # A lease of a minute: the next process finishing "at once" cannot be a lease running out.
     settings = bot_settings(
@@ -200,7 +201,7 @@ async def first_taken_over(store: Store, interrupted: dict[str, Post], timeout: 
 async def test_a_restart_after_sigkill_resumes_the_interrupted_posts_at_once_and_sends_none_twice(
     api: FakeBotAPI, database_url: str, encryption_key: str
 ) -> None:
-    add_channels(api)
+    add_channels(api, CHANNELS)
     # A lease of a minute and a sweep a second: resuming within seconds is the lock files' doing.
     settings = bot_settings(api, database_url, encryption_key, claim_lease=60, publish_concurrency=10)
     store = await open_store(settings)
@@ -246,7 +247,7 @@ async def test_a_restart_after_sigkill_resumes_the_interrupted_posts_at_once_and
 async def test_without_the_dead_process_lock_file_a_restart_waits_for_the_lease(
     api: FakeBotAPI, database_url: str, encryption_key: str, tmp_path: Path
 ) -> None:
-    add_channels(api)
+    add_channels(api, CHANNELS)
     settings = bot_settings(api, database_url, encryption_key, claim_lease=10, publish_concurrency=10)
     store = await open_store(settings)
     try:
@@ -268,7 +269,7 @@ async def test_without_the_dead_process_lock_file_a_restart_waits_for_the_lease(
 async def test_a_post_waiting_to_retry_waits_through_a_stop_and_the_next_process_retries_it_on_time(
     api: FakeBotAPI, database_url: str, encryption_key: str
 ) -> None:
-    add_channels(api)
+    add_channels(api, CHANNELS)
     archive = list(CHANNELS)[2]
     settings = bot_settings(api, database_url, encryption_key, claim_lease=60)
     store = await open_store(settings)

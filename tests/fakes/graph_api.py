@@ -2,7 +2,7 @@
 
     async with FakeGraphAPI() as graph:
         graph.add_user_token("USER", pages=[("1001", "Shop", "PAGE-TOKEN")])
-        publisher = FacebookPagePublisher(store, graph.base_url)
+        publisher = FacebookPagePublisher(store, graph.url)
 
 What it serves (under ``/v21.0``, any ``/vN.M`` prefix or none is accepted):
 
@@ -51,7 +51,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from multidict import MultiDict
 
-from tests.fakes.local_server import LocalServer
+from tests.fakes.local_server import LocalServer, take_scripted
 
 JSONDict = dict[str, Any]
 
@@ -199,6 +199,8 @@ class _Request:
 class FakeGraphAPI(LocalServer):
     """The Graph API's Pages publishing contract, in memory, over real HTTP on 127.0.0.1."""
 
+    body_limit = UPLOAD_LIMIT
+
     def __init__(self, version: str = API_VERSION) -> None:
         self.version = version
         self._users: dict[str, _User] = {}  # by token
@@ -215,18 +217,8 @@ class FakeGraphAPI(LocalServer):
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    def _app(self) -> web.Application:
-        app = web.Application(client_max_size=UPLOAD_LIMIT)
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        return app
-
-    async def start(self) -> str:
-        """Serve on a free port of 127.0.0.1; returns the base URL, e.g. ``http://127.0.0.1:PORT/v21.0``."""
-        await super().start()
-        return self.base_url
-
     @property
-    def base_url(self) -> str:
+    def url(self) -> str:
         """What FACEBOOK_GRAPH_URL should be: ``http://127.0.0.1:PORT/v21.0``."""
         return f"{self.root}/{self.version}"
 
@@ -365,10 +357,10 @@ class FakeGraphAPI(LocalServer):
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         parsed = await self._parse(request)
         self._record(parsed)
-        delay = self._take_delay(parsed.path)
+        delay = take_scripted(self._delays, lambda delay: parsed.path.endswith(delay.suffix))
         if delay is not None and delay.before:
             await asyncio.sleep(delay.seconds)
-        fault = self._take_fault(parsed.path)
+        fault = take_scripted(self._faults, lambda fault: parsed.path.endswith(fault.suffix))
         if fault is not None:
             if isinstance(fault.build, GraphFault):
                 response: web.Response = fault.build.response()
@@ -430,24 +422,6 @@ class FakeGraphAPI(LocalServer):
         self._calls.append(
             {"method": parsed.method, "path": parsed.path, "fields": fields, "token_via": parsed.token_via}
         )
-
-    def _take_delay(self, path: str) -> _Delay | None:
-        for delay in self._delays:
-            if path.endswith(delay.suffix):
-                delay.times -= 1
-                if delay.times <= 0:
-                    self._delays.remove(delay)
-                return delay
-        return None
-
-    def _take_fault(self, path: str) -> _Fault | None:
-        for fault in self._faults:
-            if path.endswith(fault.suffix):
-                fault.times -= 1
-                if fault.times <= 0:
-                    self._faults.remove(fault)
-                return fault
-        return None
 
     # -- the contract ---------------------------------------------------------------------------
 

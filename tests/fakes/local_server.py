@@ -1,14 +1,37 @@
-"""What every fake server shares: serving an aiohttp app on a free port of 127.0.0.1."""
+"""What every fake server shares: serving an aiohttp app on a free port of 127.0.0.1, and taking
+the next scripted behaviour (a fault, a delay, an answer) off its queue."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 import socket
+from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self, TypeVar
 
 from aiohttp import web
+
+
+class Scripted(Protocol):
+    """A scripted behaviour of a fake server, good for `times` more requests."""
+
+    times: int
+
+
+ScriptedT = TypeVar("ScriptedT", bound=Scripted)
+
+
+def take_scripted(queue: list[ScriptedT], applies: Callable[[ScriptedT], bool] = lambda _: True) -> ScriptedT | None:
+    """The first behaviour in `queue` that `applies` to this request, used up one time (and gone
+    from the queue once used up); None if none applies."""
+    for scripted in queue:
+        if applies(scripted):
+            scripted.times -= 1
+            if scripted.times <= 0:
+                queue.remove(scripted)
+            return scripted
+    return None
 
 
 async def serve_locally(app: web.Application) -> tuple[web.AppRunner, str]:
@@ -35,23 +58,31 @@ async def stop_process(process: asyncio.subprocess.Process, sig: int = signal.SI
 
 
 class LocalServer:
-    """A fake server on 127.0.0.1: `start()`/`stop()` (or `async with`) serve the app `_app()` builds.
+    """A fake server on 127.0.0.1: `start()`/`stop()` (or `async with`) serve the app `_app()` builds,
+    by default one that gives every request, whatever its method and path, to `_handle()`.
 
-    A server that overrides `start()` and `stop()` itself need not provide `_app()`.
+    A server that overrides `start()` and `stop()` itself need not provide either.
     """
 
     _runner: web.AppRunner | None = None
     _root: str | None = None
+    body_limit = 1024**2  # the largest request body accepted, in bytes (aiohttp's default)
 
     def _app(self) -> web.Application:
         """The aiohttp application to serve."""
-        raise NotImplementedError(f"{type(self).__name__} serves no app; override _app() or start()")
+        app = web.Application(client_max_size=self.body_limit)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        return app
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        """The answer to any request (of the default app)."""
+        raise NotImplementedError(f"{type(self).__name__} serves no app; override _handle(), _app() or start()")
 
     async def start(self) -> str:
-        """Starts serving (once); returns the root URL, ``http://127.0.0.1:PORT``."""
+        """Starts serving (once); returns `url`, the address to give a client."""
         if self._root is None:
             self._runner, self._root = await serve_locally(self._app())
-        return self._root
+        return self.url
 
     async def stop(self) -> None:
         """Stops serving; a later `start()` serves again, on another port."""
@@ -66,6 +97,11 @@ class LocalServer:
         if self._root is None:
             raise RuntimeError(f"{type(self).__name__} is not started; await start() first")
         return self._root
+
+    @property
+    def url(self) -> str:
+        """The address to give a client: `root`, unless the server serves under a path."""
+        return self.root
 
     async def __aenter__(self) -> Self:
         await self.start()

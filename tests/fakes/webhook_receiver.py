@@ -17,12 +17,12 @@ import asyncio
 import itertools
 import json
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 
 from publishers.webhook import SIGNATURE_HEADER, verify
-from tests.fakes.local_server import LocalServer
+from tests.fakes.local_server import LocalServer, take_scripted
 
 BODY_LIMIT = 64 * 1024 * 1024
 
@@ -60,6 +60,8 @@ class _Delay:
 class WebhookReceiver(LocalServer):
     """Records every request, verifies `X-Herald-Signature` with `secret`, answers as scripted."""
 
+    body_limit = BODY_LIMIT
+
     def __init__(self, secret: str, path: str = "/hook") -> None:
         self.secret = secret
         self.path = "/" + path.strip("/")
@@ -67,16 +69,6 @@ class WebhookReceiver(LocalServer):
         self._scripted: list[_Scripted] = []
         self._delays: list[_Delay] = []
         self._event_ids = itertools.count(1)
-
-    def _app(self) -> web.Application:
-        app = web.Application(client_max_size=BODY_LIMIT)
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        return app
-
-    async def start(self) -> str:
-        """Serve on a free port of 127.0.0.1; returns `url`."""
-        await super().start()
-        return self.url
 
     @property
     def url(self) -> str:
@@ -108,10 +100,10 @@ class WebhookReceiver(LocalServer):
         self.requests.append(
             ReceivedRequest(request.method, request.path, dict(request.headers), body, parsed, verified)
         )
-        delay = _take(self._delays)
+        delay = take_scripted(self._delays)
         if delay is not None:
             await asyncio.sleep(delay.seconds)
-        scripted = _take(self._scripted)
+        scripted = take_scripted(self._scripted)
         if scripted is not None:
             return self._answer(scripted)
         if request.path != self.path:
@@ -125,17 +117,3 @@ class WebhookReceiver(LocalServer):
         if isinstance(scripted.body, dict | list):
             return web.json_response(scripted.body, status=scripted.status, headers=scripted.headers)
         return web.Response(status=scripted.status, text=scripted.body or "", headers=scripted.headers)
-
-
-_Queued = TypeVar("_Queued", _Scripted, _Delay)
-
-
-def _take(queue: list[_Queued]) -> _Queued | None:
-    """The head of a queue of scripted behaviours, used up one time."""
-    if not queue:
-        return None
-    head = queue[0]
-    head.times -= 1
-    if head.times <= 0:
-        queue.pop(0)
-    return head

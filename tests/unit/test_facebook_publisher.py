@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from publishers.facebook import FacebookPagePublisher, GraphError, PageInfo, classify
-from storage.models import Account, DeliveryStatus, ErrorKind, Image, Platform, Post, Target, new_post
+from storage.models import Account, DeliveryStatus, ErrorKind, Platform, Post, Target
 from storage.sqlite import SQLiteStore
+from tests.contract.helpers import schedule, store_images
 from tests.e2e.herald_process import closed_port
 from tests.fakes.graph_api import FakeGraphAPI
 
@@ -38,7 +39,7 @@ async def graph() -> AsyncIterator[FakeGraphAPI]:
 
 @pytest.fixture
 def publisher(sqlite_store: SQLiteStore, graph: FakeGraphAPI) -> Iterator[FacebookPagePublisher]:
-    made = FacebookPagePublisher(sqlite_store, graph.base_url, timeout=2.0)
+    made = FacebookPagePublisher(sqlite_store, graph.url, timeout=2.0)
     yield made
     made.close()
 
@@ -46,7 +47,7 @@ def publisher(sqlite_store: SQLiteStore, graph: FakeGraphAPI) -> Iterator[Facebo
 @pytest.fixture
 def impatient(sqlite_store: SQLiteStore, graph: FakeGraphAPI) -> Iterator[FacebookPagePublisher]:
     """A publisher that waits half a second for Facebook's answers."""
-    made = FacebookPagePublisher(sqlite_store, graph.base_url, timeout=0.5)
+    made = FacebookPagePublisher(sqlite_store, graph.url, timeout=0.5)
     yield made
     made.close()
 
@@ -62,29 +63,21 @@ async def add_account(store: SQLiteStore, credential: str, targets: list[Target]
 
 
 async def make_post(
-    store: SQLiteStore, account: Account, caption: str, images: list[tuple[bytes, str]] | None = None
+    store: SQLiteStore, caption: str, images: list[tuple[bytes, str]] | None = None, account: Account | None = None
 ) -> Post:
-    stored = []
-    for number, (data, image_caption) in enumerate(images or [], start=1):
-        blob_id = await store.put_image(data)
-        stored.append(Image(f"photo{number}.png", blob_id, image_caption, len(data), "image/png"))
-    post = new_post(
-        user_id=USER_ID,
-        account=account,
-        targets=[account.targets[0]],
-        main_caption=caption,
-        scheduled_time=datetime.now(UTC) + timedelta(hours=1),
-        images=stored,
-    )
-    return await store.create_post(post)
+    """A post due in an hour to the first target of `account` (by default a new one holding
+    PAGE_TOKEN for the Shop page), its images stored first."""
+    account = account or await add_account(store, PAGE_TOKEN)
+    stored = await store_images(store, images or [], "photo{}.png", "image/png")
+    when = datetime.now(UTC) + timedelta(hours=1)
+    return await schedule(store, USER_ID, account, when=when, caption=caption, images=stored, target_count=1)
 
 
 # -- publishing ------------------------------------------------------------------------------
 
 
 async def test_text_post_goes_to_the_page_feed_with_a_link(sqlite_store, graph, publisher) -> None:
-    account = await add_account(sqlite_store, PAGE_TOKEN)
-    post = await make_post(sqlite_store, account, "Open late tonight!")
+    post = await make_post(sqlite_store, "Open late tonight!")
 
     outcome = await publisher.publish(post, post.targets[0])
 
@@ -102,9 +95,8 @@ async def test_text_post_goes_to_the_page_feed_with_a_link(sqlite_store, graph, 
 
 
 async def test_one_photo_is_published_on_the_photos_edge(sqlite_store, graph, publisher) -> None:
-    account = await add_account(sqlite_store, PAGE_TOKEN)
     data = png(1)
-    post = await make_post(sqlite_store, account, "New arrivals", [(data, "The blue one")])
+    post = await make_post(sqlite_store, "New arrivals", [(data, "The blue one")])
 
     outcome = await publisher.publish(post, post.targets[0])
 
@@ -123,9 +115,8 @@ async def test_one_photo_is_published_on_the_photos_edge(sqlite_store, graph, pu
 
 
 async def test_three_photos_become_one_post_attaching_exactly_them(sqlite_store, graph, publisher) -> None:
-    account = await add_account(sqlite_store, PAGE_TOKEN)
     images = [(png(1), "front"), (png(2), "side"), (png(3), "")]
-    post = await make_post(sqlite_store, account, "Three new chairs", images)
+    post = await make_post(sqlite_store, "Three new chairs", images)
 
     outcome = await publisher.publish(post, post.targets[0])
 
@@ -144,8 +135,7 @@ async def test_three_photos_become_one_post_attaching_exactly_them(sqlite_store,
 
 
 async def test_a_refused_multi_photo_post_leaves_no_uploaded_photo_behind(sqlite_store, graph, publisher) -> None:
-    account = await add_account(sqlite_store, PAGE_TOKEN)
-    post = await make_post(sqlite_store, account, "Refused", [(png(1), ""), (png(2), ""), (png(3), "")])
+    post = await make_post(sqlite_store, "Refused", [(png(1), ""), (png(2), ""), (png(3), "")])
     graph.fail_next("/feed", 506, "Duplicate status message")
 
     outcome = await publisher.publish(post, post.targets[0])
@@ -162,8 +152,7 @@ async def test_a_refused_multi_photo_post_leaves_no_uploaded_photo_behind(sqlite
 
 
 async def test_photos_of_a_post_that_may_be_live_are_kept(sqlite_store, graph, impatient) -> None:
-    account = await add_account(sqlite_store, PAGE_TOKEN)
-    post = await make_post(sqlite_store, account, "Maybe out", [(png(1), ""), (png(2), "")])
+    post = await make_post(sqlite_store, "Maybe out", [(png(1), ""), (png(2), "")])
     graph.delay("/feed", 3)
 
     outcome = await impatient.publish(post, post.targets[0])
@@ -183,7 +172,7 @@ async def test_a_user_token_finds_its_pages_and_posts_with_the_page_token(sqlite
     assert pages == [PageInfo("2001", "Blog", "EAAPAGE-blog-1"), PageInfo("2002", "Cafe", "EAAPAGE-cafe-2")]
     assert "EAAPAGE" not in repr(pages)
     account = await add_account(sqlite_store, USER_TOKEN, [page_target("2002", "Cafe")])
-    post = await make_post(sqlite_store, account, "Cake of the day: lemon")
+    post = await make_post(sqlite_store, "Cake of the day: lemon", account=account)
 
     outcome = await publisher.publish(post, post.targets[0])
 
@@ -231,7 +220,7 @@ async def test_many_pages_are_followed_across_result_pages(graph, publisher) -> 
 async def test_a_page_the_account_no_longer_manages_is_a_permanent_failure(sqlite_store, graph, publisher) -> None:
     graph.add_user_token(USER_TOKEN, pages=[("2001", "Blog", "EAAPAGE-blog-1")])
     account = await add_account(sqlite_store, USER_TOKEN, [page_target("9999", "Old page")])
-    post = await make_post(sqlite_store, account, "hello")
+    post = await make_post(sqlite_store, "hello", account=account)
 
     outcome = await publisher.publish(post, post.targets[0])
 
@@ -245,8 +234,7 @@ async def test_a_page_the_account_no_longer_manages_is_a_permanent_failure(sqlit
 @pytest.mark.parametrize("subcode", [460, 463])
 async def test_a_revoked_token_asks_to_reconnect(sqlite_store, graph, publisher, caplog, subcode) -> None:
     caplog.set_level(logging.DEBUG)
-    account = await add_account(sqlite_store, PAGE_TOKEN)
-    post = await make_post(sqlite_store, account, "hello")
+    post = await make_post(sqlite_store, "hello")
     graph.revoke(PAGE_TOKEN, subcode=subcode)
 
     outcome = await publisher.publish(post, post.targets[0])
@@ -255,7 +243,7 @@ async def test_a_revoked_token_asks_to_reconnect(sqlite_store, graph, publisher,
     assert outcome.error_code == "190"
     assert "reconnect" in (outcome.error_message or "").lower()
     assert PAGE_TOKEN not in (outcome.error_message or "")
-    stored = await sqlite_store.get_account(USER_ID, account.account_id)
+    stored = await sqlite_store.get_account(USER_ID, post.account_id)
     assert stored is not None and stored.needs_reconnect
     assert graph.feed(PAGE_ID) == []
     assert PAGE_TOKEN not in caplog.text
@@ -263,10 +251,10 @@ async def test_a_revoked_token_asks_to_reconnect(sqlite_store, graph, publisher,
 
 async def test_a_token_revoked_after_discovery_is_caught_when_posting(sqlite_store, graph, publisher) -> None:
     account = await add_account(sqlite_store, PAGE_TOKEN)
-    first = await make_post(sqlite_store, account, "one")
+    first = await make_post(sqlite_store, "one", account=account)
     assert (await publisher.publish(first, first.targets[0])).status is DeliveryStatus.SENT
     graph.revoke(PAGE_TOKEN, subcode=460)
-    second = await make_post(sqlite_store, account, "two")
+    second = await make_post(sqlite_store, "two", account=account)
 
     outcome = await publisher.publish(second, second.targets[0])
 
@@ -286,8 +274,7 @@ async def test_a_token_revoked_after_discovery_is_caught_when_posting(sqlite_sto
     ],
 )
 async def test_throttling_is_retryable(sqlite_store, graph, publisher, code, message) -> None:
-    account = await add_account(sqlite_store, PAGE_TOKEN)
-    post = await make_post(sqlite_store, account, "hello")
+    post = await make_post(sqlite_store, "hello")
     graph.fail_next("/feed", code, message)
 
     outcome = await publisher.publish(post, post.targets[0])
@@ -302,8 +289,7 @@ async def test_throttling_is_retryable(sqlite_store, graph, publisher, code, mes
 
 
 async def test_a_retry_after_header_is_passed_on(sqlite_store, graph, publisher) -> None:
-    account = await add_account(sqlite_store, PAGE_TOKEN)
-    post = await make_post(sqlite_store, account, "hello")
+    post = await make_post(sqlite_store, "hello")
     graph.fail_next("/feed", 32, "Page request limit reached", retry_after=42)
 
     outcome = await publisher.publish(post, post.targets[0])
@@ -312,8 +298,7 @@ async def test_a_retry_after_header_is_passed_on(sqlite_store, graph, publisher)
 
 
 async def test_http_429_is_retryable(sqlite_store, graph, publisher) -> None:
-    account = await add_account(sqlite_store, PAGE_TOKEN)
-    post = await make_post(sqlite_store, account, "hello")
+    post = await make_post(sqlite_store, "hello")
     graph.fail_next_http("/feed", 429, "Too Many Requests")
 
     outcome = await publisher.publish(post, post.targets[0])
@@ -323,8 +308,7 @@ async def test_http_429_is_retryable(sqlite_store, graph, publisher) -> None:
 
 @pytest.mark.parametrize("permission", ["pages_manage_posts", "pages_read_engagement"])
 async def test_a_missing_permission_is_permanent_and_named(sqlite_store, graph, publisher, permission) -> None:
-    account = await add_account(sqlite_store, PAGE_TOKEN)
-    post = await make_post(sqlite_store, account, "hello")
+    post = await make_post(sqlite_store, "hello")
     graph.deny_permission(PAGE_ID, permission)
 
     outcome = await publisher.publish(post, post.targets[0])
@@ -335,7 +319,7 @@ async def test_a_missing_permission_is_permanent_and_named(sqlite_store, graph, 
     # Only the one Facebook named, so the user knows what to grant.
     other = {"pages_manage_posts", "pages_read_engagement"} - {permission}
     assert other.pop() not in (outcome.error_message or "")
-    stored = await sqlite_store.get_account(USER_ID, account.account_id)
+    stored = await sqlite_store.get_account(USER_ID, post.account_id)
     assert stored is not None and not stored.needs_reconnect
 
 
@@ -347,8 +331,7 @@ def test_permission_code_10_names_both_publishing_permissions() -> None:
 
 
 async def test_a_server_error_is_retryable(sqlite_store, graph, publisher) -> None:
-    account = await add_account(sqlite_store, PAGE_TOKEN)
-    post = await make_post(sqlite_store, account, "hello")
+    post = await make_post(sqlite_store, "hello")
     graph.fail_next("/feed", 2, "An unexpected error has occurred. Please retry your request later.", http_status=500)
 
     outcome = await publisher.publish(post, post.targets[0])
@@ -358,8 +341,7 @@ async def test_a_server_error_is_retryable(sqlite_store, graph, publisher) -> No
 
 
 async def test_a_bare_502_is_retryable(sqlite_store, graph, publisher) -> None:
-    account = await add_account(sqlite_store, PAGE_TOKEN)
-    post = await make_post(sqlite_store, account, "hello", [(png(1), ""), (png(2), "")])
+    post = await make_post(sqlite_store, "hello", [(png(1), ""), (png(2), "")])
     graph.fail_next_http("/photos", 502, "<html><body>Bad Gateway</body></html>")
 
     outcome = await publisher.publish(post, post.targets[0])
@@ -370,8 +352,7 @@ async def test_a_bare_502_is_retryable(sqlite_store, graph, publisher) -> None:
 
 
 async def test_another_client_error_is_permanent_with_graphs_message(sqlite_store, graph, publisher) -> None:
-    account = await add_account(sqlite_store, PAGE_TOKEN)
-    post = await make_post(sqlite_store, account, "hello")
+    post = await make_post(sqlite_store, "hello")
     graph.fail_next("/feed", 506, "Duplicate status message")
 
     outcome = await publisher.publish(post, post.targets[0])
@@ -382,8 +363,7 @@ async def test_another_client_error_is_permanent_with_graphs_message(sqlite_stor
 
 
 async def test_an_answer_lost_after_publishing_is_unconfirmed(sqlite_store, graph, impatient) -> None:
-    account = await add_account(sqlite_store, PAGE_TOKEN)
-    post = await make_post(sqlite_store, account, "hello")
+    post = await make_post(sqlite_store, "hello")
     graph.delay("/feed", 3)
     started = time.monotonic()
 
@@ -398,8 +378,7 @@ async def test_an_answer_lost_after_publishing_is_unconfirmed(sqlite_store, grap
 
 
 async def test_a_lost_answer_to_an_unpublished_upload_is_retryable(sqlite_store, graph, impatient) -> None:
-    account = await add_account(sqlite_store, PAGE_TOKEN)
-    post = await make_post(sqlite_store, account, "two photos", [(png(1), ""), (png(2), "")])
+    post = await make_post(sqlite_store, "two photos", [(png(1), ""), (png(2), "")])
     graph.delay("/photos", 3)
 
     outcome = await impatient.publish(post, post.targets[0])
@@ -412,8 +391,7 @@ async def test_a_lost_answer_to_an_unpublished_upload_is_retryable(sqlite_store,
 async def test_an_unreachable_graph_is_retryable(sqlite_store) -> None:
     publisher = FacebookPagePublisher(sqlite_store, f"http://127.0.0.1:{closed_port()}/v21.0", timeout=2.0)
     try:
-        account = await add_account(sqlite_store, PAGE_TOKEN)
-        post = await make_post(sqlite_store, account, "hello")
+        post = await make_post(sqlite_store, "hello")
 
         outcome = await publisher.publish(post, post.targets[0])
 
@@ -425,8 +403,7 @@ async def test_an_unreachable_graph_is_retryable(sqlite_store) -> None:
 
 
 async def test_a_missing_image_is_a_permanent_failure(sqlite_store, graph, publisher) -> None:
-    account = await add_account(sqlite_store, PAGE_TOKEN)
-    post = await make_post(sqlite_store, account, "hello", [(png(1), "")])
+    post = await make_post(sqlite_store, "hello", [(png(1), "")])
     post.images[0].blob_id = "0" * 64
 
     outcome = await publisher.publish(post, post.targets[0])
@@ -440,7 +417,7 @@ async def test_no_token_reaches_any_log_line(sqlite_store, graph, publisher, cap
     caplog.set_level(logging.DEBUG)  # urllib3 logs every request line at DEBUG
     graph.add_user_token(USER_TOKEN, pages=[("2001", "Blog", "EAAPAGE-blog-1")])
     account = await add_account(sqlite_store, USER_TOKEN, [page_target("2001", "Blog")])
-    post = await make_post(sqlite_store, account, "hello", [(png(1), ""), (png(2), "")])
+    post = await make_post(sqlite_store, "hello", [(png(1), ""), (png(2), "")], account=account)
 
     outcome = await publisher.publish(post, post.targets[0])
 

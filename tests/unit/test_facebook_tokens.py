@@ -27,7 +27,7 @@ async def graph() -> AsyncIterator[FakeGraphAPI]:
 
 @pytest.fixture
 async def facebook(sqlite_store: SQLiteStore, graph: FakeGraphAPI) -> AsyncIterator[FacebookPagePublisher]:
-    publisher = FacebookPagePublisher(sqlite_store, graph.base_url, timeout=2.0)
+    publisher = FacebookPagePublisher(sqlite_store, graph.url, timeout=2.0)
     try:
         yield publisher
     finally:

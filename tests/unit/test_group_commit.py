@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from storage import sqlite as sqlite_module
 from storage.codec import iso_text
 from storage.models import Account, Delivery, DeliveryStatus, Platform, Post, Target, new_post, utc_now
 from storage.sqlite import SQLiteStore
@@ -22,20 +20,6 @@ LEASE = timedelta(minutes=5)
 @pytest.fixture
 def store(sqlite_store: SQLiteStore) -> SQLiteStore:
     return sqlite_store
-
-
-@pytest.fixture
-def groups(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The size of every group the store sends to its thread."""
-    sizes: list[int] = []
-    original = sqlite_module._write_group
-
-    def spy(conn: sqlite3.Connection, writes: Sequence[tuple[str, tuple[Any, ...]]]) -> list[int | Exception]:
-        sizes.append(len(writes))
-        return original(conn, writes)
-
-    monkeypatch.setattr(sqlite_module, "_write_group", spy)
-    return sizes
 
 
 async def claimed_posts(store: SQLiteStore, count: int) -> list[Post]:

@@ -131,7 +131,7 @@ async def test_telegram_offers_the_chats_the_bot_and_the_user_both_administer(sq
 
 async def test_a_user_token_connects_its_pages_as_targets(sqlite_store, graph) -> None:
     graph.add_user_token(USER_TOKEN, [("4001", "Bakery", "EAAPAGE-4001"), ("4002", "Cafe", "EAAPAGE-4002")])
-    facebook = FacebookPagePublisher(sqlite_store, graph.base_url, timeout=2.0)
+    facebook = FacebookPagePublisher(sqlite_store, graph.url, timeout=2.0)
     try:
         found = await facebook.connect(USER_ID, [f"  {USER_TOKEN}\n"])
     finally:
@@ -149,7 +149,7 @@ async def test_a_user_token_connects_its_pages_as_targets(sqlite_store, graph) -
 async def test_a_refused_token_is_a_reason_and_no_targets(sqlite_store, graph) -> None:
     graph.add_user_token(USER_TOKEN, [("4001", "Bakery", "EAAPAGE-4001")])
     graph.revoke(USER_TOKEN, subcode=463)
-    facebook = FacebookPagePublisher(sqlite_store, graph.base_url, timeout=2.0)
+    facebook = FacebookPagePublisher(sqlite_store, graph.url, timeout=2.0)
     try:
         found = await facebook.connect(USER_ID, [USER_TOKEN])
         unknown = await facebook.connect(USER_ID, ["not-a-token"])
@@ -163,7 +163,7 @@ async def test_a_refused_token_is_a_reason_and_no_targets(sqlite_store, graph) -
 
 async def test_a_token_managing_no_page_connects_nothing_without_a_refusal(sqlite_store, graph) -> None:
     graph.add_user_token(USER_TOKEN, [])
-    facebook = FacebookPagePublisher(sqlite_store, graph.base_url, timeout=2.0)
+    facebook = FacebookPagePublisher(sqlite_store, graph.url, timeout=2.0)
     try:
         found = await facebook.connect(USER_ID, [USER_TOKEN])
     finally:
@@ -182,7 +182,7 @@ async def test_an_unreachable_graph_refuses_with_a_reason_to_try_again(sqlite_st
 
 async def test_refreshing_lists_the_pages_the_token_gives_now(sqlite_store, graph) -> None:
     graph.add_user_token(USER_TOKEN, [("4001", "Bakery", "EAAPAGE-4001")])
-    facebook = FacebookPagePublisher(sqlite_store, graph.base_url, timeout=2.0)
+    facebook = FacebookPagePublisher(sqlite_store, graph.url, timeout=2.0)
     try:
         first = await facebook.connect(USER_ID, [USER_TOKEN])
         account = await sqlite_store.add_account(USER_ID, Platform.FACEBOOK_PAGE, "FB", USER_TOKEN, first.targets)

@@ -9,14 +9,13 @@ import logging
 import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from storage import sqlite as sqlite_module
 from storage.codec import iso_text
 from storage.crypto import CredentialCipher
 from storage.models import (
@@ -31,6 +30,7 @@ from storage.models import (
     utc_now,
 )
 from storage.sqlite import SQLiteStore
+from tests.conftest import opened
 from tests.contract.helpers import add_account, schedule
 
 USER = 4242
@@ -59,35 +59,25 @@ class WriteLock:
         self.connection.close()
 
 
-async def open_store(tmp_path: Path, encryption_key: str, busy_timeout: float) -> SQLiteStore:
-    store = SQLiteStore(
-        tmp_path / "herald.db",
-        CredentialCipher(encryption_key),
-        busy_timeout=busy_timeout,
-        stall_warning=STALL_WARNING,
-    )
-    await store.open()
-    return store
+def waiting_store(tmp_path: Path, encryption_key: str, busy_timeout: float) -> SQLiteStore:
+    """A store, not yet open, whose writes wait up to `busy_timeout` s for the write lock and that
+    says so after STALL_WARNING."""
+    cipher = CredentialCipher(encryption_key)
+    return SQLiteStore(tmp_path / "herald.db", cipher, busy_timeout=busy_timeout, stall_warning=STALL_WARNING)
 
 
 @pytest.fixture
 async def store(tmp_path: Path, encryption_key: str) -> AsyncIterator[SQLiteStore]:
     """A store whose writes wait up to 10 s for the write lock (the tests release it sooner)."""
-    opened = await open_store(tmp_path, encryption_key, busy_timeout=10)
-    try:
-        yield opened
-    finally:
-        await opened.close()
+    async with opened(waiting_store(tmp_path, encryption_key, busy_timeout=10)) as ready:
+        yield ready
 
 
 @pytest.fixture
 async def impatient_store(tmp_path: Path, encryption_key: str) -> AsyncIterator[SQLiteStore]:
     """A store whose writes give up after 0.6 s of waiting for the write lock."""
-    opened = await open_store(tmp_path, encryption_key, busy_timeout=0.6)
-    try:
-        yield opened
-    finally:
-        await opened.close()
+    async with opened(waiting_store(tmp_path, encryption_key, busy_timeout=0.6)) as ready:
+        yield ready
 
 
 @pytest.fixture
@@ -302,20 +292,6 @@ async def test_past_the_busy_timeout_each_write_fails_database_is_locked_and_the
     assert await store.load_state("bot") == {"k": 1}
     resumed = stall_lines(stall_log, logging.INFO)
     assert len(resumed) == 1 and resumed[0].startswith("SQLite writes resumed after ")
-
-
-@pytest.fixture
-def groups(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The size of every group the store sends to its thread."""
-    sizes: list[int] = []
-    original = sqlite_module._write_group
-
-    def spy(conn: sqlite3.Connection, writes: Sequence[tuple[str, tuple[Any, ...]]]) -> list[int | Exception]:
-        sizes.append(len(writes))
-        return original(conn, writes)
-
-    monkeypatch.setattr(sqlite_module, "_write_group", spy)
-    return sizes
 
 
 async def test_group_commit_waits_for_the_lock_and_commits_every_write_once_it_is_free(

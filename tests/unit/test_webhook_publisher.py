@@ -16,8 +16,9 @@ import pytest
 
 from publishers.http import parse_retry_after
 from publishers.webhook import WebhookPublisher, sign, verify, webhook_credential
-from storage.models import Account, DeliveryStatus, ErrorKind, Image, Platform, Post, Target, new_post
+from storage.models import DeliveryStatus, ErrorKind, Platform, Post, Target
 from storage.sqlite import SQLiteStore
+from tests.contract.helpers import schedule, store_images
 from tests.e2e.herald_process import closed_port
 from tests.fakes.webhook_receiver import WebhookReceiver
 
@@ -62,20 +63,10 @@ async def make_post(
     else:
         target = Target(target_id="hook-1", name="Shop automations", address="127.0.0.1", platform=Platform.WEBHOOK)
         credential = webhook_credential(url, secret)
-    account: Account = await store.add_account(USER_ID, Platform.WEBHOOK, "Automations", credential, [target])
-    stored = []
-    for number, (data, image_caption) in enumerate(images or [], start=1):
-        blob_id = await store.put_image(data)
-        stored.append(Image(f"img{number}.jpg", blob_id, image_caption, len(data), "image/jpeg"))
-    post = new_post(
-        user_id=USER_ID,
-        account=account,
-        targets=[target],
-        main_caption=caption,
-        scheduled_time=datetime(2030, 12, 1, 17, 30, tzinfo=UTC),
-        images=stored,
-    )
-    return await store.create_post(post)
+    account = await store.add_account(USER_ID, Platform.WEBHOOK, "Automations", credential, [target])
+    stored = await store_images(store, images or [], "img{}.jpg", "image/jpeg")
+    when = datetime(2030, 12, 1, 17, 30, tzinfo=UTC)
+    return await schedule(store, USER_ID, account, when=when, caption=caption, images=stored, target_count=1)
 
 
 # -- signing ---------------------------------------------------------------------------------
