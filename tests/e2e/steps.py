@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from config import Settings
 from storage import Store
 from storage.models import Account, Image, Platform, Post, Target, new_post, utc_now
-from tests.e2e.conftest import ALICE, Person, eventually
+from tests.e2e.conftest import ALICE, Person, bot_settings, eventually
 from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.graph_api import FakeGraphAPI
 
 # Alice's Telegram account: this bot, in the chats she administers.
 TELEGRAM = Account("telegram", ALICE, Platform.TELEGRAM, "Telegram (this bot)")
@@ -150,3 +153,13 @@ async def connect_facebook(person: Person, user_token: str, pages: int) -> None:
     """A Facebook account added by pasting a user token that manages `pages` Pages."""
     await start_adding(person, "Facebook Page", expect="Paste a")
     await person.say(user_token, expect=f"Facebook connected: {pages} Page")
+
+
+def disk(folder: Path) -> bytes:
+    """Every byte of the SQLite database (and its WAL) in `folder`, as it is on disk."""
+    return b"".join(path.read_bytes() for path in folder.glob("herald.db*"))
+
+
+def settings_with_graph(api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, key: str) -> Settings:
+    """The bot's settings for a test, its Graph API the fake one."""
+    return bot_settings(api, database_url, key, facebook_graph_url=graph.url)

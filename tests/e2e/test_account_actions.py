@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from config import Settings
 from handlers.common import telegram_account
 from storage import Store
 from storage.models import Platform, new_post, utc_now
-from tests.e2e.conftest import ALICE, BOB, Person, bot_running, bot_settings, eventually
+from tests.e2e.conftest import ALICE, BOB, Person, bot_running, eventually
+from tests.e2e.steps import disk, settings_with_graph
 from tests.fakes.bot_api import FakeBotAPI, jpeg_bytes
 from tests.fakes.graph_api import FakeGraphAPI
 from tests.fakes.webhook_receiver import WebhookReceiver
@@ -33,10 +33,6 @@ async def graph() -> AsyncIterator[FakeGraphAPI]:
     async with FakeGraphAPI() as server:
         server.add_user_token(USER_TOKEN, PAGES)
         yield server
-
-
-def settings_for(api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, key: str) -> Settings:
-    return bot_settings(api, database_url, key, facebook_graph_url=graph.url)
 
 
 def buttons_of(message: dict[str, Any]) -> list[str]:
@@ -75,11 +71,6 @@ def deleted(api: FakeBotAPI, text: str) -> bool:
     return bool(sent) and all(m["deleted"] for m in sent)
 
 
-def disk(folder: Path) -> bytes:
-    """Every byte of the SQLite database (and its WAL) in `folder`."""
-    return b"".join(path.read_bytes() for path in folder.glob("herald.db*"))
-
-
 async def add_webhook(alice: Person, url: str, secret: str, name: str | None = None) -> dict[str, Any]:
     """Alice adds a webhook whose test delivery is accepted, named `name` (by default its host)."""
     await start_adding(alice, "Webhook", expect="Send the webhook's")
@@ -107,7 +98,7 @@ async def test_a_facebook_token_that_cant_be_used_says_why_and_another_is_taken(
     )
     graph.add_user_token(no_pages, PAGES, granted=("public_profile", "pages_manage_posts", "pages_read_engagement"))
     alice = Person(api, ALICE)
-    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
+    async with bot_running(settings_with_graph(api, graph, sqlite_url, encryption_key)) as store:
         asked = await start_adding(alice, "Facebook Page", expect="Paste a")
         assert buttons_of(asked) == ["✖️ Cancel"]
 
@@ -142,7 +133,7 @@ async def test_a_page_token_connects_its_page_without_a_grants_check(
     api: FakeBotAPI, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
 ) -> None:
     alice = Person(api, ALICE)
-    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
+    async with bot_running(settings_with_graph(api, graph, sqlite_url, encryption_key)) as store:
         await start_adding(alice, "Facebook Page", expect="Paste a")
         connected = await alice.say(PAGES[1][2], expect="Facebook connected: 1 Page")
         assert connected is not None and "— Cafe Page." in connected["text"]
@@ -156,7 +147,7 @@ async def test_reconnecting_with_a_bad_token_names_the_account_and_keeps_its_cre
     renewed = "EAAuser-token-renewed-0005"
     graph.add_user_token(renewed, PAGES)
     alice = Person(api, ALICE)
-    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
+    async with bot_running(settings_with_graph(api, graph, sqlite_url, encryption_key)) as store:
         await start_adding(alice, "Facebook Page", expect="Paste a")
         await alice.say(USER_TOKEN, expect="Facebook connected")
         [account] = await store.list_accounts(ALICE)
@@ -190,7 +181,7 @@ async def test_two_webhooks_on_one_host_are_told_apart_by_their_names(
     async with (
         WebhookReceiver(SECRET, path="/hook/team") as team,
         WebhookReceiver(SECRET, path="/hook/alerts") as alerts,
-        bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store,
+        bot_running(settings_with_graph(api, graph, sqlite_url, encryption_key)) as store,
     ):
         saved = await add_webhook(alice, team.url, SECRET, name="  Team\nchat 🚀  ")
         assert "Webhook Team chat 🚀 saved" in saved["text"]
@@ -245,7 +236,7 @@ async def test_any_account_is_renamed_from_its_screen_and_bad_names_lose_nothing
     alice, bob = Person(api, ALICE), Person(api, BOB)
     async with (
         WebhookReceiver(SECRET) as receiver,
-        bot_running(settings_for(api, graph, database_url, encryption_key)) as store,
+        bot_running(settings_with_graph(api, graph, database_url, encryption_key)) as store,
     ):
         await add_webhook(alice, receiver.url, SECRET)
         await start_adding(alice, "Facebook Page", expect="Paste a")
@@ -308,7 +299,7 @@ async def test_renaming_an_account_removed_meanwhile_says_so(
     alice = Person(api, ALICE)
     async with (
         WebhookReceiver(SECRET) as receiver,
-        bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store,
+        bot_running(settings_with_graph(api, graph, sqlite_url, encryption_key)) as store,
     ):
         await add_webhook(alice, receiver.url, SECRET, name="Old hook")
         [hook] = await store.list_accounts(ALICE)
@@ -328,7 +319,7 @@ async def test_a_report_names_a_renamed_webhook_as_it_was_named_when_the_post_wa
     alice = Person(api, ALICE)
     async with (
         WebhookReceiver(SECRET) as receiver,
-        bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store,
+        bot_running(settings_with_graph(api, graph, sqlite_url, encryption_key)) as store,
     ):
         await add_webhook(alice, receiver.url, SECRET)
         [hook] = await store.list_accounts(ALICE)
@@ -360,7 +351,7 @@ async def test_a_failed_test_delivery_offers_another_url_and_keeps_everything_se
     mistyped_token, good_token = "hooktoken-mistyped-" + "5e1f" * 6, "hooktoken-good-" + "9a2b" * 6
     async with (
         WebhookReceiver(SECRET, path=f"/hook/{good_token}") as receiver,
-        bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store,
+        bot_running(settings_with_graph(api, graph, sqlite_url, encryption_key)) as store,
     ):
         mistyped = receiver.url.replace(good_token, mistyped_token)
         await start_adding(alice, "Webhook", expect="Send the webhook's")
@@ -404,7 +395,7 @@ async def test_a_webhook_whose_test_failed_is_saved_anyway_or_replaced_by_a_url_
     async with (
         WebhookReceiver(SECRET, path="/hook/first") as first,
         WebhookReceiver(OTHER_SECRET, path="/hook/second") as second,
-        bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store,
+        bot_running(settings_with_graph(api, graph, sqlite_url, encryption_key)) as store,
     ):
         # Not ready yet: the receiver answers 503; the person keeps it all the same.
         first.respond_next(503, "starting up")
@@ -443,7 +434,7 @@ async def test_every_accounts_question_has_a_cancel_button_that_keeps_nothing(
     alice = Person(api, ALICE)
     async with (
         WebhookReceiver(SECRET) as receiver,
-        bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store,
+        bot_running(settings_with_graph(api, graph, sqlite_url, encryption_key)) as store,
     ):
         token_question = await start_adding(alice, "Facebook Page", expect="Paste a")
         left = await alice.press("Cancel", expect="Cancelled — nothing was saved")
@@ -501,7 +492,7 @@ async def test_a_question_left_for_another_screen_does_not_take_the_next_text_as
     api: FakeBotAPI, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
 ) -> None:
     alice = Person(api, ALICE)
-    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)):
+    async with bot_running(settings_with_graph(api, graph, sqlite_url, encryption_key)):
         await alice.say("/start", expect="What would you like to do?")
         await start_adding(alice, "Facebook Page", expect="Paste a")
         # Alice moves on without answering: she taps New post in the menu she got earlier.

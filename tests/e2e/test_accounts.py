@@ -18,8 +18,17 @@ from publishers.telegram import chat_target
 from publishers.webhook import verify
 from storage import Store
 from storage.models import DeliveryStatus, Platform, PostStatus, PostView, new_post, utc_now
-from tests.e2e.conftest import ALICE, Person, bot_running, bot_settings, eventually
-from tests.e2e.steps import add_chat, choose_every_target, connect_facebook, schedule_for, start_adding, store_post
+from tests.e2e.conftest import ALICE, Person, bot_running, eventually
+from tests.e2e.steps import (
+    add_chat,
+    choose_every_target,
+    connect_facebook,
+    disk,
+    schedule_for,
+    settings_with_graph,
+    start_adding,
+    store_post,
+)
 from tests.fakes.bot_api import FakeBotAPI, jpeg_bytes
 from tests.fakes.graph_api import FakeGraphAPI
 from tests.fakes.webhook_receiver import WebhookReceiver
@@ -36,15 +45,6 @@ async def graph() -> AsyncIterator[FakeGraphAPI]:
     async with FakeGraphAPI() as server:
         server.add_user_token(USER_TOKEN, PAGES)
         yield server
-
-
-def disk(folder: Path) -> bytes:
-    """Every byte of the SQLite database (and its WAL) in `folder`."""
-    return b"".join(path.read_bytes() for path in folder.glob("herald.db*"))
-
-
-def settings_for(api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, key: str) -> Settings:
-    return bot_settings(api, database_url, key, facebook_graph_url=graph.url)
 
 
 @asynccontextmanager
@@ -78,7 +78,7 @@ def raw_database_text(database_url: str) -> str:
 async def test_a_pasted_facebook_token_is_deleted_checked_and_stored_encrypted(
     api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, database_url: str, encryption_key: str
 ) -> None:
-    async with facebook_connected(alice, settings_for(api, graph, database_url, encryption_key)) as store:
+    async with facebook_connected(alice, settings_with_graph(api, graph, database_url, encryption_key)) as store:
         pasted = [m for m in api.messages(ALICE) if m.get("text") == USER_TOKEN]
         assert len(pasted) == 1 and pasted[0]["deleted"], "the message with the token is still in the chat"
         assert all(USER_TOKEN not in (m.get("text") or "") for m in api.bot_messages(ALICE))
@@ -101,7 +101,7 @@ async def test_a_pasted_facebook_token_is_deleted_checked_and_stored_encrypted(
 async def test_a_bad_token_is_refused_with_the_reason(
     api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
 ) -> None:
-    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
+    async with bot_running(settings_with_graph(api, graph, sqlite_url, encryption_key)) as store:
         await start_adding(alice, "Facebook Page", expect="Paste a")
         refused = await alice.say("not-a-real-token", expect="That token can't be used")
         assert refused is not None and "not-a-real-token" not in refused["text"]
@@ -113,7 +113,7 @@ async def test_three_photos_to_two_pages_and_a_channel(
     api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, database_url: str, encryption_key: str
 ) -> None:
     add_chat(api, SHOP, "Shop news")
-    async with facebook_connected(alice, settings_for(api, graph, database_url, encryption_key)) as store:
+    async with facebook_connected(alice, settings_with_graph(api, graph, database_url, encryption_key)) as store:
         await choose_every_target(alice, 3)
         await alice.send_photos(PHOTOS, ["first", "second", "third"])
         await alice.expect("3 photos in")
@@ -154,7 +154,7 @@ async def test_a_revoked_page_token_fails_those_targets_and_asks_to_reconnect(
     api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, database_url: str, encryption_key: str
 ) -> None:
     add_chat(api, SHOP, "Shop news")
-    async with facebook_connected(alice, settings_for(api, graph, database_url, encryption_key)) as store:
+    async with facebook_connected(alice, settings_with_graph(api, graph, database_url, encryption_key)) as store:
         graph.revoke(USER_TOKEN)
         post_id = await make_post(store, "After revocation", ["fb1111", f"tg{SHOP}"])
         report = await alice.expect(f"Partly published #{post_id[:6]}: 1/2", timeout=20)
@@ -175,7 +175,7 @@ async def test_a_revoked_page_token_fails_those_targets_and_asks_to_reconnect(
 async def test_throttling_on_the_first_try_publishes_once_after_backoff(
     api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
 ) -> None:
-    async with facebook_connected(alice, settings_for(api, graph, sqlite_url, encryption_key)) as store:
+    async with facebook_connected(alice, settings_with_graph(api, graph, sqlite_url, encryption_key)) as store:
         graph.fail_next("feed", 32, "Page request limit reached")
         post_id = await make_post(store, "Throttled text", ["fb2222"])
         await alice.expect(f"Published #{post_id[:6]} to 1/1", timeout=20)
@@ -187,7 +187,7 @@ async def test_throttling_on_the_first_try_publishes_once_after_backoff(
 async def test_a_facebook_group_is_handed_to_the_user_and_confirmed(
     api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, database_url: str, encryption_key: str
 ) -> None:
-    async with bot_running(settings_for(api, graph, database_url, encryption_key)) as store:
+    async with bot_running(settings_with_graph(api, graph, database_url, encryption_key)) as store:
         await connect_book_club(alice)
         account = (await store.list_accounts(ALICE))[0]
         group = account.targets[0]
@@ -222,7 +222,7 @@ async def test_a_webhook_gets_a_signed_body_retries_5xx_and_fails_on_4xx(
     token = "hooktoken-" + "7f3a9c" * 6
     async with (
         WebhookReceiver(SECRET, path=f"/hook/{token}") as receiver,
-        bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store,
+        bot_running(settings_with_graph(api, graph, sqlite_url, encryption_key)) as store,
     ):
         await start_adding(alice, "Webhook", expect="Send the webhook's")
         await alice.say(receiver.url, expect="signing secret")
@@ -259,7 +259,7 @@ async def test_a_webhook_gets_a_signed_body_retries_5xx_and_fails_on_4xx(
 async def test_removing_an_account_cancels_its_scheduled_posts_after_a_confirm(
     api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
 ) -> None:
-    async with facebook_connected(alice, settings_for(api, graph, sqlite_url, encryption_key)) as store:
+    async with facebook_connected(alice, settings_with_graph(api, graph, sqlite_url, encryption_key)) as store:
         account = (await store.list_accounts(ALICE))[0]
         post = new_post(
             user_id=ALICE,
@@ -281,7 +281,7 @@ async def test_removing_an_account_cancels_its_scheduled_posts_after_a_confirm(
 async def test_refreshing_a_facebook_account_lists_its_pages_again(
     api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
 ) -> None:
-    async with facebook_connected(alice, settings_for(api, graph, sqlite_url, encryption_key)) as store:
+    async with facebook_connected(alice, settings_with_graph(api, graph, sqlite_url, encryption_key)) as store:
         graph.add_user_token(USER_TOKEN, [*PAGES, ("3333", "Deli Page", "fb-page-token-3333")])
         await alice.say("/accounts", expect="Your accounts")
         await alice.press("Facebook: Bakery Page +1", expect="Bakery Page")
@@ -306,7 +306,7 @@ async def test_reconnecting_a_refused_facebook_account_takes_a_new_token(
 ) -> None:
     renewed = "fb-user-token-renewed-0002"
     graph.add_user_token(renewed, PAGES[1:])
-    async with facebook_connected(alice, settings_for(api, graph, database_url, encryption_key)) as store:
+    async with facebook_connected(alice, settings_with_graph(api, graph, database_url, encryption_key)) as store:
         graph.revoke(USER_TOKEN)
         [account] = await store.list_accounts(ALICE)
         await store.mark_account_needs_reconnect(account.account_id)
@@ -327,7 +327,7 @@ async def test_reconnecting_a_refused_facebook_account_takes_a_new_token(
 async def test_a_group_post_for_an_owner_who_blocked_the_bot_fails_with_the_reason(
     api: FakeBotAPI, alice: Person, graph: FakeGraphAPI, sqlite_url: str, encryption_key: str
 ) -> None:
-    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
+    async with bot_running(settings_with_graph(api, graph, sqlite_url, encryption_key)) as store:
         await connect_book_club(alice)
         group = (await store.list_accounts(ALICE))[0].targets[0]
         api.block_bot(ALICE)

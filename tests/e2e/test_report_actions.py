@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from config import Settings
 from handlers.common import telegram_account
 from publishers.facebook_groups import group_target
 from publishers.telegram import chat_target
 from storage import Store
 from storage.models import DeliveryStatus, Platform, PostStatus, new_post, utc_now
 from tests.e2e.conftest import ALICE, Person, bot_running, bot_settings, eventually
+from tests.e2e.steps import settings_with_graph
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.graph_api import FakeGraphAPI
 
@@ -34,10 +34,6 @@ async def graph() -> AsyncIterator[FakeGraphAPI]:
     async with FakeGraphAPI() as server:
         server.add_user_token(USER_TOKEN, PAGES)
         yield server
-
-
-def settings_for(api: FakeBotAPI, graph: FakeGraphAPI, database_url: str, key: str) -> Settings:
-    return bot_settings(api, database_url, key, facebook_graph_url=graph.url)
 
 
 def add_shop_channel(api: FakeBotAPI) -> None:
@@ -105,7 +101,7 @@ async def test_a_report_of_a_refused_token_offers_reconnect_and_retry_then_publi
     add_shop_channel(api)
     graph.add_user_token(RENEWED, PAGES)
     alice = Person(api, ALICE)
-    async with bot_running(settings_for(api, graph, database_url, encryption_key)) as store:
+    async with bot_running(settings_with_graph(api, graph, database_url, encryption_key)) as store:
         await connect_facebook(alice)
         [account] = await store.list_accounts(ALICE)
         graph.revoke(USER_TOKEN)
@@ -148,7 +144,7 @@ async def test_new_post_marks_an_account_that_needs_reconnecting_and_reconnects_
 ) -> None:
     graph.add_user_token(RENEWED, PAGES)
     alice = Person(api, ALICE)
-    async with bot_running(settings_for(api, graph, sqlite_url, encryption_key)) as store:
+    async with bot_running(settings_with_graph(api, graph, sqlite_url, encryption_key)) as store:
         await connect_facebook(alice)
         [account] = await store.list_accounts(ALICE)
         graph.revoke(USER_TOKEN)
