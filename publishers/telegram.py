@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 # The built-in account's id: every user's, never stored.
 ACCOUNT_ID = "telegram"
+# Seconds Telegram may take to answer a request that uploads files.
+UPLOAD_READ_TIMEOUT = 120
 # Transport failures where the request cannot have reached Telegram: safe to send again.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -224,6 +226,9 @@ class TelegramPublisher(Provider):
         with ExitStack() as files:
             try:
                 media = [await self._source(item.image, planned.kind == "album", files) for item in planned.media]
+                if any(not isinstance(source, str) for source in media):
+                    # Telegram answers an upload once it has taken the files in: big videos take a while.
+                    extra["read_timeout"] = UPLOAD_READ_TIMEOUT
                 await sending()
                 messages = await send_planned(self.bot, chat_id, planned, media, **extra)
             finally:
