@@ -651,9 +651,7 @@ def details_retry(when: str) -> str:
     return f"🔁 Some targets could not be reached; trying again at {escape(when)}"
 
 
-def details_content(
-    caption: str, images: int, poster_name: str | None, media: str = "", buttons: int = 0
-) -> list[str]:
+def details_content(caption: str, images: int, poster_name: str | None, media: str = "", buttons: int = 0) -> list[str]:
     """The content lines of a post's Details: the start of its text (plain), its media (`media`
     names them by kind), its buttons, the poster it came from."""
     lines = [f"📝 {escape(caption)}" if caption else "📝 <i>no caption</i>"]
