@@ -24,10 +24,19 @@ class Outcome:
     error_message: str | None = None
     # For retryable failures: how long the platform asked us to wait, if it said.
     retry_after: float | None = None
+    # Every message a delivery produced, in the order sent (`message_id` is the first).
+    message_ids: list[str] = field(default_factory=list)
 
     @classmethod
-    def sent(cls, message_id: str | None = None, url: str | None = None, note: str | None = None) -> Outcome:
-        return cls(DeliveryStatus.SENT, message_id=message_id, url=url, error_message=note)
+    def sent(
+        cls,
+        message_id: str | None = None,
+        url: str | None = None,
+        note: str | None = None,
+        message_ids: list[str] | None = None,
+    ) -> Outcome:
+        ids = message_ids if message_ids is not None else ([message_id] if message_id else [])
+        return cls(DeliveryStatus.SENT, message_id=message_id, url=url, error_message=note, message_ids=ids)
 
     @classmethod
     def retryable(cls, code: str, message: str, retry_after: float | None = None) -> Outcome:

@@ -168,7 +168,9 @@ class TelegramPublisher(Provider):
             return await self._failed(error, chat_id, target, may_have_posted=False)
 
         plan = plan_content(post.content)
-        first: Message | None = None
+        # Every message of the delivery, in the order sent (an album's items, then the follow-up
+        # text or buttons), so that later actions (delete, pin, edit) reach every part.
+        messages: list[Message] = []
         for number, planned in enumerate(plan, start=1):
             try:
                 try:
@@ -181,18 +183,21 @@ class TelegramPublisher(Provider):
             except TelegramError as error:
                 outcome = await self._failed(error, chat_id, target)
             else:
-                first = first or sent
+                messages.extend(sent)
                 continue
-            if first is None:
+            if not messages:
                 return outcome
             # The start of the post is out; resending it would duplicate it. Report what is missing.
-            return self._sent(first, note=f"part {number} of {len(plan)} of the post failed: {outcome.error_message}")
-        assert first is not None
-        return self._sent(first)
+            return self._sent(
+                messages, note=f"part {number} of {len(plan)} of the post failed: {outcome.error_message}"
+            )
+        return self._sent(messages)
 
-    def _sent(self, message: Message, note: str | None = None) -> Outcome:
-        url = message_link(message.chat.id, message.chat.username, message.message_id)
-        return Outcome.sent(message_id=str(message.message_id), url=url, note=note)
+    def _sent(self, messages: list[Message], note: str | None = None) -> Outcome:
+        first = messages[0]
+        url = message_link(first.chat.id, first.chat.username, first.message_id)
+        ids = [str(message.message_id) for message in messages]
+        return Outcome.sent(message_id=ids[0], url=url, note=note, message_ids=ids)
 
     async def _failed(
         self, error: TelegramError, chat_id: int, target: Target, *, may_have_posted: bool = True
@@ -209,11 +214,12 @@ class TelegramPublisher(Provider):
         return new_chat_id
 
     async def send_planned(self, chat_id: int, planned: PlannedMessage, sending: Sending = untracked) -> Message:
-        """Sends one planned message to any chat (also the owner's, for posting by hand)."""
-        return await self._send(chat_id, planned, sending)
+        """Sends one planned message to any chat (also the owner's, for posting by hand); returns
+        the first Telegram message it produced."""
+        return (await self._send(chat_id, planned, sending))[0]
 
-    async def _send(self, chat_id: int, planned: PlannedMessage, sending: Sending) -> Message:
-        """Sends one planned message; returns the first Telegram message it produced.
+    async def _send(self, chat_id: int, planned: PlannedMessage, sending: Sending) -> list[Message]:
+        """Sends one planned message; returns the Telegram messages it produced (an album's items).
 
         The room in the rate limits is booked first, then the media are made ready — a file_id
         Telegram has, else the stored bytes copied a chunk at a time into a temporary file that the
@@ -235,7 +241,7 @@ class TelegramPublisher(Provider):
                 if booking is not None and self._limiter is not None:
                     self._limiter.cancel(booking)  # only if it was not used (a missing file…)
         await self._remember_file_ids(planned, messages)
-        return messages[0]
+        return list(messages)
 
     @property
     def _limiter(self) -> TelegramRateLimiter | None:

@@ -242,6 +242,9 @@ class Delivery:
     status: DeliveryStatus = DeliveryStatus.PENDING
     attempts: int = 0
     message_id: str | None = None
+    # Every message of the delivery in the order sent (an album's items, then a follow-up text or
+    # buttons message); `message_id` is the first. Empty for deliveries from before it was kept.
+    message_ids: list[str] = field(default_factory=list)
     url: str | None = None
     error_kind: ErrorKind | None = None
     error_code: str | None = None

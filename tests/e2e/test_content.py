@@ -115,7 +115,7 @@ async def test_a_caption_too_long_for_the_album_follows_it_with_every_span_in_pl
         {"type": "underline", "offset": 1015, "length": 20},  # across the 1,024 of a caption
         {"type": "text_link", "offset": utf16_len(long) - 7, "length": 7, "url": "https://shop.example/end"},
     ]
-    async with bot_running(bot_settings(api, sqlite_url, encryption_key)):
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
         await choose_targets(alice, "Shop news")
         await alice.send_photos(PHOTOS[:2], ["left", "right"])
         await alice.expect("2 photos in")
@@ -125,6 +125,11 @@ async def test_a_caption_too_long_for_the_album_follows_it_with_every_span_in_pl
         assert [m["kind"] for m in sent] == ["photo", "photo", "text"]
         assert [m["caption"] for m in sent[:2]] == ["left", "right"]
         assert sent[2]["text"] == long and spans(sent[2]["entities"]) == spans(formatting)
+        # Every message of the delivery is kept (a delete or an edit later must reach them all).
+        stored = (await store.list_posts(ALICE, PostView.HISTORY)).posts[0]
+        (delivery,) = stored.deliveries.values()
+        assert delivery.message_ids == [str(m["message_id"]) for m in sent]
+        assert delivery.message_id == str(sent[0]["message_id"])
     assert api.refusals == []
 
 
