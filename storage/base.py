@@ -17,6 +17,7 @@ from storage.models import (
     Delivery,
     DeliveryStatus,
     Entity,
+    ForumTopic,
     Platform,
     Post,
     Poster,
@@ -215,6 +216,23 @@ class Store(ABC):
     @abstractmethod
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """Follow a group's upgrade to a supergroup: the chat keeps its place under a new id."""
+
+    # -- forum topics (targets of their own) -----------------------------------------------
+    @abstractmethod
+    async def upsert_topic(self, topic: ForumTopic) -> None:
+        """Remember a forum topic, or update its name and whether it is closed."""
+
+    @abstractmethod
+    async def get_topic(self, chat_id: int, thread_id: int) -> ForumTopic | None:
+        """A topic the bot knows, or None."""
+
+    @abstractmethod
+    async def forget_topic(self, chat_id: int, thread_id: int) -> bool:
+        """Forget a topic (Telegram says it was deleted); True if it was known."""
+
+    @abstractmethod
+    async def list_topics(self, chat_ids: Collection[int]) -> list[ForumTopic]:
+        """The topics known in these chats, by chat, then name, then thread id."""
 
     # -- images ----------------------------------------------------------------------------
     @abstractmethod

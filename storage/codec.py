@@ -59,6 +59,8 @@ def target_to_doc(target: Target) -> dict[str, Any]:
         "kind": target.kind,
         "url": target.url,
         "account_id": target.account_id,
+        # Only a forum topic's target carries one: every other target's document stays as it was.
+        **({"thread_id": target.thread_id} if target.thread_id is not None else {}),
     }
 
 
@@ -73,6 +75,7 @@ def target_from_doc(doc: dict[str, Any]) -> Target:
         url=doc.get("url"),
         account_id=doc.get("account_id", ""),
         platform=platform,
+        thread_id=doc.get("thread_id"),
     )
 
 

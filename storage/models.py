@@ -104,6 +104,9 @@ class Target:
     account_id: str = ""
     # Which platform publishes to it; the chats of the built-in Telegram account unless said.
     platform: Platform = Platform.TELEGRAM
+    # A forum topic of the chat `address` names (Telegram's message_thread_id); None: the chat
+    # itself (a forum's General topic included).
+    thread_id: int | None = None
 
 
 # Before targets named their platform, `kind` told the other platforms' targets from Telegram chats.
@@ -146,6 +149,20 @@ class TelegramChat:
     chat_type: str
     bot_is_admin: bool
     username: str | None = None
+    updated_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass
+class ForumTopic:
+    """A topic of a forum supergroup, a target of its own: learned from the topic's service
+    messages the bot sees (created, renamed, closed, reopened) or from a pasted link to it."""
+
+    chat_id: int
+    # Telegram's message_thread_id: the id of the message that created the topic.
+    thread_id: int
+    name: str
+    # Closed topics take no posts (Telegram answers TOPIC_CLOSED) and are not offered.
+    closed: bool = False
     updated_at: datetime = field(default_factory=utc_now)
 
 

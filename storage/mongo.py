@@ -36,6 +36,7 @@ from storage.models import (
     Account,
     Delivery,
     Entity,
+    ForumTopic,
     Platform,
     Post,
     Poster,
@@ -90,6 +91,16 @@ def _chat(doc: Document) -> TelegramChat:
         chat_type=doc["chat_type"],
         bot_is_admin=bool(doc["bot_is_admin"]),
         username=doc.get("username"),
+        updated_at=BSON_TIMES.decode(doc["updated_at"]),
+    )
+
+
+def _topic(doc: Document) -> ForumTopic:
+    return ForumTopic(
+        chat_id=int(doc["chat_id"]),
+        thread_id=int(doc["thread_id"]),
+        name=doc["name"],
+        closed=bool(doc.get("closed")),
         updated_at=BSON_TIMES.decode(doc["updated_at"]),
     )
 
@@ -194,6 +205,7 @@ class MongoStore(Store):
         await posts.create_index([("status", ASCENDING), ("claim.lease_until", ASCENDING)])
         await posts.create_index([("images.blob_id", ASCENDING)])
         await posts.create_index([("report_due_at", ASCENDING)], sparse=True)
+        await db.telegram_topics.create_index([("chat_id", ASCENDING), ("thread_id", ASCENDING)], unique=True)
         # Posts finished lately by an earlier version whose owner was never told: their reports are
         # due now. Older ones are not worth a message after an upgrade.
         now = utc_now()
@@ -341,6 +353,31 @@ class MongoStore(Store):
             {"chat_id": old_chat_id},
             {"$set": {"chat_id": new_chat_id, "chat_type": "supergroup", "updated_at": utc_now()}},
         )
+
+    # -- forum topics ----------------------------------------------------------------------
+    async def upsert_topic(self, topic: ForumTopic) -> None:
+        await self.db.telegram_topics.update_one(
+            {"chat_id": topic.chat_id, "thread_id": topic.thread_id},
+            {"$set": {"name": topic.name, "closed": topic.closed, "updated_at": topic.updated_at}},
+            upsert=True,
+        )
+
+    async def get_topic(self, chat_id: int, thread_id: int) -> ForumTopic | None:
+        doc = await self.db.telegram_topics.find_one({"chat_id": chat_id, "thread_id": thread_id})
+        return _topic(doc) if doc else None
+
+    async def forget_topic(self, chat_id: int, thread_id: int) -> bool:
+        deleted = await self.db.telegram_topics.delete_many({"chat_id": chat_id, "thread_id": thread_id})
+        return deleted.deleted_count > 0
+
+    async def list_topics(self, chat_ids: Collection[int]) -> list[ForumTopic]:
+        wanted = sorted(set(chat_ids))
+        if not wanted:
+            return []
+        cursor = self.db.telegram_topics.find({"chat_id": {"$in": wanted}}).sort(
+            [("chat_id", ASCENDING), ("name", ASCENDING), ("thread_id", ASCENDING)]
+        )
+        return [_topic(doc) async for doc in cursor]
 
     # -- images ----------------------------------------------------------------------------
     # GridFS files are named by the sha256 of their bytes: the blob id Herald passes around.

@@ -43,6 +43,7 @@ from storage.models import (
     Account,
     Delivery,
     Entity,
+    ForumTopic,
     Platform,
     Post,
     Poster,
@@ -88,6 +89,14 @@ CREATE TABLE IF NOT EXISTS telegram_chats (
     bot_is_admin INTEGER NOT NULL,
     username TEXT,
     updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS telegram_topics (
+    chat_id INTEGER NOT NULL,
+    thread_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    closed INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (chat_id, thread_id)
 );
 CREATE TABLE IF NOT EXISTS blobs (
     blob_id TEXT PRIMARY KEY,
@@ -648,6 +657,47 @@ class SQLiteStore(Store):
                 "UPDATE telegram_chats SET chat_id = ?, chat_type = 'supergroup', updated_at = ? WHERE chat_id = ?",
                 (new_chat_id, iso_text(utc_now()), old_chat_id),
             )
+
+    # -- forum topics ----------------------------------------------------------------------
+    async def upsert_topic(self, topic: ForumTopic) -> None:
+        await self._execute(
+            "INSERT INTO telegram_topics (chat_id, thread_id, name, closed, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (chat_id, thread_id) DO UPDATE SET name = excluded.name, closed = excluded.closed, "
+            "updated_at = excluded.updated_at",
+            (topic.chat_id, topic.thread_id, topic.name, int(topic.closed), iso_text(topic.updated_at)),
+        )
+
+    @staticmethod
+    def _row_to_topic(row: aiosqlite.Row) -> ForumTopic:
+        return ForumTopic(
+            chat_id=row["chat_id"],
+            thread_id=row["thread_id"],
+            name=row["name"],
+            closed=bool(row["closed"]),
+            updated_at=ISO_TIMES.decode(row["updated_at"]),
+        )
+
+    async def get_topic(self, chat_id: int, thread_id: int) -> ForumTopic | None:
+        row = await self._read_one(
+            "SELECT * FROM telegram_topics WHERE chat_id = ? AND thread_id = ?", (chat_id, thread_id)
+        )
+        return self._row_to_topic(row) if row else None
+
+    async def forget_topic(self, chat_id: int, thread_id: int) -> bool:
+        deleted = await self._execute(
+            "DELETE FROM telegram_topics WHERE chat_id = ? AND thread_id = ?", (chat_id, thread_id)
+        )
+        return deleted > 0
+
+    async def list_topics(self, chat_ids: Collection[int]) -> list[ForumTopic]:
+        wanted = sorted(set(chat_ids))
+        if not wanted:
+            return []
+        marks = ", ".join("?" for _ in wanted)
+        rows = await self._read_all(
+            f"SELECT * FROM telegram_topics WHERE chat_id IN ({marks}) ORDER BY chat_id, name, thread_id", wanted
+        )
+        return [self._row_to_topic(row) for row in rows]
 
     # -- images ----------------------------------------------------------------------------
     async def put_image(self, data: bytes) -> str:
