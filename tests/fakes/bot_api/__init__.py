@@ -22,10 +22,10 @@ parse mode it does not model answers 400 "... is not supported by the fake Bot A
 
 Tests drive it like people do (``send_text`` with entities, ``send_photo``, ``send_album``,
 ``send_media`` for videos, GIFs, documents and audio, ``send_mixed_album``, ``press``,
-``bot_added_to_chat``...; see ``person.py``), inject faults (``fail_next``, ``delay``,
-``start_outage``), optionally enforce Telegram's flood limits, and read back what the bot did
-(``messages``, ``bot_messages``, ``calls``, ``callback_answers``, ``refusals`` — every 4xx the fake
-gave of its own accord —, ``wait_for``...).
+``bot_added_to_chat``, ``topic_created`` and the other forum topic events...; see ``person.py``),
+inject faults (``fail_next``, ``delay``, ``start_outage``), optionally enforce Telegram's flood
+limits, and read back what the bot did (``messages``, ``bot_messages``, ``calls``,
+``callback_answers``, ``refusals`` — every 4xx the fake gave of its own accord —, ``wait_for``...).
 
 The parts, by concern: ``server`` (HTTP, faults, calls), ``params`` (reading a request),
 ``state`` (users, chats, members, messages, files, updates), ``session`` (getMe, getUpdates,
@@ -84,6 +84,7 @@ class FakeBotAPI(Server, Session, Sending, Editing, Person):
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
+            "getChat": self._get_chat,
             "getChatMember": self._get_chat_member,
             "getFile": self._get_file,
         }

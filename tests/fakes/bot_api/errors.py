@@ -19,6 +19,8 @@ NOT_MODIFIED = (
     "exactly the same as a current content and reply markup of the message"
 )
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+THREAD_NOT_FOUND = "Bad Request: message thread not found"
+TOPIC_CLOSED = "Bad Request: TOPIC_CLOSED"
 UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
 GET_UPDATES_CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"

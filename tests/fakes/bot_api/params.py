@@ -22,7 +22,7 @@ _JSON_FIELDS = {
     "entities": "can't parse entities JSON object (Telegram would ignore them)",
     "caption_entities": "can't parse entities JSON object (Telegram would ignore them)",
 }
-_INT_FIELDS = frozenset({"chat_id", "message_id", "offset", "limit", "user_id"})
+_INT_FIELDS = frozenset({"chat_id", "message_id", "offset", "limit", "user_id", "message_thread_id"})
 _FLOAT_FIELDS = frozenset({"timeout"})
 _BOOL_FIELDS = frozenset({"show_alert", "drop_pending_updates", "has_spoiler", "show_caption_above_media"})
 _INT_RE = re.compile(r"^[+-]?\d+$")

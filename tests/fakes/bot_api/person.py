@@ -1,7 +1,7 @@
 """The people on the other side: what tests call to act as a person in their private chat with the
 bot (send a text, photos, an album, a document, a sticker; press a button) or as a chat's
-administrator (add the bot to a channel or group, remove it, upgrade a group), each arriving at the
-bot as the update Telegram would send."""
+administrator (add the bot to a channel or group, remove it, upgrade a group; create, rename, close, reopen
+or delete a forum's topic), each arriving at the bot as the update Telegram would send."""
 
 from __future__ import annotations
 
@@ -21,8 +21,12 @@ from tests.fakes.bot_api.state import (
     Chat,
     Member,
     Message,
+    Topic,
     member_json,
 )
+
+# The colour Telegram gives a topic made without one chosen (0x6FB9F0, blue).
+DEFAULT_TOPIC_COLOR = 7322096
 
 
 class Person(BotState):
@@ -242,6 +246,69 @@ class Person(BotState):
         old.migrated_to = new_chat_id
         self._changed()
         return result
+
+    def topic_created(self, chat_id: int, by_user_id: int, name: str, icon_color: int = DEFAULT_TOPIC_COLOR) -> int:
+        """`by_user_id`, an administrator of the forum, creates a topic: a forum_topic_created
+        service message, which is the topic's first message (its id is the thread id). Returns
+        the thread id."""
+        chat, actor = self._forum_admin(chat_id, by_user_id)
+        if not 1 <= len(name) <= 128:
+            raise ValueError("a topic's name has 1 to 128 characters")
+        thread_id = chat.next_message_id
+        chat.topics[thread_id] = Topic(thread_id, name, icon_color)
+        created = {"forum_topic_created": {"name": name, "icon_color": icon_color}}
+        message = self._new_message(chat, kind="service", from_user=actor, service=created, message_thread_id=thread_id)
+        self._deliver(chat, message)
+        return thread_id
+
+    def topic_renamed(self, chat_id: int, thread_id: int, by_user_id: int, name: str) -> JSONDict:
+        """The topic gets a new name: a forum_topic_edited service message in it. Returns it."""
+        chat, actor = self._forum_admin(chat_id, by_user_id)
+        self._topic(chat, thread_id).name = name
+        return self._topic_event(chat, actor, thread_id, {"forum_topic_edited": {"name": name}})
+
+    def topic_closed(self, chat_id: int, thread_id: int, by_user_id: int) -> JSONDict:
+        """The topic is closed (only those who may manage topics post there): a forum_topic_closed
+        service message. Returns it."""
+        chat, actor = self._forum_admin(chat_id, by_user_id)
+        self._topic(chat, thread_id).closed = True
+        return self._topic_event(chat, actor, thread_id, {"forum_topic_closed": {}})
+
+    def topic_reopened(self, chat_id: int, thread_id: int, by_user_id: int) -> JSONDict:
+        """The topic is open again: a forum_topic_reopened service message. Returns it."""
+        chat, actor = self._forum_admin(chat_id, by_user_id)
+        self._topic(chat, thread_id).closed = False
+        return self._topic_event(chat, actor, thread_id, {"forum_topic_reopened": {}})
+
+    def topic_deleted(self, chat_id: int, thread_id: int, by_user_id: int) -> None:
+        """The topic is deleted with all its messages. Telegram tells bots nothing of it: sending
+        there fails with "message thread not found" from then on."""
+        chat, _ = self._forum_admin(chat_id, by_user_id)
+        self._topic(chat, thread_id)
+        del chat.topics[thread_id]
+        for message in self._messages.get(chat.id, {}).values():
+            if message.message_thread_id == thread_id:
+                message.deleted = True
+        self._changed()
+
+    def _forum_admin(self, chat_id: int, user_id: int) -> tuple[Chat, Any]:
+        chat = self._group_chat(chat_id)
+        if not chat.is_forum:
+            raise ValueError(f"chat {chat_id} is not a forum; add_chat(..., is_forum=True)")
+        actor = self._user(user_id)
+        if chat.members.get(actor.id, Member("left")).status not in ("creator", "administrator"):
+            raise ValueError(f"only an administrator manages topics; set_member({chat_id}, {user_id}, ...) first")
+        return chat, actor
+
+    def _topic(self, chat: Chat, thread_id: int) -> Topic:
+        topic = chat.topics.get(thread_id)
+        if topic is None:
+            raise ValueError(f"no topic {thread_id} in chat {chat.id}")
+        return topic
+
+    def _topic_event(self, chat: Chat, actor: Any, thread_id: int, service: JSONDict) -> JSONDict:
+        message = self._new_message(chat, kind="service", from_user=actor, service=service, message_thread_id=thread_id)
+        return self._deliver(chat, message)
 
     def _say(self, user_id: int, *, kind: str, **fields: Any) -> JSONDict:
         """A message from the person in their private chat, delivered to the bot."""

@@ -2,7 +2,8 @@
 sendMediaGroup, each refusing what Telegram refuses — empty or too long texts and captions, bad
 entities, bad keyboards (a button's link, too many buttons), unknown files or files of another kind,
 uploads over 50 MB, albums of the wrong size, a GIF in an album, documents or audio mixed with other
-media — and counted against the flood limits when those are on.
+media, a forum topic that does not exist or is closed (`message_thread_id`) — and counted against
+the flood limits when those are on.
 
 Where Telegram silently drops what it cannot use, the fake refuses it instead, so that a test sees
 what would have been lost: a `reply_markup` on sendMediaGroup (telegram-bot-api reads none, so the
@@ -106,6 +107,7 @@ class Sending(BotState):
 
     async def _send_message(self, params: Params) -> JSONDict:
         chat = self._chat_for(params.chat_id(), send=True)
+        thread_id = self._thread_for(chat, params)
         too_long = BotAPIError(400, TEXT_TOO_LONG)
         text, entities = message_text(
             params.opt_str("text"), params.opt_str("parse_mode"), too_long, params.get("entities")
@@ -113,7 +115,7 @@ class Sending(BotState):
         markup = reply_markup(params)
         preview = link_preview_options(params)
         sent = {"kind": "text", "text": text, "entities": entities, "link_preview_options": preview}
-        return self._post(chat, [sent | {"reply_markup": markup}])[0]
+        return self._post(chat, [sent | {"reply_markup": markup}], thread_id)[0]
 
     async def _send_photo(self, params: Params) -> JSONDict:
         return self._send_media(params, "photo")
@@ -132,6 +134,7 @@ class Sending(BotState):
 
     def _send_media(self, params: Params, kind: str) -> JSONDict:
         chat = self._chat_for(params.chat_id(), send=True)
+        thread_id = self._thread_for(chat, params)
         source = params.file_input(kind)
         if source is None:
             raise bad_request(f'parameter "{kind}" is required')
@@ -145,10 +148,11 @@ class Sending(BotState):
         if kind in VISUAL_KINDS:
             sent["has_media_spoiler"] = params.flag("has_spoiler")
             sent["show_caption_above_media"] = params.flag("show_caption_above_media")
-        return self._post(chat, [sent | {"reply_markup": markup}])[0]
+        return self._post(chat, [sent | {"reply_markup": markup}], thread_id)[0]
 
     async def _send_media_group(self, params: Params) -> list[JSONDict]:
         chat = self._chat_for(params.chat_id(), send=True)
+        thread_id = self._thread_for(chat, params)
         if params.get("reply_markup") not in (None, ""):
             raise bad_request(
                 "sendMediaGroup takes no reply_markup: Telegram ignores it, so the buttons would be lost "
@@ -214,12 +218,15 @@ class Sending(BotState):
             }
             for file, (kind, _, text, entities, extra) in zip(files, items, strict=True)
         ]
-        return self._post(chat, album)
+        return self._post(chat, album, thread_id)
 
-    def _post(self, chat: Chat, messages: list[JSONDict]) -> list[JSONDict]:
-        """Posts the bot's messages to the chat, if the flood limits let them through."""
+    def _post(self, chat: Chat, messages: list[JSONDict], thread_id: int | None = None) -> list[JSONDict]:
+        """Posts the bot's messages to the chat (into the forum topic `thread_id`, if given), if the
+        flood limits let them through."""
         self._take_rate(chat, len(messages))
-        return [self._message_json(self._new_message(chat, **fields)) for fields in messages]
+        return [
+            self._message_json(self._new_message(chat, message_thread_id=thread_id, **fields)) for fields in messages
+        ]
 
     def _take_rate(self, chat: Chat, count: int) -> None:
         if self.enforce_limits:

@@ -1,8 +1,14 @@
 """What the fake Telegram knows: users, chats and who is a member where, messages, files and the
 updates waiting for the bot; how it all looks in the Bot API's JSON, and how tests read it back.
 
-``BotState`` is the base every part of ``FakeBotAPI`` builds on. It also answers the two requests
-that only read it: getChatMember and getFile.
+``BotState`` is the base every part of ``FakeBotAPI`` builds on. It also answers the requests
+that only read it: getChat, getChatMember and getFile.
+
+Forum supergroups (``add_chat(..., is_forum=True)``) have topics, made by people through
+``Person.topic_created``: a topic's thread id is the id of the service message that created it, and
+a message sent with ``message_thread_id`` goes into that topic — refused as Telegram refuses it when
+the topic does not exist or was deleted ("message thread not found") or is closed ("TOPIC_CLOSED",
+unless the bot may manage topics).
 """
 
 from __future__ import annotations
@@ -18,7 +24,15 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakes.bot_api.errors import UPGRADED, BotAPIError, JSONDict, bad_request, forbidden
+from tests.fakes.bot_api.errors import (
+    THREAD_NOT_FOUND,
+    TOPIC_CLOSED,
+    UPGRADED,
+    BotAPIError,
+    JSONDict,
+    bad_request,
+    forbidden,
+)
 from tests.fakes.bot_api.limits import DOWNLOAD_LIMIT, FloodWindows, RateLimits
 from tests.fakes.bot_api.params import Params, Upload
 
@@ -125,6 +139,16 @@ class Member:
 
 
 @dataclass
+class Topic:
+    """A topic of a forum supergroup; its thread id is the id of the message that created it."""
+
+    thread_id: int
+    name: str
+    icon_color: int
+    closed: bool = False
+
+
+@dataclass
 class Chat:
     """A private chat, group, supergroup or channel, and who is a member there."""
 
@@ -135,12 +159,17 @@ class Chat:
     members: dict[int, Member] = field(default_factory=dict)
     migrated_to: int | None = None
     next_message_id: int = 1
+    # A supergroup with topics turned on, and its topics (deleted ones are gone).
+    is_forum: bool = False
+    topics: dict[int, Topic] = field(default_factory=dict)
 
     def to_json(self) -> JSONDict:
         data: JSONDict = {"id": self.id, "type": self.type}
         data["first_name" if self.type == "private" else "title"] = self.name
         if self.username:
             data["username"] = self.username
+        if self.is_forum:
+            data["is_forum"] = True
         return data
 
 
@@ -191,6 +220,8 @@ class Message:
     media_group_id: str | None = None
     reply_markup: JSONDict | None = None
     service: JSONDict = field(default_factory=dict)
+    # The forum topic the message is in (None: the chat itself, a forum's General topic included).
+    message_thread_id: int | None = None
     deleted: bool = False
     edit_date: int | None = None
 
@@ -242,14 +273,20 @@ class BotState:
         user = self._users[user_id] = User(user_id, first_name, username)
         return user.to_json()
 
-    def add_chat(self, chat_id: int, type: str, title: str, username: str | None = None) -> JSONDict:
-        """A channel, group or supergroup. The bot starts as administrator there, so sends work at
-        once; `bot_added_to_chat` still reports it as newly added."""
+    def add_chat(
+        self, chat_id: int, type: str, title: str, username: str | None = None, *, is_forum: bool = False
+    ) -> JSONDict:
+        """A channel, group or supergroup (`is_forum`: a supergroup with topics). The bot starts as
+        administrator there, so sends work at once; `bot_added_to_chat` still reports it as newly
+        added."""
         if type not in CHAT_TYPES:
             raise ValueError(f"chat type must be one of {CHAT_TYPES}, not {type!r}")
         if chat_id in self._chats or chat_id in self._users:
             raise ValueError(f"chat {chat_id} exists already")
+        if is_forum and type != "supergroup":
+            raise ValueError("only a supergroup can be a forum")
         chat = self._chats[chat_id] = Chat(chat_id, type, title, username.lstrip("@") if username else None)
+        chat.is_forum = is_forum
         self._set_status(chat, self._bot_id, "administrator")
         self._changed()
         return chat.to_json()
@@ -269,8 +306,13 @@ class BotState:
         of their current state: chat_id, message_id, date, from_bot, from_user_id, kind, text,
         entities, caption, caption_entities, photo (the largest size's file_id), video, animation,
         document, audio (file_ids), has_media_spoiler, show_caption_above_media,
-        link_preview_options, media_group_id, reply_markup, deleted, edit_date."""
+        link_preview_options, media_group_id, reply_markup, deleted, edit_date, message_thread_id
+        (the forum topic it is in, or None)."""
         return [self._record(m) for m in self._messages.get(chat_id, {}).values()]
+
+    def topics(self, chat_id: int) -> dict[int, str]:
+        """The forum's topics as they are now: thread id → name (deleted ones are gone)."""
+        return {thread_id: topic.name for thread_id, topic in self._group_chat(chat_id).topics.items()}
 
     def bot_messages(self, chat_id: int) -> list[JSONDict]:
         """The bot's messages in the chat (records as in `messages`)."""
@@ -309,6 +351,7 @@ class BotState:
             "reply_markup": copy.deepcopy(message.reply_markup),
             "deleted": message.deleted,
             "edit_date": message.edit_date,
+            "message_thread_id": message.message_thread_id,
         }
 
     # -- Signals and updates -----------------------------------------------------------------------
@@ -394,6 +437,35 @@ class BotState:
             if not may_post:
                 raise bad_request("need administrator rights in the channel chat")
         return chat
+
+    def _thread_for(self, chat: Chat, params: Params) -> int | None:
+        """The forum topic a message is sent into (None: the chat itself), or Telegram's refusal:
+        a topic that does not exist — never made, deleted, the General topic named by id, or a
+        chat that is no forum — or one that is closed to a bot that may not manage topics."""
+        thread_id = params.opt_int("message_thread_id")
+        if thread_id is None:
+            return None
+        topic = chat.topics.get(thread_id) if chat.is_forum else None
+        if topic is None:
+            raise BotAPIError(400, THREAD_NOT_FOUND)
+        member = self._bot_member(chat)
+        manages = member.status == "creator" or member.rights.get("can_manage_topics", False)
+        if topic.closed and not manages:
+            raise BotAPIError(400, TOPIC_CLOSED)
+        return thread_id
+
+    async def _get_chat(self, params: Params) -> JSONDict:
+        reference = params.get("chat_id")
+        if isinstance(reference, str) and reference.strip().startswith("@"):
+            name = reference.strip()[1:].lower()
+            found = [c for c in self._chats.values() if c.type != "private" and (c.username or "").lower() == name]
+            if not found:
+                raise bad_request("chat not found")
+            chat = self._chat_for(found[0].id, send=False)
+        else:
+            chat = self._chat_for(params.chat_id(), send=False)
+        # ChatFullInfo: the fields a full chat always has, and those Herald reads.
+        return chat.to_json() | {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": _NO_GIFTS}
 
     async def _get_chat_member(self, params: Params) -> JSONDict:
         chat = self._chat_for(params.chat_id(), send=False)
@@ -553,6 +625,13 @@ class BotState:
             data["edit_date"] = message.edit_date
         if message.media_group_id:
             data["media_group_id"] = message.media_group_id
+        if message.message_thread_id is not None:
+            data["message_thread_id"] = message.message_thread_id
+            data["is_topic_message"] = True
+            opening = self._messages.get(chat.id, {}).get(message.message_thread_id)
+            if opening is not None and opening is not message:
+                # As Telegram does: a message in a topic replies to the message that created it.
+                data["reply_to_message"] = self._message_json(opening)
         if message.text is not None:
             data["text"] = message.text
             if message.entities:
@@ -578,6 +657,15 @@ class BotState:
         if markup is not None:
             data["reply_markup"] = copy.deepcopy(markup)
         return data
+
+
+_NO_GIFTS = {
+    "unlimited_gifts": False,
+    "limited_gifts": False,
+    "unique_gifts": False,
+    "premium_subscription": False,
+    "gifts_from_channels": False,
+}
 
 
 def _default_rights(chat_type: str) -> dict[str, bool]:
