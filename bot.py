@@ -38,6 +38,7 @@ from handlers.posts import post_conversations, post_handlers
 from handlers.reports import send_report
 from handlers.settings import build_timezone_conversation
 from handlers.start import gate_handlers, last_resort_handlers, on_error, start_handlers
+from handlers.topics import topic_event_handlers, topic_link_handlers
 from handlers.when import warm_up
 from logs import configure_logging, redact
 from publishers.rate_limit import TelegramRateLimiter
@@ -89,6 +90,7 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
     application.bot_data[SCHEDULER_KEY] = Scheduler(application, services, send, hand_post=hand_post).install()
     application.add_handlers(gate_handlers(), group=-1)
     application.add_handlers(membership_handlers(), group=-2)
+    application.add_handlers(topic_event_handlers(), group=-2)
     # Reschedule and Edit caption first: while one asks its question, the typed answer is for it.
     application.add_handlers(post_conversations())
     application.add_handler(build_timezone_conversation())
@@ -99,6 +101,7 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
     application.add_handlers(poster_handlers())
     application.add_handlers(account_handlers())
     application.add_handlers(hand_post_handlers())
+    application.add_handlers(topic_link_handlers())
     application.add_handlers(start_handlers())
     application.add_handlers(last_resort_handlers())
     application.add_error_handler(on_error)

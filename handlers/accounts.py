@@ -144,11 +144,10 @@ async def show_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     await answer(update)
     names = [target.name for target in await targets_of(context, account)]
-    await screen.show(
-        update,
-        texts.account_details(account.name, account.platform.value, names, account.needs_reconnect),
-        keyboards.account_keyboard(account),
-    )
+    details = texts.account_details(account.name, account.platform.value, names, account.needs_reconnect)
+    if account.account_id == TELEGRAM_ACCOUNT_ID:
+        details += "\n\n" + texts.TOPIC_LINK_HINT
+    await screen.show(update, details, keyboards.account_keyboard(account))
 
 
 async def refresh_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -57,6 +57,7 @@ from handlers.keyboards import NEW
 from handlers.posts import scheduled_text
 from handlers.questions import caption_fits, pressed_time, refuse_time, typed_time
 from handlers.screen import own_account, pressed, send_content, show, user_id
+from handlers.topics import PASTED_LINK, target_from_pasted_link
 from handlers.when import (
     TimeChoice,
     check_time,
@@ -281,6 +282,24 @@ async def refresh_targets(update: Update, context: ContextTypes.DEFAULT_TYPE, dr
     """Looks again for the chats where the bot and the user are administrators."""
     await answer(update)
     await _load_targets(update, context, draft)
+    return None
+
+
+@with_draft
+async def topic_link_in_targets(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """A forum topic's pasted link: the topic becomes a target, offered and selected at once."""
+    target = await target_from_pasted_link(update, context)
+    if target is None:
+        return None
+    account = await find_account(context, user_id(update), draft.account_id, for_a_post=True)
+    draft.offer(await targets_of(context, account) if account else [])
+    if not any(offered.target_id == target.target_id for offered in draft.offered):
+        await reply(update, texts.topic_added_elsewhere(target.name))
+        return None
+    if target.target_id not in draft.selected:
+        draft.toggle(target.target_id)
+    await reply(update, texts.topic_added(target.name))
+    await _show_targets(update, draft, in_place=False)
     return None
 
 
@@ -794,6 +813,7 @@ def build_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
                 CallbackQueryHandler(targets_done, pattern=_pattern("done")),
                 CallbackQueryHandler(back_to_accounts, pattern=_pattern("accounts")),
                 CallbackQueryHandler(add_account_hint, pattern=_pattern("add_account")),
+                MessageHandler(PASTED_LINK, topic_link_in_targets),
                 _expects(texts.TARGETS_HINT),
             ],
             CONTENT: [

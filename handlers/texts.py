@@ -244,7 +244,10 @@ TIME_GONE_PAST = "The time you picked has passed meanwhile. Please choose the ti
 
 # -- New post: what each step expects, and leaving a post in the making -----------------------
 ACCOUNT_HINT = "Please pick an account with the buttons above, or /cancel."
-TARGETS_HINT = "Please pick the targets with the buttons above, then tap Done — or /cancel."
+TARGETS_HINT = (
+    "Please pick the targets with the buttons above, then tap Done (or paste a forum topic's link to add it) "
+    "— or /cancel."
+)
 TIME_HINT = "Please type a time or tap one of the buttons above."
 PREVIEW_HINT = "Please tap Schedule, Change time or Cancel above."
 DISCARD_DRAFT_QUESTION = "You have a post in the making. Discard it and start a new one?"
@@ -900,3 +903,40 @@ SHORTFALL_WORDS = {
 def platform_shortfalls(platform_name: str, shortfalls: list[str]) -> str:
     """ "⚠️ Facebook Page: plain text…; no buttons…" — what a platform shows otherwise."""
     return f"⚠️ {escape(platform_name)}: " + "; ".join(SHORTFALL_WORDS.get(item, item) for item in shortfalls) + "."
+
+
+# -- forum topics (targets of their own) ------------------------------------------------------------
+TOPIC_REFUSALS = {
+    "cannot_see": (
+        "I can't see that chat. Add me to the forum as an <b>administrator</b>, then paste the topic's link again."
+    ),
+    "not_a_forum": "That chat isn't a forum, so it has no topics — the chat itself is the target.",
+    "bot_not_admin": (
+        "I'm not an administrator of that forum. Make me one (with the right to post), then paste the link again."
+    ),
+    "not_your_chat": "You're not an administrator of that forum, so its topics can't be your targets.",
+    "closed": "That topic is closed. Reopen it in Telegram, then paste its link again.",
+    "unreachable": "I couldn't reach Telegram to check that link. Please try again in a moment.",
+}
+NOT_A_TOPIC_LINK = (
+    "That link doesn't point to a forum topic. A topic's link looks like "
+    "<code>https://t.me/c/1234567890/42</code> — in Telegram, open the topic's menu and tap "
+    "<b>Copy link</b>. A channel or group becomes a target when you add me to it as an administrator."
+)
+TOPIC_LINK_HINT = (
+    "💬 Forum topics are targets too: I learn them as they're created; to add one now, paste its link "
+    "here (e.g. <code>https://t.me/c/1234567890/42</code>), followed by its name if you like."
+)
+
+
+def topic_added(name: str) -> str:
+    """A pasted topic link became a target."""
+    return f"✅ <b>{escape(name)}</b> is one of your targets now."
+
+
+def topic_added_elsewhere(name: str) -> str:
+    """A topic added while composing for an account that does not publish to Telegram."""
+    return (
+        f"✅ <b>{escape(name)}</b> is one of your Telegram targets now — choose the Telegram account "
+        "(or All accounts) to post there."
+    )

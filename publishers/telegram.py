@@ -2,7 +2,9 @@
 
 Telegram is the account every user has without connecting anything: the bot itself. Its targets
 are the chats (learned from `my_chat_member` updates) that the bot and the user both administer,
-asked of Telegram each time they are listed (getChatMember)."""
+asked of Telegram each time they are listed (getChatMember), and the open topics of those that
+are forums (learned from the topics' service messages or a pasted link), each listed under its
+chat and published to with its `message_thread_id`."""
 
 from __future__ import annotations
 
@@ -34,8 +36,9 @@ from publishers.rate_limit import Booking, TelegramRateLimiter
 from publishers.spool import MissingMedia, spool
 from publishers.telegram_layout import PlannedMessage, plan_content
 from publishers.telegram_send import MediaSource, file_id_of, send_planned, upload
+from publishers.telegram_topics import TopicLink, TopicRefusal
 from storage.base import Store
-from storage.models import Account, Image, Platform, Post, Target, TelegramChat, utc_now
+from storage.models import Account, ForumTopic, Image, Platform, Post, Target, TelegramChat, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +64,41 @@ def chat_target(chat: TelegramChat) -> Target:
     )
 
 
-def message_link(chat_id: int, username: str | None, message_id: int) -> str | None:
-    """A t.me link to a message: public by username, private supergroups and channels by id."""
+def message_link(chat_id: int, username: str | None, message_id: int, thread_id: int | None = None) -> str | None:
+    """A t.me link to a message: public by username, private supergroups and channels by id; a
+    message in a forum topic is linked inside its topic."""
+    path = f"{thread_id}/{message_id}" if thread_id is not None else str(message_id)
     if username:
-        return f"https://t.me/{username}/{message_id}"
+        return f"https://t.me/{username}/{path}"
     text = str(chat_id)
     if text.startswith("-100"):
-        return f"https://t.me/c/{text[4:]}/{message_id}"
+        return f"https://t.me/c/{text[4:]}/{path}"
     return None
+
+
+# What Telegram answers a message sent into a topic that was deleted, or that is closed.
+THREAD_NOT_FOUND = "message thread not found"
+TOPIC_CLOSED = "topic_closed"
+
+
+def topic_target_id(chat_id: int, thread_id: int) -> str:
+    """A forum topic's target id: its chat's, then the thread id (stable, and never a chat's)."""
+    return f"tg{chat_id}/{thread_id}"
+
+
+def topic_target(chat: TelegramChat, topic: ForumTopic) -> Target:
+    """A topic of a forum the bot administers, as a target of the built-in Telegram account: named
+    under its chat ("Shop chat › Announcements")."""
+    return Target(
+        target_id=topic_target_id(chat.chat_id, topic.thread_id),
+        name=f"{chat.title} › {topic.name}",
+        address=str(chat.chat_id),
+        kind=chat.chat_type,
+        url=message_link(chat.chat_id, chat.username, topic.thread_id),
+        account_id=ACCOUNT_ID,
+        platform=Platform.TELEGRAM,
+        thread_id=topic.thread_id,
+    )
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -93,6 +123,10 @@ def classify(error: TelegramError, target: Target, *, may_have_posted: bool = Tr
     if isinstance(error, BadRequest):
         if "chat not found" in error.message.lower():
             return Outcome.permanent("400", "the chat no longer exists, or the bot cannot see it")
+        if target.thread_id is not None and THREAD_NOT_FOUND in error.message.lower():
+            return Outcome.permanent("topic_deleted", "the topic was deleted")
+        if target.thread_id is not None and TOPIC_CLOSED in error.message.lower():
+            return Outcome.permanent("topic_closed", "the topic is closed — reopen it to post there")
         return Outcome.permanent("400", f"Telegram refused the message: {error.message}")
     if isinstance(error, TimedOut | NetworkError):
         cause = error.__cause__
@@ -122,7 +156,7 @@ class TelegramPublisher(Provider):
         checks = await asyncio.gather(
             *(self.administers(chat.chat_id, user_id) for chat in chats), return_exceptions=True
         )
-        targets = []
+        administered = []
         for chat, allowed in zip(chats, checks, strict=True):
             if isinstance(allowed, TelegramError):
                 log.warning("getChatMember failed for chat %s: %s", chat.chat_id, allowed)
@@ -130,7 +164,16 @@ class TelegramPublisher(Provider):
             if isinstance(allowed, BaseException):
                 raise allowed
             if allowed:
-                targets.append(chat_target(chat))
+                administered.append(chat)
+        topics: dict[int, list[ForumTopic]] = {}
+        forums = [chat.chat_id for chat in administered if chat.chat_type == "supergroup"]
+        for topic in await self.store.list_topics(forums):
+            if not topic.closed:
+                topics.setdefault(topic.chat_id, []).append(topic)
+        targets = []
+        for chat in administered:
+            targets.append(chat_target(chat))
+            targets.extend(topic_target(chat, topic) for topic in topics.get(chat.chat_id, []))
         return Connection(targets)
 
     async def refresh(self, account: Account, credential: str) -> Connection:
@@ -149,6 +192,43 @@ class TelegramPublisher(Provider):
         except BadRequest:
             return False
         return member.status in ADMIN_STATUSES
+
+    async def target_from_link(self, user_id: int, link: TopicLink) -> Target | TopicRefusal:
+        """The forum topic a pasted link names, as a target of this user's — checked as chats are:
+        the bot sees the chat (getChat) and administers it, and so does the user (getChatMember).
+        The topic is remembered (under the name typed after the link, else the one the bot knows,
+        else "Topic <id>") and the chat too; a General topic's link gives the chat itself."""
+        try:
+            chat = await self.bot.get_chat(link.chat)
+        except (BadRequest, Forbidden):
+            return TopicRefusal.CANNOT_SEE
+        except TelegramError as error:
+            log.info("getChat for a topic link failed: %s", error)
+            return TopicRefusal.UNREACHABLE
+        if not chat.is_forum:
+            return TopicRefusal.NOT_A_FORUM
+        try:
+            bot_member = await self.bot.get_chat_member(chat.id, self.bot.id)
+            if bot_member.status not in ADMIN_STATUSES:
+                return TopicRefusal.BOT_NOT_ADMIN
+            if not await self.administers(chat.id, user_id):
+                return TopicRefusal.NOT_YOUR_CHAT
+        except (BadRequest, Forbidden):
+            return TopicRefusal.CANNOT_SEE
+        except TelegramError as error:
+            log.info("getChatMember for a topic link failed: %s", error)
+            return TopicRefusal.UNREACHABLE
+        known = TelegramChat(chat.id, chat.title or str(chat.id), chat.type, bot_is_admin=True, username=chat.username)
+        await self.store.upsert_chat(known)
+        if link.thread_id is None:
+            return chat_target(known)
+        topic = await self.store.get_topic(chat.id, link.thread_id)
+        if topic is not None and topic.closed:
+            return TopicRefusal.CLOSED
+        name = link.name or (topic.name if topic is not None else f"Topic {link.thread_id}")
+        topic = ForumTopic(chat.id, link.thread_id, name)
+        await self.store.upsert_topic(topic)
+        return topic_target(known, topic)
 
     async def _not_admin_any_more(self, chat_id: int) -> None:
         chat = await self.store.get_chat(chat_id)
@@ -174,10 +254,10 @@ class TelegramPublisher(Provider):
         for number, planned in enumerate(plan, start=1):
             try:
                 try:
-                    sent = await self._send(chat_id, planned, sending)
+                    sent = await self._send(chat_id, planned, sending, target.thread_id)
                 except ChatMigrated as migrated:
                     chat_id = await self._follow_migration(chat_id, migrated.new_chat_id)
-                    sent = await self._send(chat_id, planned, sending)
+                    sent = await self._send(chat_id, planned, sending, target.thread_id)
             except MissingMedia as missing:
                 outcome = Outcome.permanent("missing_image", str(missing))
             except TelegramError as error:
@@ -195,7 +275,8 @@ class TelegramPublisher(Provider):
 
     def _sent(self, messages: list[Message], note: str | None = None) -> Outcome:
         first = messages[0]
-        url = message_link(first.chat.id, first.chat.username, first.message_id)
+        thread_id = first.message_thread_id if first.is_topic_message else None
+        url = message_link(first.chat.id, first.chat.username, first.message_id, thread_id)
         ids = [str(message.message_id) for message in messages]
         return Outcome.sent(message_id=ids[0], url=url, note=note, message_ids=ids)
 
@@ -205,8 +286,22 @@ class TelegramPublisher(Provider):
         if isinstance(error, Forbidden):
             await self._not_admin_any_more(chat_id)
         outcome = classify(error, target, may_have_posted=may_have_posted)
+        if target.thread_id is not None:
+            await self._topic_failed(chat_id, target.thread_id, outcome)
         log.info("telegram delivery to %s: %s (%s)", chat_id, outcome.error_code, outcome.error_message)
         return outcome
+
+    async def _topic_failed(self, chat_id: int, thread_id: int, outcome: Outcome) -> None:
+        """What a refusal says about the topic: a deleted one is forgotten (no longer offered), a
+        closed one is marked so (offered again once it is reopened)."""
+        if outcome.error_code == "topic_deleted":
+            log.info("topic %s of chat %s was deleted: forgotten", thread_id, chat_id)
+            await self.store.forget_topic(chat_id, thread_id)
+        elif outcome.error_code == "topic_closed":
+            topic = await self.store.get_topic(chat_id, thread_id)
+            if topic is not None and not topic.closed:
+                topic.closed, topic.updated_at = True, utc_now()
+                await self.store.upsert_topic(topic)
 
     async def _follow_migration(self, old_chat_id: int, new_chat_id: int) -> int:
         log.info("chat %s was upgraded to supergroup %s", old_chat_id, new_chat_id)
@@ -218,8 +313,11 @@ class TelegramPublisher(Provider):
         the first Telegram message it produced."""
         return (await self._send(chat_id, planned, sending))[0]
 
-    async def _send(self, chat_id: int, planned: PlannedMessage, sending: Sending) -> list[Message]:
-        """Sends one planned message; returns the Telegram messages it produced (an album's items).
+    async def _send(
+        self, chat_id: int, planned: PlannedMessage, sending: Sending, thread_id: int | None = None
+    ) -> list[Message]:
+        """Sends one planned message (into the forum topic `thread_id`, if given); returns the
+        Telegram messages it produced (an album's items).
 
         The room in the rate limits is booked first, then the media are made ready — a file_id
         Telegram has, else the stored bytes copied a chunk at a time into a temporary file that the
@@ -236,7 +334,7 @@ class TelegramPublisher(Provider):
                     # Telegram answers an upload once it has taken the files in: big videos take a while.
                     extra["read_timeout"] = UPLOAD_READ_TIMEOUT
                 await sending()
-                messages = await send_planned(self.bot, chat_id, planned, media, **extra)
+                messages = await send_planned(self.bot, chat_id, planned, media, thread_id=thread_id, **extra)
             finally:
                 if booking is not None and self._limiter is not None:
                     self._limiter.cancel(booking)  # only if it was not used (a missing file…)

@@ -67,10 +67,20 @@ def upload(file: Any, name: str, *, in_album: bool) -> InputFile:
 
 
 async def send_planned(
-    bot: Bot, chat_id: int, planned: PlannedMessage, media: Sequence[MediaSource] = (), **extra: Any
+    bot: Bot,
+    chat_id: int,
+    planned: PlannedMessage,
+    media: Sequence[MediaSource] = (),
+    *,
+    thread_id: int | None = None,
+    **extra: Any,
 ) -> list[Message]:
-    """Sends one planned message (`media`: a source for each of its media items); the messages
-    Telegram made of it. `extra` goes to the request as it is (rate-limit arguments)."""
+    """Sends one planned message (`media`: a source for each of its media items), into the forum
+    topic `thread_id` if given; the messages Telegram made of it. `extra` goes to the request as
+    it is (rate-limit arguments)."""
+    if thread_id is not None:
+        # Every method a planned message uses takes it: an album's items and its follow-up alike.
+        extra["message_thread_id"] = thread_id
     markup = keyboard(planned.buttons)
     if planned.kind == "text":
         message = await bot.send_message(
