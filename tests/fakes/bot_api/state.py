@@ -287,6 +287,9 @@ class BotState:
             raise ValueError("only a supergroup can be a forum")
         chat = self._chats[chat_id] = Chat(chat_id, type, title, username.lstrip("@") if username else None)
         chat.is_forum = is_forum
+        if is_forum:
+            # Thread id 1 is the General topic (the chat itself): the first topic made is 2 or more.
+            chat.next_message_id = 2
         self._set_status(chat, self._bot_id, "administrator")
         self._changed()
         return chat.to_json()
