@@ -165,6 +165,8 @@ async def test_a_topic_link_pasted_anywhere_becomes_a_target_and_a_link_to_no_to
         details = await alice.press("Telegram", expect="paste its link")
         assert details is not None
         await alice.say(f"https://t.me/c/{INTERNAL}/{thread}", expect=f"Shop chat › Topic {thread} is one")
+        # The General topic is the forum itself.
+        await alice.say(f"https://t.me/c/{INTERNAL}/1", expect="Shop chat is one of your targets now")
         await alice.say("https://t.me/c/4000000002/5", expect="isn't a forum")
         await alice.say("https://t.me/shopnews", expect="doesn't point to a forum topic")
         await alice.say("https://t.me/c/4000000099/5", expect="can't see that chat")
