@@ -13,7 +13,7 @@ from handlers import texts
 from handlers.common import reply, store_of
 from handlers.screen import user_id
 from publishers.telegram import TelegramPublisher
-from publishers.telegram_topics import TELEGRAM_LINK, parse_topic_link
+from publishers.telegram_topics import GENERAL_TOPIC, TELEGRAM_LINK, parse_topic_link
 from storage.models import ForumTopic, Target, utc_now
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,8 @@ async def topic_changed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """Remembers a forum topic as it is made, renamed, closed or reopened (a closed one is not
     offered as a target until it is reopened)."""
     message = update.effective_message
-    if message is None or message.message_thread_id is None:
+    # The General topic is the chat itself, a target already: only the other topics are learned.
+    if message is None or message.message_thread_id in (None, GENERAL_TOPIC):
         return
     chat_id, thread_id = message.chat.id, message.message_thread_id
     store = store_of(context)

@@ -63,11 +63,6 @@ def parse_topic_link(text: str) -> TopicLink | None:
     return TopicLink(chat, None if thread_id == GENERAL_TOPIC else thread_id, name)
 
 
-def looks_like_telegram_link(text: str) -> bool:
-    """True if the text holds a t.me link (a topic's or not): it deserves an answer about links."""
-    return TELEGRAM_LINK.search(text) is not None
-
-
 class TopicRefusal(StrEnum):
     """Why a pasted topic link cannot become a target."""
 

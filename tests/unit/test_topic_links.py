@@ -8,7 +8,7 @@ import pytest
 from telegram.error import BadRequest
 
 from publishers.telegram import chat_target, classify, message_link, topic_target, topic_target_id
-from publishers.telegram_topics import TopicLink, looks_like_telegram_link, parse_topic_link
+from publishers.telegram_topics import TELEGRAM_LINK, TopicLink, parse_topic_link
 from storage.models import ErrorKind, ForumTopic, TelegramChat
 
 SHOP = TelegramChat(-1001234567890, "Shop chat", "supergroup", bot_is_admin=True)
@@ -66,13 +66,20 @@ def test_a_long_name_after_the_link_is_cut_to_telegrams_limit() -> None:
     assert link is not None and link.name == "x" * 128
 
 
-def test_telegram_links_are_told_from_other_text() -> None:
-    assert looks_like_telegram_link("https://t.me/openforum")
-    assert looks_like_telegram_link("t.me/c/1/2")
-    assert looks_like_telegram_link("look (t.me/c/1/2)")
-    assert not looks_like_telegram_link("https://example.com/t.me")
-    assert not looks_like_telegram_link("at.me/c/1/2")
-    assert not looks_like_telegram_link("Sale today")
+@pytest.mark.parametrize(
+    ("text", "is_link"),
+    [
+        ("https://t.me/openforum", True),
+        ("t.me/c/1/2", True),
+        ("look (t.me/c/1/2)", True),
+        ("https://example.com/t.me", False),
+        ("at.me/c/1/2", False),
+        ("Sale today", False),
+    ],
+)
+def test_telegram_links_are_told_from_other_text(text: str, is_link: bool) -> None:
+    # Any t.me link pasted gets an answer about links, a topic's or not.
+    assert (TELEGRAM_LINK.search(text) is not None) is is_link
 
 
 def test_a_topics_target_id_is_its_chats_and_thread_and_stays_the_same() -> None:
