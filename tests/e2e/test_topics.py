@@ -257,3 +257,21 @@ async def test_a_closed_topic_is_not_offered_and_a_post_to_it_fails_in_words(
 async def _open(store: Store, thread: int) -> bool:
     topic = await store.get_topic(FORUM, thread)
     return topic is not None and not topic.closed
+
+
+async def test_a_topic_made_before_the_bot_came_is_learned_by_name_from_its_next_service_message(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    add_forum(api, seen=False)
+    thread = api.topic_created(FORUM, ALICE, "Announcements")
+    api.bot_added_to_chat(FORUM, ALICE)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
+        api.topic_closed(FORUM, thread, ALICE)
+        api.topic_reopened(FORUM, thread, ALICE)
+        await settled(api)
+        # Each message in a topic answers the one that made it, which names the topic.
+        await eventually(lambda: _named(store, thread, "Announcements"))
+        await eventually(lambda: _open(store, thread))
+        await alice.say("/new", expect="Where should it go?")
+        assert target_buttons(alice) == ["▫️ Shop chat", "▫️ Shop chat › Announcements"]
