@@ -29,7 +29,14 @@ from publishers.base import Outcome
 from publishers.formatting import Formatted
 from publishers.revision import Edit, Reviser
 from publishers.telegram import retry_after_seconds
-from publishers.telegram_layout import CAPTION_LIMIT, PlannedMedia, PlannedMessage, plan_content, utf16_len
+from publishers.telegram_layout import (
+    BUTTONS_MESSAGE,
+    CAPTION_LIMIT,
+    PlannedMedia,
+    PlannedMessage,
+    plan_content,
+    utf16_len,
+)
 from publishers.telegram_send import entities, keyboard, preview_options
 from storage.models import Delivery, MediaKind, Post, Target
 
@@ -59,7 +66,8 @@ def refused(error: TelegramError) -> Outcome:
         return Outcome.retryable("429", f"Telegram asked to slow down: try again in {seconds} s")
     if isinstance(error, Forbidden):
         return Outcome.permanent("403", f"the bot is no longer in that chat ({error.message})")
-    if isinstance(error, TimedOut | NetworkError):
+    # BadRequest is a NetworkError to python-telegram-bot: Telegram's refusals are read first.
+    if isinstance(error, TimedOut | NetworkError) and not isinstance(error, BadRequest):
         return Outcome.retryable("network", f"Telegram did not answer ({error.message}): it may not have changed")
     said = error.message.lower()
     for needle, code, words in REFUSALS:
@@ -68,9 +76,13 @@ def refused(error: TelegramError) -> Outcome:
     return Outcome.permanent("400" if isinstance(error, BadRequest) else "telegram", f"Telegram refused: {error}")
 
 
-def _shape(plan: list[PlannedMessage]) -> list[tuple[bool, int]]:
-    """What a layout's messages are, as far as an edit must keep it: text or media, and how many items."""
-    return [(message.kind == "text", len(message.media)) for message in plan]
+def _shape(plan: list[PlannedMessage]) -> list[tuple[bool, int, bool]]:
+    """What a layout's messages are, as far as an edit must keep it: text or media, how many items,
+    and whether it is the short message that only carries an album's buttons (never the text's place)."""
+    return [
+        (message.kind == "text", len(message.media), message.kind == "text" and message.text == BUTTONS_MESSAGE)
+        for message in plan
+    ]
 
 
 def edit_layout(edit: Edit) -> list[tuple[PlannedMessage, PlannedMessage]] | str:
@@ -89,18 +101,21 @@ def edit_layout(edit: Edit) -> list[tuple[PlannedMessage, PlannedMessage]] | str
 
 
 def _why_not(edit: Edit, before: list[PlannedMessage], after: list[PlannedMessage]) -> str:
-    texts_before = sum(1 for message in before if message.kind == "text")
-    texts_after = sum(1 for message in after if message.kind == "text")
-    if bool(edit.old.buttons) != bool(edit.new.buttons) and abs(texts_after - texts_before) == 1 and edit.old.images:
-        if edit.new.buttons:
-            return "buttons can't be added under an album that went out without them"
-        return "the buttons of an album sit on a message of their own, which can't be taken away"
-    if edit.new.images and texts_after > texts_before:
+    def counts(plan: list[PlannedMessage]) -> tuple[int, int]:
+        shape = _shape(plan)
+        return sum(1 for text, _, only in shape if text and not only), sum(1 for *_, only in shape if only)
+
+    (texts_before, buttons_before), (texts_after, buttons_after) = counts(before), counts(after)
+    if edit.new.images and texts_before == 0 and texts_after > 0:
         length = utf16_len(edit.new.caption)
         return (
             f"the new text is {length} characters and no longer fits as a caption "
             f"({CAPTION_LIMIT} at most, with the first item's own caption): shorten it"
         )
+    if buttons_before != buttons_after:
+        if buttons_after:
+            return "buttons can't be added under an album that went out without them"
+        return "the buttons of an album sit on a message of their own, which can't be taken away"
     if not edit.new.caption.strip() and texts_after < texts_before:
         return "the text went out as a message of its own, which can't be left empty"
     return f"the new text needs {texts_after} text messages where the post has {texts_before}"
