@@ -474,18 +474,23 @@ def link_preview_keyboard(choices: dict[str, str], current: str) -> InlineKeyboa
 
 
 # -- Edit and delete a published post everywhere ----------------------------------------------------
-def revision_ref(post_id: str, revision: int, where: str = "") -> str:
-    """A confirm button's argument: the post, the revision it was asked at, and its origin."""
-    return post_ref(f"{post_id}-{revision}", where)
+def revision_ref(post_id: str, revision: int, where: str = "", question: str = "") -> str:
+    """A confirm button's argument: the post, the revision it was asked at, the question it
+    answers (an edit's, so that an older question's button cannot confirm a newer change), and
+    its origin."""
+    ref = f"{post_id}-{revision}" + (f"-{question}" if question else "")
+    return post_ref(ref, where)
 
 
-def parse_revision_ref(argument: str) -> tuple[str, int, str] | None:
-    """(post id, revision, origin or "") of a confirm button's argument, or None if it is not one."""
+def parse_revision_ref(argument: str) -> tuple[str, int, str, str] | None:
+    """(post id, revision, question or "", origin or "") of a confirm button's argument, or None
+    if it is not one."""
     ref, where = parse_post_ref(argument)
-    post_id, _, revision = ref.partition("-")
+    post_id, _, rest = ref.partition("-")
+    revision, _, question = rest.partition("-")
     if not post_id or not revision.isdigit():
         return None
-    return post_id, int(revision), where
+    return post_id, int(revision), question, where
 
 
 def edit_everywhere_keyboard(ref: str, has_media: bool) -> InlineKeyboardMarkup:
@@ -511,10 +516,12 @@ def everywhere_items_keyboard(items: list[str]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-def confirm_edit_everywhere_keyboard(post_id: str, revision: int, where: str, count: int) -> InlineKeyboardMarkup:
+def confirm_edit_everywhere_keyboard(
+    post_id: str, revision: int, where: str, count: int, question: str
+) -> InlineKeyboardMarkup:
     rows = []
     if count:
-        rows.append([button(f"✅ Edit in {count}", POST, "ee_yes", revision_ref(post_id, revision, where))])
+        rows.append([button(f"✅ Edit in {count}", POST, "ee_yes", revision_ref(post_id, revision, where, question))])
     rows.append([button("✖️ Keep it as it is", POST, "details", post_ref(post_id, where))])
     return InlineKeyboardMarkup(rows)
 

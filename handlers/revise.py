@@ -15,6 +15,7 @@ loses nothing; the change is applied to the post as it is then."""
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -321,14 +322,15 @@ async def _confirm_edit(
         return ASK_EVERYWHERE
     EVERYWHERE.forget(context)
     revision = int(asked.get("revision", post.revision))
-    context.user_data[PENDING] = {"post_id": post.post_id, "revision": revision, **change}
+    question = secrets.token_hex(2)
+    context.user_data[PENDING] = {"post_id": post.post_id, "revision": revision, "question": question, **change}
     with _everywhere(context) as everywhere:
         plan = everywhere.plan_edit(post, new)
     reachable = [reached.target.name for reached in plan if reached.refusal is None]
     refused = [(reached.target.name, reached.refusal) for reached in plan if reached.refusal is not None]
     text = texts.confirm_edit_everywhere(post.short_id, _shown_change(post, change, new), reachable, refused)
     where = str(asked.get("origin", ""))
-    markup = keyboards.confirm_edit_everywhere_keyboard(post.post_id, revision, where, len(reachable))
+    markup = keyboards.confirm_edit_everywhere_keyboard(post.post_id, revision, where, len(reachable), question)
     await show(update, text, markup, in_place=update.callback_query is not None)
     return ConversationHandler.END
 
@@ -340,7 +342,7 @@ async def _taken(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Po
     if ref is None:
         await answer(update, texts.EVERYWHERE_STALE, alert=True)
         return None
-    post_id, seen, where = ref
+    post_id, seen, _, where = ref
     post = await own_post(update, context, post_id)
     if post is None:
         return None
@@ -356,7 +358,7 @@ async def _taken(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Po
     return taken, where
 
 
-def parse_revision_ref_of(update: Update) -> tuple[str, int, str] | None:
+def parse_revision_ref_of(update: Update) -> tuple[str, int, str, str] | None:
     return keyboards.parse_revision_ref(pressed(update).argument)
 
 
@@ -378,7 +380,9 @@ async def confirm_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """Edits the post on every target, once; the report, then the post's Details."""
     ref = parse_revision_ref_of(update)
     pending = (context.user_data or {}).get(PENDING)
-    if ref is not None and (not isinstance(pending, dict) or pending.get("post_id") != ref[0]):
+    # The change this button confirms must be the one asked last (an older question's button is stale).
+    asked_now = ref is not None and isinstance(pending, dict) and pending.get("question") == ref[2]
+    if ref is not None and not (asked_now and isinstance(pending, dict) and pending.get("post_id") == ref[0]):
         post = await own_post(update, context, ref[0])
         if post is None:
             return

@@ -149,7 +149,16 @@ async def test_a_text_post_is_edited_once_however_often_its_confirm_is_pressed(
         await alice.press("Edit everywhere", expect="What should change?")
         await alice.press("Text", expect="Send the new text")
         await alice.say("Open at 10", expect="Edit #")
+        older = alice.find_button("Edit in 1")
+        # Alice thinks again and asks for another text: the first question's button is out of date.
+        await alice.press("Keep it as it is", expect="Scheduled for")
+        await alice.press("Edit everywhere", expect="What should change?")
+        await alice.press("Text", expect="Send the new text")
+        await alice.say("Open at 11", expect="Edit #")
         yes = alice.find_button("Edit in 1")
+        await alice.press_data(*older)
+        assert alice.last_answer()["text"].startswith("This question is out of date")
+        assert edit_calls(api) == []
         # Bob forges Alice's confirm: nothing of hers changes.
         answered = len(api.callback_answers)
         api.press(BOB, yes[0], yes[1])
@@ -157,7 +166,7 @@ async def test_a_text_post_is_edited_once_however_often_its_confirm_is_pressed(
         assert api.callback_answers[-1]["text"] == "I can't find that among yours."
         await alice.press_data(*yes, expect="Edited #")
         [message] = of_bot(api, SHOP)
-        assert message["text"] == "Open at 10" and buttons_of(message) == ["Order"]
+        assert message["text"] == "Open at 11" and buttons_of(message) == ["Order"]
         # A second press of the same confirm: said to be done already, nothing sent again.
         calls = len(edit_calls(api))
         await alice.press_data(*yes)
