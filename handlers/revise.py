@@ -37,6 +37,7 @@ from publishers.facebook import FacebookPagePublisher
 from publishers.formatting import formatted, to_html
 from publishers.revision import Everywhere, Reached, build_revisers, sent_targets
 from publishers.telegram_layout import TEXT_LIMIT, utf16_len
+from publishers.webhook import WebhookPublisher
 from storage.base import REVISABLE_STATUSES, Revised
 from storage.models import Content, Image, MediaKind, Post, utc_now
 
@@ -72,11 +73,14 @@ EVERYWHERE = Question("edit_everywhere", ASK_EVERYWHERE, texts.EVERYWHERE_KEPT, 
 @contextmanager
 def _everywhere(context: ContextTypes.DEFAULT_TYPE) -> Iterator[Everywhere]:
     """The platforms' revisers, built for one revision and closed after."""
-    facebook = FacebookPagePublisher(store_of(context), services(context).settings.facebook_graph_url)
+    store = store_of(context)
+    facebook = FacebookPagePublisher(store, services(context).settings.facebook_graph_url)
+    webhook = WebhookPublisher(store)
     try:
-        yield Everywhere(build_revisers(context.bot, facebook))
+        yield Everywhere(build_revisers(context.bot, facebook, webhook))
     finally:
         facebook.close()
+        webhook.close()
 
 
 async def _revisable_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Post | None, str]:

@@ -4,7 +4,8 @@ as a publication has.
 
 Only the targets where the post was sent (and not deleted since) are reached. What a platform
 cannot do is known before anything is sent (`edit_refusal`, `delete_refusal`), so the confirm step
-can say it: a caption that no longer fits where it sat, a webhook that has no way to take an edit."""
+can say it: a caption that no longer fits where it sat, a photo Facebook cannot swap. A webhook's
+receiver is sent a signed `edited` or `deleted` event."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from telegram import Bot
 
 from publishers.base import Outcome
 from publishers.facebook import FacebookPagePublisher
-from storage.models import Content, Delivery, DeliveryStatus, Platform, Post, Target
+from publishers.webhook import WebhookPublisher, deleted_event, edited_event
+from storage.models import Content, Delivery, DeliveryStatus, Platform, Post, Target, utc_now
 
 
 @dataclass(frozen=True)
@@ -86,21 +88,41 @@ class FacebookPageReviser(Reviser):
         return await self.facebook.delete_post(post, target, delivery)
 
 
-# Why the platforms that keep nothing to reach again cannot take an edit or a delete.
-WEBHOOK_CANNOT_EDIT = "a webhook can't be edited: its receiver got the post as it was"
-WEBHOOK_CANNOT_DELETE = "a webhook can't be deleted: its receiver got the post as it was"
+class WebhookReviser(Reviser):
+    """A webhook's receiver is told, in a signed event like a post's (README: the `edited` and
+    `deleted` bodies), what the post shows now, or that it is to be taken down; media are not sent
+    again, so a swapped photo or video cannot reach it."""
+
+    def __init__(self, webhook: WebhookPublisher) -> None:
+        self.webhook = webhook
+
+    def edit_refusal(self, edit: Edit, target: Target, delivery: Delivery) -> str | None:
+        if [image.blob_id for image in edit.old.images] != [image.blob_id for image in edit.new.images]:
+            return "a webhook is told of edits without media: a new photo or video can't reach it"
+        return None
+
+    async def edit(self, post: Post, target: Target, delivery: Delivery, edit: Edit) -> Outcome:
+        event = edited_event(post, target, edit.new, utc_now())
+        return await self.webhook.send_event(post, target, event, f"{post.post_id}:{target.target_id}:{post.revision}")
+
+    async def delete(self, post: Post, target: Target, delivery: Delivery) -> Outcome:
+        event = deleted_event(post, target, utc_now())
+        return await self.webhook.send_event(post, target, event, f"{post.post_id}:{target.target_id}:{post.revision}")
+
+
+# Why posts handed to their owner cannot be reached again.
 BY_HAND_CANNOT_EDIT = "posted by hand in a Facebook group: edit it there yourself"
 BY_HAND_CANNOT_DELETE = "posted by hand in a Facebook group: delete it there yourself"
 
 
-def build_revisers(bot: Bot, facebook: FacebookPagePublisher) -> dict[Platform, Reviser]:
+def build_revisers(bot: Bot, facebook: FacebookPagePublisher, webhook: WebhookPublisher) -> dict[Platform, Reviser]:
     """A reviser for every platform (the ones that cannot change a sent post say so)."""
     from publishers.telegram_revise import TelegramReviser
 
     return {
         Platform.TELEGRAM: TelegramReviser(bot),
         Platform.FACEBOOK_PAGE: FacebookPageReviser(facebook),
-        Platform.WEBHOOK: Unrevisable(WEBHOOK_CANNOT_EDIT, WEBHOOK_CANNOT_DELETE),
+        Platform.WEBHOOK: WebhookReviser(webhook),
         Platform.FACEBOOK_GROUPS: Unrevisable(BY_HAND_CANNOT_EDIT, BY_HAND_CANNOT_DELETE),
     }
 

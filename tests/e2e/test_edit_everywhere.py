@@ -13,9 +13,18 @@ import pytest
 from storage.base import Store
 from storage.models import Post, PostView
 from tests.e2e.conftest import ALICE, BOB, Person, bot_running, bot_settings
-from tests.e2e.steps import add_chat, buttons_of, choose_targets, connect_facebook, settings_with_graph
+from tests.e2e.steps import (
+    add_chat,
+    buttons_of,
+    choose_every_target,
+    choose_targets,
+    connect_facebook,
+    settings_with_graph,
+    start_adding,
+)
 from tests.fakes.bot_api import FakeBotAPI, jpeg_bytes
 from tests.fakes.graph_api import FakeGraphAPI
+from tests.fakes.webhook_receiver import WebhookReceiver
 
 SHOP, DEALS, CLUB, FRIENDS = -1005000000001, -1005000000002, -1005000000003, -4000000004
 PHOTOS = [jpeg_bytes(90 + n, 60, f"edit {n}".encode()) for n in range(3)]
@@ -25,6 +34,7 @@ NEW_FORMATTING = [{"type": "bold", "offset": 0, "length": 4}, {"type": "italic",
 USER_TOKEN = "fb-user-token-for-edit-tests"
 PAGE = ("4444", "Bakery Page", "fb-page-token-4444")
 HOURS = 3600
+SECRET = "whsec-edit-everywhere-0123456789"
 EDITS = ("editMessageText", "editMessageCaption", "editMessageMedia", "editMessageReplyMarkup")
 
 
@@ -278,3 +288,40 @@ async def test_a_facebook_page_post_is_edited_through_the_graph_api(
         await alice.press("Delete everywhere", expect="Delete #")
         await alice.press("Yes, delete in 1", expect="Deleted #")
         assert graph.feed(PAGE[0]) == []
+
+
+async def test_a_webhook_is_told_of_the_edit_and_the_delete_in_signed_events(
+    api: FakeBotAPI, alice: Person, sqlite_url: str, encryption_key: str
+) -> None:
+    async with WebhookReceiver(SECRET) as receiver, bot_running(bot_settings(api, sqlite_url, encryption_key)):
+        await start_adding(alice, "Webhook", expect="Send the webhook's")
+        await alice.say(receiver.url, expect="signing secret")
+        await alice.say(SECRET, expect="a signed test delivery was accepted")
+        await alice.press("Use 127.0.0.1", expect="saved")
+        await choose_every_target(alice, 5)
+        await alice.press("No images", expect="Send its text")
+        await alice.say("Hello", expect="step 4 of 5")
+        await alice.press("Post now", expect="step 5 of 5")
+        await alice.press("Schedule", expect="Scheduled #")
+        await alice.expect("Published #", timeout=15)
+        await open_details(alice)
+        await alice.press("Edit everywhere", expect="What should change?")
+        await alice.press("Text", expect="Send the new text")
+        confirm = await alice.say("Hello again", expect="Edit #")
+        assert confirm is not None and "127.0.0.1" in confirm["text"] and "Can't be edited" not in confirm["text"]
+        await alice.press("Edit in 5", expect="Edited #")
+        assert "in 5/5 targets" in alice.last()["text"]
+        edited = receiver.requests[-1]
+        assert edited.verified and edited.json["type"] == "edited" and edited.json["caption"] == "Hello again"
+        assert edited.header("Idempotency-Key") == f"{edited.json['post_id']}:{edited.json['target']['id']}:1"
+        assert [m["text"] for m in of_bot(api, SHOP)] == ["Hello again"]
+
+        # The receiver no longer knows the post: its refusal is reported, the channels' copies go.
+        receiver.respond_next(404, "no such post")
+        await alice.press("Delete everywhere", expect="Delete #")
+        await alice.press("Yes, delete in 5", expect="Deleted #")
+        report = alice.last()["text"]
+        assert "in 4/5 targets" in report and "❌ 127.0.0.1: the webhook refused it (404): no such post" in report
+        deleted = receiver.requests[-1]
+        assert deleted.verified and deleted.json["type"] == "deleted" and "deleted_at" in deleted.json
+        assert [m["deleted"] for m in of_bot(api, SHOP)] == [True]
