@@ -247,6 +247,10 @@ async def test_delete_everywhere_removes_every_message_and_reports_a_refused_gro
         # Only the group is left to delete in.
         await alice.press("Delete everywhere", expect="Delete #")
         assert "Yes, delete in 1" in repr(alice.last()["reply_markup"])
+        # The history list marks it too.
+        await alice.press("Keep it", expect="Scheduled for")
+        listing = await alice.press("Back to the list", expect="History")
+        assert listing is not None and f"#{stored.short_id}" in listing["text"] and "🗑 deleted" in listing["text"]
 
 
 async def test_another_users_post_cannot_be_deleted_through_a_forged_button(
