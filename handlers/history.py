@@ -43,6 +43,7 @@ def history_text(posts: list[Post], view: PostView, page: int, zone: str, now: d
             len(post.targets),
             texts.caption_start(post.main_caption, LINE_CAPTION),
         )
+        + texts.revised_mark(post.edited_at is not None, post.deleted_at is not None)
         for post in posts
     ]
     return header + "\n\n" + "\n".join(lines)

@@ -371,8 +371,9 @@ def history_keyboard(posts: list[tuple[str, str]], view: str, page: int, has_nex
     return InlineKeyboardMarkup(rows)
 
 
-def details_keyboard(post_id: str, status: str, where: str) -> InlineKeyboardMarkup:
-    """What can be done with a post in its status, and the way back to the list."""
+def details_keyboard(post_id: str, status: str, where: str, *, revisable: bool = False) -> InlineKeyboardMarkup:
+    """What can be done with a post in its status (`revisable`: it is out somewhere, and can be
+    edited or deleted there), and the way back to the list."""
     ref = post_ref(post_id, where)
     rows = []
     if status == "scheduled":
@@ -380,6 +381,10 @@ def details_keyboard(post_id: str, status: str, where: str) -> InlineKeyboardMar
         rows.append([button("🚫 Cancel post", POST, "cancel", ref)])
     if status in ("failed", "partial"):
         rows.append([button("🔁 Retry failed", POST, "retry", ref)])
+    if revisable:
+        rows.append(
+            [button("✏️ Edit everywhere", POST, "edit_all", ref), button("🗑 Delete everywhere", POST, "del_all", ref)]
+        )
     rows.append([button("◀ Back to the list", HIST, "list", where), button("🔄 Refresh", POST, "details", ref)])
     return InlineKeyboardMarkup(rows)
 
@@ -465,4 +470,65 @@ def link_preview_keyboard(choices: dict[str, str], current: str) -> InlineKeyboa
         [button(("✅ " if code == current else "") + label, NEW, "lp_set", code)] for code, label in choices.items()
     ]
     rows.append([button("◀ Back to the preview", NEW, "back")])
+    return InlineKeyboardMarkup(rows)
+
+
+# -- Edit and delete a published post everywhere ----------------------------------------------------
+def revision_ref(post_id: str, revision: int, where: str = "", question: str = "") -> str:
+    """A confirm button's argument: the post, the revision it was asked at, the question it
+    answers (an edit's, so that an older question's button cannot confirm a newer change), and
+    its origin."""
+    ref = f"{post_id}-{revision}" + (f"-{question}" if question else "")
+    return post_ref(ref, where)
+
+
+def parse_revision_ref(argument: str) -> tuple[str, int, str, str] | None:
+    """(post id, revision, question or "", origin or "") of a confirm button's argument, or None
+    if it is not one."""
+    ref, where = parse_post_ref(argument)
+    post_id, _, rest = ref.partition("-")
+    revision, _, question = rest.partition("-")
+    if not post_id or not revision.isdigit():
+        return None
+    return post_id, int(revision), question, where
+
+
+def edit_everywhere_keyboard(ref: str, has_media: bool) -> InlineKeyboardMarkup:
+    """What to change of a published post: its text, its buttons, a media item; or nothing."""
+    rows = [[button("📝 Text", POST, "ee_text", ref), button("🔘 Buttons", POST, "ee_btns", ref)]]
+    if has_media:
+        rows.append([button("🖼 Swap a photo or video", POST, "ee_media", ref)])
+    rows.append([button("✖️ Keep it as it is", POST, "details", ref)])
+    return InlineKeyboardMarkup(rows)
+
+
+def everywhere_question_keyboard(remove_buttons: bool = False) -> InlineKeyboardMarkup:
+    """Under a question of Edit everywhere: take the buttons away (when asked for buttons), or keep it."""
+    rows = [[button("🗑 Remove the buttons", POST, "ee_nobtn")]] if remove_buttons else []
+    rows.append([button("✖️ Keep it as it is", POST, "ee_keep")])
+    return InlineKeyboardMarkup(rows)
+
+
+def everywhere_items_keyboard(items: list[str]) -> InlineKeyboardMarkup:
+    """One button per media item of the post (its number and kind), and Keep."""
+    rows = [[button(f"{number}. {label}", POST, "ee_item", str(number))] for number, label in enumerate(items, 1)]
+    rows.append([button("✖️ Keep it as it is", POST, "ee_keep")])
+    return InlineKeyboardMarkup(rows)
+
+
+def confirm_edit_everywhere_keyboard(
+    post_id: str, revision: int, where: str, count: int, question: str
+) -> InlineKeyboardMarkup:
+    rows = []
+    if count:
+        rows.append([button(f"✅ Edit in {count}", POST, "ee_yes", revision_ref(post_id, revision, where, question))])
+    rows.append([button("✖️ Keep it as it is", POST, "details", post_ref(post_id, where))])
+    return InlineKeyboardMarkup(rows)
+
+
+def confirm_delete_everywhere_keyboard(post_id: str, revision: int, where: str, count: int) -> InlineKeyboardMarkup:
+    rows = []
+    if count:
+        rows.append([button(f"🗑 Yes, delete in {count}", POST, "del_yes", revision_ref(post_id, revision, where))])
+    rows.append([button("✖️ Keep it", POST, "details", post_ref(post_id, where))])
     return InlineKeyboardMarkup(rows)

@@ -40,8 +40,10 @@ from handlers.when import (
     repeated_note,
     shows_today_button,
 )
+from publishers.revision import sent_targets
 from publishers.telegram_layout import utf16_len
 from services import PostEvent
+from storage.base import REVISABLE_STATUSES
 from storage.models import DeliveryStatus, Post, PostStatus, PostView, utc_now
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,12 @@ def details_text(post: Post, zone: str) -> str:
     if post.status is PostStatus.PUBLISHING and post.retry_at is not None:
         lines.append(texts.details_retry(format_time(post.retry_at, zone)))
     lines.extend(
+        texts.details_revised(
+            format_time(post.edited_at, zone) if post.edited_at else None,
+            format_time(post.deleted_at, zone) if post.deleted_at else None,
+        )
+    )
+    lines.extend(
         texts.details_content(
             texts.caption_start(post.main_caption, CAPTION_PREVIEW),
             len(post.images),
@@ -99,13 +107,17 @@ def details_text(post: Post, zone: str) -> str:
     for shown, target in enumerate(post.targets):
         delivery = post.deliveries.get(target.target_id)
         delivery_status = delivery.status.value if delivery else DeliveryStatus.PENDING.value
-        line = texts.details_delivery(
-            texts.DELIVERY_BADGES.get(delivery_status, ""),
-            target.name,
-            delivery_status,
-            delivery.url if delivery else None,
-            delivery.error_message if delivery else None,
-        )
+        if delivery is not None and delivery.deleted_at is not None:
+            # Deleted everywhere: nothing of it is there to open any more.
+            line = texts.details_delivery("🗑", target.name, texts.DELETED_THERE, None, None)
+        else:
+            line = texts.details_delivery(
+                texts.DELIVERY_BADGES.get(delivery_status, ""),
+                target.name,
+                delivery_status,
+                delivery.url if delivery else None,
+                delivery.error_message if delivery else None,
+            )
         used += utf16_len(line) + 1
         if used > DELIVERY_LINES_BUDGET:
             lines.append(texts.more_targets(len(post.targets) - shown))
@@ -138,9 +150,9 @@ async def show_post(
         text = f"{notice}\n\n{text}"
     if question:
         text = f"{text}\n\n{question}"
-    await show(
-        update, text, markup or keyboards.details_keyboard(post.post_id, post.status.value, where), in_place=in_place
-    )
+    revisable = post.status in REVISABLE_STATUSES and bool(sent_targets(post))
+    markup = markup or keyboards.details_keyboard(post.post_id, post.status.value, where, revisable=revisable)
+    await show(update, text, markup, in_place=in_place)
 
 
 # -- Details --------------------------------------------------------------------------------------

@@ -940,3 +940,117 @@ def topic_added_elsewhere(name: str) -> str:
         f"✅ <b>{escape(name)}</b> is one of your Telegram targets now — choose the Telegram account "
         "(or All accounts) to post there."
     )
+
+
+# -- Edit and delete a published post everywhere ----------------------------------------------------
+def ask_edit_everywhere(short_id: str, targets: int) -> str:
+    return (
+        f"✏️ <b>Edit #{short_id} everywhere</b> — where it went out ({plural(targets, 'target')}).\n"
+        "What should change? The text keeps the formatting you type; the buttons take the syntax of "
+        "New post; a photo or video can be swapped for one of a kind that can take its place."
+    )
+
+
+def ask_everywhere_text(short_id: str, now: str) -> str:
+    now_line = f"\n\nNow: <i>{escape(now)}</i>" if now else ""
+    return f"📝 Send the new text of #{short_id}, formatted as it should show.{now_line}"
+
+
+def ask_everywhere_item(short_id: str) -> str:
+    return f"🖼 Which photo or video of #{short_id} should be swapped?"
+
+
+def ask_everywhere_media(number: int, kind: str, allowed: str) -> str:
+    noun = MEDIA_NOUNS.get(kind, ("item", "items"))[0]
+    return f"🖼 Send the {allowed} to put in place of {noun} {number} (its caption stays)."
+
+
+EVERYWHERE_TEXT_HINT = "Please send the new text as a message, or tap a button above."
+EVERYWHERE_MEDIA_HINT = "Please send a photo or video (or the kind of file to swap), or tap a button above."
+EVERYWHERE_KEPT = "Nothing was changed."
+EVERYWHERE_NOTHING_TO_REACH = (
+    "There is nowhere to change it: the post is not (or no longer) on any target. Only what went out can be "
+    "edited or deleted."
+)
+EVERYWHERE_TEXT_EMPTY = "A text post needs some text: please send the new text."
+EVERYWHERE_SAME = "That is what the post shows already: nothing to change. Send something else, or /cancel."
+EVERYWHERE_ALREADY = "Already done: this was carried out before — see the post's Details."
+EVERYWHERE_STALE = "This question is out of date: open the post's Details and start again."
+
+
+def everywhere_wrong_kind(number: int, kind: str, allowed: str) -> str:
+    noun = MEDIA_NOUNS.get(kind, ("item", "items"))[0]
+    return f"That can't take the place of {noun} {number}: Telegram only lets a {allowed} stand there. Send one."
+
+
+def cannot_revise(short_id: str, status: str) -> str:
+    return f"#{short_id} is {POST_STATUS_LABELS.get(status, status).lower()}: only a published post can be changed."
+
+
+def confirm_edit_everywhere(short_id: str, change: str, reachable: list[str], refused: list[tuple[str, str]]) -> str:
+    lines = [f"✏️ <b>Edit #{short_id} everywhere?</b>", "", change, ""]
+    if reachable:
+        lines.append("It will be edited in:")
+        lines.extend(f"• {escape(name)}" for name in reachable)
+    if refused:
+        lines.append("Can't be edited:")
+        lines.extend(f"• {escape(name)}: {escape(reason)}" for name, reason in refused)
+    if not reachable:
+        lines.append("\nNothing can be edited: change what is said above, or keep the post as it is.")
+    return "\n".join(lines)
+
+
+def new_text_shown(html: str) -> str:
+    return f"New text:\n{html}" if html else "New text: <i>none</i>"
+
+
+def new_buttons_shown(written: str) -> str:
+    return f"New buttons:\n<code>{escape(written)}</code>" if written else "The buttons are taken away."
+
+
+def new_media_shown(number: int, old_kind: str, new_kind: str) -> str:
+    old = MEDIA_NOUNS.get(old_kind, ("item", "items"))[0]
+    new = MEDIA_NOUNS.get(new_kind, ("item", "items"))[0]
+    return f"{old.capitalize()} {number} is swapped for the new {new}."
+
+
+def confirm_delete_everywhere(short_id: str, reachable: list[str], refused: list[tuple[str, str]]) -> str:
+    lines = [f"🗑 <b>Delete #{short_id} everywhere?</b> This can't be undone.", ""]
+    if reachable:
+        lines.append("It will be deleted in:")
+        lines.extend(f"• {escape(name)}" for name in reachable)
+    if refused:
+        lines.append("Can't be deleted:")
+        lines.extend(f"• {escape(name)}: {escape(reason)}" for name, reason in refused)
+    return "\n".join(lines)
+
+
+def everywhere_report(short_id: str, verb: str, results: list[tuple[str, str | None, str | None]]) -> str:
+    """ "✏️ Edited #a1b2 in 2/3 targets" and a line per target: (name, None or the reason it
+    failed, a note on a success)."""
+    done = sum(1 for _, failure, _ in results if failure is None)
+    badge = "✅" if done == len(results) else ("⚠️" if done else "❌")
+    lines = [f"{badge} {verb.capitalize()} #{short_id} in {done}/{len(results)} targets"]
+    for name, failure, note in results:
+        if failure is None:
+            lines.append(f"✅ {verb} in {escape(name)}" + (f" ({escape(note)})" if note else ""))
+        else:
+            lines.append(f"❌ {escape(name)}: {escape(failure)}")
+    return "\n".join(lines)
+
+
+def details_revised(edited_at: str | None, deleted_at: str | None) -> list[str]:
+    lines = []
+    if edited_at:
+        lines.append(f"✏️ Edited at {escape(edited_at)}")
+    if deleted_at:
+        lines.append(f"🗑 Deleted at {escape(deleted_at)}")
+    return lines
+
+
+DELETED_THERE = "deleted"
+
+
+def revised_mark(edited: bool, deleted: bool) -> str:
+    """What a history line adds for a post changed after publication."""
+    return (" · ✏️ edited" if edited else "") + (" · 🗑 deleted" if deleted else "")

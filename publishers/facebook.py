@@ -37,7 +37,7 @@ from publishers.formatting import Formatted, formatted, plain_with_links
 from publishers.http import MESSAGE_CHARS, Fate, HttpProvider, LostWords, MultipartBody, Unreachable, parse_retry_after
 from publishers.spool import MissingMedia, spool
 from storage.base import Store
-from storage.models import Account, Content, Image, MediaKind, Platform, Post, Target
+from storage.models import Account, Content, Delivery, Image, MediaKind, Platform, Post, Target
 
 log = logging.getLogger(__name__)
 
@@ -658,3 +658,49 @@ class FacebookPagePublisher(HttpProvider):
         if isinstance(error, GraphError) and error.fbtrace_id:
             log.info("facebook error on page %s: fbtrace_id %s", target.address, error.fbtrace_id)
         return outcome
+
+    # -- after publication: edit and delete ------------------------------------------------------
+
+    def edit_refusal(self, old: Content, new: Content, delivery: Delivery) -> str | None:
+        """Why a Page post cannot take this edit, known before asking Facebook; None if it can."""
+        if [image.blob_id for image in old.images] != [image.blob_id for image in new.images]:
+            return "Facebook can't swap a photo or video of a published post"
+        if not delivery.message_id or "_" not in delivery.message_id:
+            # A video post is known by its video's id, whose text Facebook keeps apart.
+            return "Facebook keeps no text Herald can change on a video post"
+        if facebook_text(old) == facebook_text(new):
+            return "nothing changes on Facebook (it shows no formatting)"
+        if not facebook_text(new) and not old.images:
+            return "a text post on Facebook can't be left without text"
+        return None
+
+    async def edit_post(self, post: Post, target: Target, delivery: Delivery, new: Content) -> Outcome:
+        """The Page post's text changed to `new`'s (``POST /{post-id}`` with ``message``)."""
+        return await self._revise(post, target, delivery, "POST", {"message": facebook_text(new)})
+
+    async def delete_post(self, post: Post, target: Target, delivery: Delivery) -> Outcome:
+        """The Page post deleted (``DELETE /{post-id}``, a video post by its video's id)."""
+        return await self._revise(post, target, delivery, "DELETE", None)
+
+    async def _revise(
+        self, post: Post, target: Target, delivery: Delivery, method: str, data: dict[str, str] | None
+    ) -> Outcome:
+        if not delivery.message_id:
+            return Outcome.permanent("no_id", "Facebook gave no id for the post, so it can't be reached again")
+        credential = await self.store.account_credential(target.account_id or post.account_id)
+        if credential is None:
+            return Outcome.permanent("no_account", "the Facebook account was removed")
+        try:
+            token = await self._page_token(credential, target.address.strip())
+            if token is None:
+                return Outcome.permanent("no_page", f"Facebook no longer lists {target.name} for this account")
+            answer = await self.call(method, delivery.message_id, token, data=data)
+        except GRAPH_FAILURES as error:
+            if isinstance(error, GraphError) and error.code == 100 and error.subcode == 33:
+                return Outcome.permanent("not_found", "the post is no longer on the Page")
+            outcome = await self._failed(error, post, target, credential, publishing=False)
+            log.info("facebook %s of %s: %s (%s)", method, target.address, outcome.error_code, outcome.error_message)
+            return outcome
+        if answer.get("success") is not True:
+            return Outcome.permanent("facebook", "Facebook did not say it was done")
+        return Outcome.sent(delivery.message_id, delivery.url)

@@ -105,10 +105,11 @@ def plan_messages(main_caption: str, images: list[Image]) -> list[PlannedMessage
     return plan_content(Content(caption=main_caption, images=images))
 
 
-def plan_content(content: Content) -> list[PlannedMessage]:
+def plan_content(content: Content, *, caption_apart: bool = False) -> list[PlannedMessage]:
     """The messages that show this content: the media grouped as the Bot API allows, carrying the
-    captions when they fit; a main caption too long for a caption follows the media as text
-    messages; the buttons under the last message, or on a message of their own after an album.
+    captions when they fit; a main caption too long for a caption (or any, with `caption_apart`:
+    an edit of a post whose caption went apart) follows the media as text messages; the buttons
+    under the last message, or on a message of their own after an album.
 
     A text longer than one message (only content saved before limits were counted as Telegram
     counts them can be) goes out in several messages rather than being refused."""
@@ -122,7 +123,7 @@ def plan_content(content: Content) -> list[PlannedMessage]:
     items = [PlannedMedia(image, formatted(image.caption, image.caption_entities).strip()) for image in content.images]
     follow_up: list[PlannedMessage] = []
     combined = join([caption, items[0].caption])
-    if combined.length <= CAPTION_LIMIT:
+    if combined.length <= CAPTION_LIMIT and not caption_apart:
         items[0].caption = combined
     elif caption.text:
         follow_up = [

@@ -24,7 +24,7 @@ import json
 import secrets
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -36,7 +36,7 @@ from publishers.formatting import formatted, to_html
 from publishers.http import MESSAGE_CHARS, HttpProvider, LostWords, Unreachable, parse_retry_after
 from publishers.spool import MissingMedia
 from storage.base import Store
-from storage.models import DeliveryStatus, Image, Platform, Post, Target, new_id, utc_now
+from storage.models import Button, Content, DeliveryStatus, Image, Platform, Post, Target, new_id, utc_now
 
 SIGNATURE_HEADER = "X-Herald-Signature"
 TIMESTAMP_HEADER = "X-Herald-Timestamp"
@@ -126,19 +126,50 @@ def payload(post: Post, target: Target, sent_at: datetime, media_data: Sequence[
             }
             for image, data in zip(content.images, media_data, strict=True)
         ],
-        "buttons": [
-            [
-                {"text": button.label, "url": button.url}
-                if button.url
-                else {"text": button.label, "copy_text": button.copy_text or ""}
-                for button in row
-            ]
-            for row in content.buttons
-        ],
+        "buttons": buttons_json(content.buttons),
         "link_preview": asdict(content.link_preview),
         "caption_above": content.caption_above,
         "scheduled_time": iso_utc(post.scheduled_time),
         "sent_at": iso_utc(sent_at),
+    }
+
+
+def buttons_json(rows: list[list[Button]]) -> list[list[dict[str, str]]]:
+    """The buttons as a body carries them: each `{"text", "url"}` or `{"text", "copy_text"}`."""
+    return [
+        [
+            {"text": button.label, "url": button.url}
+            if button.url
+            else {"text": button.label, "copy_text": button.copy_text or ""}
+            for button in row
+        ]
+        for row in rows
+    ]
+
+
+def edited_event(post: Post, target: Target, new: Content, at: datetime) -> dict[str, Any]:
+    """The body of an `edited` event: what the post shows now (its media named, not sent again)."""
+    caption = formatted(new.caption, new.caption_entities)
+    return {
+        "type": "edited",
+        "post_id": post.post_id,
+        "target": {"id": target.target_id, "name": target.name},
+        "caption": new.caption,
+        "caption_html": to_html(caption),
+        "caption_entities": caption.entity_list(),
+        "images": [{"name": image.name, "kind": image.kind.value, "caption": image.caption} for image in new.images],
+        "buttons": buttons_json(new.buttons),
+        "edited_at": iso_utc(at),
+    }
+
+
+def deleted_event(post: Post, target: Target, at: datetime) -> dict[str, Any]:
+    """The body of a `deleted` event: the post is to be taken down."""
+    return {
+        "type": "deleted",
+        "post_id": post.post_id,
+        "target": {"id": target.target_id, "name": target.name},
+        "deleted_at": iso_utc(at),
     }
 
 
@@ -325,6 +356,35 @@ class WebhookPublisher(HttpProvider):
         if 300 <= status < 400:
             return Outcome.permanent(str(status), f"the webhook redirects elsewhere ({status}); update its address")
         return Outcome.permanent(str(status), f"the webhook refused the post ({status}): {said}")
+
+    # -- after publication: events about a delivered post ----------------------------------------
+
+    async def send_event(self, post: Post, target: Target, event: dict[str, Any], key: str) -> Outcome:
+        """A signed event about a post the receiver already has (`edited`, `deleted`); 2xx: taken.
+        `key` is its Idempotency-Key, the same for a repeat of the same event."""
+        credential = await self.store.account_credential(target.account_id or post.account_id)
+        if credential is None:
+            return Outcome.permanent("no_account", "the webhook account was removed")
+        url, secret = read_credential(credential, target)
+        problem = check_url(url, self.allow_http_loopback)
+        if problem is not None:
+            return Outcome.permanent("bad_url", problem)
+        body = serialise(event).encode("utf-8")
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(secret, body),
+            TIMESTAMP_HEADER: str(int(utc_now().timestamp())),
+            IDEMPOTENCY_HEADER: key,
+        }
+        try:
+            answer = await asyncio.to_thread(self._post, url, body, headers)
+        except Unreachable as lost:
+            return lost.outcome(LOST, target.name, posting=False)
+        outcome = self._answer_outcome(answer)
+        if outcome.status is DeliveryStatus.SENT:
+            return Outcome.sent()
+        # Its words name a post; here the receiver refused an event about one.
+        return replace(outcome, error_message=(outcome.error_message or "").replace("refused the post", "refused it"))
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:

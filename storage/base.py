@@ -14,6 +14,7 @@ from pymongo.errors import ConnectionFailure
 from storage.crypto import CredentialCipher, CredentialError
 from storage.models import (
     Account,
+    Content,
     Delivery,
     DeliveryStatus,
     Entity,
@@ -115,6 +116,39 @@ def retried_post(post: Post, now: datetime) -> Post:
         report_holder=None,
         delay_noticed_at=None,
     )
+
+
+# A published post can be edited or deleted everywhere while it is in one of these states.
+REVISABLE_STATUSES = (PostStatus.PUBLISHED, PostStatus.PARTIAL)
+
+
+@dataclass
+class Revised:
+    """What an edit or a delete everywhere came to: the new content if it was edited on at least
+    one target, the targets it was deleted on, and when."""
+
+    at: datetime
+    content: Content | None = None
+    deleted: list[str] | None = None
+
+
+def revised_post(post: Post, revised: Revised) -> Post:
+    """What "Edit everywhere" or "Delete everywhere" makes of a published post: the new content
+    and `edited_at` once one target shows it; each target it was deleted on marked, and
+    `deleted_at` once one was."""
+    changed = replace(post, deliveries=dict(post.deliveries))
+    content = revised.content
+    if content is not None:
+        changed.main_caption, changed.caption_entities = content.caption, list(content.caption_entities)
+        changed.images, changed.buttons = list(content.images), [list(row) for row in content.buttons]
+        changed.link_preview, changed.caption_above = content.link_preview, content.caption_above
+        changed.edited_at = revised.at
+    for target_id in revised.deleted or []:
+        delivery = changed.deliveries.get(target_id)
+        if delivery is not None and delivery.deleted_at is None:
+            changed.deliveries[target_id] = replace(delivery, deleted_at=revised.at)
+            changed.deleted_at = revised.at
+    return changed
 
 
 class Store(ABC):
@@ -394,6 +428,17 @@ class Store(ABC):
     @abstractmethod
     async def retry_failed(self, user_id: int, post_id: str, now: datetime) -> Post | None:
         """Schedule a failed or partial post again, now, for its failed and unconfirmed targets."""
+
+    @abstractmethod
+    async def begin_revision(self, user_id: int, post_id: str, seen: int) -> Post | None:
+        """Take the next edit or delete of the user's published (or partial) post, asked while its
+        `revision` was `seen`: the post with `revision` one more, or None if it is not the user's,
+        not published, or another edit or delete was taken since (a second press)."""
+
+    @abstractmethod
+    async def save_revision(self, user_id: int, post_id: str, revision: int, revised: Revised) -> Post | None:
+        """Keep what the edit or delete `revision` (taken by `begin_revision`) came to
+        (`revised_post`); None if the post is not the user's or a later revision was taken."""
 
     # -- python-telegram-bot persistence ---------------------------------------------------
     @abstractmethod

@@ -173,6 +173,7 @@ def delivery_to_doc(delivery: Delivery, times: TimeCodec) -> dict[str, Any]:
         "updated_at": times.encode(delivery.updated_at),
         "retry_since": times.encode(delivery.retry_since) if delivery.retry_since else None,
         "retries": delivery.retries,
+        "deleted_at": times.encode(delivery.deleted_at) if delivery.deleted_at else None,
     }
 
 
@@ -190,6 +191,7 @@ def delivery_from_doc(doc: dict[str, Any], times: TimeCodec) -> Delivery:
         updated_at=times.decode(doc["updated_at"]),
         retry_since=times.decode(doc["retry_since"]) if doc.get("retry_since") else None,
         retries=doc.get("retries", 0),
+        deleted_at=times.decode(doc["deleted_at"]) if doc.get("deleted_at") else None,
     )
 
 
@@ -219,6 +221,7 @@ def post_to_doc(post: Post, times: TimeCodec) -> dict[str, Any]:
         "report_holder": post.report_holder,
         "delay_noticed_at": times.encode(post.delay_noticed_at) if post.delay_noticed_at else None,
         **content_to_doc(post),
+        **revision_to_doc(post, times),
     }
 
 
@@ -278,7 +281,26 @@ def post_from_doc(post_id: str, doc: dict[str, Any], times: TimeCodec) -> Post:
         report_holder=doc.get("report_holder"),
         delay_noticed_at=times.decode(doc["delay_noticed_at"]) if doc.get("delay_noticed_at") else None,
         **content_from_doc(doc),
+        **revision_from_doc(doc, times),
     )
+
+
+def revision_to_doc(post: Post, times: TimeCodec) -> dict[str, Any]:
+    """What "Edit everywhere" and "Delete everywhere" keep on a published post."""
+    return {
+        "revision": post.revision,
+        "edited_at": times.encode(post.edited_at) if post.edited_at else None,
+        "deleted_at": times.encode(post.deleted_at) if post.deleted_at else None,
+    }
+
+
+def revision_from_doc(doc: dict[str, Any], times: TimeCodec) -> dict[str, Any]:
+    """The fields `revision_to_doc` wrote, as keyword arguments of Post (none for an older post)."""
+    return {
+        "revision": int(doc.get("revision") or 0),
+        "edited_at": times.decode(doc["edited_at"]) if doc.get("edited_at") else None,
+        "deleted_at": times.decode(doc["deleted_at"]) if doc.get("deleted_at") else None,
+    }
 
 
 def _targets(doc: dict[str, Any]) -> list[Target]:

@@ -271,6 +271,8 @@ class Delivery:
     # (the report says "could not reach Telegram from 14:00 to 14:40"), and how many in a row.
     retry_since: datetime | None = None
     retries: int = 0
+    # When the post was deleted on this target by "Delete everywhere" (None: still there).
+    deleted_at: datetime | None = None
 
 
 @dataclass
@@ -327,6 +329,12 @@ class Post:
     buttons: list[list[Button]] = field(default_factory=list)
     link_preview: LinkPreview = field(default_factory=LinkPreview)
     caption_above: bool = False
+    # After publication: how many times "Edit everywhere" or "Delete everywhere" was started (a
+    # confirm button carries the number it was asked at, so a second press does nothing), and
+    # when the post was last edited, or deleted on at least one target.
+    revision: int = 0
+    edited_at: datetime | None = None
+    deleted_at: datetime | None = None
 
     @property
     def content(self) -> Content:

@@ -18,7 +18,17 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument, Upd
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
-from storage.base import MEDIA_CHUNK, PostPage, Store, confirmed_by_hand, finished_post, retried_post
+from storage.base import (
+    MEDIA_CHUNK,
+    REVISABLE_STATUSES,
+    PostPage,
+    Revised,
+    Store,
+    confirmed_by_hand,
+    finished_post,
+    retried_post,
+    revised_post,
+)
 from storage.batching import WriteBatcher
 from storage.codec import (
     BSON_TIMES,
@@ -65,6 +75,11 @@ CONFIRMED_FIELDS = ("deliveries", "status", "result", "published_at", "claim", "
 RETRIED_FIELDS = (
     "deliveries", "status", "scheduled_time", "result", "published_at", "notified_at", "claim", "report_due_at",
     "report_holder", "delay_noticed_at",
+)  # fmt: skip
+# What "Edit everywhere" and "Delete everywhere" change on a post (see storage.base.revised_post).
+REVISED_FIELDS = (
+    "main_caption", "caption_entities", "images", "buttons", "link_preview", "caption_above", "deliveries",
+    "edited_at", "deleted_at",
 )  # fmt: skip
 
 
@@ -762,6 +777,36 @@ class MongoStore(Store):
             return_document=ReturnDocument.AFTER,
         )
         return _post(retried) if retried else None
+
+    async def begin_revision(self, user_id: int, post_id: str, seen: int) -> Post | None:
+        # A post from before revisions were counted has none: that is revision 0.
+        current: Document = {"revision": seen}
+        if seen == 0:
+            current = {"$or": [{"revision": 0}, {"revision": None}, {"revision": {"$exists": False}}]}
+        doc = await self.db.scheduled_posts.find_one_and_update(
+            {
+                "post_id": post_id,
+                "user_id": user_id,
+                "status": {"$in": [status.value for status in REVISABLE_STATUSES]},
+                **current,
+            },
+            {"$set": {"revision": seen + 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _post(doc) if doc else None
+
+    async def save_revision(self, user_id: int, post_id: str, revision: int, revised: Revised) -> Post | None:
+        posts = self.db.scheduled_posts
+        doc = await posts.find_one({"post_id": post_id, "user_id": user_id, "revision": revision})
+        if doc is None:
+            return None
+        post = revised_post(_post(doc), revised)
+        fields = post_to_doc(post, BSON_TIMES)
+        written = await posts.update_one(
+            {"post_id": post_id, "user_id": user_id, "revision": revision},
+            {"$set": {name: fields[name] for name in REVISED_FIELDS}},
+        )
+        return post if written.matched_count == 1 else None
 
     async def claim_reports(self, holder: str, now: datetime, lease: timedelta, limit: int = 100) -> list[Post]:
         posts = self.db.scheduled_posts

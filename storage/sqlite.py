@@ -18,7 +18,17 @@ from typing import Any, BinaryIO
 
 import aiosqlite
 
-from storage.base import MEDIA_CHUNK, PostPage, Store, confirmed_by_hand, finished_post, retried_post
+from storage.base import (
+    MEDIA_CHUNK,
+    REVISABLE_STATUSES,
+    PostPage,
+    Revised,
+    Store,
+    confirmed_by_hand,
+    finished_post,
+    retried_post,
+    revised_post,
+)
 from storage.batching import WriteBatcher
 from storage.codec import (
     ISO_TIMES,
@@ -1082,6 +1092,29 @@ class SQLiteStore(Store):
                 "UPDATE posts SET status = ?, scheduled_time = ?, notified_at = NULL, report_due_at = NULL, "
                 "report_holder = NULL, doc = ? WHERE post_id = ?",
                 (post.status.value, iso_text(now), json.dumps(_post_doc_without_columns(post)), post_id),
+            )
+            return post
+
+    async def begin_revision(self, user_id: int, post_id: str, seen: int) -> Post | None:
+        row = await self._fetchone(
+            "UPDATE posts SET doc = json_set(doc, '$.revision', ?) WHERE post_id = ? AND user_id = ? "
+            "AND status IN (?, ?) AND COALESCE(json_extract(doc, '$.revision'), 0) = ? " + self._RETURNING,
+            (seen + 1, post_id, user_id, *(status.value for status in REVISABLE_STATUSES), seen),
+        )
+        return _row_to_post(row) if row else None
+
+    async def save_revision(self, user_id: int, post_id: str, revision: int, revised: Revised) -> Post | None:
+        async with self._transaction() as db:
+            async with db.execute(f"{POST_SELECT} WHERE post_id = ? AND user_id = ?", (post_id, user_id)) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            post = _row_to_post(row)
+            if post.revision != revision:
+                return None
+            post = revised_post(post, revised)
+            await db.execute(
+                "UPDATE posts SET doc = ? WHERE post_id = ?", (json.dumps(_post_doc_without_columns(post)), post_id)
             )
             return post
 

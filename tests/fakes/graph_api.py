@@ -25,6 +25,10 @@ What it serves (under ``/v21.0``, any ``/vN.M`` prefix or none is accepted):
   ``(#352)``), ``description``, ``title``, ``published`` (default true): ``{"id": video_id}``; a
   published video is a post of its own on the Page. ``file_url`` uploads are not served.
 - ``DELETE /{photo-id}`` — with its Page's token, deletes a photo no post uses: ``{"success": true}``.
+- ``POST /{post-id}`` — with its Page's token, changes a post's ``message`` (nothing else is
+  served): ``{"success": true}``; an empty message on a post without photos is ``(#100)``.
+- ``DELETE /{post-id}`` — with its Page's token, deletes the post and the photos it shows.
+  A post that is not there (never made, or deleted) is ``(#100)`` subcode 33, as on Facebook.
 
 Tokens arrive as an ``access_token`` query or form field, or ``Authorization: Bearer``/``OAuth``.
 Posting needs the Page's own token (a user token gets the ``(#200)`` permission error, as on
@@ -486,6 +490,8 @@ class FakeGraphAPI(LocalServer):
             return self._post_feed(request, page)
         if request.method == "DELETE" and len(parts) == 1 and parts[0] in self._photos:
             return self._delete_photo(request, self._photos[parts[0]])
+        if request.method in ("POST", "DELETE") and len(parts) == 1 and "_" in parts[0]:
+            return self._change_post(request, parts[0])
         self._identity(request, me=parts[:1] == ["me"])
         raise _unsupported(request.method, parts[0] if parts else "")
 
@@ -496,6 +502,30 @@ class FakeGraphAPI(LocalServer):
             # Herald only deletes photos no post uses; a fake that allowed more would hide a bug.
             raise GraphFault(100, f"(#100) photo {photo.photo_id} belongs to post {photo.post_id}")
         del self._photos[photo.photo_id]
+        return {"success": True}
+
+    def _change_post(self, request: _Request, post_id: str) -> JSONDict:
+        """``POST /{post-id}`` (a new ``message``) or ``DELETE /{post-id}``, with its Page's token."""
+        page_id = post_id.partition("_")[0]
+        post = self._feed.get(post_id)
+        if post is None or page_id not in self._pages:
+            self._identity(request, me=False)
+            raise _unsupported(request.method, post_id)
+        self._publishing_page(request, page_id)
+        if request.method == "DELETE":
+            del self._feed[post_id]
+            for photo_id in post.attached_media:
+                self._photos.pop(photo_id, None)
+            return {"success": True}
+        unknown = set(request.fields) - {"message"}
+        if unknown:
+            raise GraphFault(100, f"(#100) Unsupported fields for editing a post: {', '.join(sorted(unknown))}")
+        if "message" not in request.fields:
+            raise GraphFault(100, "(#100) The parameter message is required")
+        message = request.fields["message"]
+        if not message and not post.attached_media and not post.link:
+            raise GraphFault(100, "(#100) Missing message or attachment")
+        post.message = message
         return {"success": True}
 
     def _identity(self, request: _Request, *, me: bool) -> _User | _Page:

@@ -83,6 +83,8 @@ class FakeBotAPI(Server, Session, Sending, Editing, Person):
             "sendMediaGroup": self._send_media_group,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
+            "editMessageCaption": self._edit_message_caption,
+            "editMessageMedia": self._edit_message_media,
             "deleteMessage": self._delete_message,
             "getChat": self._get_chat,
             "getChatMember": self._get_chat_member,
