@@ -15,6 +15,7 @@ from storage.models import (
     DeliveryStatus,
     ErrorKind,
     Image,
+    Occurrence,
     Post,
     Poster,
     PostStatus,
@@ -152,6 +153,7 @@ def post_to_doc(post: Post, times: TimeCodec) -> dict[str, Any]:
         "report_due_at": times.encode(post.report_due_at) if post.report_due_at else None,
         "report_holder": post.report_holder,
         "delay_noticed_at": times.encode(post.delay_noticed_at) if post.delay_noticed_at else None,
+        "occurrence": _occurrence_to_doc(post.occurrence, times),
     }
 
 
@@ -210,6 +212,7 @@ def post_from_doc(post_id: str, doc: dict[str, Any], times: TimeCodec) -> Post:
         report_due_at=times.decode(doc["report_due_at"]) if doc.get("report_due_at") else None,
         report_holder=doc.get("report_holder"),
         delay_noticed_at=times.decode(doc["delay_noticed_at"]) if doc.get("delay_noticed_at") else None,
+        occurrence=_occurrence_from_doc(doc.get("occurrence"), times),
     )
 
 
@@ -248,3 +251,26 @@ def poster_from_doc(poster_id: str, doc: dict[str, Any], times: TimeCodec) -> Po
 def owned_targets(targets: list[Target], account_id: str) -> list[Target]:
     """Copies of `targets` that name the account publishing to them."""
     return [replace(target, account_id=account_id) for target in targets]
+
+
+def _occurrence_to_doc(occurrence: Occurrence | None, times: TimeCodec) -> dict[str, Any] | None:
+    if occurrence is None:
+        return None
+    return {
+        "series_id": occurrence.series_id,
+        "number": occurrence.number,
+        "missed_before": occurrence.missed_before,
+        "missed_since": times.encode(occurrence.missed_since) if occurrence.missed_since else None,
+    }
+
+
+def _occurrence_from_doc(doc: dict[str, Any] | None, times: TimeCodec) -> Occurrence | None:
+    """The post's place in its series; None for a post of its own (and every post stored before series)."""
+    if not doc:
+        return None
+    return Occurrence(
+        series_id=doc["series_id"],
+        number=int(doc["number"]),
+        missed_before=int(doc.get("missed_before") or 0),
+        missed_since=times.decode(doc["missed_since"]) if doc.get("missed_since") else None,
+    )

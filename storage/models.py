@@ -240,6 +240,8 @@ class Post:
     report_holder: str | None = None
     # When the owner was told that an outage delays this post (told once).
     delay_noticed_at: datetime | None = None
+    # Which occurrence of a recurring series this post is (None: a post of its own).
+    occurrence: Occurrence | None = None
 
     @property
     def short_id(self) -> str:
@@ -307,3 +309,15 @@ def summarize(deliveries: dict[str, Delivery]) -> dict[str, Any]:
         if delivery.status is not DeliveryStatus.SENT and delivery.error_message:
             errors[delivery.target_id] = delivery.error_message
     return {"total": len(deliveries), "counts": counts, "errors": errors}
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """What makes a post one occurrence of a recurring series: the series, the occurrence's
+    number in it (from 0; the post's id is derived from both, see storage/series.py), and the
+    earlier occurrences missed while the bot was offline that this one tells the owner of."""
+
+    series_id: str
+    number: int
+    missed_before: int = 0
+    missed_since: datetime | None = None
