@@ -24,7 +24,7 @@ import dateparser
 
 from handlers import texts
 from storage.models import utc_now
-from storage.recurrence import place
+from storage.recurrence import place as place  # re-exported: typed times place wall times
 
 MAX_AHEAD = timedelta(days=365)
 # A typed time this close to now counts as "now" rather than "in the past".
