@@ -48,6 +48,8 @@ from storage import Store, build_store
 from storage.persistence import StorePersistence
 
 log = logging.getLogger("herald")
+# Seconds a request with files may take to be written out (ten 50 MB videos on a slow uplink).
+MEDIA_WRITE_TIMEOUT = 600
 NO_TOKEN = (
     "TELEGRAM_BOT_TOKEN is not set: open @BotFather in Telegram, send /newbot, and put the token "
     "it gives you in .env as TELEGRAM_BOT_TOKEN=<token> (or export it), then run again."
@@ -64,6 +66,10 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
         .token(settings.telegram_bot_token)
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
+        # A local Bot API server (--local) hands files by their path on its disk, and takes uploads
+        # of up to 2,000 MB: such an upload needs more than the default 20 s to be written.
+        .local_mode(settings.telegram_local_mode)
+        .media_write_timeout(MEDIA_WRITE_TIMEOUT)
         .persistence(StorePersistence(store))
         # Many people at once, each person's updates in order (conversations and drafts need it).
         .concurrent_updates(PerUserUpdateProcessor())

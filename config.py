@@ -14,6 +14,10 @@ from pydantic import ValidationError, ValidationInfo, ValidatorFunctionWrapHandl
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///data/herald.db"
+# What a bot may download from Telegram's cloud (getFile), and move either way through a local Bot
+# API server, in MB (publishers.telegram_layout keeps the same numbers).
+DOWNLOAD_LIMIT_MB = 20
+LOCAL_FILE_LIMIT_MB = 2000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DAY = 86400
 # (lowest, highest, unit) of every number. Each bound keeps the bot usable: a 1 ms sweep floods
@@ -74,6 +78,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Where Herald keeps its own files; see `data_folder`.
     data_dir: Path | None = None
+    # TELEGRAM_API_URL is a local Bot API server run with --local: files up to 2,000 MB both ways
+    # (the cloud's limits are 20 MB down, 50 MB up), read from its disk, which must be this machine's.
+    telegram_local_mode: bool = False
 
     @field_validator("telegram_bot_token", "encryption_key", mode="before")
     @classmethod
@@ -171,6 +178,22 @@ class Settings(BaseSettings):
             if value not in LOG_LEVELS:
                 raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
         return value
+
+    @field_validator("telegram_local_mode")
+    @classmethod
+    def _local_server(cls, value: bool, info: ValidationInfo) -> bool:
+        url = str(info.data.get("telegram_api_url") or "")
+        if value and urlparse(url).hostname == "api.telegram.org":
+            raise ValueError(
+                "needs TELEGRAM_API_URL to name your own Bot API server (started with --local), not api.telegram.org"
+            )
+        return value
+
+    @property
+    def file_limit_mb(self) -> int:
+        """The largest media file Herald takes, in MB: what a bot may download from Telegram (20 MB),
+        or 2,000 MB through a local Bot API server."""
+        return LOCAL_FILE_LIMIT_MB if self.telegram_local_mode else DOWNLOAD_LIMIT_MB
 
     @property
     def is_sqlite(self) -> bool:

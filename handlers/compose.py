@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import tempfile
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from telegram import Update
@@ -26,6 +28,7 @@ from telegram.ext import (
 )
 
 from handlers import keyboards, texts
+from handlers.buttons import parse_buttons, write_buttons
 from handlers.common import (
     ALL_ACCOUNTS_ID,
     TELEGRAM_ACCOUNT_ID,
@@ -39,6 +42,15 @@ from handlers.common import (
     store_of,
     targets_of,
     user_zone,
+)
+from handlers.content import (
+    LINK_PREVIEWS,
+    MB,
+    MediaFile,
+    link_preview_code,
+    received_media,
+    shown_options,
+    typed_text,
 )
 from handlers.draft import Draft, DraftUnreadable
 from handlers.keyboards import NEW
@@ -55,15 +67,21 @@ from handlers.when import (
     repeated_note,
     shows_today_button,
 )
+from publishers.formatting import formatted, has_type
+from publishers.registry import shortfalls
 from publishers.telegram_layout import CAPTION_LIMIT, utf16_len
 from services import PostEvent
-from storage.models import MAX_IMAGES, Account, Image, Platform, Poster, new_id, new_post
+from storage.models import MAX_IMAGES, Account, Image, MediaKind, Platform, Poster, new_id, new_post
 
 log = logging.getLogger(__name__)
 
 ACCOUNT, TARGETS, CONTENT, TIME, PREVIEW = "account", "targets", "content", "time", "preview"
 # A side step of CONTENT and TIME: the content so far is saved as a poster, then the step resumes.
 SAVE_POSTER = "save_poster"
+# A side step of PREVIEW: the buttons under the post are asked for, then the preview shows again.
+BUTTONS = "buttons"
+# What the content step takes as a media item of the post.
+MEDIA = filters.PHOTO | filters.VIDEO | filters.ANIMATION | filters.AUDIO | filters.Document.ALL
 CONVERSATION_NAME = "new_post"
 DRAFT = "draft"
 PHOTO_ACK_DELAY = 1.0  # seconds of quiet after the last photo of an album before acknowledging
@@ -293,42 +311,72 @@ async def _ask_content(update: Update, context: ContextTypes.DEFAULT_TYPE, draft
 
 
 @with_draft
-async def add_photo(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
-    """Keeps one photo of the post (its caption becomes the image's caption)."""
+async def add_media(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """Keeps one photo, video, GIF, file or audio file of the post (its caption, formatting kept,
+    becomes that item's caption); its bytes stored a chunk at a time."""
     message = update.effective_message
-    assert message is not None and message.photo
+    assert message is not None
     if len(draft.images) >= MAX_IMAGES:
         await reply(update, texts.TOO_MANY_IMAGES.format(count=len(draft.images)))
         return None
-    largest = message.photo[-1]
+    received = received_media(message, len(draft.images) + 1)
+    if received is None:
+        return await not_a_photo(update, context)
+    limit_mb = services(context).settings.file_limit_mb
+    size = received.file.file_size or 0
+    if size > limit_mb * MB:
+        await reply(update, texts.too_big_to_download(received.kind.value, size / MB, limit_mb))
+        return None
     try:
-        data = bytes(await (await largest.get_file()).download_as_bytearray())
+        blob_id, stored_size = await _store_media(context, received.file)
     except BadRequest as error:
         # getFile refuses files over 20 MB; the draft is untouched, the person sends a smaller one.
         if "too big" not in error.message.lower():
             raise
-        await reply(update, texts.PHOTO_TOO_BIG)
+        await reply(update, texts.too_big_to_download(received.kind.value, None, limit_mb))
         return None
-    store = store_of(context)
-    blob_id = await store.put_image(data)
-    await store.set_image_file_id(blob_id, largest.file_id)
-    caption = message.caption or ""
+    caption = formatted(message.caption or "", [entity.to_dict() for entity in message.caption_entities or ()])
     draft.images.append(
         Image(
-            name=f"photo-{len(draft.images) + 1}.jpg",
+            name=received.name,
             blob_id=blob_id,
-            caption=caption,
-            size=len(data),
-            telegram_file_id=largest.file_id,
+            caption=caption.text,
+            size=stored_size,
+            mime_type=received.mime_type,
+            telegram_file_id=received.file.file_id,
+            kind=received.kind,
+            spoiler=bool(message.has_media_spoiler),
+            caption_entities=caption.entity_list(),
         )
     )
-    # Written now, not when the step returns: the note below may fail, the photo is in.
+    if message.show_caption_above_media:
+        draft.caption_above = True
+    # Written now, not when the step returns: the note below may fail, the item is in.
     _keep_draft(context, draft)
     # Telegram Premium lets a person send 2,048 where a bot may send 1,024.
-    if utf16_len(caption.strip()) > CAPTION_LIMIT:
-        await reply(update, texts.photo_caption_cut(len(draft.images), utf16_len(caption.strip())))
+    length = utf16_len(caption.text.strip())
+    if length > CAPTION_LIMIT:
+        if received.kind is MediaKind.PHOTO:
+            await reply(update, texts.photo_caption_cut(len(draft.images), length))
+        else:
+            await reply(update, texts.media_caption_cut(len(draft.images), received.kind.value, length))
+    if has_type(caption, "custom_emoji"):
+        await reply(update, texts.CUSTOM_EMOJI_NOTE)
     _acknowledge_photos_later(update, context)
     return None
+
+
+async def _store_media(context: ContextTypes.DEFAULT_TYPE, media: MediaFile) -> tuple[str, int]:
+    """(blob id, size) of a file the person sent, downloaded into a temporary file and stored from
+    there a chunk at a time. Raises BadRequest as getFile does (a file too big for a bot)."""
+    telegram_file = await media.get_file()
+    with tempfile.TemporaryDirectory(prefix="herald-media-") as folder:
+        path = Path(folder) / "download"
+        # A local Bot API server's file is copied from its disk; a cloud one's comes over HTTP.
+        await telegram_file.download_to_drive(path)
+        with path.open("rb") as source:
+            blob_id = await store_of(context).put_media(source)
+        return blob_id, path.stat().st_size
 
 
 def _photo_ack_name(user: int) -> str:
@@ -373,30 +421,33 @@ async def _send_photo_ack(context: ContextTypes.DEFAULT_TYPE) -> None:
     count = len(draft.images)
     await context.bot.send_message(
         context.job.chat_id,
-        texts.photos_received(count) + "\n" + texts.ASK_CAPTION_AFTER_PHOTOS,
+        texts.media_received([image.kind.value for image in draft.images]) + "\n" + texts.ASK_CAPTION_AFTER_PHOTOS,
         parse_mode="HTML",
         reply_markup=keyboards.content_keyboard_with_save(posters, count),
     )
 
 
 async def not_a_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
-    """A document, sticker or other thing where a photo or the caption was expected."""
+    """A sticker, voice message or other thing where media or the caption was expected."""
     await reply(update, texts.NOT_A_PHOTO)
     return None
 
 
 @with_draft
 async def set_caption(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
-    """The main caption (or a text post's text): checked against Telegram's limits."""
+    """The main caption (or a text post's text), formatted as typed: checked against Telegram's limits."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    caption = message.text.strip()
+    typed = typed_text(message)
+    caption = typed.text
     if not draft.images and not caption:
         await reply(update, texts.EMPTY_TEXT_POST)
         return None
     if not await caption_fits(update, caption, bool(draft.images)):
         return None
-    draft.caption = caption
+    draft.caption, draft.caption_entities = caption, typed.entity_list()
+    if has_type(typed, "custom_emoji"):
+        await reply(update, texts.CUSTOM_EMOJI_NOTE)
     return await _ask_time(update, context, draft)
 
 
@@ -426,7 +477,7 @@ async def use_poster(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: 
         await answer(update, texts.POSTER_MISSING, alert=True)
         return None
     await answer(update)
-    draft.use_content(poster.main_caption, poster.images, poster.name)
+    draft.use_content(poster.main_caption, poster.images, poster.name, poster.content)
     await reply(update, texts.poster_chosen(poster.name))
     return await _ask_time(update, context, draft)
 
@@ -490,7 +541,18 @@ async def save_as_poster(update: Update, context: ContextTypes.DEFAULT_TYPE, dra
     if not 1 <= len(name) <= 64:
         await reply(update, texts.POSTER_NAME_BAD, reply_markup=keyboards.poster_name_keyboard())
         return None
-    poster = Poster(new_id(), user_id(update), name, draft.caption or "", list(draft.images))
+    content = draft.content
+    poster = Poster(
+        new_id(),
+        user_id(update),
+        name,
+        content.caption,
+        list(content.images),
+        caption_entities=list(content.caption_entities),
+        buttons=[list(row) for row in content.buttons],
+        link_preview=content.link_preview,
+        caption_above=content.caption_above,
+    )
     await store_of(context).save_poster(poster)
     draft.saved_as(name)
     log.info("user %s saved poster %s", poster.user_id, poster.poster_id)
@@ -514,7 +576,7 @@ async def _resume_after_saving(update: Update, context: ContextTypes.DEFAULT_TYP
     count = len(draft.images)
     await reply(
         update,
-        texts.photos_received(count) + "\n" + texts.ASK_CAPTION_AFTER_PHOTOS,
+        texts.media_received([image.kind.value for image in draft.images]) + "\n" + texts.ASK_CAPTION_AFTER_PHOTOS,
         reply_markup=keyboards.content_keyboard_with_save(posters, count),
     )
     return CONTENT
@@ -522,18 +584,42 @@ async def _resume_after_saving(update: Update, context: ContextTypes.DEFAULT_TYP
 
 # -- step 5: preview and schedule ---------------------------------------------------------------
 async def _send_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, when: datetime) -> None:
-    await send_content(update, context, draft.caption or "", draft.images)
+    content = draft.content
+    await send_content(update, context, content)
     zone = await user_zone(context, user_id(update))
+    shown = shown_options(content)
+    notes = texts.preview_content_lines(
+        sum(len(row) for row in content.buttons),
+        shown.buttons_apart,
+        shown.link_preview,
+        content.caption_above and shown.caption_place is not None,
+        shown.custom_emoji,
+    )
+    chosen = draft.chosen()
+    for platform in dict.fromkeys(target.platform for target in chosen):
+        missing = shortfalls(platform, content)
+        if missing:
+            notes.append(
+                texts.platform_shortfalls(texts.PLATFORM_NAMES[platform.value], [item.value for item in missing])
+            )
     await reply(
         update,
         texts.preview(
             format_time(when, zone),
             format_relative(when, current_time()),
-            [target.name for target in draft.chosen()],
+            [target.name for target in chosen],
             len(draft.images),
             repeated_note(when, zone),
+            media=texts.other_media([image.kind.value for image in draft.images]),
+            notes=notes,
         ),
-        reply_markup=keyboards.preview_keyboard(),
+        reply_markup=keyboards.preview_keyboard(
+            keyboards.content_option_rows(
+                sum(len(row) for row in content.buttons),
+                texts.link_preview_label(shown.link_preview) if shown.link_preview else None,
+                content.caption_above if shown.caption_place is not None else None,
+            )
+        ),
     )
 
 
@@ -559,6 +645,7 @@ async def schedule_post(update: Update, context: ContextTypes.DEFAULT_TYPE, draf
         scheduled_time=when,
         images=list(draft.images),
         poster_name=draft.poster_name,
+        content=draft.content,
     )
     await store_of(context).create_post(post)
     await services(context).post_changed(PostEvent.SCHEDULED, post)
@@ -572,6 +659,87 @@ async def change_time(update: Update, context: ContextTypes.DEFAULT_TYPE, draft:
     """Back from the preview to the time step."""
     await answer(update)
     return await _ask_time(update, context, draft)
+
+
+# -- side steps of the preview: buttons, link preview, caption place --------------------------------
+@with_draft
+async def ask_buttons(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """Asks for the buttons under the post, in the syntax the question shows (and /help)."""
+    await answer(update)
+    question = texts.ASK_BUTTONS
+    if draft.buttons:
+        question += "\n\n" + texts.current_buttons(write_buttons(draft.buttons))
+    await reply(update, question, reply_markup=keyboards.buttons_question_keyboard(bool(draft.buttons)))
+    return BUTTONS
+
+
+@with_draft
+async def set_buttons(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """The buttons typed: checked line by line; refused with every problem named, or kept and the
+    preview shown again with them."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    parsed = parse_buttons(message.text)
+    if parsed.problems:
+        markup = keyboards.buttons_question_keyboard(bool(draft.buttons))
+        await reply(update, texts.buttons_refused(parsed.problems), reply_markup=markup)
+        return None
+    draft.buttons = parsed.rows
+    return await _preview_again(update, context, draft)
+
+
+@with_draft
+async def remove_buttons(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """No buttons under the post after all: the preview again."""
+    await answer(update)
+    draft.buttons = []
+    return await _preview_again(update, context, draft)
+
+
+@with_draft
+async def back_to_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """Back from a side question, nothing changed: the preview again."""
+    await answer(update)
+    return await _preview_again(update, context, draft)
+
+
+@with_draft
+async def ask_link_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """The ways the link preview can show, in place of the preview's summary."""
+    await answer(update)
+    current = link_preview_code(draft.link_preview)
+    await show(update, texts.ASK_LINK_PREVIEW, keyboards.link_preview_keyboard(texts.LINK_PREVIEW_CHOICES, current))
+    return None
+
+
+@with_draft
+async def set_link_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """A way of showing the link preview picked: the preview again, showing it so."""
+    choice = LINK_PREVIEWS.get(pressed(update).argument)
+    if choice is None:
+        await answer(update, texts.WRONG_STEP_BUTTON, alert=True)
+        return None
+    await answer(update)
+    draft.link_preview = choice
+    return await _preview_again(update, context, draft)
+
+
+@with_draft
+async def toggle_caption_above(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """Captions above the media instead of below (or back): the preview again, showing it so."""
+    await answer(update)
+    draft.caption_above = not draft.caption_above
+    return await _preview_again(update, context, draft)
+
+
+async def _preview_again(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """The preview shown anew after a change; the time is asked again if it has passed meanwhile."""
+    when = check_time(draft.when, current_time()).when if draft.when else None
+    if when is None:
+        await reply(update, texts.TIME_GONE_PAST)
+        return await _ask_time(update, context, draft)
+    await _send_preview(update, context, draft, when)
+    return PREVIEW
 
 
 # -- leaving and stray input --------------------------------------------------------------------
@@ -629,7 +797,7 @@ def build_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
                 _expects(texts.TARGETS_HINT),
             ],
             CONTENT: [
-                MessageHandler(filters.PHOTO, add_photo),
+                MessageHandler(MEDIA, add_media),
                 MessageHandler(text, set_caption),
                 CallbackQueryHandler(no_images, pattern=_pattern("noimg")),
                 CallbackQueryHandler(no_caption, pattern=_pattern("nocap")),
@@ -651,7 +819,18 @@ def build_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
             PREVIEW: [
                 CallbackQueryHandler(schedule_post, pattern=_pattern("go")),
                 CallbackQueryHandler(change_time, pattern=_pattern("chtime")),
+                CallbackQueryHandler(ask_buttons, pattern=_pattern("buttons")),
+                CallbackQueryHandler(ask_link_preview, pattern=_pattern("lp")),
+                CallbackQueryHandler(set_link_preview, pattern=_pattern("lp_set")),
+                CallbackQueryHandler(toggle_caption_above, pattern=_pattern("above")),
+                CallbackQueryHandler(back_to_preview, pattern=_pattern("back")),
                 _expects(texts.PREVIEW_HINT),
+            ],
+            BUTTONS: [
+                MessageHandler(text, set_buttons),
+                CallbackQueryHandler(remove_buttons, pattern=_pattern("buttons_none")),
+                CallbackQueryHandler(back_to_preview, pattern=_pattern("back")),
+                _expects(texts.BUTTONS_HINT),
             ],
         },
         fallbacks=[

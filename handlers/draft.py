@@ -6,17 +6,30 @@ ConversationHandler's to know; the draft holds only what they chose."""
 
 from __future__ import annotations
 
+import json
 import types
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from storage.models import Account, Image, Platform, Target, target_platform
+from storage.models import (
+    Account,
+    Button,
+    Content,
+    Entity,
+    Image,
+    LinkPreview,
+    MediaKind,
+    Platform,
+    Target,
+    target_platform,
+)
 
 # The layout of `to_json`. A draft saved by Herald before this field existed (a dict of the same
-# keys plus a `step`) reads as format 1; one from a newer Herald cannot be read by this one.
-FORMAT = 2
-Record = TypeVar("Record", Target, Image)
+# keys plus a `step`) reads as format 1; one from a newer Herald cannot be read by this one (format
+# 3 added formatting, media kinds, buttons and the layout: an older Herald would drop them).
+FORMAT = 3
+Record = TypeVar("Record", Target, Image, Button, LinkPreview)
 
 
 class DraftUnreadable(ValueError):
@@ -46,6 +59,12 @@ class Draft:
     when: datetime | None = None
     # A time moved past a DST gap, waiting for the person's yes.
     suggested_when: datetime | None = None
+    # The main caption's formatting, the buttons under the post, its link preview, and whether its
+    # captions show above the media (see storage.models.Content).
+    caption_entities: list[Entity] = field(default_factory=list)
+    buttons: list[list[Button]] = field(default_factory=list)
+    link_preview: LinkPreview = field(default_factory=LinkPreview)
+    caption_above: bool = False
 
     def choose_account(self, account: Account) -> None:
         """Starts the targets over for another account (the same one, chosen again, keeps them)."""
@@ -79,14 +98,50 @@ class Draft:
     def start_content(self) -> None:
         """The targets are settled: photos and caption from nothing."""
         self.images, self.caption = [], None
+        self.caption_entities, self.buttons, self.link_preview, self.caption_above = [], [], LinkPreview(), False
 
-    def use_content(self, caption: str, images: list[Image], poster_name: str) -> None:
-        """The caption and images of a saved poster."""
+    def use_content(self, caption: str, images: list[Image], poster_name: str, content: Content | None = None) -> None:
+        """The caption and images of a saved poster (and, given its `content`, its formatting,
+        buttons and layout)."""
         self.caption, self.images, self.poster_name = caption, list(images), poster_name
+        if content is not None:
+            self.caption_entities = list(content.caption_entities)
+            self.buttons = [list(row) for row in content.buttons]
+            self.link_preview, self.caption_above = content.link_preview, content.caption_above
+
+    @property
+    def content(self) -> Content:
+        """What the post will show, as it stands."""
+        return Content(
+            caption=self.caption or "",
+            caption_entities=self.caption_entities,
+            images=self.images,
+            buttons=self.buttons,
+            link_preview=self.link_preview,
+            caption_above=self.caption_above,
+        )
 
     def content_key(self) -> tuple[str, tuple[str, ...]]:
-        """The content as it stands: the caption and which images."""
-        return self.caption or "", tuple(image.blob_id for image in self.images)
+        """The content as it stands: the caption (with its formatting, media kinds, buttons and
+        layout, when it has any beyond plain text and photos) and which images."""
+        caption = self.caption or ""
+        extras = {
+            "entities": self.caption_entities,
+            "media": [(image.kind.value, image.spoiler, image.caption_entities) for image in self.images],
+            "buttons": [[asdict(button) for button in row] for row in self.buttons],
+            "link_preview": asdict(self.link_preview),
+            "caption_above": self.caption_above,
+        }
+        plain = {
+            "entities": [],
+            "media": [(MediaKind.PHOTO.value, False, []) for _ in self.images],
+            "buttons": [],
+            "link_preview": asdict(LinkPreview()),
+            "caption_above": False,
+        }
+        if extras != plain:
+            caption += "\x00" + json.dumps(extras, sort_keys=True)
+        return caption, tuple(image.blob_id for image in self.images)
 
     def saved_as(self, poster_name: str) -> None:
         """The content as it stands now is the poster `poster_name`."""
@@ -119,6 +174,10 @@ class Draft:
             "saved_content": [self.saved_content[0], list(self.saved_content[1])] if self.saved_content else None,
             "when": self.when.isoformat() if self.when else None,
             "suggested_when": self.suggested_when.isoformat() if self.suggested_when else None,
+            "caption_entities": [dict(entity) for entity in self.caption_entities],
+            "buttons": [[asdict(button) for button in row] for row in self.buttons],
+            "link_preview": asdict(self.link_preview),
+            "caption_above": self.caption_above,
         }
 
     @classmethod
@@ -145,15 +204,24 @@ class Draft:
                 saved_content=_content(saved_content) if saved_content is not None else None,
                 when=_moment(_value(saved, "when", str | None, None)),
                 suggested_when=_moment(_value(saved, "suggested_when", str | None, None)),
+                caption_entities=_entities(_value(saved, "caption_entities", list, [])),
+                buttons=[
+                    [_record(Button, button) for button in _list(row)] for row in _value(saved, "buttons", list, [])
+                ],
+                link_preview=_record(LinkPreview, _value(saved, "link_preview", dict, {})),
+                caption_above=_value(saved, "caption_above", bool, False),
             )
         except (TypeError, ValueError) as error:
             raise DraftUnreadable(str(error)) from error
 
 
 def _fits(value: object, kind: Any) -> bool:
-    """True if `value` is of the type `kind` (a class, or a union of classes)."""
+    """True if `value` is of the type `kind` (a class, a union of classes, or a list or dict of
+    anything: their items are checked where they are read)."""
     if get_origin(kind) in (Union, types.UnionType):
         return any(_fits(value, member) for member in get_args(kind))
+    if get_origin(kind) in (list, dict):
+        return isinstance(value, get_origin(kind))
     if kind is type(None):
         return value is None
     # bool is an int to isinstance, never to a draft.
@@ -189,8 +257,25 @@ def _content(saved: list[Any]) -> tuple[str, tuple[str, ...]]:
     return _text(caption), tuple(_text(blob_id) for blob_id in blob_ids)
 
 
+def _list(value: object) -> list[Any]:
+    if not isinstance(value, list):
+        raise DraftUnreadable(f"expected a list, found a {type(value).__name__}")
+    return value
+
+
+def _entities(saved: list[Any]) -> list[Entity]:
+    """Formatting spans: dicts, each with a type, an offset and a length."""
+    for entity in saved:
+        if not isinstance(entity, dict) or not isinstance(entity.get("type"), str):
+            raise DraftUnreadable("a formatting span is not one")
+        if not all(isinstance(entity.get(name), int) for name in ("offset", "length")):
+            raise DraftUnreadable("a formatting span has no offset or length")
+    return [dict(entity) for entity in saved]
+
+
 def _record(kind: type[Record], saved: object) -> Record:
-    """A Target or an Image from its fields; missing optional fields take their defaults."""
+    """A Target, an Image, a Button or a LinkPreview from its fields; missing optional fields take
+    their defaults."""
     if not isinstance(saved, dict):
         raise DraftUnreadable(f"a {kind.__name__} is a dict, not {type(saved).__name__}")
     hints = get_type_hints(kind)
@@ -199,6 +284,11 @@ def _record(kind: type[Record], saved: object) -> Record:
         if one.name == "platform" and kind is Target:
             # Saved as text; by an earlier version not at all (its `kind` told the platform).
             values["platform"], values["kind"] = target_platform(saved)
+        elif one.name == "kind" and kind is Image:
+            # Saved as text; by an earlier version not at all (every image was a photo).
+            values["kind"] = MediaKind(_value(saved, "kind", str, MediaKind.PHOTO.value))
+        elif one.name == "caption_entities":
+            values["caption_entities"] = _entities(_value(saved, "caption_entities", list, []))
         elif one.name in saved and one.name not in values:
             values[one.name] = _value(saved, one.name, hints[one.name], None)
     return kind(**values)

@@ -148,10 +148,12 @@ def shifted_time_keyboard(label: str, screen: str, action: str, argument: str) -
     return InlineKeyboardMarkup([[button(label, screen, action, argument)]])
 
 
-def preview_keyboard() -> InlineKeyboardMarkup:
+def preview_keyboard(options: list[list[InlineKeyboardButton]] | None = None) -> InlineKeyboardMarkup:
+    """Schedule, Change time, Cancel — and the post's `options` (buttons, link preview, layout)."""
     return InlineKeyboardMarkup(
         [
             [button("✅ Schedule", NEW, "go")],
+            *(options or []),
             [button("🕒 Change time", NEW, "chtime"), button("✖️ Cancel", NEW, "cancel")],
         ]
     )
@@ -432,3 +434,35 @@ def time_keyboard_with_save(show_today: bool) -> InlineKeyboardMarkup:
 
 def poster_name_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button("✖️ Don't save", NEW, "save_no")]])
+
+
+# -- New post: the content's options on the preview -----------------------------------------------
+def content_option_rows(
+    buttons: int, link_preview: str | None, caption_above: bool | None
+) -> list[list[InlineKeyboardButton]]:
+    """The preview's buttons for the post's own buttons, its link preview (None: the post has no
+    text message) and where its captions show (None: no photo, video or GIF has one)."""
+    first = [button(f"🔘 Buttons ({buttons})" if buttons else "🔘 Add buttons", NEW, "buttons")]
+    if link_preview is not None:
+        first.append(button(f"🔗 Preview: {link_preview}", NEW, "lp"))
+    rows = [first]
+    if caption_above is not None:
+        label = "⬇️ Caption below the media" if caption_above else "⬆️ Caption above the media"
+        rows.append([button(label, NEW, "above")])
+    return rows
+
+
+def buttons_question_keyboard(has_buttons: bool) -> InlineKeyboardMarkup:
+    """Under the question of the post's buttons: remove them (when there are some), or go back."""
+    rows = [[button("🗑 Remove the buttons", NEW, "buttons_none")]] if has_buttons else []
+    rows.append([button("◀ Back to the preview", NEW, "back")])
+    return InlineKeyboardMarkup(rows)
+
+
+def link_preview_keyboard(choices: dict[str, str], current: str) -> InlineKeyboardMarkup:
+    """One button per way the link preview can show, the current one marked."""
+    rows = [
+        [button(("✅ " if code == current else "") + label, NEW, "lp_set", code)] for code, label in choices.items()
+    ]
+    rows.append([button("◀ Back to the preview", NEW, "back")])
+    return InlineKeyboardMarkup(rows)

@@ -49,7 +49,7 @@ async def show_poster(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if poster is None:
         return
     await answer(update)
-    await send_content(update, context, poster.main_caption, poster.images)
+    await send_content(update, context, poster.content)
     await show(update, _summary(poster), keyboards.poster_keyboard(poster.poster_id), in_place=False)
 
 

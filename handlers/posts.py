@@ -18,6 +18,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, Conver
 
 from handlers import keyboards, texts
 from handlers.common import answer, reply, services, store_of, user_zone
+from handlers.content import typed_text
 from handlers.keyboards import POST, parse_post_ref, post_ref
 from handlers.questions import (
     SHIFTED,
@@ -86,7 +87,11 @@ def details_text(post: Post, zone: str) -> str:
         lines.append(texts.details_retry(format_time(post.retry_at, zone)))
     lines.extend(
         texts.details_content(
-            texts.caption_start(post.main_caption, CAPTION_PREVIEW), len(post.images), post.poster_name
+            texts.caption_start(post.main_caption, CAPTION_PREVIEW),
+            len(post.images),
+            post.poster_name,
+            media=texts.other_media([image.kind.value for image in post.images]),
+            buttons=sum(len(row) for row in post.buttons),
         )
     )
     lines.append("")
@@ -410,7 +415,7 @@ async def ask_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Sta
 
 
 async def typed_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
-    """The new caption, checked against Telegram's limits like a new post's."""
+    """The new caption, formatted as typed, checked against Telegram's limits like a new post's."""
     message = update.effective_message
     assert message is not None and message.text is not None
     asked = EDIT_CAPTION.subject(context)
@@ -424,14 +429,16 @@ async def typed_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> S
         EDIT_CAPTION.forget(context)
         await reply(update, texts.NOT_YOURS)
         return ConversationHandler.END
-    caption = message.text.strip()
+    typed = typed_text(message)
+    caption = typed.text
     if not caption and not post.images:
         await reply(update, texts.CAPTION_HINT)
         return ASK_NEW_CAPTION
     if not await caption_fits(update, caption, bool(post.images)):
         return ASK_NEW_CAPTION
     EDIT_CAPTION.forget(context)
-    updated = await store.update_caption(user, post.post_id, caption)
+    # Its formatting goes with it: what was typed is what goes out.
+    updated = await store.update_caption(user, post.post_id, caption, typed.entity_list())
     if updated is None:
         now = await store.get_post(user, post.post_id)
         await reply(update, texts.cannot_change(post.short_id, (now or post).status.value))

@@ -3,15 +3,16 @@ and load the user's own post, poster or account — or answer that it is not the
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, InputMediaPhoto, LinkPreviewOptions, Message, Update
+from telegram import InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from handlers import texts
 from handlers.common import answer, find_account, reply, store_of
 from handlers.keyboards import Callback, parse_callback
-from publishers.telegram_layout import plan_messages
-from storage.models import Account, Image, Post, Poster
+from publishers.telegram_layout import plan_content
+from publishers.telegram_send import MediaSource, send_planned
+from storage.models import Account, Content, Image, Post, Poster
 
 # Screens are Herald's own words; a link in them (a published post's) is not worth a preview card.
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -73,25 +74,21 @@ async def own_account(
     return account
 
 
-async def send_content(update: Update, context: ContextTypes.DEFAULT_TYPE, caption: str, images: list[Image]) -> None:
-    """The album and caption exactly as a post with this content will appear (a preview, a poster)."""
+async def send_content(update: Update, context: ContextTypes.DEFAULT_TYPE, content: Content) -> None:
+    """The content exactly as a post with it will appear (a preview, a poster): sent the way the
+    publisher sends it — media grouped as the Bot API allows, formatting, buttons, link preview."""
     chat = update.effective_chat
     assert chat is not None
-    for planned in plan_messages(caption, images):
-        if planned.kind == "text":
-            if planned.text:
-                await chat.send_message(planned.text)
+    for planned in plan_content(content):
+        if planned.kind == "text" and not planned.text:
             continue
-        media = [await _photo_input(context, image, text) for image, text in planned.photos]
-        if planned.kind == "photo":
-            await chat.send_photo(media[0].media, caption=media[0].caption)
-        else:
-            await chat.send_media_group(media)
+        media = [await _media_source(context, item.image, planned.kind == "album") for item in planned.media]
+        await send_planned(context.bot, chat.id, planned, media)
 
 
-async def _photo_input(context: ContextTypes.DEFAULT_TYPE, image: Image, caption: str) -> InputMediaPhoto:
+async def _media_source(context: ContextTypes.DEFAULT_TYPE, image: Image, in_album: bool) -> MediaSource:
     # Telegram's file id re-sends without an upload; the stored bytes serve when there is none.
     if image.telegram_file_id:
-        return InputMediaPhoto(image.telegram_file_id, caption=caption or None)
+        return image.telegram_file_id
     data = await store_of(context).load_image(image.blob_id)
-    return InputMediaPhoto(data or b"", caption=caption or None)
+    return InputFile(data or b"", filename=image.name or None, attach=in_album)

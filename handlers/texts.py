@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from publishers.telegram_layout import CAPTION_LIMIT, DOWNLOAD_LIMIT_MB, TEXT_LIMIT
@@ -33,7 +34,19 @@ HELP = (
     "/accounts — connected accounts\n"
     "/posters — saved content\n"
     "/timezone — your time zone\n"
-    "/cancel — leave what you are doing"
+    "/cancel — leave what you are doing\n\n"
+    "<b>What a post can hold</b>\n"
+    "• Text formatted in Telegram's own editor — bold, italic, underline, strikethrough, spoilers, "
+    "links, quotes, code: it goes out exactly as you typed it.\n"
+    f"• Up to {MAX_IMAGES} photos, videos, GIFs, files or audio files. Photos and videos share an album; "
+    "files only with files and audio only with audio, as Telegram allows; a GIF goes on its own.\n"
+    "• Buttons under the post: on the preview, tap <b>🔘 Buttons</b> and send one row per line, "
+    "<code>|</code> between the buttons of a row:\n"
+    "<code>Order now - https://shop.example\n"
+    "Menu - https://shop.example/menu | Promo code - copy: SPRING10</code>\n"
+    "A link starts with https://, http:// or tg://; <code>copy:</code> makes a button that copies its "
+    "text (a promo code). Under an album the buttons go on a short message of their own.\n"
+    "• The link preview: shown, hidden, above the text or with a large picture — on the preview."
 )
 COMMANDS = [
     ("new", "Schedule a new post"),
@@ -82,15 +95,18 @@ def choose_targets(account_name: str, selected: int, total: int) -> str:
 
 # -- New post: content ------------------------------------------------------------------------
 ASK_CONTENT = (
-    f"<b>New post</b> · step 3 of 5\nSend the photos — as an album or one by one, up to {MAX_IMAGES}; "
-    "a photo's own caption becomes that image's caption.\n"
-    "Then send the <b>main caption</b> as a message.\n\n"
+    f"<b>New post</b> · step 3 of 5\nSend the photos — or videos, GIFs, files, audio — as an album or one "
+    f"by one, up to {MAX_IMAGES}; a photo's own caption becomes that image's caption.\n"
+    "Then send the <b>main caption</b> as a message — its bold, italic, links and spoilers go out as typed.\n\n"
     "Or tap <b>No images</b> for a text post, or pick a saved poster."
 )
 ASK_TEXT_ONLY = "A text post, then. Send its text."
 ASK_CAPTION_AFTER_PHOTOS = "Now send the main caption, or tap <b>No caption</b>."
 TOO_MANY_IMAGES = f"A post holds at most {MAX_IMAGES} images — {{count}} are already in; the extra one was not added."
-NOT_A_PHOTO = "I need photos sent as <b>photos</b> (not as files or stickers), or the caption as text."
+NOT_A_PHOTO = (
+    "I need photos, videos, GIFs, files or audio files — not stickers, voice messages or round videos — "
+    "or the caption as text."
+)
 EMPTY_TEXT_POST = "A post without images needs some text. Send the text, or send photos."
 POSTER_MISSING = "That poster no longer exists."
 PHOTO_TOO_BIG = (
@@ -184,15 +200,26 @@ def repeated_time(wall: str, day_text: str, zone: str, which: str, offset: str) 
 
 
 # -- New post: preview and saved --------------------------------------------------------------
-def preview(when_text: str, relative: str, target_names: list[str], images: int, time_note: str = "") -> str:
+def preview(
+    when_text: str,
+    relative: str,
+    target_names: list[str],
+    images: int,
+    time_note: str = "",
+    media: str = "",
+    notes: Sequence[str] = (),
+) -> str:
+    """The preview's summary under the content; `media` names the media by kind, `notes` are lines
+    on its buttons, link preview and what other platforms show otherwise (HTML, escaped)."""
     targets = ", ".join(escape(name) for name in target_names)
-    content = plural(images, "image") if images else "text only"
+    content = media or (plural(images, "image") if images else "text only")
     note = f"\n{time_note}" if time_note else ""
+    extra = "".join(f"\n{line}" for line in notes)
     return (
         "<b>New post</b> · step 5 of 5 — preview above.\n"
         f"🕒 {escape(when_text)} — {relative}{note}\n"
         f"🎯 {plural(len(target_names), 'target')}: {targets}\n"
-        f"🖼 {content}\n\nSchedule it?"
+        f"🖼 {content}{extra}\n\nSchedule it?"
     )
 
 
@@ -624,9 +651,13 @@ def details_retry(when: str) -> str:
     return f"🔁 Some targets could not be reached; trying again at {escape(when)}"
 
 
-def details_content(caption: str, images: int, poster_name: str | None) -> list[str]:
+def details_content(caption: str, images: int, poster_name: str | None, media: str = "", buttons: int = 0) -> list[str]:
+    """The content lines of a post's Details: the start of its text (plain), its media (`media`
+    names them by kind), its buttons, the poster it came from."""
     lines = [f"📝 {escape(caption)}" if caption else "📝 <i>no caption</i>"]
-    lines.append(f"🖼 {plural(images, 'image')}" if images else "🖼 text only")
+    lines.append(f"🖼 {media or plural(images, 'image')}" if images else "🖼 text only")
+    if buttons:
+        lines.append(f"🔘 {plural(buttons, 'button')}")
     if poster_name:
         lines.append(f"💾 from the poster {escape(poster_name)}")
     return lines
@@ -737,3 +768,135 @@ def poster_saved(name: str) -> str:
 
 def more_targets(count: int) -> str:
     return f"… and {plural(count, 'more target')} — the report of the publication lists every failure."
+
+
+# -- Content: media kinds, formatting, buttons, link preview ------------------------------------
+MEDIA_NOUNS = {
+    "photo": ("photo", "photos"),
+    "video": ("video", "videos"),
+    "animation": ("GIF", "GIFs"),
+    "document": ("file", "files"),
+    "audio": ("audio file", "audio files"),
+}
+
+
+def media_list(kinds: list[str]) -> str:
+    """The media of a post by kind, as people say it: "2 photos, 1 video and 1 file"."""
+    counts: dict[str, int] = {}
+    for kind in kinds:
+        counts[kind] = counts.get(kind, 0) + 1
+    parts = [plural(count, *MEDIA_NOUNS.get(kind, (kind, kind + "s"))) for kind, count in counts.items()]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def other_media(kinds: list[str]) -> str:
+    """The media by kind when they are not all photos (photos alone are said as "images", as ever)."""
+    return "" if all(kind == "photo" for kind in kinds) else media_list(kinds)
+
+
+def media_received(kinds: list[str]) -> str:
+    """The acknowledgement of the media sent so far (only photos: as it always said)."""
+    if all(kind == "photo" for kind in kinds):
+        return photos_received(len(kinds))
+    return f"📎 {media_list(kinds)} in. Send more (up to {MAX_IMAGES} in all) or the main caption."
+
+
+def too_big_to_download(kind: str, size_mb: float | None, limit_mb: int) -> str:
+    noun = MEDIA_NOUNS.get(kind, ("file", "files"))[0]
+    if kind == "photo" and limit_mb == DOWNLOAD_LIMIT_MB:
+        return PHOTO_TOO_BIG
+    size = f" ({size_mb:,.1f} MB)" if size_mb else ""
+    return (
+        f"This {noun}{size} is too big for a bot to download (over {limit_mb:,} MB); send a smaller one. "
+        "Everything you sent before it is kept."
+    )
+
+
+CUSTOM_EMOJI_NOTE = (
+    "ℹ️ Custom emoji: Telegram shows them in a bot's posts only where it allows bots to use them; "
+    "elsewhere your readers see the plain emoji."
+)
+
+
+def media_caption_cut(number: int, kind: str, length: int) -> str:
+    noun = MEDIA_NOUNS.get(kind, ("item", "items"))[0]
+    return (
+        f"ℹ️ The caption of {noun} {number} is {length:,} characters {AS_TELEGRAM_COUNTS}; a bot can put "
+        f"{CAPTION_LIMIT:,} under it, so it will be cut there (the preview shows how). To keep it "
+        "whole, send it as the main caption instead."
+    )
+
+
+ASK_BUTTONS = (
+    "🔘 Send the buttons to show under the post: one row per line, <code>|</code> between the buttons "
+    "of a row, each as <code>Label - link</code>:\n"
+    "<code>Order now - https://shop.example\n"
+    "Menu - https://shop.example/menu | Promo code - copy: SPRING10</code>\n"
+    "A link starts with https://, http:// or tg://; <code>copy:</code> and a text make a button that "
+    "copies it."
+)
+BUTTONS_HINT = "Please send the buttons as text (one row per line), or tap a button above."
+
+
+def current_buttons(written: str) -> str:
+    return f"Now:\n<code>{escape(written)}</code>"
+
+
+def buttons_refused(problems: list[str]) -> str:
+    shown = problems[:8]
+    more = f"\n… and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+    lines = "\n".join(f"• {escape(problem)}" for problem in shown)
+    return f"Those buttons can't go out as they are:\n{lines}{more}\nPlease send them again."
+
+
+LINK_PREVIEW_CHOICES = {
+    "on": "Shown below the text",
+    "above": "Shown above the text",
+    "large": "Shown with a large picture",
+    "above_large": "Above the text, large picture",
+    "off": "Hidden",
+}
+ASK_LINK_PREVIEW = "🔗 How should the preview of the first link in the text show?"
+
+
+def link_preview_label(choice: str) -> str:
+    return {
+        "on": "shown",
+        "above": "above the text",
+        "large": "large picture",
+        "above_large": "above, large",
+        "off": "hidden",
+    }[choice]
+
+
+def preview_content_lines(
+    buttons: int, buttons_apart: bool, link_preview: str | None, caption_above: bool, custom_emoji: bool
+) -> list[str]:
+    """What the preview says of the post's buttons, link preview and layout."""
+    lines = []
+    if buttons:
+        apart = " — on a short message after the album, since an album can't carry buttons" if buttons_apart else ""
+        lines.append(f"🔘 {plural(buttons, 'button')}{apart}")
+    if link_preview is not None:
+        lines.append(f"🔗 Link preview: {link_preview_label(link_preview)}")
+    if caption_above:
+        lines.append("⬆️ Caption above the media")
+    if custom_emoji:
+        lines.append(CUSTOM_EMOJI_NOTE)
+    return lines
+
+
+SHORTFALL_WORDS = {
+    "plain_text": "plain text, each link's address written out",
+    "buttons_as_text": "no buttons: they are written at the end of the text",
+    "documents_left_out": "files left out",
+    "audio_left_out": "audio left out",
+    "videos_apart": "each further video is a post of its own",
+    "gifs_as_videos": "GIFs go as videos",
+    "no_spoilers": "no spoilers",
+}
+
+
+def platform_shortfalls(platform_name: str, shortfalls: list[str]) -> str:
+    """ "⚠️ Facebook Page: plain text…; no buttons…" — what a platform shows otherwise."""
+    return f"⚠️ {escape(platform_name)}: " + "; ".join(SHORTFALL_WORDS.get(item, item) for item in shortfalls) + "."

@@ -6,8 +6,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-from storage.models import Account, DeliveryStatus, ErrorKind, Platform, Post, Target
+from storage.models import Account, Content, DeliveryStatus, ErrorKind, Platform, Post, Target
 
 
 @dataclass
@@ -101,12 +102,32 @@ class Connection:
         return cls(refused=reason)
 
 
+class Shortfall(StrEnum):
+    """Something of a post's content a platform cannot show as Telegram does (the preview says it)."""
+
+    # Bold, italic, spoilers… go; the text stays, each link's address written after its words.
+    PLAIN_TEXT = "plain_text"
+    # The buttons are written at the end of the text, each with its link or its text to copy.
+    BUTTONS_AS_TEXT = "buttons_as_text"
+    DOCUMENTS_LEFT_OUT = "documents_left_out"
+    AUDIO_LEFT_OUT = "audio_left_out"
+    # Each video (or GIF) beyond the first post is a post of its own.
+    VIDEOS_APART = "videos_apart"
+    GIFS_AS_VIDEOS = "gifs_as_videos"
+    NO_SPOILERS = "no_spoilers"
+
+
 class Provider(Publisher):
     """A platform, whole, as one module: connecting an account (checking what the user gave,
     listing the targets it offers) beside publishing to them — Postiz's providers' idea.
 
     What the user is asked, and in which words, is the chat's (handlers/accounts.py, texts.py);
     the answers come here in the order they were asked."""
+
+    @classmethod
+    def shortfalls(cls, content: Content) -> list[Shortfall]:
+        """What of `content` this platform cannot show as Telegram does (nothing, by default)."""
+        return []
 
     def check(self, answers: Sequence[str]) -> str | None:
         """Why the answers so far cannot be used, found without asking the platform (so the

@@ -2,14 +2,19 @@
 
 Text goes to ``POST /{page-id}/feed``; one photo to ``POST /{page-id}/photos``; several photos are
 each uploaded with ``published=false`` and then attached to one ``POST /{page-id}/feed`` with
-``attached_media=[{"media_fbid": id}, …]``. The account's credential is a Page access token, or a
-user token whose Pages (and their Page tokens) ``GET /me/accounts`` lists.
+``attached_media=[{"media_fbid": id}, …]``. A video (or GIF) goes to ``POST /{page-id}/videos`` on
+Graph's video host, streamed from a temporary file; the first carries the text when there is no
+photo, the others are posts of their own (a feed post attaches only photos). Facebook shows no
+formatting: the text goes plain, each link's address written after its words, the buttons written
+at its end; documents and audio files are left out. `shortfalls` names all that for the preview.
 
-Connecting one asks for that token and lists its Pages as the account's targets; a user token
-must also have been granted the permissions posting needs (``GET /me/permissions``), and a token
-that cannot be used is refused with the reason (`token_refusal`). `requests` is
-blocking, so every call runs in a worker thread (``asyncio.to_thread``). Tokens go in the
-``Authorization`` header, never in a URL, so they cannot leak into a log line or an error.
+The account's credential is a Page access token, or a user token whose Pages (and their Page
+tokens) ``GET /me/accounts`` lists. Connecting one asks for that token and lists its Pages as the
+account's targets; a user token must also have been granted the permissions posting needs
+(``GET /me/permissions``), and a token that cannot be used is refused with the reason
+(`token_refusal`). `requests` is blocking, so every call runs in a worker thread
+(``asyncio.to_thread``). Tokens go in the ``Authorization`` header, never in a URL, so they cannot
+leak into a log line or an error.
 """
 
 from __future__ import annotations
@@ -22,21 +27,28 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from publishers.base import Connection, Outcome, Sending, Withdrawn
-from publishers.http import MESSAGE_CHARS, Fate, HttpProvider, LostWords, Unreachable, parse_retry_after
+from publishers.base import Connection, Outcome, Sending, Shortfall, Withdrawn
+from publishers.formatting import Formatted, formatted, plain_with_links
+from publishers.http import MESSAGE_CHARS, Fate, HttpProvider, LostWords, MultipartBody, Unreachable, parse_retry_after
+from publishers.spool import MissingMedia, spool
 from storage.base import Store
-from storage.models import Account, Image, Platform, Post, Target
+from storage.models import Account, Content, Image, MediaKind, Platform, Post, Target
 
 log = logging.getLogger(__name__)
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
+# Facebook takes video uploads on a host of their own; any other Graph URL (a test server) serves both.
+GRAPH_HOST, GRAPH_VIDEO_HOST = "//graph.facebook.com", "//graph-video.facebook.com"
 POST_URL = "https://www.facebook.com/{post_id}"
 PAGE_URL = "https://www.facebook.com/{page_id}"
+VIDEO_URL = "https://www.facebook.com/{page_id}/videos/{video_id}"
+VIDEO_KINDS = frozenset({MediaKind.VIDEO, MediaKind.ANIMATION})
+NOTHING_FOR_FACEBOOK = "nothing in this post can go to Facebook: it leaves documents and audio files out"
 
 TOKEN_CODES = frozenset({190, 102})
 # Throttling: application, user, Page and custom rate limits.
@@ -261,9 +273,43 @@ class _PageList:
     pages: dict[str, PageInfo]
 
 
+@dataclass
+class _Progress:
+    """How far a publication got: True once the request that may make the post appear has left."""
+
+    publishing: bool = False
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value else None
+
+
+def _caption(image: Image) -> Formatted:
+    return formatted(image.caption, image.caption_entities).strip()
+
+
+def join_plain(parts: Sequence[str]) -> str:
+    """The non-empty parts, a blank line between them."""
+    return "\n\n".join(part.strip() for part in parts if part.strip())
+
+
+def _video_mime(video: Image) -> str:
+    return video.mime_type if video.mime_type.startswith("video/") else "video/mp4"
+
+
+def facebook_text(content: Content) -> str:
+    """The post's text as Facebook shows it: plain, each link's address written after its words,
+    then the buttons, one a line (`Label: https://…`, or `Label: CODE` for a text to copy)."""
+    text = plain_with_links(formatted(content.caption, content.caption_entities).strip())
+    buttons = [
+        f"{button.label}: {button.url or button.copy_text or ''}".strip() for row in content.buttons for button in row
+    ]
+    return join_plain([text, "\n".join(buttons)])
+
+
 class FacebookPagePublisher(HttpProvider):
-    """Publishes text, a photo, or several photos as one post to a Facebook Page; connecting an
-    account finds the Pages its token can publish to."""
+    """Publishes text, photos and videos to a Facebook Page as plain text with the links written
+    out; connecting an account finds the Pages its token can publish to."""
 
     platform = Platform.FACEBOOK_PAGE
     log_name = "facebook"
@@ -272,8 +318,33 @@ class FacebookPagePublisher(HttpProvider):
         super().__init__(timeout)
         self.store = store
         self.graph_url = graph_url.rstrip("/")
+        self.video_url = self.graph_url.replace(GRAPH_HOST, GRAPH_VIDEO_HOST, 1)
         # Pages found per credential, keyed by the credential's hash (never the token itself).
         self._pages: dict[str, _PageList] = {}
+
+    @classmethod
+    def shortfalls(cls, content: Content) -> list[Shortfall]:
+        """Formatting, buttons, spoilers, documents and audio, several videos: what a Page shows
+        otherwise than Telegram."""
+        kinds = [image.kind for image in content.images]
+        found: list[Shortfall] = []
+        rich = content.caption_entities or any(image.caption_entities for image in content.images)
+        if rich:
+            found.append(Shortfall.PLAIN_TEXT)
+        if content.buttons:
+            found.append(Shortfall.BUTTONS_AS_TEXT)
+        if any(image.spoiler for image in content.images):
+            found.append(Shortfall.NO_SPOILERS)
+        if MediaKind.DOCUMENT in kinds:
+            found.append(Shortfall.DOCUMENTS_LEFT_OUT)
+        if MediaKind.AUDIO in kinds:
+            found.append(Shortfall.AUDIO_LEFT_OUT)
+        videos = sum(1 for kind in kinds if kind in VIDEO_KINDS)
+        if videos > 1 or (videos and MediaKind.PHOTO in kinds):
+            found.append(Shortfall.VIDEOS_APART)
+        if MediaKind.ANIMATION in kinds:
+            found.append(Shortfall.GIFS_AS_VIDEOS)
+        return found
 
     # -- connecting: a Page or user token, its Pages as targets ----------------------------------
 
@@ -411,15 +482,22 @@ class FacebookPagePublisher(HttpProvider):
         credential = await self.store.account_credential(target.account_id or post.account_id)
         if credential is None:
             return Outcome.permanent("no_account", "the Facebook account was removed")
-        images: list[tuple[Image, bytes]] = []
-        for image in post.images:
+        content = post.content
+        message = facebook_text(content)
+        photos: list[tuple[Image, bytes]] = []
+        videos = [image for image in content.images if image.kind in VIDEO_KINDS]
+        for image in content.images:
+            if image.kind is not MediaKind.PHOTO:
+                continue
+            # Photos are small (Telegram keeps them under 10 MB); videos are read one at a time.
             data = await self.store.load_image(image.blob_id)
             if data is None:
                 message = f"the image {image.name} is missing from storage"
                 return Outcome.permanent("missing_image", message)
-            images.append((image, data))
-        caption = post.main_caption.strip()
-        if not images and not caption:
+            photos.append((image, data))
+        if not photos and not videos and not message:
+            if content.images:
+                return Outcome.permanent("nothing_to_post", NOTHING_FOR_FACEBOOK)
             return Outcome.permanent("empty", "the post has neither text nor images")
 
         try:
@@ -430,47 +508,109 @@ class FacebookPagePublisher(HttpProvider):
             message = f"this account cannot post to {target.name} any more: Facebook no longer lists the Page"
             return Outcome.permanent("no_page", message)
 
-        publishing = False
+        first: tuple[str, str] | None = None
+        progress = _Progress()
         try:
-            if not images:
-                await sending()
-                publishing = True
-                answer = await self.call("POST", f"{page_id}/feed", token, data={"message": caption})
-                post_id = answer.get("id")
-            elif len(images) == 1:
-                image, data = images[0]
-                text = "\n\n".join(part for part in (caption, image.caption.strip()) if part)
-                await sending()
-                publishing = True
-                answer = await self._upload(page_id, token, image, data, text, published=True)
-                post_id = answer.get("post_id") or answer.get("id")
-            else:
-                media: list[dict[str, str]] = []
-                try:
-                    for image, data in images:
-                        uploaded = await self._upload(
-                            page_id, token, image, data, image.caption.strip(), published=False
-                        )
-                        if not uploaded.get("id"):
-                            raise Unreachable("Facebook gave no id for an uploaded photo", Fate.MAYBE_SENT)
-                        media.append({"media_fbid": str(uploaded["id"])})
-                    fields = {"attached_media": json.dumps(media, separators=(",", ":"))}
-                    if caption:
-                        fields["message"] = caption
-                    await sending()
-                    publishing = True
-                    answer = await self.call("POST", f"{page_id}/feed", token, data=fields)
-                except (GraphError, Unreachable, Withdrawn) as error:
-                    if not publishing or not _may_have_posted(error):
-                        await self._discard_uploads(token, [item["media_fbid"] for item in media])
-                    raise
-                post_id = answer.get("id")
+            if photos or not videos:
+                post_id = await self._post_text_and_photos(page_id, token, message, photos, sending, progress)
+                first = (post_id or "", POST_URL.format(post_id=post_id) if post_id else "")
+                message = ""
+            for number, video in enumerate(videos):
+                own = plain_with_links(_caption(video))
+                description = join_plain([message, own]) if number == 0 else own
+                with await spool(self.store, video) as file:
+                    if first is None:
+                        await sending()
+                        progress.publishing = True
+                    answer = await self._post_video(page_id, token, video, file, description)
+                if first is None:
+                    video_id = _text(answer.get("id"))
+                    first = (video_id or "", VIDEO_URL.format(page_id=page_id, video_id=video_id) if video_id else "")
+        except MissingMedia as missing:
+            if first is None:
+                return Outcome.permanent("missing_image", str(missing))
+            return self._sent(first, note=f"a video did not go out: {missing}")
         except GRAPH_FAILURES as error:
-            return await self._failed(error, post, target, credential, publishing=publishing)
+            if first is None:
+                return await self._failed(error, post, target, credential, publishing=progress.publishing)
+            # The post is out; sending it again would duplicate it. Report what is missing.
+            outcome = await self._failed(error, post, target, credential, publishing=True)
+            return self._sent(first, note=f"a video did not go out: {outcome.error_message}")
+        assert first is not None
+        return self._sent(first)
 
+    def _sent(self, first: tuple[str, str], note: str | None = None) -> Outcome:
+        post_id, url = first
         if not post_id:
-            return Outcome.sent(note="Facebook published the post but gave no id for it")
-        return Outcome.sent(message_id=str(post_id), url=POST_URL.format(post_id=post_id))
+            return Outcome.sent(note=note or "Facebook published the post but gave no id for it")
+        return Outcome.sent(message_id=post_id, url=url or None, note=note)
+
+    async def _post_text_and_photos(
+        self,
+        page_id: str,
+        token: str,
+        message: str,
+        photos: list[tuple[Image, bytes]],
+        sending: Sending,
+        progress: _Progress,
+    ) -> str | None:
+        """The post's text and photos as one Page post (text alone, one photo, or several attached
+        to one feed post); its id. Raises GraphError, Unreachable or Withdrawn; `progress` says
+        whether the request that may make the post appear had left."""
+        if not photos:
+            await sending()
+            progress.publishing = True
+            answer = await self.call("POST", f"{page_id}/feed", token, data={"message": message})
+            return _text(answer.get("id"))
+        if len(photos) == 1:
+            image, data = photos[0]
+            text = join_plain([message, plain_with_links(_caption(image))])
+            await sending()
+            progress.publishing = True
+            answer = await self._upload(page_id, token, image, data, text, published=True)
+            return _text(answer.get("post_id") or answer.get("id"))
+        media: list[dict[str, str]] = []
+        try:
+            for image, data in photos:
+                caption = plain_with_links(_caption(image))
+                uploaded = await self._upload(page_id, token, image, data, caption, published=False)
+                if not uploaded.get("id"):
+                    raise Unreachable("Facebook gave no id for an uploaded photo", Fate.MAYBE_SENT)
+                media.append({"media_fbid": str(uploaded["id"])})
+            fields = {"attached_media": json.dumps(media, separators=(",", ":"))}
+            if message:
+                fields["message"] = message
+            await sending()
+            progress.publishing = True
+            answer = await self.call("POST", f"{page_id}/feed", token, data=fields)
+        except (GraphError, Unreachable, Withdrawn) as error:
+            if not progress.publishing or not _may_have_posted(error):
+                await self._discard_uploads(token, [item["media_fbid"] for item in media])
+            raise
+        return _text(answer.get("id"))
+
+    async def _post_video(
+        self, page_id: str, token: str, video: Image, file: IO[bytes], description: str
+    ) -> dict[str, Any]:
+        """``POST /{page-id}/videos`` (on Graph's video host) with the file streamed from `file`."""
+        fields = {"description": description} if description else {}
+        body = MultipartBody(fields, "source", video.name or "video.mp4", _video_mime(video), file)
+        return await asyncio.to_thread(self._call_url, f"{self.video_url}/{page_id}/videos", token, body)
+
+    def _call_url(self, url: str, token: str, body: MultipartBody) -> dict[str, Any]:
+        response = self.request(
+            "POST", url, data=body, headers={"Authorization": f"Bearer {token}", "Content-Type": body.content_type}
+        )
+        failure = _graph_error(response, (token,))
+        if failure is not None:
+            raise failure
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            raise Unreachable("Facebook's answer could not be read", Fate.MAYBE_SENT)
+        return answer
 
     async def _discard_uploads(self, token: str, photo_ids: list[str]) -> None:
         """Deletes the unpublished photos of a multi-photo post that did not go out, so that a

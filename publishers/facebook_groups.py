@@ -17,11 +17,12 @@ from urllib.parse import urlparse
 from telegram import Bot
 from telegram.error import TelegramError
 
-from publishers.base import Connection, Outcome, Provider, Sending, untracked
+from publishers.base import Connection, Outcome, Provider, Sending, Shortfall, untracked
+from publishers.facebook import facebook_text
 from publishers.telegram import TelegramPublisher, classify
-from publishers.telegram_layout import plan_messages
+from publishers.telegram_layout import plan_content
 from storage.base import Store
-from storage.models import DeliveryStatus, Platform, Post, Target, new_id
+from storage.models import Content, DeliveryStatus, Platform, Post, Target, new_id
 
 # Sends the owner the message asking them to post `post` in the group `target` now, with its
 # buttons; gives back that message's id. Raises TelegramError as the bot does.
@@ -60,6 +61,17 @@ class HandPostingPublisher(Provider):
         # The photos go out exactly as a Telegram post would: same layout, same file ids.
         self.telegram = TelegramPublisher(bot, store)
 
+    @classmethod
+    def shortfalls(cls, content: Content) -> list[Shortfall]:
+        """The text the owner is handed to paste is plain (Facebook groups show no formatting), the
+        buttons written at its end."""
+        found = []
+        if content.caption_entities:
+            found.append(Shortfall.PLAIN_TEXT)
+        if content.buttons:
+            found.append(Shortfall.BUTTONS_AS_TEXT)
+        return found
+
     async def connect(self, user_id: int, answers: Sequence[str]) -> Connection:
         """One group per answer; no credential (the user posts, not Herald)."""
         return Connection([group_target(answer) for answer in answers])
@@ -69,11 +81,12 @@ class HandPostingPublisher(Provider):
         try:
             await sending()
             if post.images:
-                for planned in plan_messages("", post.images):
+                for planned in plan_content(Content(images=post.images)):
                     await self.telegram.send_planned(chat_id, planned)
-            if post.main_caption.strip():
-                copyable = f"<code>{html.escape(post.main_caption)}</code>"
-                await self.bot.send_message(chat_id, copyable, parse_mode="HTML")
+            # What the owner pastes into the group: Facebook shows no formatting.
+            text = facebook_text(post.content)
+            if text:
+                await self.bot.send_message(chat_id, f"<code>{html.escape(text)}</code>", parse_mode="HTML")
             prompt_id = await self.prompt(post, target)
         except TelegramError as error:
             outcome = classify(error, target)

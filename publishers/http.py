@@ -8,13 +8,17 @@ connect, what a request lost in transport means for a delivery, Retry-After, one
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
+import os
+import re
+import secrets
 from abc import abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
-from typing import Any
+from typing import IO, Any
 
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
@@ -187,3 +191,40 @@ class HttpProvider(Provider):
         except requests.RequestException as error:
             # `from None`: the original exception holds the request, its URL and its headers.
             raise Unreachable(describe_transport(error), request_fate(error)) from None
+
+
+class MultipartBody:
+    """A multipart/form-data body read as it is sent: the text fields, then one file streamed
+    from an open file — `requests` sends it a block at a time with its Content-Length, where its
+    own `files=` would read the whole file into memory first."""
+
+    def __init__(self, fields: dict[str, str], file_field: str, filename: str, mime_type: str, file: IO[bytes]):
+        boundary = secrets.token_hex(16)
+        head = b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value.encode() + b"\r\n"
+            for name, value in fields.items()
+        )
+        safe_name = re.sub(r"[^A-Za-z0-9._ -]", "_", filename) or "file"
+        head += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{safe_name}"\r\n'
+            f"Content-Type: {mime_type}\r\n\r\n"
+        ).encode()
+        tail = f"\r\n--{boundary}--\r\n".encode()
+        size = os.fstat(file.fileno()).st_size - file.tell()
+        self.content_type = f"multipart/form-data; boundary={boundary}"
+        self._parts: list[IO[bytes]] = [io.BytesIO(head), file, io.BytesIO(tail)]
+        self._length = len(head) + size + len(tail)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def read(self, size: int = -1) -> bytes:
+        """The next bytes of the body (at most `size`; all that is left when negative)."""
+        out = bytearray()
+        while self._parts and (size < 0 or len(out) < size):
+            block = self._parts[0].read(-1 if size < 0 else size - len(out))
+            if block:
+                out.extend(block)
+            else:
+                self._parts.pop(0)
+        return bytes(out)

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from telegram import Bot
 
 from config import Settings
-from publishers.base import Provider, Publisher
+from publishers.base import Provider, Publisher, Shortfall
 from publishers.facebook import FacebookPagePublisher
 from publishers.facebook_groups import HandPostingPublisher, HandPostPrompt
 from publishers.telegram import TelegramPublisher
 from publishers.webhook import WebhookPublisher
 from storage.base import Store
-from storage.models import Platform
+from storage.models import Content, Platform
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,20 @@ PLATFORMS: dict[Platform, Callable[[Wiring], Provider]] = {
     Platform.FACEBOOK_GROUPS: lambda wiring: HandPostingPublisher(wiring.bot, wiring.store, wiring.hand_post),
     Platform.WEBHOOK: lambda wiring: WebhookPublisher(wiring.store),
 }
+
+
+# Each platform's provider class: what it is, before anything is built from the wiring.
+PROVIDER_TYPES: dict[Platform, type[Provider]] = {
+    Platform.TELEGRAM: TelegramPublisher,
+    Platform.FACEBOOK_PAGE: FacebookPagePublisher,
+    Platform.FACEBOOK_GROUPS: HandPostingPublisher,
+    Platform.WEBHOOK: WebhookPublisher,
+}
+
+
+def shortfalls(platform: Platform, content: Content) -> list[Shortfall]:
+    """What of `content` the platform cannot show as Telegram does (the preview says it)."""
+    return PROVIDER_TYPES[platform].shortfalls(content)
 
 
 def provider(platform: Platform, wiring: Wiring) -> Provider:

@@ -10,11 +10,12 @@ import asyncio
 import logging
 import warnings
 from collections.abc import Sequence
+from contextlib import ExitStack
 from datetime import timedelta
 from typing import Any
 
 import httpx
-from telegram import Bot, InputMediaPhoto, Message
+from telegram import Bot, Message
 from telegram.constants import ChatMemberStatus
 from telegram.error import (
     BadRequest,
@@ -30,7 +31,9 @@ from telegram.ext import ExtBot
 
 from publishers.base import Connection, Outcome, Provider, Sending, untracked
 from publishers.rate_limit import Booking, TelegramRateLimiter
-from publishers.telegram_layout import PlannedMessage, plan_messages
+from publishers.spool import MissingMedia, spool
+from publishers.telegram_layout import PlannedMessage, plan_content
+from publishers.telegram_send import MediaSource, file_id_of, send_planned, upload
 from storage.base import Store
 from storage.models import Account, Image, Platform, Post, Target, TelegramChat, utc_now
 
@@ -39,6 +42,8 @@ log = logging.getLogger(__name__)
 ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 # The built-in account's id: every user's, never stored.
 ACCOUNT_ID = "telegram"
+# Seconds Telegram may take to answer a request that uploads files.
+UPLOAD_READ_TIMEOUT = 120
 # Transport failures where the request cannot have reached Telegram: safe to send again.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -100,8 +105,9 @@ def classify(error: TelegramError, target: Target, *, may_have_posted: bool = Tr
 
 
 class TelegramPublisher(Provider):
-    """Sends a post as a text, a photo, or an album (plus a text when the caption is too long);
-    the chats it offers a user are those the bot and the user both administer."""
+    """Sends a post as `plan_content` lays it out — texts, media and albums, formatted as typed,
+    buttons and link preview included; the chats it offers a user are those the bot and the user
+    both administer."""
 
     platform = Platform.TELEGRAM
 
@@ -161,22 +167,26 @@ class TelegramPublisher(Provider):
         except TelegramError as error:
             return await self._failed(error, chat_id, target, may_have_posted=False)
 
-        plan = plan_messages(post.main_caption, post.images)
+        plan = plan_content(post.content)
         first: Message | None = None
-        for planned in plan:
+        for number, planned in enumerate(plan, start=1):
             try:
                 try:
                     sent = await self._send(chat_id, planned, sending)
                 except ChatMigrated as migrated:
                     chat_id = await self._follow_migration(chat_id, migrated.new_chat_id)
                     sent = await self._send(chat_id, planned, sending)
+            except MissingMedia as missing:
+                outcome = Outcome.permanent("missing_image", str(missing))
             except TelegramError as error:
                 outcome = await self._failed(error, chat_id, target)
-                if first is None:
-                    return outcome
-                # The album is out; resending it would duplicate it. Report what is missing.
-                return self._sent(first, note=f"the caption's text message failed: {outcome.error_message}")
-            first = first or sent
+            else:
+                first = first or sent
+                continue
+            if first is None:
+                return outcome
+            # The start of the post is out; resending it would duplicate it. Report what is missing.
+            return self._sent(first, note=f"part {number} of {len(plan)} of the post failed: {outcome.error_message}")
         assert first is not None
         return self._sent(first)
 
@@ -205,31 +215,26 @@ class TelegramPublisher(Provider):
     async def _send(self, chat_id: int, planned: PlannedMessage, sending: Sending) -> Message:
         """Sends one planned message; returns the first Telegram message it produced.
 
-        The room in the rate limits is booked first, then the photos' bytes are read (a post
-        waiting for a channel's window holds no image in memory), then `sending` marks the
-        delivery as under way — the request leaves right after it, with no wait in between."""
-        booking = await self._book(chat_id, max(1, len(planned.photos)))
+        The room in the rate limits is booked first, then the media are made ready — a file_id
+        Telegram has, else the stored bytes copied a chunk at a time into a temporary file that the
+        upload streams from (a post waiting for a channel's window holds no media in memory, and
+        one uploading holds none whole) — then `sending` marks the delivery as under way: the
+        request leaves right after it, with no wait in between. An upload's file_id is kept, so the
+        next target (and the next post) sends the file without uploading it again."""
+        booking = await self._book(chat_id, planned.messages)
         extra: dict[str, Any] = {} if booking is None else {"rate_limit_args": booking}
-        try:
-            if planned.kind == "text":
+        with ExitStack() as files:
+            try:
+                media = [await self._source(item.image, planned.kind == "album", files) for item in planned.media]
+                if any(not isinstance(source, str) for source in media):
+                    # Telegram answers an upload once it has taken the files in: big videos take a while.
+                    extra["read_timeout"] = UPLOAD_READ_TIMEOUT
                 await sending()
-                return await self.bot.send_message(chat_id, planned.text, **extra)
-            media = [await self._photo(image) for image, _ in planned.photos]
-            await sending()
-            if planned.kind == "photo":
-                caption = planned.photos[0][1] or None
-                message = await self.bot.send_photo(chat_id, media[0], caption=caption, **extra)
-                await self._remember_file_ids(planned.photos, [message])
-                return message
-            album = [
-                InputMediaPhoto(item, caption=caption or None)
-                for item, (_, caption) in zip(media, planned.photos, strict=True)
-            ]
-            messages = await self.bot.send_media_group(chat_id, album, **extra)
-        finally:
-            if booking is not None and self._limiter is not None:
-                self._limiter.cancel(booking)  # only if it was not used (a missing image…)
-        await self._remember_file_ids(planned.photos, list(messages))
+                messages = await send_planned(self.bot, chat_id, planned, media, **extra)
+            finally:
+                if booking is not None and self._limiter is not None:
+                    self._limiter.cancel(booking)  # only if it was not used (a missing file…)
+        await self._remember_file_ids(planned, messages)
         return messages[0]
 
     @property
@@ -241,17 +246,17 @@ class TelegramPublisher(Provider):
         limiter = self._limiter
         return None if limiter is None else await limiter.book(chat_id, count)
 
-    async def _photo(self, image: Image) -> str | bytes:
-        """The photo to send: a file_id Telegram already has, else the stored bytes."""
+    async def _source(self, image: Image, in_album: bool, files: ExitStack) -> MediaSource:
+        """What to send an item from: a file_id Telegram already has, else its stored bytes in a
+        temporary file (closed with `files`). Raises MissingMedia."""
         file_id = image.telegram_file_id or await self.store.image_file_id(image.blob_id)
         if file_id:
             return file_id
-        data = await self.store.load_image(image.blob_id)
-        if data is None:
-            raise BadRequest(f"the image {image.name} is missing from storage")
-        return data
+        spooled = files.enter_context(await spool(self.store, image))
+        return upload(spooled, image.name, in_album=in_album)
 
-    async def _remember_file_ids(self, photos: list[tuple[Image, str]], messages: list[Message]) -> None:
-        for (image, _), message in zip(photos, messages, strict=False):
-            if message.photo and not image.telegram_file_id:
-                await self.store.set_image_file_id(image.blob_id, message.photo[-1].file_id)
+    async def _remember_file_ids(self, planned: PlannedMessage, messages: list[Message]) -> None:
+        for item, message in zip(planned.media, messages, strict=False):
+            file_id = file_id_of(message)
+            if file_id and not item.image.telegram_file_id:
+                await self.store.set_image_file_id(item.image.blob_id, file_id)

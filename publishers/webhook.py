@@ -1,4 +1,7 @@
-"""Publishing to any HTTPS endpoint: a signed JSON POST of the post (Discord, Slack, n8n, Make…).
+"""Publishing to any HTTPS endpoint: a signed JSON POST of the post (Discord, Slack, n8n, Make…):
+its text (plain, as HTML and as Telegram's entities), each media item with its kind and bytes, the
+buttons and the layout — nothing of the content is lost (the README documents the body). The body
+is written to a temporary file as the media are read, a chunk at a time, and streamed from there.
 
 The receiver checks ``X-Herald-Signature: sha256=<hex>``, the HMAC-SHA256 of the exact body
 bytes keyed with the account's signing secret (``verify`` below does it), and may drop repeats by
@@ -18,16 +21,20 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+import secrets
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import requests
 
 from publishers.base import Connection, Outcome, Sending
+from publishers.formatting import formatted, to_html
 from publishers.http import MESSAGE_CHARS, HttpProvider, LostWords, Unreachable, parse_retry_after
+from publishers.spool import MissingMedia
 from storage.base import Store
 from storage.models import DeliveryStatus, Image, Platform, Post, Target, new_id, utc_now
 
@@ -94,25 +101,86 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def build_body(post: Post, target: Target, images: list[tuple[Image, bytes]], sent_at: datetime) -> bytes:
-    """The request body, serialised once: compact JSON with sorted keys, UTF-8."""
-    payload: dict[str, Any] = {
+def payload(post: Post, target: Target, sent_at: datetime, media_data: Sequence[str]) -> dict[str, Any]:
+    """The body as a JSON object: the text (plain, its HTML and its entities), each media item with
+    its kind (`media_data` in place of its bytes' base64), the buttons, the link preview and layout."""
+    content = post.content
+    caption = formatted(content.caption, content.caption_entities)
+    return {
         "post_id": post.post_id,
         "target": {"id": target.target_id, "name": target.name},
         "caption": post.main_caption,
+        "caption_html": to_html(caption),
+        "caption_entities": caption.entity_list(),
         "images": [
             {
                 "name": image.name,
+                "kind": image.kind.value,
                 "caption": image.caption,
+                "caption_html": to_html(formatted(image.caption, image.caption_entities)),
+                "caption_entities": formatted(image.caption, image.caption_entities).entity_list(),
+                "spoiler": image.spoiler,
                 "mime_type": image.mime_type,
-                "data_base64": base64.b64encode(data).decode("ascii"),
+                "size": image.size,
+                "data_base64": data,
             }
-            for image, data in images
+            for image, data in zip(content.images, media_data, strict=True)
         ],
+        "buttons": [
+            [
+                {"text": button.label, "url": button.url}
+                if button.url
+                else {"text": button.label, "copy_text": button.copy_text or ""}
+                for button in row
+            ]
+            for row in content.buttons
+        ],
+        "link_preview": asdict(content.link_preview),
+        "caption_above": content.caption_above,
         "scheduled_time": iso_utc(post.scheduled_time),
         "sent_at": iso_utc(sent_at),
     }
-    return json.dumps(payload, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+
+def serialise(value: Any) -> str:
+    """Compact JSON with sorted keys, as every body is written."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+async def write_body(store: Store, post: Post, target: Target, sent_at: datetime, out: IO[bytes], secret: str) -> str:
+    """Writes the request body into `out` — each media item's bytes read from the store and encoded
+    a chunk at a time, never held whole — and returns its signature. The bytes are exactly
+    `serialise(payload(...))` with each item's base64 in place. Raises MissingMedia."""
+    marks = [f"@@herald-media-{number}-{secrets.token_hex(8)}@@" for number in range(len(post.images))]
+    text = serialise(payload(post, target, sent_at, marks))
+    mac = hmac.new(secret.encode("utf-8"), digestmod=hashlib.sha256)
+
+    def emit(data: bytes) -> None:
+        mac.update(data)
+        out.write(data)
+
+    for image, mark in zip(post.images, marks, strict=True):
+        before, text = text.split(f'"{mark}"', 1)
+        emit(before.encode("utf-8") + b'"')
+        await _write_base64(store, image, emit)
+        emit(b'"')
+    emit(text.encode("utf-8"))
+    out.flush()
+    return f"{SIGNATURE_PREFIX}{mac.hexdigest()}"
+
+
+async def _write_base64(store: Store, image: Image, emit: Callable[[bytes], None]) -> None:
+    carry = b""
+    seen = False
+    async for chunk in store.media_chunks(image.blob_id):
+        seen = True
+        data = carry + chunk
+        whole = len(data) - len(data) % 3  # base64 of whole 3-byte groups joins up seamlessly
+        emit(base64.b64encode(data[:whole]))
+        carry = data[whole:]
+    if not seen and await store.load_image(image.blob_id) is None:
+        raise MissingMedia(image)
+    emit(base64.b64encode(carry))
 
 
 def check_url(url: str, allow_http_loopback: bool = True) -> str | None:
@@ -207,29 +275,27 @@ class WebhookPublisher(HttpProvider):
         problem = check_url(url, self.allow_http_loopback)
         if problem is not None:
             return Outcome.permanent("bad_url", problem)
-        images: list[tuple[Image, bytes]] = []
-        for image in post.images:
-            data = await self.store.load_image(image.blob_id)
-            if data is None:
-                return Outcome.permanent("missing_image", f"the image {image.name} is missing from storage")
-            images.append((image, data))
-
         sent_at = utc_now()
-        body = build_body(post, target, images, sent_at)
-        headers = {
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(secret, body),
-            TIMESTAMP_HEADER: str(int(sent_at.timestamp())),
-            IDEMPOTENCY_HEADER: f"{post.post_id}:{target.target_id}",
-        }
-        await sending()
-        try:
-            answer = await asyncio.to_thread(self._post, url, body, headers)
-        except Unreachable as lost:
-            return lost.outcome(LOST, target.name, posting=True)
+        with tempfile.TemporaryFile() as body:
+            try:
+                signature = await write_body(self.store, post, target, sent_at, body, secret)
+            except MissingMedia as missing:
+                return Outcome.permanent("missing_image", str(missing))
+            body.seek(0)
+            headers = {
+                "Content-Type": "application/json",
+                SIGNATURE_HEADER: signature,
+                TIMESTAMP_HEADER: str(int(sent_at.timestamp())),
+                IDEMPOTENCY_HEADER: f"{post.post_id}:{target.target_id}",
+            }
+            await sending()
+            try:
+                answer = await asyncio.to_thread(self._post, url, body, headers)
+            except Unreachable as lost:
+                return lost.outcome(LOST, target.name, posting=True)
         return self._answer_outcome(answer)
 
-    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> _Answer:
+    def _post(self, url: str, body: bytes | IO[bytes], headers: dict[str, str]) -> _Answer:
         """The blocking request, run in a worker thread."""
         response = self.request("POST", url, data=body, headers=headers, stream=True)
         with response:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 from pymongo.errors import ConnectionFailure
 
@@ -16,6 +16,7 @@ from storage.models import (
     Account,
     Delivery,
     DeliveryStatus,
+    Entity,
     Platform,
     Post,
     Poster,
@@ -32,6 +33,8 @@ from storage.series import Series
 # What a store raises while the database is out of reach or busy (a locked SQLite file, a MongoDB
 # server away): worth trying the same write again later. Anything else is a bug or bad data.
 STORE_UNAVAILABLE: tuple[type[Exception], ...] = (sqlite3.OperationalError, ConnectionFailure, OSError)
+# How much of a media file is read, written or held at once (`put_media`, `media_chunks`).
+MEDIA_CHUNK = 1024 * 1024
 
 
 @dataclass
@@ -235,6 +238,16 @@ class Store(ABC):
     async def purge_orphan_images(self, created_before: datetime) -> int:
         """Delete images stored before `created_before` that no post or poster uses; the count."""
 
+    @abstractmethod
+    async def put_media(self, source: BinaryIO) -> str:
+        """Store the bytes `source` reads (a file of any size: read and written a chunk at a time,
+        never held whole) and return their blob id, the same as `put_image` gives those bytes."""
+
+    @abstractmethod
+    def media_chunks(self, blob_id: str) -> AsyncIterator[bytes]:
+        """The bytes stored under `blob_id` (by `put_image` or `put_media`), a chunk at a time, so
+        that a big video is never held whole; nothing if there is no such blob."""
+
     # -- posters ---------------------------------------------------------------------------
     @abstractmethod
     async def save_poster(self, poster: Poster) -> Poster:
@@ -278,8 +291,11 @@ class Store(ABC):
         """Move the user's still-`scheduled` post to a new time; None otherwise."""
 
     @abstractmethod
-    async def update_caption(self, user_id: int, post_id: str, caption: str) -> Post | None:
-        """Replace the main caption of the user's still-`scheduled` post; None otherwise."""
+    async def update_caption(
+        self, user_id: int, post_id: str, caption: str, entities: Sequence[Entity] = ()
+    ) -> Post | None:
+        """Replace the main caption of the user's still-`scheduled` post, and its formatting with
+        `entities`; None otherwise."""
 
     @abstractmethod
     async def confirm_delivery(self, user_id: int, post_id: str, target_id: str, now: datetime) -> Post | None:

@@ -10,12 +10,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from storage.models import (
+    Button,
     Claim,
     Delivery,
     DeliveryStatus,
     ErrorKind,
     Image,
     Occurrence,
+    LinkPreview,
+    MediaKind,
     Post,
     Poster,
     PostStatus,
@@ -82,10 +85,14 @@ def image_to_doc(image: Image) -> dict[str, Any]:
         "size": image.size,
         "mime_type": image.mime_type,
         "telegram_file_id": image.telegram_file_id,
+        "kind": image.kind.value,
+        "spoiler": image.spoiler,
+        "caption_entities": [dict(entity) for entity in image.caption_entities],
     }
 
 
 def image_from_doc(doc: dict[str, Any]) -> Image:
+    """The media item; one stored before media had kinds is a photo."""
     return Image(
         name=doc["name"],
         caption=doc.get("caption", ""),
@@ -93,7 +100,61 @@ def image_from_doc(doc: dict[str, Any]) -> Image:
         size=doc.get("size", 0),
         mime_type=doc.get("mime_type", "image/jpeg"),
         telegram_file_id=doc.get("telegram_file_id"),
+        kind=MediaKind(doc.get("kind") or MediaKind.PHOTO.value),
+        spoiler=bool(doc.get("spoiler", False)),
+        caption_entities=list(doc.get("caption_entities") or []),
     )
+
+
+def buttons_to_doc(buttons: list[list[Button]]) -> list[list[dict[str, Any]]]:
+    """Rows of buttons as documents: each `{"label", "url"}` or `{"label", "copy_text"}`."""
+    return [
+        [
+            {"label": button.label, **({"url": button.url} if button.url else {"copy_text": button.copy_text or ""})}
+            for button in row
+        ]
+        for row in buttons
+    ]
+
+
+def buttons_from_doc(doc: Any) -> list[list[Button]]:
+    return [[Button(str(item["label"]), item.get("url"), item.get("copy_text")) for item in row] for row in (doc or [])]
+
+
+def link_preview_to_doc(preview: LinkPreview) -> dict[str, bool]:
+    return {"show": preview.show, "above_text": preview.above_text, "large_media": preview.large_media}
+
+
+def link_preview_from_doc(doc: Any) -> LinkPreview:
+    """The link preview choice; none stored (a post from before the choice existed) is Telegram's default."""
+    if not isinstance(doc, dict):
+        return LinkPreview()
+    return LinkPreview(
+        show=bool(doc.get("show", True)),
+        above_text=bool(doc.get("above_text", False)),
+        large_media=bool(doc.get("large_media", False)),
+    )
+
+
+def content_to_doc(source: Post | Poster) -> dict[str, Any]:
+    """What a post or poster shows beyond the seed's `main_caption` and `images`."""
+    return {
+        "caption_entities": [dict(entity) for entity in source.caption_entities],
+        "buttons": buttons_to_doc(source.buttons),
+        "link_preview": link_preview_to_doc(source.link_preview),
+        "caption_above": source.caption_above,
+    }
+
+
+def content_from_doc(doc: dict[str, Any]) -> dict[str, Any]:
+    """The fields `content_to_doc` wrote, as keyword arguments of Post or Poster (defaults for a
+    document written before they existed)."""
+    return {
+        "caption_entities": list(doc.get("caption_entities") or []),
+        "buttons": buttons_from_doc(doc.get("buttons")),
+        "link_preview": link_preview_from_doc(doc.get("link_preview")),
+        "caption_above": bool(doc.get("caption_above", False)),
+    }
 
 
 def delivery_to_doc(delivery: Delivery, times: TimeCodec) -> dict[str, Any]:
@@ -154,6 +215,7 @@ def post_to_doc(post: Post, times: TimeCodec) -> dict[str, Any]:
         "report_holder": post.report_holder,
         "delay_noticed_at": times.encode(post.delay_noticed_at) if post.delay_noticed_at else None,
         "occurrence": _occurrence_to_doc(post.occurrence, times),
+        **content_to_doc(post),
     }
 
 
@@ -213,6 +275,7 @@ def post_from_doc(post_id: str, doc: dict[str, Any], times: TimeCodec) -> Post:
         report_holder=doc.get("report_holder"),
         delay_noticed_at=times.decode(doc["delay_noticed_at"]) if doc.get("delay_noticed_at") else None,
         occurrence=_occurrence_from_doc(doc.get("occurrence"), times),
+        **content_from_doc(doc),
     )
 
 
@@ -234,6 +297,7 @@ def poster_to_doc(poster: Poster, times: TimeCodec) -> dict[str, Any]:
         "main_caption": poster.main_caption,
         "images": [image_to_doc(image) for image in poster.images],
         "created_at": times.encode(poster.created_at),
+        **content_to_doc(poster),
     }
 
 
@@ -245,6 +309,7 @@ def poster_from_doc(poster_id: str, doc: dict[str, Any], times: TimeCodec) -> Po
         main_caption=doc.get("main_caption", ""),
         images=[image_from_doc(image) for image in doc.get("images", [])],
         created_at=times.decode(doc["created_at"]),
+        **content_from_doc(doc),
     )
 
 

@@ -149,9 +149,25 @@ class TelegramChat:
     updated_at: datetime = field(default_factory=utc_now)
 
 
+class MediaKind(StrEnum):
+    """What a media item of a post is, as Telegram sends it (an `Image` of any kind)."""
+
+    PHOTO = "photo"
+    VIDEO = "video"
+    ANIMATION = "animation"  # a GIF, which Telegram keeps as a silent MP4
+    DOCUMENT = "document"
+    AUDIO = "audio"
+
+
+# A formatting span of a text, as Telegram's MessageEntity JSON: type, offset and length in UTF-16
+# code units, and url, user, language or custom_emoji_id where its type has one.
+Entity = dict[str, Any]
+
+
 @dataclass
 class Image:
-    """One image of a poster or post: its bytes live in the blob store under `blob_id`."""
+    """One media item of a poster or post (a photo unless `kind` says otherwise; the seed's name is
+    kept): its bytes live in the blob store under `blob_id`."""
 
     name: str
     blob_id: str
@@ -159,6 +175,42 @@ class Image:
     size: int = 0
     mime_type: str = "image/jpeg"
     telegram_file_id: str | None = None
+    kind: MediaKind = MediaKind.PHOTO
+    # Hidden under a spoiler until tapped (photos, videos and GIFs).
+    spoiler: bool = False
+    caption_entities: list[Entity] = field(default_factory=list)
+
+
+@dataclass
+class Button:
+    """A button under a post: a link to open, or a text to copy (a promo code)."""
+
+    label: str
+    url: str | None = None
+    copy_text: str | None = None
+
+
+@dataclass
+class LinkPreview:
+    """How a post's text shows the preview of its first link."""
+
+    show: bool = True
+    above_text: bool = False
+    large_media: bool = False
+
+
+@dataclass
+class Content:
+    """What a post (or poster) shows: its text and formatting, its media, the buttons under it, and
+    how its link preview and captions are laid out."""
+
+    caption: str = ""
+    caption_entities: list[Entity] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    buttons: list[list[Button]] = field(default_factory=list)
+    link_preview: LinkPreview = field(default_factory=LinkPreview)
+    # The caption shown above the photos and videos instead of below.
+    caption_above: bool = False
 
 
 @dataclass
@@ -171,6 +223,15 @@ class Poster:
     main_caption: str = ""
     images: list[Image] = field(default_factory=list)
     created_at: datetime = field(default_factory=utc_now)
+    caption_entities: list[Entity] = field(default_factory=list)
+    buttons: list[list[Button]] = field(default_factory=list)
+    link_preview: LinkPreview = field(default_factory=LinkPreview)
+    caption_above: bool = False
+
+    @property
+    def content(self) -> Content:
+        """What the poster shows."""
+        return _content_of(self)
 
 
 @dataclass
@@ -242,6 +303,17 @@ class Post:
     delay_noticed_at: datetime | None = None
     # Which occurrence of a recurring series this post is (None: a post of its own).
     occurrence: Occurrence | None = None
+    # The main caption's formatting, the buttons under the post, its link preview and where its
+    # captions show (see `Content`).
+    caption_entities: list[Entity] = field(default_factory=list)
+    buttons: list[list[Button]] = field(default_factory=list)
+    link_preview: LinkPreview = field(default_factory=LinkPreview)
+    caption_above: bool = False
+
+    @property
+    def content(self) -> Content:
+        """What the post shows."""
+        return _content_of(self)
 
     @property
     def short_id(self) -> str:
@@ -267,8 +339,12 @@ def new_post(
     scheduled_time: datetime,
     images: list[Image] | None = None,
     poster_name: str | None = None,
+    content: Content | None = None,
 ) -> Post:
-    """A fresh `scheduled` post with one pending delivery per target."""
+    """A fresh `scheduled` post with one pending delivery per target; `content`, when given, is its
+    caption, media, buttons and layout (instead of `main_caption` and `images`)."""
+    if content is not None:
+        main_caption, images = content.caption, content.images
     if not targets:
         raise ValueError("a post needs at least one target")
     images = list(images or [])
@@ -285,6 +361,21 @@ def new_post(
         images=images,
         poster_name=poster_name,
         deliveries={target.target_id: Delivery(target_id=target.target_id) for target in targets},
+        caption_entities=list(content.caption_entities) if content else [],
+        buttons=[list(row) for row in content.buttons] if content else [],
+        link_preview=content.link_preview if content else LinkPreview(),
+        caption_above=content.caption_above if content else False,
+    )
+
+
+def _content_of(source: Post | Poster) -> Content:
+    return Content(
+        caption=source.main_caption,
+        caption_entities=source.caption_entities,
+        images=source.images,
+        buttons=source.buttons,
+        link_preview=source.link_preview,
+        caption_above=source.caption_above,
     )
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
-from collections.abc import Callable, Collection
+import secrets
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 from gridfs.asynchronous import AsyncGridFSBucket
 from gridfs.errors import NoFile
@@ -16,7 +18,7 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument, Upd
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from storage.base import PostPage, Store, confirmed_by_hand, finished_post, retried_post
+from storage.base import MEDIA_CHUNK, PostPage, Store, confirmed_by_hand, finished_post, retried_post
 from storage.batching import WriteBatcher
 from storage.codec import (
     BSON_TIMES,
@@ -33,6 +35,7 @@ from storage.crypto import CredentialCipher
 from storage.models import (
     Account,
     Delivery,
+    Entity,
     Platform,
     Post,
     Poster,
@@ -368,6 +371,43 @@ class MongoStore(Store):
         doc = await self._image_file(blob_id)
         return (doc.get("metadata") or {}).get("telegram_file_id") if doc else None
 
+    async def put_media(self, source: BinaryIO) -> str:
+        chunk = await asyncio.to_thread(source.read, MEDIA_CHUNK)
+        following = await asyncio.to_thread(source.read, MEDIA_CHUNK) if chunk else b""
+        if not following:
+            return await self.put_image(chunk)
+        # Written under a name of its own until the whole has been read and its hash is known; one
+        # cut off is purged with the orphans (it has their `created_at`).
+        upload = self.images.open_upload_stream(f"partial-{secrets.token_hex(8)}", metadata={"created_at": utc_now()})
+        digest = hashlib.sha256()
+        try:
+            while chunk:
+                digest.update(chunk)
+                await upload.write(chunk)
+                chunk, following = following, (await asyncio.to_thread(source.read, MEDIA_CHUNK) if following else b"")
+            await upload.close()
+        except BaseException:
+            await upload.abort()
+            raise
+        blob_id = digest.hexdigest()
+        if await self._image_file(blob_id) is None:
+            await self.images.rename(upload._id, blob_id)
+        else:
+            await self.images.delete(upload._id)
+        return blob_id
+
+    async def media_chunks(self, blob_id: str) -> AsyncIterator[bytes]:
+        try:
+            stream = await self.images.open_download_stream_by_name(blob_id)
+        except NoFile:
+            return
+        while True:
+            # GridFS chunks are 255 kB; a megabyte at a time keeps the round trips few.
+            data = await stream.read(MEDIA_CHUNK)
+            if not data:
+                return
+            yield data
+
     async def purge_orphan_images(self, created_before: datetime) -> int:
         purged = 0
         cursor = self.db[f"{IMAGE_BUCKET}.files"].find(
@@ -445,10 +485,12 @@ class MongoStore(Store):
         )
         return _post(doc) if doc else None
 
-    async def update_caption(self, user_id: int, post_id: str, caption: str) -> Post | None:
+    async def update_caption(
+        self, user_id: int, post_id: str, caption: str, entities: Sequence[Entity] = ()
+    ) -> Post | None:
         doc = await self.db.scheduled_posts.find_one_and_update(
             {"post_id": post_id, "user_id": user_id, "status": PostStatus.SCHEDULED.value},
-            {"$set": {"main_caption": caption}},
+            {"$set": {"main_caption": caption, "caption_entities": [dict(entity) for entity in entities]}},
             return_document=ReturnDocument.AFTER,
         )
         return _post(doc) if doc else None

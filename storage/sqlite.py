@@ -7,17 +7,18 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import aiosqlite
 
-from storage.base import PostPage, Store, confirmed_by_hand, finished_post, retried_post
+from storage.base import MEDIA_CHUNK, PostPage, Store, confirmed_by_hand, finished_post, retried_post
 from storage.batching import WriteBatcher
 from storage.codec import (
     ISO_TIMES,
@@ -41,6 +42,7 @@ from storage.crypto import (
 from storage.models import (
     Account,
     Delivery,
+    Entity,
     Platform,
     Post,
     Poster,
@@ -126,6 +128,15 @@ CREATE TABLE IF NOT EXISTS state (
     key TEXT NOT NULL,
     value TEXT NOT NULL,
     PRIMARY KEY (namespace, key)
+);
+-- Media bigger than one chunk, a chunk a row (its `blobs` row keeps an empty `data` and the size),
+-- so that a video is written and read without holding it whole.
+CREATE TABLE IF NOT EXISTS blob_chunks (
+    blob_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (blob_id, seq)
 );
 """
 
@@ -696,8 +707,12 @@ class SQLiteStore(Store):
         return blob_id
 
     async def load_image(self, blob_id: str) -> bytes | None:
-        row = await self._read_one("SELECT data FROM blobs WHERE blob_id = ?", (blob_id,))
-        return bytes(row["data"]) if row else None
+        row = await self._read_one("SELECT data, size FROM blobs WHERE blob_id = ?", (blob_id,))
+        if row is None:
+            return None
+        if row["data"] or not row["size"]:
+            return bytes(row["data"])
+        return b"".join([chunk async for chunk in self.media_chunks(blob_id)])
 
     async def set_image_file_id(self, blob_id: str, file_id: str) -> None:
         await self._execute("UPDATE blobs SET telegram_file_id = ? WHERE blob_id = ?", (file_id, blob_id))
@@ -707,7 +722,7 @@ class SQLiteStore(Store):
         return row["telegram_file_id"] if row else None
 
     async def purge_orphan_images(self, created_before: datetime) -> int:
-        return await self._execute(
+        purged = await self._execute(
             "DELETE FROM blobs WHERE created_at < ? AND blob_id NOT IN ("
             " SELECT json_extract(image.value, '$.blob_id') FROM posts,"
             " json_each(posts.doc, '$.images') AS image"
@@ -715,6 +730,65 @@ class SQLiteStore(Store):
             " json_each(posters.doc, '$.images') AS image)",
             (iso_text(created_before),),
         )
+        # The chunks of the media just deleted, and of uploads cut off before they were finished.
+        await self._execute(
+            "DELETE FROM blob_chunks WHERE created_at < ? AND blob_id NOT IN (SELECT blob_id FROM blobs)",
+            (iso_text(created_before),),
+        )
+        return purged
+
+    async def put_media(self, source: BinaryIO) -> str:
+        chunk = await asyncio.to_thread(source.read, MEDIA_CHUNK)
+        following = await asyncio.to_thread(source.read, MEDIA_CHUNK) if chunk else b""
+        if not following:
+            return await self.put_image(chunk)
+        # Written under a name of its own until the whole has been read and its hash is known.
+        partial, now = f"partial-{secrets.token_hex(8)}", iso_text(utc_now())
+        digest, size, seq = hashlib.sha256(), 0, 0
+        try:
+            while chunk:
+                digest.update(chunk)
+                await self._execute(
+                    "INSERT INTO blob_chunks (blob_id, seq, data, created_at) VALUES (?, ?, ?, ?)",
+                    (partial, seq, chunk, now),
+                )
+                size, seq = size + len(chunk), seq + 1
+                chunk, following = following, (await asyncio.to_thread(source.read, MEDIA_CHUNK) if following else b"")
+            blob_id = digest.hexdigest()
+            async with self._transaction() as db:
+                async with db.execute("SELECT 1 FROM blobs WHERE blob_id = ?", (blob_id,)) as cursor:
+                    stored_before = await cursor.fetchone() is not None
+                if stored_before:
+                    await db.execute("DELETE FROM blob_chunks WHERE blob_id = ?", (partial,))
+                else:
+                    await db.execute("UPDATE blob_chunks SET blob_id = ? WHERE blob_id = ?", (blob_id, partial))
+                    await db.execute(
+                        "INSERT INTO blobs (blob_id, data, size, created_at) VALUES (?, x'', ?, ?)",
+                        (blob_id, size, now),
+                    )
+        except Exception:
+            # Best effort: what is left is purged with the orphans.
+            with suppress(Exception):
+                await self._execute("DELETE FROM blob_chunks WHERE blob_id = ?", (partial,))
+            raise
+        return blob_id
+
+    async def media_chunks(self, blob_id: str) -> AsyncIterator[bytes]:
+        row = await self._read_one("SELECT length(data) AS stored, size FROM blobs WHERE blob_id = ?", (blob_id,))
+        if row is None:
+            return
+        if row["stored"] or not row["size"]:
+            whole = await self._read_one("SELECT data FROM blobs WHERE blob_id = ?", (blob_id,))
+            if whole is not None:
+                yield bytes(whole["data"])
+            return
+        seq = 0
+        while True:
+            part = await self._read_one("SELECT data FROM blob_chunks WHERE blob_id = ? AND seq = ?", (blob_id, seq))
+            if part is None:
+                return
+            yield bytes(part["data"])
+            seq += 1
 
     # -- posters ---------------------------------------------------------------------------
     async def save_poster(self, poster: Poster) -> Poster:
@@ -790,11 +864,13 @@ class SQLiteStore(Store):
         )
         return _row_to_post(row) if row else None
 
-    async def update_caption(self, user_id: int, post_id: str, caption: str) -> Post | None:
+    async def update_caption(
+        self, user_id: int, post_id: str, caption: str, entities: Sequence[Entity] = ()
+    ) -> Post | None:
         row = await self._fetchone(
-            f"UPDATE posts SET doc = json_set(doc, '$.main_caption', ?) WHERE post_id = ? AND user_id = ? "
-            f"AND status = ? {self._RETURNING}",
-            (caption, post_id, user_id, PostStatus.SCHEDULED.value),
+            f"UPDATE posts SET doc = json_set(doc, '$.main_caption', ?, '$.caption_entities', json(?)) "
+            f"WHERE post_id = ? AND user_id = ? AND status = ? {self._RETURNING}",
+            (caption, json.dumps(list(entities)), post_id, user_id, PostStatus.SCHEDULED.value),
         )
         return _row_to_post(row) if row else None
 

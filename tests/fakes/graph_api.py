@@ -20,6 +20,10 @@ What it serves (under ``/v21.0``, any ``/vN.M`` prefix or none is accepted):
 - ``POST /{page-id}/feed`` — ``message``, ``link``, ``attached_media`` (a JSON list of
   ``{"media_fbid"}``, or ``attached_media[0]``… fields), each naming an unpublished photo of that
   Page not yet attached: ``{"id": "PAGEID_POSTID"}``.
+- ``POST /{page-id}/videos`` — what Facebook takes on its video host (graph-video.facebook.com):
+  multipart ``source`` (a video file: an MP4/MOV ``ftyp`` box, WebM or AVI; anything else is
+  ``(#352)``), ``description``, ``title``, ``published`` (default true): ``{"id": video_id}``; a
+  published video is a post of its own on the Page. ``file_url`` uploads are not served.
 - ``DELETE /{photo-id}`` — with its Page's token, deletes a photo no post uses: ``{"success": true}``.
 
 Tokens arrive as an ``access_token`` query or form field, or ``Authorization: Bearer``/``OAuth``.
@@ -33,7 +37,7 @@ parse is code 190 without a subcode; a revoked or expired one 190 with its subco
 
 Control: ``add_user_token``, ``add_page_token``, ``add_app_token``, ``revoke``, ``deny_permission``,
 ``fail_next``, ``fail_next_http``, ``delay``, ``clear_faults``. Read-back: ``photos(page_id)``, ``feed(page_id)``,
-``calls`` (tokens removed).
+``videos(page_id)``, ``calls`` (tokens removed).
 """
 
 from __future__ import annotations
@@ -81,6 +85,14 @@ PAGE_PUBLISHING = ("public_profile", "pages_show_list", "pages_read_engagement",
 # The permissions without which a Page token made from a user's cannot post.
 POSTING_PERMISSIONS = ("pages_read_engagement", "pages_manage_posts")
 IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
+UNSUPPORTED_VIDEO = "(#352) Sorry, the video file you selected is in a format that we don't support."
+
+
+def looks_like_video(data: bytes) -> bool:
+    """An MP4 or MOV (an ``ftyp`` box first), a WebM/Matroska file, or an AVI."""
+    return (
+        data[4:8] == b"ftyp" or data.startswith(b"\x1a\x45\xdf\xa3") or (data[:4] == b"RIFF" and data[8:12] == b"AVI ")
+    )
 
 
 class GraphFault(Exception):
@@ -162,6 +174,19 @@ class _Photo:
 
 
 @dataclass
+class _Video:
+    video_id: str
+    page_id: str
+    description: str
+    title: str | None
+    published: bool
+    size: int
+    sha256: str
+    filename: str | None
+    content_type: str | None
+
+
+@dataclass
 class _FeedPost:
     post_id: str
     page_id: str
@@ -209,6 +234,7 @@ class FakeGraphAPI(LocalServer):
         self._revoked: dict[str, int] = {}  # token -> error_subcode
         self._photos: dict[str, _Photo] = {}
         self._feed: dict[str, _FeedPost] = {}
+        self._videos: dict[str, _Video] = {}
         self._calls: list[JSONDict] = []
         self._faults: list[_Fault] = []
         self._delays: list[_Delay] = []
@@ -342,6 +368,24 @@ class FakeGraphAPI(LocalServer):
             if post.page_id == page_id
         ]
 
+    def videos(self, page_id: str) -> list[JSONDict]:
+        """The Page's videos, oldest first: id, description, title, published, size, sha256,
+        filename, content_type."""
+        return [
+            {
+                "id": video.video_id,
+                "description": video.description,
+                "title": video.title,
+                "published": video.published,
+                "size": video.size,
+                "sha256": video.sha256,
+                "filename": video.filename,
+                "content_type": video.content_type,
+            }
+            for video in self._videos.values()
+            if video.page_id == page_id
+        ]
+
     @property
     def calls(self) -> list[JSONDict]:
         """Every request: method, path (without the version), fields (no token; uploads as
@@ -433,10 +477,12 @@ class FakeGraphAPI(LocalServer):
             return self._accounts(request)
         if request.method == "GET" and parts == ["me", "permissions"]:
             return self._permissions(request)
-        if request.method == "POST" and len(parts) == 2 and parts[1] in ("photos", "feed"):
+        if request.method == "POST" and len(parts) == 2 and parts[1] in ("photos", "feed", "videos"):
             page = self._publishing_page(request, parts[0])
             if parts[1] == "photos":
                 return self._post_photo(request, page)
+            if parts[1] == "videos":
+                return self._post_video(request, page)
             return self._post_feed(request, page)
         if request.method == "DELETE" and len(parts) == 1 and parts[0] in self._photos:
             return self._delete_photo(request, self._photos[parts[0]])
@@ -595,6 +641,29 @@ class FakeGraphAPI(LocalServer):
         post = self._new_post(page, caption, [photo.photo_id], None, via="photos")
         photo.post_id = post.post_id
         return {"id": photo.photo_id, "post_id": post.post_id}
+
+    def _post_video(self, request: _Request, page: _Page) -> JSONDict:
+        upload = request.files.get("source")
+        if upload is None:
+            if request.fields.get("file_url"):
+                raise _unsupported("POST", f"{page.page_id}/videos with file_url")
+            raise GraphFault(390, "(#390) There was a problem uploading your video file. Please try again.")
+        filename, content_type, data = upload
+        if not looks_like_video(data):
+            raise GraphFault(352, UNSUPPORTED_VIDEO)
+        video = _Video(
+            video_id=str(next(self._ids)),
+            page_id=page.page_id,
+            description=request.fields.get("description", ""),
+            title=request.fields.get("title"),
+            published=request.fields.get("published", "true").strip().lower() not in ("false", "0"),
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            filename=filename,
+            content_type=content_type,
+        )
+        self._videos[video.video_id] = video
+        return {"id": video.video_id}
 
     def _post_feed(self, request: _Request, page: _Page) -> JSONDict:
         media = self._attached_media(request, page)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from handlers.draft import FORMAT, Draft, DraftUnreadable
-from storage.models import Account, Image, Platform, Target
+from storage.models import Account, Button, Image, LinkPreview, MediaKind, Platform, Target
 
 SHOP = Target("tg-1001", "Shop news", "-1001", "channel", "https://t.me/shop", "telegram")
 TEAM = Target("tg-1002", "Team chat", "-1002", "supergroup", None, "telegram")
@@ -17,6 +17,7 @@ PAGE = Target("fb1111", "Bakery Page", "1111", "", "https://www.facebook.com/111
 FRONT = Image("photo-1.jpg", "blob-1", "Front door", 2048, "image/jpeg", "file-1")
 BACK = Image("photo-2.jpg", "blob-2", "", 1024)
 KOLKATA = timezone(timedelta(hours=5, minutes=30))
+ITALIC = {"type": "italic", "offset": 0, "length": 4}
 
 
 def full_draft() -> Draft:
@@ -179,3 +180,57 @@ def test_content_is_offered_for_saving_until_it_is_a_poster_as_it_stands() -> No
     picked = Draft()
     picked.use_content("From a poster", [FRONT, BACK], "Spring sale")
     assert not picked.worth_saving()
+
+
+def test_formatting_media_kinds_buttons_and_layout_survive_json() -> None:
+    draft = full_draft()
+    video = Image("clip.mp4", "blob-3", "Clip", 4096, "video/mp4", "BAAC", MediaKind.VIDEO, True, [ITALIC])
+    draft.images.append(video)
+    draft.caption_entities = [{"type": "text_link", "offset": 0, "length": 5, "url": "https://shop.example"}]
+    draft.buttons = [[Button("Order", url="https://shop.example")], [Button("Code", copy_text="SPRING10")]]
+    draft.link_preview = LinkPreview(show=True, above_text=True, large_media=True)
+    draft.caption_above = True
+    saved = json.loads(json.dumps(draft.to_json()))
+    assert Draft.from_json(saved) == draft
+    assert Draft.from_json(saved).content.images[2] == video
+
+
+def test_a_draft_of_the_format_before_formatting_reads_as_plain_photos() -> None:
+    saved = json.loads(json.dumps(full_draft().to_json()))
+    saved["format"] = 2
+    for key in ("caption_entities", "buttons", "link_preview", "caption_above"):
+        saved.pop(key)
+    for image in saved["images"]:
+        for key in ("kind", "spoiler", "caption_entities"):
+            image.pop(key)
+    draft = Draft.from_json(saved)
+    assert draft == full_draft()
+    assert [image.kind for image in draft.images] == [MediaKind.PHOTO, MediaKind.PHOTO]
+    assert (draft.buttons, draft.link_preview, draft.caption_above) == ([], LinkPreview(), False)
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"buttons": "Order - https://x"}, "buttons"),
+        ({"buttons": [[{"url": "https://x"}]]}, "label"),
+        ({"caption_entities": [{"type": "bold"}]}, "offset"),
+        ({"caption_entities": ["bold"]}, "formatting span"),
+        ({"link_preview": {"show": "yes"}}, "show"),
+        ({"images": [{"name": "a", "blob_id": "b", "kind": "hologram"}]}, "hologram"),
+    ],
+)
+def test_content_that_is_not_one_is_refused_with_the_reason(change: dict[str, Any], why: str) -> None:
+    with pytest.raises(DraftUnreadable, match=why):
+        Draft.from_json({**full_draft().to_json(), **change})
+
+
+def test_a_change_of_buttons_or_formatting_makes_a_saved_poster_worth_saving_again() -> None:
+    draft = Draft(images=[FRONT], caption="Hello")
+    draft.saved_as("Hello poster")
+    assert not draft.worth_saving()
+    draft.buttons = [[Button("Order", url="https://shop.example")]]
+    assert draft.worth_saving()
+    draft.saved_as("Hello poster")
+    draft.caption_entities = [{"type": "bold", "offset": 0, "length": 5}]
+    assert draft.worth_saving()

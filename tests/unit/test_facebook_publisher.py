@@ -4,16 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import logging
 import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from publishers.base import Shortfall
 from publishers.facebook import FacebookPagePublisher, GraphError, PageInfo, classify
-from storage.models import Account, DeliveryStatus, ErrorKind, Platform, Post, Target
+from storage.base import MEDIA_CHUNK
+from storage.models import (
+    Account,
+    Button,
+    Content,
+    DeliveryStatus,
+    ErrorKind,
+    Image,
+    MediaKind,
+    Platform,
+    Post,
+    Target,
+    new_post,
+)
 from storage.sqlite import SQLiteStore
 from tests.contract.helpers import schedule, store_images
 from tests.e2e.herald_process import closed_port
@@ -425,3 +441,145 @@ async def test_no_token_reaches_any_log_line(sqlite_store, graph, publisher, cap
     assert "/2001/feed" in caplog.text  # the request lines were captured...
     assert USER_TOKEN not in caplog.text  # ...and carry no token
     assert "EAAPAGE-blog-1" not in caplog.text
+
+
+# -- what a Page shows of formatting, buttons and media beyond photos --------------------------------
+
+MP4 = b"\x00\x00\x00\x20ftypisom" + b"\x00" * 16
+
+
+async def content_post(
+    store: SQLiteStore, caption: str, media: list[tuple[MediaKind, bytes, str]], **content: Any
+) -> Post:
+    """A post to the Shop page of `caption` and `media` (kind, bytes, caption), with the rest of
+    its content (`caption_entities`, `buttons`…); big media stored a chunk at a time."""
+    account = await add_account(store, PAGE_TOKEN)
+    images = []
+    for number, (kind, data, own) in enumerate(media, start=1):
+        photo = kind is MediaKind.PHOTO
+        name, mime = (f"item{number}.png", "image/png") if photo else (f"item{number}.mp4", "video/mp4")
+        images.append(Image(name, await store.put_media(io.BytesIO(data)), own, len(data), mime, kind=kind))
+    post = new_post(
+        user_id=USER_ID,
+        account=account,
+        targets=account.targets,
+        main_caption=caption,
+        scheduled_time=datetime.now(UTC) + timedelta(hours=1),
+        content=Content(caption=caption, images=images, **content),
+    )
+    return await store.create_post(post)
+
+
+async def test_formatting_goes_plain_with_links_and_buttons_written_out(sqlite_store, graph, publisher) -> None:
+    post = await content_post(
+        sqlite_store,
+        "Big sale at our shop today",
+        [],
+        caption_entities=[
+            {"type": "bold", "offset": 0, "length": 8},
+            {"type": "text_link", "offset": 16, "length": 4, "url": "https://shop.example"},
+        ],
+        buttons=[[Button("Order", url="https://shop.example/order"), Button("Code", copy_text="SPRING10")]],
+    )
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.status is DeliveryStatus.SENT, outcome
+    [published] = graph.feed(PAGE_ID)
+    assert published["message"] == (
+        "Big sale at our shop (https://shop.example) today\n\nOrder: https://shop.example/order\nCode: SPRING10"
+    )
+
+
+async def test_a_video_goes_through_the_video_upload_streamed_with_the_text(sqlite_store, graph, publisher) -> None:
+    video = MP4 + os.urandom(MEDIA_CHUNK * 2 + 77)  # more than one chunk of the store
+    post = await content_post(sqlite_store, "Watch this", [(MediaKind.VIDEO, video, "Our kitchen")])
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.status is DeliveryStatus.SENT, outcome
+    [uploaded] = graph.videos(PAGE_ID)
+    assert uploaded["sha256"] == hashlib.sha256(video).hexdigest() and uploaded["size"] == len(video)
+    assert uploaded["description"] == "Watch this\n\nOur kitchen" and uploaded["published"] is True
+    assert uploaded["content_type"] == "video/mp4"
+    assert outcome.message_id == uploaded["id"]
+    assert outcome.url == f"https://www.facebook.com/{PAGE_ID}/videos/{uploaded['id']}"
+    assert graph.feed(PAGE_ID) == [] and graph.photos(PAGE_ID) == []
+    [call] = [call for call in graph.calls if call["path"] == f"/{PAGE_ID}/videos"]
+    assert call["token_via"] == "header" and call["fields"]["source"]["size"] == len(video)
+
+
+async def test_photos_make_the_post_and_each_video_a_post_of_its_own(sqlite_store, graph, publisher) -> None:
+    media = [
+        (MediaKind.PHOTO, png(1), "front"),
+        (MediaKind.VIDEO, MP4 + b"one", "tour"),
+        (MediaKind.ANIMATION, MP4 + b"gif", ""),
+        (MediaKind.PHOTO, png(2), "side"),
+        (MediaKind.DOCUMENT, b"%PDF-1.4", "menu"),
+        (MediaKind.AUDIO, b"ID3", "jingle"),
+    ]
+    post = await content_post(sqlite_store, "Open house", media)
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.status is DeliveryStatus.SENT, outcome
+    [published] = graph.feed(PAGE_ID)
+    assert published["message"] == "Open house"
+    assert [photo["caption"] for photo in graph.photos(PAGE_ID)] == ["front", "side"]
+    assert outcome.message_id == published["id"]
+    # A feed post attaches photos only; the files and the audio have no place on a Page.
+    assert [video["description"] for video in graph.videos(PAGE_ID)] == ["tour", ""]
+    uploads = [call["fields"]["source"]["filename"] for call in graph.calls if "source" in call["fields"]]
+    assert uploads == ["item1.png", "item4.png", "item2.mp4", "item3.mp4"]
+
+
+async def test_a_post_of_files_only_is_refused_saying_why(sqlite_store, graph, publisher) -> None:
+    post = await content_post(sqlite_store, "", [(MediaKind.DOCUMENT, b"%PDF", "menu"), (MediaKind.AUDIO, b"ID3", "")])
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert (outcome.status, outcome.error_kind, outcome.error_code) == (
+        DeliveryStatus.FAILED,
+        ErrorKind.PERMANENT,
+        "nothing_to_post",
+    )
+    assert "documents and audio files" in (outcome.error_message or "")
+    assert graph.calls == []
+
+
+async def test_a_video_refused_after_the_post_is_out_is_reported_not_retried(sqlite_store, graph, publisher) -> None:
+    post = await content_post(
+        sqlite_store, "Two clips", [(MediaKind.VIDEO, MP4 + b"1", "first"), (MediaKind.VIDEO, MP4 + b"2", "second")]
+    )
+    graph.fail_next("/videos", 352, "(#352) Sorry, the video file you selected is in a format that we don't support.")
+
+    refused = await publisher.publish(post, post.targets[0])
+    assert (refused.status, refused.error_kind) == (DeliveryStatus.FAILED, ErrorKind.PERMANENT)
+    assert graph.videos(PAGE_ID) == []
+
+    other = await content_post(
+        sqlite_store, "Two clips", [(MediaKind.VIDEO, MP4 + b"3", "first"), (MediaKind.VIDEO, b"not a video", "x")]
+    )
+    partly = await publisher.publish(other, other.targets[0])
+    assert partly.status is DeliveryStatus.SENT and partly.message_id == graph.videos(PAGE_ID)[0]["id"]
+    assert "a video did not go out" in (partly.error_message or "")
+
+
+def test_what_a_page_shows_otherwise_is_named_for_the_preview() -> None:
+    photo, video = Image("p", "b1"), Image("v", "b2", kind=MediaKind.VIDEO, spoiler=True)
+    plain = Content(caption="Hi", images=[photo])
+    assert FacebookPagePublisher.shortfalls(plain) == []
+    rich = Content(
+        caption="Hi",
+        caption_entities=[{"type": "bold", "offset": 0, "length": 2}],
+        images=[photo, video, Image("d", "b3", kind=MediaKind.DOCUMENT), Image("g", "b4", kind=MediaKind.ANIMATION)],
+        buttons=[[Button("Go", url="https://a.example")]],
+    )
+    assert FacebookPagePublisher.shortfalls(rich) == [
+        Shortfall.PLAIN_TEXT,
+        Shortfall.BUTTONS_AS_TEXT,
+        Shortfall.NO_SPOILERS,
+        Shortfall.DOCUMENTS_LEFT_OUT,
+        Shortfall.VIDEOS_APART,
+        Shortfall.GIFS_AS_VIDEOS,
+    ]

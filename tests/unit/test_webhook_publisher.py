@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import json
 import logging
 import os
@@ -16,7 +17,20 @@ import pytest
 
 from publishers.http import parse_retry_after
 from publishers.webhook import WebhookPublisher, sign, verify, webhook_credential
-from storage.models import DeliveryStatus, ErrorKind, Platform, Post, Target
+from storage.base import MEDIA_CHUNK
+from storage.models import (
+    Button,
+    Content,
+    DeliveryStatus,
+    ErrorKind,
+    Image,
+    LinkPreview,
+    MediaKind,
+    Platform,
+    Post,
+    Target,
+    new_post,
+)
 from storage.sqlite import SQLiteStore
 from tests.contract.helpers import schedule, store_images
 from tests.e2e.herald_process import closed_port
@@ -274,3 +288,80 @@ async def test_the_signing_secret_never_reaches_the_logs(sqlite_store, receiver,
     assert "webhook delivery to hook-1" in caplog.text
     assert SECRET not in caplog.text
     assert sign(SECRET, receiver.requests[0].body) not in caplog.text
+
+
+# -- the whole content: text, its HTML and entities, media kinds, buttons ------------------------------
+
+
+async def test_the_body_carries_the_formatting_every_media_kind_and_the_buttons(
+    sqlite_store, receiver, publisher
+) -> None:
+    video = os.urandom(MEDIA_CHUNK * 2 + 5)  # read and encoded a chunk at a time
+    photo = os.urandom(400)
+    target = Target(target_id="hook-1", name="Shop automations", address="127.0.0.1", platform=Platform.WEBHOOK)
+    account = await sqlite_store.add_account(
+        USER_ID, Platform.WEBHOOK, "Automations", webhook_credential(receiver.url, SECRET), [target]
+    )
+    italic = [{"type": "italic", "offset": 0, "length": 5}]
+    front = Image("front.jpg", await sqlite_store.put_image(photo), "Front <door>", len(photo), spoiler=True)
+    front.caption_entities = italic
+    tour = Image("tour.mp4", await sqlite_store.put_media(io.BytesIO(video)), "", len(video), "video/mp4")
+    tour.kind = MediaKind.VIDEO
+    images = [front, tour]
+    content = Content(
+        caption="Big sale & more",
+        caption_entities=[
+            {"type": "bold", "offset": 0, "length": 8},
+            {"type": "text_link", "offset": 11, "length": 4, "url": "https://shop.example/?a=1&b=2"},
+        ],
+        images=images,
+        buttons=[[Button("Order", url="https://shop.example/order")], [Button("Code", copy_text="SPRING10")]],
+        link_preview=LinkPreview(show=False),
+        caption_above=True,
+    )
+    post = await sqlite_store.create_post(
+        new_post(
+            user_id=USER_ID,
+            account=account,
+            targets=[account.targets[0]],
+            main_caption="",
+            scheduled_time=datetime(2030, 12, 1, 17, 30, tzinfo=UTC),
+            content=content,
+        )
+    )
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert outcome.status is DeliveryStatus.SENT, outcome
+    [request] = receiver.requests
+    assert request.verified
+    assert request.body == json.dumps(request.json, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+    body = request.json
+    assert body["caption"] == "Big sale & more"
+    assert body["caption_html"] == '<b>Big sale</b> &amp; <a href="https://shop.example/?a=1&amp;b=2">more</a>'
+    assert body["caption_entities"] == content.caption_entities
+    assert [(item["name"], item["kind"], item["spoiler"], item["size"]) for item in body["images"]] == [
+        ("front.jpg", "photo", True, len(photo)),
+        ("tour.mp4", "video", False, len(video)),
+    ]
+    assert body["images"][0]["caption_html"] == "<i>Front</i> &lt;door&gt;"
+    assert body["images"][0]["caption_entities"] == [{"type": "italic", "offset": 0, "length": 5}]
+    assert [base64.b64decode(item["data_base64"]) for item in body["images"]] == [photo, video]
+    assert body["buttons"] == [
+        [{"text": "Order", "url": "https://shop.example/order"}],
+        [{"text": "Code", "copy_text": "SPRING10"}],
+    ]
+    assert body["link_preview"] == {"show": False, "above_text": False, "large_media": False}
+    assert body["caption_above"] is True
+
+
+async def test_a_media_file_gone_from_storage_is_a_permanent_failure_and_nothing_is_sent(
+    sqlite_store, receiver, publisher
+) -> None:
+    post = await make_post(sqlite_store, receiver.url, "Gone", [(b"photo", "")])
+    post.images[0].blob_id = "0" * 64
+
+    outcome = await publisher.publish(post, post.targets[0])
+
+    assert (outcome.status, outcome.error_code) == (DeliveryStatus.FAILED, "missing_image")
+    assert receiver.requests == []

@@ -20,14 +20,16 @@ that PTB's own parsing checks it (``RetryAfter``, ``ChatMigrated``, ``Forbidden`
 ``InvalidToken``...). A method it does not serve answers 404 "method not found"; a parameter or
 parse mode it does not model answers 400 "... is not supported by the fake Bot API".
 
-Tests drive it like people do (``send_text``, ``send_photo``, ``send_album``, ``press``,
+Tests drive it like people do (``send_text`` with entities, ``send_photo``, ``send_album``,
+``send_media`` for videos, GIFs, documents and audio, ``send_mixed_album``, ``press``,
 ``bot_added_to_chat``...; see ``person.py``), inject faults (``fail_next``, ``delay``,
 ``start_outage``), optionally enforce Telegram's flood limits, and read back what the bot did
-(``messages``, ``bot_messages``, ``calls``, ``callback_answers``, ``wait_for``...).
+(``messages``, ``bot_messages``, ``calls``, ``callback_answers``, ``refusals`` — every 4xx the fake
+gave of its own accord —, ``wait_for``...).
 
 The parts, by concern: ``server`` (HTTP, faults, calls), ``params`` (reading a request),
 ``state`` (users, chats, members, messages, files, updates), ``session`` (getMe, getUpdates,
-commands, button answers), ``sending``, ``editing``, ``formatting`` (HTML into entities),
+commands, button answers), ``sending``, ``editing``, ``formatting`` (HTML or explicit entities),
 ``limits`` (UTF-16 lengths, file sizes, flood limits), ``errors``, ``person``.
 """
 
@@ -74,6 +76,10 @@ class FakeBotAPI(Server, Session, Sending, Editing, Person):
             "answerCallbackQuery": self._answer_callback_query,
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
+            "sendVideo": self._send_video,
+            "sendAnimation": self._send_animation,
+            "sendDocument": self._send_document,
+            "sendAudio": self._send_audio,
             "sendMediaGroup": self._send_media_group,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,

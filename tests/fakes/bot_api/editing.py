@@ -9,7 +9,7 @@ from typing import Any
 from tests.fakes.bot_api.errors import EDIT_NOT_FOUND, NOT_MODIFIED, BotAPIError, JSONDict, bad_request
 from tests.fakes.bot_api.formatting import message_text
 from tests.fakes.bot_api.params import Params
-from tests.fakes.bot_api.sending import reply_markup
+from tests.fakes.bot_api.sending import link_preview_options, reply_markup
 from tests.fakes.bot_api.state import BotState, Message, inline_keyboard
 
 
@@ -21,7 +21,10 @@ class Editing(BotState):
         raw = params.opt_str("text")
         if raw is not None and raw.strip() and message.kind != "text":
             raise bad_request("there is no text in the message to edit")
-        text, entities = message_text(raw, params.opt_str("parse_mode"), bad_request("MESSAGE_TOO_LONG"))
+        text, entities = message_text(
+            raw, params.opt_str("parse_mode"), bad_request("MESSAGE_TOO_LONG"), params.get("entities")
+        )
+        link_preview_options(params)
         markup = reply_markup(params, editing=True)
         if text == message.text and entities == message.entities and markup == inline_keyboard(message.reply_markup):
             raise BotAPIError(400, NOT_MODIFIED)

@@ -1,12 +1,23 @@
-"""Formatting: what Telegram stores for a text or caption sent with ``parse_mode="HTML"`` — the
-plain text and its entities (offsets in UTF-16 code units) — checked against the length limits.
+"""Formatting: what Telegram stores for a text or caption sent with ``parse_mode="HTML"``, or with
+explicit ``entities`` / ``caption_entities`` — the plain text and its entities (offsets in UTF-16 code
+units) — checked against the length limits.
 
-Only HTML is modelled, the one parse mode Herald uses; any other parse mode, and explicit
-``entities``, are refused as not supported by the fake.
+As the Bot API does (telegram-bot-api's ``Client::get_formatted_text``), a parse mode wins over
+explicit entities; explicit entities are read as ``Client::get_text_entity`` reads them (types
+Telegram finds by itself — url, mention, hashtag… — are dropped, an unknown type or a missing field
+is "can't parse MessageEntity: …") and then held to the text as TDLib's ``fix_formatted_text``
+holds them: one that begins or ends after the end of the text, or in the middle of a surrogate pair,
+is refused; one of whitespace only is dropped; trailing whitespace is cut off, with the spans in it.
+Where Telegram silently ignores what it cannot read (entities that are not a JSON array), the fake
+refuses instead, so that a test sees formatting that would have been lost.
+
+Only HTML is modelled among the parse modes, the one Herald's screens use; any other is refused as
+not supported by the fake.
 """
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 from dataclasses import dataclass
@@ -165,35 +176,158 @@ def parse_html(source: str) -> tuple[str, list[JSONDict]]:
     return "".join(out), _sorted_entities(entities)
 
 
-def format_text(text: str, parse_mode: str | None) -> tuple[str, list[JSONDict]]:
+def format_text(text: str, parse_mode: str | None, entities: object = None) -> tuple[str, list[JSONDict]]:
     """The text as Telegram stores it and its entities, or the Bot API's 400."""
-    if not parse_mode:
+    if parse_mode:
+        if parse_mode.lower() != "html":
+            raise unsupported(f'parse_mode "{parse_mode}"')
+        try:
+            return parse_html(text)
+        except _EntityError as exc:
+            raise bad_request(f"can't parse entities: {exc}") from None
+    if entities in (None, ""):
         return text, []
-    if parse_mode.lower() != "html":
-        raise unsupported(f'parse_mode "{parse_mode}"')
-    try:
-        return parse_html(text)
-    except _EntityError as exc:
-        raise bad_request(f"can't parse entities: {exc}") from None
+    return given_entities(text, entities)
 
 
-def message_text(raw: str | None, parse_mode: str | None, too_long: BotAPIError) -> tuple[str, list[JSONDict]]:
+# The types a bot may give (telegram-bot-api's Client::get_text_entity_type), and the ones Telegram
+# finds in the text by itself, which it drops when a bot gives them.
+GIVEN_TYPES = frozenset(
+    {
+        "bold",
+        "italic",
+        "underline",
+        "strikethrough",
+        "spoiler",
+        "code",
+        "pre",
+        "text_link",
+        "text_mention",
+        "custom_emoji",
+        "blockquote",
+        "expandable_blockquote",
+        "date_time",
+    }
+)
+FOUND_TYPES = frozenset(
+    {"mention", "hashtag", "cashtag", "bot_command", "url", "email", "phone_number", "bank_card_number"}
+)
+_URL_SCHEMES = ("http://", "https://", "tg://", "ton://", "tonsite://")
+
+
+def _entity_error(detail: str) -> BotAPIError:
+    return bad_request(f"can't parse MessageEntity: {detail}")
+
+
+def _given_entity(raw: object) -> JSONDict | None:
+    """One entity as the Bot API reads it (None for a type Telegram finds by itself)."""
+    if not isinstance(raw, dict):
+        raise _entity_error("expected an Object")
+    for name in ("offset", "length"):
+        if name not in raw:
+            raise _entity_error(f'Can\'t find field "{name}"')
+        if isinstance(raw[name], bool) or not isinstance(raw[name], int):
+            raise _entity_error(f'Field "{name}" must be of type Number')
+    kind = raw.get("type")
+    if kind in (None, ""):
+        raise _entity_error('Can\'t find field "type"' if kind is None else "Type is not specified")
+    if not isinstance(kind, str):
+        raise _entity_error('Field "type" must be of type String')
+    if kind in FOUND_TYPES:
+        return None
+    if kind not in GIVEN_TYPES:
+        raise _entity_error("Unsupported type specified")
+    entity: JSONDict = {"type": kind, "offset": raw["offset"], "length": raw["length"]}
+    if kind == "text_link":
+        url = raw.get("url")
+        if not isinstance(url, str):
+            raise _entity_error('Can\'t find field "url"')
+        if not url.lower().startswith(_URL_SCHEMES) or any(char.isspace() for char in url):
+            raise bad_request(f"entity URL '{url}' is invalid: Wrong HTTP URL")
+        entity["url"] = url
+    elif kind == "text_mention":
+        user = raw.get("user")
+        if not isinstance(user, dict) or not isinstance(user.get("id"), int):
+            raise _entity_error('Can\'t find field "user"' if user is None else 'Can\'t find field "id"')
+        entity["user"] = copy.deepcopy(user)
+    elif kind == "custom_emoji":
+        emoji_id = raw.get("custom_emoji_id")
+        if not isinstance(emoji_id, (str, int)) or not str(emoji_id).isdigit():
+            raise _entity_error('Can\'t find field "custom_emoji_id"')
+        entity["custom_emoji_id"] = str(emoji_id)
+    elif kind == "pre" and isinstance(raw.get("language"), str) and raw["language"]:
+        entity["language"] = raw["language"]
+    elif kind == "date_time":
+        if not isinstance(raw.get("unix_time"), int):
+            raise _entity_error('Can\'t find field "unix_time"')
+        entity["unix_time"] = raw["unix_time"]
+    return entity
+
+
+def given_entities(text: str, raw: object) -> tuple[str, list[JSONDict]]:
+    """Explicit entities held to the text as TDLib holds them (see the module's docstring)."""
+    if not isinstance(raw, list):
+        raise bad_request("entities must be a JSON array (Telegram would ignore them all)")
+    entities = [entity for entity in (_given_entity(item) for item in raw) if entity is not None]
+    starts = [0]
+    for char in text:
+        starts.append(starts[-1] + utf16_len(char))
+    end_of_text = starts[-1]
+    boundaries = set(starts)
+    kept: list[JSONDict] = []
+    for entity in _sorted_entities(entities):
+        offset, length = entity["offset"], entity["length"]
+        if length <= 0:
+            continue
+        if offset < 0 or offset > end_of_text:
+            raise bad_request(f"entity begins after the end of the text at UTF-16 offset {offset}")
+        end = offset + length
+        if end > end_of_text:
+            raise bad_request(
+                f"entity beginning at UTF-16 offset {offset} ends after the end of the text at UTF-16 offset {end}"
+            )
+        if offset not in boundaries:
+            byte = len(text[: starts.index(offset + 1)].encode("utf-8"))
+            raise bad_request(f"entity begins in a middle of a UTF-16 symbol at byte offset {byte}")
+        if end not in boundaries:
+            byte = len(text[: starts.index(end + 1)].encode("utf-8"))
+            raise bad_request(
+                f"entity beginning at UTF-16 offset {offset} ends in a middle of a UTF-16 symbol at byte offset {byte}"
+            )
+        covered = text[starts.index(offset) : starts.index(end)]
+        if covered.strip():
+            kept.append(entity)
+    # Trailing whitespace goes, and the part of any span in it.
+    trimmed = text.rstrip()
+    if trimmed != text:
+        limit = utf16_len(trimmed)
+        kept = [
+            {**entity, "length": min(entity["length"], limit - entity["offset"])}
+            for entity in kept
+            if entity["offset"] < limit
+        ]
+    return trimmed, kept
+
+
+def message_text(
+    raw: str | None, parse_mode: str | None, too_long: BotAPIError, entities: object = None
+) -> tuple[str, list[JSONDict]]:
     """A message's text and entities; empty (before or after formatting) or over 4096 units is a 400."""
     if raw is None or not raw.strip():
         raise BotAPIError(400, TEXT_EMPTY)
-    text, entities = format_text(raw, parse_mode)
+    text, parsed = format_text(raw, parse_mode, entities)
     if not text.strip():
         raise BotAPIError(400, TEXT_EMPTY)
     if utf16_len(text) > TEXT_LIMIT:
         raise too_long
-    return text, entities
+    return text, parsed
 
 
-def caption_text(raw: str | None, parse_mode: str | None) -> tuple[str | None, list[JSONDict]]:
+def caption_text(raw: str | None, parse_mode: str | None, entities: object = None) -> tuple[str | None, list[JSONDict]]:
     """A media caption and its entities (None when empty); over 1024 units is a 400."""
     if not raw:
         return None, []
-    caption, entities = format_text(raw, parse_mode)
+    caption, parsed = format_text(raw, parse_mode, entities)
     if utf16_len(caption) > CAPTION_LIMIT:
         raise BotAPIError(400, CAPTION_TOO_LONG)
-    return (caption or None), entities
+    return (caption or None), parsed

@@ -17,13 +17,17 @@ _JSON_FIELDS = {
     "commands": "can't parse commands JSON object",
     "allowed_updates": "can't parse allowed updates JSON object",
     "scope": "can't parse JSON object",
+    "link_preview_options": "Can't parse link preview options JSON object",
+    # Telegram ignores entities it cannot parse; the fake refuses them, so a test sees the loss.
+    "entities": "can't parse entities JSON object (Telegram would ignore them)",
+    "caption_entities": "can't parse entities JSON object (Telegram would ignore them)",
 }
 _INT_FIELDS = frozenset({"chat_id", "message_id", "offset", "limit", "user_id"})
 _FLOAT_FIELDS = frozenset({"timeout"})
-_BOOL_FIELDS = frozenset({"show_alert", "drop_pending_updates"})
+_BOOL_FIELDS = frozenset({"show_alert", "drop_pending_updates", "has_spoiler", "show_caption_above_media"})
 _INT_RE = re.compile(r"^[+-]?\d+$")
 # Telegram reads these; the fake does not model them, so it refuses them rather than ignore them.
-_UNMODELLED_FIELDS = ("entities", "caption_entities", "reply_parameters", "reply_to_message_id", "inline_message_id")
+_UNMODELLED_FIELDS = ("reply_parameters", "reply_to_message_id", "inline_message_id", "thumbnail", "cover")
 
 
 @dataclass(frozen=True)

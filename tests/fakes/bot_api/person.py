@@ -14,27 +14,101 @@ from typing import Any
 
 from tests.fakes.bot_api.errors import JSONDict
 from tests.fakes.bot_api.limits import utf16_len
-from tests.fakes.bot_api.state import SAMPLE_JPEG, BotState, Chat, Member, Message, member_json
+from tests.fakes.bot_api.state import (
+    DEFAULT_MIME_TYPES,
+    SAMPLE_JPEG,
+    BotState,
+    Chat,
+    Member,
+    Message,
+    member_json,
+)
 
 
 class Person(BotState):
     """Driving the fake as people do."""
 
-    def send_text(self, user_id: int, text: str) -> JSONDict:
-        """The person sends a text to the bot. A text starting with "/" gets a bot_command entity.
-        Returns the Message."""
-        entities: list[JSONDict] = []
+    def send_text(self, user_id: int, text: str, entities: Sequence[JSONDict] = ()) -> JSONDict:
+        """The person sends a text to the bot, formatted with `entities` (as Telegram's editor makes
+        them: bold, a link…). A text starting with "/" gets a bot_command entity. Returns the Message."""
+        found: list[JSONDict] = [copy.deepcopy(dict(entity)) for entity in entities]
         command = re.match(r"/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?", text)
         if command:
-            entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))})
-        return self._say(user_id, kind="text", text=text, entities=entities)
+            found.append({"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))})
+        found.sort(key=lambda entity: (entity["offset"], -entity["length"]))
+        return self._say(user_id, kind="text", text=text, entities=found)
 
     def send_photo(
-        self, user_id: int, data: bytes = SAMPLE_JPEG, caption: str | None = None, *, file_size: int | None = None
+        self,
+        user_id: int,
+        data: bytes = SAMPLE_JPEG,
+        caption: str | None = None,
+        *,
+        file_size: int | None = None,
+        caption_entities: Sequence[JSONDict] = (),
+        has_spoiler: bool = False,
     ) -> JSONDict:
         """The person sends a photo; its bytes are kept under new file_ids (2 sizes). `file_size`
         declares the largest size's size in bytes (getFile refuses a file over 20 MB)."""
-        return self._say(user_id, kind="photo", photo=self._store_photo(data, file_size), caption=caption)
+        return self._say(
+            user_id,
+            kind="photo",
+            photo=self._store_photo(data, file_size),
+            caption=caption,
+            caption_entities=[dict(entity) for entity in caption_entities],
+            has_media_spoiler=has_spoiler,
+        )
+
+    def send_media(
+        self,
+        user_id: int,
+        kind: str,
+        data: bytes,
+        file_name: str,
+        caption: str | None = None,
+        *,
+        caption_entities: Sequence[JSONDict] = (),
+        has_spoiler: bool = False,
+        file_size: int | None = None,
+        media_group_id: str | None = None,
+    ) -> JSONDict:
+        """The person sends a video, animation (GIF), document or audio file (a photo with
+        `send_photo`); `file_size` declares its size as `send_photo` does. Returns the Message."""
+        if kind not in ("video", "animation", "document", "audio"):
+            raise ValueError(f"send_media sends videos, animations, documents and audio, not {kind!r}")
+        mime = mimetypes.guess_type(file_name)[0] or DEFAULT_MIME_TYPES[kind]
+        extension = file_name.rpartition(".")[2] if "." in file_name else "bin"
+        stored = self._store_file(kind, data, extension, mime, file_size, file_name=file_name)
+        fields: dict[str, Any] = {kind: self._file_json(stored, file_name)}
+        if kind in ("video", "animation"):
+            fields["has_media_spoiler"] = has_spoiler
+        return self._say(
+            user_id,
+            kind=kind,
+            caption=caption,
+            caption_entities=[dict(entity) for entity in caption_entities],
+            media_group_id=media_group_id,
+            **fields,
+        )
+
+    def send_mixed_album(self, user_id: int, items: Sequence[tuple[str, bytes, str | None]]) -> list[JSONDict]:
+        """The person sends an album of (kind, bytes, caption) items — photos and videos together,
+        or documents, or audio files — sharing a fresh media_group_id, each its own update."""
+        if not 2 <= len(items) <= 10:
+            raise ValueError("an album holds 2 to 10 items")
+        group_id = str(next(self._media_group_numbers))
+        sent = []
+        for number, (kind, data, caption) in enumerate(items, start=1):
+            if kind == "photo":
+                sent.append(
+                    self._say(
+                        user_id, kind="photo", photo=self._store_photo(data), caption=caption, media_group_id=group_id
+                    )
+                )
+            else:
+                name = f"{kind}-{number}.{'mp4' if kind == 'video' else 'bin'}"
+                sent.append(self.send_media(user_id, kind, data, name, caption, media_group_id=group_id))
+        return sent
 
     def send_album(
         self,
@@ -58,19 +132,9 @@ class Person(BotState):
             for data, text, size in zip(images, captions, sizes, strict=True)
         ]
 
-    def send_document(self, user_id: int, data: bytes, file_name: str) -> JSONDict:
+    def send_document(self, user_id: int, data: bytes, file_name: str, caption: str | None = None) -> JSONDict:
         """The person sends a file as a document."""
-        mime = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
-        extension = file_name.rpartition(".")[2] if "." in file_name else "bin"
-        stored = self._store_file("document", data, extension, mime)
-        document = {
-            "file_name": file_name,
-            "mime_type": mime,
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "file_size": stored.size,
-        }
-        return self._say(user_id, kind="document", document=document)
+        return self.send_media(user_id, "document", data, file_name, caption)
 
     def send_sticker(self, user_id: int) -> JSONDict:
         """The person sends a sticker."""

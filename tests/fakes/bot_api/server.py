@@ -60,6 +60,9 @@ class Server(BotState, LocalServer):
     def __init__(self, token: str, enforce_limits: bool, limits: RateLimits) -> None:
         super().__init__(token, enforce_limits, limits)
         self.calls: list[Call] = []
+        # (method, description) of every error the fake gave of its own accord (not injected):
+        # what Telegram would have refused. A test of what the bot sends expects none.
+        self.refusals: list[tuple[str, str]] = []
         self.outage_answers = 0
         self._faults: list[_Fault] = []
         self._delays: list[_Delay] = []
@@ -75,7 +78,8 @@ class Server(BotState, LocalServer):
     # -- Lifecycle ---------------------------------------------------------------------------------
 
     def _app(self) -> web.Application:
-        app = web.Application(client_max_size=UPLOAD_LIMIT)
+        # An album may carry ten uploads of up to 50 MB each (each file is checked on its own).
+        app = web.Application(client_max_size=10 * UPLOAD_LIMIT + 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
         app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._handle_file)
         return app
@@ -250,6 +254,8 @@ class Server(BotState, LocalServer):
                 raise fault
             result = await entry[1](Params(values, uploads))
         except BotAPIError as exc:
+            if fault is None:
+                self.refusals.append((name, exc.description))
             response = self._error(exc)
         else:
             response = web.json_response({"ok": True, "result": result})

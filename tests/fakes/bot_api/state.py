@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
+import mimetypes
 import secrets
 import struct
 import time
@@ -22,6 +23,12 @@ from tests.fakes.bot_api.limits import DOWNLOAD_LIMIT, FloodWindows, RateLimits
 from tests.fakes.bot_api.params import Params, Upload
 
 DEFAULT_TOKEN = "1000000001:TEST-TOKEN"
+DEFAULT_MIME_TYPES = {
+    "video": "video/mp4",
+    "animation": "video/mp4",
+    "document": "application/octet-stream",
+    "audio": "audio/mpeg",
+}
 CHAT_TYPES = ("channel", "group", "supergroup")
 MEMBER_STATUSES = ("creator", "administrator", "member", "left", "kicked")
 # Update types delivered when the bot has not chosen `allowed_updates` (as Telegram does).
@@ -147,6 +154,7 @@ class File:
     data: bytes
     file_path: str
     mime_type: str
+    file_name: str | None = None
     # The size Telegram knows the file by, when a test declares one bigger than the bytes kept
     # (a 25 MB photo without 25 MB in memory).
     declared_size: int | None = None
@@ -163,7 +171,7 @@ class Message:
     chat_id: int
     message_id: int
     date: int
-    kind: str  # text, photo, document, sticker, service
+    kind: str  # text, photo, video, animation, document, audio, sticker, service
     from_bot: bool
     from_user_id: int | None = None
     text: str | None = None
@@ -171,8 +179,15 @@ class Message:
     caption: str | None = None
     caption_entities: list[JSONDict] = field(default_factory=list)
     photo: list[JSONDict] | None = None
+    video: JSONDict | None = None
+    animation: JSONDict | None = None
     document: JSONDict | None = None
+    audio: JSONDict | None = None
     sticker: JSONDict | None = None
+    has_media_spoiler: bool = False
+    show_caption_above_media: bool = False
+    # What a text was sent with (the fake shows no preview; tests read what was asked).
+    link_preview_options: JSONDict | None = None
     media_group_id: str | None = None
     reply_markup: JSONDict | None = None
     service: JSONDict = field(default_factory=dict)
@@ -252,8 +267,9 @@ class BotState:
     def messages(self, chat_id: int) -> list[JSONDict]:
         """Every message in the chat, in order (the bot's and people's, deleted ones too), as records
         of their current state: chat_id, message_id, date, from_bot, from_user_id, kind, text,
-        entities, caption, photo (the largest size's file_id), media_group_id, reply_markup,
-        deleted, edit_date."""
+        entities, caption, caption_entities, photo (the largest size's file_id), video, animation,
+        document, audio (file_ids), has_media_spoiler, show_caption_above_media,
+        link_preview_options, media_group_id, reply_markup, deleted, edit_date."""
         return [self._record(m) for m in self._messages.get(chat_id, {}).values()]
 
     def bot_messages(self, chat_id: int) -> list[JSONDict]:
@@ -280,7 +296,15 @@ class BotState:
             "text": message.text,
             "entities": copy.deepcopy(message.entities),
             "caption": message.caption,
+            "caption_entities": copy.deepcopy(message.caption_entities),
             "photo": message.photo[-1]["file_id"] if message.photo else None,
+            "video": message.video["file_id"] if message.video else None,
+            "animation": message.animation["file_id"] if message.animation else None,
+            "document": message.document["file_id"] if message.document else None,
+            "audio": message.audio["file_id"] if message.audio else None,
+            "has_media_spoiler": message.has_media_spoiler,
+            "show_caption_above_media": message.show_caption_above_media,
+            "link_preview_options": copy.deepcopy(message.link_preview_options),
             "media_group_id": message.media_group_id,
             "reply_markup": copy.deepcopy(message.reply_markup),
             "deleted": message.deleted,
@@ -383,16 +407,29 @@ class BotState:
     # -- Files -------------------------------------------------------------------------------------
 
     def _store_file(
-        self, kind: str, data: bytes, extension: str, mime_type: str, declared_size: int | None = None
+        self,
+        kind: str,
+        data: bytes,
+        extension: str,
+        mime_type: str,
+        declared_size: int | None = None,
+        file_name: str | None = None,
     ) -> File:
         if not data:
             raise bad_request("file must be non-empty")
         number = next(self._file_numbers)
-        prefix = {"photo": "AgAC", "document": "BQAC", "sticker": "CAAC"}[kind]
+        prefix = {
+            "photo": "AgAC",
+            "video": "BAAC",
+            "animation": "CgAC",
+            "document": "BQAC",
+            "audio": "CQAC",
+            "sticker": "CAAC",
+        }[kind]
         file_id = f"{prefix}AgIAAxkBAAI{number:06d}{secrets.token_hex(8)}"
         unique = f"AQAD{number:06d}{secrets.token_hex(4)}"
         path = f"{kind}s/file_{number}.{extension}"
-        stored = self._files[file_id] = File(file_id, unique, kind, data, path, mime_type, declared_size)
+        stored = self._files[file_id] = File(file_id, unique, kind, data, path, mime_type, file_name, declared_size)
         self._files_by_path[path] = stored
         return stored
 
@@ -417,6 +454,41 @@ class BotState:
         for size_entry in sizes:
             self._photo_sizes[size_entry["file_id"]] = sizes
         return copy.deepcopy(sizes)
+
+    def _media_from(self, kind: str, source: Upload | str) -> JSONDict | list[JSONDict]:
+        """What a message of this kind carries (a photo's sizes, or the file's object) for an upload,
+        or for a file sent before by file_id (of the same kind)."""
+        if kind == "photo":
+            return self._photo_from(source)
+        if isinstance(source, Upload):
+            name = source.filename
+            extension = name.rpartition(".")[2] if "." in name else "bin"
+            mime = mimetypes.guess_type(name)[0] or DEFAULT_MIME_TYPES[kind]
+            return self._file_json(self._store_file(kind, source.data, extension, mime, file_name=name), name)
+        if source.startswith(("http://", "https://")):
+            raise bad_request("failed to get HTTP URL content")
+        stored = self._files.get(source)
+        if stored is None:
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        if stored.kind != kind:
+            raise bad_request("type of file mismatch")
+        return self._file_json(stored, stored.file_name)
+
+    def _file_json(self, stored: File, file_name: str | None) -> JSONDict:
+        """A Video, Animation, Document or Audio as the Bot API shows it."""
+        data: JSONDict = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": stored.size,
+            "mime_type": stored.mime_type,
+        }
+        if file_name:
+            data["file_name"] = file_name
+        if stored.kind in ("video", "animation"):
+            data.update(width=640, height=360, duration=1)
+        if stored.kind == "audio":
+            data["duration"] = 1
+        return data
 
     def _photo_from(self, source: Upload | str) -> list[JSONDict]:
         """The sizes of an uploaded photo, or of one sent before by file_id."""
@@ -485,13 +557,22 @@ class BotState:
             data["text"] = message.text
             if message.entities:
                 data["entities"] = copy.deepcopy(message.entities)
-        for kind in ("photo", "document", "sticker"):
+        for kind in ("photo", "video", "animation", "document", "audio", "sticker"):
             if getattr(message, kind) is not None:
                 data[kind] = copy.deepcopy(getattr(message, kind))
+        if message.animation is not None and message.document is None:
+            # Telegram gives a GIF as a document too, for clients that know no animations.
+            data["document"] = copy.deepcopy(message.animation)
         if message.caption:
             data["caption"] = message.caption
             if message.caption_entities:
                 data["caption_entities"] = copy.deepcopy(message.caption_entities)
+            if message.show_caption_above_media:
+                data["show_caption_above_media"] = True
+        if message.has_media_spoiler:
+            data["has_media_spoiler"] = True
+        if message.link_preview_options is not None:
+            data["link_preview_options"] = copy.deepcopy(message.link_preview_options)
         data.update(copy.deepcopy(message.service))
         markup = inline_keyboard(message.reply_markup)
         if markup is not None:
