@@ -28,6 +28,7 @@ from storage.models import (
     derive_status,
     summarize,
 )
+from storage.queue import Slot
 from storage.series import Series
 
 # What a store raises while the database is out of reach or busy (a locked SQLite file, a MongoDB
@@ -435,3 +436,16 @@ class Store(ABC):
     async def add_post_if_absent(self, post: Post) -> bool:
         """Store the post unless a post with its id exists: True if this call stored it. Two
         calls with the same id, from any processes, store one post."""
+
+    # -- the posting schedule and its queue (storage/queue.py has the rules) -----------------
+    @abstractmethod
+    async def queue_slots(self, user_id: int) -> list[Slot]:
+        """The user's posting-schedule slots (for all targets and per target set), in weekly order."""
+
+    @abstractmethod
+    async def set_queue_slots(self, user_id: int, slots: Sequence[Slot]) -> None:
+        """Replace the user's posting-schedule slots with `slots`."""
+
+    @abstractmethod
+    async def queued_posts(self, user_id: int, limit: int = 500) -> list[Post]:
+        """The user's queued posts still `scheduled`, soonest first."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 from storage.models import (
@@ -25,6 +25,7 @@ from storage.models import (
     Target,
     target_platform,
 )
+from storage.queue import Slot
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,7 @@ def post_to_doc(post: Post, times: TimeCodec) -> dict[str, Any]:
         "report_holder": post.report_holder,
         "delay_noticed_at": times.encode(post.delay_noticed_at) if post.delay_noticed_at else None,
         "occurrence": _occurrence_to_doc(post.occurrence, times),
+        "queued": post.queued,
         **content_to_doc(post),
     }
 
@@ -275,6 +277,7 @@ def post_from_doc(post_id: str, doc: dict[str, Any], times: TimeCodec) -> Post:
         report_holder=doc.get("report_holder"),
         delay_noticed_at=times.decode(doc["delay_noticed_at"]) if doc.get("delay_noticed_at") else None,
         occurrence=_occurrence_from_doc(doc.get("occurrence"), times),
+        queued=bool(doc.get("queued")),
         **content_from_doc(doc),
     )
 
@@ -339,3 +342,13 @@ def _occurrence_from_doc(doc: dict[str, Any] | None, times: TimeCodec) -> Occurr
         missed_before=int(doc.get("missed_before") or 0),
         missed_since=times.decode(doc["missed_since"]) if doc.get("missed_since") else None,
     )
+
+
+def slot_to_doc(slot: Slot) -> dict[str, Any]:
+    """A posting-schedule slot: its weekday, local time (`HH:MM`) and target set."""
+    return {"weekday": slot.weekday, "at": f"{slot.at:%H:%M}", "targets": list(slot.targets)}
+
+
+def slot_from_doc(doc: dict[str, Any]) -> Slot:
+    hour, minute = (int(part) for part in str(doc["at"]).split(":"))
+    return Slot(int(doc["weekday"]), time(hour, minute), tuple(doc.get("targets") or ()))

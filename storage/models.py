@@ -309,6 +309,9 @@ class Post:
     buttons: list[list[Button]] = field(default_factory=list)
     link_preview: LinkPreview = field(default_factory=LinkPreview)
     caption_above: bool = False
+    # Given its time by the posting schedule ("Add to queue", a batch): it holds that slot, and
+    # the queue view may move it to another queued post's slot (storage/queue.py).
+    queued: bool = False
 
     @property
     def content(self) -> Content:

@@ -28,6 +28,8 @@ from storage.codec import (
     post_to_doc,
     poster_from_doc,
     poster_to_doc,
+    slot_from_doc,
+    slot_to_doc,
     target_from_doc,
     target_to_doc,
 )
@@ -47,6 +49,7 @@ from storage.models import (
     new_id,
     utc_now,
 )
+from storage.queue import Slot
 from storage.series import Series, SeriesStatus, series_from_doc, series_to_doc
 
 Document = dict[str, Any]
@@ -213,6 +216,7 @@ class MongoStore(Store):
         await db.state.create_index([("namespace", ASCENDING), ("key", ASCENDING)], unique=True)
         await db[f"{IMAGE_BUCKET}.files"].create_index([("metadata.created_at", ASCENDING)])
         await self._open_series(db)
+        await db.queue_slots.create_index([("user_id", ASCENDING)], unique=True)
 
     async def close(self) -> None:
         await self._fenced.drain()  # writes queued by publications finishing right now
@@ -870,3 +874,23 @@ class MongoStore(Store):
         except DuplicateKeyError:
             return False
         return result.upserted_id is not None
+
+    # -- the posting schedule and its queue --------------------------------------------------
+    async def queue_slots(self, user_id: int) -> list[Slot]:
+        doc = await self.db.queue_slots.find_one({"user_id": user_id})
+        return sorted(slot_from_doc(slot) for slot in doc["slots"]) if doc else []
+
+    async def set_queue_slots(self, user_id: int, slots: Sequence[Slot]) -> None:
+        await self.db.queue_slots.update_one(
+            {"user_id": user_id},
+            {"$set": {"slots": [slot_to_doc(slot) for slot in sorted(set(slots))]}},
+            upsert=True,
+        )
+
+    async def queued_posts(self, user_id: int, limit: int = 500) -> list[Post]:
+        cursor = (
+            self.db.scheduled_posts.find({"user_id": user_id, "status": PostStatus.SCHEDULED.value, "queued": True})
+            .sort([("scheduled_time", ASCENDING), ("post_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [_post(doc) async for doc in cursor]

@@ -29,6 +29,8 @@ from storage.codec import (
     post_to_doc,
     poster_from_doc,
     poster_to_doc,
+    slot_from_doc,
+    slot_to_doc,
     target_from_doc,
     target_to_doc,
 )
@@ -54,6 +56,7 @@ from storage.models import (
     new_id,
     utc_now,
 )
+from storage.queue import Slot
 from storage.series import Series, series_from_doc, series_to_doc
 
 log = logging.getLogger(__name__)
@@ -164,6 +167,13 @@ CREATE TABLE IF NOT EXISTS series (
 CREATE INDEX IF NOT EXISTS series_due ON series (status, pending, next_time);
 CREATE INDEX IF NOT EXISTS series_user ON series (user_id, status, next_time);
 CREATE INDEX IF NOT EXISTS series_pending ON series (lease_until) WHERE pending = 1;
+"""
+# The posting schedule (storage/queue.py): one row per user, the slots a JSON list.
+QUEUE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS queue_slots (
+    user_id INTEGER PRIMARY KEY,
+    slots TEXT NOT NULL
+);
 """
 
 # Fields kept in columns (indexed or updated atomically) rather than in the JSON document.
@@ -428,6 +438,7 @@ class SQLiteStore(Store):
             )
         await self.db.executescript(LATER_INDEXES)
         await self.db.executescript(SERIES_SCHEMA)
+        await self.db.executescript(QUEUE_SCHEMA)
 
     async def _connect(self) -> aiosqlite.Connection:
         db = await aiosqlite.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
@@ -1202,3 +1213,23 @@ class SQLiteStore(Store):
 
     async def add_post_if_absent(self, post: Post) -> bool:
         return await self._group_write(f"INSERT OR IGNORE INTO posts {POST_INSERT}", _post_row(post)) == 1
+
+    # -- the posting schedule and its queue --------------------------------------------------
+    async def queue_slots(self, user_id: int) -> list[Slot]:
+        row = await self._read_one("SELECT slots FROM queue_slots WHERE user_id = ?", (user_id,))
+        return sorted(slot_from_doc(doc) for doc in json.loads(row["slots"])) if row else []
+
+    async def set_queue_slots(self, user_id: int, slots: Sequence[Slot]) -> None:
+        await self._execute(
+            "INSERT INTO queue_slots (user_id, slots) VALUES (?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET slots = excluded.slots",
+            (user_id, json.dumps([slot_to_doc(slot) for slot in sorted(set(slots))])),
+        )
+
+    async def queued_posts(self, user_id: int, limit: int = 500) -> list[Post]:
+        rows = await self._read_all(
+            f"{POST_SELECT} INDEXED BY posts_user_status WHERE user_id = ? AND status = ? "
+            "AND json_extract(doc, '$.queued') = 1 ORDER BY scheduled_time, post_id LIMIT ?",
+            (user_id, PostStatus.SCHEDULED.value, limit),
+        )
+        return [_row_to_post(row) for row in rows]
