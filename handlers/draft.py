@@ -65,6 +65,8 @@ class Draft:
     buttons: list[list[Button]] = field(default_factory=list)
     link_preview: LinkPreview = field(default_factory=LinkPreview)
     caption_above: bool = False
+    # The time is the next free slot of the posting schedule ("Add to queue"), not one chosen.
+    queued: bool = False
 
     def choose_account(self, account: Account) -> None:
         """Starts the targets over for another account (the same one, chosen again, keeps them)."""
@@ -178,6 +180,7 @@ class Draft:
             "buttons": [[asdict(button) for button in row] for row in self.buttons],
             "link_preview": asdict(self.link_preview),
             "caption_above": self.caption_above,
+            "queued": self.queued,
         }
 
     @classmethod
@@ -210,6 +213,7 @@ class Draft:
                 ],
                 link_preview=_record(LinkPreview, _value(saved, "link_preview", dict, {})),
                 caption_above=_value(saved, "caption_above", bool, False),
+                queued=_value(saved, "queued", bool, False),
             )
         except (TypeError, ValueError) as error:
             raise DraftUnreadable(str(error)) from error

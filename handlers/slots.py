@@ -146,3 +146,15 @@ def schedule_lines(slots: list[Slot]) -> list[str]:
         if times:
             lines.append(f"{name}: " + ", ".join(f"{at:%H:%M}" for at in times))
     return lines
+
+
+def preset_slots(code: str) -> list[Slot] | None:
+    """The slots a common-slots button stands for (`1111100-0900`: Monday to Friday at 09:00);
+    None for data of another shape."""
+    mask, _, clock = code.partition("-")
+    if len(mask) != 7 or set(mask) - {"0", "1"} or "1" not in mask or len(clock) != 4 or not clock.isdigit():
+        return None
+    hour, minute = int(clock[:2]), int(clock[2:])
+    if hour > 23 or minute > 59:
+        return None
+    return [Slot(day, time(hour, minute)) for day, on in enumerate(mask) if on == "1"]

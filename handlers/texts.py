@@ -34,6 +34,7 @@ HELP = (
     "/accounts — connected accounts\n"
     "/posters — saved content\n"
     "/timezone — your time zone\n"
+    "/queue — your posting schedule (weekday and time slots) and the posts queued into it\n"
     "/cancel — leave what you are doing\n\n"
     "<b>What a post can hold</b>\n"
     "• Text formatted in Telegram's own editor — bold, italic, underline, strikethrough, spoilers, "
@@ -54,6 +55,7 @@ COMMANDS = [
     ("accounts", "Connected accounts"),
     ("posters", "Saved content"),
     ("timezone", "Set your time zone"),
+    ("queue", "Posting schedule and queue"),
     ("help", "How Herald works"),
     ("cancel", "Leave what you are doing"),
 ]
@@ -900,3 +902,106 @@ SHORTFALL_WORDS = {
 def platform_shortfalls(platform_name: str, shortfalls: list[str]) -> str:
     """ "⚠️ Facebook Page: plain text…; no buttons…" — what a platform shows otherwise."""
     return f"⚠️ {escape(platform_name)}: " + "; ".join(SHORTFALL_WORDS.get(item, item) for item in shortfalls) + "."
+
+
+# -- the posting schedule and its queue (/queue) -----------------------------------------------------
+def queue_screen(zone: str, lines: list[str], more: int, schedule: list[str]) -> str:
+    """The queue: each queued post with its time, then the posting schedule."""
+    head = f"📥 <b>Your queue</b> (times in {escape(zone)})"
+    if lines:
+        body = "\n".join(lines) + (f"\n…and {plural(more, 'more post')}" if more else "")
+    else:
+        body = "Nothing is queued. In New post, tap <b>➕ Add to queue</b> at the time step, or send /batch."
+    slots = "\n".join(escape(line) for line in schedule) if schedule else "no slots yet — tap 🗓 Slots"
+    return f"{head}\n\n{body}\n\n<b>Posting schedule</b>:\n{slots}"
+
+
+def queue_line(number: int, when_text: str, first_words: str, targets: int) -> str:
+    return f"{number}. <b>{escape(when_text)}</b> — {escape(first_words)} ({plural(targets, 'target')})"
+
+
+def slots_screen(zone: str, schedule: list[str]) -> str:
+    """The posting schedule, a weekday a line, with how to change it."""
+    if not schedule:
+        return (
+            f"🗓 <b>Posting schedule</b> (times in {escape(zone)})\n\nNo slots yet. A slot is a weekday and a time "
+            "when a queued post goes out. Tap <b>➕ Add slots</b> and type them, e.g. "
+            "<code>mon-fri 9:00, 18:00</code>, or pick a common one."
+        )
+    return (
+        f"🗓 <b>Posting schedule</b> (times in {escape(zone)})\n\n"
+        + "\n".join(escape(line) for line in schedule)
+        + "\n\nTap a slot below to remove it, or ➕ Add slots."
+    )
+
+
+def ask_slots(zone: str) -> str:
+    return (
+        f"Send the slots: days and times in your zone ({escape(zone)}), for example\n"
+        "<code>mon-fri 9:00, 18:00</code>\n<code>sat 11:30</code>\n<code>weekends 10am; wed 20:00</code>\n"
+        "Or tap a common one below. /cancel leaves."
+    )
+
+
+SLOT_PROBLEMS = {
+    "empty": "I found no days or times there.",
+    "unknown": "I don't know “{typed}” — days are like <code>mon</code>, <code>mon-fri</code>, "
+    "<code>weekends</code>, <code>daily</code>; times like <code>9:00</code> or <code>6pm</code>.",
+    "bad_hour": "“{typed}” has no such hour (0–23, or 1–12 with am/pm).",
+    "bad_minute": "“{typed}” has no such minute (00–59, two digits).",
+    "no_time": "Which time on “{typed}”? Add one, e.g. <code>{typed} 9:00</code>.",
+    "too_many": "That is more slots than a schedule holds (70). Please send fewer.",
+}
+
+
+def slots_refused(problem: str, typed: str) -> str:
+    reason = SLOT_PROBLEMS.get(problem, SLOT_PROBLEMS["empty"]).format(typed=escape(typed))
+    return f"{reason}\nPlease send the slots again, e.g. <code>mon-fri 9:00, 18:00</code>, or /cancel."
+
+
+def slots_added(added: int, total: int) -> str:
+    if not added:
+        return f"Those slots were in your schedule already ({plural(total, 'slot')})."
+    return f"✅ Added {plural(added, 'slot')} — your schedule has {plural(total, 'slot')}."
+
+
+SLOTS_HINT = "Please type the slots (e.g. <code>mon-fri 9:00, 18:00</code>), tap a common one, or /cancel."
+SLOTS_FULL = "Your schedule holds 70 slots at most — remove some before adding more."
+SLOT_GONE = "That slot is not in your schedule any more."
+SLOT_REMOVED = "Slot removed."
+CONFIRM_CLEAR_SLOTS = "Remove every slot of your posting schedule? Queued posts keep their times."
+SLOTS_CLEARED = "Every slot removed. Queued posts keep their times."
+QUEUE_ITEM_GONE = "That post is not in your queue any more (published, removed, or not yours)."
+QUEUE_CHANGED = "The queue changed meanwhile — here it is as it is now."
+QUEUE_AT_END = "It is at that end of the queue already."
+QUEUE_TOO_SHORT = "Shuffling needs two queued posts or more."
+QUEUE_SHUFFLED = "Shuffled — the times stay, the posts swapped places."
+
+
+def queue_posting_now(short_id: str) -> str:
+    return f"🚀 Publishing #{short_id} now."
+
+
+def confirm_queue_remove(short_id: str, when_text: str) -> str:
+    return f"Remove #{short_id} ({escape(when_text)}) from the queue? It will not be published."
+
+
+def queue_removed(short_id: str) -> str:
+    return f"Removed #{short_id} from the queue; its slot is free again."
+
+
+NO_SLOTS_FOR_QUEUE = (
+    "You have no posting schedule yet, so there is no slot to queue into. Set one in /queue → 🗓 Slots "
+    "(e.g. <code>mon-fri 9:00, 18:00</code>), or type an exact time here."
+)
+QUEUE_FULL = "Every slot of your posting schedule in the coming year is taken. Add slots in /queue, or type a time."
+QUEUED_NOTE = "📥 The next free slot of your posting schedule."
+
+
+def queued_elsewhere(when_text: str) -> str:
+    return f"That slot was taken meanwhile — queued for the next free one: {escape(when_text)}."
+
+
+def media_only(count: int) -> str:
+    """What a post without text is, in a list: "(2 media, no text)"."""
+    return f"({plural(count, 'media item')}, no text)"

@@ -1,0 +1,392 @@
+"""The posting schedule and its queue (/queue): the slots a person sets (typed or from common ones,
+removed a tap each), the queued posts in order with move up / move down / shuffle / post now /
+remove, and "the next free slot" that New post's time step and a batch take.
+
+A queued post is a normal scheduled post marked `queued` (storage/queue.py has the rules): the
+scheduler publishes it like any other. Reordering gives the queue's times out again in slot order,
+so moving a post up swaps its time with its neighbour's."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from handlers import keyboards, texts
+from handlers.common import answer, reply, services, store_of, user_zone
+from handlers.keyboards import QUEUE
+from handlers.questions import Question
+from handlers.screen import pressed, show, user_id
+from handlers.slots import parse_slots, preset_slots, schedule_lines, slot_name
+from handlers.when import TimeChoice, current_time, format_time
+from services import PostEvent
+from storage.base import Store
+from storage.models import Post, Target
+from storage.queue import (
+    MAX_SLOTS,
+    Slot,
+    moved,
+    next_free_slots,
+    replaced,
+    schedule_for,
+    shuffled,
+    slot_from_code,
+    slots_of,
+)
+
+log = logging.getLogger(__name__)
+
+# How many queued posts the queue screen lists with buttons (Telegram allows 100 buttons).
+QUEUE_SHOWN = 10
+FIRST_WORDS = 40
+ASK_SLOTS = "ask_slots"
+JUST_BEFORE = timedelta(milliseconds=1)
+
+
+# -- the next free slot (New post's time step, a batch) --------------------------------------------
+async def free_slot_times(
+    store: Store, user: int, zone: str, target_ids: Iterable[str], now: datetime, count: int = 1
+) -> list[datetime] | None:
+    """The next `count` free slots (fewer if the year ahead has no more) of the schedule a post to
+    `target_ids` follows; None when the person has no slots at all."""
+    slots = await store.queue_slots(user)
+    if not slots:
+        return None
+    key = schedule_for(slots, target_ids)
+    taken = [
+        post.scheduled_time
+        for post in await store.queued_posts(user)
+        if schedule_for(slots, (target.target_id for target in post.targets)) == key
+    ]
+    return next_free_slots(slots_of(slots, key), zone, now, taken, count)
+
+
+async def queue_time(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, targets: Sequence[Target]
+) -> tuple[TimeChoice, str] | None:
+    """(the next free slot for a post to `targets`, the person's zone) — New post's "Add to queue";
+    None, after saying why, when there is no slot (no schedule yet, or a full year)."""
+    await answer(update)
+    user = user_id(update)
+    zone = await user_zone(context, user)
+    free = await free_slot_times(store_of(context), user, zone, [t.target_id for t in targets], current_time())
+    if free is None:
+        await reply(update, texts.NO_SLOTS_FOR_QUEUE, reply_markup=keyboards.no_slots_keyboard())
+        return None
+    if not free:
+        await reply(update, texts.QUEUE_FULL)
+        return None
+    return TimeChoice(when=free[0]), zone
+
+
+async def slot_at_scheduling(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, targets: Sequence[Target], chosen: datetime | None
+) -> datetime | None:
+    """The slot a queued New post takes when Schedule is pressed: `chosen` (the one its preview
+    showed) if it is still free and ahead, else the next free one (said so); None if none is."""
+    user = user_id(update)
+    store = store_of(context)
+    zone = await user_zone(context, user)
+    now = current_time()
+    target_ids = [target.target_id for target in targets]
+    if chosen is not None and chosen > now:
+        # Still free if it is the first free slot from just before it (no queued post took it).
+        again = await free_slot_times(store, user, zone, target_ids, chosen - JUST_BEFORE)
+        if again and again[0] == chosen:
+            return chosen
+    free = await free_slot_times(store, user, zone, target_ids, now)
+    if not free:
+        await reply(update, texts.QUEUE_FULL if free is not None else texts.NO_SLOTS_FOR_QUEUE)
+        return None
+    await reply(update, texts.queued_elsewhere(format_time(free[0], zone)))
+    return free[0]
+
+
+# -- the queue screen -----------------------------------------------------------------------------------
+async def show_queue(update: Update, context: ContextTypes.DEFAULT_TYPE, *, in_place: bool = True) -> None:
+    """The person's queue in order with its times, and their posting schedule."""
+    user = user_id(update)
+    store = store_of(context)
+    zone = await user_zone(context, user)
+    queued = await store.queued_posts(user)
+    shown = queued[:QUEUE_SHOWN]
+    lines = [
+        texts.queue_line(
+            number,
+            # The zone is said once, above the list.
+            format_time(post.scheduled_time, zone).removesuffix(f" ({zone})"),
+            texts.caption_start(post.main_caption, FIRST_WORDS) or texts.media_only(len(post.images)),
+            len(post.targets),
+        )
+        for number, post in enumerate(shown, start=1)
+    ]
+    schedule = schedule_lines(await store.queue_slots(user))
+    text = texts.queue_screen(zone, lines, len(queued) - len(shown), schedule)
+    await show(update, text, keyboards.queue_keyboard([post.post_id for post in shown]), in_place=in_place)
+
+
+async def open_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/queue, the menu's Queue, or Refresh: the queue as it is now."""
+    await answer(update)
+    await show_queue(update, context, in_place=update.callback_query is not None)
+
+
+async def _queued_or_alert(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[list[Post], str] | None:
+    """(the person's queue, the pressed post's id) if that post is in it; else None, after an alert
+    and the queue shown as it is now (a stale button, or another person's post)."""
+    queued = await store_of(context).queued_posts(user_id(update))
+    post_id = pressed(update).argument
+    if post_id not in {post.post_id for post in queued}:
+        await answer(update, texts.QUEUE_ITEM_GONE, alert=True)
+        await show_queue(update, context)
+        return None
+    return queued, post_id
+
+
+async def _reorder(update: Update, context: ContextTypes.DEFAULT_TYPE, queued: list[Post], order: list[str]) -> None:
+    """Gives the queue's times out again in the new `order` (slot order), then shows it."""
+    user = user_id(update)
+    store = store_of(context)
+    times = replaced(order, [post.scheduled_time for post in queued])
+    changed = False
+    for post in queued:
+        when = times[post.post_id]
+        if when == post.scheduled_time:
+            continue
+        moved_post = await store.reschedule_post(user, post.post_id, when)
+        if moved_post is None:
+            # Published or removed meanwhile: what is left keeps the times given so far.
+            changed = True
+            continue
+        await services(context).post_changed(PostEvent.SCHEDULED, moved_post)
+    if changed:
+        await reply(update, texts.QUEUE_CHANGED)
+    log.info("user %s reordered their queue of %s posts", user, len(queued))
+    await show_queue(update, context)
+
+
+async def move_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """⬆: the post swaps times with the one before it."""
+    await _move(update, context, -1)
+
+
+async def move_down(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """⬇: the post swaps times with the one after it."""
+    await _move(update, context, +1)
+
+
+async def _move(update: Update, context: ContextTypes.DEFAULT_TYPE, step: int) -> None:
+    found = await _queued_or_alert(update, context)
+    if found is None:
+        return
+    queued, post_id = found
+    order = [post.post_id for post in queued]
+    new_order = moved(order, post_id, step)
+    if new_order == order:
+        await answer(update, texts.QUEUE_AT_END)
+        return
+    await answer(update)
+    await _reorder(update, context, queued, new_order)
+
+
+async def shuffle_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """🔀: the queued posts in a random order, on the same times."""
+    queued = await store_of(context).queued_posts(user_id(update))
+    if len(queued) < 2:
+        await answer(update, texts.QUEUE_TOO_SHORT, alert=True)
+        return
+    await answer(update, texts.QUEUE_SHUFFLED)
+    await _reorder(update, context, queued, shuffled([post.post_id for post in queued]))
+
+
+async def post_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """🚀 Now: the post goes out at once; its slot is free again."""
+    found = await _queued_or_alert(update, context)
+    if found is None:
+        return
+    _, post_id = found
+    user = user_id(update)
+    moved_post = await store_of(context).reschedule_post(user, post_id, current_time())
+    if moved_post is None:
+        await answer(update, texts.QUEUE_ITEM_GONE, alert=True)
+        await show_queue(update, context)
+        return
+    await answer(update, texts.queue_posting_now(moved_post.short_id))
+    await services(context).post_changed(PostEvent.SCHEDULED, moved_post)
+    log.info("user %s posts queued post %s now", user, post_id)
+    await show_queue(update, context)
+
+
+async def ask_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """🗑: asks before a queued post is removed."""
+    found = await _queued_or_alert(update, context)
+    if found is None:
+        return
+    queued, post_id = found
+    await answer(update)
+    post = next(post for post in queued if post.post_id == post_id)
+    zone = await user_zone(context, user_id(update))
+    question = texts.confirm_queue_remove(post.short_id, format_time(post.scheduled_time, zone))
+    await show(update, question, keyboards.queue_remove_keyboard(post_id))
+
+
+async def remove_queued(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Yes, remove: the post is cancelled and leaves the queue; its slot is free again."""
+    found = await _queued_or_alert(update, context)
+    if found is None:
+        return
+    _, post_id = found
+    cancelled = await store_of(context).cancel_post(user_id(update), post_id)
+    if cancelled is None:
+        await answer(update, texts.QUEUE_ITEM_GONE, alert=True)
+    else:
+        await answer(update, texts.queue_removed(cancelled.short_id))
+        await services(context).post_changed(PostEvent.CANCELLED, cancelled)
+        log.info("user %s removed queued post %s", cancelled.user_id, post_id)
+    await show_queue(update, context)
+
+
+# -- the posting schedule ------------------------------------------------------------------------------
+async def show_slots(update: Update, context: ContextTypes.DEFAULT_TYPE, *, in_place: bool = True) -> None:
+    """The person's slots, a weekday a line, each a button that removes it."""
+    user = user_id(update)
+    slots = slots_of(await store_of(context).queue_slots(user), ())
+    zone = await user_zone(context, user)
+    markup = keyboards.slots_keyboard([(slot_name(slot), slot.code) for slot in slots])
+    await show(update, texts.slots_screen(zone, schedule_lines(slots)), markup, in_place=in_place)
+
+
+async def open_slots(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """🗓 Slots: the posting schedule."""
+    await answer(update)
+    await show_slots(update, context)
+
+
+async def remove_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """✖ a slot: it leaves the schedule (posts queued on it keep their time)."""
+    user = user_id(update)
+    store = store_of(context)
+    slot = slot_from_code(pressed(update).argument)
+    slots = await store.queue_slots(user)
+    if slot is None or slot not in slots:
+        await answer(update, texts.SLOT_GONE, alert=True)
+    else:
+        await store.set_queue_slots(user, [one for one in slots if one != slot])
+        await answer(update, texts.SLOT_REMOVED)
+    await show_slots(update, context)
+
+
+async def ask_clear_slots(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """🗑 Clear all: asks first."""
+    await answer(update)
+    await show(update, texts.CONFIRM_CLEAR_SLOTS, keyboards.clear_slots_keyboard())
+
+
+async def clear_slots(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Yes, remove all: the schedule is empty."""
+    user = user_id(update)
+    store = store_of(context)
+    await store.set_queue_slots(user, [slot for slot in await store.queue_slots(user) if slot.targets])
+    await answer(update, texts.SLOTS_CLEARED)
+    await show_slots(update, context)
+
+
+async def ask_slots(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """➕ Add slots: asks for them typed, with common ones as buttons."""
+    await answer(update)
+    zone = await user_zone(context, user_id(update))
+    await reply(update, texts.ask_slots(zone), reply_markup=keyboards.slot_presets_keyboard())
+    return ASK_SLOTS
+
+
+async def _add_slots(update: Update, context: ContextTypes.DEFAULT_TYPE, new: list[Slot]) -> bool:
+    """Adds `new` to the person's schedule and shows it; False, after saying so, if it would hold
+    too many."""
+    user = user_id(update)
+    store = store_of(context)
+    slots = await store.queue_slots(user)
+    merged = sorted(set(slots) | set(new))
+    if len(merged) > MAX_SLOTS:
+        await reply(update, texts.SLOTS_FULL)
+        return False
+    await store.set_queue_slots(user, merged)
+    log.info("user %s has %s posting slots", user, len(merged))
+    await reply(update, texts.slots_added(len(merged) - len(slots), len(merged)))
+    await show_slots(update, context, in_place=False)
+    return True
+
+
+async def typed_slots(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    """Slots typed: added, or refused with the reason (the question stays)."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    read = parse_slots(message.text)
+    if read.problem is not None:
+        await reply(update, texts.slots_refused(read.problem, read.typed))
+        return ASK_SLOTS
+    return ConversationHandler.END if await _add_slots(update, context, read.slots) else ASK_SLOTS
+
+
+async def preset_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """A common slot (Weekdays 09:00…) pressed: added."""
+    new = preset_slots(pressed(update).argument)
+    if new is None:
+        await answer(update, texts.WRONG_STEP_BUTTON, alert=True)
+        return ConversationHandler.END
+    await answer(update)
+    await _add_slots(update, context, new)
+    return ConversationHandler.END
+
+
+async def preset_after_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A common slot pressed after its question was left: added all the same."""
+    await preset_pressed(update, context)
+
+
+SLOTS_QUESTION = Question("queue_slots", ASK_SLOTS, texts.CANCELLED, texts.SLOTS_HINT)
+
+
+def _pattern(action: str) -> str:
+    return rf"^{QUEUE}:{action}(:|$)"
+
+
+def build_slots_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
+    """➕ Add slots → slots typed, or a common one pressed."""
+    return SLOTS_QUESTION.conversation(
+        [CallbackQueryHandler(ask_slots, pattern=_pattern("add"))],
+        [
+            MessageHandler(filters.TEXT & ~filters.COMMAND, typed_slots),
+            CallbackQueryHandler(preset_pressed, pattern=_pattern("preset")),
+        ],
+    )
+
+
+def queue_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+    """The queue's and the schedule's buttons, and /queue."""
+    return [
+        CommandHandler("queue", open_queue),
+        CallbackQueryHandler(open_queue, pattern=r"^menu:queue$"),
+        CallbackQueryHandler(open_queue, pattern=_pattern("show")),
+        CallbackQueryHandler(move_up, pattern=_pattern("up")),
+        CallbackQueryHandler(move_down, pattern=_pattern("down")),
+        CallbackQueryHandler(shuffle_queue, pattern=_pattern("shuffle")),
+        CallbackQueryHandler(post_now, pattern=_pattern("now")),
+        CallbackQueryHandler(ask_remove, pattern=_pattern("rm")),
+        CallbackQueryHandler(remove_queued, pattern=_pattern("rm_yes")),
+        CallbackQueryHandler(open_slots, pattern=_pattern("slots")),
+        CallbackQueryHandler(remove_slot, pattern=_pattern("slot_rm")),
+        CallbackQueryHandler(ask_clear_slots, pattern=_pattern("clear")),
+        CallbackQueryHandler(clear_slots, pattern=_pattern("clear_yes")),
+        CallbackQueryHandler(preset_after_question, pattern=_pattern("preset")),
+    ]
