@@ -54,7 +54,7 @@ def main_menu() -> InlineKeyboardMarkup:
             [button("📝 New post", MENU, "new")],
             [button("🗓 Scheduled & history", MENU, "scheduled")],
             [button("🔑 Accounts", MENU, "accounts"), button("🖼 Posters", MENU, "posters")],
-            [button("📥 Queue", MENU, "queue")],
+            [button("📥 Queue", MENU, "queue"), button("📦 Batch", MENU, "batch")],
             [button("⚙️ Settings", MENU, "settings")],
         ]
     )
@@ -532,3 +532,46 @@ def clear_slots_keyboard() -> InlineKeyboardMarkup:
 def no_slots_keyboard() -> InlineKeyboardMarkup:
     """Under "no posting schedule yet": the way to set one up."""
     return InlineKeyboardMarkup([[button("🗓 Set up slots", QUEUE, "slots")]])
+
+
+# -- batch scheduling (/batch) -------------------------------------------------------------------------
+BATCH = "batch"
+
+
+def on_screen(markup: InlineKeyboardMarkup, screen: str) -> InlineKeyboardMarkup:
+    """New post's keyboard (the account or targets step) for another conversation: its `new:`
+    buttons carry `screen:` instead; other buttons (Reconnect) stay as they are."""
+    prefix = f"{NEW}:"
+    rows = [
+        [
+            InlineKeyboardButton(one.text, callback_data=f"{screen}:{one.callback_data[len(prefix) :]}")
+            if isinstance(one.callback_data, str) and one.callback_data.startswith(prefix)
+            else one
+            for one in row
+        ]
+        for row in markup.inline_keyboard
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+def batch_collect_keyboard(posts: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(f"✅ Done ({posts})", BATCH, "done"), button("✖️ Cancel", BATCH, "cancel")]])
+
+
+def batch_when_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [button("📥 Into the next free slots", BATCH, "slots")],
+            [button("⏱ At intervals from a time", BATCH, "interval")],
+            [button("✖️ Cancel", BATCH, "cancel")],
+        ]
+    )
+
+
+def batch_confirm_keyboard(posts: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [button(f"✅ Schedule all {posts}", BATCH, "go")],
+            [button("🕒 Other times", BATCH, "when"), button("✖️ Cancel", BATCH, "cancel")],
+        ]
+    )

@@ -35,6 +35,7 @@ HELP = (
     "/posters — saved content\n"
     "/timezone — your time zone\n"
     "/queue — your posting schedule (weekday and time slots) and the posts queued into it\n"
+    "/batch — send or forward several messages, each becomes a post (into your slots or at intervals)\n"
     "/cancel — leave what you are doing\n\n"
     "<b>What a post can hold</b>\n"
     "• Text formatted in Telegram's own editor — bold, italic, underline, strikethrough, spoilers, "
@@ -56,6 +57,7 @@ COMMANDS = [
     ("posters", "Saved content"),
     ("timezone", "Set your time zone"),
     ("queue", "Posting schedule and queue"),
+    ("batch", "Schedule several messages at once"),
     ("help", "How Herald works"),
     ("cancel", "Leave what you are doing"),
 ]
@@ -1005,3 +1007,87 @@ def queued_elsewhere(when_text: str) -> str:
 def media_only(count: int) -> str:
     """What a post without text is, in a list: "(2 media, no text)"."""
     return f"({plural(count, 'media item')}, no text)"
+
+
+# -- batch scheduling (/batch) -------------------------------------------------------------------------
+BATCH_START = (
+    "📦 <b>Batch</b> · step 1 of 4\nSend or forward the messages to schedule — texts, photos, videos, GIFs, "
+    "files, audio; an album stays one post. Tap <b>Done</b> when they are all here, or /cancel."
+)
+
+
+def batch_collected(posts: int, albums: int) -> str:
+    extra = f" ({plural(albums, 'album')})" if albums else ""
+    return f"📦 {plural(posts, 'post')} so far{extra}. Send or forward more, or tap Done."
+
+
+BATCH_EMPTY = "Send or forward at least one message first."
+BATCH_FULL = "A batch holds at most {limit} posts — that message was not added. Tap Done to go on."
+BATCH_NOT_TAKEN = (
+    "I can't take that into a batch — stickers, voice messages and round videos can't be scheduled. "
+    "Send texts, photos, videos, GIFs, files or audio."
+)
+BATCH_COLLECT_HINT = "Send or forward the messages, then tap Done — or /cancel."
+BATCH_ACCOUNT = "📦 <b>Batch</b> · step 2 of 4\nWhich account should publish the posts?"
+
+
+def batch_targets(account_name: str, selected: int, total: int) -> str:
+    return (
+        f"📦 <b>Batch</b> · step 2 of 4\nAccount: {escape(account_name)}\n"
+        f"Where should the posts go? Tap to select ({selected} of {total} selected)."
+    )
+
+
+def batch_when(posts: int) -> str:
+    return (
+        f"📦 <b>Batch</b> · step 3 of 4\nWhen should the {plural(posts, 'post')} go out — into the next free slots "
+        "of your posting schedule, or at intervals from a time you give?"
+    )
+
+
+def ask_interval(zone: str) -> str:
+    return (
+        f"Type the interval and the first time, in your zone ({escape(zone)}):\n"
+        "<code>every 2 hours from tomorrow 9:00</code>\n<code>every 30 min from 18:00</code>\n"
+        "<code>every 1 day from friday 10am</code>"
+    )
+
+
+INTERVAL_UNREADABLE = (
+    "I read that as no interval. Please type it like <code>every 2 hours from tomorrow 9:00</code> "
+    "(minutes, hours or days, from 1 minute to 7 days)."
+)
+INTERVAL_TOO_FAR = "The last post would be more than a year ahead — please choose a shorter interval."
+BATCH_INTERVAL_HINT = "Please type the interval and first time, e.g. <code>every 2 hours from tomorrow 9:00</code>."
+
+
+def batch_slots_short(free: int, posts: int) -> str:
+    return (
+        f"Your posting schedule has only {plural(free, 'free slot')} in the coming year for "
+        f"{plural(posts, 'post')}. Add slots in /queue, or choose intervals."
+    )
+
+
+def batch_summary(count: int, target_names: list[str], lines: list[str], queued: bool) -> str:
+    how = "into the next free slots of your posting schedule" if queued else "at the intervals you gave"
+    return (
+        f"📦 <b>Batch</b> · step 4 of 4\n{plural(count, 'post')} {how}, to {escape(', '.join(target_names))}:\n\n"
+        + "\n".join(lines)
+        + "\n\nSchedule them all? Nothing is stored until you tap Schedule."
+    )
+
+
+def batch_line(number: int, when_text: str, first_words: str) -> str:
+    return f"{number}. <b>{escape(when_text)}</b> — {escape(first_words)}"
+
+
+BATCH_TIMES_CHANGED = "The free slots changed meanwhile — here are the times now. Nothing is stored yet."
+BATCH_TIME_PAST = "The first time has passed meanwhile — please choose the times again. Nothing is stored yet."
+
+
+def batch_scheduled(count: int, short_ids: list[str], queued: bool) -> str:
+    where = " into your queue (/queue)" if queued else ""
+    return f"✅ Scheduled {plural(count, 'post')}{where}: " + ", ".join(f"#{short_id}" for short_id in short_ids)
+
+
+BATCH_LEFT = "Batch left — nothing was stored."

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -220,3 +221,104 @@ async def test_post_now_publishes_a_queued_post_at_once(
         await eventually(lambda: "Queued for later" in texts_in(api, SHOP), timeout=10)
         await alice.expect(f"Published #{later.short_id}")
         await alice.say("/queue", expect="Nothing is queued")
+
+
+# -- a batch of forwarded messages --------------------------------------------------------------------
+SYDNEY = "Australia/Sydney"
+SOURCE = -1003000000099
+PICTURES = [bytes([0xFF, 0xD8, n]) * 150 + f"picture {n}".encode() for n in range(4)]
+
+
+def forward_five(api: FakeBotAPI) -> None:
+    """Alice forwards five posts of a channel she reads: two texts, two photos, an album of two."""
+    api.add_chat(SOURCE, "channel", "Source")
+    ids = [
+        *api.channel_post(SOURCE, text="One: hello"),
+        *api.channel_post(SOURCE, photos=[PICTURES[0]], caption="Two: a photo"),
+        *api.channel_post(SOURCE, photos=PICTURES[1:3], caption="Three: an album"),
+        *api.channel_post(SOURCE, text="Four: more text"),
+        *api.channel_post(SOURCE, photos=[PICTURES[3]], caption="Five: the last"),
+    ]
+    forwarded = api.forward(ALICE, SOURCE, ids)
+    assert all(message["forward_origin"]["chat"]["id"] == SOURCE for message in forwarded)
+
+
+def next_minutes(frozen: datetime, zone: str, count: int) -> tuple[str, list[datetime]]:
+    """Slots typed for the `count` minutes after `frozen` in `zone` ("Wed 14:31 Wed 14:32 …"),
+    and those minutes as instants."""
+    local = frozen.astimezone(ZoneInfo(zone))
+    minutes = [local + timedelta(minutes=step) for step in range(1, count + 1)]
+    typed = " ".join(f"{moment:%a %H:%M}" for moment in minutes)
+    return typed, [moment.astimezone(UTC) for moment in minutes]
+
+
+async def test_a_batch_of_five_forwarded_messages_fills_the_queue_and_each_is_published_at_its_slot(
+    api: FakeBotAPI, database_url: str, encryption_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_channels(api, CHANNELS)
+    # The handlers' clock ten minutes behind the scheduler's: the slots it hands out are due at
+    # once for the scheduler, which publishes each post of the queue then.
+    real = datetime.now(UTC).replace(second=0, microsecond=0)
+    frozen = real - timedelta(minutes=10)
+    freeze_clock(monkeypatch, frozen)
+    typed_slots, slot_times = next_minutes(frozen, SYDNEY, 5)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, database_url, encryption_key)) as store:
+        await store.set_timezone(ALICE, SYDNEY)
+        await settled(api)
+        await alice.say("/queue", expect="Your queue")
+        await alice.press("Slots", expect="Posting schedule")
+        await alice.press("Add slots", expect="Send the slots")
+        await alice.say(typed_slots, expect="Added 5 slots")
+
+        # A first batch, at intervals, cancelled at its summary: nothing is stored.
+        await alice.say("/batch", expect="Send or forward the messages")
+        await alice.say("Never stored")
+        await alice.expect("1 post so far")
+        await alice.press("Done (1)", expect="Where should the posts go?")
+        await alice.press("Shop news", expect="(1 of 2 selected)")
+        await alice.press("Done (1)", expect="step 3 of 4")
+        await alice.press("At intervals", expect="Type the interval")
+        await alice.say("every 2 parsecs from 9:00", expect="I read that as no interval")
+        await alice.say("every 2 hours from tomorrow 9:00", expect="step 4 of 4")
+        await alice.press("Cancel", expect="nothing was saved")
+        assert (await store.list_posts(ALICE, PostView.UPCOMING)).posts == []
+
+        await alice.say("/batch", expect="Send or forward the messages")
+        # A done with nothing in: said, nothing moves.
+        await alice.press("Done (0)")
+        assert "at least one message" in alice.last_answer().get("text", "")
+        forward_five(api)
+        api.send_sticker(ALICE)
+        await alice.expect("can't take that into a batch")
+        await alice.expect("5 posts so far (1 album)")
+        await alice.press("Done (5)", expect="Where should the posts go?")
+        await alice.press("Shop news", expect="(1 of 2 selected)")
+        await alice.press("Done (1)", expect="step 3 of 4")
+        summary = await alice.press("Into the next free slots", expect="step 4 of 4")
+        assert summary is not None
+        lines = [line for line in summary["text"].splitlines() if line[:2] in ("1.", "2.", "3.", "4.", "5.")]
+        first_words = ["One: hello", "Two: a photo", "Three: an album", "Four: more text", "Five: the last"]
+        assert [line.split(" — ", 1)[1] for line in lines] == first_words
+        for line, moment in zip(lines, slot_times, strict=True):
+            assert f"{moment.astimezone(ZoneInfo(SYDNEY)):%H:%M} ({SYDNEY})" in line
+        # Nothing stored before the confirmation.
+        assert await store.queued_posts(ALICE) == []
+
+        await alice.press("Schedule all 5", expect="Scheduled 5 posts into your queue")
+        posts = {post.main_caption: post for post in await eventually(lambda: published_posts(store), timeout=20)}
+        assert [posts[words].scheduled_time for words in first_words] == slot_times
+        assert all(post.queued and post.status is PostStatus.PUBLISHED for post in posts.values())
+        assert [len(posts[words].images) for words in first_words] == [0, 1, 2, 0, 1]
+        shop = texts_in(api, SHOP)
+        assert sorted(shop) == sorted(["", *first_words])
+        album = [message for message in api.bot_messages(SHOP) if message.get("media_group_id")]
+        assert len(album) == 2 and len({message["media_group_id"] for message in album}) == 1
+        assert texts_in(api, list(CHANNELS)[1]) == []
+
+
+async def published_posts(store: Store) -> list[Any]:
+    """Alice's five posts once all are published (else nothing)."""
+    history = (await store.list_posts(ALICE, PostView.HISTORY, per_page=10)).posts
+    finished = [post for post in history if post.status is PostStatus.PUBLISHED]
+    return finished if len(finished) == 5 else []

@@ -191,6 +191,8 @@ class Message:
     media_group_id: str | None = None
     reply_markup: JSONDict | None = None
     service: JSONDict = field(default_factory=dict)
+    # Where a forwarded message came from (Telegram's MessageOrigin), None for one written here.
+    forward_origin: JSONDict | None = None
     deleted: bool = False
     edit_date: int | None = None
 
@@ -553,6 +555,8 @@ class BotState:
             data["edit_date"] = message.edit_date
         if message.media_group_id:
             data["media_group_id"] = message.media_group_id
+        if message.forward_origin is not None:
+            data["forward_origin"] = copy.deepcopy(message.forward_origin)
         if message.text is not None:
             data["text"] = message.text
             if message.entities:
