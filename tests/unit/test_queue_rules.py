@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from handlers.batch import read_interval
 from handlers.slots import parse_slots, schedule_lines, slot_name
 from storage.queue import (
     Slot,
@@ -223,3 +224,31 @@ def test_spaced_times_are_exact_intervals_across_a_dst_change() -> None:
     ]
     with pytest.raises(ValueError, match="positive"):
         spaced_times(start, timedelta(0), 2)
+
+
+# -- a batch's intervals as typed -----------------------------------------------------------------------
+def test_a_batch_interval_is_read_with_its_first_time_in_the_persons_zone() -> None:
+    # Saturday 13 March 2027, 12:00 in New York; Sunday is the spring change.
+    now = utc(2027, 3, 13, 17)
+    assert read_interval("every 2 hours from tomorrow 9:00", NEW_YORK, now) == (
+        timedelta(hours=2),
+        utc(2027, 3, 14, 13),
+    )
+    assert read_interval("Every 30 min from 18:00", NEW_YORK, now) == (timedelta(minutes=30), utc(2027, 3, 13, 23))
+    assert read_interval("1 day from monday 10am", SYDNEY, now) == (timedelta(days=1), utc(2027, 3, 14, 23))
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("every 2 parsecs from 9:00", "no interval"),
+        ("every 0 min from 9:00", "no interval"),
+        ("every 8 days from 9:00", "no interval"),
+        ("every 2 hours", "no interval"),
+        ("every 2 hours from yesterday 9:00", "past"),
+        ("every 2 hours from 25:00", "hours go from 00 to 23"),
+    ],
+)
+def test_a_bad_batch_interval_gets_its_reason(typed: str, reason: str) -> None:
+    read = read_interval(typed, BERLIN, utc(2027, 3, 13, 17))
+    assert isinstance(read, str) and reason in read
