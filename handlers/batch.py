@@ -343,16 +343,9 @@ async def target_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if batch is None:
         return await _lost(update, context)
     choice = pressed(update)
-    route = batch.route
-    if choice.action == "t":
-        if choice.argument not in {target.target_id for target in route.offered}:
-            await answer(update, texts.TARGET_NOT_ALLOWED, alert=True)
-            return None
-        route.toggle(choice.argument)
-    elif choice.action == "all":
-        route.toggle_all()
-    elif choice.action == "pg" and choice.argument.isdigit():
-        route.page = int(choice.argument)
+    if not batch.route.press_target(choice.action, choice.argument):
+        await answer(update, texts.TARGET_NOT_ALLOWED, alert=True)
+        return None
     await answer(update)
     if choice.action == "refresh":
         await _load_targets(update, context, batch)

@@ -92,6 +92,19 @@ class Draft:
         everything = [target.target_id for target in self.offered]
         self.selected = [] if set(self.selected) == set(everything) else everything
 
+    def press_target(self, action: str, argument: str) -> bool:
+        """A press on the targets keyboard applied: `t` a target (False, changing nothing, if it is
+        not offered), `all` every target or none, `pg` another page."""
+        if action == "t":
+            if argument not in {target.target_id for target in self.offered}:
+                return False
+            self.toggle(argument)
+        elif action == "all":
+            self.toggle_all()
+        elif action == "pg" and argument.isdigit():
+            self.page = int(argument)
+        return True
+
     def chosen(self) -> list[Target]:
         """The picked targets, in the order the account offers them."""
         picked = set(self.selected)

@@ -511,10 +511,9 @@ def slots_keyboard(slots: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     """The posting schedule: each slot (label, code) a button that removes it, then add and clear."""
     buttons = [button(f"✖ {label}", QUEUE, "slot_rm", code) for label, code in slots]
     rows = [buttons[start : start + 3] for start in range(0, len(buttons), 3)]
-    last = [button("➕ Add slots", QUEUE, "add")]
+    rows.append([button("➕ Add slots", QUEUE, "add"), button("🎯 For chosen targets", QUEUE, "for")])
     if slots:
-        last.append(button("🗑 Clear all", QUEUE, "clear"))
-    rows.append(last)
+        rows.append([button("🗑 Clear all", QUEUE, "clear")])
     rows.append([button("◀ Queue", QUEUE, "show")])
     return InlineKeyboardMarkup(rows)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from telegram import Update
@@ -24,7 +25,8 @@ from telegram.ext import (
 )
 
 from handlers import keyboards, texts
-from handlers.common import answer, reply, services, store_of, user_zone
+from handlers.common import all_accounts, answer, reply, services, store_of, targets_of, user_zone
+from handlers.draft import Draft, DraftUnreadable
 from handlers.keyboards import QUEUE
 from handlers.questions import Question
 from handlers.screen import pressed, show, user_id
@@ -43,6 +45,7 @@ from storage.queue import (
     shuffled,
     slot_from_code,
     slots_of,
+    target_key,
 )
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,8 @@ log = logging.getLogger(__name__)
 QUEUE_SHOWN = 10
 FIRST_WORDS = 40
 ASK_SLOTS = "ask_slots"
+# user_data: the targets offered and picked for a target set's slots (a Draft as JSON).
+SLOT_TARGETS = "queue_slot_targets"
 JUST_BEFORE = timedelta(milliseconds=1)
 
 
@@ -59,11 +64,13 @@ async def free_slot_times(
     store: Store, user: int, zone: str, target_ids: Iterable[str], now: datetime, count: int = 1
 ) -> list[datetime] | None:
     """The next `count` free slots (fewer if the year ahead has no more) of the schedule a post to
-    `target_ids` follows; None when the person has no slots at all."""
+    `target_ids` follows; None when no slots serve such a post."""
     slots = await store.queue_slots(user)
     if not slots:
         return None
     key = schedule_for(slots, target_ids)
+    if not slots_of(slots, key):
+        return None  # slots for other target sets only
     taken = [
         post.scheduled_time
         for post in await store.queued_posts(user)
@@ -131,7 +138,11 @@ async def show_queue(update: Update, context: ContextTypes.DEFAULT_TYPE, *, in_p
         )
         for number, post in enumerate(shown, start=1)
     ]
-    schedule = schedule_lines(await store.queue_slots(user))
+    slots = await store.queue_slots(user)
+    schedule = schedule_lines(slots_of(slots, ()))
+    for_sets = sum(1 for slot in slots if slot.targets)
+    if for_sets:
+        schedule.append(texts.set_slots_note(for_sets))
     text = texts.queue_screen(zone, lines, len(queued) - len(shown), schedule)
     await show(update, text, keyboards.queue_keyboard([post.post_id for post in shown]), in_place=in_place)
 
@@ -258,13 +269,32 @@ async def remove_queued(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 # -- the posting schedule ------------------------------------------------------------------------------
+async def _target_names(context: ContextTypes.DEFAULT_TYPE, user: int) -> dict[str, str]:
+    """The names of the person's targets (of every account) by id."""
+    return {target.target_id: target.name for target in await targets_of(context, all_accounts(user))}
+
+
+def _set_keys(slots: Iterable[Slot]) -> list[tuple[str, ...]]:
+    """The target sets that have slots of their own, in a stable order (their remove buttons' numbers)."""
+    return sorted({slot.targets for slot in slots if slot.targets})
+
+
 async def show_slots(update: Update, context: ContextTypes.DEFAULT_TYPE, *, in_place: bool = True) -> None:
-    """The person's slots, a weekday a line, each a button that removes it."""
+    """The person's slots — for all targets, then each target set's — each a button that removes it."""
     user = user_id(update)
-    slots = slots_of(await store_of(context).queue_slots(user), ())
+    slots = await store_of(context).queue_slots(user)
     zone = await user_zone(context, user)
-    markup = keyboards.slots_keyboard([(slot_name(slot), slot.code) for slot in slots])
-    await show(update, texts.slots_screen(zone, schedule_lines(slots)), markup, in_place=in_place)
+    keys = _set_keys(slots)
+    names = await _target_names(context, user) if keys else {}
+    sections = [("", schedule_lines(slots_of(slots, ())))]
+    buttons = [(slot_name(slot), slot.code) for slot in slots_of(slots, ())]
+    for number, key in enumerate(keys, start=1):
+        sections.append(
+            (", ".join(names.get(target_id, target_id) for target_id in key), schedule_lines(slots_of(slots, key)))
+        )
+        buttons += [(f"{slot_name(slot)} ({number})", f"{number}/{slot.code}") for slot in slots_of(slots, key)]
+    markup = keyboards.slots_keyboard(buttons)
+    await show(update, texts.slots_screen(zone, sections), markup, in_place=in_place)
 
 
 async def open_slots(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -273,12 +303,23 @@ async def open_slots(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await show_slots(update, context)
 
 
+def _pressed_slot(argument: str, slots: list[Slot]) -> Slot | None:
+    """The slot a remove button names (`0-0900`, or `2/0-0900` for the second target set's)."""
+    number, _, code = argument.rpartition("/")
+    keys = _set_keys(slots)
+    if not number:
+        return slot_from_code(code)
+    if not number.isdigit() or not 1 <= int(number) <= len(keys):
+        return None
+    return slot_from_code(code, keys[int(number) - 1])
+
+
 async def remove_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """✖ a slot: it leaves the schedule (posts queued on it keep their time)."""
     user = user_id(update)
     store = store_of(context)
-    slot = slot_from_code(pressed(update).argument)
     slots = await store.queue_slots(user)
+    slot = _pressed_slot(pressed(update).argument, slots)
     if slot is None or slot not in slots:
         await answer(update, texts.SLOT_GONE, alert=True)
     else:
@@ -295,19 +336,101 @@ async def ask_clear_slots(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def clear_slots(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Yes, remove all: the schedule is empty."""
-    user = user_id(update)
-    store = store_of(context)
-    await store.set_queue_slots(user, [slot for slot in await store.queue_slots(user) if slot.targets])
+    await store_of(context).set_queue_slots(user_id(update), [])
     await answer(update, texts.SLOTS_CLEARED)
     await show_slots(update, context)
 
 
-async def ask_slots(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    """➕ Add slots: asks for them typed, with common ones as buttons."""
+# -- slots for a target set: the targets picked as in New post ------------------------------------------
+def _route(context: ContextTypes.DEFAULT_TYPE) -> Draft | None:
+    saved = (context.user_data or {}).get(SLOT_TARGETS)
+    try:
+        return None if saved is None else Draft.from_json(saved)
+    except DraftUnreadable:
+        return None
+
+
+def _keep_route(context: ContextTypes.DEFAULT_TYPE, route: Draft) -> None:
+    assert context.user_data is not None
+    context.user_data[SLOT_TARGETS] = route.to_json()
+
+
+async def _show_slot_targets(update: Update, route: Draft) -> None:
+    markup = keyboards.targets_keyboard(route.offered, set(route.selected), route.page)
+    await show(update, texts.slot_targets(len(route.selected), len(route.offered)), keyboards.on_screen(markup, QUEUE))
+
+
+async def choose_slot_targets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """🎯 For chosen targets: the person's targets of every account, to pick the set."""
     await answer(update)
+    route = Draft()
+    route.offer(await targets_of(context, all_accounts(user_id(update))))
+    _keep_route(context, route)
+    await _show_slot_targets(update, route)
+
+
+async def slot_target_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A target (✅ toggled), Select all, another page, or Refresh, while picking a target set."""
+    route = _route(context)
+    if route is None:
+        await answer(update, texts.WRONG_STEP_BUTTON, alert=True)
+        return
+    choice = pressed(update)
+    if choice.action == "refresh":
+        route.offer(await targets_of(context, all_accounts(user_id(update))))
+    elif not route.press_target(choice.action, choice.argument):
+        await answer(update, texts.TARGET_NOT_ALLOWED, alert=True)
+        return
+    await answer(update)
+    _keep_route(context, route)
+    await _show_slot_targets(update, route)
+
+
+async def add_account_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Points to /accounts."""
+    await answer(update)
+    await reply(update, texts.ADD_ACCOUNT_HINT)
+
+
+async def back_to_slots(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Cancel while picking a target set: the schedule again, nothing changed."""
+    await answer(update)
+    if context.user_data is not None:
+        context.user_data.pop(SLOT_TARGETS, None)
+    await show_slots(update, context)
+
+
+# -- adding slots -----------------------------------------------------------------------------------------
+async def ask_slots(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """➕ Add slots: asks for them typed (for all targets), with common ones as buttons."""
+    await answer(update)
+    SLOTS_QUESTION.forget(context)
     zone = await user_zone(context, user_id(update))
     await reply(update, texts.ask_slots(zone), reply_markup=keyboards.slot_presets_keyboard())
     return ASK_SLOTS
+
+
+async def ask_set_slots(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """Done (n) while picking a target set: asks for that set's slots."""
+    route = _route(context)
+    chosen = route.chosen() if route else []
+    if not chosen:
+        await answer(update, texts.PICK_ONE_TARGET if route else texts.WRONG_STEP_BUTTON, alert=True)
+        return None
+    await answer(update)
+    if context.user_data is not None:
+        context.user_data.pop(SLOT_TARGETS, None)
+    SLOTS_QUESTION.ask_about(context, {"targets": list(target_key(target.target_id for target in chosen))})
+    zone = await user_zone(context, user_id(update))
+    names = ", ".join(target.name for target in chosen)
+    await reply(update, texts.ask_slots(zone, names), reply_markup=keyboards.slot_presets_keyboard())
+    return ASK_SLOTS
+
+
+def _asked_for(context: ContextTypes.DEFAULT_TYPE) -> tuple[str, ...]:
+    """The target set the open question asks slots for; () for all targets."""
+    subject = SLOTS_QUESTION.subject(context) or {}
+    return target_key(str(target_id) for target_id in subject.get("targets") or ())
 
 
 async def _add_slots(update: Update, context: ContextTypes.DEFAULT_TYPE, new: list[Slot]) -> bool:
@@ -331,30 +454,35 @@ async def typed_slots(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str
     """Slots typed: added, or refused with the reason (the question stays)."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    read = parse_slots(message.text)
+    read = parse_slots(message.text, _asked_for(context))
     if read.problem is not None:
         await reply(update, texts.slots_refused(read.problem, read.typed))
         return ASK_SLOTS
-    return ConversationHandler.END if await _add_slots(update, context, read.slots) else ASK_SLOTS
+    if not await _add_slots(update, context, read.slots):
+        return ASK_SLOTS
+    SLOTS_QUESTION.forget(context)
+    return ConversationHandler.END
 
 
 async def preset_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """A common slot (Weekdays 09:00…) pressed: added."""
+    """A common slot (Weekdays 09:00…) pressed: added (for the target set asked about, if any)."""
     new = preset_slots(pressed(update).argument)
     if new is None:
         await answer(update, texts.WRONG_STEP_BUTTON, alert=True)
         return ConversationHandler.END
     await answer(update)
-    await _add_slots(update, context, new)
+    key = _asked_for(context)
+    SLOTS_QUESTION.forget(context)
+    await _add_slots(update, context, [replace(slot, targets=key) for slot in new])
     return ConversationHandler.END
 
 
 async def preset_after_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A common slot pressed after its question was left: added all the same."""
+    """A common slot pressed after its question was left: added all the same (for all targets)."""
     await preset_pressed(update, context)
 
 
-SLOTS_QUESTION = Question("queue_slots", ASK_SLOTS, texts.CANCELLED, texts.SLOTS_HINT)
+SLOTS_QUESTION = Question("queue_slots", ASK_SLOTS, texts.CANCELLED, texts.SLOTS_HINT, key="queue_slots_for")
 
 
 def _pattern(action: str) -> str:
@@ -364,7 +492,10 @@ def _pattern(action: str) -> str:
 def build_slots_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
     """➕ Add slots → slots typed, or a common one pressed."""
     return SLOTS_QUESTION.conversation(
-        [CallbackQueryHandler(ask_slots, pattern=_pattern("add"))],
+        [
+            CallbackQueryHandler(ask_slots, pattern=_pattern("add")),
+            CallbackQueryHandler(ask_set_slots, pattern=_pattern("done")),
+        ],
         [
             MessageHandler(filters.TEXT & ~filters.COMMAND, typed_slots),
             CallbackQueryHandler(preset_pressed, pattern=_pattern("preset")),
@@ -389,4 +520,8 @@ def queue_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None
         CallbackQueryHandler(ask_clear_slots, pattern=_pattern("clear")),
         CallbackQueryHandler(clear_slots, pattern=_pattern("clear_yes")),
         CallbackQueryHandler(preset_after_question, pattern=_pattern("preset")),
+        CallbackQueryHandler(choose_slot_targets, pattern=_pattern("for")),
+        CallbackQueryHandler(slot_target_pressed, pattern=rf"^{QUEUE}:(t|all|pg|refresh)(:|$)"),
+        CallbackQueryHandler(add_account_hint, pattern=_pattern("add_account")),
+        CallbackQueryHandler(back_to_slots, pattern=_pattern("cancel")),
     ]

@@ -922,26 +922,36 @@ def queue_line(number: int, when_text: str, first_words: str, targets: int) -> s
     return f"{number}. <b>{escape(when_text)}</b> — {escape(first_words)} ({plural(targets, 'target')})"
 
 
-def slots_screen(zone: str, schedule: list[str]) -> str:
-    """The posting schedule, a weekday a line, with how to change it."""
-    if not schedule:
-        return (
-            f"🗓 <b>Posting schedule</b> (times in {escape(zone)})\n\nNo slots yet. A slot is a weekday and a time "
-            "when a queued post goes out. Tap <b>➕ Add slots</b> and type them, e.g. "
-            "<code>mon-fri 9:00, 18:00</code>, or pick a common one."
+def slots_screen(zone: str, sections: list[tuple[str, list[str]]]) -> str:
+    """The posting schedule: the slots for all targets, then each target set's (numbered as its
+    remove buttons are), a weekday a line, with how to change it."""
+    head = f"🗓 <b>Posting schedule</b> (times in {escape(zone)})\n\n"
+    if not any(lines for _, lines in sections):
+        return head + (
+            "No slots yet. A slot is a weekday and a time when a queued post goes out. Tap <b>➕ Add slots</b> "
+            "and type them, e.g. <code>mon-fri 9:00, 18:00</code>, or pick a common one. Slots for chosen "
+            "targets (🎯) serve only posts to exactly those targets."
         )
+    parts = []
+    for number, (names, lines) in enumerate(sections):
+        title = "<b>For all targets</b>" if not names else f"<b>({number}) For {escape(names)}</b>"
+        parts.append(title + ":\n" + ("\n".join(escape(line) for line in lines) or "no slots"))
+    return head + "\n\n".join(parts) + "\n\nTap a slot below to remove it, or add more."
+
+
+def ask_slots(zone: str, target_names: str = "") -> str:
+    which = f" for posts to exactly {escape(target_names)}" if target_names else ""
     return (
-        f"🗓 <b>Posting schedule</b> (times in {escape(zone)})\n\n"
-        + "\n".join(escape(line) for line in schedule)
-        + "\n\nTap a slot below to remove it, or ➕ Add slots."
+        f"Send the slots{which}: days and times in your zone ({escape(zone)}), for example\n"
+        "<code>mon-fri 9:00, 18:00</code>\n<code>sat 11:30</code>\n<code>weekends 10am; wed 20:00</code>\n"
+        "Or tap a common one below. /cancel leaves."
     )
 
 
-def ask_slots(zone: str) -> str:
+def slot_targets(selected: int, total: int) -> str:
     return (
-        f"Send the slots: days and times in your zone ({escape(zone)}), for example\n"
-        "<code>mon-fri 9:00, 18:00</code>\n<code>sat 11:30</code>\n<code>weekends 10am; wed 20:00</code>\n"
-        "Or tap a common one below. /cancel leaves."
+        "🎯 <b>Slots for chosen targets</b>\nPick the targets: these slots will serve posts to exactly them "
+        f"(other posts keep the slots for all targets). ({selected} of {total} selected)"
     )
 
 
@@ -993,7 +1003,7 @@ def queue_removed(short_id: str) -> str:
 
 
 NO_SLOTS_FOR_QUEUE = (
-    "You have no posting schedule yet, so there is no slot to queue into. Set one in /queue → 🗓 Slots "
+    "No posting schedule covers these targets yet, so there is no slot to queue into. Set one in /queue → 🗓 Slots "
     "(e.g. <code>mon-fri 9:00, 18:00</code>), or type an exact time here."
 )
 QUEUE_FULL = "Every slot of your posting schedule in the coming year is taken. Add slots in /queue, or type a time."
@@ -1091,3 +1101,7 @@ def batch_scheduled(count: int, short_ids: list[str], queued: bool) -> str:
 
 
 BATCH_LEFT = "Batch left — nothing was stored."
+
+
+def set_slots_note(count: int) -> str:
+    return f"+ {plural(count, 'slot')} for chosen targets (🗓 Slots)"

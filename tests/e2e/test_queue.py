@@ -60,7 +60,7 @@ async def test_slots_set_by_typing_and_buttons_and_add_to_queue_takes_the_next_f
 
         # Without slots, Add to queue says how to set them, and the time step stays.
         await text_post_to_its_time(alice, "Too early", "Shop news")
-        await alice.press("Add to queue", expect="no posting schedule yet")
+        await alice.press("Add to queue", expect="No posting schedule covers these targets")
         assert "🗓 Set up slots" in buttons(alice.last())
         await alice.say("/cancel", expect="Cancelled")
 
@@ -125,6 +125,48 @@ async def test_a_slot_taken_while_the_preview_waited_goes_to_the_next_free_one(
             ("Quicker", datetime(2027, 3, 13, 16, tzinfo=UTC)),
             ("Waited", datetime(2027, 3, 14, 15, tzinfo=UTC)),
         ]
+
+
+async def test_slots_for_a_target_set_serve_posts_to_exactly_those_targets(
+    api: FakeBotAPI, database_url: str, encryption_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_channels(api, CHANNELS)
+    freeze_clock(monkeypatch, FRIDAY_NOON)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, database_url, encryption_key)) as store:
+        await store.set_timezone(ALICE, NEW_YORK)
+        await store.set_queue_slots(ALICE, [Slot(0, time(9))])
+        await settled(api)
+        await alice.say("/queue", expect="Your queue")
+        await alice.press("Slots", expect="For all targets")
+        await alice.press("For chosen targets", expect="Slots for chosen targets")
+        await alice.press("Done (0)")
+        assert alice.last_answer().get("show_alert")
+        await alice.press("Deals", expect="(1 of 2 selected)")
+        await alice.press("Done (1)", expect="for posts to exactly Deals")
+        await alice.say("sat 11:30", expect="Added 1 slot")
+        screen = await alice.expect("(1) For Deals")
+        assert "Sat: 11:30" in screen["text"] and "Mon: 09:00" in screen["text"]
+        slots = await store.queue_slots(ALICE)
+        assert [(slot.weekday, slot.at, len(slot.targets)) for slot in slots] == [(0, time(9), 0), (5, time(11, 30), 1)]
+
+        async def queue_to(target: str, text: str) -> str:
+            await text_post_to_its_time(alice, text, target)
+            preview = await alice.press("Add to queue", expect="step 5 of 5")
+            assert preview is not None
+            await alice.press("Schedule", expect="Scheduled #")
+            return str(preview["text"])
+
+        assert "Sat 13 Mar 11:30" in await queue_to("Deals", "Deals first")
+        assert "Mon 15 Mar 09:00" in await queue_to("Shop news", "Shop first")
+        assert "Sat 20 Mar 11:30" in await queue_to("Deals", "Deals second")
+
+        await alice.press("Slots", expect="For all targets")
+        forged = alice.find_button("✖ Sat 11:30 (1)")
+        await alice.press_data(forged[0], "queue:slot_rm:9/5-1130")
+        assert "not in your schedule" in alice.last_answer().get("text", "")
+        await alice.press("✖ Sat 11:30 (1)", expect="Mon: 09:00")
+        assert await store.queue_slots(ALICE) == [Slot(0, time(9))]
 
 
 async def queue_of_three(store: Store) -> list[str]:
