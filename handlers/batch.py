@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -199,7 +200,14 @@ async def add_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str |
     if size > limit_mb * MB:
         await reply(update, texts.too_big_to_download(received.kind.value, size / MB, limit_mb))
         return COLLECT
-    blob_id, stored_size = await _store_media(context, received.file)
+    try:
+        blob_id, stored_size = await _store_media(context, received.file)
+    except BadRequest as error:
+        # getFile refuses files over 20 MB; the batch is untouched, the person sends a smaller one.
+        if "too big" not in error.message.lower():
+            raise
+        await reply(update, texts.too_big_to_download(received.kind.value, None, limit_mb))
+        return COLLECT
     caption = formatted(message.caption or "", [entity.to_dict() for entity in message.caption_entities or ()])
     image = Image(
         name=received.name,

@@ -37,12 +37,12 @@ from storage.base import Store
 from storage.models import Post, Target
 from storage.queue import (
     MAX_SLOTS,
+    Queued,
     Slot,
-    moved,
+    moved_times,
     next_free_slots,
-    replaced,
     schedule_for,
-    shuffled,
+    shuffled_times,
     slot_from_code,
     slots_of,
     target_key,
@@ -126,7 +126,7 @@ async def show_queue(update: Update, context: ContextTypes.DEFAULT_TYPE, *, in_p
     user = user_id(update)
     store = store_of(context)
     zone = await user_zone(context, user)
-    queued = await store.queued_posts(user)
+    queued = await _queue(context, user)
     shown = queued[:QUEUE_SHOWN]
     lines = [
         texts.queue_line(
@@ -153,10 +153,16 @@ async def open_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await show_queue(update, context, in_place=update.callback_query is not None)
 
 
+async def _queue(context: ContextTypes.DEFAULT_TYPE, user: int) -> list[Post]:
+    """The person's queued posts still ahead, soonest first (one due now is being published)."""
+    now = current_time()
+    return [post for post in await store_of(context).queued_posts(user) if post.scheduled_time > now]
+
+
 async def _queued_or_alert(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[list[Post], str] | None:
     """(the person's queue, the pressed post's id) if that post is in it; else None, after an alert
     and the queue shown as it is now (a stale button, or another person's post)."""
-    queued = await store_of(context).queued_posts(user_id(update))
+    queued = await _queue(context, user_id(update))
     post_id = pressed(update).argument
     if post_id not in {post.post_id for post in queued}:
         await answer(update, texts.QUEUE_ITEM_GONE, alert=True)
@@ -165,35 +171,41 @@ async def _queued_or_alert(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     return queued, post_id
 
 
-async def _reorder(update: Update, context: ContextTypes.DEFAULT_TYPE, queued: list[Post], order: list[str]) -> None:
-    """Gives the queue's times out again in the new `order` (slot order), then shows it."""
+async def _as_queued(context: ContextTypes.DEFAULT_TYPE, user: int, posts: list[Post]) -> list[Queued]:
+    """The queue as reordering sees it: each post with the schedule whose slots it holds."""
+    slots = await store_of(context).queue_slots(user)
+    return [
+        Queued(post.post_id, post.scheduled_time, schedule_for(slots, (t.target_id for t in post.targets)))
+        for post in posts
+    ]
+
+
+async def _retime(update: Update, context: ContextTypes.DEFAULT_TYPE, times: dict[str, datetime]) -> None:
+    """Moves each post of `times` to its new time (slot order after a move or shuffle), then shows
+    the queue."""
     user = user_id(update)
     store = store_of(context)
-    times = replaced(order, [post.scheduled_time for post in queued])
     changed = False
-    for post in queued:
-        when = times[post.post_id]
-        if when == post.scheduled_time:
-            continue
-        moved_post = await store.reschedule_post(user, post.post_id, when)
+    for post_id, when in times.items():
+        moved_post = await store.reschedule_post(user, post_id, when)
         if moved_post is None:
-            # Published or removed meanwhile: what is left keeps the times given so far.
+            # Published or removed meanwhile: the others keep the times given so far.
             changed = True
             continue
         await services(context).post_changed(PostEvent.SCHEDULED, moved_post)
     if changed:
         await reply(update, texts.QUEUE_CHANGED)
-    log.info("user %s reordered their queue of %s posts", user, len(queued))
+    log.info("user %s reordered %s posts of their queue", user, len(times))
     await show_queue(update, context)
 
 
 async def move_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """⬆: the post swaps times with the one before it."""
+    """⬆: the post swaps times with the one before it (among the posts on the same slots)."""
     await _move(update, context, -1)
 
 
 async def move_down(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """⬇: the post swaps times with the one after it."""
+    """⬇: the post swaps times with the one after it (among the posts on the same slots)."""
     await _move(update, context, +1)
 
 
@@ -202,23 +214,23 @@ async def _move(update: Update, context: ContextTypes.DEFAULT_TYPE, step: int) -
     if found is None:
         return
     queued, post_id = found
-    order = [post.post_id for post in queued]
-    new_order = moved(order, post_id, step)
-    if new_order == order:
+    times = moved_times(await _as_queued(context, user_id(update), queued), post_id, step)
+    if not times:
         await answer(update, texts.QUEUE_AT_END)
         return
     await answer(update)
-    await _reorder(update, context, queued, new_order)
+    await _retime(update, context, times)
 
 
 async def shuffle_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """🔀: the queued posts in a random order, on the same times."""
-    queued = await store_of(context).queued_posts(user_id(update))
-    if len(queued) < 2:
+    """🔀: the queued posts in a random order, on the same times (each on its own schedule's slots)."""
+    user = user_id(update)
+    times = shuffled_times(await _as_queued(context, user, await _queue(context, user)))
+    if not times:
         await answer(update, texts.QUEUE_TOO_SHORT, alert=True)
         return
     await answer(update, texts.QUEUE_SHUFFLED)
-    await _reorder(update, context, queued, shuffled([post.post_id for post in queued]))
+    await _retime(update, context, times)
 
 
 async def post_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

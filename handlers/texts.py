@@ -986,7 +986,7 @@ SLOTS_CLEARED = "Every slot removed. Queued posts keep their times."
 QUEUE_ITEM_GONE = "That post is not in your queue any more (published, removed, or not yours)."
 QUEUE_CHANGED = "The queue changed meanwhile — here it is as it is now."
 QUEUE_AT_END = "It is at that end of the queue already."
-QUEUE_TOO_SHORT = "Shuffling needs two queued posts or more."
+QUEUE_TOO_SHORT = "Shuffling needs two queued posts or more on the same slots."
 QUEUE_SHUFFLED = "Shuffled — the times stay, the posts swapped places."
 
 

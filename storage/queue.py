@@ -158,3 +158,43 @@ def shuffled(order: Sequence[str], rng: random.Random | None = None) -> list[str
     while result == list(order):
         chooser.shuffle(result)
     return result
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A queued post as reordering sees it: its id, time, and the schedule it follows (the key
+    from `schedule_for`: a post only ever moves onto the slots of its own schedule)."""
+
+    post_id: str
+    when: datetime
+    schedule: tuple[str, ...] = ()
+
+
+def _of_schedule(queue: Sequence[Queued], schedule: tuple[str, ...]) -> list[Queued]:
+    return sorted((item for item in queue if item.schedule == schedule), key=lambda item: (item.when, item.post_id))
+
+
+def _changed(items: Sequence[Queued], order: Sequence[str]) -> dict[str, datetime]:
+    times = replaced(order, [item.when for item in items])
+    return {item.post_id: times[item.post_id] for item in items if times[item.post_id] != item.when}
+
+
+def moved_times(queue: Sequence[Queued], post_id: str, step: int) -> dict[str, datetime]:
+    """The new times after `post_id` moves one place up (−1) or down (+1) among the queued posts
+    of its schedule: it and that neighbour swap times. Only changed times; {} if it cannot move
+    (at that end, or not queued)."""
+    item = next((one for one in queue if one.post_id == post_id), None)
+    if item is None:
+        return {}
+    group = _of_schedule(queue, item.schedule)
+    return _changed(group, moved([one.post_id for one in group], post_id, step))
+
+
+def shuffled_times(queue: Sequence[Queued], rng: random.Random | None = None) -> dict[str, datetime]:
+    """The new times after each schedule's queued posts are shuffled onto that schedule's times
+    (only changed ones; {} when no schedule has two posts)."""
+    result: dict[str, datetime] = {}
+    for schedule in dict.fromkeys(item.schedule for item in queue):
+        group = _of_schedule(queue, schedule)
+        result |= _changed(group, shuffled([one.post_id for one in group], rng))
+    return result

@@ -14,12 +14,15 @@ import pytest
 from handlers.batch import read_interval
 from handlers.slots import parse_slots, schedule_lines, slot_name
 from storage.queue import (
+    Queued,
     Slot,
     moved,
+    moved_times,
     next_free_slots,
     replaced,
     schedule_for,
     shuffled,
+    shuffled_times,
     slot_from_code,
     slot_times,
     slots_of,
@@ -252,3 +255,18 @@ def test_a_batch_interval_is_read_with_its_first_time_in_the_persons_zone() -> N
 def test_a_bad_batch_interval_gets_its_reason(typed: str, reason: str) -> None:
     read = read_interval(typed, BERLIN, utc(2027, 3, 13, 17))
     assert isinstance(read, str) and reason in read
+
+
+def test_a_post_moves_only_among_the_posts_of_its_own_schedule() -> None:
+    deals = ("t2",)
+    sat, sun, mon, tue = (utc(2027, 3, day, 16) for day in (13, 14, 15, 16))
+    queue = [Queued("a", sat), Queued("d1", sun, deals), Queued("b", mon), Queued("d2", tue, deals)]
+    # "b" goes up past the Deals post between them: it swaps with "a", its neighbour on the same slots.
+    assert moved_times(queue, "b", -1) == {"b": sat, "a": mon}
+    assert moved_times(queue, "d2", -1) == {"d2": sun, "d1": tue}
+    assert moved_times(queue, "a", -1) == {}
+    assert moved_times(queue, "d2", +1) == {}
+    assert moved_times(queue, "nobody", +1) == {}
+    mixed = shuffled_times(queue, random.Random(7))
+    assert mixed == {"a": mon, "b": sat, "d1": tue, "d2": sun}
+    assert shuffled_times([Queued("a", sat), Queued("d1", sun, deals)]) == {}
