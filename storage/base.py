@@ -449,3 +449,8 @@ class Store(ABC):
     @abstractmethod
     async def queued_posts(self, user_id: int, limit: int = 500) -> list[Post]:
         """The user's queued posts still `scheduled`, soonest first."""
+
+    @abstractmethod
+    async def leave_queue(self, user_id: int, post_id: str) -> bool:
+        """The user's post is no longer queued (given an exact time by the person): it holds no
+        slot any more. False if it is not theirs."""

@@ -894,3 +894,9 @@ class MongoStore(Store):
             .limit(limit)
         )
         return [_post(doc) async for doc in cursor]
+
+    async def leave_queue(self, user_id: int, post_id: str) -> bool:
+        result = await self.db.scheduled_posts.update_one(
+            {"post_id": post_id, "user_id": user_id}, {"$set": {"queued": False}}
+        )
+        return result.matched_count == 1

@@ -1233,3 +1233,10 @@ class SQLiteStore(Store):
             (user_id, PostStatus.SCHEDULED.value, limit),
         )
         return [_row_to_post(row) for row in rows]
+
+    async def leave_queue(self, user_id: int, post_id: str) -> bool:
+        changed = await self._execute(
+            "UPDATE posts SET doc = json_set(doc, '$.queued', json('false')) WHERE post_id = ? AND user_id = ?",
+            (post_id, user_id),
+        )
+        return changed == 1

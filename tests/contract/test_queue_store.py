@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import time, timedelta
 
 from storage.base import Store
-from storage.models import Post, utc_now
+from storage.models import Post, PostStatus, utc_now
 from storage.queue import Slot
 from tests.contract.helpers import add_account, schedule
 
@@ -58,3 +58,17 @@ async def test_queued_posts_are_the_owners_scheduled_ones_soonest_first(store: S
 
 def _copy_queued(post: Post, post_id: str) -> Post:
     return replace(post, post_id=post_id, queued=True)
+
+
+async def test_a_post_leaves_the_queue_only_by_its_owner(store: Store) -> None:
+    account = await add_account(store, 2201)
+    post = await store.create_post(
+        _copy_queued(await schedule(store, 2201, account, when=utc_now() + timedelta(days=1)), "q-leaving")
+    )
+    assert not await store.leave_queue(2202, post.post_id)
+    assert [queued.post_id for queued in await store.queued_posts(2201)] == ["q-leaving"]
+    assert await store.leave_queue(2201, post.post_id)
+    assert await store.queued_posts(2201) == []
+    read = await store.get_post(2201, post.post_id)
+    assert read is not None and not read.queued and read.status is PostStatus.SCHEDULED
+    assert await store.leave_queue(2201, "no-such-post") is False

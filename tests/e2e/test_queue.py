@@ -17,7 +17,15 @@ from storage import Store
 from storage.models import PostStatus, PostView
 from storage.queue import Slot
 from tests.e2e.conftest import ALICE, BOB, Person, bot_running, bot_settings, eventually
-from tests.e2e.steps import add_channels, channel_targets, settled, telegram_post, text_post_to_its_time, texts_in
+from tests.e2e.steps import (
+    add_channels,
+    channel_targets,
+    open_post,
+    settled,
+    telegram_post,
+    text_post_to_its_time,
+    texts_in,
+)
 from tests.fakes.bot_api import FakeBotAPI
 
 NEW_YORK = "America/New_York"
@@ -245,6 +253,32 @@ async def test_the_queue_is_reordered_shuffled_and_emptied_and_forged_buttons_mo
         await alice.press_data(*stale)
         assert "not in your queue" in alice.last_answer().get("text", "")
         assert len(await store.queued_posts(ALICE)) == 2
+
+
+async def test_a_queued_post_given_an_exact_time_leaves_the_queue_and_frees_its_slot(
+    api: FakeBotAPI, database_url: str, encryption_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_channels(api, CHANNELS)
+    freeze_clock(monkeypatch, FRIDAY_NOON)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, database_url, encryption_key)) as store:
+        await store.set_timezone(ALICE, NEW_YORK)
+        await store.set_queue_slots(ALICE, [Slot(5, time(11)), Slot(6, time(11))])
+        await settled(api)
+        alpha, _, _ = await queue_of_three(store)
+        first = await store.get_post(ALICE, alpha)
+        assert first is not None
+        await open_post(alice, first)
+        await alice.press("Reschedule", expect=f"When should post #{first.short_id} go out instead?")
+        await alice.say("2027-03-20 08:15", expect="now goes out")
+        moved = await store.get_post(ALICE, alpha)
+        assert moved is not None and not moved.queued
+        assert moved.scheduled_time == datetime(2027, 3, 20, 12, 15, tzinfo=UTC)
+        assert [caption for caption, _ in await queued_times(store)] == ["Bravo", "Charlie"]
+        await alice.say("/queue", expect="1. Sun 14 Mar 11:00 — Bravo")
+        # Saturday's slot is free again: Add to queue takes it.
+        preview = await add_to_queue(alice, "Takes Saturday")
+        assert "Sat 13 Mar 11:00" in preview["text"]
 
 
 async def test_post_now_publishes_a_queued_post_at_once(
