@@ -350,13 +350,17 @@ async def test_a_batch_of_five_forwarded_messages_fills_the_queue_and_each_is_pu
         # A first batch, at intervals, cancelled at its summary: nothing is stored.
         await alice.say("/batch", expect="Send or forward the messages")
         await alice.say("Never stored")
-        await alice.expect("1 post so far")
-        await alice.press("Done (1)", expect="Where should the posts go?")
+        api.send_media(ALICE, "video", b"\x00\x00\x00\x18ftypmp42 video", "clip.mp4", caption="A clip")
+        api.send_mixed_album(ALICE, [("document", b"%PDF-1.4 one", "Menu"), ("document", b"%PDF-1.4 two", None)])
+        await alice.expect("3 posts so far (1 album)")
+        await alice.press("Done (3)", expect="Where should the posts go?")
         await alice.press("Shop news", expect="(1 of 2 selected)")
         await alice.press("Done (1)", expect="step 3 of 4")
         await alice.press("At intervals", expect="Type the interval")
         await alice.say("every 2 parsecs from 9:00", expect="I read that as no interval")
-        await alice.say("every 2 hours from tomorrow 9:00", expect="step 4 of 4")
+        cancelled = await alice.say("every 2 hours from tomorrow 9:00", expect="step 4 of 4")
+        assert cancelled is not None
+        assert "— A clip" in cancelled["text"] and "— Menu" in cancelled["text"]
         await alice.press("Cancel", expect="nothing was saved")
         assert (await store.list_posts(ALICE, PostView.UPCOMING)).posts == []
 
@@ -398,3 +402,44 @@ async def published_posts(store: Store) -> list[Any]:
     history = (await store.list_posts(ALICE, PostView.HISTORY, per_page=10)).posts
     finished = [post for post in history if post.status is PostStatus.PUBLISHED]
     return finished if len(finished) == 5 else []
+
+
+async def test_slots_taken_while_a_batch_summary_waited_are_shown_again_before_anything_is_stored(
+    api: FakeBotAPI, database_url: str, encryption_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_channels(api, CHANNELS)
+    freeze_clock(monkeypatch, FRIDAY_NOON)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, database_url, encryption_key)) as store:
+        await store.set_timezone(ALICE, NEW_YORK)
+        await store.set_queue_slots(ALICE, [Slot(5, time(11)), Slot(6, time(11)), Slot(0, time(9))])
+        await settled(api)
+        await alice.say("/batch", expect="Send or forward the messages")
+        await alice.say("Batch one")
+        await alice.say("Batch two")
+        await alice.expect("2 posts so far")
+        await alice.press("Done (2)", expect="Where should the posts go?")
+        await alice.press("Shop news", expect="(1 of 2 selected)")
+        await alice.press("Done (1)", expect="step 3 of 4")
+        summary = await alice.press("Into the next free slots", expect="step 4 of 4")
+        assert summary is not None and "Sat 13 Mar 11:00" in summary["text"] and "Sun 14 Mar 11:00" in summary["text"]
+        stale_done = alice.find_button("Done (1)")
+
+        intruder = telegram_post("Got there first", channel_targets({SHOP: "Shop news"}), timedelta(0))
+        intruder.scheduled_time, intruder.queued = datetime(2027, 3, 13, 16, tzinfo=UTC), True
+        await store.create_post(intruder)
+        await alice.press("Schedule all 2", expect="free slots changed meanwhile")
+        again = await alice.expect("Mon 15 Mar 09:00")
+        assert "Sun 14 Mar 11:00" in again["text"] and "Sat 13 Mar" not in again["text"]
+        assert [caption for caption, _ in await queued_times(store)] == ["Got there first"]
+
+        await alice.press("Schedule all 2", expect="Scheduled 2 posts into your queue")
+        assert await queued_times(store) == [
+            ("Got there first", datetime(2027, 3, 13, 16, tzinfo=UTC)),
+            ("Batch one", datetime(2027, 3, 14, 15, tzinfo=UTC)),
+            ("Batch two", datetime(2027, 3, 15, 13, tzinfo=UTC)),
+        ]
+        # A button of the finished batch is answered, and stores nothing more.
+        await alice.press_data(*stale_done)
+        assert "earlier step" in alice.last_answer().get("text", "")
+        assert len(await store.queued_posts(ALICE)) == 3
