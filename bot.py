@@ -27,6 +27,7 @@ from telegram.warnings import PTBUserWarning
 from config import ConfigError, Settings, load_settings
 from handlers import texts
 from handlers.accounts import account_handlers, build_account_conversation
+from handlers.batch import batch_handlers, build_batch_conversation
 from handlers.common import SERVICES_KEY
 from handlers.compose import build_conversation
 from handlers.hand_post import hand_post_handlers, send_prompt
@@ -35,6 +36,7 @@ from handlers.membership import membership_handlers
 from handlers.ordering import PerUserUpdateProcessor
 from handlers.posters import poster_handlers
 from handlers.posts import post_conversations, post_handlers
+from handlers.queue import build_slots_conversation, queue_handlers
 from handlers.reports import send_report
 from handlers.revise import build_everywhere_conversation, everywhere_handlers
 from handlers.settings import build_timezone_conversation
@@ -95,11 +97,15 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
     # Reschedule and Edit caption first: while one asks its question, the typed answer is for it.
     application.add_handlers(post_conversations())
     application.add_handler(build_everywhere_conversation())
+    application.add_handler(build_slots_conversation())
+    application.add_handler(build_batch_conversation())
     application.add_handler(build_timezone_conversation())
     application.add_handler(build_account_conversation())
     application.add_handler(build_conversation())
     application.add_handlers(post_handlers())
     application.add_handlers(everywhere_handlers())
+    application.add_handlers(queue_handlers())
+    application.add_handlers(batch_handlers())
     application.add_handlers(history_handlers())
     application.add_handlers(poster_handlers())
     application.add_handlers(account_handlers())

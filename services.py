@@ -10,6 +10,7 @@ from enum import StrEnum
 from config import Settings
 from storage.base import Store
 from storage.models import Post
+from storage.series import Series
 
 
 class PostEvent(StrEnum):
@@ -21,10 +22,15 @@ class PostEvent(StrEnum):
 
 
 PostListener = Callable[[PostEvent, Post], Awaitable[None]]
+SeriesListener = Callable[[Series], Awaitable[None]]
 
 
 async def _nobody(event: PostEvent, post: Post) -> None:
     """No scheduler is listening (a test of the chat alone)."""
+
+
+async def _no_one(series: Series) -> None:
+    """No scheduler is listening for series (a test of the chat alone)."""
 
 
 @dataclass
@@ -35,7 +41,13 @@ class Services:
     store: Store
     settings: Settings
     listener: PostListener = _nobody
+    series_listener: SeriesListener = _no_one
 
     async def post_changed(self, event: PostEvent, post: Post) -> None:
         """Tells the scheduler that `post` was scheduled, cancelled or finished in the chat."""
         await self.listener(event, post)
+
+    async def series_changed(self, series: Series) -> None:
+        """Tells the scheduler that a series was made or changed in the chat (its next time moved,
+        paused, resumed, ended)."""
+        await self.series_listener(series)

@@ -56,6 +56,7 @@ from handlers.draft import Draft, DraftUnreadable
 from handlers.keyboards import NEW
 from handlers.posts import scheduled_text
 from handlers.questions import caption_fits, pressed_time, refuse_time, typed_time
+from handlers.queue import queue_time, slot_at_scheduling
 from handlers.screen import own_account, pressed, send_content, show, user_id
 from handlers.topics import PASTED_LINK, target_from_pasted_link
 from handlers.when import (
@@ -520,16 +521,26 @@ async def time_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: 
 
 @with_draft
 async def time_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
-    """A quick time button (in 1 hour, today 18:00, tomorrow 09:00, now), or the confirmation of
-    a time shifted past a DST gap."""
+    """A quick time button (in 1 hour, today 18:00, tomorrow 09:00, now), the confirmation of
+    a time shifted past a DST gap, or Add to queue (the next free slot of the posting schedule)."""
+    if pressed(update).argument == keyboards.QUEUE_CHOICE:
+        slot = await queue_time(update, context, draft.chosen())
+        return None if slot is None else await _take_time(update, context, draft, *slot, queued=True)
     chosen = await pressed_time(update, context, draft.suggested_when)
     return None if chosen is None else await _take_time(update, context, draft, *chosen)
 
 
 async def _take_time(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, choice: TimeChoice, zone: str
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    draft: Draft,
+    choice: TimeChoice,
+    zone: str,
+    *,
+    queued: bool = False,
 ) -> State:
     draft.suggested_when = None
+    draft.queued = queued
     if choice.when is None:
         draft.suggested_when = await refuse_time(update, choice, zone, NEW, "when")
         return None
@@ -615,6 +626,8 @@ async def _send_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, draf
         shown.custom_emoji,
     )
     chosen = draft.chosen()
+    if draft.queued:
+        notes.append(texts.QUEUED_NOTE)
     for platform in dict.fromkeys(target.platform for target in chosen):
         missing = shortfalls(platform, content)
         if missing:
@@ -656,6 +669,10 @@ async def schedule_post(update: Update, context: ContextTypes.DEFAULT_TYPE, draf
     if account is None or not chosen:
         await reply(update, texts.NOT_YOURS)
         return ConversationHandler.END
+    if draft.queued:
+        when = await slot_at_scheduling(update, context, chosen, when)
+        if when is None:
+            return await _ask_time(update, context, draft)
     post = new_post(
         user_id=user,
         account=account,
@@ -666,6 +683,7 @@ async def schedule_post(update: Update, context: ContextTypes.DEFAULT_TYPE, draf
         poster_name=draft.poster_name,
         content=draft.content,
     )
+    post.queued = draft.queued
     await store_of(context).create_post(post)
     await services(context).post_changed(PostEvent.SCHEDULED, post)
     await show(update, scheduled_text(post, await user_zone(context, user)), keyboards.scheduled_keyboard(post.post_id))

@@ -65,6 +65,8 @@ class Draft:
     buttons: list[list[Button]] = field(default_factory=list)
     link_preview: LinkPreview = field(default_factory=LinkPreview)
     caption_above: bool = False
+    # The time is the next free slot of the posting schedule ("Add to queue"), not one chosen.
+    queued: bool = False
 
     def choose_account(self, account: Account) -> None:
         """Starts the targets over for another account (the same one, chosen again, keeps them)."""
@@ -89,6 +91,19 @@ class Draft:
         """Picks every target offered, or none if all were picked."""
         everything = [target.target_id for target in self.offered]
         self.selected = [] if set(self.selected) == set(everything) else everything
+
+    def press_target(self, action: str, argument: str) -> bool:
+        """A press on the targets keyboard applied: `t` a target (False, changing nothing, if it is
+        not offered), `all` every target or none, `pg` another page."""
+        if action == "t":
+            if argument not in {target.target_id for target in self.offered}:
+                return False
+            self.toggle(argument)
+        elif action == "all":
+            self.toggle_all()
+        elif action == "pg" and argument.isdigit():
+            self.page = int(argument)
+        return True
 
     def chosen(self) -> list[Target]:
         """The picked targets, in the order the account offers them."""
@@ -178,6 +193,7 @@ class Draft:
             "buttons": [[asdict(button) for button in row] for row in self.buttons],
             "link_preview": asdict(self.link_preview),
             "caption_above": self.caption_above,
+            "queued": self.queued,
         }
 
     @classmethod
@@ -210,6 +226,7 @@ class Draft:
                 ],
                 link_preview=_record(LinkPreview, _value(saved, "link_preview", dict, {})),
                 caption_above=_value(saved, "caption_above", bool, False),
+                queued=_value(saved, "queued", bool, False),
             )
         except (TypeError, ValueError) as error:
             raise DraftUnreadable(str(error)) from error

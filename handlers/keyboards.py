@@ -54,6 +54,7 @@ def main_menu() -> InlineKeyboardMarkup:
             [button("📝 New post", MENU, "new")],
             [button("🗓 Scheduled & history", MENU, "scheduled")],
             [button("🔑 Accounts", MENU, "accounts"), button("🖼 Posters", MENU, "posters")],
+            [button("📥 Queue", MENU, "queue"), button("📦 Batch", MENU, "batch")],
             [button("⚙️ Settings", MENU, "settings")],
         ]
     )
@@ -140,7 +141,7 @@ def quick_times(screen: str, action: str, show_today: bool) -> list[list[InlineK
 
 
 def time_keyboard(show_today: bool) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([*quick_times(NEW, "when", show_today), cancel_row()])
+    return InlineKeyboardMarkup([*quick_times(NEW, "when", show_today), add_to_queue_row(), cancel_row()])
 
 
 def shifted_time_keyboard(label: str, screen: str, action: str, argument: str) -> InlineKeyboardMarkup:
@@ -532,3 +533,110 @@ def confirm_delete_everywhere_keyboard(post_id: str, revision: int, where: str, 
         rows.append([button(f"🗑 Yes, delete in {count}", POST, "del_yes", revision_ref(post_id, revision, where))])
     rows.append([button("✖️ Keep it", POST, "details", post_ref(post_id, where))])
     return InlineKeyboardMarkup(rows)
+
+
+# -- the posting schedule and its queue (/queue) -----------------------------------------------------
+QUEUE = "queue"
+# The time step's argument for "the next free slot" (New post: `new:when:queue`).
+QUEUE_CHOICE = "queue"
+# Common slots offered as buttons: (label, `mask-HHMM` where the mask marks Monday … Sunday).
+SLOT_PRESETS = (
+    ("Weekdays 09:00", "1111100-0900"),
+    ("Weekdays 18:00", "1111100-1800"),
+    ("Every day 12:00", "1111111-1200"),
+    ("Weekends 11:00", "0000011-1100"),
+)
+
+
+def add_to_queue_row() -> list[InlineKeyboardButton]:
+    """The time step's button that takes the next free slot of the posting schedule."""
+    return [button("➕ Add to queue", NEW, "when", QUEUE_CHOICE)]
+
+
+def queue_keyboard(post_ids: list[str]) -> InlineKeyboardMarkup:
+    """The queue: per post (numbered as listed) up, down, post now, remove; then shuffle and slots."""
+    rows = [
+        [
+            button(f"{number} ⬆", QUEUE, "up", post_id),
+            button(f"{number} ⬇", QUEUE, "down", post_id),
+            button(f"{number} 🚀 Now", QUEUE, "now", post_id),
+            button(f"{number} 🗑", QUEUE, "rm", post_id),
+        ]
+        for number, post_id in enumerate(post_ids, start=1)
+    ]
+    rows.append([button("🔀 Shuffle", QUEUE, "shuffle"), button("🗓 Slots", QUEUE, "slots")])
+    rows.append([button("🔄 Refresh", QUEUE, "show")])
+    return InlineKeyboardMarkup(rows)
+
+
+def queue_remove_keyboard(post_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button("🗑 Yes, remove", QUEUE, "rm_yes", post_id), button("Keep it", QUEUE, "show")]])
+
+
+def slots_keyboard(slots: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """The posting schedule: each slot (label, code) a button that removes it, then add and clear."""
+    buttons = [button(f"✖ {label}", QUEUE, "slot_rm", code) for label, code in slots]
+    rows = [buttons[start : start + 3] for start in range(0, len(buttons), 3)]
+    rows.append([button("➕ Add slots", QUEUE, "add"), button("🎯 For chosen targets", QUEUE, "for")])
+    if slots:
+        rows.append([button("🗑 Clear all", QUEUE, "clear")])
+    rows.append([button("◀ Queue", QUEUE, "show")])
+    return InlineKeyboardMarkup(rows)
+
+
+def slot_presets_keyboard() -> InlineKeyboardMarkup:
+    rows = [[button(label, QUEUE, "preset", code)] for label, code in SLOT_PRESETS]
+    rows.append([button("◀ Slots", QUEUE, "slots")])
+    return InlineKeyboardMarkup(rows)
+
+
+def clear_slots_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button("🗑 Yes, remove all", QUEUE, "clear_yes"), button("Keep", QUEUE, "slots")]])
+
+
+def no_slots_keyboard() -> InlineKeyboardMarkup:
+    """Under "no posting schedule yet": the way to set one up."""
+    return InlineKeyboardMarkup([[button("🗓 Set up slots", QUEUE, "slots")]])
+
+
+# -- batch scheduling (/batch) -------------------------------------------------------------------------
+BATCH = "batch"
+
+
+def on_screen(markup: InlineKeyboardMarkup, screen: str) -> InlineKeyboardMarkup:
+    """New post's keyboard (the account or targets step) for another conversation: its `new:`
+    buttons carry `screen:` instead; other buttons (Reconnect) stay as they are."""
+    prefix = f"{NEW}:"
+    rows = [
+        [
+            InlineKeyboardButton(one.text, callback_data=f"{screen}:{one.callback_data[len(prefix) :]}")
+            if isinstance(one.callback_data, str) and one.callback_data.startswith(prefix)
+            else one
+            for one in row
+        ]
+        for row in markup.inline_keyboard
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+def batch_collect_keyboard(posts: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(f"✅ Done ({posts})", BATCH, "done"), button("✖️ Cancel", BATCH, "cancel")]])
+
+
+def batch_when_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [button("📥 Into the next free slots", BATCH, "slots")],
+            [button("⏱ At intervals from a time", BATCH, "interval")],
+            [button("✖️ Cancel", BATCH, "cancel")],
+        ]
+    )
+
+
+def batch_confirm_keyboard(posts: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [button(f"✅ Schedule all {posts}", BATCH, "go")],
+            [button("🕒 Other times", BATCH, "when"), button("✖️ Cancel", BATCH, "cancel")],
+        ]
+    )

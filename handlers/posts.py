@@ -388,6 +388,10 @@ async def _move_post(
         post = await store.get_post(user, str(asked["post_id"]))
         await reply(update, texts.NOT_YOURS if post is None else texts.cannot_change(post.short_id, post.status.value))
         return ConversationHandler.END
+    if moved.queued:
+        # A time the person chose wins over the queue: the post no longer holds a slot.
+        await store.leave_queue(user, moved.post_id)
+        moved.queued = False
     await services(context).post_changed(PostEvent.SCHEDULED, moved)
     log.info("user %s moved post %s to %s", user, moved.post_id, moved.scheduled_time.isoformat())
     notice = texts.rescheduled(

@@ -34,6 +34,8 @@ HELP = (
     "/accounts — connected accounts\n"
     "/posters — saved content\n"
     "/timezone — your time zone\n"
+    "/queue — your posting schedule (weekday and time slots) and the posts queued into it\n"
+    "/batch — send or forward several messages, each becomes a post (into your slots or at intervals)\n"
     "/cancel — leave what you are doing\n\n"
     "<b>What a post can hold</b>\n"
     "• Text formatted in Telegram's own editor — bold, italic, underline, strikethrough, spoilers, "
@@ -54,6 +56,8 @@ COMMANDS = [
     ("accounts", "Connected accounts"),
     ("posters", "Saved content"),
     ("timezone", "Set your time zone"),
+    ("queue", "Posting schedule and queue"),
+    ("batch", "Schedule several messages at once"),
     ("help", "How Herald works"),
     ("cancel", "Leave what you are doing"),
 ]
@@ -1054,3 +1058,204 @@ DELETED_THERE = "deleted"
 def revised_mark(edited: bool, deleted: bool) -> str:
     """What a history line adds for a post changed after publication."""
     return (" · ✏️ edited" if edited else "") + (" · 🗑 deleted" if deleted else "")
+
+
+# -- the posting schedule and its queue (/queue) -----------------------------------------------------
+def queue_screen(zone: str, lines: list[str], more: int, schedule: list[str]) -> str:
+    """The queue: each queued post with its time, then the posting schedule."""
+    head = f"📥 <b>Your queue</b> (times in {escape(zone)})"
+    if lines:
+        body = "\n".join(lines) + (f"\n…and {plural(more, 'more post')}" if more else "")
+    else:
+        body = "Nothing is queued. In New post, tap <b>➕ Add to queue</b> at the time step, or send /batch."
+    slots = "\n".join(escape(line) for line in schedule) if schedule else "no slots yet — tap 🗓 Slots"
+    return f"{head}\n\n{body}\n\n<b>Posting schedule</b>:\n{slots}"
+
+
+def queue_line(number: int, when_text: str, first_words: str, targets: int) -> str:
+    return f"{number}. <b>{escape(when_text)}</b> — {escape(first_words)} ({plural(targets, 'target')})"
+
+
+def slots_screen(zone: str, sections: list[tuple[str, list[str]]]) -> str:
+    """The posting schedule: the slots for all targets, then each target set's (numbered as its
+    remove buttons are), a weekday a line, with how to change it."""
+    head = f"🗓 <b>Posting schedule</b> (times in {escape(zone)})\n\n"
+    if not any(lines for _, lines in sections):
+        return head + (
+            "No slots yet. A slot is a weekday and a time when a queued post goes out. Tap <b>➕ Add slots</b> "
+            "and type them, e.g. <code>mon-fri 9:00, 18:00</code>, or pick a common one. Slots for chosen "
+            "targets (🎯) serve only posts to exactly those targets."
+        )
+    parts = []
+    for number, (names, lines) in enumerate(sections):
+        title = "<b>For all targets</b>" if not names else f"<b>({number}) For {escape(names)}</b>"
+        parts.append(title + ":\n" + ("\n".join(escape(line) for line in lines) or "no slots"))
+    return head + "\n\n".join(parts) + "\n\nTap a slot below to remove it, or add more."
+
+
+def ask_slots(zone: str, target_names: str = "") -> str:
+    which = f" for posts to exactly {escape(target_names)}" if target_names else ""
+    return (
+        f"Send the slots{which}: days and times in your zone ({escape(zone)}), for example\n"
+        "<code>mon-fri 9:00, 18:00</code>\n<code>sat 11:30</code>\n<code>weekends 10am; wed 20:00</code>\n"
+        "Or tap a common one below. /cancel leaves."
+    )
+
+
+def slot_targets(selected: int, total: int) -> str:
+    return (
+        "🎯 <b>Slots for chosen targets</b>\nPick the targets: these slots will serve posts to exactly them "
+        f"(other posts keep the slots for all targets). ({selected} of {total} selected)"
+    )
+
+
+SLOT_PROBLEMS = {
+    "empty": "I found no days or times there.",
+    "unknown": "I don't know “{typed}” — days are like <code>mon</code>, <code>mon-fri</code>, "
+    "<code>weekends</code>, <code>daily</code>; times like <code>9:00</code> or <code>6pm</code>.",
+    "bad_hour": "“{typed}” has no such hour (0–23, or 1–12 with am/pm).",
+    "bad_minute": "“{typed}” has no such minute (00–59, two digits).",
+    "no_time": "Which time on “{typed}”? Add one, e.g. <code>{typed} 9:00</code>.",
+    "too_many": "That is more slots than a schedule holds (70). Please send fewer.",
+}
+
+
+def slots_refused(problem: str, typed: str) -> str:
+    reason = SLOT_PROBLEMS.get(problem, SLOT_PROBLEMS["empty"]).format(typed=escape(typed))
+    return f"{reason}\nPlease send the slots again, e.g. <code>mon-fri 9:00, 18:00</code>, or /cancel."
+
+
+def slots_added(added: int, total: int) -> str:
+    if not added:
+        return f"Those slots were in your schedule already ({plural(total, 'slot')})."
+    return f"✅ Added {plural(added, 'slot')} — your schedule has {plural(total, 'slot')}."
+
+
+SLOTS_HINT = "Please type the slots (e.g. <code>mon-fri 9:00, 18:00</code>), tap a common one, or /cancel."
+SLOTS_FULL = "Your schedule holds 70 slots at most — remove some before adding more."
+SLOT_GONE = "That slot is not in your schedule any more."
+SLOT_REMOVED = "Slot removed."
+CONFIRM_CLEAR_SLOTS = "Remove every slot of your posting schedule? Queued posts keep their times."
+SLOTS_CLEARED = "Every slot removed. Queued posts keep their times."
+QUEUE_ITEM_GONE = "That post is not in your queue any more (published, removed, or not yours)."
+QUEUE_CHANGED = "The queue changed meanwhile — here it is as it is now."
+QUEUE_AT_END = "It is at that end of the queue already."
+QUEUE_TOO_SHORT = "Shuffling needs two queued posts or more on the same slots."
+QUEUE_SHUFFLED = "Shuffled — the times stay, the posts swapped places."
+
+
+def queue_posting_now(short_id: str) -> str:
+    return f"🚀 Publishing #{short_id} now."
+
+
+def confirm_queue_remove(short_id: str, when_text: str) -> str:
+    return f"Remove #{short_id} ({escape(when_text)}) from the queue? It will not be published."
+
+
+def queue_removed(short_id: str) -> str:
+    return f"Removed #{short_id} from the queue; its slot is free again."
+
+
+NO_SLOTS_FOR_QUEUE = (
+    "No posting schedule covers these targets yet, so there is no slot to queue into. Set one in /queue → 🗓 Slots "
+    "(e.g. <code>mon-fri 9:00, 18:00</code>), or type an exact time here."
+)
+QUEUE_FULL = "Every slot of your posting schedule in the coming year is taken. Add slots in /queue, or type a time."
+QUEUED_NOTE = "📥 The next free slot of your posting schedule."
+
+
+def queued_elsewhere(when_text: str) -> str:
+    return f"That slot was taken meanwhile — queued for the next free one: {escape(when_text)}."
+
+
+def media_only(count: int) -> str:
+    """What a post without text is, in a list: "(2 media, no text)"."""
+    return f"({plural(count, 'media item')}, no text)"
+
+
+# -- batch scheduling (/batch) -------------------------------------------------------------------------
+BATCH_START = (
+    "📦 <b>Batch</b> · step 1 of 4\nSend or forward the messages to schedule — texts, photos, videos, GIFs, "
+    "files, audio; an album stays one post. Tap <b>Done</b> when they are all here, or /cancel."
+)
+
+
+def batch_collected(posts: int, albums: int) -> str:
+    extra = f" ({plural(albums, 'album')})" if albums else ""
+    return f"📦 {plural(posts, 'post')} so far{extra}. Send or forward more, or tap Done."
+
+
+BATCH_EMPTY = "Send or forward at least one message first."
+BATCH_FULL = "A batch holds at most {limit} posts — that message was not added. Tap Done to go on."
+BATCH_NOT_TAKEN = (
+    "I can't take that into a batch — stickers, voice messages and round videos can't be scheduled. "
+    "Send texts, photos, videos, GIFs, files or audio."
+)
+BATCH_COLLECT_HINT = "Send or forward the messages, then tap Done — or /cancel."
+BATCH_ACCOUNT = "📦 <b>Batch</b> · step 2 of 4\nWhich account should publish the posts?"
+
+
+def batch_targets(account_name: str, selected: int, total: int) -> str:
+    return (
+        f"📦 <b>Batch</b> · step 2 of 4\nAccount: {escape(account_name)}\n"
+        f"Where should the posts go? Tap to select ({selected} of {total} selected)."
+    )
+
+
+def batch_when(posts: int) -> str:
+    return (
+        f"📦 <b>Batch</b> · step 3 of 4\nWhen should the {plural(posts, 'post')} go out — into the next free slots "
+        "of your posting schedule, or at intervals from a time you give?"
+    )
+
+
+def ask_interval(zone: str) -> str:
+    return (
+        f"Type the interval and the first time, in your zone ({escape(zone)}):\n"
+        "<code>every 2 hours from tomorrow 9:00</code>\n<code>every 30 min from 18:00</code>\n"
+        "<code>every 1 day from friday 10am</code>"
+    )
+
+
+INTERVAL_UNREADABLE = (
+    "I read that as no interval. Please type it like <code>every 2 hours from tomorrow 9:00</code> "
+    "(minutes, hours or days, from 1 minute to 7 days)."
+)
+INTERVAL_TOO_FAR = "The last post would be more than a year ahead — please choose a shorter interval."
+BATCH_INTERVAL_HINT = "Please type the interval and first time, e.g. <code>every 2 hours from tomorrow 9:00</code>."
+
+
+def batch_slots_short(free: int, posts: int) -> str:
+    return (
+        f"Your posting schedule has only {plural(free, 'free slot')} in the coming year for "
+        f"{plural(posts, 'post')}. Add slots in /queue, or choose intervals."
+    )
+
+
+def batch_summary(count: int, target_names: list[str], lines: list[str], queued: bool) -> str:
+    how = "into the next free slots of your posting schedule" if queued else "at the intervals you gave"
+    return (
+        f"📦 <b>Batch</b> · step 4 of 4\n{plural(count, 'post')} {how}, to {escape(', '.join(target_names))}:\n\n"
+        + "\n".join(lines)
+        + "\n\nSchedule them all? Nothing is stored until you tap Schedule."
+    )
+
+
+def batch_line(number: int, when_text: str, first_words: str) -> str:
+    return f"{number}. <b>{escape(when_text)}</b> — {escape(first_words)}"
+
+
+BATCH_TIMES_CHANGED = "The free slots changed meanwhile — here are the times now. Nothing is stored yet."
+BATCH_TIME_PAST = "The first time has passed meanwhile — please choose the times again. Nothing is stored yet."
+
+
+def batch_scheduled(count: int, short_ids: list[str], queued: bool) -> str:
+    where = " into your queue (/queue)" if queued else ""
+    return f"✅ Scheduled {plural(count, 'post')}{where}: " + ", ".join(f"#{short_id}" for short_id in short_ids)
+
+
+BATCH_LEFT = "Batch left — nothing was stored."
+
+
+def set_slots_note(count: int) -> str:
+    return f"+ {plural(count, 'slot')} for chosen targets (🗓 Slots)"

@@ -24,6 +24,7 @@ import dateparser
 
 from handlers import texts
 from storage.models import utc_now
+from storage.recurrence import place as place  # re-exported: typed times place wall times
 
 MAX_AHEAD = timedelta(days=365)
 # A typed time this close to now counts as "now" rather than "in the past".
@@ -63,29 +64,7 @@ def check_time(when: datetime, now: datetime) -> TimeChoice:
     return TimeChoice(when=max(when, now))
 
 
-# -- Placing a wall time in a zone ---------------------------------------------------------------
-@dataclass(frozen=True)
-class Placed:
-    """A local wall time as an instant: `when` (UTC), and whether the clocks skip or repeat it."""
-
-    when: datetime
-    skipped: bool = False  # the wall time does not exist; `when` is it shifted forward by the gap
-    repeated: bool = False  # the wall time happens twice; `when` is the first
-
-
-def place(wall: datetime, zone: str) -> Placed:
-    """The instant a naive local wall time stands for in `zone`."""
-    tz = ZoneInfo(zone)
-    first = wall.replace(tzinfo=tz, fold=0)
-    second = wall.replace(tzinfo=tz, fold=1)
-    if first.utcoffset() == second.utcoffset():
-        return Placed(first.astimezone(UTC))
-    # fold=0 reads a skipped time with the offset before the change: the wall time plus the gap.
-    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
-        return Placed(first.astimezone(UTC), skipped=True)
-    return Placed(first.astimezone(UTC), repeated=True)
-
-
+# -- Placing a wall time in a zone: storage.recurrence.place (the scheduler's series use it too) --
 def repeated_occurrence(when: datetime, zone: str) -> str | None:
     """ "first" or "second" when the local time of `when` happens twice that night, else None."""
     moment = when.astimezone(ZoneInfo(zone))

@@ -461,3 +461,16 @@ class Publication:
     def busy(self) -> bool:
         """True while any post is being published by this worker."""
         return bool(self._running)
+
+    # -- posts this worker claimed itself (an occurrence of a series it just wrote) -------------
+    @property
+    def free_places(self) -> int:
+        """How many more posts this worker can start publishing now without waiting for a place."""
+        return max(self.concurrency - len(self._running), 0)
+
+    def start_claimed(self, post: Post) -> asyncio.Task[Post | None]:
+        """Publishes, in a task of its own, a post written already claimed by this worker (see
+        scheduler/series.py), as if a claim had just taken it; a worker that is stopping gives it
+        back instead. The task, for whoever wants to wait for it."""
+        assert post.claim is not None, "start only a post this worker claimed"
+        return asyncio.create_task(self._guarded(post))

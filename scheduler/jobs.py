@@ -16,9 +16,11 @@ from publishers.facebook_groups import HandPostPrompt
 from publishers.registry import Wiring, build_publishers
 from scheduler.engine import Publication, RetryPolicy
 from scheduler.reporting import Reporter, SendReport
+from scheduler.series import Recurrences
 from scheduler.workers import WorkerRegistry
 from services import PostEvent, Services
 from storage.models import Post, utc_now
+from storage.series import Series, SeriesStatus
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,10 @@ RETRY_JOB_MARGIN = timedelta(milliseconds=50)
 
 def post_job_name(post_id: str) -> str:
     return f"post:{post_id}"
+
+
+def series_job_name(series_id: str) -> str:
+    return f"series:{series_id}"
 
 
 class Scheduler:
@@ -69,13 +75,23 @@ class Scheduler:
             retry=retry,
             concurrency=settings.publish_concurrency,
         )
+        self.recurrences = Recurrences(
+            services.store,
+            self.publication,
+            lease=lease,
+            max_lateness=self.max_lateness,
+            on_scheduled=self._publish_due,
+        )
         self.reporter = Reporter(
             services.store,
             send_report,
             worker_id=self.publication.worker_id,
             lease=lease,
             retry=RetryPolicy(base_delay=2.0, max_delay=settings.retry_max_delay),
+            prepare=self.recurrences.record_outcomes,
         )
+        # Occurrences were written due while a sweep was publishing: it looks once more.
+        self._sweep_again = False
         self.workers = WorkerRegistry(settings.data_folder / "workers")
 
     @property
@@ -98,6 +114,7 @@ class Scheduler:
             self._sweep, interval=self.interval, first=self.interval, name=SWEEP_JOB, job_kwargs={"max_instances": 2}
         )
         self.services.listener = self.post_changed
+        self.services.series_listener = self.series_changed
         return self
 
     async def shutdown(self, grace: float) -> None:
@@ -113,10 +130,12 @@ class Scheduler:
             return  # the previous sweep is still working through a backlog
         async with self._sweeping:
             await self.take_over_dead_workers()
+            # Occurrences due (after downtime) become posts before the claims below.
+            await self.recurrences.make_due()
             # Planned first: posts due while this sweep works through a backlog go out at their
             # time, not after the backlog.
             await self.plan_upcoming()
-            await self.publication.sweep()
+            await self._publish_until_drained()
             if self.publication.stopping:
                 return  # what was given back is the next process's to report
             await self.reporter.run()
@@ -127,6 +146,7 @@ class Scheduler:
         ended = 0
         for worker_id in self.workers.dead():
             count = await self.services.store.expire_claims(worker_id, utc_now())
+            count += await self.services.store.expire_series_claims(worker_id, utc_now())
             log.info("worker %s is gone: took over %d of its claims", worker_id, count)
             ended += count
         return ended
@@ -141,6 +161,12 @@ class Scheduler:
                 self._add_job(post_id, max(when + RETRY_JOB_MARGIN, utc_now()))
             if planned % PLAN_BATCH == 0:
                 await asyncio.sleep(0)  # let due jobs and updates run while a long plan is made
+        series = await self.services.store.upcoming_series(until=now + self.horizon, after=now, limit=PLAN_LIMIT)
+        for planned, (series_id, when) in enumerate(series, start=1):
+            if self._series_job(series_id) is None:
+                self._add_series_job(series_id, max(when, utc_now()))
+            if planned % PLAN_BATCH == 0:
+                await asyncio.sleep(0)
 
     def _job(self, post_id: str) -> APSJob | None:
         """The post's one-off job, looked up by id in O(1) (a lookup by name scans every job)."""
@@ -184,3 +210,50 @@ class Scheduler:
         if job is not None:
             with contextlib.suppress(JobLookupError):  # it ran or was removed meanwhile
                 job.remove()
+
+    # -- recurring series --------------------------------------------------------------------
+    def _series_job(self, series_id: str) -> APSJob | None:
+        job: APSJob | None = self.job_queue.scheduler.get_job(series_job_name(series_id))
+        return job
+
+    def _add_series_job(self, series_id: str, when: datetime) -> None:
+        """A job at the series' next time: its occurrence is made and published then. It fires a
+        little after the time, when the occurrence is surely due."""
+        self.job_queue.run_once(
+            self._make_at_time,
+            when=when + RETRY_JOB_MARGIN,
+            name=series_job_name(series_id),
+            data=series_id,
+            job_kwargs={"misfire_grace_time": None, "id": series_job_name(series_id), "replace_existing": True},
+        )
+
+    async def _make_at_time(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert context.job is not None
+        await self.recurrences.make_one(str(context.job.data))
+
+    async def series_changed(self, series: Series) -> None:
+        """A series made or changed in the chat: its job follows its next time."""
+        job = self._series_job(series.series_id)
+        if job is not None:
+            with contextlib.suppress(JobLookupError):
+                job.remove()
+        if series.status is not SeriesStatus.ACTIVE or series.next_time is None:
+            return
+        if series.next_time <= utc_now() + self.horizon and not self.publication.stopping:
+            self._add_series_job(series.series_id, max(series.next_time, utc_now()))
+
+    async def _publish_due(self) -> None:
+        """Occurrences were written due for lack of free places: a sweep claims them as places
+        free up (the one running, if any, looks once more)."""
+        if self._sweeping.locked():
+            self._sweep_again = True
+            return
+        async with self._sweeping:
+            await self._publish_until_drained()
+
+    async def _publish_until_drained(self) -> None:
+        while True:
+            self._sweep_again = False
+            await self.publication.sweep()
+            if not self._sweep_again or self.publication.stopping:
+                return

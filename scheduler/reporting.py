@@ -51,6 +51,7 @@ class Reporter:
         retry: RetryPolicy | None = None,
         gather: float = 0.3,
         batch: int = 200,
+        prepare: Callable[[list[Post]], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.send = send
@@ -67,6 +68,9 @@ class Reporter:
         self._runs: set[asyncio.Task[int]] = set()
         self._lock = asyncio.Lock()
         self._stopping = False
+        # Runs before each message about these posts goes out (a series learns how its occurrence
+        # went, and may pause, before the report says so); raising makes it a transient failure.
+        self.prepare = prepare
 
     def kick(self, delay: float | None = None) -> None:
         """A report fell due (or will in `delay` seconds): send it, with the others due, soon."""
@@ -122,6 +126,8 @@ class Reporter:
                 await self._postpone(holder, posts[start:], utc_now())
                 return
             try:
+                if self.prepare is not None:
+                    await self.prepare(chunk)
                 await self.send(owner, chunk)
             except asyncio.CancelledError:
                 # Stopping: whether this message went out is unknown; the next process tells

@@ -30,6 +30,8 @@ from storage.models import (
     derive_status,
     summarize,
 )
+from storage.queue import Slot
+from storage.series import Series
 
 # What a store raises while the database is out of reach or busy (a locked SQLite file, a MongoDB
 # server away): worth trying the same write again later. Anything else is a bug or bad data.
@@ -448,3 +450,70 @@ class Store(ABC):
     @abstractmethod
     async def save_state(self, namespace: str, key: str, value: Any) -> None:
         """Save a JSON value under a key; None deletes it."""
+
+    # -- recurring series (storage/series.py says how an occurrence is made exactly once) ------
+    @abstractmethod
+    async def create_series(self, series: Series) -> Series:
+        """Store a new series."""
+
+    @abstractmethod
+    async def get_series(self, user_id: int, series_id: str) -> Series | None:
+        """One of the user's series, or None if it is not theirs or does not exist."""
+
+    @abstractmethod
+    async def load_series(self, series_id: str) -> Series | None:
+        """A series by id, for the scheduler only (no owner check)."""
+
+    @abstractmethod
+    async def list_series(self, user_id: int) -> list[Series]:
+        """The user's series that are not ended: active ones by their next time, then paused ones."""
+
+    @abstractmethod
+    async def save_series(self, series: Series) -> bool:
+        """Write a series changed from the version before `series.version`, only if the stored one
+        is still at that version (nobody changed it meanwhile); False, writing nothing, otherwise."""
+
+    @abstractmethod
+    async def due_series(self, now: datetime, limit: int = 500) -> list[Series]:
+        """Active series with nothing pending whose next occurrence is due by `now`, soonest first."""
+
+    @abstractmethod
+    async def abandoned_series(self, now: datetime, limit: int = 500) -> list[Series]:
+        """Series with a pending occurrence whose claim's lease ran out before `now`."""
+
+    @abstractmethod
+    async def upcoming_series(self, until: datetime, after: datetime, limit: int = 1000) -> list[tuple[str, datetime]]:
+        """(series id, time) of the active series whose next occurrence falls after `after` and by
+        `until`, with nothing pending, soonest first."""
+
+    @abstractmethod
+    async def settle_series(self, series_id: str, holder: str) -> bool:
+        """The pending occurrence's post is written: the series has nothing pending and no claim
+        any more, if `holder` still holds the claim (one version on); False otherwise."""
+
+    @abstractmethod
+    async def expire_series_claims(self, worker_id: str, now: datetime) -> int:
+        """A worker died: its claims on pending occurrences (tokens `{worker_id}/…`) end now. The count."""
+
+    @abstractmethod
+    async def add_post_if_absent(self, post: Post) -> bool:
+        """Store the post unless a post with its id exists: True if this call stored it. Two
+        calls with the same id, from any processes, store one post."""
+
+    # -- the posting schedule and its queue (storage/queue.py has the rules) -----------------
+    @abstractmethod
+    async def queue_slots(self, user_id: int) -> list[Slot]:
+        """The user's posting-schedule slots (for all targets and per target set), in weekly order."""
+
+    @abstractmethod
+    async def set_queue_slots(self, user_id: int, slots: Sequence[Slot]) -> None:
+        """Replace the user's posting-schedule slots with `slots`."""
+
+    @abstractmethod
+    async def queued_posts(self, user_id: int, limit: int = 500) -> list[Post]:
+        """The user's queued posts still `scheduled`, soonest first."""
+
+    @abstractmethod
+    async def leave_queue(self, user_id: int, post_id: str) -> bool:
+        """The user's post is no longer queued (given an exact time by the person): it holds no
+        slot any more. False if it is not theirs."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 from storage.models import (
@@ -18,12 +18,14 @@ from storage.models import (
     Image,
     LinkPreview,
     MediaKind,
+    Occurrence,
     Post,
     Poster,
     PostStatus,
     Target,
     target_platform,
 )
+from storage.queue import Slot
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,8 @@ def post_to_doc(post: Post, times: TimeCodec) -> dict[str, Any]:
         "report_due_at": times.encode(post.report_due_at) if post.report_due_at else None,
         "report_holder": post.report_holder,
         "delay_noticed_at": times.encode(post.delay_noticed_at) if post.delay_noticed_at else None,
+        "occurrence": _occurrence_to_doc(post.occurrence, times),
+        "queued": post.queued,
         **content_to_doc(post),
         **revision_to_doc(post, times),
     }
@@ -280,6 +284,8 @@ def post_from_doc(post_id: str, doc: dict[str, Any], times: TimeCodec) -> Post:
         report_due_at=times.decode(doc["report_due_at"]) if doc.get("report_due_at") else None,
         report_holder=doc.get("report_holder"),
         delay_noticed_at=times.decode(doc["delay_noticed_at"]) if doc.get("delay_noticed_at") else None,
+        occurrence=_occurrence_from_doc(doc.get("occurrence"), times),
+        queued=bool(doc.get("queued")),
         **content_from_doc(doc),
         **revision_from_doc(doc, times),
     )
@@ -340,3 +346,36 @@ def poster_from_doc(poster_id: str, doc: dict[str, Any], times: TimeCodec) -> Po
 def owned_targets(targets: list[Target], account_id: str) -> list[Target]:
     """Copies of `targets` that name the account publishing to them."""
     return [replace(target, account_id=account_id) for target in targets]
+
+
+def _occurrence_to_doc(occurrence: Occurrence | None, times: TimeCodec) -> dict[str, Any] | None:
+    if occurrence is None:
+        return None
+    return {
+        "series_id": occurrence.series_id,
+        "number": occurrence.number,
+        "missed_before": occurrence.missed_before,
+        "missed_since": times.encode(occurrence.missed_since) if occurrence.missed_since else None,
+    }
+
+
+def _occurrence_from_doc(doc: dict[str, Any] | None, times: TimeCodec) -> Occurrence | None:
+    """The post's place in its series; None for a post of its own (and every post stored before series)."""
+    if not doc:
+        return None
+    return Occurrence(
+        series_id=doc["series_id"],
+        number=int(doc["number"]),
+        missed_before=int(doc.get("missed_before") or 0),
+        missed_since=times.decode(doc["missed_since"]) if doc.get("missed_since") else None,
+    )
+
+
+def slot_to_doc(slot: Slot) -> dict[str, Any]:
+    """A posting-schedule slot: its weekday, local time (`HH:MM`) and target set."""
+    return {"weekday": slot.weekday, "at": f"{slot.at:%H:%M}", "targets": list(slot.targets)}
+
+
+def slot_from_doc(doc: dict[str, Any]) -> Slot:
+    hour, minute = (int(part) for part in str(doc["at"]).split(":"))
+    return Slot(int(doc["weekday"]), time(hour, minute), tuple(doc.get("targets") or ()))

@@ -323,6 +323,8 @@ class Post:
     report_holder: str | None = None
     # When the owner was told that an outage delays this post (told once).
     delay_noticed_at: datetime | None = None
+    # Which occurrence of a recurring series this post is (None: a post of its own).
+    occurrence: Occurrence | None = None
     # The main caption's formatting, the buttons under the post, its link preview and where its
     # captions show (see `Content`).
     caption_entities: list[Entity] = field(default_factory=list)
@@ -335,6 +337,9 @@ class Post:
     revision: int = 0
     edited_at: datetime | None = None
     deleted_at: datetime | None = None
+    # Given its time by the posting schedule ("Add to queue", a batch): it holds that slot, and
+    # the queue view may move it to another queued post's slot (storage/queue.py).
+    queued: bool = False
 
     @property
     def content(self) -> Content:
@@ -426,3 +431,15 @@ def summarize(deliveries: dict[str, Delivery]) -> dict[str, Any]:
         if delivery.status is not DeliveryStatus.SENT and delivery.error_message:
             errors[delivery.target_id] = delivery.error_message
     return {"total": len(deliveries), "counts": counts, "errors": errors}
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """What makes a post one occurrence of a recurring series: the series, the occurrence's
+    number in it (from 0; the post's id is derived from both, see storage/series.py), and the
+    earlier occurrences missed while the bot was offline that this one tells the owner of."""
+
+    series_id: str
+    number: int
+    missed_before: int = 0
+    missed_since: datetime | None = None

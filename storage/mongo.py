@@ -16,7 +16,7 @@ from gridfs.asynchronous import AsyncGridFSBucket
 from gridfs.errors import NoFile
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from storage.base import (
     MEDIA_CHUNK,
@@ -38,6 +38,8 @@ from storage.codec import (
     post_to_doc,
     poster_from_doc,
     poster_to_doc,
+    slot_from_doc,
+    slot_to_doc,
     target_from_doc,
     target_to_doc,
 )
@@ -58,6 +60,8 @@ from storage.models import (
     new_id,
     utc_now,
 )
+from storage.queue import Slot
+from storage.series import Series, SeriesStatus, series_from_doc, series_to_doc
 
 Document = dict[str, Any]
 
@@ -238,6 +242,8 @@ class MongoStore(Store):
         await db.posters.create_index([("images.blob_id", ASCENDING)])
         await db.state.create_index([("namespace", ASCENDING), ("key", ASCENDING)], unique=True)
         await db[f"{IMAGE_BUCKET}.files"].create_index([("metadata.created_at", ASCENDING)])
+        await self._open_series(db)
+        await db.queue_slots.create_index([("user_id", ASCENDING)], unique=True)
 
     async def close(self) -> None:
         await self._fenced.drain()  # writes queued by publications finishing right now
@@ -864,3 +870,115 @@ class MongoStore(Store):
             {"namespace": namespace, "key": key, "value": json.dumps(value)},
             upsert=True,
         )
+
+    # -- recurring series ------------------------------------------------------------------
+    @staticmethod
+    async def _open_series(db: AsyncDatabase[Document]) -> None:
+        """The series collection's indexes: its id, the due ones, a user's, the claims to take over."""
+        series = db.series
+        await series.create_index([("series_id", ASCENDING)], unique=True)
+        await series.create_index([("status", ASCENDING), ("next_time", ASCENDING)])
+        await series.create_index([("user_id", ASCENDING), ("status", ASCENDING), ("next_time", ASCENDING)])
+        await series.create_index([("claim.lease_until", ASCENDING)], sparse=True)
+
+    @staticmethod
+    def _series(doc: Document) -> Series:
+        return series_from_doc(doc, BSON_TIMES)
+
+    async def create_series(self, series: Series) -> Series:
+        await self.db.series.insert_one(series_to_doc(series, BSON_TIMES))
+        return series
+
+    async def get_series(self, user_id: int, series_id: str) -> Series | None:
+        doc = await self.db.series.find_one({"series_id": series_id, "user_id": user_id})
+        return self._series(doc) if doc else None
+
+    async def load_series(self, series_id: str) -> Series | None:
+        doc = await self.db.series.find_one({"series_id": series_id})
+        return self._series(doc) if doc else None
+
+    async def list_series(self, user_id: int) -> list[Series]:
+        cursor = self.db.series.find(
+            {"user_id": user_id, "status": {"$in": [SeriesStatus.ACTIVE.value, SeriesStatus.PAUSED.value]}}
+        ).sort([("status", ASCENDING), ("next_time", ASCENDING), ("series_id", ASCENDING)])
+        return [self._series(doc) async for doc in cursor]
+
+    async def save_series(self, series: Series) -> bool:
+        # One document replaced only at the version it was read at: atomic on the server.
+        result = await self.db.series.replace_one(
+            {"series_id": series.series_id, "version": series.version - 1}, series_to_doc(series, BSON_TIMES)
+        )
+        return result.matched_count == 1
+
+    async def due_series(self, now: datetime, limit: int = 500) -> list[Series]:
+        cursor = self.db.series.find(
+            {"status": SeriesStatus.ACTIVE.value, "pending": None, "next_time": {"$lte": now}}
+        ).sort("next_time", ASCENDING)
+        return [self._series(doc) async for doc in cursor.limit(limit)]
+
+    async def abandoned_series(self, now: datetime, limit: int = 500) -> list[Series]:
+        cursor = self.db.series.find({"pending": {"$ne": None}, "claim.lease_until": {"$lt": now}}).sort(
+            "claim.lease_until", ASCENDING
+        )
+        return [self._series(doc) async for doc in cursor.limit(limit)]
+
+    async def upcoming_series(self, until: datetime, after: datetime, limit: int = 1000) -> list[tuple[str, datetime]]:
+        cursor = self.db.series.find(
+            {"status": SeriesStatus.ACTIVE.value, "pending": None, "next_time": {"$gt": after, "$lte": until}},
+            {"series_id": 1, "next_time": 1},
+        ).sort("next_time", ASCENDING)
+        return [(doc["series_id"], BSON_TIMES.decode(doc["next_time"])) async for doc in cursor.limit(limit)]
+
+    async def settle_series(self, series_id: str, holder: str) -> bool:
+        result = await self.db.series.update_one(
+            {"series_id": series_id, "pending": {"$ne": None}, "claim.holder": holder},
+            {"$set": {"pending": None, "claim": None}, "$inc": {"version": 1}},
+        )
+        return result.matched_count == 1
+
+    async def expire_series_claims(self, worker_id: str, now: datetime) -> int:
+        result = await self.db.series.update_many(
+            {"pending": {"$ne": None}, "claim.holder": {"$regex": f"^{re.escape(worker_id)}/"}},
+            {"$set": {"claim.lease_until": now - timedelta(milliseconds=1)}},
+        )
+        return result.modified_count
+
+    async def add_post_if_absent(self, post: Post) -> bool:
+        # An upsert that only inserts: a post already there (its id derived from what it is) is
+        # left as it is. The server runs it as one operation; on a real MongoDB two at once may
+        # both try to insert, and the unique index refuses the second.
+        try:
+            result = await self.db.scheduled_posts.update_one(
+                {"post_id": post.post_id},
+                {"$setOnInsert": {"post_id": post.post_id, **post_to_doc(post, BSON_TIMES)}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return result.upserted_id is not None
+
+    # -- the posting schedule and its queue --------------------------------------------------
+    async def queue_slots(self, user_id: int) -> list[Slot]:
+        doc = await self.db.queue_slots.find_one({"user_id": user_id})
+        return sorted(slot_from_doc(slot) for slot in doc["slots"]) if doc else []
+
+    async def set_queue_slots(self, user_id: int, slots: Sequence[Slot]) -> None:
+        await self.db.queue_slots.update_one(
+            {"user_id": user_id},
+            {"$set": {"slots": [slot_to_doc(slot) for slot in sorted(set(slots))]}},
+            upsert=True,
+        )
+
+    async def queued_posts(self, user_id: int, limit: int = 500) -> list[Post]:
+        cursor = (
+            self.db.scheduled_posts.find({"user_id": user_id, "status": PostStatus.SCHEDULED.value, "queued": True})
+            .sort([("scheduled_time", ASCENDING), ("post_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [_post(doc) async for doc in cursor]
+
+    async def leave_queue(self, user_id: int, post_id: str) -> bool:
+        result = await self.db.scheduled_posts.update_one(
+            {"post_id": post_id, "user_id": user_id}, {"$set": {"queued": False}}
+        )
+        return result.matched_count == 1

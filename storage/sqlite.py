@@ -39,6 +39,8 @@ from storage.codec import (
     post_to_doc,
     poster_from_doc,
     poster_to_doc,
+    slot_from_doc,
+    slot_to_doc,
     target_from_doc,
     target_to_doc,
 )
@@ -65,6 +67,8 @@ from storage.models import (
     new_id,
     utc_now,
 )
+from storage.queue import Slot
+from storage.series import Series, series_from_doc, series_to_doc
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +169,31 @@ LATER_INDEXES = """
 DROP INDEX IF EXISTS posts_unreported;
 CREATE INDEX IF NOT EXISTS posts_reports ON posts (report_due_at) WHERE report_due_at IS NOT NULL;
 """
+# Recurring series (storage/series.py): the columns are what the scheduler queries and guards on;
+# the document holds the whole series, its content as a post's document.
+SERIES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS series (
+    series_id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    next_time TEXT,
+    pending INTEGER NOT NULL DEFAULT 0,
+    holder TEXT,
+    lease_until TEXT,
+    version INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS series_due ON series (status, pending, next_time);
+CREATE INDEX IF NOT EXISTS series_user ON series (user_id, status, next_time);
+CREATE INDEX IF NOT EXISTS series_pending ON series (lease_until) WHERE pending = 1;
+"""
+# The posting schedule (storage/queue.py): one row per user, the slots a JSON list.
+QUEUE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS queue_slots (
+    user_id INTEGER PRIMARY KEY,
+    slots TEXT NOT NULL
+);
+"""
 
 # Fields kept in columns (indexed or updated atomically) rather than in the JSON document.
 POST_COLUMNS = (
@@ -211,6 +240,34 @@ def _post_doc_without_columns(post: Post) -> dict[str, Any]:
     for name in (*POST_COLUMNS, "claim"):
         doc.pop(name)
     return doc
+
+
+POST_INSERT = (
+    "(post_id, user_id, account_id, status, scheduled_time, worker_id, lease_until, claimed_at, attempts, "
+    "notified_at, report_due_at, report_holder, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _post_row(post: Post) -> tuple[Any, ...]:
+    """The values of `POST_INSERT` for a post: its columns, its claim, its document."""
+    doc = post_to_doc(post, ISO_TIMES)
+    columns = {name: doc.pop(name) for name in POST_COLUMNS}
+    claim = doc.pop("claim")
+    return (
+        post.post_id,
+        columns["user_id"],
+        columns["account_id"],
+        columns["status"],
+        columns["scheduled_time"],
+        claim["worker_id"] if claim else None,
+        claim["lease_until"] if claim else None,
+        claim["claimed_at"] if claim else None,
+        columns["attempts"],
+        columns["notified_at"],
+        columns["report_due_at"],
+        columns["report_holder"],
+        json.dumps(doc),
+    )
 
 
 def _placeholders(values: Iterable[object]) -> str:
@@ -399,6 +456,8 @@ class SQLiteStore(Store):
                 (iso_text(utc_now()), *FINISHED, iso_text(utc_now() - timedelta(days=1))),
             )
         await self.db.executescript(LATER_INDEXES)
+        await self.db.executescript(SERIES_SCHEMA)
+        await self.db.executescript(QUEUE_SCHEMA)
 
     async def _connect(self) -> aiosqlite.Connection:
         db = await aiosqlite.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
@@ -837,29 +896,7 @@ class SQLiteStore(Store):
 
     # -- posts -----------------------------------------------------------------------------
     async def create_post(self, post: Post) -> Post:
-        doc = post_to_doc(post, ISO_TIMES)
-        columns = {name: doc.pop(name) for name in POST_COLUMNS}
-        claim = doc.pop("claim")
-        await self._execute(
-            "INSERT INTO posts (post_id, user_id, account_id, status, scheduled_time, worker_id, "
-            "lease_until, claimed_at, attempts, notified_at, report_due_at, report_holder, doc) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                post.post_id,
-                columns["user_id"],
-                columns["account_id"],
-                columns["status"],
-                columns["scheduled_time"],
-                claim["worker_id"] if claim else None,
-                claim["lease_until"] if claim else None,
-                claim["claimed_at"] if claim else None,
-                columns["attempts"],
-                columns["notified_at"],
-                columns["report_due_at"],
-                columns["report_holder"],
-                json.dumps(doc),
-            ),
-        )
+        await self._execute(f"INSERT INTO posts {POST_INSERT}", _post_row(post))
         return post
 
     async def get_post(self, user_id: int, post_id: str) -> Post | None:
@@ -1160,3 +1197,129 @@ class SQLiteStore(Store):
             "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
             (namespace, key, json.dumps(value)),
         )
+
+    # -- recurring series ------------------------------------------------------------------
+    @staticmethod
+    def _series_row(series: Series) -> tuple[Any, ...]:
+        """(user_id, status, next_time, pending, holder, lease_until, version, doc) of a series."""
+        return (
+            series.user_id,
+            series.status.value,
+            iso_text(series.next_time) if series.next_time else None,
+            int(series.pending is not None),
+            series.claim.holder if series.claim else None,
+            iso_text(series.claim.lease_until) if series.claim else None,
+            series.version,
+            json.dumps(series_to_doc(series, ISO_TIMES)),
+        )
+
+    @staticmethod
+    def _row_to_series(row: aiosqlite.Row) -> Series:
+        doc = json.loads(row["doc"])
+        # Settling a pending occurrence and ending a dead worker's claim change the columns and
+        # the document together; the version lives in its column alone.
+        doc["version"] = row["version"]
+        return series_from_doc(doc, ISO_TIMES)
+
+    async def create_series(self, series: Series) -> Series:
+        await self._execute(
+            "INSERT INTO series (series_id, user_id, status, next_time, pending, holder, lease_until, version, doc) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (series.series_id, *self._series_row(series)),
+        )
+        return series
+
+    async def get_series(self, user_id: int, series_id: str) -> Series | None:
+        row = await self._read_one("SELECT * FROM series WHERE series_id = ? AND user_id = ?", (series_id, user_id))
+        return self._row_to_series(row) if row else None
+
+    async def load_series(self, series_id: str) -> Series | None:
+        row = await self._read_one("SELECT * FROM series WHERE series_id = ?", (series_id,))
+        return self._row_to_series(row) if row else None
+
+    async def list_series(self, user_id: int) -> list[Series]:
+        rows = await self._read_all(
+            "SELECT * FROM series WHERE user_id = ? AND status IN ('active', 'paused') "
+            "ORDER BY status, next_time, series_id",
+            (user_id,),
+        )
+        return [self._row_to_series(row) for row in rows]
+
+    async def save_series(self, series: Series) -> bool:
+        changed = await self._group_write(
+            "UPDATE series SET user_id = ?, status = ?, next_time = ?, pending = ?, holder = ?, lease_until = ?, "
+            "version = ?, doc = ? WHERE series_id = ? AND version = ?",
+            (*self._series_row(series), series.series_id, series.version - 1),
+        )
+        return changed == 1
+
+    async def due_series(self, now: datetime, limit: int = 500) -> list[Series]:
+        rows = await self._read_all(
+            "SELECT * FROM series WHERE status = 'active' AND pending = 0 AND next_time <= ? "
+            "ORDER BY next_time LIMIT ?",
+            (iso_text(now), limit),
+        )
+        return [self._row_to_series(row) for row in rows]
+
+    async def abandoned_series(self, now: datetime, limit: int = 500) -> list[Series]:
+        rows = await self._read_all(
+            "SELECT * FROM series WHERE pending = 1 AND lease_until < ? ORDER BY lease_until LIMIT ?",
+            (iso_text(now), limit),
+        )
+        return [self._row_to_series(row) for row in rows]
+
+    async def upcoming_series(self, until: datetime, after: datetime, limit: int = 1000) -> list[tuple[str, datetime]]:
+        rows = await self._read_all(
+            "SELECT series_id, next_time FROM series WHERE status = 'active' AND pending = 0 "
+            "AND next_time > ? AND next_time <= ? ORDER BY next_time LIMIT ?",
+            (iso_text(after), iso_text(until), limit),
+        )
+        return [(row["series_id"], ISO_TIMES.decode(row["next_time"])) for row in rows]
+
+    async def settle_series(self, series_id: str, holder: str) -> bool:
+        changed = await self._group_write(
+            "UPDATE series SET pending = 0, holder = NULL, lease_until = NULL, version = version + 1, "
+            "doc = json_set(doc, '$.pending', json('null'), '$.claim', json('null')) "
+            "WHERE series_id = ? AND pending = 1 AND holder = ?",
+            (series_id, holder),
+        )
+        return changed == 1
+
+    async def expire_series_claims(self, worker_id: str, now: datetime) -> int:
+        prefix = f"{worker_id}/"
+        ended = iso_text(now - timedelta(milliseconds=1))
+        return await self._execute(
+            "UPDATE series SET lease_until = ?, doc = json_set(doc, '$.claim.lease_until', ?) "
+            "WHERE pending = 1 AND holder IS NOT NULL AND substr(holder, 1, ?) = ?",
+            (ended, ended, len(prefix), prefix),
+        )
+
+    async def add_post_if_absent(self, post: Post) -> bool:
+        return await self._group_write(f"INSERT OR IGNORE INTO posts {POST_INSERT}", _post_row(post)) == 1
+
+    # -- the posting schedule and its queue --------------------------------------------------
+    async def queue_slots(self, user_id: int) -> list[Slot]:
+        row = await self._read_one("SELECT slots FROM queue_slots WHERE user_id = ?", (user_id,))
+        return sorted(slot_from_doc(doc) for doc in json.loads(row["slots"])) if row else []
+
+    async def set_queue_slots(self, user_id: int, slots: Sequence[Slot]) -> None:
+        await self._execute(
+            "INSERT INTO queue_slots (user_id, slots) VALUES (?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET slots = excluded.slots",
+            (user_id, json.dumps([slot_to_doc(slot) for slot in sorted(set(slots))])),
+        )
+
+    async def queued_posts(self, user_id: int, limit: int = 500) -> list[Post]:
+        rows = await self._read_all(
+            f"{POST_SELECT} INDEXED BY posts_user_status WHERE user_id = ? AND status = ? "
+            "AND json_extract(doc, '$.queued') = 1 ORDER BY scheduled_time, post_id LIMIT ?",
+            (user_id, PostStatus.SCHEDULED.value, limit),
+        )
+        return [_row_to_post(row) for row in rows]
+
+    async def leave_queue(self, user_id: int, post_id: str) -> bool:
+        changed = await self._execute(
+            "UPDATE posts SET doc = json_set(doc, '$.queued', json('false')) WHERE post_id = ? AND user_id = ?",
+            (post_id, user_id),
+        )
+        return changed == 1

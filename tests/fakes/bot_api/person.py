@@ -136,6 +136,70 @@ class Person(BotState):
             for data, text, size in zip(images, captions, sizes, strict=True)
         ]
 
+    def channel_post(
+        self, chat_id: int, text: str | None = None, photos: Sequence[bytes] = (), caption: str | None = None
+    ) -> list[int]:
+        """The channel's own people post in it: a text, or one photo or an album of `photos` (the
+        album's caption on its first photo). Returns the message ids, to forward them."""
+        chat = self._group_chat(chat_id)
+        if chat.type != "channel":
+            raise ValueError("channel_post posts in a channel")
+        if (text is None) == (not photos):
+            raise ValueError("a text or photos")
+        group_id = str(next(self._media_group_numbers)) if len(photos) > 1 else None
+        made = (
+            [self._new_message(chat, kind="text", text=text)]
+            if text is not None
+            else [
+                self._new_message(
+                    chat,
+                    kind="photo",
+                    photo=self._store_photo(data),
+                    caption=caption if number == 0 else None,
+                    media_group_id=group_id,
+                )
+                for number, data in enumerate(photos)
+            ]
+        )
+        for message in made:
+            message.from_bot = False  # posted by the channel's people, not by the bot
+        return [message.message_id for message in made]
+
+    def forward(self, user_id: int, from_chat_id: int, message_ids: Sequence[int]) -> list[JSONDict]:
+        """The person forwards messages of a channel to the bot, as Telegram does: each a new
+        message in their private chat, its content kept, a forward_origin naming the channel, and
+        an album's items sharing a fresh media_group_id. Returns the Messages."""
+        source = self._group_chat(from_chat_id)
+        user = self._user(user_id)
+        chat = self._private_chat(user)
+        groups: dict[str, str] = {}
+        forwarded = []
+        for message_id in message_ids:
+            original = self._visible_message(source, message_id)
+            if original is None:
+                raise ValueError(f"no message {message_id} in chat {from_chat_id}")
+            group = original.media_group_id
+            if group is not None and group not in groups:
+                groups[group] = str(next(self._media_group_numbers))
+            fields = {
+                name: copy.deepcopy(getattr(original, name))
+                for name in (
+                    "text", "entities", "caption", "caption_entities", "photo", "video", "animation", "document",
+                    "audio", "has_media_spoiler", "show_caption_above_media",
+                )
+            }  # fmt: skip
+            origin = {"type": "channel", "chat": source.to_json(), "message_id": message_id, "date": original.date}
+            copied = self._new_message(
+                chat,
+                kind=original.kind,
+                from_user=user,
+                media_group_id=groups.get(group) if group else None,
+                forward_origin=origin,
+                **fields,
+            )
+            forwarded.append(self._deliver(chat, copied))
+        return forwarded
+
     def send_document(self, user_id: int, data: bytes, file_name: str, caption: str | None = None) -> JSONDict:
         """The person sends a file as a document."""
         return self.send_media(user_id, "document", data, file_name, caption)

@@ -222,6 +222,8 @@ class Message:
     service: JSONDict = field(default_factory=dict)
     # The forum topic the message is in (None: the chat itself, a forum's General topic included).
     message_thread_id: int | None = None
+    # Where a forwarded message came from (Telegram's MessageOrigin), None for one written here.
+    forward_origin: JSONDict | None = None
     deleted: bool = False
     edit_date: int | None = None
 
@@ -635,6 +637,8 @@ class BotState:
             if opening is not None and opening is not message:
                 # As Telegram does: a message in a topic replies to the message that created it.
                 data["reply_to_message"] = self._message_json(opening)
+        if message.forward_origin is not None:
+            data["forward_origin"] = copy.deepcopy(message.forward_origin)
         if message.text is not None:
             data["text"] = message.text
             if message.entities:
