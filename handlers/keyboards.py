@@ -139,8 +139,13 @@ def quick_times(screen: str, action: str, show_today: bool) -> list[list[InlineK
     return [first, [button("Tomorrow 09:00", screen, action, "tomorrow9"), button("Post now", screen, action, "now")]]
 
 
+def calendar_row(screen: str, action: str) -> list[InlineKeyboardButton]:
+    """The button that opens the date picker (handlers/date_picker.py) under a time question."""
+    return [button("📅 Calendar", screen, action, "o")]
+
+
 def time_keyboard(show_today: bool) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([*quick_times(NEW, "when", show_today), cancel_row()])
+    return InlineKeyboardMarkup([*quick_times(NEW, "when", show_today), calendar_row(NEW, "cal"), cancel_row()])
 
 
 def shifted_time_keyboard(label: str, screen: str, action: str, argument: str) -> InlineKeyboardMarkup:
@@ -386,7 +391,7 @@ def details_keyboard(post_id: str, status: str, where: str) -> InlineKeyboardMar
 
 def reschedule_keyboard(show_today: bool) -> InlineKeyboardMarkup:
     keep = [button("✖️ Keep the time", POST, "rs_keep")]
-    return InlineKeyboardMarkup([*quick_times(POST, "rs_when", show_today), keep])
+    return InlineKeyboardMarkup([*quick_times(POST, "rs_when", show_today), calendar_row(POST, "rs_cal"), keep])
 
 
 def edit_caption_keyboard() -> InlineKeyboardMarkup:

@@ -900,3 +900,39 @@ SHORTFALL_WORDS = {
 def platform_shortfalls(platform_name: str, shortfalls: list[str]) -> str:
     """ "⚠️ Facebook Page: plain text…; no buttons…" — what a platform shows otherwise."""
     return f"⚠️ {escape(platform_name)}: " + "; ".join(SHORTFALL_WORDS.get(item, item) for item in shortfalls) + "."
+
+
+# -- The date picker (handlers/date_picker.py) ----------------------------------------------------
+HELP_TIMES = (
+    "<b>Picking a time</b>\n"
+    "Type it in your zone (<code>2026-12-01 18:30</code>, <code>tomorrow 9am</code>, <code>in 2 hours</code>), "
+    "tap a quick time, or tap <b>📅 Calendar</b>: a day (◀ ▶ between months; days gone are struck "
+    "through), then the hour, then the minutes — or type the minutes (<code>07</code>)."
+)
+CALENDAR_WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+CALENDAR_DAYS = "◀ Days"
+CALENDAR_HOURS = "◀ Hours"
+DAY_PASSED = "That day has passed — pick today or a later day."
+DAY_TOO_FAR = "That is more than a year ahead; Herald schedules up to one year."
+HOUR_PASSED = "That hour has passed today — pick a later one."
+MONTH_OUT_OF_RANGE = "Herald schedules from today up to a year ahead — that month is out of reach."
+CALENDAR_BUTTON_UNKNOWN = "That calendar button isn't one I made — tap 📅 Calendar again."
+
+
+def calendar_month(zone: str) -> str:
+    return f"📅 Pick a day — times in your zone, {escape(zone)}."
+
+
+def calendar_hours(day: str, zone: str) -> str:
+    return f"📅 <b>{escape(day)}</b>: pick the hour ({escape(zone)})."
+
+
+def calendar_minutes(day: str, hour: int, zone: str) -> str:
+    return (
+        f"📅 <b>{escape(day)}, {hour:02d}:__</b>: pick the minutes, or type them "
+        f"(e.g. <code>07</code>) — {escape(zone)}."
+    )
+
+
+def calendar_picked(when: str) -> str:
+    return f"📅 Picked: <b>{escape(when)}</b>"
