@@ -471,3 +471,22 @@ def link_preview_keyboard(choices: dict[str, str], current: str) -> InlineKeyboa
     ]
     rows.append([button("◀ Back to the preview", NEW, "back")])
     return InlineKeyboardMarkup(rows)
+
+
+# -- /import ------------------------------------------------------------------------------------
+IMPORT = "imp"
+
+
+def import_keyboard(good: int, plan_id: str) -> InlineKeyboardMarkup:
+    """Under an import's preview: store the good rows (this preview's, `plan_id`), or cancel."""
+    rows = [[button(f"✅ Store {good} post" + ("" if good == 1 else "s"), IMPORT, "go", plan_id)]] if good else []
+    rows.append(import_cancel_row())
+    return InlineKeyboardMarkup(rows)
+
+
+def import_cancel_row() -> list[InlineKeyboardButton]:
+    return [button("✖️ Cancel import", IMPORT, "no")]
+
+
+def import_cancel_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([import_cancel_row()])
