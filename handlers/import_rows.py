@@ -155,9 +155,20 @@ def read_document(data: bytes, file_name: str, mime_type: str = "") -> list[RawR
     return rows
 
 
+def _delimiter(text: str) -> str:
+    """The CSV's delimiter: a comma, or the semicolon or tab a spreadsheet in many languages saves
+    with — whichever splits the header into column names Herald knows."""
+    header = text.split("\n", 1)[0].lower()
+    counts = {
+        delimiter: sum(name.strip().strip('"') in COLUMNS for name in header.split(delimiter))
+        for delimiter in (",", ";", "\t")
+    }
+    return max(counts, key=lambda delimiter: counts[delimiter])
+
+
 def _csv_rows(text: str) -> list[RawRow]:
     try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
     except csv.Error as error:
         raise DocumentRefused("bad_csv", f"{error}") from error
     if not records:

@@ -1007,14 +1007,24 @@ def import_refused(kind: str, detail: str, max_rows: int, max_kb: int) -> str:
     return "❌ " + reasons.get(kind, "I can't read that document.") + " Send another, or /cancel."
 
 
+# A preview line names this many targets or reasons, then how many more: one line stays short.
+IMPORT_LINE_ITEMS = 5
+
+
+def _some(items: Sequence[str], separator: str) -> str:
+    shown = separator.join(items[:IMPORT_LINE_ITEMS])
+    more = len(items) - IMPORT_LINE_ITEMS
+    return f"{shown}{separator}and {more:,} more" if more > 0 else shown
+
+
 def import_row_line(number: int, when_text: str, targets: Sequence[str], words: str, media: int) -> str:
     extra = f" (+{plural(media, 'media item', 'media items')})" if media else ""
     shown = f" — “{escape(words)}”" if words else ""
-    return f"• row {number} — {escape(when_text)} → {escape(', '.join(targets))}{shown}{extra}"
+    return f"• row {number} — {escape(when_text)} → {escape(_some(targets, ', '))}{shown}{extra}"
 
 
 def import_problem_line(number: int, reasons: Sequence[str]) -> str:
-    return f"• row {number} — " + escape("; ".join(reasons))
+    return f"• row {number} — " + escape(_some(reasons, "; "))
 
 
 def import_preview_head(good: int, bad: int) -> str:

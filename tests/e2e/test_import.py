@@ -5,8 +5,12 @@ bad row, nothing stored before Store, the posts published at their time, Cancel 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -162,8 +166,15 @@ async def test_cancel_stores_nothing_and_old_previews_and_bad_documents_are_answ
         named = "\n".join(parts)
         assert all(f"• row {n + 2} — unknown target" in named for n in range(MAX_ROWS))
         assert alice.find_button("Cancel import") and "Store" not in str(alice.last().get("reply_markup"))
-        alice.api.send_document(ALICE, b"%PDF-1.4 menu", "menu.pdf")
-        await alice.expect("File 1 kept (file)")
+        before = alice.snapshot()
+        api.send_media(ALICE, "document", b"big", "big.csv", file_size=2 * 1024 * 1024)
+        await alice.expect("That document is too big: an import takes up to 1,024 KB", since=before)
+        before = alice.snapshot()
+        api.send_media(ALICE, "video", b"huge", "huge.mp4", file_size=25 * 1024 * 1024)
+        await alice.expect("too big for a bot to download (over 20 MB)", since=before)
+        before = alice.snapshot()
+        api.send_document(ALICE, b"%PDF-1.4 menu", "menu.pdf")
+        await alice.expect("File 1 kept (file)", since=before)  # the video too big was not numbered
 
         await send_document(alice, good, "posts.csv", expect="Import preview")
         first_store = alice.find_button("Store 1 post")
@@ -182,3 +193,34 @@ async def test_cancel_stores_nothing_and_old_previews_and_bad_documents_are_answ
         await alice.say("hello", expect="not waiting for anything")
         await alice.say("/help", expect="/import")
         assert "import" in {command["command"] for command in api.commands}
+
+
+async def test_a_restart_between_the_preview_and_store_loses_nothing_and_a_lost_download_is_fetched_again(
+    api: FakeBotAPI, alice: Person, sqlite_url: str, encryption_key: str, web: MediaServer
+) -> None:
+    logo = bytes([0x89]) + b"PNG" + os.urandom(2000)  # this test's own bytes, to find its download by
+    photo = web.serve("/logo.png", Served(logo, "image/png"))
+    settings = bot_settings(api, sqlite_url, encryption_key, import_private_urls=True)
+    tomorrow = (utc_now() + timedelta(days=1)).date()
+    async with bot_running(settings):
+        await alice.say("/import", expect="Import posts")
+        document = csv_of(f"{tomorrow:%Y-%m-%d} 12:00,Team chat,After a restart,{photo}")
+        await send_document(alice, document, "posts.csv", expect="Import preview")
+    [downloaded] = downloads_of(logo)
+    shutil.rmtree(downloaded)  # as a restart on another machine would find it
+    async with bot_running(settings) as store:
+        await alice.press("Store 1 post", expect="Imported 1 post")
+        [post] = (await store.list_posts(ALICE, PostView.UPCOMING)).posts
+        assert post.main_caption == "After a restart"
+        assert await store.load_image(post.images[0].blob_id) == logo
+        assert web.hits["/logo.png"] == 2
+    assert downloads_of(logo) == []  # the download folder goes once the import is over
+
+
+def downloads_of(data: bytes) -> list[Path]:
+    """The import download folders holding a file with these bytes."""
+    return [
+        folder
+        for folder in Path(tempfile.gettempdir()).glob("herald-import-*")
+        if any(path.is_file() and path.read_bytes() == data for path in folder.iterdir())
+    ]

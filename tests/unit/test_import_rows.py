@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from handlers import texts
 from handlers.import_rows import (
     MAX_DOCUMENT_BYTES,
     MAX_ROWS,
@@ -257,3 +258,22 @@ def test_a_row_with_several_problems_names_each_and_good_rows_keep_their_order()
 def test_the_preview_shows_the_first_words_cut_at_a_word() -> None:
     assert first_words("Hello   world\nagain") == "Hello world again"
     assert first_words("Big spring sale on every bicycle in the shop today", 30) == "Big spring sale on every…"
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_a_csv_saved_with_semicolons_or_tabs_is_read_as_well(delimiter: str) -> None:
+    header = delimiter.join(["time", "targets", "text"])
+    line = delimiter.join(["2026-12-03 18:30", '"Shop news;Team chat"', '"Hi, there"'])
+    [one] = read_document(f"{header}\n{line}\n".encode(), "posts.csv")
+    assert one.fields == {"time": "2026-12-03 18:30", "targets": "Shop news;Team chat", "text": "Hi, there"}
+
+
+def test_a_preview_line_names_a_few_targets_or_reasons_and_counts_the_rest() -> None:
+    reasons = [f"unknown target “T{n}”" for n in range(40)]
+    line = texts.import_problem_line(7, reasons)
+    assert line.startswith("• row 7 — unknown target “T0”; ") and line.endswith("; and 35 more")
+    assert "T5" not in line
+    named = texts.import_row_line(2, "Tue 3 Dec 18:30", [f"Channel {n}" for n in range(7)], "Hi", 0)
+    assert (
+        named == "• row 2 — Tue 3 Dec 18:30 → Channel 0, Channel 1, Channel 2, Channel 3, Channel 4, and 2 more — “Hi”"
+    )
