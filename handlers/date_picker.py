@@ -277,6 +277,9 @@ async def calendar_pressed(
         await answer(update, refusal, alert=True)
         return None
     await answer(update)
+    if pick.step != "hour" and context.user_data is not None:
+        # Away from the minute grid, a number typed is no longer minutes of the hour picked.
+        context.user_data.pop(AWAITING_MINUTES, None)
     if pick.step == "open":
         today = first_day(zone, now)
         shown = month_screen(today.year, today.month, zone, now, screen, action)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import mimetypes
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -371,13 +372,16 @@ def media_kind(name: str, content_type: str | None) -> MediaKind | None:
     return KIND_OF_EXTENSION.get(suffix)
 
 
-def file_name_of(url: str, kind: MediaKind, number: int) -> str:
-    """A name for a file downloaded from `url`: the last part of its path, or one made up."""
+def file_name_of(url: str, kind: MediaKind, number: int, mime_type: str = "") -> str:
+    """A name for a file downloaded from `url`: the last part of its path (with the extension its
+    type has, when it has none), or one made up."""
     last = PurePosixPath(urlsplit(url).path).name
-    if last and len(last) <= 64:
-        return last
-    extension = {"photo": "jpg", "animation": "gif", "video": "mp4", "audio": "mp3"}.get(kind.value, "bin")
-    return f"{kind.value}-{number}.{extension}"
+    extension = mimetypes.guess_extension(mime_type) if mime_type else None
+    if not extension:
+        extension = "." + {"photo": "jpg", "animation": "gif", "video": "mp4", "audio": "mp3"}.get(kind.value, "bin")
+    if not last or len(last) > 64:
+        return f"{kind.value}-{number}{extension}"
+    return last if PurePosixPath(last).suffix else last + extension
 
 
 def first_words(text: str, limit: int = 40) -> str:

@@ -424,7 +424,7 @@ class _MediaStore:
             blob_id = await store_of(self.context).put_media(source)
         kind = MediaKind(str(known["kind"]))
         return Image(
-            name=file_name_of(url, kind, number),
+            name=file_name_of(url, kind, number, str(known["mime_type"])),
             blob_id=blob_id,
             size=int(known["size"]),
             mime_type=str(known["mime_type"]),

@@ -20,6 +20,7 @@ from handlers.import_rows import (
     RowProblem,
     check_row,
     check_rows,
+    file_name_of,
     find_targets,
     first_words,
     is_import_document,
@@ -277,3 +278,18 @@ def test_a_preview_line_names_a_few_targets_or_reasons_and_counts_the_rest() -> 
     assert (
         named == "• row 2 — Tue 3 Dec 18:30 → Channel 0, Channel 1, Channel 2, Channel 3, Channel 4, and 2 more — “Hi”"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "mime", "name"),
+    [
+        ("https://x.example/shop/spring.jpg?w=2", MediaKind.PHOTO, "image/jpeg", "spring.jpg"),
+        ("https://x.example/photo", MediaKind.PHOTO, "image/png", "photo.png"),
+        ("https://x.example/", MediaKind.VIDEO, "", "video-3.mp4"),
+        ("https://x.example/" + "n" * 80 + ".pdf", MediaKind.DOCUMENT, "application/pdf", "document-3.pdf"),
+    ],
+)
+def test_a_downloaded_file_is_named_after_its_url_with_an_extension(
+    url: str, kind: MediaKind, mime: str, name: str
+) -> None:
+    assert file_name_of(url, kind, 3, mime) == name
