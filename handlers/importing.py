@@ -164,6 +164,9 @@ async def _read_import(update: Update, context: ContextTypes.DEFAULT_TYPE, messa
     document = message.document
     assert document is not None
     subject = _subject(context)
+    # A new document replaces the preview before it, whatever becomes of it: that one's Store is out of date.
+    subject["plan"], subject["plan_id"] = [], ""
+    IMPORT_QUESTION.ask_about(context, subject)
     if (document.file_size or 0) > MAX_DOCUMENT_BYTES:
         await reply(update, texts.import_refused("too_big", "", *_limits()))
         return None
@@ -317,11 +320,14 @@ async def _send_preview(
 async def store_import(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
     """Store: the previewed rows become posts (each checked again: its time, its targets, its media)."""
     subject = IMPORT_QUESTION.subject(context)
-    if subject is None or not subject.get("plan"):
+    if subject is None:
         await answer(update, texts.IMPORT_NO_PLAN, alert=True)
         return None
     if pressed(update).argument != subject.get("plan_id"):
         await answer(update, texts.IMPORT_OLD_PREVIEW, alert=True)
+        return None
+    if not subject.get("plan"):
+        await answer(update, texts.IMPORT_NO_PLAN, alert=True)
         return None
     await answer(update)
     await _drop_buttons(update)

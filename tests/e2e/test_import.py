@@ -178,7 +178,11 @@ async def test_cancel_stores_nothing_and_old_previews_and_bad_documents_are_answ
 
         await send_document(alice, good, "posts.csv", expect="Import preview")
         first_store = alice.find_button("Store 1 post")
-        # A corrected document replaces the preview: the first one's Store is out of date.
+        # Another document replaces the preview, even one that cannot be read: the first one's Store
+        # is out of date.
+        await send_document(alice, b"time,targets,txt\n", "posts.csv", expect="Unknown column(s)")
+        await alice.press_data(*first_store)
+        assert alice.last_answer().get("text") == texts.IMPORT_OLD_PREVIEW
         await send_document(alice, good, "posts.csv", expect="Import preview")
         await alice.press_data(*first_store)
         assert alice.last_answer().get("text") == texts.IMPORT_OLD_PREVIEW
