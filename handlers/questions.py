@@ -110,7 +110,7 @@ async def typed_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tupl
     now = current_time()
     # Minutes typed while the calendar's minute grid is open are minutes of the hour picked there.
     picked = typed_minutes(context, message.text, zone, now)
-    return (picked or parse_time(message.text, zone, now)), zone
+    return (picked if picked is not None else parse_time(message.text, zone, now)), zone
 
 
 async def pressed_time(
