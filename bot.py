@@ -32,6 +32,7 @@ from handlers.common import SERVICES_KEY
 from handlers.compose import build_conversation
 from handlers.hand_post import hand_post_handlers, send_prompt
 from handlers.history import history_handlers
+from handlers.importing import import_handlers
 from handlers.membership import membership_handlers
 from handlers.ordering import PerUserUpdateProcessor
 from handlers.posters import poster_handlers
@@ -99,6 +100,7 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
     application.add_handler(build_everywhere_conversation())
     application.add_handler(build_slots_conversation())
     application.add_handler(build_batch_conversation())
+    application.add_handlers(import_handlers())
     application.add_handler(build_timezone_conversation())
     application.add_handler(build_account_conversation())
     application.add_handler(build_conversation())

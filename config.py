@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     # TELEGRAM_API_URL is a local Bot API server run with --local: files up to 2,000 MB both ways
     # (the cloud's limits are 20 MB down, 50 MB up), read from its disk, which must be this machine's.
     telegram_local_mode: bool = False
+    # Media URLs in an /import may name this machine or its private network (127.0.0.1, 10.x, …).
+    # Off, a user cannot make Herald fetch from behind its firewall; tests turn it on.
+    import_private_urls: bool = False
 
     @field_validator("telegram_bot_token", "encryption_key", mode="before")
     @classmethod

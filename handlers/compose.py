@@ -52,6 +52,7 @@ from handlers.content import (
     shown_options,
     typed_text,
 )
+from handlers.date_picker import calendar_pressed
 from handlers.draft import Draft, DraftUnreadable
 from handlers.keyboards import NEW
 from handlers.posts import scheduled_text
@@ -530,6 +531,13 @@ async def time_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, draft
     return None if chosen is None else await _take_time(update, context, draft, *chosen)
 
 
+@with_draft
+async def time_from_calendar(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """A press in the date picker: its next grid, or the day and time picked."""
+    chosen = await calendar_pressed(update, context, NEW, "cal")
+    return None if chosen is None else await _take_time(update, context, draft, *chosen)
+
+
 async def _take_time(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
@@ -846,6 +854,7 @@ def build_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
             TIME: [
                 MessageHandler(text, time_typed),
                 CallbackQueryHandler(time_pressed, pattern=_pattern("when")),
+                CallbackQueryHandler(time_from_calendar, pattern=_pattern("cal")),
                 CallbackQueryHandler(ask_poster_name, pattern=_pattern("save")),
                 _expects(texts.TIME_HINT),
             ],

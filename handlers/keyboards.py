@@ -140,8 +140,15 @@ def quick_times(screen: str, action: str, show_today: bool) -> list[list[InlineK
     return [first, [button("Tomorrow 09:00", screen, action, "tomorrow9"), button("Post now", screen, action, "now")]]
 
 
+def calendar_row(screen: str, action: str) -> list[InlineKeyboardButton]:
+    """The button that opens the date picker (handlers/date_picker.py) under a time question."""
+    return [button("📅 Calendar", screen, action, "o")]
+
+
 def time_keyboard(show_today: bool) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([*quick_times(NEW, "when", show_today), add_to_queue_row(), cancel_row()])
+    return InlineKeyboardMarkup(
+        [*quick_times(NEW, "when", show_today), calendar_row(NEW, "cal"), add_to_queue_row(), cancel_row()]
+    )
 
 
 def shifted_time_keyboard(label: str, screen: str, action: str, argument: str) -> InlineKeyboardMarkup:
@@ -392,7 +399,7 @@ def details_keyboard(post_id: str, status: str, where: str, *, revisable: bool =
 
 def reschedule_keyboard(show_today: bool) -> InlineKeyboardMarkup:
     keep = [button("✖️ Keep the time", POST, "rs_keep")]
-    return InlineKeyboardMarkup([*quick_times(POST, "rs_when", show_today), keep])
+    return InlineKeyboardMarkup([*quick_times(POST, "rs_when", show_today), calendar_row(POST, "rs_cal"), keep])
 
 
 def edit_caption_keyboard() -> InlineKeyboardMarkup:
@@ -640,3 +647,22 @@ def batch_confirm_keyboard(posts: int) -> InlineKeyboardMarkup:
             [button("🕒 Other times", BATCH, "when"), button("✖️ Cancel", BATCH, "cancel")],
         ]
     )
+
+
+# -- /import ------------------------------------------------------------------------------------
+IMPORT = "imp"
+
+
+def import_keyboard(good: int, plan_id: str) -> InlineKeyboardMarkup:
+    """Under an import's preview: store the good rows (this preview's, `plan_id`), or cancel."""
+    rows = [[button(f"✅ Store {good} post" + ("" if good == 1 else "s"), IMPORT, "go", plan_id)]] if good else []
+    rows.append(import_cancel_row())
+    return InlineKeyboardMarkup(rows)
+
+
+def import_cancel_row() -> list[InlineKeyboardButton]:
+    return [button("✖️ Cancel import", IMPORT, "no")]
+
+
+def import_cancel_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([import_cancel_row()])

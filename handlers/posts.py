@@ -19,6 +19,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, Conver
 from handlers import keyboards, texts
 from handlers.common import answer, reply, services, store_of, user_zone
 from handlers.content import typed_text
+from handlers.date_picker import calendar_pressed
 from handlers.keyboards import POST, parse_post_ref, post_ref
 from handlers.questions import (
     SHIFTED,
@@ -368,6 +369,12 @@ async def new_time_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     return await _move_post(update, context, *chosen, in_place=pressed(update).argument != SHIFTED)
 
 
+async def new_time_from_calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
+    """A press in the date picker under the question: its next grid, or the day and time picked."""
+    chosen = await calendar_pressed(update, context, POST, "rs_cal")
+    return ASK_NEW_TIME if chosen is None else await _move_post(update, context, *chosen, in_place=False)
+
+
 async def _move_post(
     update: Update, context: ContextTypes.DEFAULT_TYPE, choice: TimeChoice, zone: str, in_place: bool
 ) -> State:
@@ -411,6 +418,7 @@ def build_reschedule_conversation() -> ConversationHandler[ContextTypes.DEFAULT_
         [
             MessageHandler(filters.TEXT & ~filters.COMMAND, new_time_typed),
             CallbackQueryHandler(new_time_pressed, pattern=rf"^{POST}:rs_when:"),
+            CallbackQueryHandler(new_time_from_calendar, pattern=rf"^{POST}:rs_cal:"),
         ],
         rf"^{POST}:rs_keep$",
     )

@@ -23,6 +23,7 @@ from telegram.ext import (
 
 from handlers import keyboards, texts
 from handlers.common import answer, reply, user_zone
+from handlers.date_picker import typed_minutes
 from handlers.screen import pressed, user_id
 from handlers.when import TimeChoice, check_time, current_time, explain, local, parse_time, quick_time
 from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT, utf16_len
@@ -106,7 +107,10 @@ async def typed_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tupl
     message = update.effective_message
     assert message is not None and message.text is not None
     zone = await user_zone(context, user_id(update))
-    return parse_time(message.text, zone, current_time()), zone
+    now = current_time()
+    # Minutes typed while the calendar's minute grid is open are minutes of the hour picked there.
+    picked = typed_minutes(context, message.text, zone, now)
+    return (picked if picked is not None else parse_time(message.text, zone, now)), zone
 
 
 async def pressed_time(

@@ -31,7 +31,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """How Herald works, and its commands."""
-    await reply(update, texts.HELP)
+    await reply(update, texts.HELP + "\n\n" + texts.HELP_TIMES + "\n\n" + texts.HELP_IMPORT)
 
 
 async def nothing_to_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -55,6 +55,7 @@ COMMANDS = [
     ("scheduled", "Upcoming posts and history"),
     ("accounts", "Connected accounts"),
     ("posters", "Saved content"),
+    ("import", "Import posts from a CSV or JSON file"),
     ("timezone", "Set your time zone"),
     ("queue", "Posting schedule and queue"),
     ("batch", "Schedule several messages at once"),
@@ -1259,3 +1260,167 @@ BATCH_LEFT = "Batch left — nothing was stored."
 
 def set_slots_note(count: int) -> str:
     return f"+ {plural(count, 'slot')} for chosen targets (🗓 Slots)"
+
+
+# -- The date picker (handlers/date_picker.py) ----------------------------------------------------
+HELP_TIMES = (
+    "<b>Picking a time</b>\n"
+    "Type it in your zone (<code>2026-12-01 18:30</code>, <code>tomorrow 9am</code>, <code>in 2 hours</code>), "
+    "tap a quick time, or tap <b>📅 Calendar</b>: a day (◀ ▶ between months; days gone are struck "
+    "through), then the hour, then the minutes — or type the minutes (<code>07</code>)."
+)
+CALENDAR_WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+CALENDAR_DAYS = "◀ Days"
+CALENDAR_HOURS = "◀ Hours"
+DAY_PASSED = "That day has passed — pick today or a later day."
+DAY_TOO_FAR = "That is more than a year ahead; Herald schedules up to one year."
+HOUR_PASSED = "That hour has passed today — pick a later one."
+MONTH_OUT_OF_RANGE = "Herald schedules from today up to a year ahead — that month is out of reach."
+CALENDAR_BUTTON_UNKNOWN = "That calendar button isn't one I made — tap 📅 Calendar again."
+
+
+def calendar_month(zone: str) -> str:
+    return f"📅 Pick a day — times in your zone, {escape(zone)}."
+
+
+def calendar_hours(day: str, zone: str) -> str:
+    return f"📅 <b>{escape(day)}</b>: pick the hour ({escape(zone)})."
+
+
+def calendar_minutes(day: str, hour: int, zone: str) -> str:
+    return (
+        f"📅 <b>{escape(day)}, {hour:02d}:__</b>: pick the minutes, or type them "
+        f"(e.g. <code>07</code>) — {escape(zone)}."
+    )
+
+
+def calendar_picked(when: str) -> str:
+    return f"📅 Picked: <b>{escape(when)}</b>"
+
+
+# -- /import (handlers/importing.py) ---------------------------------------------------------------
+def import_intro(zone: str, max_rows: int, max_kb: int) -> str:
+    return (
+        "📥 <b>Import posts</b>\n"
+        "Send me a CSV or JSON document, one post a row, with the columns <code>time</code>, "
+        "<code>targets</code>, <code>text</code>, <code>media</code> and <code>buttons</code>:\n"
+        "<code>time,targets,text,media\n"
+        "2026-12-01 18:30,Shop news;Team chat,Hello!,https://example.com/a.jpg</code>\n"
+        f"• <b>time</b>: <code>YYYY-MM-DD HH:MM</code> in your zone ({escape(zone)}), or ISO 8601 with an "
+        "offset (<code>2026-12-01T18:30:00+01:00</code>)\n"
+        "• <b>targets</b>: names or ids of your targets, <code>;</code> between them\n"
+        "• <b>media</b>: http(s) URLs, or <code>file:1</code> for the first file you send me here before "
+        "the document, <code>file:2</code> the second…; <code>;</code> between them\n"
+        "• <b>buttons</b>: as on the preview, one row a line\n"
+        "JSON: a list of objects with the same fields (lists allowed for targets and media).\n"
+        f"Up to {max_rows:,} rows and {max_kb:,} KB. I show what would be stored first — nothing is stored "
+        "until you confirm."
+    )
+
+
+def import_file_kept(number: int, kind: str) -> str:
+    noun = MEDIA_NOUNS.get(kind, ("file", "files"))[0]
+    return f"📎 File {number} kept ({noun}) — write <code>file:{number}</code> in the media column to use it."
+
+
+def import_too_many_files(limit: int) -> str:
+    return f"An import takes up to {limit} files; this one was not kept. Send the document now, or /cancel."
+
+
+IMPORT_HINT = "Send the CSV or JSON document (or media files to use as file:1, file:2…), or /cancel."
+IMPORT_CANCELLED = "Import cancelled — nothing was stored."
+IMPORT_OLD_PREVIEW = "That preview is out of date — use the latest one."
+IMPORT_FINISHED = "This import is finished. /import starts another."
+IMPORT_NO_PLAN = "Nothing to store yet: send the document first."
+IMPORT_NOTHING_GOOD = "No row can be imported. Fix the document and send it again, or /cancel."
+
+
+def import_checking(urls: int) -> str:
+    return f"⏳ Reading the document and downloading {plural(urls, 'media URL')}…"
+
+
+def import_refused(kind: str, detail: str, max_rows: int, max_kb: int) -> str:
+    """Why a document as a whole cannot be imported; the import stays open for another."""
+    reasons = {
+        "too_big": (
+            f"That document is too big: an import takes up to {max_kb:,} KB. Split it and send the parts one by one."
+        ),
+        "not_utf8": "I can't read that document: save it as UTF-8 text (CSV UTF-8 in a spreadsheet).",
+        "bad_csv": f"I can't read that CSV: {escape(detail)}.",
+        "bad_json": f"I can't read that JSON: {escape(detail)}.",
+        "json_shape": 'That JSON is not a list of posts: write a list of objects (or {"posts": [...]}).',
+        "unknown_columns": (
+            f"Unknown column(s) in the header: {escape(detail)}. "
+            "The columns are time, targets, text, media and buttons."
+        ),
+        "missing_columns": (
+            f"The header lacks: {escape(detail)}. The columns are time, targets, text, media and buttons."
+        ),
+        "no_rows": "That document holds no rows to import.",
+        "too_many_rows": (
+            f"That document has {escape(detail)} rows; an import takes up to {max_rows:,}. "
+            "Split it and send the parts one by one."
+        ),
+        "not_a_document": "That is not a CSV or JSON document.",
+    }
+    return "❌ " + reasons.get(kind, "I can't read that document.") + " Send another, or /cancel."
+
+
+# A preview line names this many targets or reasons, then how many more: one line stays short.
+IMPORT_LINE_ITEMS = 5
+
+
+def _some(items: Sequence[str], separator: str) -> str:
+    shown = separator.join(items[:IMPORT_LINE_ITEMS])
+    more = len(items) - IMPORT_LINE_ITEMS
+    return f"{shown}{separator}and {more:,} more" if more > 0 else shown
+
+
+def import_row_line(number: int, when_text: str, targets: Sequence[str], words: str, media: int) -> str:
+    extra = f" (+{plural(media, 'media item', 'media items')})" if media else ""
+    shown = f" — “{escape(words)}”" if words else ""
+    return f"• row {number} — {escape(when_text)} → {escape(_some(targets, ', '))}{shown}{extra}"
+
+
+def import_problem_line(number: int, reasons: Sequence[str]) -> str:
+    return f"• row {number} — " + escape(_some(reasons, "; "))
+
+
+def import_preview_head(good: int, bad: int) -> str:
+    head = "📥 <b>Import preview</b> — nothing is stored yet."
+    if good:
+        head += f"\n✅ {plural(good, 'post')} will be stored:"
+    return head
+
+
+def import_bad_head(bad: int) -> str:
+    return f"❌ {plural(bad, 'row')} will be left out:"
+
+
+def import_preview_tail(good: int) -> str:
+    if not good:
+        return IMPORT_NOTHING_GOOD
+    return (
+        f"Tap <b>Store {plural(good, 'post')}</b> to schedule them, or Cancel. A corrected document replaces this one."
+    )
+
+
+def import_done(stored: Sequence[str], failed: Sequence[str]) -> str:
+    text = f"✅ Imported {plural(len(stored), 'post')}."
+    if stored:
+        text += "\n" + "\n".join(stored)
+    if failed:
+        text += f"\n❌ {plural(len(failed), 'row')} could not be stored now:\n" + "\n".join(failed)
+    return text + "\nSee them in /scheduled."
+
+
+def import_stored_line(number: int, short_id: str, when_text: str) -> str:
+    return f"• row {number} → #{escape(short_id)} {escape(when_text)}"
+
+
+HELP_IMPORT = (
+    "<b>Importing posts</b>\n"
+    "/import — send a CSV or JSON document, one post a row (time, targets, text, media URLs or "
+    "<code>file:1</code> for a file sent first, buttons). I list what would be stored and every bad row with "
+    "its number and reason; nothing is stored until you tap <b>Store</b>."
+)

@@ -83,6 +83,12 @@ def _choose(wall: datetime, zone: str, now: datetime, typed: str) -> TimeChoice:
     return checked
 
 
+def choose_wall_time(wall: datetime, zone: str, now: datetime) -> TimeChoice:
+    """A local wall time picked exactly (the calendar's day, hour and minute), checked as a typed
+    one is: refused when past or too far, offered shifted when the clocks skip it."""
+    return _choose(wall, zone, now, f"{wall:%H:%M}")
+
+
 # -- The grammar ---------------------------------------------------------------------------------
 # English names, spelled out rather than taken from `calendar`, whose names follow the locale.
 MONTH_NAMES = (

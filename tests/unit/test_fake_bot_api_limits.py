@@ -68,3 +68,18 @@ async def test_get_file_refuses_a_photo_over_20_mb_and_serves_its_small_size(api
     assert (await huge.photo[0].get_file()).file_size == 25 * MB // 20
     # Exactly 20 MB is still served.
     assert edge is not None and (await edge.photo[-1].get_file()).file_size == 20 * MB
+
+
+async def test_a_document_a_person_sends_is_served_by_get_file_and_refused_over_20_mb(
+    api: FakeBotAPI, bot: Bot
+) -> None:
+    posts = b"time,targets,text\n2026-12-03 18:30,Shop news,Hello\n"
+    api.send_document(ALICE, posts, "posts.csv")
+    api.send_media(ALICE, "document", b"big", "big.csv", file_size=25 * MB)
+    sent, big = (update.message for update in await bot.get_updates())
+    assert sent is not None and sent.document is not None
+    assert (sent.document.file_name, sent.document.mime_type) == ("posts.csv", "text/csv")
+    assert bytes(await (await sent.document.get_file()).download_as_bytearray()) == posts
+    assert big is not None and big.document is not None and big.document.file_size == 25 * MB
+    with pytest.raises(BadRequest, match=r"^File is too big$"):
+        await big.document.get_file()
