@@ -380,10 +380,11 @@ async def test_every_request_goes_out_after_its_sending_mark_is_committed(store:
     await witness.open()
     try:
         publisher, recorder = WitnessPublisher(witness), Recorder()
-        publisher.script["tg-101"] = [Outcome.retryable("429", "slow down", retry_after=0.5)]
+        # The wait outlasts a sweep of 12 posts on a loaded machine, so the retry is not due in it.
+        publisher.script["tg-101"] = [Outcome.retryable("429", "slow down", retry_after=2.0)]
         worker = engine(store, publisher, recorder)
         assert await worker.sweep() == 12
-        await asyncio.sleep(0.6)
+        await asyncio.sleep(2.1)
         assert await worker.sweep() == 1  # the one that was told to wait
         assert len(publisher.seen) == 25  # 2 targets × 12 posts, one retry
         # Another process sees each delivery marked `sending` (this try counted) before its request;
