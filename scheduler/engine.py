@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
+import metrics
+from logs import POST_ID, publishing
 from publishers.base import Outcome, Publisher, Withdrawn
 from storage.base import STORE_UNAVAILABLE, Store
 from storage.models import (
@@ -234,6 +236,8 @@ class Publication:
         """Publishes a claimed post when a slot is free, keeping its lease alive meanwhile."""
         assert post.claim is not None
         self._running[post.post_id] = asyncio.current_task()
+        # A task of its own: every line it logs names the post (LOG_FORMAT=json).
+        POST_ID.set(post.post_id)
         holder = post.claim.worker_id
         if self._stopping:
             # Claimed by a claim that was on its way when the stop began (`stop` never saw this
@@ -313,7 +317,8 @@ class Publication:
             else:
                 if not await self._record(post, holder, unrecorded):
                     return None
-                tried = await self._deliver(post, holder, target, delivery)
+                with publishing(post.post_id, target_id):
+                    tried = await self._deliver(post, holder, target, delivery)
                 if tried is None:
                     return None  # the claim was lost; whoever holds it now carries on
                 delivery, next_try = tried
@@ -430,6 +435,7 @@ class Publication:
             return None
         finally:
             self._in_request.discard(post.post_id)
+        metrics.delivery_tried(post, target, outcome.status, outcome.is_retryable, self._clock())
         if not outcome.is_retryable:
             return self._apply(delivery, outcome), None
         now = self._clock()
