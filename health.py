@@ -42,11 +42,14 @@ class Health:
         return {"status": "unhealthy", "reason": self.reason or "unknown"}
 
 
-async def check_health(scheduler: Scheduler, store: Store, ping_timeout: float = PING_TIMEOUT) -> Health:
-    """The process's health: not stopping, a recent sweep, and a database that answers."""
+async def check_health(
+    scheduler: Scheduler, store: Store, serving_since: float, ping_timeout: float = PING_TIMEOUT
+) -> Health:
+    """The process's health: not stopping, a recent sweep (or a recent start: the first sweep
+    waits for the JobQueue), and a database that answers."""
     if scheduler.publication.stopping:
         return Health(False, "the process is stopping")
-    age = time.monotonic() - scheduler.last_sweep_ended
+    age = time.monotonic() - max(scheduler.last_sweep_ended, serving_since)
     if age > SWEEP_INTERVALS * scheduler.interval:
         return Health(
             False, f"the last sweep ended {age:.0f} s ago (more than {SWEEP_INTERVALS} × {scheduler.interval:g} s)"
@@ -60,11 +63,11 @@ async def check_health(scheduler: Scheduler, store: Store, ping_timeout: float =
 
 
 class _HealthHandler(tornado.web.RequestHandler):
-    def initialize(self, scheduler: Scheduler, store: Store) -> None:
-        self.scheduler, self.store = scheduler, store
+    def initialize(self, scheduler: Scheduler, store: Store, started: list[float]) -> None:
+        self.scheduler, self.store, self.started = scheduler, store, started
 
     async def get(self) -> None:
-        health = await check_health(self.scheduler, self.store)
+        health = await check_health(self.scheduler, self.store, self.started[0])
         self.set_status(200 if health.healthy else 503)
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
@@ -87,7 +90,9 @@ class HealthEndpoint:
 
     def __init__(self, host: str, port: int, scheduler: Scheduler, store: Store) -> None:
         self.host, self.port = host, port
-        shared = {"scheduler": scheduler, "store": store}
+        # When the endpoint started serving (set by `start`).
+        self._started = [time.monotonic()]
+        shared = {"scheduler": scheduler, "store": store, "started": self._started}
         self._app = _Quiet([(r"/healthz", _HealthHandler, shared), (r"/metrics", _MetricsHandler)])
         self._server: tornado.httpserver.HTTPServer | None = None
 
@@ -96,6 +101,7 @@ class HealthEndpoint:
         server = tornado.httpserver.HTTPServer(self._app)
         server.listen(self.port, self.host)
         self._server = server
+        self._started[0] = time.monotonic()
         log.info("health and metrics at http://%s:%d/healthz and /metrics", self.host, self.port)
 
     async def stop(self) -> None:
