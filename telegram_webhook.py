@@ -104,12 +104,15 @@ class RefusedRequests(logging.Filter):
 
 
 def watch_refusals(every: float = REFUSAL_LOG_EVERY) -> RefusedRequests:
-    """Installs (once) the filter that logs refused webhook requests, and returns it."""
+    """Installs the filter that logs refused webhook requests (a new one for each listener, so
+    that its first refusal is told at once), and returns it."""
     logger = logging.getLogger(WEBHOOK_LOGGER)
-    for existing in logger.filters:
+    floor = logger.getEffectiveLevel()
+    for existing in list(logger.filters):
         if isinstance(existing, RefusedRequests):
-            return existing
-    watcher = RefusedRequests(floor=logger.getEffectiveLevel(), every=every)
+            floor = existing.floor  # the level was lowered to DEBUG by that one
+            logger.removeFilter(existing)
+    watcher = RefusedRequests(floor=floor, every=every)
     logger.addFilter(watcher)
     # Its DEBUG lines must reach the filter, which lets none of them further.
     logger.setLevel(logging.DEBUG)

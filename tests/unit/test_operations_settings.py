@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from config import ConfigError, load_settings
-from telegram_webhook import REFUSALS, SECRET_FILE_NAME, RefusedRequests, load_or_create_secret, webhook_secret
+from telegram_webhook import (
+    REFUSALS,
+    SECRET_FILE_NAME,
+    RefusedRequests,
+    load_or_create_secret,
+    watch_refusals,
+    webhook_secret,
+)
 
 TOKEN = "123456:ABCdef"
 
@@ -89,3 +96,18 @@ def test_other_lines_of_the_webhook_server_pass_only_at_the_cap() -> None:
     watcher = RefusedRequests(floor=logging.INFO)
     assert not watcher.filter(record('Webhook received data: {"text": "what a person typed"}'))
     assert watcher.filter(record("Webhook Server stopped", logging.INFO))
+
+
+def test_each_listener_gets_a_fresh_watcher_that_keeps_the_cap() -> None:
+    logger = logging.getLogger("telegram.ext.Updater")
+    level, filters = logger.level, list(logger.filters)
+    logger.setLevel(logging.WARNING)
+    try:
+        first = watch_refusals()
+        second = watch_refusals()
+        assert [f for f in logger.filters if isinstance(f, RefusedRequests)] == [second] and second is not first
+        assert first.floor == second.floor == logging.WARNING
+        assert logger.level == logging.DEBUG  # refusals (DEBUG lines) reach the watcher
+    finally:
+        logger.filters[:] = filters
+        logger.setLevel(level)
