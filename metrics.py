@@ -1,9 +1,10 @@
 """What Herald counts for Prometheus (served at /metrics by `health.py` when METRICS_PORT is set).
 
-The counting is one call at each place where the thing happens: a post finished (scheduler/jobs.py),
-one try on one target (scheduler/engine.py), a sweep (scheduler/jobs.py), a 429 from Telegram
-(publishers/rate_limit.py). They are process-wide, in prometheus_client's default registry (with its
-own process_* and python_* metrics); each process — the bot, every worker — serves its own.
+The counting is one call at each place where the thing happens: a post finished and a sweep
+(scheduler/jobs.py), one try on one target or a delivery closed without one (scheduler/engine.py),
+a 429 from Telegram (publishers/rate_limit.py). They are process-wide, in prometheus_client's
+default registry (with its own process_* and python_* metrics); each process — the bot, every
+worker — serves its own.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ POSTS_FINISHED = Counter(
 )
 DELIVERIES = Counter(
     "herald_deliveries",
-    "Tries to publish a post on one target, by platform and outcome "
-    "(sent, failed, unconfirmed, missed, awaiting_you, or retry: a failure that will be tried again)",
+    "Deliveries to one target, by platform and outcome: each try (sent, failed, unconfirmed, awaiting_you, "
+    "or retry: a failure that will be tried again), and each closed without a try (missed, unconfirmed "
+    "after a crash mid-request)",
     ["platform", "outcome"],
 )
 PUBLICATION_LAG = Histogram(

@@ -298,10 +298,12 @@ class Publication:
                 if self._clock() - delivery.updated_at < HAND_POST_WINDOW:
                     continue  # the owner still has time to post it by hand
                 delivery = self._closed(
-                    delivery, DeliveryStatus.MISSED, ErrorKind.MISSED, "not_confirmed", HAND_POST_MISSED
+                    delivery, DeliveryStatus.MISSED, ErrorKind.MISSED, "not_confirmed", HAND_POST_MISSED, target
                 )
             if offline:
-                delivery = self._closed(delivery, DeliveryStatus.MISSED, ErrorKind.MISSED, "missed", MISSED_MESSAGE)
+                delivery = self._closed(
+                    delivery, DeliveryStatus.MISSED, ErrorKind.MISSED, "missed", MISSED_MESSAGE, target
+                )
             elif delivery.status is DeliveryStatus.SENDING:
                 # A worker died with this request in flight: never resend on our own.
                 delivery = self._closed(
@@ -310,6 +312,7 @@ class Publication:
                     ErrorKind.UNCONFIRMED,
                     "interrupted",
                     CUT_OFF_MESSAGE.format(name=target.name),
+                    target,
                 )
             elif delivery.retry_since is not None and self._clock() > deadline + self.deadline_slack:
                 # Retried until it could no longer matter: failed, with the last reason.
@@ -401,7 +404,8 @@ class Publication:
         publisher = self.publishers.get(target.platform)
         if publisher is None:
             message = "no publisher for it"
-            return self._closed(delivery, DeliveryStatus.FAILED, ErrorKind.PERMANENT, "platform", message), None
+            closed = self._closed(delivery, DeliveryStatus.FAILED, ErrorKind.PERMANENT, "platform", message, target)
+            return closed, None
         marked = False
 
         async def sending() -> None:
@@ -457,7 +461,11 @@ class Publication:
         delivery.updated_at = self._clock()
         return delivery
 
-    def _closed(self, delivery: Delivery, status: DeliveryStatus, kind: ErrorKind, code: str, message: str) -> Delivery:
+    def _closed(
+        self, delivery: Delivery, status: DeliveryStatus, kind: ErrorKind, code: str, message: str, target: Target
+    ) -> Delivery:
+        """The delivery closed without a try (missed, cut off by a crash, no publisher), counted."""
+        metrics.DELIVERIES.labels(platform=target.platform.value, outcome=status.value).inc()
         delivery.status, delivery.error_kind = status, kind
         delivery.error_code, delivery.error_message = code, message
         delivery.updated_at = self._clock()

@@ -250,7 +250,7 @@ async def test_healthz_turns_503_while_mongodb_does_not_answer_and_back_when_it_
             await eventually(healthy(healthz), timeout=20)
 
 
-async def test_metrics_count_a_published_and_a_failed_post_and_a_429(
+async def test_metrics_count_a_published_a_failed_and_a_missed_post_and_a_429(
     api: FakeBotAPI, sqlite_url: str, encryption_key: str
 ) -> None:
     port = closed_port()
@@ -265,8 +265,10 @@ async def test_metrics_count_a_published_and_a_failed_post_and_a_429(
         api.fail_next("sendMessage", error_code=400, description="Bad Request: chat not found", chat_id=TEAM)
         published = await store_post(store, "Out", channel_targets({SHOP: "Shop news"}), timedelta(0))
         failed = await store_post(store, "Lost", channel_targets({TEAM: "Team chat"}), timedelta(0))
-        await alice.expect(f"#{published.short_id}", timeout=15)
-        await alice.expect(f"#{failed.short_id}", timeout=15)
+        # Due two days ago, past MAX_LATENESS (a day): missed while the bot was offline, never tried.
+        missed = await store_post(store, "Too late", channel_targets({TEAM: "Team chat"}), -timedelta(days=2))
+        for post in (published, failed, missed):
+            await alice.expect(f"#{post.short_id}", timeout=15)
         assert (await store.load_post(published.post_id)).status is PostStatus.PUBLISHED  # type: ignore[union-attr]
         assert (await store.load_post(failed.post_id)).status is PostStatus.FAILED  # type: ignore[union-attr]
         after = samples((await get(metrics_url))[1])
@@ -276,10 +278,12 @@ async def test_metrics_count_a_published_and_a_failed_post_and_a_429(
         return after.get(key, 0.0) - before.get(key, 0.0)
 
     assert grew("herald_posts_finished_total", status="published") == 1
-    assert grew("herald_posts_finished_total", status="failed") == 1
+    assert grew("herald_posts_finished_total", status="failed") == 2
     assert grew("herald_posts_finished_total", status="partial") == 0
     assert grew("herald_deliveries_total", platform="telegram", outcome="sent") == 1
     assert grew("herald_deliveries_total", platform="telegram", outcome="failed") == 1
+    assert grew("herald_deliveries_total", platform="telegram", outcome="missed") == 1
+    assert grew("herald_deliveries_total", platform="telegram", outcome="retry") == 0  # the 429 was the limiter's
     assert grew("herald_telegram_rate_limited_total") == 1
     assert grew("herald_publication_lag_seconds_count") == 1
     assert grew("herald_publication_lag_seconds_bucket", le="+Inf") == 1
