@@ -168,14 +168,14 @@ def _listen(start: Callable[[], None], variable: str, host: str, port: int) -> N
 
 
 async def _listening(starting: Awaitable[None], variable: str, host: str, port: int) -> None:
-    """Awaits `starting` (the webhook's start), as `_listen` runs its callable; Telegram refusing
-    the URL is a StartupError naming TELEGRAM_WEBHOOK_URL."""
+    """Awaits `starting` (the webhook's start), as `_listen` runs its callable; a setWebhook that
+    fails (Telegram refusing the URL, or out of reach) is a StartupError naming TELEGRAM_WEBHOOK_URL."""
     try:
         await starting
     except OSError as error:
         raise StartupError(f"{variable}: cannot listen on {host}:{port} ({error.strerror or error})") from None
     except TelegramError as error:
-        raise StartupError(f"TELEGRAM_WEBHOOK_URL: the Bot API refused setWebhook ({error.message})") from None
+        raise StartupError(f"TELEGRAM_WEBHOOK_URL: setWebhook failed ({error.message})") from None
 
 
 async def serve(settings: Settings, *, poll: bool) -> None:

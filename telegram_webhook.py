@@ -127,15 +127,23 @@ async def start_webhook(
     """Listens for Telegram's POSTs and registers TELEGRAM_WEBHOOK_URL with `setWebhook`."""
     assert application.updater is not None and settings.telegram_webhook_url
     watch_refusals()
-    await application.updater.start_webhook(
-        listen=settings.webhook_listen,
-        port=settings.webhook_port,
-        url_path=settings.webhook_listen_path,
-        webhook_url=settings.telegram_webhook_url,
-        allowed_updates=allowed_updates,
-        drop_pending_updates=False,
-        secret_token=webhook_secret(settings),
-    )
+    # A failed setWebhook is told by the caller in one line; python-telegram-bot's retry loop would
+    # log it first, with a traceback.
+    bootstrap_log = logging.getLogger("telegram.ext")
+    level = bootstrap_log.level
+    bootstrap_log.setLevel(logging.CRITICAL)
+    try:
+        await application.updater.start_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=settings.webhook_listen_path,
+            webhook_url=settings.telegram_webhook_url,
+            allowed_updates=allowed_updates,
+            drop_pending_updates=False,
+            secret_token=webhook_secret(settings),
+        )
+    finally:
+        bootstrap_log.setLevel(level)
     log.info(
         "receiving updates at %s (listening on http://%s:%d%s)",
         settings.telegram_webhook_url,

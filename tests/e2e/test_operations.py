@@ -347,6 +347,22 @@ async def test_a_metrics_port_in_use_is_one_line_and_exit_2(api: FakeBotAPI, tmp
     assert exited.status == 2
 
 
+async def test_a_webhook_url_telegram_cannot_reach_is_one_line_and_exit_2(api: FakeBotAPI, tmp_path: Path) -> None:
+    env = herald_env(
+        TELEGRAM_BOT_TOKEN=api.token,
+        TELEGRAM_API_URL=api.url,
+        DATABASE_URL=f"sqlite:///{tmp_path}/herald.db",
+        TELEGRAM_WEBHOOK_URL="https://nowhere.example/hook",
+        WEBHOOK_PORT=str(closed_port()),
+    )
+    exited = await run_until_exit(env, tmp_path, timeout=20)
+    last = exited.stderr.strip().splitlines()[-1]
+    assert last.startswith("Start-up failed: TELEGRAM_WEBHOOK_URL: setWebhook failed ("), exited.stderr
+    assert "failed to resolve host" in last.lower() and "Traceback" not in exited.stderr
+    assert exited.status == 2
+    assert api.webhook is None and api.calls_of("setWebhook")
+
+
 @asynccontextmanager
 async def herald_running(env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
     process = await start_herald(env, cwd)

@@ -132,7 +132,12 @@ class Webhooks(BotState):
         routes: dict[str, str] = getattr(self, "_webhook_routes", {})
         local = routes.get(origin)
         if local is None:
-            raise BotAPIError(400, f"Bad Request: bad webhook: the fake has no route for {origin}; call route_webhook")
+            # Telegram's answer for a host it cannot reach; the fake reaches only what a test routed.
+            raise BotAPIError(
+                400,
+                "Bad Request: bad webhook: Failed to resolve host: Name or service not known "
+                f"(the fake has no route for {origin}: call route_webhook)",
+            )
         return local + (parsed.path or "/")
 
     async def _deliver_updates(self) -> None:
