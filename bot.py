@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 # Opt in now to python-telegram-bot's coming behaviour: durations such as RetryAfter.retry_after
@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from telegram import BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
@@ -44,6 +45,7 @@ from handlers.settings import build_timezone_conversation
 from handlers.start import gate_handlers, last_resort_handlers, on_error, start_handlers
 from handlers.topics import topic_event_handlers, topic_link_handlers
 from handlers.when import warm_up
+from health import HealthEndpoint
 from logs import configure_logging, redact
 from publishers.rate_limit import TelegramRateLimiter
 from scheduler.jobs import SCHEDULER_KEY, Scheduler
@@ -51,10 +53,13 @@ from services import Services
 from startup import StartupError, check_startup
 from storage import Store, build_store
 from storage.persistence import StorePersistence
+from telegram_webhook import start_webhook
 
 log = logging.getLogger("herald")
 # Seconds a request with files may take to be written out (ten 50 MB videos on a slow uplink).
 MEDIA_WRITE_TIMEOUT = 600
+# The updates the bot asks for, polling or by webhook: chat_member ones must be asked for by name.
+ALLOWED_UPDATES = Update.ALL_TYPES
 NO_TOKEN = (
     "TELEGRAM_BOT_TOKEN is not set: open @BotFather in Telegram, send /newbot, and put the token "
     "it gives you in .env as TELEGRAM_BOT_TOKEN=<token> (or export it), then run again."
@@ -133,24 +138,58 @@ async def running_bot(
             if poll:
                 await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
             await application.start()
-            if poll:
-                assert application.updater is not None
-                await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
+            scheduler = application.bot_data[SCHEDULER_KEY]
+            assert isinstance(scheduler, Scheduler)
+            endpoint = None
             try:
+                if settings.metrics_port is not None:
+                    endpoint = HealthEndpoint(settings.metrics_host, settings.metrics_port, scheduler, store)
+                    _listen(endpoint.start, "METRICS_PORT", settings.metrics_host, settings.metrics_port)
+                if poll:
+                    assert application.updater is not None
+                    if settings.telegram_webhook_url:
+                        await _listening(
+                            start_webhook(application, settings, ALLOWED_UPDATES),
+                            "WEBHOOK_PORT",
+                            settings.webhook_listen,
+                            settings.webhook_port,
+                        )
+                    else:
+                        # Deletes a webhook left from webhook mode first (keeping pending updates).
+                        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=10)
                 yield application
             finally:
                 # Claiming stops at once; sends under way get SHUTDOWN_GRACE; the rest is given
                 # back to the next process, while polling winds down alongside.
-                scheduler = application.bot_data[SCHEDULER_KEY]
-                assert isinstance(scheduler, Scheduler)
                 updater = application.updater if poll else None
                 await asyncio.gather(
                     scheduler.shutdown(settings.shutdown_grace),
                     updater.stop() if updater is not None and updater.running else asyncio.sleep(0),
                 )
+                if endpoint is not None:
+                    await endpoint.stop()
                 await application.stop()
     finally:
         await store.close()
+
+
+def _listen(start: Callable[[], None], variable: str, host: str, port: int) -> None:
+    """Runs `start`; a port taken or an address not this machine's is a StartupError naming `variable`."""
+    try:
+        start()
+    except OSError as error:
+        raise StartupError(f"{variable}: cannot listen on {host}:{port} ({error.strerror or error})") from None
+
+
+async def _listening(starting: Awaitable[None], variable: str, host: str, port: int) -> None:
+    """Awaits `starting` (the webhook's start), as `_listen` runs its callable; a setWebhook that
+    fails (Telegram refusing the URL, or out of reach) is a StartupError naming TELEGRAM_WEBHOOK_URL."""
+    try:
+        await starting
+    except OSError as error:
+        raise StartupError(f"{variable}: cannot listen on {host}:{port} ({error.strerror or error})") from None
+    except TelegramError as error:
+        raise StartupError(f"TELEGRAM_WEBHOOK_URL: setWebhook failed ({error.message})") from None
 
 
 async def serve(settings: Settings, *, poll: bool) -> None:
@@ -178,7 +217,7 @@ def main(argv: list[str]) -> int:
         if not settings.telegram_bot_token:
             print(NO_TOKEN, file=sys.stderr)
             return 2
-        configure_logging(settings.log_level, settings.secrets)
+        configure_logging(settings.log_level, settings.secrets, settings.log_format)
         asyncio.run(check_startup(settings))
     except ConfigError as error:
         print(f"Configuration error: {redact(str(error))}", file=sys.stderr)
@@ -191,6 +230,9 @@ def main(argv: list[str]) -> int:
         return 1
     try:
         asyncio.run(serve(settings, poll=mode == "bot"))
+    except StartupError as error:
+        print(f"Start-up failed: {redact(str(error))}", file=sys.stderr)
+        return 2
     except Exception:
         # Logged, so that the traceback goes through the redactor like every other line.
         log.exception("Herald stopped on an unexpected error")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from pathlib import Path
@@ -36,6 +37,13 @@ BOUNDS: dict[str, tuple[float, float, str]] = {
 }
 # What @BotFather gives: the bot's numeric id, a colon, then a secret of letters, digits, - and _.
 BOT_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
+# Telegram's rules for setWebhook: an HTTPS URL on one of these ports, and a secret_token of 1–256
+# of these characters (it comes back in every request's X-Telegram-Bot-Api-Secret-Token header).
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+WEBHOOK_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+LOG_FORMATS = ("text", "json")
+# A host name as a listening address may be given (localhost, a container's service name).
+HOST_NAME_SHAPE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
 
 def _plain(number: float) -> str:
@@ -84,6 +92,20 @@ class Settings(BaseSettings):
     # Media URLs in an /import may name this machine or its private network (127.0.0.1, 10.x, …).
     # Off, a user cannot make Herald fetch from behind its firewall; tests turn it on.
     import_private_urls: bool = False
+    # Webhook mode (issue 17): Telegram POSTs updates to this public HTTPS URL instead of being polled;
+    # TLS ends at a reverse proxy that forwards to WEBHOOK_LISTEN:WEBHOOK_PORT/WEBHOOK_PATH.
+    telegram_webhook_url: str | None = None
+    # Checked on every request; generated into the data folder when not given (see telegram_webhook).
+    telegram_webhook_secret: str | None = None
+    # Loopback by default: only a reverse proxy on the same machine reaches the plain-HTTP listener.
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8080
+    # The path the listener serves; None: the path of TELEGRAM_WEBHOOK_URL (a proxy passing it on).
+    webhook_path: str | None = None
+    # /healthz and /metrics (off unless a port is given), loopback unless told otherwise.
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    log_format: str = "text"
 
     @field_validator("telegram_bot_token", "encryption_key", mode="before")
     @classmethod
@@ -192,6 +214,96 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("telegram_webhook_url", "telegram_webhook_secret", "webhook_path", "metrics_port", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parsed = urlparse(value)
+        if parsed.scheme != "https" or not parsed.hostname:
+            raise ValueError(
+                f"must be the public https:// URL Telegram posts updates to (TLS at your reverse proxy), got {value!r}"
+            )
+        try:
+            port = parsed.port or 443
+        except ValueError:
+            raise ValueError(f"has a port that is not a number: {value!r}") from None
+        if port not in WEBHOOK_PORTS:
+            ports = ", ".join(str(p) for p in WEBHOOK_PORTS)
+            raise ValueError(f"Telegram sends webhooks only to ports {ports}, got {port}")
+        if parsed.query or parsed.fragment:
+            raise ValueError(f"must have no query or fragment (the secret goes in a header), got {value!r}")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str | None) -> str | None:
+        # A secret: the message describes its shape and never repeats it.
+        if value is not None and not WEBHOOK_SECRET_SHAPE.fullmatch(value):
+            raise ValueError("must be 1 to 256 characters, each a letter, a digit, _ or - (Telegram's rule)")
+        return value
+
+    @field_validator("webhook_listen", "metrics_host")
+    @classmethod
+    def _listening_host(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            if not HOST_NAME_SHAPE.fullmatch(value):
+                raise ValueError(
+                    f"must be an IP address or a host name such as 127.0.0.1 or 0.0.0.0, got {value!r}"
+                ) from None
+        return value
+
+    @field_validator("webhook_port", "metrics_port", mode="wrap")
+    @classmethod
+    def _tcp_port(cls, value: object, handler: ValidatorFunctionWrapHandler) -> object:
+        try:
+            port = handler(value)
+        except ValidationError:
+            raise ValueError(f"must be a TCP port, a whole number from 1 to 65535, got {value!r}") from None
+        if port is not None and not 1 <= port <= 65535:
+            raise ValueError(f"must be a TCP port, a whole number from 1 to 65535, got {value!r}")
+        return port
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _webhook_path(cls, value: str | None) -> str | None:
+        if value is not None and (not value.startswith("/") or any(c in value for c in "?# ")):
+            raise ValueError(f"must be a path starting with /, such as /telegram, got {value!r}")
+        return value
+
+    @field_validator("metrics_port")
+    @classmethod
+    def _metrics_apart(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("telegram_webhook_url") and value == info.data.get("webhook_port"):
+            raise ValueError(f"must differ from WEBHOOK_PORT ({value}): each listener needs a port of its own")
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if value not in LOG_FORMATS:
+                raise ValueError(f"must be one of {', '.join(LOG_FORMATS)}, got {value!r}")
+        return value
+
+    @property
+    def webhook_listen_path(self) -> str:
+        """The path the webhook listener serves: WEBHOOK_PATH, else TELEGRAM_WEBHOOK_URL's own path."""
+        if self.webhook_path is not None:
+            return self.webhook_path
+        return urlparse(self.telegram_webhook_url or "").path or "/"
+
     @property
     def file_limit_mb(self) -> int:
         """The largest media file Herald takes, in MB: what a bot may download from Telegram (20 MB),
@@ -211,7 +323,12 @@ class Settings(BaseSettings):
     @property
     def secrets(self) -> tuple[str | None, ...]:
         """What no log line may show: the bot token, ENCRYPTION_KEY and the database's password."""
-        return (self.telegram_bot_token, self.encryption_key, urlparse(self.database_url).password)
+        return (
+            self.telegram_bot_token,
+            self.encryption_key,
+            urlparse(self.database_url).password,
+            self.telegram_webhook_secret,
+        )
 
     @property
     def data_folder(self) -> Path:

@@ -6,16 +6,23 @@ token, each credential Herald has encrypted or decrypted (Facebook tokens, webho
 secrets, registered by `storage.crypto`), the encryption key and the database password are
 replaced by `[redacted]`; so is anything shaped like a bot token, a Facebook token or an
 ``access_token=`` value, which may reach a log line before Herald has seen the credential.
+
+LOG_FORMAT=json writes one JSON object per line instead (time in UTC, level, logger, message, and
+the post and target being published when the line is about one: see `publishing`); the redactor
+has rewritten the record before either format sees it.
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from types import TracebackType
 from urllib.parse import quote, urlparse
 
@@ -43,6 +50,7 @@ CAPPED_LOGGERS: dict[str, int] = {
     "asyncio": logging.WARNING,
     "aiohttp": logging.WARNING,
     "PIL": logging.WARNING,
+    "tornado": logging.WARNING,  # the webhook and metrics servers: a line per request otherwise
 }
 # Credentials whose shape is known, for the moments before Herald has registered them.
 TOKEN_SHAPES = re.compile(
@@ -52,6 +60,48 @@ TOKEN_SHAPES = re.compile(
     r"|(?<=access_token=)[^&\s\"']+"  # a token in a query string or form body
     r"|(?<=Bearer )[\w.~+/=-]{16,}"  # a token in an Authorization header
 )
+
+
+# The post and target a task is publishing: every log line it writes meanwhile names them (JSON
+# format). Context variables follow the task, so concurrent publications never mix them up.
+POST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("herald_post_id", default=None)
+TARGET_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("herald_target_id", default=None)
+
+
+@contextmanager
+def publishing(post_id: str, target_id: str | None = None) -> Iterator[None]:
+    """Log lines written inside the block carry `post_id` (and `target_id`, if given)."""
+    post_token = POST_ID.set(post_id)
+    target_token = TARGET_ID.set(target_id)
+    try:
+        yield
+    finally:
+        TARGET_ID.reset(target_token)
+        POST_ID.reset(post_token)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (ISO 8601, UTC), level, logger, message, post_id and
+    target_id when known (`extra=` or `publishing`), and the traceback as `exception`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for field, context in (("post_id", POST_ID), ("target_id", TARGET_ID)):
+            value = getattr(record, field, None) or context.get()
+            if value is not None:
+                line[field] = str(value)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        if record.stack_info:
+            line["stack"] = record.stack_info
+        return json.dumps(line, ensure_ascii=False)
 
 
 class SecretRedactor(logging.Filter):
@@ -125,8 +175,9 @@ def redact(text: str) -> str:
     return REDACTOR.redact(text)
 
 
-def configure_logging(level: str, secrets: Iterable[str | None] = ()) -> None:
-    """Logs to stderr at `level` through the redactor, with the third-party loggers capped."""
+def configure_logging(level: str, secrets: Iterable[str | None] = (), log_format: str = "text") -> None:
+    """Logs to stderr at `level` through the redactor, with the third-party loggers capped, as
+    text lines or (`log_format` "json") one JSON object per line."""
     for secret in secrets:
         register_secret(secret)
     logging.basicConfig(format=FORMAT)  # a handler on stderr, unless the root has one already
@@ -135,6 +186,8 @@ def configure_logging(level: str, secrets: Iterable[str | None] = ()) -> None:
     for handler in root.handlers:
         if REDACTOR not in handler.filters:
             handler.addFilter(REDACTOR)
+        if log_format == "json":
+            handler.setFormatter(JsonFormatter())
     floor = logging.getLevelNamesMapping()[level]
     for name, cap in CAPPED_LOGGERS.items():
         logging.getLogger(name).setLevel(max(cap, floor))

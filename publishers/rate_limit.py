@@ -46,6 +46,8 @@ from typing import Any, Protocol
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+import metrics
+
 log = logging.getLogger(__name__)
 
 Result = bool | dict[str, Any] | list[dict[str, Any]]
@@ -271,6 +273,7 @@ class TelegramRateLimiter(BaseRateLimiter[int | Booking]):
             try:
                 result = await callback(*args, **kwargs)
             except RetryAfter as error:
+                metrics.TELEGRAM_RATE_LIMITED.inc()
                 self._rejected(request, retry_after_seconds(error))
                 if attempt == max_retries:
                     log.warning("429 %d times to %s in chat %s", attempt + 1, endpoint, request.chat.key)

@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
+import metrics
+from logs import POST_ID, publishing
 from publishers.base import Outcome, Publisher, Withdrawn
 from storage.base import STORE_UNAVAILABLE, Store
 from storage.models import (
@@ -234,6 +236,8 @@ class Publication:
         """Publishes a claimed post when a slot is free, keeping its lease alive meanwhile."""
         assert post.claim is not None
         self._running[post.post_id] = asyncio.current_task()
+        # A task of its own: every line it logs names the post (LOG_FORMAT=json).
+        POST_ID.set(post.post_id)
         holder = post.claim.worker_id
         if self._stopping:
             # Claimed by a claim that was on its way when the stop began (`stop` never saw this
@@ -294,10 +298,12 @@ class Publication:
                 if self._clock() - delivery.updated_at < HAND_POST_WINDOW:
                     continue  # the owner still has time to post it by hand
                 delivery = self._closed(
-                    delivery, DeliveryStatus.MISSED, ErrorKind.MISSED, "not_confirmed", HAND_POST_MISSED
+                    delivery, DeliveryStatus.MISSED, ErrorKind.MISSED, "not_confirmed", HAND_POST_MISSED, target
                 )
             if offline:
-                delivery = self._closed(delivery, DeliveryStatus.MISSED, ErrorKind.MISSED, "missed", MISSED_MESSAGE)
+                delivery = self._closed(
+                    delivery, DeliveryStatus.MISSED, ErrorKind.MISSED, "missed", MISSED_MESSAGE, target
+                )
             elif delivery.status is DeliveryStatus.SENDING:
                 # A worker died with this request in flight: never resend on our own.
                 delivery = self._closed(
@@ -306,6 +312,7 @@ class Publication:
                     ErrorKind.UNCONFIRMED,
                     "interrupted",
                     CUT_OFF_MESSAGE.format(name=target.name),
+                    target,
                 )
             elif delivery.retry_since is not None and self._clock() > deadline + self.deadline_slack:
                 # Retried until it could no longer matter: failed, with the last reason.
@@ -313,7 +320,8 @@ class Publication:
             else:
                 if not await self._record(post, holder, unrecorded):
                     return None
-                tried = await self._deliver(post, holder, target, delivery)
+                with publishing(post.post_id, target_id):
+                    tried = await self._deliver(post, holder, target, delivery)
                 if tried is None:
                     return None  # the claim was lost; whoever holds it now carries on
                 delivery, next_try = tried
@@ -396,7 +404,8 @@ class Publication:
         publisher = self.publishers.get(target.platform)
         if publisher is None:
             message = "no publisher for it"
-            return self._closed(delivery, DeliveryStatus.FAILED, ErrorKind.PERMANENT, "platform", message), None
+            closed = self._closed(delivery, DeliveryStatus.FAILED, ErrorKind.PERMANENT, "platform", message, target)
+            return closed, None
         marked = False
 
         async def sending() -> None:
@@ -430,6 +439,7 @@ class Publication:
             return None
         finally:
             self._in_request.discard(post.post_id)
+        metrics.delivery_tried(post, target, outcome.status, outcome.is_retryable, self._clock())
         if not outcome.is_retryable:
             return self._apply(delivery, outcome), None
         now = self._clock()
@@ -451,7 +461,11 @@ class Publication:
         delivery.updated_at = self._clock()
         return delivery
 
-    def _closed(self, delivery: Delivery, status: DeliveryStatus, kind: ErrorKind, code: str, message: str) -> Delivery:
+    def _closed(
+        self, delivery: Delivery, status: DeliveryStatus, kind: ErrorKind, code: str, message: str, target: Target
+    ) -> Delivery:
+        """The delivery closed without a try (missed, cut off by a crash, no publisher), counted."""
+        metrics.DELIVERIES.labels(platform=target.platform.value, outcome=status.value).inc()
         delivery.status, delivery.error_kind = status, kind
         delivery.error_code, delivery.error_message = code, message
         delivery.updated_at = self._clock()

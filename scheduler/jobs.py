@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import datetime, timedelta
 
 from apscheduler.job import Job as APSJob
 from apscheduler.jobstores.base import JobLookupError
 from telegram.ext import Application, ContextTypes, Job
 
+import metrics
 from publishers.facebook_groups import HandPostPrompt
 from publishers.registry import Wiring, build_publishers
 from scheduler.engine import Publication, RetryPolicy
@@ -93,6 +95,8 @@ class Scheduler:
         # Occurrences were written due while a sweep was publishing: it looks once more.
         self._sweep_again = False
         self.workers = WorkerRegistry(settings.data_folder / "workers")
+        # When the last sweep ended (monotonic); start-up counts as one, for /healthz.
+        self.last_sweep_ended = time.monotonic()
 
     @property
     def job_queue(self):  # type: ignore[no-untyped-def]
@@ -129,16 +133,20 @@ class Scheduler:
         if self._sweeping.locked() or self.publication.stopping:
             return  # the previous sweep is still working through a backlog
         async with self._sweeping:
+            began = time.monotonic()
             await self.take_over_dead_workers()
             # Occurrences due (after downtime) become posts before the claims below.
             await self.recurrences.make_due()
             # Planned first: posts due while this sweep works through a backlog go out at their
             # time, not after the backlog.
             await self.plan_upcoming()
+            metrics.QUEUE_DEPTH.set(await self.services.store.count_due_posts(utc_now()))
             await self._publish_until_drained()
             if self.publication.stopping:
                 return  # what was given back is the next process's to report
             await self.reporter.run()
+            self.last_sweep_ended = time.monotonic()
+            metrics.SWEEP_DURATION.observe(self.last_sweep_ended - began)
 
     async def take_over_dead_workers(self) -> int:
         """Ends the claims of this machine's processes that died (SIGKILL, a crash): their posts
@@ -148,6 +156,7 @@ class Scheduler:
             count = await self.services.store.expire_claims(worker_id, utc_now())
             count += await self.services.store.expire_series_claims(worker_id, utc_now())
             log.info("worker %s is gone: took over %d of its claims", worker_id, count)
+            metrics.CLAIMS_TAKEN_OVER.inc(count)
             ended += count
         return ended
 
@@ -194,11 +203,13 @@ class Scheduler:
             self._add_job(post_id, when + RETRY_JOB_MARGIN)
 
     def _post_finished(self, post: Post) -> None:
+        metrics.post_finished(post)
         self.reporter.kick()
 
     async def post_changed(self, event: PostEvent, post: Post) -> None:
         """A post changed in the chat: its exact-time job follows; a report falls due."""
         if event is PostEvent.FINISHED:
+            metrics.post_finished(post)
             self.reporter.kick()
             return
         self._drop_job(post.post_id)

@@ -374,6 +374,16 @@ class Store(ABC):
         no other worker can claim it until then."""
 
     @abstractmethod
+    async def count_due_posts(self, now: datetime) -> int:
+        """How many posts `claim_due_posts` could take at `now`: due and unclaimed, a retry due, or
+        a claim whose lease ran out (the queue depth in /metrics)."""
+
+    @abstractmethod
+    async def ping(self, timeout: float) -> None:
+        """Returns when the database answers within `timeout` seconds (for SQLite: the file can be
+        locked for writing); raises an error saying why not (for /healthz)."""
+
+    @abstractmethod
     async def claim_post(self, post_id: str, worker_id: str, now: datetime, lease: timedelta) -> Post | None:
         """Atomically take one post if it is due, or its lease ran out; None otherwise."""
 

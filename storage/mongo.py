@@ -652,6 +652,16 @@ class MongoStore(Store):
         claimed.sort(key=lambda post: order[post.post_id])
         return claimed
 
+    async def count_due_posts(self, now: datetime) -> int:
+        posts = self.db.scheduled_posts
+        return await posts.count_documents(self._due(now)) + await posts.count_documents(self._expired(now))
+
+    async def ping(self, timeout: float) -> None:
+        from pymongo import timeout as deadline
+
+        with deadline(timeout):
+            await self.db.command("ping")
+
     async def claim_post(self, post_id: str, worker_id: str, now: datetime, lease: timedelta) -> Post | None:
         doc = await self.db.scheduled_posts.find_one_and_update(
             {"post_id": post_id, "$or": [self._due(now), self._expired(now)]},

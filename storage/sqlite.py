@@ -1029,6 +1029,29 @@ class SQLiteStore(Store):
         posts.sort(key=lambda post: post.scheduled_time)
         return posts
 
+    async def count_due_posts(self, now: datetime) -> int:
+        now_text = iso_text(now)
+        row = await self._read_one(
+            "SELECT (SELECT COUNT(*) FROM posts WHERE status = 'scheduled' AND scheduled_time <= ?) + "
+            "(SELECT COUNT(*) FROM posts WHERE status = 'publishing' AND lease_until < ?) AS due",
+            (now_text, now_text),
+        )
+        return int(row["due"]) if row else 0
+
+    async def ping(self, timeout: float) -> None:
+        # A connection of its own, so that the probe waits behind no write of this store: it
+        # fails when the file is gone or unreadable, or when another program has held the write
+        # lock for `timeout` seconds (Herald could write nothing either).
+        def probe() -> None:
+            connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=rw", uri=True, timeout=timeout)
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("ROLLBACK")
+            finally:
+                connection.close()
+
+        await asyncio.wait_for(asyncio.to_thread(probe), timeout + 1)
+
     async def claim_post(self, post_id: str, worker_id: str, now: datetime, lease: timedelta) -> Post | None:
         now_text = iso_text(now)
         row = await self._fetchone(

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HERALD_VARIABLES = (
     "TELEGRAM_", "DATABASE_", "SCHEDULER_", "ENCRYPTION_", "PUBLISH_", "CLAIM_", "MAX_LATENESS",
     "ALLOWED_USER_IDS", "DEFAULT_TIMEZONE", "FACEBOOK_", "LOG_LEVEL", "SHUTDOWN_", "RETRY_",
+    "WEBHOOK_", "METRICS_", "LOG_FORMAT", "DATA_DIR",
 )  # fmt: skip
 
 

@@ -13,17 +13,16 @@ from config import Settings
 from tests.fakes.local_server import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
+# Settings of the test's own environment that must not reach the bot under test.
+HERALD_PREFIXES = (
+    "TELEGRAM_", "DATABASE_", "SCHEDULER_", "ENCRYPTION_", "PUBLISH_", "CLAIM_", "MAX_LATENESS", "DATA_DIR",
+    "WEBHOOK_", "METRICS_", "LOG_FORMAT",
+)  # fmt: skip
 
 
 def process_env(settings: Settings, **extra: str) -> dict[str, str]:
     """The environment of a bot process with these settings (nothing of the test's own)."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(
-            ("TELEGRAM_", "DATABASE_", "SCHEDULER_", "ENCRYPTION_", "PUBLISH_", "CLAIM_", "MAX_LATENESS", "DATA_DIR")
-        )
-    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith(HERALD_PREFIXES)}
     env.update(
         PYTHONPATH=str(ROOT),
         TELEGRAM_BOT_TOKEN=str(settings.telegram_bot_token),

@@ -144,6 +144,7 @@ def root_logging() -> Iterator[logging.Logger]:
     """The root logger, restored after the test (configure_logging changes process-wide state)."""
     root = logging.getLogger()
     level, handlers = root.level, list(root.handlers)
+    formatters = {handler: handler.formatter for handler in handlers}
     levels = {name: logging.getLogger(name).level for name in CAPPED_LOGGERS}
     hooks = sys.excepthook, threading.excepthook
     try:
@@ -153,6 +154,8 @@ def root_logging() -> Iterator[logging.Logger]:
             handler.removeFilter(logs.REDACTOR)
             if handler not in handlers:
                 root.removeHandler(handler)
+            else:
+                handler.setFormatter(formatters[handler])
         root.setLevel(level)
         for name, previous in levels.items():
             logging.getLogger(name).setLevel(previous)
@@ -193,3 +196,28 @@ def test_among_thousands_of_secrets_each_is_found_wherever_it_stands() -> None:
         assert redactor.redact(line) == f"a{REDACTED} and {REDACTED}!"
     assert redactor.redact(f"x{known[7]}y") == f"x{REDACTED}y"
     assert redactor.redact("nothing secret here, 123456 times") == "nothing secret here, 123456 times"
+
+
+def test_json_lines_are_redacted_and_name_the_post_and_target_being_published(root_logging: logging.Logger) -> None:
+    token = random_bot_token()
+    written = io.StringIO()
+    root_logging.addHandler(logging.StreamHandler(written))
+    configure_logging("INFO", [token], "json")
+    log = logging.getLogger("scheduler.engine")
+    with logs.publishing("post1", "tg-100"):
+        log.warning("sending with %s failed", token)
+    log.info("told %s", "alice", extra={"post_id": "post2"})
+    try:
+        raise RuntimeError(f"https://api.telegram.org/bot{token}/sendMessage refused")
+    except RuntimeError:
+        log.exception("publishing failed")
+    lines = [json.loads(line) for line in written.getvalue().splitlines()]
+
+    assert token not in written.getvalue() and token.partition(":")[2] not in written.getvalue()
+    first, second, third = lines
+    assert first["message"] == f"sending with {REDACTED} failed"
+    assert (first["post_id"], first["target_id"]) == ("post1", "tg-100")
+    assert (first["level"], first["logger"]) == ("WARNING", "scheduler.engine")
+    assert first["time"].endswith("+00:00")
+    assert second["post_id"] == "post2" and "target_id" not in second
+    assert "post_id" not in third and "RuntimeError" in third["exception"] and REDACTED in third["exception"]

@@ -30,7 +30,8 @@ limits, and read back what the bot did (``messages``, ``bot_messages``, ``calls`
 The parts, by concern: ``server`` (HTTP, faults, calls), ``params`` (reading a request),
 ``state`` (users, chats, members, messages, files, updates), ``session`` (getMe, getUpdates,
 commands, button answers), ``sending``, ``editing``, ``formatting`` (HTML or explicit entities),
-``limits`` (UTF-16 lengths, file sizes, flood limits), ``errors``, ``person``.
+``limits`` (UTF-16 lengths, file sizes, flood limits), ``errors``, ``person``, ``webhook``
+(setWebhook, getWebhookInfo, POSTing updates to the bot's webhook; getUpdates refused meanwhile).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from tests.fakes.bot_api.sending import Sending
 from tests.fakes.bot_api.server import Call, Handler, Server
 from tests.fakes.bot_api.session import Session
 from tests.fakes.bot_api.state import DEFAULT_TOKEN, SAMPLE_JPEG, image_size, jpeg_bytes
+from tests.fakes.bot_api.webhook import Webhooks
 
 __all__ = [
     "SAMPLE_JPEG",
@@ -56,7 +58,7 @@ __all__ = [
 ]
 
 
-class FakeBotAPI(Server, Session, Sending, Editing, Person):
+class FakeBotAPI(Server, Session, Webhooks, Sending, Editing, Person):
     """A fake Bot API server and the people on the other side, for one test.
 
     Start it with ``await api.start()`` (returns ``http://127.0.0.1:PORT``) and ``await api.stop()``,
@@ -67,11 +69,18 @@ class FakeBotAPI(Server, Session, Sending, Editing, Person):
     def __init__(self, token: str = DEFAULT_TOKEN, enforce_limits: bool = False, *, limits: RateLimits | None = None):
         super().__init__(token, enforce_limits, limits or RateLimits())
 
+    async def stop(self) -> None:
+        """Stops delivering to a webhook, then serving."""
+        await self._stop_delivering()
+        await super().stop()
+
     def _bot_methods(self) -> dict[str, Handler]:
         return {
             "getMe": self._get_me,
             "setMyCommands": self._set_my_commands,
             "deleteWebhook": self._delete_webhook,
+            "setWebhook": self._set_webhook,
+            "getWebhookInfo": self._get_webhook_info,
             "getUpdates": self._get_updates,
             "answerCallbackQuery": self._answer_callback_query,
             "sendMessage": self._send_message,

@@ -8,7 +8,14 @@ import contextlib
 import copy
 import re
 
-from tests.fakes.bot_api.errors import GET_UPDATES_CONFLICT, QUERY_TOO_OLD, BotAPIError, JSONDict, bad_request
+from tests.fakes.bot_api.errors import (
+    GET_UPDATES_CONFLICT,
+    QUERY_TOO_OLD,
+    WEBHOOK_ACTIVE,
+    BotAPIError,
+    JSONDict,
+    bad_request,
+)
 from tests.fakes.bot_api.params import Params
 from tests.fakes.bot_api.state import BotState
 
@@ -47,11 +54,14 @@ class Session(BotState):
         return True
 
     async def _delete_webhook(self, params: Params) -> bool:
+        self._webhook = None
         if params.flag("drop_pending_updates"):
             self._updates.clear()
         return True
 
     async def _get_updates(self, params: Params) -> list[JSONDict]:
+        if self._webhook is not None:
+            raise BotAPIError(409, WEBHOOK_ACTIVE)
         offset = params.opt_int("offset")
         limit = max(1, min(100, params.opt_int("limit") or 100))
         timeout = max(0.0, params.opt_float("timeout") or 0.0)
@@ -67,6 +77,8 @@ class Session(BotState):
         while True:
             if generation != self._poll_generation:
                 raise BotAPIError(409, GET_UPDATES_CONFLICT)
+            if self._webhook is not None:
+                raise BotAPIError(409, WEBHOOK_ACTIVE)
             if self._updates:
                 return [copy.deepcopy(update) for _, update in list(self._updates)[:limit]]
             remaining = deadline - loop.time()

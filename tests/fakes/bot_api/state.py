@@ -22,7 +22,7 @@ import struct
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tests.fakes.bot_api.errors import (
     THREAD_NOT_FOUND,
@@ -35,6 +35,9 @@ from tests.fakes.bot_api.errors import (
 )
 from tests.fakes.bot_api.limits import DOWNLOAD_LIMIT, FloodWindows, RateLimits
 from tests.fakes.bot_api.params import Params, Upload
+
+if TYPE_CHECKING:
+    from tests.fakes.bot_api.webhook import WebhookSet
 
 DEFAULT_TOKEN = "1000000001:TEST-TOKEN"
 DEFAULT_MIME_TYPES = {
@@ -250,6 +253,8 @@ class BotState:
         self._open_queries: set[str] = set()
         self._commands: list[JSONDict] = []
         self._allowed_updates: frozenset[str] | None = None
+        # Set by setWebhook (webhook.py): updates are then POSTed to it, and getUpdates refused.
+        self._webhook: WebhookSet | None = None
         self._updates: deque[tuple[int, JSONDict]] = deque()
         self._update_ids = itertools.count(500_000_001)
         self._file_numbers = itertools.count(1)
