@@ -300,6 +300,10 @@ class Publication:
                 delivery = self._closed(
                     delivery, DeliveryStatus.MISSED, ErrorKind.MISSED, "not_confirmed", HAND_POST_MISSED, target
                 )
+                # Closed: never handed to the owner (or sent) again.
+                post.deliveries[target_id] = delivery
+                unrecorded.append(delivery)
+                continue
             if offline:
                 delivery = self._closed(
                     delivery, DeliveryStatus.MISSED, ErrorKind.MISSED, "missed", MISSED_MESSAGE, target

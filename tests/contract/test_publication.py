@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from publishers.base import Outcome, Publisher, Sending, untracked
-from scheduler.engine import MISSED_MESSAGE, Publication, RetryPolicy
+from scheduler.engine import HAND_POST_WINDOW, MISSED_MESSAGE, Publication, RetryPolicy
 from storage.base import Store
 from storage.models import (
     Delivery,
@@ -399,3 +399,22 @@ async def test_every_request_goes_out_after_its_sending_mark_is_committed(store:
             assert {d.status for d in stored.deliveries.values()} == {DeliveryStatus.SENT}
     finally:
         await witness.close()
+
+
+async def test_a_post_left_to_its_owner_past_the_window_is_missed_and_not_sent_again(store: Store) -> None:
+    post = await due_post(store, targets=2)
+    publisher, recorder = ScriptedPublisher(), Recorder()
+    publisher.script["tg-101"] = [Outcome(DeliveryStatus.AWAITING_YOU, message_id="77")]
+    assert await engine(store, publisher, recorder).sweep() == 1
+    parked = await stored_post(store, post.post_id)
+    assert parked.deliveries["tg-101"].status is DeliveryStatus.AWAITING_YOU and recorder.reports == []
+    # A day and more later the owner has not confirmed: the lease ends, the post is claimed again.
+    later = engine(store, publisher, recorder, clock=lambda: utc_now() + HAND_POST_WINDOW + timedelta(minutes=5))
+    assert await later.sweep() == 1
+    stored = await stored_post(store, post.post_id)
+    missed = stored.deliveries["tg-101"]
+    assert missed.status is DeliveryStatus.MISSED and missed.error_code == "not_confirmed"
+    assert stored.status is PostStatus.PARTIAL
+    # Never handed to its owner (nor sent) a second time.
+    assert publisher.calls[(post.post_id, "tg-101")] == 1 and publisher.calls[(post.post_id, "tg-100")] == 1
+    assert [p.post_id for p in recorder.reports] == [post.post_id]
