@@ -1,0 +1,266 @@
+"""Follow-up actions (unpin, delete) on each store: kept durably, claimed like posts — atomically,
+under a lease, taken over when the lease runs out or the worker dies, settled only by their holder,
+never run twice — and the owner's report of a failed one claimed once. Delivery options are kept on
+posts and posters, and survive retry and reschedule."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from storage.base import Store
+from storage.crypto import CredentialCipher
+from storage.models import (
+    DeliveryOptions,
+    DeliveryStatus,
+    FollowUp,
+    FollowUpKind,
+    FollowUpStatus,
+    Poster,
+    PostStatus,
+    new_id,
+    new_post,
+    settled_follow_up,
+    utc_now,
+)
+from storage.mongo import MongoStore
+from storage.sqlite import SQLiteStore
+from tests.conftest import opened
+from tests.contract.helpers import LEASE, add_account, record
+from tests.contract.test_concurrency import PROCESSES, TASKS, run_claimers
+
+USER = 2001
+
+
+def action(
+    due: datetime, kind: FollowUpKind = FollowUpKind.DELETE, *, post_id: str | None = None, user: int = USER
+) -> FollowUp:
+    post_id = post_id or new_id()
+    return FollowUp(
+        action_id=f"{post_id}:tg-1001:{kind.value}",
+        post_id=post_id,
+        user_id=user,
+        target_id="tg-1001",
+        target_name="Shop news",
+        chat_id="-1001",
+        message_ids=["7", "8", "9"],
+        kind=kind,
+        due_at=due,
+    )
+
+
+async def test_an_action_made_twice_is_stored_once_with_everything_it_needs(store: Store) -> None:
+    now = utc_now()
+    first = action(now + timedelta(hours=24))
+    assert await store.add_follow_ups([first, action(now, FollowUpKind.UNPIN, post_id=first.post_id)]) == 2
+    assert await store.add_follow_ups([replace(first, due_at=now)]) == 0
+
+    stored = await store.follow_ups_of(first.post_id)
+    assert [item.kind for item in stored] == [FollowUpKind.UNPIN, FollowUpKind.DELETE]
+    delete = stored[1]
+    assert delete.due_at == first.due_at, "the second add changed nothing"
+    assert delete.message_ids == ["7", "8", "9"] and delete.chat_id == "-1001" and delete.target_name == "Shop news"
+    assert delete.status is FollowUpStatus.PENDING and delete.claim is None and delete.attempts == 0
+
+
+async def test_only_due_actions_are_claimed_soonest_first(store: Store) -> None:
+    now = utc_now()
+    later, due, earlier = action(now + timedelta(minutes=1)), action(now), action(now - timedelta(minutes=5))
+    await store.add_follow_ups([later, due, earlier])
+
+    claimed = await store.claim_follow_ups("w1/a1", now, LEASE)
+
+    assert [item.action_id for item in claimed] == [earlier.action_id, due.action_id]
+    assert all(item.claim is not None and item.claim.worker_id == "w1/a1" for item in claimed)
+    assert all(item.attempts == 1 for item in claimed)
+    assert claimed[0].claim is not None and claimed[0].claim.lease_until == now + LEASE
+
+
+async def test_a_held_action_is_not_claimed_again_until_its_lease_runs_out(store: Store) -> None:
+    now = utc_now()
+    await store.add_follow_ups([action(now)])
+    assert len(await store.claim_follow_ups("w1/a1", now, LEASE)) == 1
+
+    assert await store.claim_follow_ups("w2/a1", now + LEASE - timedelta(seconds=1), LEASE) == []
+    taken = await store.claim_follow_ups("w2/a1", now + LEASE + timedelta(seconds=1), LEASE)
+
+    assert len(taken) == 1 and taken[0].attempts == 2
+    assert taken[0].claim is not None and taken[0].claim.worker_id == "w2/a1"
+
+
+async def test_only_the_holder_settles_an_action_and_a_settled_one_is_never_claimed_again(store: Store) -> None:
+    now = utc_now()
+    await store.add_follow_ups([action(now)])
+    [held] = await store.claim_follow_ups("w1/a1", now, LEASE)
+    [taken] = await store.claim_follow_ups("w2/a1", now + LEASE * 2, LEASE)
+
+    assert not await store.settle_follow_up(settled_follow_up(held, FollowUpStatus.DONE, now), "w1/a1")
+    assert await store.settle_follow_up(settled_follow_up(taken, FollowUpStatus.DONE, now + LEASE * 2), "w2/a1")
+
+    [stored] = await store.follow_ups_of(held.post_id)
+    assert stored.status is FollowUpStatus.DONE and stored.done_at == now + LEASE * 2 and stored.claim is None
+    assert await store.claim_follow_ups("w3/a1", now + timedelta(days=3), LEASE) == []
+    assert stored.report_due_at is None, "a done action reports nothing"
+
+
+async def test_a_released_action_waits_until_its_new_time_with_the_last_error(store: Store) -> None:
+    now = utc_now()
+    await store.add_follow_ups([action(now)])
+    [held] = await store.claim_follow_ups("w1/a1", now, LEASE)
+
+    assert await store.release_follow_up(held.action_id, "w1/a1", now + timedelta(seconds=30), "Telegram is down")
+    assert not await store.release_follow_up(held.action_id, "w1/a1", now, None), "released once only"
+
+    assert await store.claim_follow_ups("w2/a1", now + timedelta(seconds=29), LEASE) == []
+    [again] = await store.claim_follow_ups("w2/a1", now + timedelta(seconds=30), LEASE)
+    assert again.attempts == 2 and again.error_message == "Telegram is down"
+
+
+async def test_a_dead_workers_actions_and_reports_are_taken_over_at_once(store: Store) -> None:
+    now = utc_now()
+    mine, others = action(now), action(now)
+    failing = action(now)
+    await store.add_follow_ups([mine, others, failing])
+    [first] = await store.claim_follow_ups("dead-1/a1", now, LEASE, limit=1)
+    await store.claim_follow_ups("alive-1/a1", now, LEASE, limit=1)
+    [third] = await store.claim_follow_ups("dead-1/a2", now, LEASE, limit=1)
+    await store.settle_follow_up(settled_follow_up(third, FollowUpStatus.FAILED, now, "no right"), "dead-1/a2")
+    assert len(await store.claim_follow_up_reports("dead-1/r1", now, LEASE)) == 1
+
+    assert await store.expire_claims("dead-1", now) >= 2
+
+    taken = await store.claim_follow_ups("new-1/a1", now, LEASE)
+    assert [item.action_id for item in taken] == [first.action_id], "only the dead worker's, at once"
+    reports = await store.claim_follow_up_reports("new-1/r1", now, LEASE)
+    assert [item.action_id for item in reports] == [third.action_id]
+
+
+async def test_a_failed_actions_report_is_claimed_once_and_marked_once(store: Store) -> None:
+    now = utc_now()
+    await store.add_follow_ups([action(now), action(now)])
+    held = await store.claim_follow_ups("w1/a1", now, LEASE)
+    await store.settle_follow_up(settled_follow_up(held[0], FollowUpStatus.FAILED, now, "lost the right"), "w1/a1")
+    await store.settle_follow_up(settled_follow_up(held[1], FollowUpStatus.DONE, now), "w1/a1")
+
+    [report] = await store.claim_follow_up_reports("w1/r1", now, LEASE)
+    assert report.action_id == held[0].action_id and report.error_message == "lost the right"
+    assert await store.claim_follow_up_reports("w2/r1", now, LEASE) == [], "held while being sent"
+
+    assert await store.postpone_follow_up_reports([report.action_id], "w1/r1", now + timedelta(seconds=5)) == 1
+    [again] = await store.claim_follow_up_reports("w2/r1", now + timedelta(seconds=5), LEASE)
+    assert await store.mark_follow_ups_reported([again.action_id], "w1/r1", now) == 0, "no longer w1's"
+    assert await store.mark_follow_ups_reported([again.action_id], "w2/r1", now) == 1
+    assert await store.claim_follow_up_reports("w3/r1", now + timedelta(days=1), LEASE) == []
+    [stored] = await store.follow_ups_of(report.post_id)
+    assert stored.notified_at == now and stored.status is FollowUpStatus.FAILED
+
+
+async def test_actions_outlive_a_restart_of_the_store(
+    request: pytest.FixtureRequest, tmp_path: Path, encryption_key: str
+) -> None:
+    cipher = CredentialCipher(encryption_key)
+    url = request.getfixturevalue("mongo_url")
+    for kind in ("sqlite", "mongo"):
+
+        def fresh(kind: str = kind, url: str = url) -> Store:
+            return SQLiteStore(tmp_path / f"{kind}.db", cipher) if kind == "sqlite" else MongoStore(url, cipher)
+
+        now = utc_now()
+        pending, done = action(now), action(now)
+        async with opened(fresh()) as before:
+            await before.add_follow_ups([pending, done])
+            claimed = await before.claim_follow_ups("gone-1/a1", now, LEASE)
+            finished = next(item for item in claimed if item.action_id == done.action_id)
+            await before.settle_follow_up(settled_follow_up(finished, FollowUpStatus.DONE, now), "gone-1/a1")
+        async with opened(fresh()) as after:
+            taken = await after.claim_follow_ups("next-1/a1", now + LEASE + timedelta(seconds=1), LEASE)
+            assert [item.action_id for item in taken] == [pending.action_id], kind
+
+
+async def test_actions_claimed_by_many_tasks_at_once_go_to_one_each(store: Store) -> None:
+    now = utc_now()
+    actions = [action(now) for _ in range(120)]
+    await store.add_follow_ups(actions)
+
+    async def claimer(name: str) -> list[str]:
+        taken: list[str] = []
+        for number in range(1000):
+            claimed = await store.claim_follow_ups(f"{name}/a{number}", utc_now(), LEASE, limit=4)
+            if not claimed:
+                return taken
+            taken.extend(item.action_id for item in claimed)
+            await asyncio.sleep(0)
+        return taken
+
+    claims = await asyncio.gather(*(claimer(f"t{n}") for n in range(6)))
+    counted = Counter(action_id for claimed in claims for action_id in claimed)
+    assert set(counted) == {item.action_id for item in actions}
+    assert max(counted.values()) == 1, "an action was claimed twice"
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "mongo"])
+async def test_two_processes_racing_for_300_due_actions_claim_each_once(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path, encryption_key: str
+) -> None:
+    cipher = CredentialCipher(encryption_key)
+    location = str(tmp_path / "race.db") if kind == "sqlite" else request.getfixturevalue("mongo_url")
+    store: Store = SQLiteStore(Path(location), cipher) if kind == "sqlite" else MongoStore(location, cipher)
+    async with opened(store):
+        now = utc_now()
+        actions = [action(now - timedelta(seconds=1)) for _ in range(300)]
+        await store.add_follow_ups(actions)
+
+        claims = await run_claimers(kind, location, encryption_key, 4, "follow_ups")
+
+        counted = Counter(action_id for claimed in claims.values() for action_id in claimed)
+        assert set(counted) == {item.action_id for item in actions}
+        assert max(counted.values()) == 1, "an action was claimed twice"
+        assert all(any(claims[f"p{n}-{t}"] for t in range(TASKS)) for n in range(PROCESSES)), "no real race"
+
+
+OPTIONS = DeliveryOptions(silent=True, protect=True, pin=True, unpin_after=3600, delete_after=86400)
+
+
+async def test_delivery_options_are_kept_on_posts_through_retry_and_reschedule(store: Store) -> None:
+    account = await add_account(store, USER)
+    later = new_post(
+        user_id=USER,
+        account=account,
+        targets=account.targets,
+        main_caption="1/24",
+        scheduled_time=utc_now() + timedelta(hours=2),
+        options=OPTIONS,
+    )
+    await store.create_post(later)
+    moved = await store.reschedule_post(USER, later.post_id, utc_now() + timedelta(hours=3))
+    assert moved is not None and moved.options == OPTIONS
+
+    now = utc_now()
+    due = new_post(
+        user_id=USER, account=account, targets=account.targets, main_caption="x", scheduled_time=now, options=OPTIONS
+    )
+    await store.create_post(due)
+    claimed = await store.claim_post(due.post_id, "w1", now, LEASE)
+    assert claimed is not None and claimed.options == OPTIONS
+    failed = [replace(d, status=DeliveryStatus.FAILED, error_message="down") for d in claimed.deliveries.values()]
+    await record(store, claimed, "w1", *failed)
+    assert await store.finish_post(claimed, "w1", now) is not None
+    retried = await store.retry_failed(USER, due.post_id, now)
+    assert retried is not None and retried.status is PostStatus.SCHEDULED and retried.options == OPTIONS
+    reloaded = await store.load_post(due.post_id)
+    assert reloaded is not None and reloaded.options == OPTIONS
+
+    stored = await store.get_post(USER, later.post_id)
+    assert stored is not None and stored.options == OPTIONS
+
+
+async def test_delivery_options_are_kept_on_posters(store: Store) -> None:
+    poster = Poster(new_id(), USER, "Ad slot", "Buy now", options=OPTIONS)
+    await store.save_poster(poster)
+    [stored] = await store.list_posters(USER)
+    assert stored.options == OPTIONS
