@@ -84,6 +84,9 @@ class FakeBotAPI(Server, Session, Sending, Editing, Person):
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
+            "deleteMessages": self._delete_messages,
+            "pinChatMessage": self._pin_chat_message,
+            "unpinChatMessage": self._unpin_chat_message,
             "getChatMember": self._get_chat_member,
             "getFile": self._get_file,
         }
