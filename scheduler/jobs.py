@@ -15,10 +15,11 @@ from telegram.ext import Application, ContextTypes, Job
 from publishers.facebook_groups import HandPostPrompt
 from publishers.registry import Wiring, build_publishers
 from scheduler.engine import Publication, RetryPolicy
+from scheduler.follow_ups import FollowUps, SendFollowUpReport
 from scheduler.reporting import Reporter, SendReport
 from scheduler.workers import WorkerRegistry
 from services import PostEvent, Services
-from storage.models import Post, utc_now
+from storage.models import FollowUp, Post, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,10 @@ PLAN_BATCH = 500
 RETRY_JOB_MARGIN = timedelta(milliseconds=50)
 
 
+async def _untold(owner: int, actions: list[FollowUp]) -> None:
+    log.warning("no way to tell owner %s of %d failed follow-up(s)", owner, len(actions))
+
+
 def post_job_name(post_id: str) -> str:
     return f"post:{post_id}"
 
@@ -49,6 +54,7 @@ class Scheduler:
         send_report: SendReport,
         *,
         hand_post: HandPostPrompt,
+        send_follow_up_report: SendFollowUpReport | None = None,
     ) -> None:
         self.application = application
         self.services = services
@@ -77,6 +83,16 @@ class Scheduler:
             retry=RetryPolicy(base_delay=2.0, max_delay=settings.retry_max_delay),
         )
         self.workers = WorkerRegistry(settings.data_folder / "workers")
+        # Unpin and delete after publishing: claimed and run by the same sweeps, under the same lease.
+        self.follow_ups = FollowUps(
+            services.store,
+            self.publication.publishers,
+            send_follow_up_report or _untold,
+            worker_id=self.publication.worker_id,
+            lease=lease,
+            max_lateness=self.max_lateness,
+            retry=retry,
+        )
 
     @property
     def job_queue(self):  # type: ignore[no-untyped-def]
@@ -103,6 +119,7 @@ class Scheduler:
     async def shutdown(self, grace: float) -> None:
         """Stops claiming posts and reports at once; sends under way get `grace` seconds; every
         other claim is given back for the next process."""
+        self.follow_ups.stop()
         await asyncio.gather(self.publication.stop(grace), self.reporter.stop(grace))
         self.workers.leave()
 
@@ -119,6 +136,7 @@ class Scheduler:
             await self.publication.sweep()
             if self.publication.stopping:
                 return  # what was given back is the next process's to report
+            await self.follow_ups.run()
             await self.reporter.run()
 
     async def take_over_dead_workers(self) -> int:

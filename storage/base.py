@@ -15,6 +15,7 @@ from storage.crypto import CredentialCipher, CredentialError
 from storage.models import (
     Account,
     Delivery,
+    DeliveryOptions,
     DeliveryStatus,
     Entity,
     FollowUp,
@@ -390,8 +391,8 @@ class Store(ABC):
 
     @abstractmethod
     async def claim_follow_ups(self, holder: str, now: datetime, lease: timedelta, limit: int = 50) -> list[FollowUp]:
-        """Atomically take pending actions due by `now` that nobody holds, or whose holder's lease
-        ran out: each is now held by `holder` until `now + lease`, its attempts counted, and no
+        """Atomically take pending actions due by `now` that nobody holds (or waits to retry), or
+        whose holder's lease ran out: each is now held by `holder` until `now + lease`, its attempts counted, and no
         other worker takes it until then."""
 
     @abstractmethod
@@ -402,8 +403,9 @@ class Store(ABC):
 
     @abstractmethod
     async def release_follow_up(self, action_id: str, holder: str, until: datetime, error: str | None) -> bool:
-        """Give a held action back to be tried again from `until` (a transient failure, or this
-        worker stopping), with the last error; False if `holder` no longer holds it."""
+        """Give a held action back to be tried again after `until` (a transient failure, or this
+        worker stopping), with the last error, its due time unchanged (MAX_LATENESS counts from
+        it); False if `holder` no longer holds it."""
 
     @abstractmethod
     async def claim_follow_up_reports(
@@ -419,6 +421,15 @@ class Store(ABC):
     @abstractmethod
     async def postpone_follow_up_reports(self, action_ids: Collection[str], holder: str, until: datetime) -> int:
         """These actions' report could not be sent now: due again from `until`, held by nobody."""
+
+    # -- the user's delivery defaults ---------------------------------------------------------
+    @abstractmethod
+    async def delivery_defaults(self, user_id: int) -> DeliveryOptions:
+        """The delivery options the user chose last, for their next post (the defaults if none)."""
+
+    @abstractmethod
+    async def set_delivery_defaults(self, user_id: int, options: DeliveryOptions) -> None:
+        """Remember the user's delivery options for their next posts."""
 
     # -- python-telegram-bot persistence ---------------------------------------------------
     @abstractmethod

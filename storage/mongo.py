@@ -25,6 +25,8 @@ from storage.codec import (
     delivery_to_doc,
     follow_up_from_doc,
     follow_up_to_doc,
+    options_from_doc,
+    options_to_doc,
     owned_targets,
     post_from_doc,
     post_to_doc,
@@ -37,6 +39,7 @@ from storage.crypto import CredentialCipher
 from storage.models import (
     Account,
     Delivery,
+    DeliveryOptions,
     Entity,
     FollowUp,
     FollowUpStatus,
@@ -220,6 +223,7 @@ class MongoStore(Store):
         await follow_ups.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
         await follow_ups.create_index([("post_id", ASCENDING), ("due_at", ASCENDING)])
         await follow_ups.create_index([("report_due_at", ASCENDING)], sparse=True)
+        await db.delivery_defaults.create_index([("user_id", ASCENDING)], unique=True)
 
     async def close(self) -> None:
         await self._fenced.drain()  # writes queued by publications finishing right now
@@ -790,7 +794,7 @@ class MongoStore(Store):
         return {
             "status": FollowUpStatus.PENDING.value,
             "due_at": {"$lte": now},
-            "$or": [{"holder": None}, {"lease_until": {"$lt": now}}],
+            "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}],
         }
 
     async def add_follow_ups(self, actions: Sequence[FollowUp]) -> int:
@@ -854,9 +858,8 @@ class MongoStore(Store):
             {
                 "$set": {
                     "holder": None,
-                    "lease_until": None,
+                    "lease_until": until,
                     "claimed_at": None,
-                    "due_at": until,
                     "error_message": error,
                 }
             },
@@ -898,6 +901,16 @@ class MongoStore(Store):
             {"$set": {"report_due_at": until, "report_holder": None}},
         )
         return result.modified_count
+
+    # -- the user's delivery defaults -------------------------------------------------------
+    async def delivery_defaults(self, user_id: int) -> DeliveryOptions:
+        doc = await self.db.delivery_defaults.find_one({"user_id": user_id})
+        return options_from_doc(doc.get("options")) if doc else DeliveryOptions()
+
+    async def set_delivery_defaults(self, user_id: int, options: DeliveryOptions) -> None:
+        await self.db.delivery_defaults.update_one(
+            {"user_id": user_id}, {"$set": {"options": options_to_doc(options)}}, upsert=True
+        )
 
     # -- persistence -----------------------------------------------------------------------
     async def load_state(self, namespace: str) -> dict[str, Any]:

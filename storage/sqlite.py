@@ -26,6 +26,8 @@ from storage.codec import (
     follow_up_from_doc,
     follow_up_to_doc,
     iso_text,
+    options_from_doc,
+    options_to_doc,
     owned_targets,
     post_from_doc,
     post_to_doc,
@@ -44,6 +46,7 @@ from storage.crypto import (
 from storage.models import (
     Account,
     Delivery,
+    DeliveryOptions,
     Entity,
     FollowUp,
     Platform,
@@ -168,6 +171,10 @@ CREATE TABLE IF NOT EXISTS follow_ups (
 CREATE INDEX IF NOT EXISTS follow_ups_due ON follow_ups (status, due_at);
 CREATE INDEX IF NOT EXISTS follow_ups_post ON follow_ups (post_id, due_at);
 CREATE INDEX IF NOT EXISTS follow_ups_reports ON follow_ups (report_due_at) WHERE report_due_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS delivery_defaults (
+    user_id INTEGER PRIMARY KEY,
+    doc TEXT NOT NULL
+);
 """
 FOLLOW_UP_FIELDS = (
     "action_id", "post_id", "user_id", "target_id", "target_name", "chat_id", "message_ids", "kind", "due_at",
@@ -1148,8 +1155,8 @@ class SQLiteStore(Store):
         rows = await self._fetchall(
             f"UPDATE follow_ups SET holder = ?, lease_until = ?, claimed_at = ?, attempts = attempts + 1 "
             f"WHERE action_id IN (SELECT action_id FROM follow_ups WHERE status = 'pending' AND due_at <= ? "
-            f"AND (holder IS NULL OR lease_until < ?) ORDER BY due_at LIMIT ?) "
-            f"AND status = 'pending' AND (holder IS NULL OR lease_until < ?) {self._FOLLOW_UP_RETURNING}",
+            f"AND (lease_until IS NULL OR lease_until < ?) ORDER BY due_at LIMIT ?) "
+            f"AND status = 'pending' AND (lease_until IS NULL OR lease_until < ?) {self._FOLLOW_UP_RETURNING}",
             (holder, iso_text(now + lease), now_text, now_text, now_text, limit, now_text),
         )
         actions = [_row_to_follow_up(row) for row in rows]
@@ -1174,7 +1181,7 @@ class SQLiteStore(Store):
 
     async def release_follow_up(self, action_id: str, holder: str, until: datetime, error: str | None) -> bool:
         changed = await self._execute(
-            "UPDATE follow_ups SET holder = NULL, lease_until = NULL, claimed_at = NULL, due_at = ?, "
+            "UPDATE follow_ups SET holder = NULL, lease_until = ?, claimed_at = NULL, "
             "error_message = ? WHERE action_id = ? AND holder = ? AND status = 'pending'",
             (iso_text(until), error, action_id, holder),
         )
@@ -1207,6 +1214,18 @@ class SQLiteStore(Store):
             f"UPDATE follow_ups SET report_due_at = ?, report_holder = NULL "
             f"WHERE action_id IN ({_placeholders(action_ids)}) AND report_holder = ?",
             (iso_text(until), *action_ids, holder),
+        )
+
+    # -- the user's delivery defaults -------------------------------------------------------
+    async def delivery_defaults(self, user_id: int) -> DeliveryOptions:
+        row = await self._read_one("SELECT doc FROM delivery_defaults WHERE user_id = ?", (user_id,))
+        return options_from_doc(json.loads(row["doc"])) if row else DeliveryOptions()
+
+    async def set_delivery_defaults(self, user_id: int, options: DeliveryOptions) -> None:
+        await self._execute(
+            "INSERT INTO delivery_defaults (user_id, doc) VALUES (?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET doc = excluded.doc",
+            (user_id, json.dumps(options_to_doc(options))),
         )
 
     # -- persistence -----------------------------------------------------------------------

@@ -117,8 +117,9 @@ async def test_a_released_action_waits_until_its_new_time_with_the_last_error(st
     assert not await store.release_follow_up(held.action_id, "w1/a1", now, None), "released once only"
 
     assert await store.claim_follow_ups("w2/a1", now + timedelta(seconds=29), LEASE) == []
-    [again] = await store.claim_follow_ups("w2/a1", now + timedelta(seconds=30), LEASE)
+    [again] = await store.claim_follow_ups("w2/a1", now + timedelta(seconds=31), LEASE)
     assert again.attempts == 2 and again.error_message == "Telegram is down"
+    assert again.due_at == now, "its lateness still counts from its time"
 
 
 async def test_a_dead_workers_actions_and_reports_are_taken_over_at_once(store: Store) -> None:
@@ -264,3 +265,13 @@ async def test_delivery_options_are_kept_on_posters(store: Store) -> None:
     await store.save_poster(poster)
     [stored] = await store.list_posters(USER)
     assert stored.options == OPTIONS
+
+
+async def test_each_users_delivery_defaults_are_their_own(store: Store) -> None:
+    assert await store.delivery_defaults(USER) == DeliveryOptions()
+    await store.set_delivery_defaults(USER, OPTIONS)
+    await store.set_delivery_defaults(USER + 1, DeliveryOptions(silent=True))
+    assert await store.delivery_defaults(USER) == OPTIONS
+    await store.set_delivery_defaults(USER, DeliveryOptions(delete_after=7200))
+    assert await store.delivery_defaults(USER) == DeliveryOptions(delete_after=7200)
+    assert await store.delivery_defaults(USER + 1) == DeliveryOptions(silent=True)
