@@ -12,10 +12,12 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
+from storage.codec import options_from_doc, options_to_doc
 from storage.models import (
     Account,
     Button,
     Content,
+    DeliveryOptions,
     Entity,
     Image,
     LinkPreview,
@@ -65,6 +67,8 @@ class Draft:
     buttons: list[list[Button]] = field(default_factory=list)
     link_preview: LinkPreview = field(default_factory=LinkPreview)
     caption_above: bool = False
+    # How it is delivered and what becomes of it after (the person's defaults until changed).
+    options: DeliveryOptions = field(default_factory=DeliveryOptions)
 
     def choose_account(self, account: Account) -> None:
         """Starts the targets over for another account (the same one, chosen again, keeps them)."""
@@ -178,6 +182,7 @@ class Draft:
             "buttons": [[asdict(button) for button in row] for row in self.buttons],
             "link_preview": asdict(self.link_preview),
             "caption_above": self.caption_above,
+            "options": options_to_doc(self.options),
         }
 
     @classmethod
@@ -210,6 +215,7 @@ class Draft:
                 ],
                 link_preview=_record(LinkPreview, _value(saved, "link_preview", dict, {})),
                 caption_above=_value(saved, "caption_above", bool, False),
+                options=options_from_doc(_value(saved, "options", dict | None, None)),
             )
         except (TypeError, ValueError) as error:
             raise DraftUnreadable(str(error)) from error
