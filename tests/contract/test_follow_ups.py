@@ -10,9 +10,13 @@ from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from publishers.base import Outcome, Publisher, Sending, untracked
+from scheduler.engine import RetryPolicy
+from scheduler.follow_ups import MISSED_FOLLOW_UP, FollowUps
 from storage.base import Store
 from storage.crypto import CredentialCipher
 from storage.models import (
@@ -21,8 +25,11 @@ from storage.models import (
     FollowUp,
     FollowUpKind,
     FollowUpStatus,
+    Platform,
+    Post,
     Poster,
     PostStatus,
+    Target,
     new_id,
     new_post,
     settled_follow_up,
@@ -275,3 +282,118 @@ async def test_each_users_delivery_defaults_are_their_own(store: Store) -> None:
     await store.set_delivery_defaults(USER, DeliveryOptions(delete_after=7200))
     assert await store.delivery_defaults(USER) == DeliveryOptions(delete_after=7200)
     assert await store.delivery_defaults(USER + 1) == DeliveryOptions(silent=True)
+
+
+# -- the engine: FollowUps running actions on each store --------------------------------------------
+class ScriptedFollowUps(Publisher):
+    """Answers each action with the outcomes queued for it (default: done), and counts calls."""
+
+    platform = Platform.TELEGRAM
+
+    def __init__(self) -> None:
+        self.script: dict[str, list[Outcome]] = {}
+        self.calls: Counter[str] = Counter()
+
+    async def publish(self, post: Post, target: Target, sending: Sending = untracked) -> Outcome:
+        raise AssertionError("only follow-ups here")
+
+    async def follow_up(self, action: FollowUp) -> Outcome:
+        self.calls[action.action_id] += 1
+        await asyncio.sleep(0.001)
+        queued = self.script.get(action.action_id) or []
+        return queued.pop(0) if queued else Outcome.sent(action.message_ids[0])
+
+
+class Told:
+    def __init__(self) -> None:
+        self.messages: list[tuple[int, list[str]]] = []
+
+    async def __call__(self, owner: int, actions: list[FollowUp]) -> None:
+        self.messages.append((owner, [action.action_id for action in actions]))
+
+
+def engine(store: Store, publisher: Publisher, told: Told, worker: str = "w1", **clock: Any) -> FollowUps:
+    return FollowUps(
+        store,
+        {Platform.TELEGRAM: publisher},
+        told,
+        worker_id=worker,
+        lease=LEASE,
+        max_lateness=timedelta(hours=24),
+        retry=RetryPolicy(base_delay=60, jitter=0),
+        **clock,
+    )
+
+
+async def test_an_action_first_claimed_after_max_lateness_is_missed_and_reported_once(store: Store) -> None:
+    now = utc_now()
+    late, fresh = action(now - timedelta(hours=25)), action(now - timedelta(hours=23))
+    await store.add_follow_ups([late, fresh])
+    publisher, told = ScriptedFollowUps(), Told()
+
+    assert await engine(store, publisher, told).run() == 2
+    assert await engine(store, publisher, told, "w2").run() == 0
+
+    assert publisher.calls == Counter({fresh.action_id: 1}), "the missed one is not done late"
+    [missed] = await store.follow_ups_of(late.post_id)
+    assert missed.status is FollowUpStatus.MISSED and missed.error_message == MISSED_FOLLOW_UP
+    assert told.messages == [(USER, [late.action_id])]
+    [done] = await store.follow_ups_of(fresh.post_id)
+    assert done.status is FollowUpStatus.DONE and done.done_at is not None
+
+
+async def test_a_transient_failure_is_tried_again_later_and_a_refusal_fails_and_is_reported(store: Store) -> None:
+    now = utc_now()
+    flaky, refused = action(now), action(now)
+    await store.add_follow_ups([flaky, refused])
+    publisher, told = ScriptedFollowUps(), Told()
+    publisher.script[flaky.action_id] = [Outcome.retryable("network", "could not reach Telegram")]
+    publisher.script[refused.action_id] = [Outcome.permanent("400", "the bot lost its delete right")]
+    moment = [now]
+    runner = engine(store, publisher, told, clock=lambda: moment[0])
+
+    await runner.run()
+    [waiting] = await store.follow_ups_of(flaky.post_id)
+    assert waiting.status is FollowUpStatus.PENDING and waiting.error_message == "could not reach Telegram"
+    [failed] = await store.follow_ups_of(refused.post_id)
+    assert failed.status is FollowUpStatus.FAILED and failed.error_message == "the bot lost its delete right"
+    assert told.messages == [(USER, [refused.action_id])]
+
+    moment[0] = now + timedelta(seconds=30)
+    await runner.run()
+    assert publisher.calls[flaky.action_id] == 1, "not before its retry time"
+    moment[0] = now + timedelta(seconds=61)
+    await runner.run()
+    [done] = await store.follow_ups_of(flaky.post_id)
+    assert done.status is FollowUpStatus.DONE and done.attempts == 2
+    assert publisher.calls == Counter({flaky.action_id: 2, refused.action_id: 1})
+    assert len(told.messages) == 1, "told once"
+
+
+async def test_a_transient_failure_past_max_lateness_fails_with_its_reason(store: Store) -> None:
+    now = utc_now()
+    due = action(now - timedelta(hours=23, minutes=59, seconds=30))
+    await store.add_follow_ups([due])
+    publisher, told = ScriptedFollowUps(), Told()
+    publisher.script[due.action_id] = [Outcome.retryable("network", "could not reach Telegram")]
+
+    await engine(store, publisher, told).run()
+
+    [failed] = await store.follow_ups_of(due.post_id)
+    assert failed.status is FollowUpStatus.FAILED and failed.error_message == "could not reach Telegram"
+    assert told.messages == [(USER, [due.action_id])]
+
+
+async def test_two_engines_on_one_store_run_each_action_once(store: Store) -> None:
+    now = utc_now()
+    actions = [action(now - timedelta(seconds=1)) for _ in range(60)]
+    await store.add_follow_ups(actions)
+    publisher, told = ScriptedFollowUps(), Told()
+    first, second = engine(store, publisher, told, "p1"), engine(store, publisher, told, "p2")
+    first.batch = second.batch = 7
+
+    ran = await asyncio.gather(first.run(), second.run())
+
+    assert sum(ran) == 60 and all(ran), "both took part"
+    assert set(publisher.calls) == {item.action_id for item in actions}
+    assert set(publisher.calls.values()) == {1}
