@@ -288,6 +288,11 @@ def report_failure(name: str, reason: str) -> str:
     return f"• {escape(name)}: {escape(reason)}"
 
 
+def report_note(name: str, note: str) -> str:
+    """A delivery that went out, with something to know about it."""
+    return f"⚠️ {escape(name)}: {escape(note)}"
+
+
 def report_link(name: str, url: str) -> str:
     return f'• <a href="{escape(url, quote=True)}">{escape(name)}</a>'
 

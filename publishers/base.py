@@ -36,6 +36,8 @@ class Outcome:
     retry_after: float | None = None
     # Every message a delivery produced, in the order sent (`message_id` is the first).
     message_ids: list[str] = field(default_factory=list)
+    # The delivery's first message was pinned right after it (the post asked for it).
+    pinned: bool = False
 
     @classmethod
     def sent(

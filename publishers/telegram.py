@@ -201,18 +201,20 @@ class TelegramPublisher(Provider):
                 return outcome
             # The start of the post is out; resending it would duplicate it. Report what is missing.
             note = f"part {number} of {len(plan)} of the post failed: {outcome.error_message}"
-            return self._sent(messages, note=await self._after_sending(chat_id, target, post.options, messages, note))
-        return self._sent(messages, note=await self._after_sending(chat_id, target, post.options, messages, None))
+            return await self._after_sending(chat_id, target, post.options, messages, note)
+        return await self._after_sending(chat_id, target, post.options, messages, None)
 
     async def _after_sending(
         self, chat_id: int, target: Target, options: DeliveryOptions, messages: list[Message], note: str | None
-    ) -> str | None:
-        """Pins the delivery's first message (silently) if asked, and checks that what is to come
-        after (unpin, delete) can work there; the delivery's note, with anything that cannot."""
+    ) -> Outcome:
+        """The delivery sent: its first message pinned (silently) if asked, and a check that what
+        is to come after (delete) can work there; its note says what did not, or cannot."""
         notes = [note] if note else []
+        pinned = False
         if options.pin:
             try:
                 await self.bot.pin_chat_message(chat_id, messages[0].message_id, disable_notification=True)
+                pinned = True
             except TelegramError as error:
                 log.info("could not pin in %s: %s", chat_id, error)
                 notes.append(f"sent, but not pinned: {follow_up_failure(error, FollowUpKind.UNPIN, pinning=True)}")
@@ -221,8 +223,10 @@ class TelegramPublisher(Provider):
                 chat_id, target.kind, DeliveryOptions(delete_after=options.delete_after)
             )
             if problems:
-                notes.append(f"it will not be deleted: {problems[0].sentence}")
-        return "; ".join(notes) or None
+                notes.append(f"it may not be deleted: {problems[0].sentence}")
+        outcome = self._sent(messages, note="; ".join(notes) or None)
+        outcome.pinned = pinned
+        return outcome
 
     async def option_problems(self, chat_id: int, kind: str, options: DeliveryOptions) -> list[OptionProblem]:
         """What of `options` cannot work in this chat, asked of Telegram now (the bot's rights,

@@ -457,6 +457,7 @@ class Publication:
         delivery.status = outcome.status
         delivery.message_id, delivery.url = outcome.message_id, outcome.url
         delivery.message_ids = list(outcome.message_ids)
+        delivery.pinned = outcome.pinned
         delivery.error_kind, delivery.error_code = outcome.error_kind, outcome.error_code
         delivery.error_message = outcome.error_message
         delivery.updated_at = self._clock()

@@ -176,6 +176,7 @@ def delivery_to_doc(delivery: Delivery, times: TimeCodec) -> dict[str, Any]:
         "updated_at": times.encode(delivery.updated_at),
         "retry_since": times.encode(delivery.retry_since) if delivery.retry_since else None,
         "retries": delivery.retries,
+        "pinned": delivery.pinned,
     }
 
 
@@ -193,6 +194,7 @@ def delivery_from_doc(doc: dict[str, Any], times: TimeCodec) -> Delivery:
         updated_at=times.decode(doc["updated_at"]),
         retry_since=times.decode(doc["retry_since"]) if doc.get("retry_since") else None,
         retries=doc.get("retries", 0),
+        pinned=bool(doc.get("pinned", False)),
     )
 
 

@@ -278,6 +278,8 @@ class Delivery:
     # (the report says "could not reach Telegram from 14:00 to 14:40"), and how many in a row.
     retry_since: datetime | None = None
     retries: int = 0
+    # Pinned right after publishing (the post asked for it and Telegram took it).
+    pinned: bool = False
 
 
 @dataclass
@@ -481,7 +483,8 @@ def follow_up_id(post_id: str, target_id: str, kind: FollowUpKind) -> str:
 
 
 def follow_ups_for(post: Post, target: Target, delivery: Delivery, published_at: datetime) -> list[FollowUp]:
-    """The actions due after `delivery` went out (only where the platform can do them: Telegram)."""
+    """The actions due after `delivery` went out (only where the platform can do them: Telegram;
+    an unpin only if it was pinned, and before it is deleted)."""
     options = post.options
     if target.platform is not Platform.TELEGRAM or delivery.status is not DeliveryStatus.SENT:
         return []
@@ -490,7 +493,7 @@ def follow_ups_for(post: Post, target: Target, delivery: Delivery, published_at:
         return []
     planned: list[tuple[FollowUpKind, int]] = []
     if (
-        options.pin
+        delivery.pinned
         and options.unpin_after is not None
         and (options.delete_after is None or options.unpin_after < options.delete_after)
     ):

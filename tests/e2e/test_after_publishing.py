@@ -242,3 +242,23 @@ async def test_a_group_message_older_than_48_hours_is_refused_and_the_owner_told
         assert "only for 48 hours" in alice.last()["text"]
     assert not bot_records(api, TEAM)[0]["deleted"]
     assert ("deleteMessage", "Bad Request: message can't be deleted for everyone") in api.refusals
+
+
+async def test_a_pin_telegram_refuses_at_publishing_is_reported_with_the_post_and_never_unpinned(
+    api: FakeBotAPI, database_url: str, encryption_key: str
+) -> None:
+    add_chat(api, SHOP, "Shop news")
+    api.set_bot_rights(SHOP, can_edit_messages=False)
+    alice = Person(api, ALICE)
+    async with bot_running(bot_settings(api, database_url, encryption_key)) as store:
+        await settled(api)
+        options = DeliveryOptions(pin=True, unpin_after=2, delete_after=HOUR)
+        post = await stored_post(store, options, channel_targets(CHANNELS))
+        report = await alice.expect(f"Published #{post.short_id}", timeout=10)
+        assert "Shop news: sent, but not pinned: the bot may not pin messages there" in report["text"]
+        assert not bot_records(api, SHOP)[0]["pinned"]
+        actions = await store.follow_ups_of(post.post_id)
+        assert [action.kind for action in actions] == [FollowUpKind.DELETE], "nothing to unpin"
+        await asyncio.sleep(3)
+    assert api.calls_of("unpinChatMessage") == []
+    assert api.refusals == [("pinChatMessage", "Bad Request: not enough rights to pin a message")]

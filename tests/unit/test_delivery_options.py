@@ -61,8 +61,8 @@ def post_with(options: DeliveryOptions, target: Target = CHANNEL):  # type: igno
     )
 
 
-def sent(*ids: str) -> Delivery:
-    return Delivery(CHANNEL.target_id, DeliveryStatus.SENT, message_id=ids[0], message_ids=list(ids))
+def sent(*ids: str, pinned: bool = True) -> Delivery:
+    return Delivery(CHANNEL.target_id, DeliveryStatus.SENT, message_id=ids[0], message_ids=list(ids), pinned=pinned)
 
 
 def test_a_delivery_gets_its_unpin_and_delete_at_their_times_with_every_message() -> None:
@@ -82,9 +82,12 @@ def test_no_follow_ups_without_options_for_a_failed_delivery_or_elsewhere_than_t
     assert follow_ups_for(post_with(DeliveryOptions(delete_after=60), HOOK), HOOK, sent("5"), PUBLISHED) == []
 
 
-def test_an_unpin_after_the_delete_is_left_out() -> None:
+def test_an_unpin_after_the_delete_or_of_a_post_telegram_did_not_pin_is_left_out() -> None:
     post = post_with(DeliveryOptions(pin=True, unpin_after=7200, delete_after=3600))
     assert [a.kind for a in follow_ups_for(post, CHANNEL, sent("5"), PUBLISHED)] == [FollowUpKind.DELETE]
+    post = post_with(DeliveryOptions(pin=True, unpin_after=3600, delete_after=7200))
+    not_pinned = sent("5", pinned=False)
+    assert [a.kind for a in follow_ups_for(post, CHANNEL, not_pinned, PUBLISHED)] == [FollowUpKind.DELETE]
 
 
 @pytest.mark.parametrize(
