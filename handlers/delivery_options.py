@@ -5,8 +5,9 @@ follow-ups' state in a post's Details, and the owner's report of the follow-ups 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from telegram.error import BadRequest, Forbidden, RetryAfter
@@ -19,7 +20,7 @@ from publishers.base import lacking_options
 from publishers.telegram import retry_after_seconds
 from scheduler.reporting import ReportDelayed, ReportRefused
 from services import Services
-from storage.models import DeliveryOptions, FollowUp, FollowUpKind, FollowUpStatus, Target
+from storage.models import DeliveryOptions, FollowUp, FollowUpKind, FollowUpStatus, Post, Target
 
 log = logging.getLogger(__name__)
 
@@ -124,3 +125,25 @@ async def send_follow_up_report(bot: ExtBot[Any], services: Services, owner: int
         raise ReportDelayed(retry_after_seconds(error)) from error
     except (Forbidden, BadRequest) as error:
         raise ReportRefused(error.message) from error
+
+
+def history_marks(post: Post, actions: Sequence[FollowUp], when: Callable[[datetime], str]) -> str:
+    """What the list shows of a post's options and follow-ups (`when` writes a time as the list does)."""
+    options = post.options
+    if options.is_default:
+        return ""
+    pending = {a.kind for a in actions if a.status is FollowUpStatus.PENDING}
+    deletes = [a for a in actions if a.kind is FollowUpKind.DELETE]
+    delete_at = None
+    if deletes and deletes[0].status is FollowUpStatus.PENDING:
+        delete_at = when(deletes[0].due_at)
+    elif options.delete_after is not None and not actions:
+        delete_at = texts.after_publishing(False, None, options.delete_after).removeprefix("🗑 ")
+    return texts.history_after(
+        options.silent,
+        FollowUpKind.UNPIN in pending,
+        options.pin and not actions,
+        delete_at,
+        bool(deletes) and all(a.status is FollowUpStatus.DONE for a in deletes),
+        any(a.status in (FollowUpStatus.FAILED, FollowUpStatus.MISSED) for a in actions),
+    )

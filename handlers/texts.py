@@ -605,9 +605,11 @@ def history_header(view: str, page: int, zone: str) -> str:
     return f"🗓 <b>Scheduled &amp; history</b> — {title}{page_text}\n<i>Times in {escape(zone)}</i>"
 
 
-def history_line(badge: str, short_id: str, when_text: str, targets: int, caption: str) -> str:
+def history_line(badge: str, short_id: str, when_text: str, targets: int, caption: str, after: str = "") -> str:
+    """One post of the list; `after` is what becomes of it after publishing (📌, 🗑 …), if anything."""
     start = f" · {escape(caption)}" if caption else ""
-    return f"{badge} <b>#{short_id}</b> {escape(when_text)} · {plural(targets, 'target')}{start}"
+    marks = f" · {after}" if after else ""
+    return f"{badge} <b>#{short_id}</b> {escape(when_text)} · {plural(targets, 'target')}{marks}{start}"
 
 
 def history_button(badge: str, short_id: str, caption: str) -> str:
@@ -1019,3 +1021,22 @@ def follow_up_failed(kind: str, name: str, short_id: str, reason: str) -> str:
 
 
 FOLLOW_UPS_FAILED_HEADLINE = "<b>After publishing</b>, something could not be done:"
+
+
+def history_after(
+    silent: bool, pinned_now: bool, pin_planned: bool, delete_at: str | None, deleted: bool, failed: bool
+) -> str:
+    """A post's delivery options and follow-ups in the list, short: 🔕, 📌, 🗑 Wed 3 Dec 09:00,
+    🗑 deleted, ⚠️."""
+    marks = []
+    if silent:
+        marks.append("🔕")
+    if pinned_now or pin_planned:
+        marks.append("📌")
+    if deleted:
+        marks.append("🗑 deleted")
+    elif delete_at:
+        marks.append(f"🗑 {escape(delete_at)}")
+    if failed:
+        marks.append("⚠️")
+    return " ".join(marks)

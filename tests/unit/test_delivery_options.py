@@ -11,7 +11,7 @@ from telegram import ChatMemberAdministrator, ChatMemberMember, ChatMemberOwner,
 from telegram.error import BadRequest, Forbidden
 
 from handlers import texts
-from handlers.delivery_options import PRESETS, preset_choices, preset_code, with_preset
+from handlers.delivery_options import PRESETS, details_lines, history_marks, preset_choices, preset_code, with_preset
 from publishers.base import OptionLack, lacking_options
 from publishers.telegram_after import OptionProblem, follow_up_failure, option_problems
 from publishers.webhook import payload
@@ -20,7 +20,9 @@ from storage.models import (
     Delivery,
     DeliveryOptions,
     DeliveryStatus,
+    FollowUp,
     FollowUpKind,
+    FollowUpStatus,
     Platform,
     Target,
     follow_ups_for,
@@ -169,3 +171,69 @@ def test_presets_keep_silent_and_protected_and_name_themselves() -> None:
     assert labels["p1d24"] == "📌 1 h pinned / 🗑 24 h"
     assert labels["d72"] == "🗑 72 h" and labels["d7d"] == "🗑 7 days"
     assert set(labels) == set(PRESETS)
+
+
+def follow_up(kind: FollowUpKind, status: FollowUpStatus, due: datetime, **fields: object) -> FollowUp:
+    return FollowUp(
+        action_id=f"p1:tg-1001:{kind.value}",
+        post_id="p1abcdef0000",
+        user_id=7,
+        target_id="tg-1001",
+        target_name="Shop <news>",
+        chat_id="-1001",
+        message_ids=["5"],
+        kind=kind,
+        due_at=due,
+        status=status,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+# Published on Sat 31 Oct 2026 12:00 UTC: the delete 48 h later falls after New York leaves
+# summer time (1 Nov), so the same UTC hour is an hour earlier there.
+BEFORE_DST_END = datetime(2026, 10, 31, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("zone", "unpin_text", "delete_text"),
+    [
+        ("America/New_York", "Sat 31 Oct 09:00", "Mon 2 Nov 07:00"),
+        ("Asia/Tokyo", "Sat 31 Oct 22:00", "Mon 2 Nov 21:00"),
+    ],
+)
+def test_details_say_pinned_until_and_will_be_deleted_at_in_the_owners_zone(
+    zone: str, unpin_text: str, delete_text: str
+) -> None:
+    unpin = follow_up(FollowUpKind.UNPIN, FollowUpStatus.PENDING, BEFORE_DST_END + timedelta(hours=1))
+    delete = follow_up(FollowUpKind.DELETE, FollowUpStatus.PENDING, BEFORE_DST_END + timedelta(hours=48))
+    first, second = details_lines([unpin, delete], zone)
+    assert first.startswith("📌 pinned in Shop &lt;news&gt; until ") and unpin_text in first
+    assert second.startswith("🗑 will be deleted from Shop &lt;news&gt; at ") and delete_text in second
+
+
+def test_details_say_when_it_was_deleted_and_what_could_not_be_done() -> None:
+    done_at = BEFORE_DST_END + timedelta(hours=24, seconds=3)
+    deleted = follow_up(FollowUpKind.DELETE, FollowUpStatus.DONE, BEFORE_DST_END + timedelta(hours=24), done_at=done_at)
+    failed = follow_up(
+        FollowUpKind.UNPIN, FollowUpStatus.FAILED, BEFORE_DST_END, error_message="the bot lost its pin right"
+    )
+    lines = details_lines([failed, deleted], "Europe/Berlin")
+    assert lines[0] == "⚠️ couldn't unpin in Shop &lt;news&gt;: the bot lost its pin right"
+    assert lines[1].startswith("🗑 deleted from Shop &lt;news&gt; at Sun 1 Nov 13:00")
+
+
+def test_the_history_list_marks_what_becomes_of_a_post_after_publishing() -> None:
+    options = DeliveryOptions(silent=True, pin=True, unpin_after=3600, delete_after=86400)
+    post = post_with(options)
+    due = BEFORE_DST_END + timedelta(hours=24)
+    pending = [
+        follow_up(FollowUpKind.UNPIN, FollowUpStatus.PENDING, BEFORE_DST_END),
+        follow_up(FollowUpKind.DELETE, FollowUpStatus.PENDING, due),
+    ]
+    assert history_marks(post, pending, lambda when: f"at {when:%H:%M}") == "🔕 📌 🗑 at 12:00"
+    assert history_marks(post, [], str) == "🔕 📌 🗑 24 h", "scheduled: what is planned"
+    done = [follow_up(FollowUpKind.DELETE, FollowUpStatus.DONE, due, done_at=due)]
+    assert history_marks(post, done, str) == "🔕 🗑 deleted"
+    missed = [follow_up(FollowUpKind.DELETE, FollowUpStatus.MISSED, due)]
+    assert history_marks(post, missed, str) == "🔕 ⚠️"
+    assert history_marks(post_with(DeliveryOptions()), [], str) == ""
