@@ -88,7 +88,15 @@ class FollowUps:
         if publisher is None:
             await self._settle(settled_follow_up(action, FollowUpStatus.FAILED, now, "no publisher for it"), holder)
             return
-        outcome = await publisher.follow_up(action)
+        try:
+            outcome = await publisher.follow_up(action)
+        except asyncio.CancelledError:
+            # Stopping mid-request: given back for the next process now rather than after the
+            # lease (doing it again is harmless: a message already gone counts as done).
+            at_once = self._clock() - timedelta(milliseconds=1)  # claimable from now, not the next millisecond
+            release = self.store.release_follow_up(action.action_id, holder, at_once, action.error_message)
+            await asyncio.shield(release)
+            raise
         now = self._clock()
         if not outcome.is_retryable:
             status = FollowUpStatus.DONE if outcome.error_kind is None else FollowUpStatus.FAILED

@@ -397,3 +397,27 @@ async def test_two_engines_on_one_store_run_each_action_once(store: Store) -> No
     assert sum(ran) == 60 and all(ran), "both took part"
     assert set(publisher.calls) == {item.action_id for item in actions}
     assert set(publisher.calls.values()) == {1}
+
+
+async def test_an_action_cut_off_by_a_stop_is_given_back_at_once(store: Store) -> None:
+    now = utc_now()
+    due = action(now)
+    await store.add_follow_ups([due])
+    started = asyncio.Event()
+
+    class Hanging(ScriptedFollowUps):
+        async def follow_up(self, action: FollowUp) -> Outcome:
+            started.set()
+            await asyncio.sleep(3600)
+            raise AssertionError("not reached")
+
+    running = asyncio.create_task(engine(store, Hanging(), Told(), "stopping").run())
+    await asyncio.wait_for(started.wait(), 5)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+
+    publisher = ScriptedFollowUps()
+    assert await engine(store, publisher, Told(), "next").run() == 1, "not held until the lease ends"
+    [done] = await store.follow_ups_of(due.post_id)
+    assert done.status is FollowUpStatus.DONE and done.attempts == 2
