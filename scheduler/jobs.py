@@ -136,7 +136,12 @@ class Scheduler:
             await self.publication.sweep()
             if self.publication.stopping:
                 return  # what was given back is the next process's to report
-            await self.follow_ups.run()
+            try:
+                await self.follow_ups.run()
+            except Exception:
+                # Logged with its traceback; the posts' reports still go out, the actions wait
+                # in the database for the next sweep.
+                log.exception("running follow-up actions failed")
             await self.reporter.run()
 
     async def take_over_dead_workers(self) -> int:
