@@ -31,6 +31,7 @@ from handlers.accounts import account_handlers, build_account_conversation
 from handlers.batch import batch_handlers, build_batch_conversation
 from handlers.common import SERVICES_KEY
 from handlers.compose import build_conversation
+from handlers.delivery_options import send_follow_up_report
 from handlers.hand_post import hand_post_handlers, send_prompt
 from handlers.history import history_handlers
 from handlers.importing import import_handlers
@@ -96,7 +97,10 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
     # handlers/hand_post.py); the scheduler decides when they go.
     send = functools.partial(send_report, application.bot, services)
     hand_post = functools.partial(send_prompt, application.bot)
-    application.bot_data[SCHEDULER_KEY] = Scheduler(application, services, send, hand_post=hand_post).install()
+    send_follow_ups = functools.partial(send_follow_up_report, application.bot, services)
+    application.bot_data[SCHEDULER_KEY] = Scheduler(
+        application, services, send, hand_post=hand_post, send_follow_up_report=send_follow_ups
+    ).install()
     application.add_handlers(gate_handlers(), group=-1)
     application.add_handlers(membership_handlers(), group=-2)
     application.add_handlers(topic_event_handlers(), group=-2)

@@ -49,6 +49,11 @@ def _telegram(context: ContextTypes.DEFAULT_TYPE) -> TelegramPublisher:
     return TelegramPublisher(context.bot, store_of(context))
 
 
+def telegram_publisher(context: ContextTypes.DEFAULT_TYPE) -> TelegramPublisher:
+    """The bot's own publisher, for what the chat must ask of Telegram (the bot's rights)."""
+    return _telegram(context)
+
+
 async def is_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
     """True if `user_id` administers the chat, asked of Telegram now (getChatMember)."""
     return await _telegram(context).administers(chat_id, user_id)

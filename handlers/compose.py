@@ -12,6 +12,7 @@ import functools
 import logging
 import tempfile
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import keyboards, texts
+from handlers import delivery_options, keyboards, texts
 from handlers.buttons import parse_buttons, write_buttons
 from handlers.common import (
     ALL_ACCOUNTS_ID,
@@ -167,6 +168,8 @@ async def keep_editing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> St
 
 async def _start_over(update: Update, context: ContextTypes.DEFAULT_TYPE, *, in_place: bool) -> State:
     draft = Draft()
+    # The delivery options the person chose last time, until they change them.
+    draft.options = await store_of(context).delivery_defaults(user_id(update))
     accounts = await choosable_accounts(context, user_id(update))
     if len(accounts) == 1:
         # The bot is the only account (one tap less): straight to where the post should go.
@@ -499,6 +502,8 @@ async def use_poster(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: 
         return None
     await answer(update)
     draft.use_content(poster.main_caption, poster.images, poster.name, poster.content)
+    if not poster.options.is_default:
+        draft.options = poster.options
     await reply(update, texts.poster_chosen(poster.name))
     return await _ask_time(update, context, draft)
 
@@ -590,6 +595,7 @@ async def save_as_poster(update: Update, context: ContextTypes.DEFAULT_TYPE, dra
         buttons=[list(row) for row in content.buttons],
         link_preview=content.link_preview,
         caption_above=content.caption_above,
+        options=draft.options,
     )
     await store_of(context).save_poster(poster)
     draft.saved_as(name)
@@ -642,6 +648,7 @@ async def _send_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, draf
             notes.append(
                 texts.platform_shortfalls(texts.PLATFORM_NAMES[platform.value], [item.value for item in missing])
             )
+    notes.extend(await delivery_options.preview_lines(context, draft.options, chosen))
     await reply(
         update,
         texts.preview(
@@ -658,6 +665,11 @@ async def _send_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, draf
                 sum(len(row) for row in content.buttons),
                 texts.link_preview_label(shown.link_preview) if shown.link_preview else None,
                 content.caption_above if shown.caption_place is not None else None,
+            )
+            + keyboards.delivery_option_rows(
+                texts.silent_label(draft.options.silent),
+                texts.protect_label(draft.options.protect),
+                texts.after_label(delivery_options.after_summary(draft.options)),
             )
         ),
     )
@@ -690,6 +702,7 @@ async def schedule_post(update: Update, context: ContextTypes.DEFAULT_TYPE, draf
         images=list(draft.images),
         poster_name=draft.poster_name,
         content=draft.content,
+        options=draft.options,
     )
     post.queued = draft.queued
     await store_of(context).create_post(post)
@@ -775,6 +788,52 @@ async def toggle_caption_above(update: Update, context: ContextTypes.DEFAULT_TYP
     await answer(update)
     draft.caption_above = not draft.caption_above
     return await _preview_again(update, context, draft)
+
+
+# -- side steps of the preview: delivery options -------------------------------------------------
+async def _options_changed(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """The person's choice is kept as their defaults for the next posts; the preview again."""
+    await store_of(context).set_delivery_defaults(user_id(update), draft.options)
+    return await _preview_again(update, context, draft)
+
+
+@with_draft
+async def toggle_silent(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """Sent without a sound (or with one again): the preview again."""
+    await answer(update)
+    draft.options = replace(draft.options, silent=not draft.options.silent)
+    return await _options_changed(update, context, draft)
+
+
+@with_draft
+async def toggle_protect(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """Protected from forwarding and saving (or not): the preview again."""
+    await answer(update)
+    draft.options = replace(draft.options, protect=not draft.options.protect)
+    return await _options_changed(update, context, draft)
+
+
+@with_draft
+async def ask_after_publishing(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """The presets of what happens after publishing (pin, unpin, delete), in place of the summary."""
+    await answer(update)
+    current = delivery_options.preset_code(draft.options)
+    markup = keyboards.after_publishing_keyboard(delivery_options.preset_choices(), current)
+    await show(update, texts.ASK_AFTER_PUBLISHING, markup)
+    return None
+
+
+@with_draft
+async def set_after_publishing(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """A preset picked: kept (and as the person's default), the preview again, with what cannot
+    work in which chat said before scheduling."""
+    chosen = delivery_options.with_preset(draft.options, pressed(update).argument)
+    if chosen is None:
+        await answer(update, texts.WRONG_STEP_BUTTON, alert=True)
+        return None
+    await answer(update)
+    draft.options = chosen
+    return await _options_changed(update, context, draft)
 
 
 async def _preview_again(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
@@ -870,6 +929,10 @@ def build_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
                 CallbackQueryHandler(ask_link_preview, pattern=_pattern("lp")),
                 CallbackQueryHandler(set_link_preview, pattern=_pattern("lp_set")),
                 CallbackQueryHandler(toggle_caption_above, pattern=_pattern("above")),
+                CallbackQueryHandler(toggle_silent, pattern=_pattern("silent")),
+                CallbackQueryHandler(toggle_protect, pattern=_pattern("protect")),
+                CallbackQueryHandler(ask_after_publishing, pattern=_pattern("after")),
+                CallbackQueryHandler(set_after_publishing, pattern=_pattern("after_set")),
                 CallbackQueryHandler(back_to_preview, pattern=_pattern("back")),
                 _expects(texts.PREVIEW_HINT),
             ],

@@ -12,10 +12,12 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
+from storage.codec import options_from_doc, options_to_doc
 from storage.models import (
     Account,
     Button,
     Content,
+    DeliveryOptions,
     Entity,
     Image,
     LinkPreview,
@@ -67,6 +69,8 @@ class Draft:
     caption_above: bool = False
     # The time is the next free slot of the posting schedule ("Add to queue"), not one chosen.
     queued: bool = False
+    # How it is delivered and what becomes of it after (the person's defaults until changed).
+    options: DeliveryOptions = field(default_factory=DeliveryOptions)
 
     def choose_account(self, account: Account) -> None:
         """Starts the targets over for another account (the same one, chosen again, keeps them)."""
@@ -194,6 +198,7 @@ class Draft:
             "link_preview": asdict(self.link_preview),
             "caption_above": self.caption_above,
             "queued": self.queued,
+            "options": options_to_doc(self.options),
         }
 
     @classmethod
@@ -227,6 +232,7 @@ class Draft:
                 link_preview=_record(LinkPreview, _value(saved, "link_preview", dict, {})),
                 caption_above=_value(saved, "caption_above", bool, False),
                 queued=_value(saved, "queued", bool, False),
+                options=options_from_doc(_value(saved, "options", dict | None, None)),
             )
         except (TypeError, ValueError) as error:
             raise DraftUnreadable(str(error)) from error

@@ -5,6 +5,7 @@ Paging and switching views edit the list message in place; each post's button op
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
@@ -12,11 +13,12 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from handlers import keyboards, texts
 from handlers.common import answer, store_of, user_zone
+from handlers.delivery_options import history_marks
 from handlers.keyboards import HIST, POSTS_PER_PAGE, parse_origin
 from handlers.reports import shown_status
 from handlers.screen import pressed, show, user_id
 from handlers.when import local
-from storage.models import Post, PostView, utc_now
+from storage.models import FollowUp, Post, PostView, utc_now
 
 LINE_CAPTION = 40
 BUTTON_CAPTION = 28
@@ -29,8 +31,16 @@ def short_time(when: datetime, zone: str, now: datetime) -> str:
     return f"{moment:%a} {moment.day} {moment:%b}{year} {moment:%H:%M}"
 
 
-def history_text(posts: list[Post], view: PostView, page: int, zone: str, now: datetime) -> str:
-    """The list message: a header, then one line per post."""
+def history_text(
+    posts: list[Post],
+    view: PostView,
+    page: int,
+    zone: str,
+    now: datetime,
+    follow_ups: Mapping[str, Sequence[FollowUp]] | None = None,
+) -> str:
+    """The list message: a header, then one line per post (with what becomes of it after
+    publishing, from its options and `follow_ups`, by post id)."""
     header = texts.history_header(view.value, page, zone)
     if not posts:
         empty = texts.NO_UPCOMING if view is PostView.UPCOMING else texts.NO_HISTORY
@@ -42,6 +52,7 @@ def history_text(posts: list[Post], view: PostView, page: int, zone: str, now: d
             short_time(post.scheduled_time, zone, now),
             len(post.targets),
             texts.caption_start(post.main_caption, LINE_CAPTION),
+            history_marks(post, (follow_ups or {}).get(post.post_id, ()), lambda when: short_time(when, zone, now)),
         )
         + texts.revised_mark(post.edited_at is not None, post.deleted_at is not None)
         for post in posts
@@ -58,7 +69,10 @@ async def _history_screen(
         # The page emptied meanwhile (posts cancelled or published): show the first one.
         found = await store.list_posts(user, view, 0, POSTS_PER_PAGE)
     zone = await user_zone(context, user)
-    text = history_text(found.posts, view, found.page, zone, utc_now())
+    follow_ups = {
+        post.post_id: await store.follow_ups_of(post.post_id) for post in found.posts if not post.options.is_default
+    }
+    text = history_text(found.posts, view, found.page, zone, utc_now(), follow_ups)
     buttons = [
         (
             texts.history_button(

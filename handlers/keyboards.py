@@ -666,3 +666,20 @@ def import_cancel_row() -> list[InlineKeyboardButton]:
 
 def import_cancel_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([import_cancel_row()])
+
+
+def delivery_option_rows(silent_label: str, protect_label: str, after_label: str) -> list[list[InlineKeyboardButton]]:
+    """The preview's buttons of the delivery options: silent and protected (each a toggle), and
+    what happens after publishing (the presets)."""
+    return [
+        [button(silent_label, NEW, "silent"), button(protect_label, NEW, "protect")],
+        [button(after_label, NEW, "after")],
+    ]
+
+
+def after_publishing_keyboard(presets: list[tuple[str, str]], current: str | None) -> InlineKeyboardMarkup:
+    """The presets of what happens after publishing ((label, code) each; the current one ticked),
+    and the way back to the preview."""
+    rows = [[button(("✅ " if code == current else "") + label, NEW, "after_set", code)] for label, code in presets]
+    rows.append([button("◀ Back to the preview", NEW, "back")])
+    return InlineKeyboardMarkup(rows)

@@ -10,6 +10,7 @@ and an outcome (cancelled, retrying, refused) takes that message's place."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +21,7 @@ from handlers import keyboards, texts
 from handlers.common import answer, reply, services, store_of, user_zone
 from handlers.content import typed_text
 from handlers.date_picker import calendar_pressed
+from handlers.delivery_options import details_lines
 from handlers.keyboards import POST, parse_post_ref, post_ref
 from handlers.questions import (
     SHIFTED,
@@ -45,7 +47,7 @@ from publishers.revision import sent_targets
 from publishers.telegram_layout import utf16_len
 from services import PostEvent
 from storage.base import REVISABLE_STATUSES
-from storage.models import DeliveryStatus, Post, PostStatus, PostView, utc_now
+from storage.models import DeliveryStatus, FollowUp, Post, PostStatus, PostView, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +81,9 @@ def _default_origin(post: Post) -> str:
     return keyboards.origin(PostView.UPCOMING.value if upcoming else PostView.HISTORY.value, 0)
 
 
-def details_text(post: Post, zone: str) -> str:
-    """What the user sees of one post: status, times, content, and every target's delivery."""
+def details_text(post: Post, zone: str, follow_ups: Sequence[FollowUp] = ()) -> str:
+    """What the user sees of one post: status, times, content, how it is delivered, every target's
+    delivery, and what became of its follow-ups (pinned until…, deleted at…)."""
     status = shown_status(post)
     relative = format_relative(post.scheduled_time, current_time()) if post.status is PostStatus.SCHEDULED else None
     finished = format_time(post.published_at, zone) if post.published_at else None
@@ -103,6 +106,13 @@ def details_text(post: Post, zone: str) -> str:
             buttons=sum(len(row) for row in post.buttons),
         )
     )
+    options = post.options
+    if not options.is_default:
+        lines.append(
+            texts.options_summary(
+                options.silent, options.protect, options.pin, options.unpin_after, options.delete_after
+            )
+        )
     lines.append("")
     used = 0
     for shown, target in enumerate(post.targets):
@@ -124,6 +134,8 @@ def details_text(post: Post, zone: str) -> str:
             lines.append(texts.more_targets(len(post.targets) - shown))
             break
         lines.append(line)
+    if follow_ups:
+        lines.extend(["", *details_lines(follow_ups, zone)])
     return "\n".join(lines)
 
 
@@ -146,7 +158,7 @@ async def show_post(
     """The Details screen of a post, with an optional notice above and a question below."""
     zone = await user_zone(context, post.user_id)
     where = where or _default_origin(post)
-    text = details_text(post, zone)
+    text = details_text(post, zone, await store_of(context).follow_ups_of(post.post_id))
     if notice:
         text = f"{notice}\n\n{text}"
     if question:

@@ -81,6 +81,10 @@ def _section(post: Post, zone: str) -> list[str]:
             badge = texts.DELIVERY_BADGES.get(delivery.status.value, "")
             name = post.target_name(delivery.target_id)
             lines.append(f"{badge} " + texts.report_failure(name, _reason(delivery, zone)))
+    for delivery in sent:
+        if delivery.error_message:
+            # Sent, with something the owner should hear (not pinned, part of an album missing…).
+            lines.append(texts.report_note(post.target_name(delivery.target_id), delivery.error_message))
     links = [texts.report_link(post.target_name(d.target_id), d.url) for d in sent if d.url]
     if links:
         lines.append("")

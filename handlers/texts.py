@@ -296,6 +296,11 @@ def report_failure(name: str, reason: str) -> str:
     return f"• {escape(name)}: {escape(reason)}"
 
 
+def report_note(name: str, note: str) -> str:
+    """A delivery that went out, with something to know about it."""
+    return f"⚠️ {escape(name)}: {escape(note)}"
+
+
 def report_link(name: str, url: str) -> str:
     return f'• <a href="{escape(url, quote=True)}">{escape(name)}</a>'
 
@@ -608,9 +613,11 @@ def history_header(view: str, page: int, zone: str) -> str:
     return f"🗓 <b>Scheduled &amp; history</b> — {title}{page_text}\n<i>Times in {escape(zone)}</i>"
 
 
-def history_line(badge: str, short_id: str, when_text: str, targets: int, caption: str) -> str:
+def history_line(badge: str, short_id: str, when_text: str, targets: int, caption: str, after: str = "") -> str:
+    """One post of the list; `after` is what becomes of it after publishing (📌, 🗑 …), if anything."""
     start = f" · {escape(caption)}" if caption else ""
-    return f"{badge} <b>#{short_id}</b> {escape(when_text)} · {plural(targets, 'target')}{start}"
+    marks = f" · {after}" if after else ""
+    return f"{badge} <b>#{short_id}</b> {escape(when_text)} · {plural(targets, 'target')}{marks}{start}"
 
 
 def history_button(badge: str, short_id: str, caption: str) -> str:
@@ -1424,3 +1431,136 @@ HELP_IMPORT = (
     "<code>file:1</code> for a file sent first, buttons). I list what would be stored and every bad row with "
     "its number and reason; nothing is stored until you tap <b>Store</b>."
 )
+
+
+# -- Delivery options: silent, protected, pinned, unpinned and deleted after a while ---------------
+def hours_text(seconds: int) -> str:
+    """A delay as people say it: "45 min", "1 h", "24 h", "3 days"."""
+    if seconds < 3600:
+        return f"{max(seconds // 60, 1)} min"
+    if seconds % 86400 == 0 and seconds >= 4 * 86400:
+        return f"{seconds // 86400} days"
+    return f"{seconds // 3600} h" if seconds % 3600 == 0 else f"{seconds / 3600:.1f} h"
+
+
+def after_publishing(pin: bool, unpin_after: int | None, delete_after: int | None) -> str:
+    """What happens after publishing, short, as the preview's button and the presets show it."""
+    parts = []
+    if pin:
+        parts.append(f"📌 {hours_text(unpin_after)} pinned" if unpin_after is not None else "📌 pinned")
+    if delete_after is not None:
+        parts.append(f"🗑 {hours_text(delete_after)}")
+    return " / ".join(parts) or "nothing"
+
+
+def options_summary(silent: bool, protect: bool, pin: bool, unpin_after: int | None, delete_after: int | None) -> str:
+    """The chosen delivery options in one line (empty when none is chosen)."""
+    parts = []
+    if silent:
+        parts.append("🔕 silent")
+    if protect:
+        parts.append("🛡 protected from forwarding and saving")
+    if pin:
+        until = f", unpinned after {hours_text(unpin_after)}" if unpin_after is not None else ""
+        parts.append(f"📌 pinned silently{until}")
+    if delete_after is not None:
+        parts.append(f"🗑 deleted after {hours_text(delete_after)}")
+    return " · ".join(parts)
+
+
+def silent_label(on: bool) -> str:
+    return "🔕 Silent: on" if on else "🔔 Silent: off"
+
+
+def protect_label(on: bool) -> str:
+    return "🛡 Protected: on" if on else "🛡 Protected: off"
+
+
+def after_label(summary: str) -> str:
+    return f"⏳ After publishing: {summary}"
+
+
+ASK_AFTER_PUBLISHING = (
+    "⏳ <b>After publishing</b> — pin the post (silently) and unpin it later, and/or delete it after a "
+    "while (every message of it, an album's too). Your choice is kept for your next posts."
+)
+NOTHING_AFTER = "✖️ Nothing after publishing"
+
+# Why an option chosen cannot work in a chat (publishers.telegram_after.OptionProblem).
+OPTION_PROBLEMS = {
+    "no_pin_right": "⚠️ {name}: the bot may not pin messages there (give it the right to pin, or edit in channels)",
+    "no_delete_right": "⚠️ {name}: the bot may not delete messages there, so it won't be deleted",
+    "delete_too_late": (
+        "⚠️ {name}: Telegram lets the bot delete its messages in a group only for 48 hours — deleting after "
+        "{after} won't work unless the bot may delete any message there"
+    ),
+}
+
+
+def option_problem(problem: str, name: str, delete_after: int | None) -> str:
+    return OPTION_PROBLEMS[problem].format(name=escape(name), after=hours_text(delete_after or 0))
+
+
+# What another platform does not do of the delivery options (publishers.base.OptionLack).
+OPTION_LACKS = {
+    "no_silent": "no silent posts",
+    "no_protect": "no protected posts",
+    "no_pin": "no pin",
+    "no_delete": "no delete after a while",
+    "options_in_body": "the options are sent in the body, for the receiver to honour",
+}
+
+
+def option_lacks(platform: str, lacks: Sequence[str]) -> str:
+    return f"ℹ️ {escape(platform)}: " + ", ".join(OPTION_LACKS[lack] for lack in lacks)
+
+
+def follow_up_line(kind: str, status: str, name: str, when: str, error: str | None) -> str:
+    """One follow-up action as a post's Details show it."""
+    name = escape(name)
+    if status == "pending":
+        return (
+            f"📌 pinned in {name} until {escape(when)}"
+            if kind == "unpin"
+            else f"🗑 will be deleted from {name} at {escape(when)}"
+        )
+    if status == "done":
+        return (
+            f"📌 unpinned in {name} at {escape(when)}"
+            if kind == "unpin"
+            else f"🗑 deleted from {name} at {escape(when)}"
+        )
+    verb = "unpin" if kind == "unpin" else "delete"
+    return f"⚠️ couldn't {verb} in {name}: {escape(error or 'unknown reason')}"
+
+
+def more_follow_ups(count: int) -> str:
+    return f"… and {plural(count, 'more action')}"
+
+
+def follow_up_failed(kind: str, name: str, short_id: str, reason: str) -> str:
+    """A line of the owner's report of failed follow-ups."""
+    verb = "unpin" if kind == "unpin" else "delete"
+    return f"⚠️ Post #{escape(short_id)}: couldn't {verb} in {escape(name)}: {escape(reason)}"
+
+
+FOLLOW_UPS_FAILED_HEADLINE = "<b>After publishing</b>, something could not be done:"
+
+
+def history_after(
+    silent: bool, pinned_now: bool, pin_planned: bool, delete_at: str | None, deleted: bool, failed: bool
+) -> str:
+    """A post's delivery options and follow-ups in the list, short: 🔕, 📌, 🗑 Wed 3 Dec 09:00,
+    🗑 deleted, ⚠️."""
+    marks = []
+    if silent:
+        marks.append("🔕")
+    if pinned_now or pin_planned:
+        marks.append("📌")
+    if deleted:
+        marks.append("🗑 deleted")
+    elif delete_at:
+        marks.append(f"🗑 {escape(delete_at)}")
+    if failed:
+        marks.append("⚠️")
+    return " ".join(marks)

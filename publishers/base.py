@@ -8,7 +8,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from storage.models import Account, Content, DeliveryStatus, ErrorKind, Platform, Post, Target
+from storage.models import (
+    Account,
+    Content,
+    DeliveryOptions,
+    DeliveryStatus,
+    ErrorKind,
+    FollowUp,
+    Platform,
+    Post,
+    Target,
+)
 
 
 @dataclass
@@ -26,6 +36,8 @@ class Outcome:
     retry_after: float | None = None
     # Every message a delivery produced, in the order sent (`message_id` is the first).
     message_ids: list[str] = field(default_factory=list)
+    # The delivery's first message was pinned right after it (the post asked for it).
+    pinned: bool = False
 
     @classmethod
     def sent(
@@ -91,6 +103,38 @@ class Publisher(ABC):
         — after checks, rate-limit waits and reading files — so that only a request that may have
         posted can leave the delivery unconfirmed. It raises `Withdrawn` when the delivery must
         not start; the publisher gives back what it holds and lets that through."""
+
+    async def follow_up(self, action: FollowUp) -> Outcome:
+        """Unpins or deletes a delivery of a published post (`sent` when done, or when there is
+        nothing left to do); never raises for what the platform answers. Only platforms that can
+        do it are given actions: the others answer that they cannot."""
+        return Outcome.permanent("unsupported", f"{self.platform.value} cannot {action.kind.value} a post")
+
+
+class OptionLack(StrEnum):
+    """A delivery option a platform does not do (the preview says it)."""
+
+    NO_SILENT = "no_silent"
+    NO_PROTECT = "no_protect"
+    NO_PIN = "no_pin"
+    NO_DELETE = "no_delete"
+    # A webhook is sent the options in its body: the receiver may honour them.
+    OPTIONS_IN_BODY = "options_in_body"
+
+
+def lacking_options(platform: Platform, options: DeliveryOptions) -> list[OptionLack]:
+    """What of the chosen delivery options `platform` does not do itself."""
+    if platform is Platform.TELEGRAM or options.is_default:
+        return []
+    if platform is Platform.WEBHOOK:
+        return [OptionLack.OPTIONS_IN_BODY]
+    chosen = (
+        (options.silent, OptionLack.NO_SILENT),
+        (options.protect, OptionLack.NO_PROTECT),
+        (options.pin, OptionLack.NO_PIN),
+        (options.delete_after is not None, OptionLack.NO_DELETE),
+    )
+    return [lack for on, lack in chosen if on]
 
 
 @dataclass

@@ -34,11 +34,24 @@ from telegram.ext import ExtBot
 from publishers.base import Connection, Outcome, Provider, Sending, untracked
 from publishers.rate_limit import Booking, TelegramRateLimiter
 from publishers.spool import MissingMedia, spool
+from publishers.telegram_after import OptionProblem, follow_up_failure, option_problems
 from publishers.telegram_layout import PlannedMessage, plan_content
 from publishers.telegram_send import MediaSource, file_id_of, send_planned, upload
 from publishers.telegram_topics import TopicLink, TopicRefusal
 from storage.base import Store
-from storage.models import Account, ForumTopic, Image, Platform, Post, Target, TelegramChat, utc_now
+from storage.models import (
+    Account,
+    DeliveryOptions,
+    FollowUp,
+    FollowUpKind,
+    ForumTopic,
+    Image,
+    Platform,
+    Post,
+    Target,
+    TelegramChat,
+    utc_now,
+)
 
 log = logging.getLogger(__name__)
 
@@ -254,10 +267,10 @@ class TelegramPublisher(Provider):
         for number, planned in enumerate(plan, start=1):
             try:
                 try:
-                    sent = await self._send(chat_id, planned, sending, target.thread_id)
+                    sent = await self._send(chat_id, planned, sending, target.thread_id, post.options)
                 except ChatMigrated as migrated:
                     chat_id = await self._follow_migration(chat_id, migrated.new_chat_id)
-                    sent = await self._send(chat_id, planned, sending, target.thread_id)
+                    sent = await self._send(chat_id, planned, sending, target.thread_id, post.options)
             except MissingMedia as missing:
                 outcome = Outcome.permanent("missing_image", str(missing))
             except TelegramError as error:
@@ -268,10 +281,70 @@ class TelegramPublisher(Provider):
             if not messages:
                 return outcome
             # The start of the post is out; resending it would duplicate it. Report what is missing.
-            return self._sent(
-                messages, note=f"part {number} of {len(plan)} of the post failed: {outcome.error_message}"
+            note = f"part {number} of {len(plan)} of the post failed: {outcome.error_message}"
+            return await self._after_sending(chat_id, target, post.options, messages, note)
+        return await self._after_sending(chat_id, target, post.options, messages, None)
+
+    async def _after_sending(
+        self, chat_id: int, target: Target, options: DeliveryOptions, messages: list[Message], note: str | None
+    ) -> Outcome:
+        """The delivery sent: its first message pinned (silently) if asked, and a check that what
+        is to come after (delete) can work there; its note says what did not, or cannot."""
+        notes = [note] if note else []
+        pinned = False
+        if options.pin:
+            try:
+                await self.bot.pin_chat_message(chat_id, messages[0].message_id, disable_notification=True)
+                pinned = True
+            except TelegramError as error:
+                log.info("could not pin in %s: %s", chat_id, error)
+                notes.append(f"sent, but not pinned: {follow_up_failure(error, FollowUpKind.UNPIN, pinning=True)}")
+        if options.delete_after is not None:
+            problems = await self.option_problems(
+                chat_id, target.kind, DeliveryOptions(delete_after=options.delete_after)
             )
-        return self._sent(messages)
+            if problems:
+                notes.append(f"it may not be deleted: {problems[0].sentence}")
+        outcome = self._sent(messages, note="; ".join(notes) or None)
+        outcome.pinned = pinned
+        return outcome
+
+    async def option_problems(self, chat_id: int, kind: str, options: DeliveryOptions) -> list[OptionProblem]:
+        """What of `options` cannot work in this chat, asked of Telegram now (the bot's rights,
+        getChatMember) — nothing when Telegram cannot say."""
+        if not (options.pin or options.delete_after is not None):
+            return []
+        try:
+            member = await self.bot.get_chat_member(chat_id, self.bot.id)
+        except TelegramError as error:
+            log.info("could not read the bot's rights in %s: %s", chat_id, error)
+            return []
+        return option_problems(kind, member, options)
+
+    async def follow_up(self, action: FollowUp) -> Outcome:
+        """Unpins the delivery's first message, or deletes every message of it (deleteMessages in
+        one call); a message already gone counts as done."""
+        chat_id, ids = int(action.chat_id), [int(message_id) for message_id in action.message_ids]
+        try:
+            if action.kind is FollowUpKind.UNPIN:
+                await self.bot.unpin_chat_message(chat_id, ids[0])
+            elif len(ids) == 1:
+                await self.bot.delete_message(chat_id, ids[0])
+            else:
+                await self.bot.delete_messages(chat_id, ids)
+        except BadRequest as error:
+            if "not found" in error.message.lower():
+                return Outcome.sent(message_id=action.message_ids[0], note="it was gone already")
+            return Outcome.permanent("400", follow_up_failure(error, action.kind))
+        except (Forbidden, InvalidToken) as error:
+            return Outcome.permanent("403", follow_up_failure(error, action.kind))
+        except RetryAfter as error:
+            return Outcome.retryable("429", "Telegram asked to slow down", retry_after=retry_after_seconds(error))
+        except (TimedOut, NetworkError) as error:
+            return Outcome.retryable("network", f"could not reach Telegram ({error.message})")
+        except TelegramError as error:
+            return Outcome.permanent("telegram", follow_up_failure(error, action.kind))
+        return Outcome.sent(message_id=action.message_ids[0], message_ids=list(action.message_ids))
 
     def _sent(self, messages: list[Message], note: str | None = None) -> Outcome:
         first = messages[0]
@@ -314,10 +387,15 @@ class TelegramPublisher(Provider):
         return (await self._send(chat_id, planned, sending))[0]
 
     async def _send(
-        self, chat_id: int, planned: PlannedMessage, sending: Sending, thread_id: int | None = None
+        self,
+        chat_id: int,
+        planned: PlannedMessage,
+        sending: Sending,
+        thread_id: int | None = None,
+        options: DeliveryOptions | None = None,
     ) -> list[Message]:
-        """Sends one planned message (into the forum topic `thread_id`, if given); returns the
-        Telegram messages it produced (an album's items).
+        """Sends one planned message (into the forum topic `thread_id`, if given, with the post's
+        delivery `options`); returns the Telegram messages it produced (an album's items).
 
         The room in the rate limits is booked first, then the media are made ready — a file_id
         Telegram has, else the stored bytes copied a chunk at a time into a temporary file that the
@@ -327,6 +405,10 @@ class TelegramPublisher(Provider):
         next target (and the next post) sends the file without uploading it again."""
         booking = await self._book(chat_id, planned.messages)
         extra: dict[str, Any] = {} if booking is None else {"rate_limit_args": booking}
+        if options is not None and options.silent:
+            extra["disable_notification"] = True
+        if options is not None and options.protect:
+            extra["protect_content"] = True
         with ExitStack() as files:
             try:
                 media = [await self._source(item.image, planned.kind == "album", files) for item in planned.media]

@@ -131,6 +131,8 @@ def payload(post: Post, target: Target, sent_at: datetime, media_data: Sequence[
         "caption_above": content.caption_above,
         "scheduled_time": iso_utc(post.scheduled_time),
         "sent_at": iso_utc(sent_at),
+        # Silent, protected, pinned, unpin and delete after (seconds): the receiver's to honour.
+        **({} if post.options.is_default else {"options": asdict(post.options)}),
     }
 
 

@@ -26,6 +26,7 @@ from storage.models import (
     Platform,
     Post,
     Target,
+    follow_ups_for,
     utc_now,
 )
 
@@ -329,6 +330,8 @@ class Publication:
                 if tried is None:
                     return None  # the claim was lost; whoever holds it now carries on
                 delivery, next_try = tried
+                if delivery.status is DeliveryStatus.SENT and post.options.has_follow_ups:
+                    await self._plan_follow_ups(post, target, delivery)
                 if next_try is not None and next_try > deadline:
                     # One last try at the deadline; after it, the failure can no longer wait.
                     next_try = deadline if self._clock() < deadline else None
@@ -358,6 +361,14 @@ class Publication:
             log.warning("post %s missed: %s late", post.post_id, now - post.scheduled_time)
         self.on_finished(done)
         return done
+
+    async def _plan_follow_ups(self, post: Post, target: Target, delivery: Delivery) -> None:
+        """Stores the unpin and delete due after this delivery before its outcome is written: from
+        then on they run at their times whatever becomes of this worker (and, made twice, they
+        are stored once)."""
+        actions = follow_ups_for(post, target, delivery, self._clock())
+        if actions:
+            await self._durably(lambda: self.store.add_follow_ups(actions), post)
 
     async def _wait_for_retry(self, post: Post, holder: str, retry_at: datetime) -> Post | None:
         """Gives the post back to wait in the database until `retry_at`; a long outage makes a
@@ -460,6 +471,7 @@ class Publication:
         delivery.status = outcome.status
         delivery.message_id, delivery.url = outcome.message_id, outcome.url
         delivery.message_ids = list(outcome.message_ids)
+        delivery.pinned = outcome.pinned
         delivery.error_kind, delivery.error_code = outcome.error_kind, outcome.error_code
         delivery.error_message = outcome.error_message
         delivery.updated_at = self._clock()

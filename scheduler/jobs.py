@@ -17,11 +17,12 @@ import metrics
 from publishers.facebook_groups import HandPostPrompt
 from publishers.registry import Wiring, build_publishers
 from scheduler.engine import Publication, RetryPolicy
+from scheduler.follow_ups import FollowUps, SendFollowUpReport
 from scheduler.reporting import Reporter, SendReport
 from scheduler.series import Recurrences
 from scheduler.workers import WorkerRegistry
 from services import PostEvent, Services
-from storage.models import Post, utc_now
+from storage.models import FollowUp, Post, utc_now
 from storage.series import Series, SeriesStatus
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,10 @@ PLAN_LIMIT = 100_000
 PLAN_BATCH = 500
 # A retry's job fires this much after the retry time, when the post is surely claimable.
 RETRY_JOB_MARGIN = timedelta(milliseconds=50)
+
+
+async def _untold(owner: int, actions: list[FollowUp]) -> None:
+    log.warning("no way to tell owner %s of %d failed follow-up(s)", owner, len(actions))
 
 
 def post_job_name(post_id: str) -> str:
@@ -57,6 +62,7 @@ class Scheduler:
         send_report: SendReport,
         *,
         hand_post: HandPostPrompt,
+        send_follow_up_report: SendFollowUpReport | None = None,
     ) -> None:
         self.application = application
         self.services = services
@@ -97,6 +103,16 @@ class Scheduler:
         self.workers = WorkerRegistry(settings.data_folder / "workers")
         # When the last sweep ended (monotonic); start-up counts as one, for /healthz.
         self.last_sweep_ended = time.monotonic()
+        # Unpin and delete after publishing: claimed and run by the same sweeps, under the same lease.
+        self.follow_ups = FollowUps(
+            services.store,
+            self.publication.publishers,
+            send_follow_up_report or _untold,
+            worker_id=self.publication.worker_id,
+            lease=lease,
+            max_lateness=self.max_lateness,
+            retry=retry,
+        )
 
     @property
     def job_queue(self):  # type: ignore[no-untyped-def]
@@ -124,6 +140,7 @@ class Scheduler:
     async def shutdown(self, grace: float) -> None:
         """Stops claiming posts and reports at once; sends under way get `grace` seconds; every
         other claim is given back for the next process."""
+        self.follow_ups.stop()
         await asyncio.gather(self.publication.stop(grace), self.reporter.stop(grace))
         self.workers.leave()
 
@@ -144,6 +161,12 @@ class Scheduler:
             await self._publish_until_drained()
             if self.publication.stopping:
                 return  # what was given back is the next process's to report
+            try:
+                await self.follow_ups.run()
+            except Exception:
+                # Logged with its traceback; the posts' reports still go out, the actions wait
+                # in the database for the next sweep.
+                log.exception("running follow-up actions failed")
             await self.reporter.run()
             self.last_sweep_ended = time.monotonic()
             metrics.SWEEP_DURATION.observe(self.last_sweep_ended - began)

@@ -16,8 +16,10 @@ from storage.models import (
     Account,
     Content,
     Delivery,
+    DeliveryOptions,
     DeliveryStatus,
     Entity,
+    FollowUp,
     ForumTopic,
     Platform,
     Post,
@@ -418,8 +420,8 @@ class Store(ABC):
 
     @abstractmethod
     async def expire_claims(self, worker_id: str, now: datetime) -> int:
-        """A worker died: every claim it held, publications and reports (claim tokens
-        `{worker_id}/…`), ends now, so that the next sweep takes them over. The count."""
+        """A worker died: every claim it held, publications, reports and follow-up actions (claim
+        tokens `{worker_id}/…`), ends now, so that the next sweep takes them over. The count."""
 
     # -- the owner's reports ---------------------------------------------------------------
     @abstractmethod
@@ -451,6 +453,58 @@ class Store(ABC):
     async def save_revision(self, user_id: int, post_id: str, revision: int, revised: Revised) -> Post | None:
         """Keep what the edit or delete `revision` (taken by `begin_revision`) came to
         (`revised_post`); None if the post is not the user's or a later revision was taken."""
+
+    # -- follow-up actions: unpin and delete a published post at their times ------------------
+    @abstractmethod
+    async def add_follow_ups(self, actions: Sequence[FollowUp]) -> int:
+        """Store the actions not stored yet (an action id stored already is left as it is, so that
+        a delivery's actions made twice are stored once); the count added."""
+
+    @abstractmethod
+    async def follow_ups_of(self, post_id: str) -> list[FollowUp]:
+        """A post's actions, soonest first (for the scheduler and the post's details)."""
+
+    @abstractmethod
+    async def claim_follow_ups(self, holder: str, now: datetime, lease: timedelta, limit: int = 50) -> list[FollowUp]:
+        """Atomically take pending actions due by `now` that nobody holds (or waits to retry), or
+        whose holder's lease ran out: each is now held by `holder` until `now + lease`, its attempts counted, and no
+        other worker takes it until then."""
+
+    @abstractmethod
+    async def settle_follow_up(self, action: FollowUp, holder: str) -> bool:
+        """Write how a held action ended (`settled_follow_up` made it: done, failed or missed, and
+        its report due if not done), fenced by the claim; False, writing nothing, if `holder` no
+        longer holds it."""
+
+    @abstractmethod
+    async def release_follow_up(self, action_id: str, holder: str, until: datetime, error: str | None) -> bool:
+        """Give a held action back to be tried again after `until` (a transient failure, or this
+        worker stopping), with the last error, its due time unchanged (MAX_LATENESS counts from
+        it); False if `holder` no longer holds it."""
+
+    @abstractmethod
+    async def claim_follow_up_reports(
+        self, holder: str, now: datetime, lease: timedelta, limit: int = 100
+    ) -> list[FollowUp]:
+        """Atomically take the failed or missed actions whose owner's report is due: each is held
+        by `holder` until `now + lease`."""
+
+    @abstractmethod
+    async def mark_follow_ups_reported(self, action_ids: Collection[str], holder: str, now: datetime) -> int:
+        """The owner was told of these actions (only those `holder` still holds change); the count."""
+
+    @abstractmethod
+    async def postpone_follow_up_reports(self, action_ids: Collection[str], holder: str, until: datetime) -> int:
+        """These actions' report could not be sent now: due again from `until`, held by nobody."""
+
+    # -- the user's delivery defaults ---------------------------------------------------------
+    @abstractmethod
+    async def delivery_defaults(self, user_id: int) -> DeliveryOptions:
+        """The delivery options the user chose last, for their next post (the defaults if none)."""
+
+    @abstractmethod
+    async def set_delivery_defaults(self, user_id: int, options: DeliveryOptions) -> None:
+        """Remember the user's delivery options for their next posts."""
 
     # -- python-telegram-bot persistence ---------------------------------------------------
     @abstractmethod

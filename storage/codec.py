@@ -13,8 +13,12 @@ from storage.models import (
     Button,
     Claim,
     Delivery,
+    DeliveryOptions,
     DeliveryStatus,
     ErrorKind,
+    FollowUp,
+    FollowUpKind,
+    FollowUpStatus,
     Image,
     LinkPreview,
     MediaKind,
@@ -147,6 +151,7 @@ def content_to_doc(source: Post | Poster) -> dict[str, Any]:
         "buttons": buttons_to_doc(source.buttons),
         "link_preview": link_preview_to_doc(source.link_preview),
         "caption_above": source.caption_above,
+        "options": options_to_doc(source.options),
     }
 
 
@@ -158,6 +163,7 @@ def content_from_doc(doc: dict[str, Any]) -> dict[str, Any]:
         "buttons": buttons_from_doc(doc.get("buttons")),
         "link_preview": link_preview_from_doc(doc.get("link_preview")),
         "caption_above": bool(doc.get("caption_above", False)),
+        "options": options_from_doc(doc.get("options")),
     }
 
 
@@ -176,6 +182,7 @@ def delivery_to_doc(delivery: Delivery, times: TimeCodec) -> dict[str, Any]:
         "retry_since": times.encode(delivery.retry_since) if delivery.retry_since else None,
         "retries": delivery.retries,
         "deleted_at": times.encode(delivery.deleted_at) if delivery.deleted_at else None,
+        "pinned": delivery.pinned,
     }
 
 
@@ -194,6 +201,7 @@ def delivery_from_doc(doc: dict[str, Any], times: TimeCodec) -> Delivery:
         retry_since=times.decode(doc["retry_since"]) if doc.get("retry_since") else None,
         retries=doc.get("retries", 0),
         deleted_at=times.decode(doc["deleted_at"]) if doc.get("deleted_at") else None,
+        pinned=bool(doc.get("pinned", False)),
     )
 
 
@@ -379,3 +387,89 @@ def slot_to_doc(slot: Slot) -> dict[str, Any]:
 def slot_from_doc(doc: dict[str, Any]) -> Slot:
     hour, minute = (int(part) for part in str(doc["at"]).split(":"))
     return Slot(int(doc["weekday"]), time(hour, minute), tuple(doc.get("targets") or ()))
+
+
+def options_to_doc(options: DeliveryOptions) -> dict[str, Any]:
+    return {
+        "silent": options.silent,
+        "protect": options.protect,
+        "pin": options.pin,
+        "unpin_after": options.unpin_after,
+        "delete_after": options.delete_after,
+    }
+
+
+def options_from_doc(doc: Any) -> DeliveryOptions:
+    """The delivery options; none stored (a post from before they existed) are the defaults."""
+    if not isinstance(doc, dict):
+        return DeliveryOptions()
+
+    def seconds(value: Any) -> int | None:
+        return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+    return DeliveryOptions(
+        silent=bool(doc.get("silent", False)),
+        protect=bool(doc.get("protect", False)),
+        pin=bool(doc.get("pin", False)),
+        unpin_after=seconds(doc.get("unpin_after")),
+        delete_after=seconds(doc.get("delete_after")),
+    )
+
+
+def follow_up_to_doc(action: FollowUp, times: TimeCodec) -> dict[str, Any]:
+    """An action as a document (the claim flattened: `holder`, `lease_until`, `claimed_at`)."""
+
+    def moment(value: datetime | None) -> Any:
+        return times.encode(value) if value is not None else None
+
+    return {
+        "action_id": action.action_id,
+        "post_id": action.post_id,
+        "user_id": action.user_id,
+        "target_id": action.target_id,
+        "target_name": action.target_name,
+        "chat_id": action.chat_id,
+        "message_ids": list(action.message_ids),
+        "kind": action.kind.value,
+        "due_at": times.encode(action.due_at),
+        "status": action.status.value,
+        "holder": action.claim.worker_id if action.claim else None,
+        "lease_until": moment(action.claim.lease_until) if action.claim else None,
+        "claimed_at": moment(action.claim.claimed_at) if action.claim else None,
+        "attempts": action.attempts,
+        "done_at": moment(action.done_at),
+        "error_message": action.error_message,
+        "report_due_at": moment(action.report_due_at),
+        "report_holder": action.report_holder,
+        "notified_at": moment(action.notified_at),
+    }
+
+
+def follow_up_from_doc(doc: dict[str, Any], times: TimeCodec) -> FollowUp:
+    def moment(value: Any) -> datetime | None:
+        return times.decode(value) if value else None
+
+    holder, lease_until, claimed_at = doc.get("holder"), moment(doc.get("lease_until")), moment(doc.get("claimed_at"))
+    return FollowUp(
+        action_id=doc["action_id"],
+        post_id=doc["post_id"],
+        user_id=int(doc["user_id"]),
+        target_id=doc["target_id"],
+        target_name=doc.get("target_name") or doc["target_id"],
+        chat_id=str(doc["chat_id"]),
+        message_ids=[str(message_id) for message_id in doc.get("message_ids") or []],
+        kind=FollowUpKind(doc["kind"]),
+        due_at=times.decode(doc["due_at"]),
+        status=FollowUpStatus(doc["status"]),
+        claim=(
+            Claim(worker_id=holder, lease_until=lease_until, claimed_at=claimed_at or lease_until)
+            if holder and lease_until
+            else None
+        ),
+        attempts=int(doc.get("attempts") or 0),
+        done_at=moment(doc.get("done_at")),
+        error_message=doc.get("error_message"),
+        report_due_at=moment(doc.get("report_due_at")),
+        report_holder=doc.get("report_holder"),
+        notified_at=moment(doc.get("notified_at")),
+    )

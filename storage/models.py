@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -231,6 +231,28 @@ class Content:
 
 
 @dataclass
+class DeliveryOptions:
+    """How a post is delivered and what becomes of it after: sent without a sound, protected from
+    forwarding and saving, pinned (silently) right after publishing, unpinned and deleted a while
+    after. Delays are seconds after publishing (None: never)."""
+
+    silent: bool = False
+    protect: bool = False
+    pin: bool = False
+    unpin_after: int | None = None
+    delete_after: int | None = None
+
+    @property
+    def has_follow_ups(self) -> bool:
+        """True if something is to be done after publishing (pin, unpin or delete)."""
+        return self.pin or self.delete_after is not None
+
+    @property
+    def is_default(self) -> bool:
+        return self == DeliveryOptions()
+
+
+@dataclass
 class Poster:
     """Saved, reusable content: a main caption and up to ten images."""
 
@@ -244,6 +266,8 @@ class Poster:
     buttons: list[list[Button]] = field(default_factory=list)
     link_preview: LinkPreview = field(default_factory=LinkPreview)
     caption_above: bool = False
+    # How its posts are delivered unless the person changes it (silent, pinned, deleted after…).
+    options: DeliveryOptions = field(default_factory=DeliveryOptions)
 
     @property
     def content(self) -> Content:
@@ -273,6 +297,8 @@ class Delivery:
     retries: int = 0
     # When the post was deleted on this target by "Delete everywhere" (None: still there).
     deleted_at: datetime | None = None
+    # Pinned right after publishing (the post asked for it and Telegram took it).
+    pinned: bool = False
 
 
 @dataclass
@@ -340,6 +366,8 @@ class Post:
     # Given its time by the posting schedule ("Add to queue", a batch): it holds that slot, and
     # the queue view may move it to another queued post's slot (storage/queue.py).
     queued: bool = False
+    # How it is delivered: silently, protected, pinned, unpinned and deleted after a while.
+    options: DeliveryOptions = field(default_factory=DeliveryOptions)
 
     @property
     def content(self) -> Content:
@@ -371,6 +399,7 @@ def new_post(
     images: list[Image] | None = None,
     poster_name: str | None = None,
     content: Content | None = None,
+    options: DeliveryOptions | None = None,
 ) -> Post:
     """A fresh `scheduled` post with one pending delivery per target; `content`, when given, is its
     caption, media, buttons and layout (instead of `main_caption` and `images`)."""
@@ -396,6 +425,7 @@ def new_post(
         buttons=[list(row) for row in content.buttons] if content else [],
         link_preview=content.link_preview if content else LinkPreview(),
         caption_above=content.caption_above if content else False,
+        options=options or DeliveryOptions(),
     )
 
 
@@ -443,3 +473,99 @@ class Occurrence:
     number: int
     missed_before: int = 0
     missed_since: datetime | None = None
+
+
+class FollowUpKind(StrEnum):
+    """What is done to a published delivery at its time."""
+
+    UNPIN = "unpin"
+    DELETE = "delete"
+
+
+class FollowUpStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+    # Its time passed more than MAX_LATENESS ago while no worker ran: not done (as a missed post).
+    MISSED = "missed"
+
+
+@dataclass
+class FollowUp:
+    """An action due on one delivery of a published post at a time: unpin it or delete it. Kept
+    in the database and claimed like a post, so that it runs once, whatever restarts or runs
+    beside it."""
+
+    action_id: str
+    post_id: str
+    user_id: int
+    target_id: str
+    # What people call the target, and the chat (its address) with the delivery's messages.
+    target_name: str
+    chat_id: str
+    message_ids: list[str]
+    kind: FollowUpKind
+    due_at: datetime
+    status: FollowUpStatus = FollowUpStatus.PENDING
+    # While a worker runs it: its claim token and lease (as a post's `Claim`).
+    claim: Claim | None = None
+    attempts: int = 0
+    done_at: datetime | None = None
+    error_message: str | None = None
+    # A failed or missed action's owner is told once: the report is due from `report_due_at`;
+    # while a worker sends it, `report_holder` is its claim token and `report_due_at` its lease.
+    report_due_at: datetime | None = None
+    report_holder: str | None = None
+    notified_at: datetime | None = None
+
+
+def follow_up_id(post_id: str, target_id: str, kind: FollowUpKind) -> str:
+    """The one id an action of this kind on this delivery has: made twice, it is stored once."""
+    return f"{post_id}:{target_id}:{kind.value}"
+
+
+def follow_ups_for(post: Post, target: Target, delivery: Delivery, published_at: datetime) -> list[FollowUp]:
+    """The actions due after `delivery` went out (only where the platform can do them: Telegram;
+    an unpin only if it was pinned, and before it is deleted)."""
+    options = post.options
+    if target.platform is not Platform.TELEGRAM or delivery.status is not DeliveryStatus.SENT:
+        return []
+    message_ids = list(delivery.message_ids) or ([delivery.message_id] if delivery.message_id else [])
+    if not message_ids:
+        return []
+    planned: list[tuple[FollowUpKind, int]] = []
+    if (
+        delivery.pinned
+        and options.unpin_after is not None
+        and (options.delete_after is None or options.unpin_after < options.delete_after)
+    ):
+        planned.append((FollowUpKind.UNPIN, options.unpin_after))
+    if options.delete_after is not None:
+        planned.append((FollowUpKind.DELETE, options.delete_after))
+    return [
+        FollowUp(
+            action_id=follow_up_id(post.post_id, target.target_id, kind),
+            post_id=post.post_id,
+            user_id=post.user_id,
+            target_id=target.target_id,
+            target_name=target.name,
+            chat_id=target.address,
+            message_ids=message_ids,
+            kind=kind,
+            due_at=to_millis(published_at + timedelta(seconds=delay)),
+        )
+        for kind, delay in planned
+    ]
+
+
+def settled_follow_up(action: FollowUp, status: FollowUpStatus, now: datetime, error: str | None = None) -> FollowUp:
+    """What running an action came to: done, or failed or missed (then its owner's report is due now)."""
+    return replace(
+        action,
+        status=status,
+        claim=None,
+        done_at=now if status is FollowUpStatus.DONE else None,
+        error_message=error,
+        report_due_at=None if status is FollowUpStatus.DONE else now,
+        report_holder=None,
+    )

@@ -33,6 +33,10 @@ from storage.batching import WriteBatcher
 from storage.codec import (
     BSON_TIMES,
     delivery_to_doc,
+    follow_up_from_doc,
+    follow_up_to_doc,
+    options_from_doc,
+    options_to_doc,
     owned_targets,
     post_from_doc,
     post_to_doc,
@@ -47,7 +51,10 @@ from storage.crypto import CredentialCipher
 from storage.models import (
     Account,
     Delivery,
+    DeliveryOptions,
     Entity,
+    FollowUp,
+    FollowUpStatus,
     ForumTopic,
     Platform,
     Post,
@@ -244,6 +251,12 @@ class MongoStore(Store):
         await db[f"{IMAGE_BUCKET}.files"].create_index([("metadata.created_at", ASCENDING)])
         await self._open_series(db)
         await db.queue_slots.create_index([("user_id", ASCENDING)], unique=True)
+        follow_ups = db.follow_ups
+        await follow_ups.create_index([("action_id", ASCENDING)], unique=True)
+        await follow_ups.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
+        await follow_ups.create_index([("post_id", ASCENDING), ("due_at", ASCENDING)])
+        await follow_ups.create_index([("report_due_at", ASCENDING)], sparse=True)
+        await db.delivery_defaults.create_index([("user_id", ASCENDING)], unique=True)
 
     async def close(self) -> None:
         await self._fenced.drain()  # writes queued by publications finishing right now
@@ -773,7 +786,14 @@ class MongoStore(Store):
         reports = await posts.update_many(
             {"report_holder": tokens}, {"$set": {"report_due_at": now, "report_holder": None}}
         )
-        return expired.modified_count + reports.modified_count
+        actions = await self.db.follow_ups.update_many(
+            {"status": FollowUpStatus.PENDING.value, "holder": tokens},
+            {"$set": {"lease_until": now - timedelta(milliseconds=1)}},
+        )
+        action_reports = await self.db.follow_ups.update_many(
+            {"report_holder": tokens}, {"$set": {"report_due_at": now, "report_holder": None}}
+        )
+        return expired.modified_count + reports.modified_count + actions.modified_count + action_reports.modified_count
 
     async def retry_failed(self, user_id: int, post_id: str, now: datetime) -> Post | None:
         doc = await self.db.scheduled_posts.find_one(
@@ -865,6 +885,130 @@ class MongoStore(Store):
             {"$set": {"report_due_at": until, "report_holder": None}},
         )
         return result.modified_count
+
+    # -- follow-up actions -----------------------------------------------------------------
+    @staticmethod
+    def _claimable_follow_up(now: datetime) -> Document:
+        return {
+            "status": FollowUpStatus.PENDING.value,
+            "due_at": {"$lte": now},
+            "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}],
+        }
+
+    async def add_follow_ups(self, actions: Sequence[FollowUp]) -> int:
+        added = 0
+        for action in actions:
+            doc = follow_up_to_doc(action, BSON_TIMES)
+            result = await self.db.follow_ups.update_one(
+                {"action_id": action.action_id}, {"$setOnInsert": doc}, upsert=True
+            )
+            added += 1 if result.upserted_id is not None else 0
+        return added
+
+    async def follow_ups_of(self, post_id: str) -> list[FollowUp]:
+        cursor = self.db.follow_ups.find({"post_id": post_id}).sort([("due_at", ASCENDING), ("action_id", ASCENDING)])
+        return [follow_up_from_doc(doc, BSON_TIMES) async for doc in cursor]
+
+    async def claim_follow_ups(self, holder: str, now: datetime, lease: timedelta, limit: int = 50) -> list[FollowUp]:
+        actions = self.db.follow_ups
+        # As claim_due_posts: candidates, one update_many fenced by "still claimable" (each document
+        # is updated atomically), then the claimed ones found by the holder's token (never reused).
+        while True:
+            cursor = actions.find(self._claimable_follow_up(now), {"action_id": 1, "_id": 0}).sort("due_at", ASCENDING)
+            candidates = [doc["action_id"] async for doc in cursor.limit(limit)]
+            if not candidates:
+                return []
+            taken = await actions.update_many(
+                {"action_id": {"$in": candidates}, **self._claimable_follow_up(now)},
+                {
+                    "$set": {"holder": holder, "lease_until": now + lease, "claimed_at": now},
+                    "$inc": {"attempts": 1},
+                },
+            )
+            if taken.matched_count:
+                break
+        cursor = actions.find({"action_id": {"$in": candidates}, "holder": holder})
+        claimed = [follow_up_from_doc(doc, BSON_TIMES) async for doc in cursor]
+        claimed.sort(key=lambda action: action.due_at)
+        return claimed
+
+    async def settle_follow_up(self, action: FollowUp, holder: str) -> bool:
+        result = await self.db.follow_ups.update_one(
+            {"action_id": action.action_id, "holder": holder, "status": FollowUpStatus.PENDING.value},
+            {
+                "$set": {
+                    "status": action.status.value,
+                    "holder": None,
+                    "lease_until": None,
+                    "claimed_at": None,
+                    "done_at": action.done_at,
+                    "error_message": action.error_message,
+                    "report_due_at": action.report_due_at,
+                    "report_holder": None,
+                }
+            },
+        )
+        return result.matched_count == 1
+
+    async def release_follow_up(self, action_id: str, holder: str, until: datetime, error: str | None) -> bool:
+        result = await self.db.follow_ups.update_one(
+            {"action_id": action_id, "holder": holder, "status": FollowUpStatus.PENDING.value},
+            {
+                "$set": {
+                    "holder": None,
+                    "lease_until": until,
+                    "claimed_at": None,
+                    "error_message": error,
+                }
+            },
+        )
+        return result.matched_count == 1
+
+    async def claim_follow_up_reports(
+        self, holder: str, now: datetime, lease: timedelta, limit: int = 100
+    ) -> list[FollowUp]:
+        actions = self.db.follow_ups
+        while True:
+            cursor = actions.find({"report_due_at": {"$lte": now}}, {"action_id": 1, "_id": 0})
+            candidates = [doc["action_id"] async for doc in cursor.sort("report_due_at", ASCENDING).limit(limit)]
+            if not candidates:
+                return []
+            taken = await actions.update_many(
+                {"action_id": {"$in": candidates}, "report_due_at": {"$lte": now}},
+                {"$set": {"report_holder": holder, "report_due_at": now + lease}},
+            )
+            if taken.matched_count:
+                break
+        cursor = actions.find({"action_id": {"$in": candidates}, "report_holder": holder})
+        return [follow_up_from_doc(doc, BSON_TIMES) async for doc in cursor]
+
+    async def mark_follow_ups_reported(self, action_ids: Collection[str], holder: str, now: datetime) -> int:
+        if not action_ids:
+            return 0
+        result = await self.db.follow_ups.update_many(
+            {"action_id": {"$in": list(action_ids)}, "report_holder": holder},
+            {"$set": {"notified_at": now, "report_due_at": None, "report_holder": None}},
+        )
+        return result.modified_count
+
+    async def postpone_follow_up_reports(self, action_ids: Collection[str], holder: str, until: datetime) -> int:
+        if not action_ids:
+            return 0
+        result = await self.db.follow_ups.update_many(
+            {"action_id": {"$in": list(action_ids)}, "report_holder": holder},
+            {"$set": {"report_due_at": until, "report_holder": None}},
+        )
+        return result.modified_count
+
+    # -- the user's delivery defaults -------------------------------------------------------
+    async def delivery_defaults(self, user_id: int) -> DeliveryOptions:
+        doc = await self.db.delivery_defaults.find_one({"user_id": user_id})
+        return options_from_doc(doc.get("options")) if doc else DeliveryOptions()
+
+    async def set_delivery_defaults(self, user_id: int, options: DeliveryOptions) -> None:
+        await self.db.delivery_defaults.update_one(
+            {"user_id": user_id}, {"$set": {"options": options_to_doc(options)}}, upsert=True
+        )
 
     # -- persistence -----------------------------------------------------------------------
     async def load_state(self, namespace: str) -> dict[str, Any]:

@@ -33,7 +33,11 @@ from storage.batching import WriteBatcher
 from storage.codec import (
     ISO_TIMES,
     delivery_to_doc,
+    follow_up_from_doc,
+    follow_up_to_doc,
     iso_text,
+    options_from_doc,
+    options_to_doc,
     owned_targets,
     post_from_doc,
     post_to_doc,
@@ -54,7 +58,9 @@ from storage.crypto import (
 from storage.models import (
     Account,
     Delivery,
+    DeliveryOptions,
     Entity,
+    FollowUp,
     ForumTopic,
     Platform,
     Post,
@@ -162,6 +168,43 @@ CREATE TABLE IF NOT EXISTS blob_chunks (
 );
 """
 
+# The follow-up actions (unpin, delete) of published posts, claimed like posts.
+FOLLOW_UP_SCHEMA = """
+CREATE TABLE IF NOT EXISTS follow_ups (
+    action_id TEXT PRIMARY KEY,
+    post_id TEXT NOT NULL,
+    user_id INTEGER NOT NULL,
+    target_id TEXT NOT NULL,
+    target_name TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    message_ids TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    due_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    holder TEXT,
+    lease_until TEXT,
+    claimed_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    done_at TEXT,
+    error_message TEXT,
+    report_due_at TEXT,
+    report_holder TEXT,
+    notified_at TEXT
+);
+CREATE INDEX IF NOT EXISTS follow_ups_due ON follow_ups (status, due_at);
+CREATE INDEX IF NOT EXISTS follow_ups_post ON follow_ups (post_id, due_at);
+CREATE INDEX IF NOT EXISTS follow_ups_reports ON follow_ups (report_due_at) WHERE report_due_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS delivery_defaults (
+    user_id INTEGER PRIMARY KEY,
+    doc TEXT NOT NULL
+);
+"""
+FOLLOW_UP_FIELDS = (
+    "action_id", "post_id", "user_id", "target_id", "target_name", "chat_id", "message_ids", "kind", "due_at",
+    "status", "holder", "lease_until", "claimed_at", "attempts", "done_at", "error_message", "report_due_at",
+    "report_holder", "notified_at",
+)  # fmt: skip
+
 # Columns added after the first release: (name, type), added to an older file when it is opened,
 # and the indexes that need them.
 ADDED_POST_COLUMNS = (("report_due_at", "TEXT"), ("report_holder", "TEXT"))
@@ -268,6 +311,12 @@ def _post_row(post: Post) -> tuple[Any, ...]:
         columns["report_holder"],
         json.dumps(doc),
     )
+
+
+def _row_to_follow_up(row: aiosqlite.Row) -> FollowUp:
+    doc = {name: row[name] for name in FOLLOW_UP_FIELDS}
+    doc["message_ids"] = json.loads(doc["message_ids"])
+    return follow_up_from_doc(doc, ISO_TIMES)
 
 
 def _placeholders(values: Iterable[object]) -> str:
@@ -458,6 +507,7 @@ class SQLiteStore(Store):
         await self.db.executescript(LATER_INDEXES)
         await self.db.executescript(SERIES_SCHEMA)
         await self.db.executescript(QUEUE_SCHEMA)
+        await self.db.executescript(FOLLOW_UP_SCHEMA)
 
     async def _connect(self) -> aiosqlite.Connection:
         db = await aiosqlite.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
@@ -1136,6 +1186,18 @@ class SQLiteStore(Store):
                 "AND report_holder IS NOT NULL AND substr(report_holder, 1, ?) = ?",
                 (iso_text(now), len(prefix), prefix),
             ) as cursor:
+                expired += cursor.rowcount
+            async with db.execute(
+                "UPDATE follow_ups SET lease_until = ? WHERE status = 'pending' AND holder IS NOT NULL "
+                "AND substr(holder, 1, ?) = ?",
+                (iso_text(now - timedelta(milliseconds=1)), len(prefix), prefix),
+            ) as cursor:
+                expired += cursor.rowcount
+            async with db.execute(
+                "UPDATE follow_ups SET report_due_at = ?, report_holder = NULL WHERE report_due_at IS NOT NULL "
+                "AND report_holder IS NOT NULL AND substr(report_holder, 1, ?) = ?",
+                (iso_text(now), len(prefix), prefix),
+            ) as cursor:
                 return expired + cursor.rowcount
 
     async def retry_failed(self, user_id: int, post_id: str, now: datetime) -> Post | None:
@@ -1204,6 +1266,109 @@ class SQLiteStore(Store):
             f"UPDATE posts SET report_due_at = ?, report_holder = NULL "
             f"WHERE post_id IN ({_placeholders(post_ids)}) AND report_holder = ?",
             (iso_text(until), *post_ids, holder),
+        )
+
+    # -- follow-up actions -----------------------------------------------------------------
+    _FOLLOW_UP_RETURNING = "RETURNING " + ", ".join(FOLLOW_UP_FIELDS)
+
+    async def add_follow_ups(self, actions: Sequence[FollowUp]) -> int:
+        added = 0
+        async with self._transaction() as db:
+            for action in actions:
+                doc = follow_up_to_doc(action, ISO_TIMES)
+                doc["message_ids"] = json.dumps(doc["message_ids"])
+                async with db.execute(
+                    f"INSERT INTO follow_ups ({', '.join(FOLLOW_UP_FIELDS)}) "
+                    f"VALUES ({_placeholders(FOLLOW_UP_FIELDS)}) ON CONFLICT (action_id) DO NOTHING",
+                    tuple(doc[name] for name in FOLLOW_UP_FIELDS),
+                ) as cursor:
+                    added += cursor.rowcount
+        return added
+
+    async def follow_ups_of(self, post_id: str) -> list[FollowUp]:
+        rows = await self._read_all(
+            f"SELECT {', '.join(FOLLOW_UP_FIELDS)} FROM follow_ups WHERE post_id = ? ORDER BY due_at, action_id",
+            (post_id,),
+        )
+        return [_row_to_follow_up(row) for row in rows]
+
+    async def claim_follow_ups(self, holder: str, now: datetime, lease: timedelta, limit: int = 50) -> list[FollowUp]:
+        now_text = iso_text(now)
+        # One statement under SQLite's write lock: no two workers take the same action.
+        rows = await self._fetchall(
+            f"UPDATE follow_ups SET holder = ?, lease_until = ?, claimed_at = ?, attempts = attempts + 1 "
+            f"WHERE action_id IN (SELECT action_id FROM follow_ups WHERE status = 'pending' AND due_at <= ? "
+            f"AND (lease_until IS NULL OR lease_until < ?) ORDER BY due_at LIMIT ?) "
+            f"AND status = 'pending' AND (lease_until IS NULL OR lease_until < ?) {self._FOLLOW_UP_RETURNING}",
+            (holder, iso_text(now + lease), now_text, now_text, now_text, limit, now_text),
+        )
+        actions = [_row_to_follow_up(row) for row in rows]
+        actions.sort(key=lambda action: action.due_at)
+        return actions
+
+    async def settle_follow_up(self, action: FollowUp, holder: str) -> bool:
+        changed = await self._execute(
+            "UPDATE follow_ups SET status = ?, holder = NULL, lease_until = NULL, claimed_at = NULL, done_at = ?, "
+            "error_message = ?, report_due_at = ?, report_holder = NULL "
+            "WHERE action_id = ? AND holder = ? AND status = 'pending'",
+            (
+                action.status.value,
+                iso_text(action.done_at) if action.done_at else None,
+                action.error_message,
+                iso_text(action.report_due_at) if action.report_due_at else None,
+                action.action_id,
+                holder,
+            ),
+        )
+        return changed == 1
+
+    async def release_follow_up(self, action_id: str, holder: str, until: datetime, error: str | None) -> bool:
+        changed = await self._execute(
+            "UPDATE follow_ups SET holder = NULL, lease_until = ?, claimed_at = NULL, "
+            "error_message = ? WHERE action_id = ? AND holder = ? AND status = 'pending'",
+            (iso_text(until), error, action_id, holder),
+        )
+        return changed == 1
+
+    async def claim_follow_up_reports(
+        self, holder: str, now: datetime, lease: timedelta, limit: int = 100
+    ) -> list[FollowUp]:
+        rows = await self._fetchall(
+            f"UPDATE follow_ups SET report_holder = ?, report_due_at = ? WHERE action_id IN (SELECT action_id "
+            f"FROM follow_ups WHERE report_due_at <= ? ORDER BY report_due_at LIMIT ?) AND report_due_at <= ? "
+            f"{self._FOLLOW_UP_RETURNING}",
+            (holder, iso_text(now + lease), iso_text(now), limit, iso_text(now)),
+        )
+        return [_row_to_follow_up(row) for row in rows]
+
+    async def mark_follow_ups_reported(self, action_ids: Collection[str], holder: str, now: datetime) -> int:
+        if not action_ids:
+            return 0
+        return await self._execute(
+            f"UPDATE follow_ups SET notified_at = ?, report_due_at = NULL, report_holder = NULL "
+            f"WHERE action_id IN ({_placeholders(action_ids)}) AND report_holder = ?",
+            (iso_text(now), *action_ids, holder),
+        )
+
+    async def postpone_follow_up_reports(self, action_ids: Collection[str], holder: str, until: datetime) -> int:
+        if not action_ids:
+            return 0
+        return await self._execute(
+            f"UPDATE follow_ups SET report_due_at = ?, report_holder = NULL "
+            f"WHERE action_id IN ({_placeholders(action_ids)}) AND report_holder = ?",
+            (iso_text(until), *action_ids, holder),
+        )
+
+    # -- the user's delivery defaults -------------------------------------------------------
+    async def delivery_defaults(self, user_id: int) -> DeliveryOptions:
+        row = await self._read_one("SELECT doc FROM delivery_defaults WHERE user_id = ?", (user_id,))
+        return options_from_doc(json.loads(row["doc"])) if row else DeliveryOptions()
+
+    async def set_delivery_defaults(self, user_id: int, options: DeliveryOptions) -> None:
+        await self._execute(
+            "INSERT INTO delivery_defaults (user_id, doc) VALUES (?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET doc = excluded.doc",
+            (user_id, json.dumps(options_to_doc(options))),
         )
 
     # -- persistence -----------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """A separate process that claims due posts with several concurrent tasks, for the race tests.
 
-Usage: python -m tests.contract.claimer sqlite|mongo LOCATION KEY WORKER_PREFIX TASKS [LIMIT]
-LIMIT: posts per claim (default 2). Each claim has a token of its own, as the engine's do.
+Usage: python -m tests.contract.claimer sqlite|mongo LOCATION KEY WORKER_PREFIX TASKS [LIMIT [WHAT]]
+LIMIT: posts per claim (default 2). WHAT: "posts" (the default) or "follow_ups" (the follow-up
+actions of published posts, claimed the same way). Each claim has a token of its own, as the engine's do.
 Prints "ready", waits for a line on stdin, claims until nothing is due, then prints one JSON
 object: worker id → the post ids it claimed."""
 
@@ -36,14 +37,27 @@ async def claim_until_empty(store: Store, worker_id: str, limit: int = 2) -> lis
     raise AssertionError("unreachable")
 
 
-async def main(kind: str, location: str, key: str, prefix: str, tasks: int, limit: int) -> None:
+async def claim_follow_ups_until_empty(store: Store, worker_id: str, limit: int = 2) -> list[str]:
+    claimed: list[str] = []
+    for number in itertools.count(1):
+        actions = await store.claim_follow_ups(f"{worker_id}/a{number}", utc_now(), LEASE, limit=limit)
+        if not actions:
+            return claimed
+        assert len(actions) <= limit
+        claimed.extend(action.action_id for action in actions)
+        await asyncio.sleep(0.005)
+    raise AssertionError("unreachable")
+
+
+async def main(kind: str, location: str, key: str, prefix: str, tasks: int, limit: int, what: str = "posts") -> None:
     cipher = CredentialCipher(key)
     store: Store = SQLiteStore(Path(location), cipher) if kind == "sqlite" else MongoStore(location, cipher)
     await store.open()
     print("ready", flush=True)
     await asyncio.to_thread(sys.stdin.readline)
     workers = [f"{prefix}-{n}" for n in range(tasks)]
-    results = await asyncio.gather(*(claim_until_empty(store, worker, limit) for worker in workers))
+    claim = claim_follow_ups_until_empty if what == "follow_ups" else claim_until_empty
+    results = await asyncio.gather(*(claim(store, worker, limit) for worker in workers))
     await store.close()
     print(json.dumps(dict(zip(workers, results, strict=True))), flush=True)
 
@@ -51,4 +65,5 @@ async def main(kind: str, location: str, key: str, prefix: str, tasks: int, limi
 if __name__ == "__main__":
     kind, location, key, prefix, tasks = sys.argv[1:6]
     limit = int(sys.argv[6]) if len(sys.argv) > 6 else 2
-    asyncio.run(main(kind, location, key, prefix, int(tasks), limit))
+    what = sys.argv[7] if len(sys.argv) > 7 else "posts"
+    asyncio.run(main(kind, location, key, prefix, int(tasks), limit, what))

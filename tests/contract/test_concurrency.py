@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 POSTS, PROCESSES, TASKS = 500, 2, 8
 
 
-async def run_claimers(kind: str, location: str, key: str, limit: int) -> dict[str, list[str]]:
+async def run_claimers(kind: str, location: str, key: str, limit: int, what: str = "posts") -> dict[str, list[str]]:
     processes = [
         await asyncio.create_subprocess_exec(
             sys.executable,
@@ -35,6 +35,7 @@ async def run_claimers(kind: str, location: str, key: str, limit: int) -> dict[s
             f"p{n}",
             str(TASKS),
             str(limit),
+            what,
             cwd=ROOT,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,

@@ -96,6 +96,9 @@ class FakeBotAPI(Server, Session, Webhooks, Sending, Editing, Person):
             "editMessageMedia": self._edit_message_media,
             "deleteMessage": self._delete_message,
             "getChat": self._get_chat,
+            "deleteMessages": self._delete_messages,
+            "pinChatMessage": self._pin_chat_message,
+            "unpinChatMessage": self._unpin_chat_message,
             "getChatMember": self._get_chat_member,
             "getFile": self._get_file,
         }

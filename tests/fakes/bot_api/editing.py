@@ -1,11 +1,13 @@
-"""Editing and deleting the bot's messages: editMessageText, editMessageCaption, editMessageMedia,
-editMessageReplyMarkup, deleteMessage — refusing what Telegram refuses: a message that is gone or
-not the bot's, an edit that changes nothing, a caption edit of a text message, a media edit that
-would put a kind into an album that cannot hold it (documents only with documents, audio only with
-audio, photos and videos together, never a GIF: MEDIA_GROUPED_INVALID), an edit in a channel where
-the bot may no longer post; a delete without the right, or after 48 hours where Telegram allows no
-more ("message can't be deleted for everyone": private chats and basic groups always; supergroups
-and channels unless the bot may delete any message there). `age_messages` makes messages older.
+"""Editing, deleting and pinning the bot's messages: editMessageText, editMessageCaption,
+editMessageMedia, editMessageReplyMarkup, deleteMessage, deleteMessages, pinChatMessage,
+unpinChatMessage — refusing what Telegram refuses: a message that is gone or not the bot's, an edit
+that changes nothing, a caption edit of a text message, a media edit that would put a kind into an
+album that cannot hold it (documents only with documents, audio only with audio, photos and videos
+together, never a GIF: MEDIA_GROUPED_INVALID), an edit in a channel where the bot may no longer post;
+a delete without the right, or after 48 hours (on the fake's clock) where Telegram allows no more
+("message can't be deleted for everyone": private chats and basic groups always; supergroups and
+channels unless the bot may delete any message there); a pin without can_pin_messages (groups) or
+can_edit_messages (channels). `age_messages` makes messages older.
 
 The refusals' descriptions are Telegram's own where they are known, so that the bot's code that
 reads them is tested against what it will meet."""
@@ -13,6 +15,7 @@ reads them is tested against what it will meet."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from tests.fakes.bot_api.errors import EDIT_NOT_FOUND, NOT_MODIFIED, BotAPIError, JSONDict, bad_request
@@ -27,10 +30,14 @@ DELETE_WINDOW = 48 * 3600
 MEDIA_KINDS = ("photo", "video", "animation", "document", "audio")
 # Which kinds may stand in for an album item of each kind (TDLib: MEDIA_GROUPED_INVALID otherwise).
 ALBUM_CLASSES = {"photo": "visual", "video": "visual", "document": "document", "audio": "audio"}
+CANT_DELETE = "message can't be deleted"
+CANT_DELETE_FOR_EVERYONE = "message can't be deleted for everyone"
+CANT_PIN = "not enough rights to pin a message"
+CANT_UNPIN = "not enough rights to manage pinned messages in the chat"
 
 
 class Editing(BotState):
-    """editMessageText, editMessageReplyMarkup and deleteMessage."""
+    """editMessageText, editMessageReplyMarkup, deleteMessage(s), pinChatMessage and unpinChatMessage."""
 
     async def _edit_message_text(self, params: Params) -> JSONDict:
         message = self._editable(params)
@@ -136,10 +143,10 @@ class Editing(BotState):
 
     def _check_delete(self, chat: Chat, message: Message) -> None:
         """Telegram's rules of deleteMessage for bots, as the Bot API documents them."""
-        fresh = time.time() - message.date < DELETE_WINDOW
+        fresh = self.clock() - message.date < DELETE_WINDOW
         if chat.type == "private":
             if not fresh:
-                raise bad_request("message can't be deleted for everyone")
+                raise bad_request(CANT_DELETE_FOR_EVERYONE)
             return
         member = self._bot_member(chat)
         admin = member.status in ("creator", "administrator")
@@ -149,25 +156,81 @@ class Editing(BotState):
         if chat.type == "group":
             # A basic group: the bot's own messages, or any as an administrator; within 48 hours only.
             if not message.from_bot and not admin:
-                raise bad_request("message can't be deleted")
+                raise bad_request(CANT_DELETE)
             if not fresh:
-                raise bad_request("message can't be deleted for everyone")
+                raise bad_request(CANT_DELETE_FOR_EVERYONE)
             return
         if may_delete_any:
             return
         if chat.type == "channel":
             may_post = member.status == "administrator" and member.rights.get("can_post_messages", False)
             if not message.from_bot or not may_post:
-                raise bad_request("message can't be deleted")
+                raise bad_request(CANT_DELETE)
         elif not message.from_bot:
-            raise bad_request("message can't be deleted")
+            raise bad_request(CANT_DELETE)
         if not fresh:
-            raise bad_request("message can't be deleted for everyone")
+            raise bad_request(CANT_DELETE_FOR_EVERYONE)
 
     def age_messages(self, chat_id: int, seconds: float) -> None:
         """Makes every message of the chat `seconds` older (as if sent that much earlier)."""
         for message in self._messages.get(chat_id, {}).values():
             message.date -= int(seconds)
+
+    async def _delete_messages(self, params: Params) -> bool:
+        """Deletes 1–100 messages at once; those not found are skipped, and if one found cannot be
+        deleted nothing is."""
+        chat = self._chat_for(params.chat_id(), send=False)
+        ids = params.get("message_ids")
+        if not isinstance(ids, list) or not ids:
+            raise bad_request("message identifiers are not specified")
+        if len(ids) > 100:
+            raise bad_request("too many message identifiers specified")
+        if not all(isinstance(one, int) and not isinstance(one, bool) for one in ids):
+            raise bad_request("can't parse message identifiers JSON object")
+        found = [message for message in (self._visible_message(chat, one) for one in ids) if message is not None]
+        if not found:
+            raise bad_request("message to delete not found")
+        for message in found:
+            self._check_delete(chat, message)
+        for message in found:
+            message.deleted = True
+        return True
+
+    async def _pin_chat_message(self, params: Params) -> bool:
+        chat = self._chat_for(params.chat_id(), send=False)
+        if not self._may_pin(chat):
+            raise bad_request(CANT_PIN)
+        message = self._visible_message(chat, params.req_int("message_id", "message identifier is not specified"))
+        if message is None:
+            raise bad_request("message to pin not found")
+        message.pinned, message.pinned_silently = True, params.flag("disable_notification")
+        return True
+
+    async def _unpin_chat_message(self, params: Params) -> bool:
+        chat = self._chat_for(params.chat_id(), send=False)
+        if not self._may_pin(chat):
+            raise bad_request(CANT_UNPIN)
+        message_id = params.opt_int("message_id")
+        pinned = [m for m in self._messages.get(chat.id, {}).values() if m.pinned and not m.deleted]
+        if message_id is not None:
+            message = self._visible_message(chat, message_id)
+            if message is None:
+                raise bad_request("message to unpin not found")
+            pinned = [message]
+        elif not pinned:
+            raise bad_request("message to unpin not found")
+        # Without a message id Telegram unpins the latest pinned message.
+        latest: Sequence[Message] = pinned if message_id is not None else pinned[-1:]
+        for message in latest:
+            message.pinned = False
+        return True
+
+    def _may_pin(self, chat: Chat) -> bool:
+        if chat.type == "private":
+            return True
+        member = self._bot_member(chat)
+        right = "can_edit_messages" if chat.type == "channel" else "can_pin_messages"
+        return member.status == "creator" or (member.status == "administrator" and member.rights.get(right, False))
 
     def _editable(self, params: Params) -> Message:
         chat = self._chat_for(params.chat_id(), send=False)

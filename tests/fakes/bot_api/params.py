@@ -21,10 +21,20 @@ _JSON_FIELDS = {
     # Telegram ignores entities it cannot parse; the fake refuses them, so a test sees the loss.
     "entities": "can't parse entities JSON object (Telegram would ignore them)",
     "caption_entities": "can't parse entities JSON object (Telegram would ignore them)",
+    "message_ids": "can't parse message identifiers JSON object",
 }
 _INT_FIELDS = frozenset({"chat_id", "message_id", "offset", "limit", "user_id", "message_thread_id"})
 _FLOAT_FIELDS = frozenset({"timeout"})
-_BOOL_FIELDS = frozenset({"show_alert", "drop_pending_updates", "has_spoiler", "show_caption_above_media"})
+_BOOL_FIELDS = frozenset(
+    {
+        "show_alert",
+        "drop_pending_updates",
+        "has_spoiler",
+        "show_caption_above_media",
+        "disable_notification",
+        "protect_content",
+    }
+)
 _INT_RE = re.compile(r"^[+-]?\d+$")
 # Telegram reads these; the fake does not model them, so it refuses them rather than ignore them.
 _UNMODELLED_FIELDS = ("reply_parameters", "reply_to_message_id", "inline_message_id", "thumbnail", "cover")

@@ -102,6 +102,11 @@ def _check_upload(source: Upload | str) -> None:
         raise BotAPIError(413, "Request Entity Too Large")
 
 
+def delivery_flags(params: Params) -> JSONDict:
+    """How a message was asked to arrive: without a sound, and protected from forwarding and saving."""
+    return {"silent": params.flag("disable_notification"), "protected": params.flag("protect_content")}
+
+
 class Sending(BotState):
     """sendMessage, the single-media methods and sendMediaGroup."""
 
@@ -115,7 +120,7 @@ class Sending(BotState):
         markup = reply_markup(params)
         preview = link_preview_options(params)
         sent = {"kind": "text", "text": text, "entities": entities, "link_preview_options": preview}
-        return self._post(chat, [sent | {"reply_markup": markup}], thread_id)[0]
+        return self._post(chat, [sent | {"reply_markup": markup} | delivery_flags(params)], thread_id)[0]
 
     async def _send_photo(self, params: Params) -> JSONDict:
         return self._send_media(params, "photo")
@@ -148,7 +153,7 @@ class Sending(BotState):
         if kind in VISUAL_KINDS:
             sent["has_media_spoiler"] = params.flag("has_spoiler")
             sent["show_caption_above_media"] = params.flag("show_caption_above_media")
-        return self._post(chat, [sent | {"reply_markup": markup}], thread_id)[0]
+        return self._post(chat, [sent | {"reply_markup": markup} | delivery_flags(params)], thread_id)[0]
 
     async def _send_media_group(self, params: Params) -> list[JSONDict]:
         chat = self._chat_for(params.chat_id(), send=True)
@@ -215,6 +220,7 @@ class Sending(BotState):
                 "caption_entities": entities,
                 "media_group_id": group_id,
                 **extra,
+                **delivery_flags(params),
             }
             for file, (kind, _, text, entities, extra) in zip(files, items, strict=True)
         ]

@@ -229,6 +229,11 @@ class Message:
     forward_origin: JSONDict | None = None
     deleted: bool = False
     edit_date: int | None = None
+    # Sent with disable_notification / protect_content; pinned now (and whether the pin was silent).
+    silent: bool = False
+    protected: bool = False
+    pinned: bool = False
+    pinned_silently: bool = False
 
 
 class BotState:
@@ -262,6 +267,17 @@ class BotState:
         self._media_group_numbers = itertools.count(13_000_000_000_000_001)
         self._updates_signal = asyncio.Event()
         self._state_signal = asyncio.Event()
+        # Seconds the fake Telegram's clock runs ahead of the real one (`advance_clock`): message
+        # dates and the age rules of deleting (48 h) follow it.
+        self._clock_offset = 0.0
+
+    def clock(self) -> float:
+        """The fake Telegram's time, in seconds since the epoch."""
+        return time.time() + self._clock_offset
+
+    def advance_clock(self, seconds: float) -> None:
+        """Moves the fake Telegram's clock forward: the messages sent so far are `seconds` older."""
+        self._clock_offset += seconds
 
     @property
     def token(self) -> str:
@@ -301,6 +317,14 @@ class BotState:
         self._changed()
         return chat.to_json()
 
+    def set_bot_rights(self, chat_id: int, **rights: bool) -> None:
+        """Changes administrator rights of the bot in a chat (e.g. can_delete_messages=False)."""
+        member = self._bot_member(self._group_chat(chat_id))
+        if member.status != "administrator":
+            raise ValueError("the bot is not an administrator there")
+        member.rights.update(rights)
+        self._changed()
+
     def set_member(self, chat_id: int, user_id: int, status: str) -> None:
         """Set someone's status in a chat (no update is sent); for the bot itself use bot_user["id"]."""
         chat = self._group_chat(chat_id)
@@ -317,7 +341,8 @@ class BotState:
         entities, caption, caption_entities, photo (the largest size's file_id), video, animation,
         document, audio (file_ids), has_media_spoiler, show_caption_above_media,
         link_preview_options, media_group_id, reply_markup, deleted, edit_date, message_thread_id
-        (the forum topic it is in, or None)."""
+        (the forum topic it is in, or None), disable_notification, protect_content, pinned,
+        pinned_silently."""
         return [self._record(m) for m in self._messages.get(chat_id, {}).values()]
 
     def topics(self, chat_id: int) -> dict[int, str]:
@@ -362,6 +387,10 @@ class BotState:
             "deleted": message.deleted,
             "edit_date": message.edit_date,
             "message_thread_id": message.message_thread_id,
+            "disable_notification": message.silent,
+            "protect_content": message.protected,
+            "pinned": message.pinned,
+            "pinned_silently": message.pinned_silently,
         }
 
     # -- Signals and updates -----------------------------------------------------------------------
@@ -605,7 +634,7 @@ class BotState:
         message = Message(
             chat_id=chat.id,
             message_id=chat.next_message_id,
-            date=int(time.time()),
+            date=int(self.clock()),
             kind=kind,
             from_bot=from_user is None and kind != "service",
             from_user_id=from_user.id if from_user else None,
@@ -662,6 +691,8 @@ class BotState:
                 data["show_caption_above_media"] = True
         if message.has_media_spoiler:
             data["has_media_spoiler"] = True
+        if message.protected:
+            data["has_protected_content"] = True
         if message.link_preview_options is not None:
             data["link_preview_options"] = copy.deepcopy(message.link_preview_options)
         data.update(copy.deepcopy(message.service))
