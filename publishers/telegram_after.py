@@ -1,9 +1,10 @@
 """What Telegram allows after publishing: which delivery options (pin, delete after a while) can
 work in a chat, given the bot's rights there and Telegram's 48-hour rule, and what its refusals mean.
 
-Telegram's rules: pinning needs can_pin_messages in a group or supergroup, can_edit_messages in a
-channel; deleting needs can_delete_messages in a channel, while in a group or supergroup a bot may
-delete its own messages for 48 hours — after that only with can_delete_messages."""
+Telegram's rules (the Bot API's deleteMessage): pinning needs can_pin_messages in a group or
+supergroup, can_edit_messages in a channel. A bot deletes its own messages for 48 hours — in a
+channel only with can_post_messages; after 48 hours only with can_delete_messages in a supergroup or
+a channel, and never in a basic group."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ class OptionProblem(StrEnum):
             OptionProblem.NO_PIN_RIGHT: "the bot may not pin messages there",
             OptionProblem.NO_DELETE_RIGHT: "the bot may not delete messages there",
             OptionProblem.DELETE_TOO_LATE: (
-                "in a group Telegram lets the bot delete its messages only for 48 hours, unless it may delete any"
+                "Telegram lets the bot delete its messages there only for 48 hours "
+                "(longer only with the right to delete any message, in a supergroup or a channel)"
             ),
         }[self]
 
@@ -51,10 +53,17 @@ def option_problems(chat_kind: str, bot_member: ChatMember, options: DeliveryOpt
     problems: list[OptionProblem] = []
     if options.pin and not _right(bot_member, "can_edit_messages" if chat_kind == "channel" else "can_pin_messages"):
         problems.append(OptionProblem.NO_PIN_RIGHT)
-    if options.delete_after is not None and not _right(bot_member, "can_delete_messages"):
-        if chat_kind == "channel":
+    if options.delete_after is None:
+        return problems
+    late = timedelta(seconds=options.delete_after) >= OWN_MESSAGE_DELETE_WINDOW
+    if chat_kind == "group":
+        # A basic group: 48 hours whatever the bot's rights.
+        if late:
+            problems.append(OptionProblem.DELETE_TOO_LATE)
+    elif not _right(bot_member, "can_delete_messages"):
+        if chat_kind == "channel" and not _right(bot_member, "can_post_messages"):
             problems.append(OptionProblem.NO_DELETE_RIGHT)
-        elif timedelta(seconds=options.delete_after) >= OWN_MESSAGE_DELETE_WINDOW:
+        elif late:
             problems.append(OptionProblem.DELETE_TOO_LATE)
     return problems
 

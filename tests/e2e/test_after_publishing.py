@@ -213,7 +213,8 @@ async def test_a_lost_delete_right_is_reported_to_the_owner_once(
         await settled(api)
         post = await stored_post(store, DeliveryOptions(delete_after=3), channel_targets(CHANNELS))
         await eventually(lambda: bot_records(api, SHOP))
-        api.set_bot_rights(SHOP, can_delete_messages=False)
+        # Demoted: it may neither delete nor post (with the right to post it could delete its own).
+        api.set_bot_rights(SHOP, can_delete_messages=False, can_post_messages=False)
 
         told = await alice.expect("couldn't delete in Shop news: the bot lost its delete right", timeout=10)
         assert f"#{post.short_id}" in told["text"]

@@ -51,6 +51,7 @@ def admin(**rights: bool) -> ChatMemberAdministrator:
         "can_delete_stories": True,
         "can_pin_messages": True,
         "can_edit_messages": True,
+        "can_post_messages": True,
     }
     values.update(rights)
     return ChatMemberAdministrator(BOT, **values)  # type: ignore[arg-type]
@@ -100,10 +101,19 @@ def test_an_unpin_after_the_delete_or_of_a_post_telegram_did_not_pin_is_left_out
         ("supergroup", admin(can_pin_messages=False), DeliveryOptions(pin=True), [OptionProblem.NO_PIN_RIGHT]),
         (
             "channel",
-            admin(can_delete_messages=False),
+            admin(can_delete_messages=False, can_post_messages=False),
             DeliveryOptions(delete_after=60),
             [OptionProblem.NO_DELETE_RIGHT],
         ),
+        # Its own posts: for 48 hours with the right to post, later only with the right to delete.
+        ("channel", admin(can_delete_messages=False), DeliveryOptions(delete_after=60), []),
+        (
+            "channel",
+            admin(can_delete_messages=False),
+            DeliveryOptions(delete_after=72 * 3600),
+            [OptionProblem.DELETE_TOO_LATE],
+        ),
+        ("group", admin(), DeliveryOptions(delete_after=72 * 3600), [OptionProblem.DELETE_TOO_LATE]),
         ("group", admin(can_delete_messages=False), DeliveryOptions(delete_after=47 * 3600), []),
         (
             "group",
@@ -112,7 +122,7 @@ def test_an_unpin_after_the_delete_or_of_a_post_telegram_did_not_pin_is_left_out
             [OptionProblem.DELETE_TOO_LATE],
         ),
         ("supergroup", admin(), DeliveryOptions(delete_after=72 * 3600), []),
-        ("group", ChatMemberOwner(BOT, False), DeliveryOptions(pin=True, delete_after=72 * 3600), []),
+        ("supergroup", ChatMemberOwner(BOT, False), DeliveryOptions(pin=True, delete_after=72 * 3600), []),
         (
             "group",
             ChatMemberMember(BOT),

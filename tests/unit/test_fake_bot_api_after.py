@@ -87,17 +87,33 @@ async def test_a_group_message_of_the_bot_can_be_deleted_for_48_hours_without_th
         await bot.delete_message(GROUP, old.message_id)
     assert not api.bot_messages(GROUP)[1]["deleted"]
 
+    # In a basic group no right helps after 48 hours; in a supergroup the right to delete any does.
     api.set_bot_rights(GROUP, can_delete_messages=True)
-    assert await bot.delete_message(GROUP, old.message_id)
+    with pytest.raises(BadRequest, match=r"^Message can't be deleted for everyone$"):
+        await bot.delete_message(GROUP, old.message_id)
+    api.set_bot_rights(SUPERGROUP, can_delete_messages=False)
+    older = await bot.send_message(SUPERGROUP, "older")
+    api.advance_clock(49 * HOURS)
+    with pytest.raises(BadRequest, match=r"^Message can't be deleted for everyone$"):
+        await bot.delete_message(SUPERGROUP, older.message_id)
+    api.set_bot_rights(SUPERGROUP, can_delete_messages=True)
+    assert await bot.delete_message(SUPERGROUP, older.message_id)
 
 
-async def test_a_channel_message_needs_the_delete_right(api: FakeBotAPI, bot: Bot) -> None:
-    sent = await bot.send_message(CHANNEL, "x")
-    api.set_bot_rights(CHANNEL, can_delete_messages=False)
+async def test_a_channel_message_needs_the_right_to_post_or_to_delete(api: FakeBotAPI, bot: Bot) -> None:
+    sent, other = await bot.send_message(CHANNEL, "x"), await bot.send_message(CHANNEL, "y")
+    api.set_bot_rights(CHANNEL, can_delete_messages=False, can_post_messages=False)
     with pytest.raises(BadRequest, match=r"^Message can't be deleted$"):
         await bot.delete_message(CHANNEL, sent.message_id)
-    api.set_bot_rights(CHANNEL, can_delete_messages=True)
+    # Its own posts, with the right to post (for 48 hours) …
+    api.set_bot_rights(CHANNEL, can_post_messages=True)
     assert await bot.delete_message(CHANNEL, sent.message_id)
+    api.advance_clock(49 * HOURS)
+    with pytest.raises(BadRequest, match=r"^Message can't be deleted for everyone$"):
+        await bot.delete_message(CHANNEL, other.message_id)
+    # … or any message, with the right to delete.
+    api.set_bot_rights(CHANNEL, can_delete_messages=True)
+    assert await bot.delete_message(CHANNEL, other.message_id)
 
 
 async def test_deleting_many_messages_at_once_is_all_or_nothing_and_skips_missing_ones(
@@ -105,7 +121,7 @@ async def test_deleting_many_messages_at_once_is_all_or_nothing_and_skips_missin
 ) -> None:
     album = await bot.send_media_group(CHANNEL, [InputMediaPhoto(jpeg_bytes(tag=bytes([n]))) for n in range(3)])
     ids = [m.message_id for m in album]
-    api.set_bot_rights(CHANNEL, can_delete_messages=False)
+    api.set_bot_rights(CHANNEL, can_delete_messages=False, can_post_messages=False)
     with pytest.raises(BadRequest, match=r"^Message can't be deleted$"):
         await bot.delete_messages(CHANNEL, ids)
     assert not any(m["deleted"] for m in api.bot_messages(CHANNEL))
