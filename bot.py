@@ -36,6 +36,7 @@ from handlers.ordering import PerUserUpdateProcessor
 from handlers.posters import poster_handlers
 from handlers.posts import post_conversations, post_handlers
 from handlers.reports import send_report
+from handlers.series import series_conversations, series_handlers
 from handlers.settings import build_timezone_conversation
 from handlers.start import gate_handlers, last_resort_handlers, on_error, start_handlers
 from handlers.when import warm_up
@@ -91,11 +92,13 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
     application.add_handlers(membership_handlers(), group=-2)
     # Reschedule and Edit caption first: while one asks its question, the typed answer is for it.
     application.add_handlers(post_conversations())
+    application.add_handlers(series_conversations())
     application.add_handler(build_timezone_conversation())
     application.add_handler(build_account_conversation())
     application.add_handler(build_conversation())
     application.add_handlers(post_handlers())
     application.add_handlers(history_handlers())
+    application.add_handlers(series_handlers())
     application.add_handlers(poster_handlers())
     application.add_handlers(account_handlers())
     application.add_handlers(hand_post_handlers())

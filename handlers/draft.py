@@ -65,6 +65,10 @@ class Draft:
     buttons: list[list[Button]] = field(default_factory=list)
     link_preview: LinkPreview = field(default_factory=LinkPreview)
     caption_above: bool = False
+    # A repeating time: the rule chosen (storage.series.rule_to_doc; `when` is then its first
+    # time), and the rule being put together with the Repeat… buttons (handlers/repeat.py).
+    rule: dict[str, Any] | None = None
+    repeat: dict[str, Any] | None = None
 
     def choose_account(self, account: Account) -> None:
         """Starts the targets over for another account (the same one, chosen again, keeps them)."""
@@ -178,6 +182,8 @@ class Draft:
             "buttons": [[asdict(button) for button in row] for row in self.buttons],
             "link_preview": asdict(self.link_preview),
             "caption_above": self.caption_above,
+            "rule": self.rule,
+            "repeat": self.repeat,
         }
 
     @classmethod
@@ -210,6 +216,8 @@ class Draft:
                 ],
                 link_preview=_record(LinkPreview, _value(saved, "link_preview", dict, {})),
                 caption_above=_value(saved, "caption_above", bool, False),
+                rule=_value(saved, "rule", dict | None, None),
+                repeat=_value(saved, "repeat", dict | None, None),
             )
         except (TypeError, ValueError) as error:
             raise DraftUnreadable(str(error)) from error

@@ -82,6 +82,8 @@ def details_text(post: Post, zone: str) -> str:
     relative = format_relative(post.scheduled_time, current_time()) if post.status is PostStatus.SCHEDULED else None
     finished = format_time(post.published_at, zone) if post.published_at else None
     lines = [texts.details_headline(texts.POST_BADGES.get(status, ""), post.short_id, status)]
+    if post.occurrence is not None:
+        lines.append(texts.occurrence_hint(post.occurrence.series_id[:6], post.occurrence.number))
     lines.extend(texts.details_times(format_time(post.scheduled_time, zone), relative, finished))
     if post.status is PostStatus.PUBLISHING and post.retry_at is not None:
         lines.append(texts.details_retry(format_time(post.retry_at, zone)))
@@ -138,9 +140,13 @@ async def show_post(
         text = f"{notice}\n\n{text}"
     if question:
         text = f"{text}\n\n{question}"
-    await show(
-        update, text, markup or keyboards.details_keyboard(post.post_id, post.status.value, where), in_place=in_place
-    )
+    if markup is None:
+        markup = keyboards.details_keyboard(post.post_id, post.status.value, where)
+        if post.occurrence is not None:
+            # The series it is a time of, one tap away.
+            series_row = keyboards.series_button("🔁 The series", post.occurrence.series_id)
+            markup = InlineKeyboardMarkup([*markup.inline_keyboard, series_row])
+    await show(update, text, markup, in_place=in_place)
 
 
 # -- Details --------------------------------------------------------------------------------------
