@@ -544,7 +544,7 @@ def repeat_count_keyboard() -> InlineKeyboardMarkup:
 
 
 def series_scheduled_keyboard(series_id: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button("🔁 Open the series", SERIES, "open", series_id)]])
+    return InlineKeyboardMarkup([[button("🔁 Open the series", SERIES, "show", series_id)]])
 
 
 def series_keyboard(series_id: str, status: str, next_number: int | None) -> InlineKeyboardMarkup:
@@ -574,12 +574,14 @@ def confirm_end_series_keyboard(series_id: str) -> InlineKeyboardMarkup:
 
 
 def resume_series_keyboard(series_id: str) -> list[InlineKeyboardButton]:
-    return [button("▶️ Resume the series", SERIES, "resume", series_id)]
+    """Under a report: the series' screen comes as a new message, the report stays."""
+    return [button("▶️ Resume the series", SERIES, "resume_new", series_id)]
 
 
 def series_edit_keyboard(action: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button("✖️ Keep it", SERIES, action)]])
 
 
-def series_button(label: str, series_id: str) -> list[InlineKeyboardButton]:
-    return [button(label, SERIES, "open", series_id)]
+def series_button(label: str, series_id: str, action: str = "open") -> list[InlineKeyboardButton]:
+    """A series' button: `open` edits the list into its screen, `show` sends the screen anew."""
+    return [button(label, SERIES, action, series_id)]

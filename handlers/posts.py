@@ -144,7 +144,7 @@ async def show_post(
         markup = keyboards.details_keyboard(post.post_id, post.status.value, where)
         if post.occurrence is not None:
             # The series it is a time of, one tap away.
-            series_row = keyboards.series_button("🔁 The series", post.occurrence.series_id)
+            series_row = keyboards.series_button("🔁 The series", post.occurrence.series_id, "show")
             markup = InlineKeyboardMarkup([*markup.inline_keyboard, series_row])
     await show(update, text, markup, in_place=in_place)
 

@@ -52,6 +52,8 @@ ASK_SERIES_CAPTION = "ask_series_caption"
 ASK_SERIES_RULE = "ask_series_rule"
 
 State = str | int | None
+# Buttons under messages other than the list and the series' screen: they answer with a new message.
+FROM_ELSEWHERE = {"show", "resume_new"}
 
 
 # -- the list and the screen ----------------------------------------------------------------------
@@ -108,6 +110,9 @@ def series_text(series: Series, zone: str) -> str:
 
 
 async def _show_series(update: Update, context: ContextTypes.DEFAULT_TYPE, series: Series, notice: str = "") -> None:
+    """The series' screen: in place of the pressed message when that is the list or the screen
+    itself, as a new message when pressed under another message (a confirmation, a report, a
+    post's Details), which stays as it was."""
     zone = await user_zone(context, series.user_id)
     text = series_text(series, zone)
     if notice:
@@ -115,7 +120,7 @@ async def _show_series(update: Update, context: ContextTypes.DEFAULT_TYPE, serie
     markup = keyboards.series_keyboard(
         series.series_id, series.status.value, series.next_number if series.next_time is not None else None
     )
-    await show(update, text, markup)
+    await show(update, text, markup, in_place=pressed(update).action not in FROM_ELSEWHERE)
 
 
 async def _own_series(update: Update, context: ContextTypes.DEFAULT_TYPE, series_id: str) -> Series | None:
@@ -438,9 +443,9 @@ def series_conversations() -> list[ConversationHandler[ContextTypes.DEFAULT_TYPE
 
 def series_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
     return [
-        CallbackQueryHandler(open_series, pattern=rf"^{SERIES}:open:"),
+        CallbackQueryHandler(open_series, pattern=rf"^{SERIES}:(open|show):"),
         CallbackQueryHandler(pause_series, pattern=rf"^{SERIES}:pause:"),
-        CallbackQueryHandler(resume_series, pattern=rf"^{SERIES}:resume:"),
+        CallbackQueryHandler(resume_series, pattern=rf"^{SERIES}:resume(_new)?:"),
         CallbackQueryHandler(skip_next, pattern=rf"^{SERIES}:skip:"),
         CallbackQueryHandler(ask_end, pattern=rf"^{SERIES}:end:"),
         CallbackQueryHandler(end_series, pattern=rf"^{SERIES}:end_yes:"),

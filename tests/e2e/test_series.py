@@ -25,7 +25,7 @@ from tests.fakes.bot_api import FakeBotAPI
 SHOP = -1001234567890
 NEW_YORK, TOKYO, BERLIN = "America/New_York", "Asia/Tokyo", "Europe/Berlin"
 # How long an occurrence may take to reach the channel after its time (sweeps run every second).
-ARRIVAL = 6.0
+ARRIVAL = 10.0
 
 
 class DrivenClock:
@@ -92,7 +92,7 @@ async def arrives_at_its_time(
             if post.scheduled_time == due and post.status is PostStatus.PUBLISHED
         ]
 
-    found: list[Post] = await eventually(published_at_due)
+    found: list[Post] = await eventually(published_at_due, timeout=ARRIVAL)
     assert len(found) == 1, "one post per occurrence"
     return found[0]
 
@@ -299,6 +299,8 @@ async def test_a_series_pauses_itself_after_three_failures_and_says_why_once(
         await settled(api)
         await alice.press("Resume the series", expect="Resumed")
         assert (await only_series(store)).status is SeriesStatus.ACTIVE
+        report = next(m for m in alice.bot_messages() if m["message_id"] == told[0]["message_id"])
+        assert "Failed #" in report["text"], "the report stays as it was"
         assert series.series_id == stored.series_id
 
 
