@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, time
+from typing import Any
 
 from telegram import Update
 from telegram.ext import ContextTypes, ConversationHandler
@@ -35,6 +36,9 @@ DONE, BACK = "repeat:done", "repeat:back"
 PREVIEWED_TIMES = 3
 
 Outcome = str | int | None
+# The rule being put together with the buttons, kept in the draft: its kind, weekdays, interval,
+# day of the month, time of day, and the step the buttons are at.
+Building = dict[str, Any]
 KINDS = {"daily", "weekdays", "weeks", "monthly"}
 
 
@@ -140,13 +144,12 @@ async def pressed_button(update: Update, context: ContextTypes.DEFAULT_TYPE, dra
         return await _after_kind(update, context, building)
     if press.action == "rp_day" and argument.isdigit() and 0 <= int(argument) <= 6:
         await answer(update)
-        chosen = set(building.get("weekdays") or [])
-        chosen ^= {int(argument)}
+        chosen = set(_weekdays(building)) ^ {int(argument)}
         building["weekdays"] = sorted(chosen)
         await show(update, texts.REPEAT_WEEKDAYS, keyboards.repeat_weekdays_keyboard(building["weekdays"]))
         return None
     if press.action == "rp_days_ok":
-        if not building.get("weekdays"):
+        if not _weekdays(building):
             await answer(update, texts.REPEAT_NO_DAYS, alert=True)
             return None
         await answer(update)
@@ -154,7 +157,7 @@ async def pressed_button(update: Update, context: ContextTypes.DEFAULT_TYPE, dra
     if press.action == "rp_every" and argument in ("2", "3", "4"):
         await answer(update)
         building["interval"], building["step"] = int(argument), "weekdays"
-        await show(update, texts.REPEAT_WEEKDAYS, keyboards.repeat_weekdays_keyboard(building.get("weekdays") or []))
+        await show(update, texts.REPEAT_WEEKDAYS, keyboards.repeat_weekdays_keyboard(_weekdays(building)))
         return None
     if press.action == "rp_mday" and argument.isdigit() and 1 <= int(argument) <= 31:
         await answer(update)
@@ -215,7 +218,7 @@ async def typed_in_repeat(update: Update, context: ContextTypes.DEFAULT_TYPE, dr
     return None
 
 
-async def _after_kind(update: Update, context: ContextTypes.DEFAULT_TYPE, building: dict[str, object]) -> Outcome:
+async def _after_kind(update: Update, context: ContextTypes.DEFAULT_TYPE, building: Building) -> Outcome:
     kind = building["kind"]
     building.update(interval=1, weekdays=[], month_day=None)
     if kind == "weekdays":
@@ -232,26 +235,34 @@ async def _after_kind(update: Update, context: ContextTypes.DEFAULT_TYPE, buildi
     return None
 
 
-def _days_so_far(building: dict[str, object]) -> str:
+def _number(building: Building, key: str, default: int) -> int:
+    """A number the buttons put into the draft (JSON a person's restart kept: checked, not trusted)."""
+    value = building.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _weekdays(building: Building) -> list[int]:
+    days = building.get("weekdays")
+    return sorted({day for day in days if isinstance(day, int) and 0 <= day <= 6}) if isinstance(days, list) else []
+
+
+def _days_so_far(building: Building) -> str:
     kind = building.get("kind")
-    weekdays = [int(day) for day in building.get("weekdays") or []]  # type: ignore[attr-defined]
     if kind in ("weekdays", "weeks"):
-        return texts.rule_days("weekly", int(building.get("interval") or 1), weekdays, 1)  # type: ignore[call-overload]
+        return texts.rule_days("weekly", _number(building, "interval", 1), _weekdays(building), 1)
     if kind == "monthly":
-        return texts.rule_days("monthly", 1, [], int(building.get("month_day") or 1))  # type: ignore[call-overload]
+        return texts.rule_days("monthly", 1, [], _number(building, "month_day", 1))
     return texts.rule_days("daily", 1, [], 1)
 
 
-async def _ask_at(update: Update, context: ContextTypes.DEFAULT_TYPE, building: dict[str, object]) -> Outcome:
+async def _ask_at(update: Update, context: ContextTypes.DEFAULT_TYPE, building: Building) -> Outcome:
     building["step"] = "at"
     zone = await user_zone(context, user_id(update))
     await show(update, texts.repeat_at(_days_so_far(building), zone), keyboards.repeat_at_keyboard())
     return None
 
 
-async def _ask_end(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, building: dict[str, object], at: time
-) -> Outcome:
+async def _ask_end(update: Update, context: ContextTypes.DEFAULT_TYPE, building: Building, at: time) -> Outcome:
     building["at"], building["step"] = at.strftime("%H:%M"), "end"
     question = f"🔁 {_days_so_far(building)} at {at:%H:%M}\n{texts.REPEAT_END}"
     await show(update, question, keyboards.repeat_end_keyboard(), in_place=update.callback_query is not None)
@@ -271,9 +282,9 @@ async def _finish(
             frequency,
             time.fromisoformat(str(building.get("at"))),
             zone,
-            interval=int(building.get("interval") or 1),
-            weekdays=tuple(int(day) for day in building.get("weekdays") or []),
-            month_day=int(building.get("month_day") or 1),
+            interval=_number(building, "interval", 1),
+            weekdays=tuple(_weekdays(building)),
+            month_day=_number(building, "month_day", 1),
             until=until,
             count=count,
         )
