@@ -77,6 +77,7 @@ async def _history_screen(
         lines, rows = await series_section(store, user, zone)
         if lines:
             header, _, rest = text.partition("\n\n")
+            rest = texts.NO_SINGLE_POSTS if rest == texts.NO_UPCOMING else rest
             text = header + "\n\n" + "\n".join(lines) + "\n\n" + rest
             kept = [list(row) for row in markup.inline_keyboard]
             markup = InlineKeyboardMarkup([kept[0], *rows, *kept[1:]])

@@ -207,6 +207,7 @@ async def test_skip_pause_resume_and_end_from_the_series_screen(
         assert listing is not None
         assert listing["text"].count(f"Series #{series.short_id}") == 1
         assert "every day at 18:30 (Europe/Berlin) · next Tue 1 Jun 18:30" in listing["text"]
+        assert "Nothing is scheduled" not in listing["text"] and "No single posts are scheduled." in listing["text"]
         await alice.press(f"Series #{series.short_id}", expect="Next: Tue 1 Jun 18:30")
 
         skipped = await alice.press("Skip next", expect="Skipped")
