@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes, ConversationHandler
 from handlers import keyboards, texts
 from handlers.common import answer, find_account, reply, services, store_of, user_zone
 from handlers.draft import Draft
-from handlers.rules import RuleChoice, end_day, next_times, parse_rule, speaks_of_repeating, time_of_day
+from handlers.rules import MAX_COUNT, RuleChoice, end_day, next_times, parse_rule, speaks_of_repeating, time_of_day
 from handlers.screen import pressed, show, user_id
 from handlers.when import current_time, format_time
 from storage.models import new_post
@@ -163,11 +163,9 @@ async def pressed_button(update: Update, context: ContextTypes.DEFAULT_TYPE, dra
         await answer(update)
         building["month_day"] = int(argument)
         return await _ask_at(update, context, building)
-    if press.action == "rp_at" and len(argument) == 4 and argument.isdigit():
+    at = time_of_day(f"{argument[:2]}:{argument[2:]}") if len(argument) == 4 and argument.isdigit() else None
+    if press.action == "rp_at" and at is not None:
         await answer(update)
-        at = time_of_day(f"{argument[:2]}:{argument[2:]}")
-        if at is None:
-            return None
         return await _ask_end(update, context, building, at)
     if press.action == "rp_end" and argument in ("never", "date", "count"):
         await answer(update)
@@ -180,7 +178,7 @@ async def pressed_button(update: Update, context: ContextTypes.DEFAULT_TYPE, dra
         building["step"] = "count"
         await show(update, texts.REPEAT_COUNT, keyboards.repeat_count_keyboard())
         return None
-    if press.action == "rp_count" and argument.isdigit():
+    if press.action == "rp_count" and argument.isdigit() and 1 <= int(argument) <= MAX_COUNT:
         await answer(update)
         return await _finish(update, context, draft, None, int(argument))
     await answer(update, texts.WRONG_STEP_BUTTON, alert=True)
@@ -203,7 +201,7 @@ async def typed_in_repeat(update: Update, context: ContextTypes.DEFAULT_TYPE, dr
         return await _finish(update, context, draft, day, None)
     if step == "count" and text.strip().isdigit():
         count = int(text.strip())
-        if not 1 <= count <= 1000:
+        if not 1 <= count <= MAX_COUNT:
             await reply(update, texts.repeat_bad_count(text.strip()))
             return None
         return await _finish(update, context, draft, None, count)

@@ -172,6 +172,9 @@ async def test_a_series_made_with_the_buttons_goes_out_on_the_chosen_weekdays(
         await alice.press("Done (2)", expect="At what time of day")
         asked = await alice.say("25:00", expect="is not a time of day")
         assert asked is not None
+        # A forged time button is refused like a stale one; the question stays.
+        await alice.press_data(alice.find_button("09:00")[0], "new:rp_at:2561")
+        assert "earlier step" in alice.last_answer().get("text", "")
         await alice.say("9:00", expect="When should the series end?")
         await alice.press("After N times", expect="How many times")
         await alice.press_data(*stale_kind)
