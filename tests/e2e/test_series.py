@@ -270,7 +270,11 @@ async def test_editing_the_text_and_times_applies_to_this_and_following(
         changed = await alice.say("every day 18:00", expect="now repeats")
         assert changed is not None and "every day at 18:00 (Europe/Berlin)" in changed["text"]
         assert "Next: Tue 1 Jun 18:00" in changed["text"]
-        await arrives_at_its_time(api, clock, store, at(BERLIN, 2027, 6, 1, 18, 0).astimezone(UTC), "New text", 0)
+        # A time of day alone keeps the days.
+        await alice.press("Edit times", expect="Send a new rule")
+        moved = await alice.say("18:15", expect="now repeats")
+        assert moved is not None and "every day at 18:15 (Europe/Berlin)" in moved["text"]
+        await arrives_at_its_time(api, clock, store, at(BERLIN, 2027, 6, 1, 18, 15).astimezone(UTC), "New text", 0)
 
 
 # -- three failures in a row pause the series, and the owner is told once ------------------------
