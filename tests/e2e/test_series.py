@@ -279,10 +279,10 @@ async def test_editing_the_text_and_times_applies_to_this_and_following(
 
 # -- three failures in a row pause the series, and the owner is told once ------------------------
 async def test_a_series_pauses_itself_after_three_failures_and_says_why_once(
-    api: FakeBotAPI, alice: Person, sqlite_url: str, encryption_key: str, clock: DrivenClock
+    api: FakeBotAPI, alice: Person, database_url: str, encryption_key: str, clock: DrivenClock
 ) -> None:
     clock.set(at(TOKYO, 2027, 6, 1, 8, 0))
-    async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
+    async with bot_running(bot_settings(api, database_url, encryption_key)) as store:
         await set_zone(alice, "Tokyo", TOKYO)
         await text_post_to_its_time(alice, "Daily tip", "Shop news")
         await alice.say("every day 9:00", expect="step 5 of 5")
