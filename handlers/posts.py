@@ -30,6 +30,7 @@ from handlers.questions import (
     typed_time,
 )
 from handlers.reports import refused_accounts, shown_status
+from handlers.rules import speaks_of_repeating
 from handlers.screen import own_post, pressed, show, user_id
 from handlers.when import (
     TimeChoice,
@@ -348,7 +349,11 @@ async def ask_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> St
 
 
 async def new_time_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
-    """A new time typed in the user's zone."""
+    """A new time typed in the user's zone (a repeating one is for a new post: said so)."""
+    message = update.effective_message
+    if message is not None and message.text is not None and speaks_of_repeating(message.text):
+        await reply(update, texts.POST_CANNOT_REPEAT)
+        return ASK_NEW_TIME
     return await _move_post(update, context, *await typed_time(update, context), in_place=False)
 
 

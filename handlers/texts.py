@@ -1022,6 +1022,10 @@ def series_scheduled(short_id: str, rule_text: str, next_text: str, targets: int
 
 SERIES_ENDS_BEFORE_START = "That rule has no time left to go out (its end has passed). Please choose the time again."
 SERIES_LIST_HEADER = "🔁 <b>Recurring series</b>"
+POST_CANNOT_REPEAT = (
+    "A scheduled post goes out once. To repeat it, make a new post (/new) and tap 🔁 Repeat… or type the "
+    "rule at its time step. Here, please send one time, like <code>tomorrow 9:00</code>."
+)
 NO_SINGLE_POSTS = "No single posts are scheduled."
 SERIES_BADGES = {"active": "🔁", "paused": "⏸", "ended": "⏹"}
 SERIES_STATUS_LABELS = {"active": "active", "paused": "paused", "ended": "ended"}

@@ -19,7 +19,15 @@ from storage import Store
 from storage.models import Post, PostStatus
 from storage.series import Series, SeriesStatus
 from tests.e2e.conftest import ALICE, BOB, Person, bot_running, bot_settings, eventually
-from tests.e2e.steps import add_chat, buttons_of, settled, text_post_to_its_time, texts_in
+from tests.e2e.steps import (
+    add_chat,
+    buttons_of,
+    open_post,
+    schedule_text_post,
+    settled,
+    text_post_to_its_time,
+    texts_in,
+)
 from tests.fakes.bot_api import FakeBotAPI
 
 SHOP = -1001234567890
@@ -314,3 +322,19 @@ async def test_a_series_pauses_itself_after_three_failures_and_says_why_once(
 
 def _reports_are(person: Person, needle: str, count: int) -> bool:
     return sum(1 for m in person.bot_messages() if needle in str(m.get("text"))) == count
+
+
+async def test_rescheduling_a_single_post_to_a_repeating_time_says_how_to_repeat(
+    api: FakeBotAPI, alice: Person, sqlite_url: str, encryption_key: str, clock: DrivenClock
+) -> None:
+    clock.set(at(BERLIN, 2027, 6, 1, 12, 0))
+    async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
+        await schedule_text_post(alice, "Once only", "Shop news")
+        post = (await store.list_posts(ALICE, storage.models.PostView.UPCOMING)).posts[0]
+        await open_post(alice, post)
+        await alice.press("Reschedule", expect="go out instead?")
+        await alice.say("every monday 9:00", expect="goes out once")
+        await alice.say("tomorrow 10:00", expect="now goes out")
+        moved = await store.get_post(ALICE, post.post_id)
+        assert moved is not None and moved.scheduled_time == datetime(2027, 6, 2, 10, 0, tzinfo=UTC)
+        assert await store.list_series(ALICE) == []
