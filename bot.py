@@ -42,6 +42,7 @@ from handlers.posts import post_conversations, post_handlers
 from handlers.queue import build_slots_conversation, queue_handlers
 from handlers.reports import send_report
 from handlers.revise import build_everywhere_conversation, everywhere_handlers
+from handlers.series import series_conversations, series_handlers
 from handlers.settings import build_timezone_conversation
 from handlers.start import gate_handlers, last_resort_handlers, on_error, start_handlers
 from handlers.topics import topic_event_handlers, topic_link_handlers
@@ -110,6 +111,7 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
     application.add_handler(build_slots_conversation())
     application.add_handler(build_batch_conversation())
     application.add_handlers(import_handlers())
+    application.add_handlers(series_conversations())
     application.add_handler(build_timezone_conversation())
     application.add_handler(build_account_conversation())
     application.add_handler(build_conversation())
@@ -118,6 +120,7 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
     application.add_handlers(queue_handlers())
     application.add_handlers(batch_handlers())
     application.add_handlers(history_handlers())
+    application.add_handlers(series_handlers())
     application.add_handlers(poster_handlers())
     application.add_handlers(account_handlers())
     application.add_handlers(hand_post_handlers())

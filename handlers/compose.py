@@ -28,7 +28,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import delivery_options, keyboards, texts
+from handlers import delivery_options, keyboards, repeat, texts
 from handlers.buttons import parse_buttons, write_buttons
 from handlers.common import (
     ALL_ACCOUNTS_ID,
@@ -59,6 +59,7 @@ from handlers.keyboards import NEW
 from handlers.posts import scheduled_text
 from handlers.questions import caption_fits, pressed_time, refuse_time, typed_time
 from handlers.queue import queue_time, slot_at_scheduling
+from handlers.rules import speaks_of_repeating
 from handlers.screen import own_account, pressed, send_content, show, user_id
 from handlers.topics import PASTED_LINK, target_from_pasted_link
 from handlers.when import (
@@ -521,7 +522,12 @@ async def _ask_time(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: D
 
 @with_draft
 async def time_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
-    """A time typed in the user's zone."""
+    """A time typed in the user's zone, or a repeating one (`every monday 9:00`)."""
+    message = update.effective_message
+    if message is not None and message.text is not None and speaks_of_repeating(message.text):
+        return await _after_repeat(
+            update, context, draft, await repeat.rule_typed(update, context, draft, message.text)
+        )
     return await _take_time(update, context, draft, *await typed_time(update, context))
 
 
@@ -557,9 +563,53 @@ async def _take_time(
     if choice.when is None:
         draft.suggested_when = await refuse_time(update, choice, zone, NEW, "when")
         return None
+    repeat.forget(draft)
     draft.when = choice.when
     await _send_preview(update, context, draft, choice.when)
     return PREVIEW
+
+
+# -- side step of TIME: a repeating time (handlers/repeat.py) ----------------------------------------
+async def _after_repeat(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, outcome: repeat.Outcome
+) -> State:
+    """The step a Repeat… step leads to: the preview of the rule chosen, the time question, or
+    where it stays."""
+    if outcome == repeat.DONE:
+        assert draft.when is not None
+        await _send_preview(update, context, draft, draft.when)
+        return PREVIEW
+    if outcome == repeat.BACK:
+        return await _ask_time(update, context, draft)
+    return outcome
+
+
+@with_draft
+async def repeat_start(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """🔁 Repeat… in the time step."""
+    return await repeat.begin(update, context, draft)
+
+
+@with_draft
+async def repeat_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """A button of the Repeat… steps."""
+    return await _after_repeat(update, context, draft, await repeat.pressed_button(update, context, draft))
+
+
+@with_draft
+async def repeat_back(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """◀ One-off time: the time question again."""
+    return await _after_repeat(update, context, draft, await repeat.back(update, context, draft))
+
+
+@with_draft
+async def repeat_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
+    """Text typed while the Repeat… steps ask."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    return await _after_repeat(
+        update, context, draft, await repeat.typed_in_repeat(update, context, draft, message.text)
+    )
 
 
 # -- side step: save the content as a poster -----------------------------------------------------
@@ -659,6 +709,7 @@ async def _send_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, draf
             repeated_note(when, zone),
             media=texts.other_media([image.kind.value for image in draft.images]),
             notes=notes,
+            schedule=repeat.preview_schedule(draft, zone, current_time()),
         ),
         reply_markup=keyboards.preview_keyboard(
             keyboards.content_option_rows(
@@ -677,7 +728,9 @@ async def _send_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, draf
 
 @with_draft
 async def schedule_post(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
-    """Saves the post and confirms it, with a Cancel button."""
+    """Saves the post (or the series, for a repeating time) and confirms it, with a Cancel button."""
+    if draft.rule is not None:
+        return await _after_repeat(update, context, draft, await repeat.schedule_series(update, context, draft))
     user = user_id(update)
     when = check_time(draft.when, current_time()).when if draft.when else None
     await answer(update)
@@ -838,6 +891,8 @@ async def set_after_publishing(update: Update, context: ContextTypes.DEFAULT_TYP
 
 async def _preview_again(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
     """The preview shown anew after a change; the time is asked again if it has passed meanwhile."""
+    if draft.rule is not None:
+        repeat.refresh_when(draft, current_time())
     when = check_time(draft.when, current_time()).when if draft.when else None
     if when is None:
         await reply(update, texts.TIME_GONE_PAST)
@@ -915,7 +970,14 @@ def build_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
                 CallbackQueryHandler(time_pressed, pattern=_pattern("when")),
                 CallbackQueryHandler(time_from_calendar, pattern=_pattern("cal")),
                 CallbackQueryHandler(ask_poster_name, pattern=_pattern("save")),
+                CallbackQueryHandler(repeat_start, pattern=_pattern("repeat")),
                 _expects(texts.TIME_HINT),
+            ],
+            repeat.REPEAT: [
+                MessageHandler(text, repeat_typed),
+                CallbackQueryHandler(repeat_back, pattern=_pattern("rp_back")),
+                CallbackQueryHandler(repeat_pressed, pattern=rf"^{NEW}:rp_[a-z_]+(:|$)"),
+                _expects(texts.REPEAT_HINT),
             ],
             SAVE_POSTER: [
                 MessageHandler(text, save_as_poster),

@@ -71,6 +71,10 @@ class Draft:
     queued: bool = False
     # How it is delivered and what becomes of it after (the person's defaults until changed).
     options: DeliveryOptions = field(default_factory=DeliveryOptions)
+    # A repeating time: the rule chosen (storage.series.rule_to_doc; `when` is then its first
+    # time), and the rule being put together with the Repeat… buttons (handlers/repeat.py).
+    rule: dict[str, Any] | None = None
+    repeat: dict[str, Any] | None = None
 
     def choose_account(self, account: Account) -> None:
         """Starts the targets over for another account (the same one, chosen again, keeps them)."""
@@ -199,6 +203,8 @@ class Draft:
             "caption_above": self.caption_above,
             "queued": self.queued,
             "options": options_to_doc(self.options),
+            "rule": self.rule,
+            "repeat": self.repeat,
         }
 
     @classmethod
@@ -233,6 +239,8 @@ class Draft:
                 caption_above=_value(saved, "caption_above", bool, False),
                 queued=_value(saved, "queued", bool, False),
                 options=options_from_doc(_value(saved, "options", dict | None, None)),
+                rule=_value(saved, "rule", dict | None, None),
+                repeat=_value(saved, "repeat", dict | None, None),
             )
         except (TypeError, ValueError) as error:
             raise DraftUnreadable(str(error)) from error

@@ -17,6 +17,7 @@ from handlers.delivery_options import history_marks
 from handlers.keyboards import HIST, POSTS_PER_PAGE, parse_origin
 from handlers.reports import shown_status
 from handlers.screen import pressed, show, user_id
+from handlers.series import series_section
 from handlers.when import local
 from storage.models import FollowUp, Post, PostView, utc_now
 
@@ -47,7 +48,8 @@ def history_text(
         return f"{header}\n\n{empty}"
     lines = [
         texts.history_line(
-            texts.POST_BADGES.get(shown_status(post), ""),
+            # An occurrence of a series is a post like any other, marked as one.
+            texts.POST_BADGES.get(shown_status(post), "") + (" 🔁" if post.occurrence else ""),
             post.short_id,
             short_time(post.scheduled_time, zone, now),
             len(post.targets),
@@ -84,7 +86,17 @@ async def _history_screen(
         )
         for post in found.posts
     ]
-    return text, keyboards.history_keyboard(buttons, view.value, found.page, found.has_next)
+    markup = keyboards.history_keyboard(buttons, view.value, found.page, found.has_next)
+    if view is PostView.UPCOMING and found.page == 0:
+        # Each series once, above the posts: its rule and next time (handlers/series.py).
+        lines, rows = await series_section(store, user, zone)
+        if lines:
+            header, _, rest = text.partition("\n\n")
+            rest = texts.NO_SINGLE_POSTS if rest == texts.NO_UPCOMING else rest
+            text = header + "\n\n" + "\n".join(lines) + "\n\n" + rest
+            kept = [list(row) for row in markup.inline_keyboard]
+            markup = InlineKeyboardMarkup([kept[0], *rows, *kept[1:]])
+    return text, markup
 
 
 async def show_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

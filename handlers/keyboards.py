@@ -147,7 +147,13 @@ def calendar_row(screen: str, action: str) -> list[InlineKeyboardButton]:
 
 def time_keyboard(show_today: bool) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [*quick_times(NEW, "when", show_today), calendar_row(NEW, "cal"), add_to_queue_row(), cancel_row()]
+        [
+            *quick_times(NEW, "when", show_today),
+            calendar_row(NEW, "cal"),
+            repeat_row(),
+            add_to_queue_row(),
+            cancel_row(),
+        ]
     )
 
 
@@ -683,3 +689,122 @@ def after_publishing_keyboard(presets: list[tuple[str, str]], current: str | Non
     rows = [[button(("✅ " if code == current else "") + label, NEW, "after_set", code)] for label, code in presets]
     rows.append([button("◀ Back to the preview", NEW, "back")])
     return InlineKeyboardMarkup(rows)
+
+
+# -- Recurring series: the Repeat… side of New post's time step, and a series' screen --------------
+SERIES = "ser"
+WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+REPEAT_TIMES = ("0900", "1200", "1800")
+REPEAT_COUNTS = (5, 10, 20, 52)
+
+
+def repeat_row() -> list[InlineKeyboardButton]:
+    """The time step's way into a repeating time."""
+    return [button("🔁 Repeat…", NEW, "repeat")]
+
+
+def repeat_back_row() -> list[InlineKeyboardButton]:
+    return [button("◀ One-off time", NEW, "rp_back"), *cancel_row()]
+
+
+def repeat_back_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([repeat_back_row()])
+
+
+def repeat_kind_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [button("Every day", NEW, "rp_kind", "daily"), button("Chosen weekdays", NEW, "rp_kind", "weekdays")],
+            [button("Every N weeks", NEW, "rp_kind", "weeks"), button("A day of the month", NEW, "rp_kind", "monthly")],
+            repeat_back_row(),
+        ]
+    )
+
+
+def repeat_weekdays_keyboard(chosen: list[int]) -> InlineKeyboardMarkup:
+    """One toggle per weekday (✅ when chosen), then Done."""
+    days = [
+        button(("✅ " if day in chosen else "") + label, NEW, "rp_day", str(day))
+        for day, label in enumerate(WEEKDAY_LABELS)
+    ]
+    return InlineKeyboardMarkup(
+        [days[:4], days[4:], [button(f"Done ({len(chosen)})", NEW, "rp_days_ok")], repeat_back_row()]
+    )
+
+
+def repeat_weeks_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[button(f"Every {n} weeks", NEW, "rp_every", str(n)) for n in (2, 3, 4)], repeat_back_row()]
+    )
+
+
+def repeat_month_day_keyboard() -> InlineKeyboardMarkup:
+    days = [button(str(day), NEW, "rp_mday", str(day)) for day in range(1, 32)]
+    rows = [days[start : start + 7] for start in range(0, 31, 7)]
+    return InlineKeyboardMarkup([*rows, repeat_back_row()])
+
+
+def repeat_at_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[button(f"{at[:2]}:{at[2:]}", NEW, "rp_at", at) for at in REPEAT_TIMES], repeat_back_row()]
+    )
+
+
+def repeat_end_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [button("Never", NEW, "rp_end", "never")],
+            [button("On a date…", NEW, "rp_end", "date"), button("After N times…", NEW, "rp_end", "count")],
+            repeat_back_row(),
+        ]
+    )
+
+
+def repeat_count_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[button(f"{n} times", NEW, "rp_count", str(n)) for n in REPEAT_COUNTS], repeat_back_row()]
+    )
+
+
+def series_scheduled_keyboard(series_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button("🔁 Open the series", SERIES, "show", series_id)]])
+
+
+def series_keyboard(series_id: str, status: str, next_number: int | None) -> InlineKeyboardMarkup:
+    """What can be done with a series in its status (skip names the occurrence it skips, so a
+    press after that occurrence went out is refused, not applied to the next one)."""
+    rows = []
+    if status == "active":
+        row = [button("⏸ Pause", SERIES, "pause", series_id)]
+        if next_number is not None:
+            row.append(button("⏭ Skip next", SERIES, "skip", f"{series_id}/{next_number}"))
+        rows.append(row)
+    if status == "paused":
+        rows.append([button("▶️ Resume", SERIES, "resume", series_id)])
+    if status != "ended":
+        rows.append(
+            [button("✏️ Edit text", SERIES, "caption", series_id), button("🕒 Edit times", SERIES, "rule", series_id)]
+        )
+        rows.append([button("⏹ End series", SERIES, "end", series_id)])
+    rows.append([button("◀ Back to the list", HIST, "list", "u0"), button("🔄 Refresh", SERIES, "open", series_id)])
+    return InlineKeyboardMarkup(rows)
+
+
+def confirm_end_series_keyboard(series_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[button("Yes, end it", SERIES, "end_yes", series_id), button("Keep it", SERIES, "open", series_id)]]
+    )
+
+
+def resume_series_keyboard(series_id: str) -> list[InlineKeyboardButton]:
+    """Under a report: the series' screen comes as a new message, the report stays."""
+    return [button("▶️ Resume the series", SERIES, "resume_new", series_id)]
+
+
+def series_edit_keyboard(action: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button("✖️ Keep it", SERIES, action)]])
+
+
+def series_button(label: str, series_id: str, action: str = "open") -> list[InlineKeyboardButton]:
+    """A series' button: `open` edits the list into its screen, `show` sends the screen anew."""
+    return [button(label, SERIES, action, series_id)]

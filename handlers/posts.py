@@ -33,6 +33,7 @@ from handlers.questions import (
     typed_time,
 )
 from handlers.reports import refused_accounts, shown_status
+from handlers.rules import speaks_of_repeating
 from handlers.screen import own_post, pressed, show, user_id
 from handlers.when import (
     TimeChoice,
@@ -88,6 +89,8 @@ def details_text(post: Post, zone: str, follow_ups: Sequence[FollowUp] = ()) -> 
     relative = format_relative(post.scheduled_time, current_time()) if post.status is PostStatus.SCHEDULED else None
     finished = format_time(post.published_at, zone) if post.published_at else None
     lines = [texts.details_headline(texts.POST_BADGES.get(status, ""), post.short_id, status)]
+    if post.occurrence is not None:
+        lines.append(texts.occurrence_hint(post.occurrence.series_id[:6], post.occurrence.number))
     lines.extend(texts.details_times(format_time(post.scheduled_time, zone), relative, finished))
     if post.status is PostStatus.PUBLISHING and post.retry_at is not None:
         lines.append(texts.details_retry(format_time(post.retry_at, zone)))
@@ -163,8 +166,13 @@ async def show_post(
         text = f"{notice}\n\n{text}"
     if question:
         text = f"{text}\n\n{question}"
-    revisable = post.status in REVISABLE_STATUSES and bool(sent_targets(post))
-    markup = markup or keyboards.details_keyboard(post.post_id, post.status.value, where, revisable=revisable)
+    if markup is None:
+        revisable = post.status in REVISABLE_STATUSES and bool(sent_targets(post))
+        markup = keyboards.details_keyboard(post.post_id, post.status.value, where, revisable=revisable)
+        if post.occurrence is not None:
+            # The series it is a time of, one tap away.
+            series_row = keyboards.series_button("🔁 The series", post.occurrence.series_id, "show")
+            markup = InlineKeyboardMarkup([*markup.inline_keyboard, series_row])
     await show(update, text, markup, in_place=in_place)
 
 
@@ -367,7 +375,11 @@ async def ask_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> St
 
 
 async def new_time_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
-    """A new time typed in the user's zone."""
+    """A new time typed in the user's zone (a repeating one is for a new post: said so)."""
+    message = update.effective_message
+    if message is not None and message.text is not None and speaks_of_repeating(message.text):
+        await reply(update, texts.POST_CANNOT_REPEAT)
+        return ASK_NEW_TIME
     return await _move_post(update, context, *await typed_time(update, context), in_place=False)
 
 

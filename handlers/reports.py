@@ -13,6 +13,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import ExtBot
 
 from handlers import keyboards, texts
+from handlers.series import paused_notices
 from publishers.facebook import TOKEN_CODES
 from publishers.rate_limit import retry_after_seconds
 from publishers.telegram_layout import TEXT_LIMIT, utf16_len
@@ -146,6 +147,11 @@ async def send_report(bot: ExtBot[Any], services: Services, owner: int, posts: l
     zone = user.timezone if user and user.timezone else services.settings.default_timezone
     lateness = timedelta(seconds=services.settings.max_lateness)
     text, markup = reports(posts, zone, {post.post_id: post.scheduled_time + lateness for post in posts})
+    # A series that paused itself because of one of these posts says so here, once, with Resume.
+    paused_lines, resume_rows = await paused_notices(services.store, posts)
+    if paused_lines:
+        text = _fitted([text, "", *paused_lines])
+        markup = InlineKeyboardMarkup([*markup.inline_keyboard, *resume_rows])
     try:
         await bot.send_message(
             owner,

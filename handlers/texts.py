@@ -213,16 +213,19 @@ def preview(
     time_note: str = "",
     media: str = "",
     notes: Sequence[str] = (),
+    schedule: str = "",
 ) -> str:
     """The preview's summary under the content; `media` names the media by kind, `notes` are lines
-    on its buttons, link preview and what other platforms show otherwise (HTML, escaped)."""
+    on its buttons, link preview and what other platforms show otherwise (HTML, escaped);
+    `schedule` (HTML), when given, says when it goes out instead of the time (a repeating one)."""
     targets = ", ".join(escape(name) for name in target_names)
     content = media or (plural(images, "image") if images else "text only")
     note = f"\n{time_note}" if time_note else ""
     extra = "".join(f"\n{line}" for line in notes)
+    when = schedule or f"🕒 {escape(when_text)} — {relative}{note}"
     return (
         "<b>New post</b> · step 5 of 5 — preview above.\n"
-        f"🕒 {escape(when_text)} — {relative}{note}\n"
+        f"{when}\n"
         f"🎯 {plural(len(target_names), 'target')}: {targets}\n"
         f"🖼 {content}{extra}\n\nSchedule it?"
     )
@@ -1564,3 +1567,238 @@ def history_after(
     if failed:
         marks.append("⚠️")
     return " ".join(marks)
+
+
+# -- Recurring series (handlers/repeat.py, handlers/series.py) ---------------------------------------
+WEEKDAY_FULL = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAY_SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 21st."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def rule_days(frequency: str, interval: int, weekdays: Sequence[int], month_day: int) -> str:
+    """The days a rule falls on, in words: "every day", "every 2 weeks on Monday and Thursday",
+    "on the 31st of every month (the last day in shorter months)"."""
+    if frequency == "daily":
+        return "every day" if interval == 1 else f"every {interval} days"
+    if frequency == "weekly":
+        days = sorted(weekdays)
+        names = "weekday (Mon–Fri)" if days == [0, 1, 2, 3, 4] else _and([WEEKDAY_FULL[day] for day in days])
+        if days == [5, 6]:
+            names = "weekend (Sat and Sun)"
+        return f"every {names}" if interval == 1 else f"every {interval} weeks on {names.removesuffix(' (Mon–Fri)')}"
+    months = "every month" if interval == 1 else f"every {interval} months"
+    shorter = " (the last day in shorter months)" if month_day > 28 else ""
+    return f"on the {ordinal(month_day)} of {months}{shorter}"
+
+
+def rule_words(days: str, at: str, zone: str, until: str | None, count: int | None) -> str:
+    """A whole rule in words: "every Monday at 09:00 (Europe/Berlin), until Sun 31 Jan 2027"."""
+    end = f", until {until}" if until else f", {plural(count, 'time')}" if count else ""
+    return f"{days} at {at} ({zone}){end}"
+
+
+REPEAT_HOW = (
+    "<b>New post</b> · step 4 of 5 — 🔁 <b>Repeat</b>\nHow often should it go out? "
+    "You can also type a rule, like <code>every monday 9:00</code>."
+)
+REPEAT_WEEKDAYS = "On which days? Tap the days, then <b>Done</b>."
+REPEAT_WEEKS = "Every how many weeks?"
+REPEAT_MONTH_DAY = "On which day of the month? (A month too short for it takes its last day.)"
+REPEAT_NO_DAYS = "Please tap at least one day first."
+REPEAT_END = "When should the series end?"
+REPEAT_UNTIL = "Send the last day it may go out, like <code>31 jan</code> or <code>2027-01-31</code>."
+REPEAT_COUNT = "How many times should it go out? Tap a number or type one (1–1,000)."
+REPEAT_HINT = "Please tap one of the buttons above, or type what it asks for."
+
+
+def repeat_at(days: str, zone: str) -> str:
+    return (
+        f"🔁 {escape(days)}\nAt what time of day, in your zone ({escape(zone)})? Tap one or type it, "
+        "like <code>9:00</code> or <code>18:30</code>."
+    )
+
+
+def repeat_bad_at(typed: str) -> str:
+    example = "<code>9:00</code> or <code>18:30</code>"
+    return f"<code>{escape(typed)}</code> is not a time of day. Please send one like {example}."
+
+
+def repeat_bad_until(typed: str, problem: str) -> str:
+    if problem == "until_past":
+        return f"<code>{escape(typed)}</code> is before the series' first time. Please send a later day."
+    return f"<code>{escape(typed)}</code> is not a day I can read. Please send one like <code>31 jan</code>."
+
+
+def repeat_bad_count(typed: str) -> str:
+    return (
+        f"<code>{escape(typed)}</code> is not a number of times from 1 to 1,000. Please send one like <code>10</code>."
+    )
+
+
+RULE_EXAMPLES = (
+    "<code>every monday 9:00</code>, <code>every day 18:30</code>, <code>every 2 weeks on mon, thu at 9</code>, "
+    "<code>on the 15th of every month at 10:00</code> — add <code>until 31 jan</code> or <code>10 times</code> "
+    "to end it"
+)
+
+
+def rule_problem(problem: str, typed: str) -> str:
+    """Why a typed repeating rule cannot be used, with examples that work."""
+    shown = f"<code>{escape(typed)}</code>"
+    reasons = {
+        "no_time": "At what time of day should it repeat? Add it, like <code>every monday 9:00</code>.",
+        "bad_hour": f"{shown} is not a time: hours go from 00 to 23 (or 1 to 12 with am/pm).",
+        "bad_minute": f"{shown} is not a time: minutes go from 00 to 59.",
+        "no_days": "On which days of the week? Name them, like <code>every 2 weeks on mon, thu at 9</code>.",
+        "no_month_day": "On which day of the month? Name it, like <code>on the 15th of every month at 10:00</code>.",
+        "bad_interval": f"Every {escape(typed)} is too far apart: up to 365 days, 52 weeks or 12 months.",
+        "bad_month_day": f"{shown} is not a day of the month: they go from 1st to 31st.",
+        "bad_count": f"{shown}: a series goes out from 1 to 1,000 times.",
+        "bad_until": f"{shown} is not a date I can read, like <code>31 jan</code> or <code>2027-01-31</code>.",
+        "until_past": f"The series would end ({shown}) before its first time. Please pick a later end.",
+        "too_far": f"{shown} is more than ten years ahead. Please pick an earlier end, or none.",
+    }
+    unreadable = f"I can't read {shown} in a repeating time." if typed else "I can't read that repeating time."
+    return f"{reasons.get(problem, unreadable)}\nRules I understand: {RULE_EXAMPLES}."
+
+
+def series_preview_times(rule_text: str, times: list[str]) -> str:
+    """The preview's lines for a series: the rule, and its next times."""
+    listed = "".join(f"\n   • {escape(one)}" for one in times)
+    return f"🔁 Repeats {escape(rule_text)}\n🕒 Next times:{listed}"
+
+
+def series_scheduled(short_id: str, rule_text: str, next_text: str, targets: int) -> str:
+    return (
+        f"✅ Series #{short_id} scheduled: {escape(rule_text)}, to {plural(targets, 'target')}.\n"
+        f"🕒 First time: {escape(next_text)}"
+    )
+
+
+SERIES_ENDS_BEFORE_START = "That rule has no time left to go out (its end has passed). Please choose the time again."
+SERIES_LIST_HEADER = "🔁 <b>Recurring series</b>"
+POST_CANNOT_REPEAT = (
+    "A scheduled post goes out once. To repeat it, make a new post (/new) and tap 🔁 Repeat… or type the "
+    "rule at its time step. Here, please send one time, like <code>tomorrow 9:00</code>."
+)
+NO_SINGLE_POSTS = "No single posts are scheduled."
+SERIES_BADGES = {"active": "🔁", "paused": "⏸", "ended": "⏹"}
+SERIES_STATUS_LABELS = {"active": "active", "paused": "paused", "ended": "ended"}
+
+
+def series_line(badge: str, short_id: str, rule_text: str, next_text: str | None, caption: str) -> str:
+    nxt = f" · next {escape(next_text)}" if next_text else ""
+    start = f" · {escape(caption)}" if caption else ""
+    return f"{badge} <b>Series #{short_id}</b> {escape(rule_text)}{nxt}{start}"
+
+
+def series_button(badge: str, short_id: str, caption: str) -> str:
+    return f"{badge} Series #{short_id} {caption}".rstrip()
+
+
+def series_details(
+    badge: str,
+    short_id: str,
+    status: str,
+    rule_text: str,
+    next_text: str | None,
+    made: int,
+    remaining: int | None,
+    targets: list[str],
+) -> list[str]:
+    lines = [f"{badge} <b>Series #{short_id}</b> — {SERIES_STATUS_LABELS.get(status, status)}"]
+    lines.append(f"🔁 {escape(rule_text)}")
+    if next_text:
+        lines.append(f"🕒 Next: {escape(next_text)}")
+    left = f", {remaining:,} to come" if remaining is not None else ""
+    lines.append(f"📊 Made so far: {made:,}{left}")
+    lines.append(f"🎯 {plural(len(targets), 'target')}: " + ", ".join(escape(name) for name in targets))
+    return lines
+
+
+def series_paused_line(by_failures: bool, reason: str | None) -> str:
+    if not by_failures:
+        return "⏸ Paused by you: nothing goes out until you resume it."
+    why = f" The last one failed with: {escape(reason)}" if reason else ""
+    return f"⏸ Paused after 3 failed times in a row.{why}"
+
+
+SERIES_MISSING = "I can't find that series among yours."
+SERIES_PAUSED = "⏸ Paused: nothing goes out until you resume it."
+SERIES_NOT_ACTIVE = "This series is not active, so there is nothing to pause or skip."
+SERIES_NOT_PAUSED = "This series is not paused."
+SERIES_ENDED_ALREADY = "This series has ended already."
+SERIES_CHANGED_MEANWHILE = (
+    "The series changed meanwhile (its time went out, or another change) — here it is as it is now."
+)
+
+
+def series_resumed(next_text: str | None) -> str:
+    return f"▶️ Resumed: next time {escape(next_text)}." if next_text else "▶️ Resumed, but the rule has no time left."
+
+
+def series_skipped(skipped_text: str, next_text: str | None) -> str:
+    after = f" The next one is {escape(next_text)}." if next_text else " No time is left after it: the series ends."
+    return f"⏭ Skipped {escape(skipped_text)}.{after}"
+
+
+def confirm_end_series(short_id: str) -> str:
+    return f"End series #{short_id}? No more posts will be made from it (those already made stay)."
+
+
+def series_ended(short_id: str) -> str:
+    return f"⏹ Series #{short_id} has ended; no more posts will be made from it."
+
+
+SERIES_KEPT = "Kept — the series goes on."
+
+
+def ask_series_caption(short_id: str, caption: str) -> str:
+    now = f"\nNow: {escape(caption)}" if caption else ""
+    return (
+        f"✏️ Send the new text of series #{short_id}: the next post and those after it carry it "
+        f"(posts already made keep theirs).{now}"
+    )
+
+
+def ask_series_rule(short_id: str, rule_text: str, zone: str) -> str:
+    return (
+        f"🕒 Series #{short_id} repeats {escape(rule_text)}.\nSend a new rule, like <code>every monday 9:00</code>, "
+        f"or only a time of day (like <code>18:30</code>) to keep the days. Times in {escape(zone)}."
+    )
+
+
+def series_caption_updated(short_id: str) -> str:
+    return f"✏️ Series #{short_id}: the next posts carry the new text."
+
+
+def series_rule_updated(short_id: str, rule_text: str) -> str:
+    return f"🕒 Series #{short_id} now repeats {escape(rule_text)}."
+
+
+SERIES_CAPTION_KEPT = "Kept — the series' text stays as it was."
+SERIES_RULE_KEPT = "Kept — the series' times stay as they were."
+SERIES_CAPTION_HINT = "Please send the new text, or tap Keep."
+SERIES_RULE_HINT = "Please send a rule like <code>every monday 9:00</code> or a time of day, or tap Keep."
+
+
+def occurrence_hint(series_short_id: str, number: int) -> str:
+    """A post's line saying it is one time of a series."""
+    return f"🔁 Time {number + 1:,} of series #{series_short_id}"
+
+
+def series_paused_by_failures(short_id: str, reason: str | None) -> str:
+    why = f"\nThe last failure: {escape(reason)}" if reason else ""
+    return (
+        f"⏸ <b>Series #{short_id} paused</b>: its last 3 posts failed in a row, so no more are made "
+        f"until you resume it.{why}"
+    )

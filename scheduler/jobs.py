@@ -48,8 +48,10 @@ def post_job_name(post_id: str) -> str:
     return f"post:{post_id}"
 
 
-def series_job_name(series_id: str) -> str:
-    return f"series:{series_id}"
+def series_job_name(when: datetime) -> str:
+    """The job of one instant at which series are due: shared by all of them (rules fall on whole
+    minutes, so thousands of series may be due at the same instant)."""
+    return f"series-at:{round(when.timestamp() * 1000)}"
 
 
 class Scheduler:
@@ -100,6 +102,10 @@ class Scheduler:
         )
         # Occurrences were written due while a sweep was publishing: it looks once more.
         self._sweep_again = False
+        # One making of due occurrences at a time; a job firing meanwhile asks for one more.
+        self._making = asyncio.Lock()
+        self._make_again = False
+        self._take_over_again = False
         self.workers = WorkerRegistry(settings.data_folder / "workers")
         # When the last sweep ended (monotonic); start-up counts as one, for /healthz.
         self.last_sweep_ended = time.monotonic()
@@ -153,7 +159,7 @@ class Scheduler:
             began = time.monotonic()
             await self.take_over_dead_workers()
             # Occurrences due (after downtime) become posts before the claims below.
-            await self.recurrences.make_due()
+            await self.make_due_series()
             # Planned first: posts due while this sweep works through a backlog go out at their
             # time, not after the backlog.
             await self.plan_upcoming()
@@ -194,11 +200,8 @@ class Scheduler:
             if planned % PLAN_BATCH == 0:
                 await asyncio.sleep(0)  # let due jobs and updates run while a long plan is made
         series = await self.services.store.upcoming_series(until=now + self.horizon, after=now, limit=PLAN_LIMIT)
-        for planned, (series_id, when) in enumerate(series, start=1):
-            if self._series_job(series_id) is None:
-                self._add_series_job(series_id, max(when, utc_now()))
-            if planned % PLAN_BATCH == 0:
-                await asyncio.sleep(0)
+        for when in sorted({when for _, when in series}):
+            self._add_series_job(max(when, utc_now()))
 
     def _job(self, post_id: str) -> APSJob | None:
         """The post's one-off job, looked up by id in O(1) (a lookup by name scans every job)."""
@@ -246,35 +249,45 @@ class Scheduler:
                 job.remove()
 
     # -- recurring series --------------------------------------------------------------------
-    def _series_job(self, series_id: str) -> APSJob | None:
-        job: APSJob | None = self.job_queue.scheduler.get_job(series_job_name(series_id))
-        return job
-
-    def _add_series_job(self, series_id: str, when: datetime) -> None:
-        """A job at the series' next time: its occurrence is made and published then. It fires a
-        little after the time, when the occurrence is surely due."""
+    def _add_series_job(self, when: datetime) -> None:
+        """A job at an instant some series are due: their occurrences are made, in batches, and
+        published then. One job per instant, not per series: thousands of series due in the same
+        minute are taken by a few queries and group-committed writes, not by thousands of jobs
+        that each read their series. It fires a little after the time, when they are surely due."""
+        if self.job_queue.scheduler.get_job(series_job_name(when)) is not None:
+            return
         self.job_queue.run_once(
             self._make_at_time,
             when=when + RETRY_JOB_MARGIN,
-            name=series_job_name(series_id),
-            data=series_id,
-            job_kwargs={"misfire_grace_time": None, "id": series_job_name(series_id), "replace_existing": True},
+            name=series_job_name(when),
+            job_kwargs={"misfire_grace_time": None, "id": series_job_name(when), "replace_existing": True},
         )
 
     async def _make_at_time(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert context.job is not None
-        await self.recurrences.make_one(str(context.job.data))
+        await self.make_due_series(take_over=False)
+
+    async def make_due_series(self, *, take_over: bool = True) -> None:
+        """Makes every due occurrence (with `take_over`, the abandoned ones too); a call while one
+        runs makes it look once more after."""
+        if self._making.locked():
+            self._make_again = True
+            self._take_over_again |= take_over
+            return
+        async with self._making:
+            while True:
+                self._make_again = False
+                take_over, self._take_over_again = take_over or self._take_over_again, False
+                await self.recurrences.make_due(take_over=take_over)
+                if not self._make_again or self.publication.stopping:
+                    return
 
     async def series_changed(self, series: Series) -> None:
-        """A series made or changed in the chat: its job follows its next time."""
-        job = self._series_job(series.series_id)
-        if job is not None:
-            with contextlib.suppress(JobLookupError):
-                job.remove()
+        """A series made or changed in the chat: a job at its next time, if that comes soon (a
+        job left at its old time finds nothing due and does nothing)."""
         if series.status is not SeriesStatus.ACTIVE or series.next_time is None:
             return
         if series.next_time <= utc_now() + self.horizon and not self.publication.stopping:
-            self._add_series_job(series.series_id, max(series.next_time, utc_now()))
+            self._add_series_job(max(series.next_time, utc_now()))
 
     async def _publish_due(self) -> None:
         """Occurrences were written due for lack of free places: a sweep claims them as places

@@ -3,8 +3,9 @@ once across processes and restarts (the protocol is storage/series.py's: commit 
 write the post if absent, settle), and each series hears how its occurrences went — pausing itself
 after failures in a row.
 
-An occurrence is made at its time by the series' own exact-time job (or by the sweep, after
-downtime or a dead worker) and published at once by the same worker, with every guarantee of the
+An occurrence is made at its time by the exact-time job of that instant (one per instant, shared
+by every series due then: see scheduler/jobs.py), or by the sweep after downtime or a dead worker,
+and published at once by the same worker, with every guarantee of the
 engine: the post is written already claimed, as a claim would have left it. Posts beyond the
 places free in this worker are written due instead, for the sweep's claims to take."""
 
@@ -71,35 +72,38 @@ class Recurrences:
         never shared by two claims, and ended with the worker's other claims when it dies."""
         return f"{self.publication.worker_id}/{kind}{next(self._claims)}"
 
-    async def make_one(self, series_id: str) -> Post | None:
-        """The series' exact-time job: its occurrence, if due, made and being published; None if
-        nothing was due (made by another worker, paused, moved) or it was left to the sweep."""
-        if self.publication.stopping:
-            return None
-        series = await self.store.load_series(series_id)
-        if series is None:
-            return None
-        made = await self._make([series], self._clock())
-        return made[0] if made else None
-
-    async def make_due(self, now: datetime | None = None) -> list[Post]:
-        """Every occurrence due by `now` made into a post (those whose worker died first); the
-        posts this call wrote."""
+    async def make_due(self, now: datetime | None = None, *, take_over: bool = True) -> list[Post]:
+        """Every occurrence due by `now` made into a post (with `take_over`, first those whose
+        worker died: the sweep's part, not an exact-time job's); the posts this call wrote."""
         now = now or self._clock()
         made: list[Post] = []
-        while not self.publication.stopping:
+        while take_over and not self.publication.stopping:
             abandoned = await self.store.abandoned_series(now, self.batch)
             made += [post for post in await asyncio.gather(*(self._take_over(s, now) for s in abandoned)) if post]
             if len(abandoned) < self.batch:
                 break
+        # Occurrences are made as places to publish them free up, each written claimed and
+        # published at once: a burst (thousands of series due at the same minute) flows through
+        # the publication, none waits for a sweep's claim. Without places of this call's own to
+        # wait for (other posts hold them all), they are written due for the sweep instead.
+        working: set[asyncio.Task[Post | None]] = set()
+        refill = max(1, min(self.batch, self.publication.concurrency // 4))
         while not self.publication.stopping:
-            due = await self.store.due_series(now, self.batch)
-            made += await self._make(due, now)
-            if len(due) < self.batch:
+            free = self.publication.free_places
+            if free < refill and working:
+                while working and self.publication.free_places < refill:
+                    _, working = await asyncio.wait(working, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            limit = min(self.batch, free) if free else self.batch
+            due = await self.store.due_series(now, limit)
+            made += await self._make(due, now, working)
+            if len(due) < limit:
                 break
         return made
 
-    async def _make(self, due: list[Series], now: datetime) -> list[Post]:
+    async def _make(
+        self, due: list[Series], now: datetime, working: set[asyncio.Task[Post | None]] | None = None
+    ) -> list[Post]:
         """Commits each series' due occurrence (those another worker commits first are skipped)
         and writes their posts: claimed and published at once while this worker has places."""
         commits = [
@@ -115,7 +119,7 @@ class Recurrences:
             assert series.pending is not None
             publish = not series.pending.missed and places > 0
             places -= publish
-            writes.append(self._write(series, now, publish=publish))
+            writes.append(self._write(series, now, publish=publish, working=working))
         made = [post for post in await asyncio.gather(*writes) if post is not None]
         if any(post.claim is None and not post.status.is_final for post in made) and self.on_scheduled:
             await self.on_scheduled()
@@ -134,9 +138,12 @@ class Recurrences:
             await self.on_scheduled()
         return post
 
-    async def _write(self, series: Series, now: datetime, *, publish: bool) -> Post | None:
+    async def _write(
+        self, series: Series, now: datetime, *, publish: bool, working: set[asyncio.Task[Post | None]] | None = None
+    ) -> Post | None:
         """Writes the pending occurrence's post if absent — claimed by this worker and published
-        when `publish` — then settles the series; the post if this call wrote it."""
+        when `publish` (its publication added to `working`) — then settles the series; the post
+        if this call wrote it."""
         pending, claim = series.pending, series.claim
         assert pending is not None and claim is not None
         post_claim = Claim(self._token("o"), now + self.lease, now) if publish else None
@@ -145,7 +152,9 @@ class Recurrences:
             post = missed_post(post, now)
         written = await self._durably(lambda: self.store.add_post_if_absent(post), series)
         if written and post_claim is not None:
-            self.publication.start_claimed(post)
+            started = self.publication.start_claimed(post)
+            if working is not None:
+                working.add(started)
         if written:
             log.info(
                 "series %s: occurrence %d is post %s (%s)",
@@ -175,10 +184,18 @@ class Recurrences:
 
     async def record_outcomes(self, posts: list[Post]) -> None:
         """Tells each series how its finished occurrences among `posts` went (before their
-        report is sent, so that a series paused by its third failure in a row says so in it)."""
+        report is sent, so that a series paused by its third failure in a row says so in it).
+        The series are told side by side (their writes group-committed); one series' own
+        occurrences in order."""
+        by_series: dict[str, list[Post]] = {}
         for post in posts:
-            if post.occurrence is None or not post.status.is_final:
-                continue
+            if post.occurrence is not None and post.status.is_final:
+                by_series.setdefault(post.occurrence.series_id, []).append(post)
+        await asyncio.gather(*(self._record(series_posts) for series_posts in by_series.values()))
+
+    async def _record(self, posts: list[Post]) -> None:
+        for post in posts:
+            assert post.occurrence is not None
             for _ in range(WRITE_TRIES):
                 series = await self.store.load_series(post.occurrence.series_id)
                 told = with_outcome(series, post) if series is not None else None

@@ -27,7 +27,18 @@ from enum import StrEnum
 from typing import Any
 
 from storage.codec import TimeCodec, post_from_doc, post_to_doc
-from storage.models import Claim, Delivery, ErrorKind, Occurrence, Post, PostStatus, new_id, to_millis, utc_now
+from storage.models import (
+    Claim,
+    Delivery,
+    Entity,
+    ErrorKind,
+    Occurrence,
+    Post,
+    PostStatus,
+    new_id,
+    to_millis,
+    utc_now,
+)
 from storage.recurrence import Frequency, Rule
 
 # Occurrences that passed while no bot ran taken in one commit at most (a longer backlog is the
@@ -256,11 +267,13 @@ def ended(series: Series) -> Series | None:
     return series.changed(status=SeriesStatus.ENDED, next_time=None)
 
 
-def with_caption(series: Series, caption: str) -> Series | None:
-    """The next occurrence and those after it carry `caption`. None once the series ended."""
+def with_caption(series: Series, caption: str, entities: list[Entity] | None = None) -> Series | None:
+    """The next occurrence and those after it carry `caption` (formatted by `entities`). None
+    once the series ended."""
     if series.status is SeriesStatus.ENDED:
         return None
-    return series.changed(template=replace(series.template, main_caption=caption))
+    template = replace(series.template, main_caption=caption, caption_entities=list(entities or []))
+    return series.changed(template=template)
 
 
 def with_rule(series: Series, rule: Rule, now: datetime) -> Series | None:

@@ -1,14 +1,18 @@
-"""The JobQueue side of the scheduler in the real Application: one exact-time job per post, found by id."""
+"""The JobQueue side of the scheduler in the real Application: one exact-time job per post, found by
+id, and one per instant at which series are due (shared by all of them)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from bot import running_bot
-from scheduler.jobs import SCHEDULER_KEY, Scheduler, post_job_name
+from scheduler.jobs import SCHEDULER_KEY, Scheduler, post_job_name, series_job_name
 from services import PostEvent
 from storage.models import utc_now
-from tests.e2e.conftest import bot_settings
+from storage.recurrence import Frequency, Rule
+from storage.series import new_series
+from tests.e2e.conftest import ALICE, bot_settings
+from tests.e2e.steps import channel_targets, telegram_post
 from tests.e2e.test_publish import make_post
 from tests.fakes.bot_api import FakeBotAPI
 
@@ -48,3 +52,35 @@ async def test_each_upcoming_post_has_exactly_one_job_at_its_time(
         await scheduler.post_changed(PostEvent.CANCELLED, soon[2])  # twice is harmless
         assert post_job_name(soon[2].post_id) not in job_ids(scheduler)
         assert len(job_ids(scheduler)) == len(soon) - 1
+
+
+async def test_series_due_at_the_same_instant_share_one_job(
+    api: FakeBotAPI, sqlite_url: str, encryption_key: str
+) -> None:
+    settings = bot_settings(api, sqlite_url, encryption_key, scheduler_interval=600)
+    async with running_bot(settings, poll=False) as application:
+        scheduler = application.bot_data[SCHEDULER_KEY]
+        assert isinstance(scheduler, Scheduler)
+        store = scheduler.services.store
+        now = utc_now()
+        # Two whole minutes ahead, and the minute after: rules fall on whole minutes.
+        minute = (now + timedelta(minutes=2)).replace(second=0, microsecond=0)
+        post = telegram_post("Daily", channel_targets({-100123: "Shop news"}), timedelta(0))
+        made = []
+        for number in range(300):
+            when = minute + timedelta(minutes=number % 2)
+            rule = Rule(Frequency.DAILY, when.time(), "UTC", start=when.date())
+            made.append(await store.create_series(new_series(ALICE, rule, post, now)))
+        await scheduler.plan_upcoming()
+        await scheduler.plan_upcoming()  # planning again adds nothing
+        ids = series_job_ids(scheduler)
+        assert sorted(ids) == sorted({series_job_name(minute), series_job_name(minute + timedelta(minutes=1))})
+        job = scheduler.job_queue.scheduler.get_job(series_job_name(minute))
+        assert job is not None and timedelta(0) <= job.next_run_time - minute < timedelta(seconds=1)
+        # A series made in the chat at a time that has a job already adds none.
+        await scheduler.series_changed(made[0])
+        assert len(series_job_ids(scheduler)) == 2
+
+
+def series_job_ids(scheduler: Scheduler) -> list[str]:
+    return [job.id for job in scheduler.job_queue.scheduler.get_jobs() if job.id.startswith("series-at:")]

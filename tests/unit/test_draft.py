@@ -234,3 +234,14 @@ def test_a_change_of_buttons_or_formatting_makes_a_saved_poster_worth_saving_aga
     draft.saved_as("Hello poster")
     draft.caption_entities = [{"type": "bold", "offset": 0, "length": 5}]
     assert draft.worth_saving()
+
+
+def test_a_repeating_time_survives_json_and_a_wrong_one_is_refused() -> None:
+    draft = full_draft()
+    draft.rule = {"frequency": "weekly", "at": "09:00", "zone": "Asia/Tokyo", "weekdays": [0, 3], "count": 2}
+    draft.repeat = {"step": "end", "kind": "weekdays", "weekdays": [0, 3], "at": "09:00"}
+    restored = Draft.from_json(json.loads(json.dumps(draft.to_json())))
+    assert (restored.rule, restored.repeat) == (draft.rule, draft.repeat)
+    assert Draft.from_json({"format": FORMAT}).rule is None
+    with pytest.raises(DraftUnreadable):
+        Draft.from_json({**draft.to_json(), "rule": "every monday"})
