@@ -27,13 +27,13 @@ worker: install
 	$(PY) bot.py worker
 
 ## Lint, check the formatting, type-check, then run the whole suite against SQLite and the
-## MongoDB stand-in (two workers: much of it waits on timers and other processes).
+## MongoDB stand-in (four workers on two cores: most of it waits on timers and other processes).
 test: install-dev
 	bash scripts/install-congodb.sh
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 4
 
 lint: install-dev
 	$(PY) -m ruff check .

@@ -153,6 +153,10 @@ async def test_pinned_then_unpinned_then_every_message_of_an_album_deleted_at_th
     assert api.refusals == []
 
 
+async def _has_follow_up(store: Store, post: Post) -> bool:
+    return bool(await store.follow_ups_of(post.post_id))
+
+
 async def test_a_restart_between_publishing_and_the_delete_time_still_deletes_exactly_once(
     api: FakeBotAPI, database_url: str, encryption_key: str
 ) -> None:
@@ -160,10 +164,14 @@ async def test_a_restart_between_publishing_and_the_delete_time_still_deletes_ex
     settings = bot_settings(api, database_url, encryption_key)
     async with bot_running(settings) as store:
         await settled(api)
-        post = await stored_post(store, DeliveryOptions(delete_after=4), channel_targets(CHANNELS), photos=2)
+        # The delay outlasts publishing and stopping on a loaded machine: the bot is gone at the delete time.
+        post = await stored_post(store, DeliveryOptions(delete_after=8), channel_targets(CHANNELS), photos=2)
         await eventually(lambda: len(bot_records(api, SHOP)) == 2)
+        await eventually(lambda: _has_follow_up(store, post), timeout=10)
+        [planned] = await store.follow_ups_of(post.post_id)
     assert not any(message["deleted"] for message in bot_records(api, SHOP)), "stopped before the delete time"
-    await asyncio.sleep(4)  # the delete falls due while no bot runs
+    # The delete falls due while no bot runs.
+    await asyncio.sleep(max(0.0, (planned.due_at - utc_now()).total_seconds()) + 0.5)
 
     async with bot_running(settings) as store:
         await eventually(lambda: all(message["deleted"] for message in bot_records(api, SHOP)), timeout=10)
