@@ -46,7 +46,7 @@ from handlers.draft import Draft, DraftUnreadable
 from handlers.keyboards import BATCH
 from handlers.questions import caption_fits
 from handlers.queue import free_slot_times
-from handlers.screen import own_account, pressed, show, user_id
+from handlers.screen import answer_after_a_run, forget_answer, own_account, pressed, show, user_id
 from handlers.when import MAX_AHEAD, check_time, current_time, explain, format_time, parse_time
 from publishers.formatting import formatted
 from services import PostEvent
@@ -248,24 +248,7 @@ def _ack_name(user: int) -> str:
 
 def _acknowledge_later(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """One "n posts so far" after a run of messages (a forward of many arrives as many), not one each."""
-    assert context.job_queue is not None and update.effective_chat is not None
-    user = user_id(update)
-    name = _ack_name(user)
-    context.job_queue.run_once(
-        _send_ack,
-        ACK_DELAY,
-        name=name,
-        chat_id=update.effective_chat.id,
-        user_id=user,
-        job_kwargs={"id": name, "replace_existing": True},
-    )
-
-
-def _forget_ack(context: ContextTypes.DEFAULT_TYPE, user: int) -> None:
-    assert context.job_queue is not None
-    pending = context.job_queue.scheduler.get_job(_ack_name(user))
-    if pending is not None:
-        pending.remove()
+    answer_after_a_run(update, context, _ack_name(user_id(update)), _send_ack, ACK_DELAY)
 
 
 async def _send_ack(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -290,7 +273,7 @@ async def collected(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str |
         await answer(update, texts.BATCH_EMPTY, alert=True)
         return None
     await answer(update)
-    _forget_ack(context, user_id(update))
+    forget_answer(context, _ack_name(user_id(update)))
     accounts = await choosable_accounts(context, user_id(update))
     if len(accounts) == 1:
         batch.route.choose_account(accounts[0])
@@ -546,7 +529,7 @@ async def schedule_all(update: Update, context: ContextTypes.DEFAULT_TYPE) -> st
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Cancel or /cancel: nothing is stored."""
     await answer(update)
-    _forget_ack(context, user_id(update))
+    forget_answer(context, _ack_name(user_id(update)))
     _drop(context)
     await reply(update, texts.CANCELLED)
     return ConversationHandler.END
@@ -554,7 +537,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 
 async def leave_for_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Another command, or another screen's button: the batch is left (said so) and that runs."""
-    _forget_ack(context, user_id(update))
+    forget_answer(context, _ack_name(user_id(update)))
     _drop(context)
     await reply(update, texts.BATCH_LEFT)
     await context.update_queue.put(update)

@@ -60,7 +60,7 @@ from handlers.posts import scheduled_text
 from handlers.questions import caption_fits, pressed_time, refuse_time, typed_time
 from handlers.queue import queue_time, slot_at_scheduling
 from handlers.rules import speaks_of_repeating
-from handlers.screen import own_account, pressed, send_content, show, user_id
+from handlers.screen import answer_after_a_run, forget_answer, own_account, pressed, send_content, show, user_id
 from handlers.topics import PASTED_LINK, target_from_pasted_link
 from handlers.when import (
     TimeChoice,
@@ -410,26 +410,7 @@ def _photo_ack_name(user: int) -> str:
 
 def _acknowledge_photos_later(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """One "n photos in" message after an album (or a quick run of photos), not one per photo."""
-    assert context.job_queue is not None and update.effective_chat is not None
-    user = user_id(update)
-    name = _photo_ack_name(user)
-    # Found by id, replaced in O(1): a lookup by name scans every job, posts' included.
-    context.job_queue.run_once(
-        _send_photo_ack,
-        PHOTO_ACK_DELAY,
-        name=name,
-        chat_id=update.effective_chat.id,
-        user_id=user,
-        job_kwargs={"id": name, "replace_existing": True},
-    )
-
-
-def _forget_photo_ack(context: ContextTypes.DEFAULT_TYPE, user: int) -> None:
-    """No "n photos in" any more: the person has moved on to another question."""
-    assert context.job_queue is not None
-    pending = context.job_queue.scheduler.get_job(_photo_ack_name(user))
-    if pending is not None:
-        pending.remove()
+    answer_after_a_run(update, context, _photo_ack_name(user_id(update)), _send_photo_ack, PHOTO_ACK_DELAY)
 
 
 async def _send_photo_ack(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -620,7 +601,7 @@ async def ask_poster_name(update: Update, context: ContextTypes.DEFAULT_TYPE, dr
         await answer(update, texts.NOTHING_TO_SAVE, alert=True)
         return None
     await answer(update)
-    _forget_photo_ack(context, user_id(update))
+    forget_answer(context, _photo_ack_name(user_id(update)))
     await reply(update, texts.ASK_POSTER_NAME, reply_markup=keyboards.poster_name_keyboard())
     return SAVE_POSTER
 

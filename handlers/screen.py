@@ -3,6 +3,8 @@ and load the user's own post, poster or account — or answer that it is not the
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -22,6 +24,31 @@ def user_id(update: Update) -> int:
     """The Telegram id of the person the update came from."""
     assert update.effective_user is not None
     return update.effective_user.id
+
+
+def answer_after_a_run(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, name: str, callback: Any, delay: float
+) -> None:
+    """Runs the job `callback` once, `delay` seconds after the last of a quick run of messages (an
+    album, a forward of many, arrive as many): one answer to the run, not one a message. The job
+    is found by its id `name` and replaced in O(1) (a lookup by name scans every job, posts' too)."""
+    assert context.job_queue is not None and update.effective_chat is not None
+    context.job_queue.run_once(
+        callback,
+        delay,
+        name=name,
+        chat_id=update.effective_chat.id,
+        user_id=user_id(update),
+        job_kwargs={"id": name, "replace_existing": True},
+    )
+
+
+def forget_answer(context: ContextTypes.DEFAULT_TYPE, name: str) -> None:
+    """No answer to the run any more (the person has moved on to another question)."""
+    assert context.job_queue is not None
+    pending = context.job_queue.scheduler.get_job(name)
+    if pending is not None:
+        pending.remove()
 
 
 def pressed(update: Update) -> Callback:
