@@ -27,7 +27,7 @@ from handlers.when import (
     WEEKDAYS,
     WORD_TIME,
 )
-from storage.recurrence import Frequency, Rule, RuleError
+from storage.recurrence import Frequency, Rule, RuleError, clock_time
 
 # A series ends after this many times at most when it is given a number of times.
 MAX_COUNT = 1000
@@ -102,15 +102,10 @@ def read_clock(text: str) -> tuple[time | None, str]:
 
 
 def _clock(hour: int, minute: int, typed: str, meridiem: str | None = None) -> time:
-    if meridiem is not None:
-        if not 1 <= hour <= 12:
-            raise _Refused("bad_hour", typed)
-        hour = hour % 12 + (12 if meridiem == "p" else 0)
-    if not 0 <= hour <= 23:
-        raise _Refused("bad_hour", typed)
-    if not 0 <= minute <= 59:
-        raise _Refused("bad_minute", typed)
-    return time(hour, minute)
+    try:
+        return clock_time(hour, minute, meridiem)
+    except ValueError as problem:
+        raise _Refused(str(problem), typed) from None
 
 
 def read_day(text: str, today: date) -> date:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import time
 
 from storage.queue import MAX_SLOTS, Slot
+from storage.recurrence import clock_time
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _WEEKDAY_WORDS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -54,15 +55,10 @@ class _Refused(Exception):
 
 
 def _clock(hour: int, minute: int, typed: str, meridiem: str | None = None) -> time:
-    if meridiem is not None:
-        if not 1 <= hour <= 12:
-            raise _Refused("bad_hour", typed)
-        hour = hour % 12 + (12 if meridiem == "p" else 0)
-    if not 0 <= hour <= 23:
-        raise _Refused("bad_hour", typed)
-    if not 0 <= minute <= 59:
-        raise _Refused("bad_minute", typed)
-    return time(hour, minute)
+    try:
+        return clock_time(hour, minute, meridiem)
+    except ValueError as problem:
+        raise _Refused(str(problem), typed) from None
 
 
 def _time_of(word: str) -> time | None:

@@ -53,6 +53,20 @@ def local_day(moment: datetime, zone: str) -> date:
     return moment.astimezone(ZoneInfo(zone)).date()
 
 
+def clock_time(hour: int, minute: int, meridiem: str | None = None) -> time:
+    """A time of day as typed: 0–23 h, or 1–12 with `meridiem` "a"/"p". Raises ValueError
+    "bad_hour" or "bad_minute" (the typed rules and slots each name the problem their way)."""
+    if meridiem is not None:
+        if not 1 <= hour <= 12:
+            raise ValueError("bad_hour")
+        hour = hour % 12 + (12 if meridiem == "p" else 0)
+    if not 0 <= hour <= 23:
+        raise ValueError("bad_hour")
+    if not 0 <= minute <= 59:
+        raise ValueError("bad_minute")
+    return time(hour, minute)
+
+
 def last_day_of_month(year: int, month: int) -> int:
     return calendar.monthrange(year, month)[1]
 
