@@ -1277,7 +1277,10 @@ HELP_TIMES = (
     "<b>Picking a time</b>\n"
     "Type it in your zone (<code>2026-12-01 18:30</code>, <code>tomorrow 9am</code>, <code>in 2 hours</code>), "
     "tap a quick time, or tap <b>📅 Calendar</b>: a day (◀ ▶ between months; days gone are struck "
-    "through), then the hour, then the minutes — or type the minutes (<code>07</code>)."
+    "through), then the hour, then the minutes — or type the minutes (<code>07</code>).\n"
+    "To repeat a post, type a rule in the time step (<code>every monday 9:00</code>, "
+    "<code>every 2 weeks on mon, thu at 9</code>, <code>on the 15th of every month at 10:00 10 times</code>, "
+    "<code>every day 18:30 until 31 jan</code>) or tap <b>🔁 Repeat…</b>; /scheduled shows each series once."
 )
 CALENDAR_WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 CALENDAR_DAYS = "◀ Days"

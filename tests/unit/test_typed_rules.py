@@ -4,6 +4,7 @@ staying 09:00 across a DST change), and everything else refused with the reason 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -144,3 +145,13 @@ def test_a_rule_in_words() -> None:
         "on the 31st of every month (the last day in shorter months) at 10:00 (Europe/Berlin), 5 times"
     )
     assert rule_text(read("every weekday at 8")) == "every weekday (Mon–Fri) at 08:00 (Europe/Berlin)"
+
+
+def test_every_rule_the_help_quotes_is_read() -> None:
+    quoted = [
+        example for example in re.findall(r"<code>([^<]+)</code>", texts.HELP_TIMES) if speaks_of_repeating(example)
+    ]
+    assert len(quoted) >= 4
+    for example in quoted:
+        choice = parse_rule(example, "Europe/Berlin", NOW)
+        assert choice.rule is not None and choice.problem is None, example
