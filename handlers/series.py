@@ -11,6 +11,7 @@ person's, or no longer there, is answered with an alert and shows nothing of it.
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -248,8 +249,9 @@ async def end_series(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 # -- Edit text and Edit times: two small questions about a series -----------------------------------
 @dataclass(frozen=True)
-class SeriesQuestion(Question):
-    """A question about a series, whose subject {"series_id"} lives in user_data under `key`."""
+class SeriesQuestion(Question, ABC):
+    """A question about a series, whose subject {"series_id"} lives in user_data under `key`;
+    each kind asks its own way (`entry`)."""
 
     async def ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Series | None:
         """The pressed series if it can still change (not ended), the question now about it."""
@@ -279,8 +281,9 @@ class SeriesQuestion(Question):
         ask = CallbackQueryHandler(self.entry, pattern=rf"^{SERIES}:{action}:")
         return self.conversation([ask], [*answers, CallbackQueryHandler(self.keep, pattern=rf"^{SERIES}:{keep}$")])
 
+    @abstractmethod
     async def entry(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
-        raise NotImplementedError
+        """Asks the question about the pressed series."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from tests.fakes.local_server import serve_locally
 
 KEY = Fernet.generate_key().decode()
 # A well-formed token the fake Bot API does not know: Telegram answers such a token 401.
-UNKNOWN_TOKEN = "1000000001:AAHk-mL3b_9xQv2cZ8pT1nR4sW6yE0uJdFg"
+UNKNOWN_TOKEN = "1000000001:AAfake_test_token_never_issued_0000"
 
 
 @dataclass

@@ -142,6 +142,6 @@ def test_a_malformed_token_is_refused_without_repeating_it(monkeypatch: pytest.M
 
 
 def test_a_token_shaped_as_botfather_gives_it_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
-    token = "7312345678:AAHk-mL3b_9xQv2cZ8pT1nR4sW6yE0uJdFg"
+    token = "7312345678:AAfake_test_token_never_issued_0000"
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", f" {token} ")
     assert load_settings().telegram_bot_token == token
