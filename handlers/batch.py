@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -40,17 +39,16 @@ from handlers.common import (
     targets_of,
     user_zone,
 )
-from handlers.compose import MEDIA, _store_media
-from handlers.content import MB, received_media, typed_text
+from handlers.compose import MEDIA, store_received
+from handlers.content import received_media, typed_text
 from handlers.draft import Draft, DraftUnreadable
 from handlers.keyboards import BATCH
 from handlers.questions import caption_fits
 from handlers.queue import free_slot_times
 from handlers.screen import answer_after_a_run, forget_answer, own_account, pressed, show, user_id
 from handlers.when import MAX_AHEAD, check_time, current_time, explain, format_time, parse_time
-from publishers.formatting import formatted
 from services import PostEvent
-from storage.models import MAX_IMAGES, Image, Platform, new_post
+from storage.models import MAX_IMAGES, Platform, new_post
 from storage.queue import spaced_times
 
 log = logging.getLogger(__name__)
@@ -195,39 +193,21 @@ async def add_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str |
     if received is None:
         await reply(update, texts.BATCH_NOT_TAKEN)
         return COLLECT
-    limit_mb = services(context).settings.file_limit_mb
-    size = received.file.file_size or 0
-    if size > limit_mb * MB:
-        await reply(update, texts.too_big_to_download(received.kind.value, size / MB, limit_mb))
+    image = await store_received(update, context, received)
+    if image is None:
         return COLLECT
-    try:
-        blob_id, stored_size = await _store_media(context, received.file)
-    except BadRequest as error:
-        # getFile refuses files over 20 MB; the batch is untouched, the person sends a smaller one.
-        if "too big" not in error.message.lower():
-            raise
-        await reply(update, texts.too_big_to_download(received.kind.value, None, limit_mb))
-        return COLLECT
-    caption = formatted(message.caption or "", [entity.to_dict() for entity in message.caption_entities or ()])
-    image = Image(
-        name=received.name,
-        blob_id=blob_id,
-        size=stored_size,
-        mime_type=received.mime_type,
-        telegram_file_id=received.file.file_id,
-        kind=received.kind,
-        spoiler=bool(message.has_media_spoiler),
-    )
+    text, entities = image.caption, image.caption_entities
     if post is None:
-        post = Draft(caption=caption.text, caption_entities=caption.entity_list())
+        # The first item's caption is the post's text.
+        post = Draft(caption=text, caption_entities=entities)
+        image.caption, image.caption_entities = "", []
         batch.posts.append(post)
         if album:
             batch.albums[album] = len(batch.posts) - 1
-    elif not post.caption and not post.images[0].caption and caption.text and not post.images[1:]:
+    elif not post.caption and not post.images[0].caption and text and not post.images[1:]:
         # The album's caption came on its second item: it is still the post's text.
-        post.caption, post.caption_entities = caption.text, caption.entity_list()
-    else:
-        image.caption, image.caption_entities = caption.text, caption.entity_list()
+        post.caption, post.caption_entities = text, entities
+        image.caption, image.caption_entities = "", []
     post.images.append(image)
     if message.show_caption_above_media:
         post.caption_above = True

@@ -48,6 +48,7 @@ from handlers.content import (
     LINK_PREVIEWS,
     MB,
     MediaFile,
+    ReceivedMedia,
     link_preview_code,
     received_media,
     shown_options,
@@ -347,51 +348,61 @@ async def add_media(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: D
     received = received_media(message, len(draft.images) + 1)
     if received is None:
         return await not_a_photo(update, context)
+    image = await store_received(update, context, received)
+    if image is None:
+        return None
+    draft.images.append(image)
+    if message.show_caption_above_media:
+        draft.caption_above = True
+    # Written now, not when the step returns: the note below may fail, the item is in.
+    _keep_draft(context, draft)
+    # Telegram Premium lets a person send 2,048 where a bot may send 1,024.
+    length = utf16_len(image.caption.strip())
+    if length > CAPTION_LIMIT:
+        if received.kind is MediaKind.PHOTO:
+            await reply(update, texts.photo_caption_cut(len(draft.images), length))
+        else:
+            await reply(update, texts.media_caption_cut(len(draft.images), received.kind.value, length))
+    if any(entity["type"] == "custom_emoji" for entity in image.caption_entities):
+        await reply(update, texts.CUSTOM_EMOJI_NOTE)
+    _acknowledge_photos_later(update, context)
+    return None
+
+
+async def store_received(update: Update, context: ContextTypes.DEFAULT_TYPE, received: ReceivedMedia) -> Image | None:
+    """The item a person sent (New post, /batch), stored a chunk at a time, as an Image with its own
+    caption (formatting kept); None once the person was told it is too big for a bot (the draft is
+    untouched: they send a smaller one)."""
+    message = update.effective_message
+    assert message is not None
     limit_mb = services(context).settings.file_limit_mb
     size = received.file.file_size or 0
     if size > limit_mb * MB:
         await reply(update, texts.too_big_to_download(received.kind.value, size / MB, limit_mb))
         return None
     try:
-        blob_id, stored_size = await _store_media(context, received.file)
+        blob_id, stored_size = await store_media(context, received.file)
     except BadRequest as error:
-        # getFile refuses files over 20 MB; the draft is untouched, the person sends a smaller one.
+        # getFile refuses files over 20 MB.
         if "too big" not in error.message.lower():
             raise
         await reply(update, texts.too_big_to_download(received.kind.value, None, limit_mb))
         return None
     caption = formatted(message.caption or "", [entity.to_dict() for entity in message.caption_entities or ()])
-    draft.images.append(
-        Image(
-            name=received.name,
-            blob_id=blob_id,
-            caption=caption.text,
-            size=stored_size,
-            mime_type=received.mime_type,
-            telegram_file_id=received.file.file_id,
-            kind=received.kind,
-            spoiler=bool(message.has_media_spoiler),
-            caption_entities=caption.entity_list(),
-        )
+    return Image(
+        name=received.name,
+        blob_id=blob_id,
+        caption=caption.text,
+        size=stored_size,
+        mime_type=received.mime_type,
+        telegram_file_id=received.file.file_id,
+        kind=received.kind,
+        spoiler=bool(message.has_media_spoiler),
+        caption_entities=caption.entity_list(),
     )
-    if message.show_caption_above_media:
-        draft.caption_above = True
-    # Written now, not when the step returns: the note below may fail, the item is in.
-    _keep_draft(context, draft)
-    # Telegram Premium lets a person send 2,048 where a bot may send 1,024.
-    length = utf16_len(caption.text.strip())
-    if length > CAPTION_LIMIT:
-        if received.kind is MediaKind.PHOTO:
-            await reply(update, texts.photo_caption_cut(len(draft.images), length))
-        else:
-            await reply(update, texts.media_caption_cut(len(draft.images), received.kind.value, length))
-    if has_type(caption, "custom_emoji"):
-        await reply(update, texts.CUSTOM_EMOJI_NOTE)
-    _acknowledge_photos_later(update, context)
-    return None
 
 
-async def _store_media(context: ContextTypes.DEFAULT_TYPE, media: MediaFile) -> tuple[str, int]:
+async def store_media(context: ContextTypes.DEFAULT_TYPE, media: MediaFile) -> tuple[str, int]:
     """(blob id, size) of a file the person sent, downloaded into a temporary file and stored from
     there a chunk at a time. Raises BadRequest as getFile does (a file too big for a bot)."""
     telegram_file = await media.get_file()

@@ -27,7 +27,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, Conver
 from handlers import keyboards, texts
 from handlers.buttons import parse_buttons, write_buttons
 from handlers.common import answer, reply, services, store_of
-from handlers.compose import _store_media
+from handlers.compose import store_media
 from handlers.content import received_media, typed_text
 from handlers.keyboards import POST, parse_post_ref, post_ref
 from handlers.posts import show_post
@@ -243,7 +243,7 @@ async def media_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> St
         await reply(update, texts.everywhere_wrong_kind(index + 1, old.kind.value, SWAP_WORDS[old.kind]))
         return ASK_EVERYWHERE
     # Kept like New post's media (the bytes too), so that the post stays whole for every platform.
-    blob_id, size = await _store_media(context, received.file)
+    blob_id, size = await store_media(context, received.file)
     media = {
         "index": index,
         "name": received.name,
