@@ -12,7 +12,6 @@ through python-telegram-bot's start-up, keeping the updates Telegram holds.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ from telegram.ext import Application
 
 from config import Settings
 from logs import register_secret
-from storage.crypto import PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE, make_owner_only
+from storage.crypto import kept_in_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -43,29 +42,7 @@ def webhook_secret(settings: Settings) -> str:
 def load_or_create_secret(data_dir: Path) -> str:
     """The secret kept in `data_dir`, generated once with owner-only permissions if missing
     (letters, digits, - and _: what Telegram accepts as a secret_token)."""
-    data_dir.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER_MODE)
-    path = data_dir / SECRET_FILE_NAME
-    try:
-        secret = path.read_text().strip()
-    except FileNotFoundError:
-        pass
-    else:
-        if make_owner_only([path]):
-            log.info("The webhook secret %s was readable by others; it is now readable by its owner only", path)
-        return secret
-    secret = secrets.token_urlsafe(32)
-    # Written aside, then linked into place: two processes starting at once agree on one secret.
-    temporary = data_dir / f".{SECRET_FILE_NAME}.{os.getpid()}"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secret + "\n")
-    try:
-        os.link(temporary, path)
-    except FileExistsError:
-        secret = path.read_text().strip()
-    finally:
-        temporary.unlink()
-    return secret
+    return kept_in_data_dir(data_dir, SECRET_FILE_NAME, lambda: secrets.token_urlsafe(32), "webhook secret")
 
 
 class RefusedRequests(logging.Filter):

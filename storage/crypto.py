@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -77,27 +77,34 @@ def load_or_create_key(data_dir: Path) -> str:
 
     A new `data_dir` is made owner-only (0700); a key file found open to others is made
     owner-only, and the log says so."""
+    return kept_in_data_dir(data_dir, KEY_FILE_NAME, lambda: Fernet.generate_key().decode("ascii"), "encryption key")
+
+
+def kept_in_data_dir(data_dir: Path, file_name: str, make: Callable[[], str], what: str) -> str:
+    """A secret kept in `data_dir/file_name`, made by `make` the first time and written owner-only
+    (0600, in a 0700 folder); one found open to others is made owner-only and the log says so
+    (naming `what`, never the secret)."""
     data_dir.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER_MODE)
-    path = data_dir / KEY_FILE_NAME
+    path = data_dir / file_name
     try:
-        key = path.read_text().strip()
+        secret = path.read_text().strip()
     except FileNotFoundError:
         pass
     else:
         if make_owner_only([path]):
-            log.info("The encryption key %s was readable by others; it is now readable by its owner only", path)
-        return key
-    key = Fernet.generate_key().decode("ascii")
-    # Written aside, then linked into place: two processes starting at once agree on one key,
+            log.info("The %s %s was readable by others; it is now readable by its owner only", what, path)
+        return secret
+    secret = make()
+    # Written aside, then linked into place: two processes starting at once agree on one secret,
     # and neither can read a half-written file.
-    temporary = data_dir / f".{KEY_FILE_NAME}.{os.getpid()}"
+    temporary = data_dir / f".{file_name}.{os.getpid()}"
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
     with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
+        handle.write(secret + "\n")
     try:
         os.link(temporary, path)
     except FileExistsError:
-        key = path.read_text().strip()
+        secret = path.read_text().strip()
     finally:
         temporary.unlink()
-    return key
+    return secret
