@@ -43,6 +43,14 @@ def in_forum(api: FakeBotAPI) -> list[dict[str, Any]]:
     return api.bot_messages(FORUM)
 
 
+async def learned_topic(api: FakeBotAPI, store: Store) -> int:
+    """Alice opens the forum's "Announcements" topic; its thread id once the bot has learned it."""
+    thread = api.topic_created(FORUM, ALICE, "Announcements")
+    await settled(api)
+    await eventually(lambda: store.get_topic(FORUM, thread))
+    return thread
+
+
 def announcements(thread: int) -> Target:
     """The forum's "Announcements" topic as a post's target, as the New post conversation keeps it."""
     return topic_target(
@@ -184,9 +192,7 @@ async def test_someone_who_does_not_administer_the_forum_cannot_target_its_topic
     api.bot_added_to_chat(FORUM, ALICE)
     bob = Person(api, BOB)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
-        thread = api.topic_created(FORUM, ALICE, "Announcements")
-        await settled(api)
-        await eventually(lambda: store.get_topic(FORUM, thread))
+        thread = await learned_topic(api, store)
         await bob.say("/new", expect="not an administrator in any channel or group")
         assert target_buttons(bob) == []
         await bob.say(f"https://t.me/c/{INTERNAL}/{thread}", expect="not an administrator of that forum")
@@ -203,9 +209,7 @@ async def test_a_deleted_topic_fails_in_words_and_is_no_longer_offered(
     api.bot_added_to_chat(FORUM, ALICE)
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
-        thread = api.topic_created(FORUM, ALICE, "Announcements")
-        await settled(api)
-        await eventually(lambda: store.get_topic(FORUM, thread))
+        thread = await learned_topic(api, store)
         topic = announcements(thread)
 
         api.topic_deleted(FORUM, thread, ALICE)  # Telegram tells the bot nothing
@@ -229,9 +233,7 @@ async def test_a_closed_topic_is_not_offered_and_a_post_to_it_fails_in_words(
     api.bot_added_to_chat(FORUM, ALICE)
     alice = Person(api, ALICE)
     async with bot_running(bot_settings(api, sqlite_url, encryption_key)) as store:
-        thread = api.topic_created(FORUM, ALICE, "Announcements")
-        await settled(api)
-        await eventually(lambda: store.get_topic(FORUM, thread))
+        thread = await learned_topic(api, store)
         topic = announcements(thread)
 
         post = await store_post(store, "Closed today", [topic], timedelta(seconds=3))
