@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+import i18n
+
 from publishers.telegram_layout import CAPTION_LIMIT, DOWNLOAD_LIMIT_MB, TEXT_LIMIT
 from publishers.webhook import MIN_SECRET
 from storage.models import MAX_IMAGES
@@ -1805,3 +1807,6 @@ def series_paused_by_failures(short_id: str, reason: str | None) -> str:
         f"⏸ <b>Series #{short_id} paused</b>: its last 3 posts failed in a row, so no more are made "
         f"until you resume it.{why}"
     )
+
+
+i18n.translating(__name__)
