@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run worker test lint install install-dev clean
+.PHONY: run worker test lint messages install install-dev clean
 
 $(VENV)/.stamp-runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+
+## Bring every language's catalogue (locales/) up to date with the code, then say what is untranslated.
+messages: install
+	$(PY) scripts/messages.py update
+	$(PY) scripts/messages.py check
 
 clean:
 	rm -rf $(VENV) .congodb .pytest_cache .mypy_cache .ruff_cache

@@ -20,13 +20,13 @@ from contextlib import asynccontextmanager
 # are timedeltas (the publisher reads both forms).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
+import i18n
 from config import ConfigError, Settings, load_settings
-from handlers import texts
 from handlers.accounts import account_handlers, build_account_conversation
 from handlers.batch import batch_handlers, build_batch_conversation
 from handlers.common import SERVICES_KEY
@@ -35,6 +35,7 @@ from handlers.delivery_options import send_follow_up_report
 from handlers.hand_post import hand_post_handlers, send_prompt
 from handlers.history import history_handlers
 from handlers.importing import import_handlers
+from handlers.language import in_owners_language, language_gate_handlers, language_handlers, set_command_menus
 from handlers.membership import membership_handlers
 from handlers.ordering import PerUserUpdateProcessor
 from handlers.posters import poster_handlers
@@ -93,18 +94,25 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
         .build()
     )
     services = Services(store=store, settings=settings)
+    i18n.set_default(settings.default_language)
     application.bot_data[SERVICES_KEY] = services
     # The owners' reports and the "post it by hand" message are chat UI (handlers/reports.py,
     # handlers/hand_post.py); the scheduler decides when they go.
-    send = functools.partial(send_report, application.bot, services)
-    hand_post = functools.partial(send_prompt, application.bot)
-    send_follow_ups = functools.partial(send_follow_up_report, application.bot, services)
+    # Each is written in the owner's language (their /language choice, else their app's).
+    send = in_owners_language(store, functools.partial(send_report, application.bot, services))
+    hand_post = in_owners_language(
+        store, functools.partial(send_prompt, application.bot), owner_of=lambda post, _target: post.user_id
+    )
+    send_follow_ups = in_owners_language(store, functools.partial(send_follow_up_report, application.bot, services))
     application.bot_data[SCHEDULER_KEY] = Scheduler(
         application, services, send, hand_post=hand_post, send_follow_up_report=send_follow_ups
     ).install()
+    application.add_handlers(language_gate_handlers(), group=-3)
     application.add_handlers(gate_handlers(), group=-1)
     application.add_handlers(membership_handlers(), group=-2)
     application.add_handlers(topic_event_handlers(), group=-2)
+    # /language first: whatever is under way, it answers and leaves that where it was.
+    application.add_handlers(language_handlers())
     # Reschedule and Edit caption first: while one asks its question, the typed answer is for it.
     application.add_handlers(post_conversations())
     application.add_handler(build_everywhere_conversation())
@@ -143,7 +151,7 @@ async def running_bot(
         await asyncio.to_thread(warm_up)
         async with application:
             if poll:
-                await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
+                await set_command_menus(application.bot)
             await application.start()
             scheduler = application.bot_data[SCHEDULER_KEY]
             assert isinstance(scheduler, Scheduler)

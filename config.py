@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     allowed_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     encryption_key: str | None = None
     default_timezone: str = "UTC"
+    # The language for people whose Telegram app speaks none Herald has (a catalogue in locales/).
+    default_language: str = "en"
     facebook_graph_url: str = "https://graph.facebook.com/v21.0"
     log_level: str = "INFO"
     # Where Herald keeps its own files; see `data_folder`.
@@ -185,6 +187,16 @@ class Settings(BaseSettings):
                 "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
             ) from None
         return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        import i18n
+
+        found = i18n.supported(value.strip())
+        if found is None:
+            raise ValueError(f"must be one of {', '.join(i18n.available())} (a catalogue in locales/), got {value!r}")
+        return found
 
     @field_validator("default_timezone")
     @classmethod

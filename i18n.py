@@ -155,7 +155,7 @@ class Msg(str):
     msgid: str
 
     def translated(self) -> str:
-        return _filled(_(self.msgid), self.preset)
+        return _filled(translations(_current.get()).gettext(self.msgid), self.preset)
 
 
 class _Keep(dict[str, Any]):

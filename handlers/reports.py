@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import ExtBot
 
+import i18n
 from handlers import keyboards, texts
 from handlers.series import paused_notices
 from publishers.facebook import TOKEN_CODES
@@ -27,17 +28,17 @@ _REFUSED_CODES = frozenset(str(code) for code in TOKEN_CODES)
 
 
 def _clock(moment: datetime, zone: str) -> str:
-    return f"{moment.astimezone(ZoneInfo(zone)):%H:%M}"
+    return i18n.clock(moment.astimezone(ZoneInfo(zone)))
 
 
 def _day_and_clock(moment: datetime, zone: str) -> str:
-    local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+    return i18n.day_time(moment.astimezone(ZoneInfo(zone)))
 
 
 def _reason(delivery: Delivery, zone: str) -> str:
     """Why a delivery did not go out; for one retried until it could no longer matter, since when."""
-    reason = delivery.error_message or delivery.status.value
+    # Stored in English (the publisher's words); shown in the reader's language.
+    reason = i18n.stored(delivery.error_message) if delivery.error_message else delivery.status.value
     if delivery.retry_since is not None and delivery.status is DeliveryStatus.FAILED:
         since, until = _clock(delivery.retry_since, zone), _clock(delivery.updated_at, zone)
         reason = texts.report_tried_between(reason, since, until)
@@ -85,7 +86,8 @@ def _section(post: Post, zone: str) -> list[str]:
     for delivery in sent:
         if delivery.error_message:
             # Sent, with something the owner should hear (not pinned, part of an album missing…).
-            lines.append(texts.report_note(post.target_name(delivery.target_id), delivery.error_message))
+            note = i18n.stored(delivery.error_message)
+            lines.append(texts.report_note(post.target_name(delivery.target_id), note))
     links = [texts.report_link(post.target_name(d.target_id), d.url) for d in sent if d.url]
     if links:
         lines.append("")
@@ -103,7 +105,8 @@ def _delay_section(post: Post, zone: str, deadline: datetime) -> list[str]:
     lines = [texts.delay_headline(post.short_id, len(waiting), len(post.targets), _clock(since, zone))]
     for delivery in waiting:
         name = post.target_name(delivery.target_id)
-        lines.append(texts.report_failure(name, delivery.error_message or "waiting"))
+        waiting = i18n.stored(delivery.error_message) if delivery.error_message else i18n._("waiting")
+        lines.append(texts.report_failure(name, waiting))
     lines.append(texts.delay_until(_day_and_clock(deadline, zone), zone))
     return lines
 

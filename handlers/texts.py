@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from html import escape
 
 import i18n
-
+from i18n import N_, _
 from publishers.telegram_layout import CAPTION_LIMIT, DOWNLOAD_LIMIT_MB, TEXT_LIMIT
 from publishers.webhook import MIN_SECRET
 from storage.models import MAX_IMAGES
@@ -1807,6 +1807,23 @@ def series_paused_by_failures(short_id: str, reason: str | None) -> str:
         f"⏸ <b>Series #{short_id} paused</b>: its last 3 posts failed in a row, so no more are made "
         f"until you resume it.{why}"
     )
+
+
+# -- /language (handlers/language.py) ---------------------------------------------------------------
+LANGUAGE_UNKNOWN = N_("I no longer speak that language here — pick one of the list.")
+
+
+def language_question(current: str) -> str:
+    return _(
+        "🌐 <b>Language</b>: {current}.\nWhich language should I speak? “My Telegram app's language” "
+        "follows your app's setting."
+    ).format(current=escape(current))
+
+
+def language_chosen(name: str, automatic: bool) -> str:
+    if automatic:
+        return _("🌐 Done — I speak your Telegram app's language: {name}.").format(name=escape(name))
+    return _("🌐 Done — I speak {name} with you from now on. /language changes it.").format(name=escape(name))
 
 
 i18n.translating(__name__)

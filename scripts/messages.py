@@ -130,11 +130,12 @@ def _tags(text: str) -> Counter[str]:
     return Counter(re.sub(r"\s.*", ">", tag) if not tag.startswith("</") else tag for tag in TAG.findall(text))
 
 
-def problems(code: str, template: Catalog | None = None) -> list[str]:
-    """What keeps `code`'s catalogue from being complete and safe: a message missing, untranslated,
-    fuzzy, or whose translation has other placeholders or other HTML tags than the English."""
+def problems(code: str, template: Catalog | None = None, catalog: Catalog | None = None) -> list[str]:
+    """What keeps `code`'s catalogue (or `catalog`) from being complete and safe: a message missing,
+    untranslated, fuzzy, or whose translation has other placeholders or other HTML tags than the
+    English; a message the code no longer has."""
     template = template or extracted()
-    catalog = read(code)
+    catalog = catalog or read(code)
     found: list[str] = []
     plurals = catalog.num_plurals
     for message in template:

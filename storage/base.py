@@ -191,6 +191,14 @@ class Store(ABC):
     async def set_timezone(self, user_id: int, timezone: str) -> User:
         """Save the user's IANA time zone, creating the user if needed."""
 
+    @abstractmethod
+    async def set_language(self, user_id: int, language: str | None) -> User:
+        """Save the language the user chose (None: their app's), creating the user if needed."""
+
+    @abstractmethod
+    async def set_app_language(self, user_id: int, code: str | None) -> User:
+        """Remember the language of the user's Telegram app, creating the user if needed."""
+
     # -- accounts and targets --------------------------------------------------------------
     @abstractmethod
     async def add_account(

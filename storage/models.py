@@ -87,6 +87,11 @@ class User:
     user_id: int
     timezone: str | None = None
     created_at: datetime = field(default_factory=utc_now)
+    # The language chosen with /language; None: the language of their Telegram app.
+    language: str | None = None
+    # Their Telegram app's language (`language_code`) when last seen: what reports are written in
+    # when they chose none (the scheduler has no update to read it from).
+    app_language: str | None = None
 
 
 @dataclass

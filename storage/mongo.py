@@ -267,19 +267,26 @@ class MongoStore(Store):
     # -- users -----------------------------------------------------------------------------
     async def get_user(self, user_id: int) -> User | None:
         doc = await self.db.users.find_one({"user_id": user_id})
-        if doc is None:
-            return None
-        return User(int(doc["user_id"]), doc.get("timezone"), BSON_TIMES.decode(doc["created_at"]))
+        return None if doc is None else _user(doc)
 
     async def set_timezone(self, user_id: int, timezone: str) -> User:
+        return await self._set_user_field(user_id, "timezone", timezone)
+
+    async def set_language(self, user_id: int, language: str | None) -> User:
+        return await self._set_user_field(user_id, "language", language)
+
+    async def set_app_language(self, user_id: int, code: str | None) -> User:
+        return await self._set_user_field(user_id, "app_language", code)
+
+    async def _set_user_field(self, user_id: int, name: str, value: str | None) -> User:
         doc = await self.db.users.find_one_and_update(
             {"user_id": user_id},
-            {"$set": {"timezone": timezone}, "$setOnInsert": {"created_at": utc_now()}},
+            {"$set": {name: value}, "$setOnInsert": {"created_at": utc_now()}},
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
         assert doc is not None, "an upsert returns the document"
-        return User(int(doc["user_id"]), doc.get("timezone"), BSON_TIMES.decode(doc["created_at"]))
+        return _user(doc)
 
     # -- accounts --------------------------------------------------------------------------
     async def add_account(
@@ -1136,3 +1143,13 @@ class MongoStore(Store):
             {"post_id": post_id, "user_id": user_id}, {"$set": {"queued": False}}
         )
         return result.matched_count == 1
+
+
+def _user(doc: dict[str, Any]) -> User:
+    return User(
+        int(doc["user_id"]),
+        doc.get("timezone"),
+        BSON_TIMES.decode(doc["created_at"]),
+        language=doc.get("language"),
+        app_language=doc.get("app_language"),
+    )

@@ -89,7 +89,9 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     user_id INTEGER PRIMARY KEY,
     timezone TEXT,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    language TEXT,
+    app_language TEXT
 );
 CREATE TABLE IF NOT EXISTS accounts (
     account_id TEXT PRIMARY KEY,
@@ -504,6 +506,10 @@ class SQLiteStore(Store):
                 f"AND status IN ({_placeholders(FINISHED)}) AND scheduled_time >= ?",
                 (iso_text(utc_now()), *FINISHED, iso_text(utc_now() - timedelta(days=1))),
             )
+        user_columns = {row["name"] for row in await self.db.execute_fetchall("PRAGMA table_info(users)")}
+        for name in ("language", "app_language"):
+            if name not in user_columns:
+                await self.db.execute(f"ALTER TABLE users ADD COLUMN {name} TEXT")
         await self.db.executescript(LATER_INDEXES)
         await self.db.executescript(SERIES_SCHEMA)
         await self.db.executescript(QUEUE_SCHEMA)
@@ -625,13 +631,29 @@ class SQLiteStore(Store):
         row = await self._read_one("SELECT * FROM users WHERE user_id = ?", (user_id,))
         if row is None:
             return None
-        return User(row["user_id"], row["timezone"], ISO_TIMES.decode(row["created_at"]))
+        return User(
+            row["user_id"],
+            row["timezone"],
+            ISO_TIMES.decode(row["created_at"]),
+            language=row["language"],
+            app_language=row["app_language"],
+        )
 
     async def set_timezone(self, user_id: int, timezone: str) -> User:
+        return await self._set_user_column(user_id, "timezone", timezone)
+
+    async def set_language(self, user_id: int, language: str | None) -> User:
+        return await self._set_user_column(user_id, "language", language)
+
+    async def set_app_language(self, user_id: int, code: str | None) -> User:
+        return await self._set_user_column(user_id, "app_language", code)
+
+    async def _set_user_column(self, user_id: int, column: str, value: str | None) -> User:
+        # `column` is one of this class's own names, never the user's.
         await self._execute(
-            "INSERT INTO users (user_id, timezone, created_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (user_id) DO UPDATE SET timezone = excluded.timezone",
-            (user_id, timezone, iso_text(utc_now())),
+            f"INSERT INTO users (user_id, {column}, created_at) VALUES (?, ?, ?) "
+            f"ON CONFLICT (user_id) DO UPDATE SET {column} = excluded.{column}",
+            (user_id, value, iso_text(utc_now())),
         )
         user = await self.get_user(user_id)
         assert user is not None

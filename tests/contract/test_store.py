@@ -38,6 +38,22 @@ async def test_user_time_zone_is_saved_and_changed(store: Store) -> None:
     assert await store.get_user(BOB) is None
 
 
+async def test_user_language_choice_and_app_language_are_kept_apart_from_the_zone(store: Store) -> None:
+    first = await store.set_app_language(ALICE, "ru")
+    assert (first.language, first.app_language, first.timezone) == (None, "ru", None)
+    await store.set_timezone(ALICE, "Europe/Moscow")
+    chosen = await store.set_language(ALICE, "en")
+    assert (chosen.language, chosen.app_language, chosen.timezone) == ("en", "ru", "Europe/Moscow")
+    assert chosen.created_at == first.created_at
+    # Back to "the app's language": the choice is cleared, nothing else changes.
+    await store.set_language(ALICE, None)
+    again = await store.get_user(ALICE)
+    assert again is not None and (again.language, again.app_language, again.timezone) == (None, "ru", "Europe/Moscow")
+    assert await store.get_user(BOB) is None
+    bob = await store.set_language(BOB, "ru")
+    assert (bob.language, bob.app_language) == ("ru", None)
+
+
 async def test_accounts_are_scoped_to_their_owner(store: Store) -> None:
     account = await add_account(store, ALICE, credential="alice-secret")
     assert [a.account_id for a in await store.list_accounts(ALICE)] == [account.account_id]

@@ -78,6 +78,7 @@ class FakeBotAPI(Server, Session, Webhooks, Sending, Editing, Person):
         return {
             "getMe": self._get_me,
             "setMyCommands": self._set_my_commands,
+            "deleteMyCommands": self._delete_my_commands,
             "deleteWebhook": self._delete_webhook,
             "setWebhook": self._set_webhook,
             "getWebhookInfo": self._get_webhook_info,

@@ -17,7 +17,19 @@ from tests.fakes.bot_api.errors import (
     bad_request,
 )
 from tests.fakes.bot_api.params import Params
-from tests.fakes.bot_api.state import BotState
+from tests.fakes.bot_api.state import BotState, scope_key
+
+_SCOPES = frozenset(
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
+)
 
 
 class Session(BotState):
@@ -34,7 +46,27 @@ class Session(BotState):
             "has_main_web_app": False,
         }
 
+    def _command_scope(self, params: Params) -> tuple[str, str]:
+        """The (scope, language) key a set/deleteMyCommands names, refused as Telegram refuses it."""
+        scope = params.get("scope") or {"type": "default"}
+        if not isinstance(scope, dict) or scope.get("type") not in _SCOPES:
+            raise bad_request("BOT_COMMAND_SCOPE_INVALID")
+        if scope["type"] in ("chat", "chat_administrators", "chat_member"):
+            chat = scope.get("chat_id")
+            if not isinstance(chat, int) or (chat not in self._chats and chat not in self._users):
+                raise bad_request("chat not found")
+            scope = {"type": scope["type"], "chat_id": chat}
+        language = params.opt_str("language_code") or ""
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise bad_request("LANG_CODE_INVALID")
+        return scope_key(scope), language
+
+    async def _delete_my_commands(self, params: Params) -> bool:
+        self._command_lists.pop(self._command_scope(params), None)
+        return True
+
     async def _set_my_commands(self, params: Params) -> bool:
+        key = self._command_scope(params)
         commands = params.get("commands")
         if not isinstance(commands, list):
             raise bad_request('parameter "commands" is required')
@@ -50,7 +82,7 @@ class Session(BotState):
             if not isinstance(description, str) or not 1 <= len(description.strip()) <= 256:
                 raise bad_request("command description is invalid")
             cleaned.append({"command": name.lstrip("/"), "description": description})
-        self._commands = cleaned
+        self._command_lists[key] = cleaned
         return True
 
     async def _delete_webhook(self, params: Params) -> bool:

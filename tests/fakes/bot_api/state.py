@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
+import json
 import mimetypes
 import secrets
 import struct
@@ -125,9 +126,13 @@ class User:
     username: str | None = None
     # The person blocked the bot: Telegram refuses every message to them (403).
     blocked_bot: bool = False
+    # Their app's language (IETF tag, as Telegram sends it); None: Telegram sends none.
+    language_code: str | None = "en"
 
     def to_json(self) -> JSONDict:
-        data: JSONDict = {"id": self.id, "is_bot": False, "first_name": self.first_name, "language_code": "en"}
+        data: JSONDict = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.language_code:
+            data["language_code"] = self.language_code
         if self.username:
             data["username"] = self.username
         return data
@@ -256,7 +261,8 @@ class BotState:
         self._files_by_path: dict[str, File] = {}
         self._photo_sizes: dict[str, list[JSONDict]] = {}
         self._open_queries: set[str] = set()
-        self._commands: list[JSONDict] = []
+        # setMyCommands' lists by (scope as JSON, language code); ("default", "") is the plain one.
+        self._command_lists: dict[tuple[str, str], list[JSONDict]] = {}
         self._allowed_updates: frozenset[str] | None = None
         # Set by setWebhook (webhook.py): updates are then POSTed to it, and getUpdates refused.
         self._webhook: WebhookSet | None = None
@@ -289,12 +295,18 @@ class BotState:
 
     # -- Setting up people and chats ---------------------------------------------------------------
 
-    def add_user(self, user_id: int, first_name: str = "User", username: str | None = None) -> JSONDict:
+    def add_user(
+        self, user_id: int, first_name: str = "User", username: str | None = None, *, language_code: str | None = "en"
+    ) -> JSONDict:
         """A person who has started the bot; their private chat has id == user_id."""
         if user_id <= 0 or user_id in self._users:
             raise ValueError(f"user ids are positive and new, not {user_id}")
-        user = self._users[user_id] = User(user_id, first_name, username)
+        user = self._users[user_id] = User(user_id, first_name, username, language_code=language_code)
         return user.to_json()
+
+    def set_user_language(self, user_id: int, language_code: str | None) -> None:
+        """The person switched their app's language: their next updates carry the new code."""
+        self._users[user_id].language_code = language_code
 
     def add_chat(
         self, chat_id: int, type: str, title: str, username: str | None = None, *, is_forum: bool = False
@@ -359,8 +371,13 @@ class BotState:
 
     @property
     def commands(self) -> list[JSONDict]:
-        """The list given by the last setMyCommands."""
-        return copy.deepcopy(self._commands)
+        """The list given by the last setMyCommands for every chat and no particular language."""
+        return self.commands_for()
+
+    def commands_for(self, scope: JSONDict | None = None, language_code: str = "") -> list[JSONDict]:
+        """The list set for `scope` (default: every chat) and `language_code` ("" for none)."""
+        key = (scope_key(scope or {"type": "default"}), language_code)
+        return copy.deepcopy(self._command_lists.get(key, []))
 
     def _record(self, message: Message) -> JSONDict:
         return {
@@ -746,3 +763,7 @@ def member_json(user: JSONDict, member: Member) -> JSONDict:
     elif member.status == "kicked":
         data["until_date"] = 0
     return data
+
+
+def scope_key(scope: JSONDict) -> str:
+    return json.dumps(scope, sort_keys=True)
