@@ -105,8 +105,8 @@ def _delay_section(post: Post, zone: str, deadline: datetime) -> list[str]:
     lines = [texts.delay_headline(post.short_id, len(waiting), len(post.targets), _clock(since, zone))]
     for delivery in waiting:
         name = post.target_name(delivery.target_id)
-        waiting = i18n.stored(delivery.error_message) if delivery.error_message else i18n._("waiting")
-        lines.append(texts.report_failure(name, waiting))
+        why = i18n.stored(delivery.error_message) if delivery.error_message else i18n._("waiting")
+        lines.append(texts.report_failure(name, why))
     lines.append(texts.delay_until(_day_and_clock(deadline, zone), zone))
     return lines
 

@@ -20,6 +20,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
         "ALLOWED_USER_IDS",
         "ENCRYPTION_KEY",
         "DEFAULT_TIMEZONE",
+        "DEFAULT_LANGUAGE",
         "FACEBOOK_GRAPH_URL",
         "LOG_LEVEL",
         "CLAIM_LEASE",
@@ -42,6 +43,7 @@ def test_defaults_match_the_product_table() -> None:
     assert settings.max_lateness == 86400
     assert settings.allowed_user_ids == frozenset()
     assert settings.default_timezone == "UTC"
+    assert settings.default_language == "en"
     assert settings.facebook_graph_url == "https://graph.facebook.com/v21.0"
     assert settings.log_level == "INFO"
     assert settings.shutdown_grace == 5
@@ -66,6 +68,7 @@ def test_values_come_from_the_environment_and_env_file(monkeypatch: pytest.Monke
         ("DATABASE_URL", "postgres://localhost/herald", "sqlite:///"),
         ("DATABASE_URL", "sqlite:///", "file path"),
         ("DEFAULT_TIMEZONE", "Mars/Olympus", "IANA"),
+        ("DEFAULT_LANGUAGE", "klingon", "must be one of en, ru"),
         ("ENCRYPTION_KEY", "not-a-key", "Fernet"),
         ("ALLOWED_USER_IDS", "12,abc", "Telegram user ids"),
         ("SCHEDULER_INTERVAL", "0", "between 1 and 3600 seconds, got 0"),
@@ -83,6 +86,12 @@ def test_a_bad_value_gives_one_line_naming_the_variable(
     assert message.startswith(f"{name}: ")
     assert says in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(("value", "expected"), [("ru", "ru"), ("RU", "ru"), ("ru-RU", "ru"), (" en ", "en")])
+def test_the_default_language_is_one_herald_has(monkeypatch: pytest.MonkeyPatch, value: str, expected: str) -> None:
+    monkeypatch.setenv("DEFAULT_LANGUAGE", value)
+    assert load_settings().default_language == expected
 
 
 def test_mongodb_needs_an_explicit_key(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -199,7 +199,7 @@ def test_the_checker_finds_what_a_catalogue_lacks_or_gets_wrong(catalogues: Path
 
 def _module_level_imports_of_texts(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    found = []
+    found: list[str] = []
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module == "handlers.texts":
             found.extend(f"{path.relative_to(ROOT)}: {alias.name}" for alias in node.names if alias.name.isupper())

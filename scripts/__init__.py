@@ -1,0 +1,1 @@
+"""Herald's scripts: run them with python scripts/<name>.py."""
