@@ -10,6 +10,7 @@ from telegram import CallbackQuery, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
+from i18n import _
 from publishers.telegram import ACCOUNT_ID, TelegramPublisher
 from services import Services
 from storage.base import Store
@@ -71,7 +72,7 @@ async def accounts_for(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> list
 
 def all_accounts(user_id: int) -> Account:
     """The choice of every account at once, for a post that mixes platforms."""
-    return Account(ALL_ACCOUNTS_ID, user_id, Platform.TELEGRAM, "🌐 All accounts")
+    return Account(ALL_ACCOUNTS_ID, user_id, Platform.TELEGRAM, _("🌐 All accounts"))
 
 
 async def choosable_accounts(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> list[Account]:
