@@ -42,6 +42,10 @@ async def speak_their_language(update: Update, context: ContextTypes.DEFAULT_TYP
         i18n.use(i18n.default())
         return
     known = _known(context)
+    if person.id not in known and not _may_keep(update, context):
+        # Someone in a group, or not on the allow-list: no store read, no entry kept for them.
+        i18n.use(i18n.pick(None, person.language_code))
+        return
     if person.id not in known:
         try:
             user = await store_of(context).get_user(person.id)
