@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+import i18n
+from i18n import N_, _, ngettext, pgettext
 from storage.models import Account, Platform, Poster, Target
 
 TARGETS_PER_PAGE = 8
@@ -51,17 +53,17 @@ def button(text: str, screen: str, action: str, argument: str = "") -> InlineKey
 def main_menu() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [button("📝 New post", MENU, "new")],
-            [button("🗓 Scheduled & history", MENU, "scheduled")],
-            [button("🔑 Accounts", MENU, "accounts"), button("🖼 Posters", MENU, "posters")],
-            [button("📥 Queue", MENU, "queue"), button("📦 Batch", MENU, "batch")],
-            [button("⚙️ Settings", MENU, "settings")],
+            [button(_("📝 New post"), MENU, "new")],
+            [button(_("🗓 Scheduled & history"), MENU, "scheduled")],
+            [button(_("🔑 Accounts"), MENU, "accounts"), button(_("🖼 Posters"), MENU, "posters")],
+            [button(_("📥 Queue"), MENU, "queue"), button(_("📦 Batch"), MENU, "batch")],
+            [button(_("⚙️ Settings"), MENU, "settings")],
         ]
     )
 
 
 def cancel_row() -> list[InlineKeyboardButton]:
-    return [button("✖️ Cancel", NEW, "cancel")]
+    return [button(_("✖️ Cancel"), NEW, "cancel")]
 
 
 def accounts_keyboard(accounts: list[Account]) -> InlineKeyboardMarkup:
@@ -72,7 +74,7 @@ def accounts_keyboard(accounts: list[Account]) -> InlineKeyboardMarkup:
         if can_reconnect(account):
             row.append(reconnect_button(account.account_id))
         rows.append(row)
-    rows.append([button("➕ Add account", NEW, "add_account")])
+    rows.append([button(_("➕ Add account"), NEW, "add_account")])
     rows.append(cancel_row())
     return InlineKeyboardMarkup(rows)
 
@@ -85,8 +87,9 @@ def needs_reconnect_keyboard(account: Account) -> InlineKeyboardMarkup | None:
 def account_step_row(other_accounts: bool) -> list[InlineKeyboardButton]:
     """Back to the account step when there are several accounts; else the way to add one."""
     if other_accounts:
-        return [button("◀ Account", NEW, "accounts")]
-    return [button("➕ Add account", NEW, "add_account")]
+        # i18n: back to the step where the account is chosen
+        return [button(_("◀ Account"), NEW, "accounts")]
+    return [button(_("➕ Add account"), NEW, "add_account")]
 
 
 def targets_keyboard(
@@ -107,26 +110,27 @@ def targets_keyboard(
     all_selected = bool(targets) and len(selected) == len(targets)
     rows.append(
         [
-            button("Clear all" if all_selected else "Select all", NEW, "all"),
-            button(f"Done ({len(selected)})", NEW, "done"),
+            button(pgettext("button", "Clear all") if all_selected else pgettext("button", "Select all"), NEW, "all"),
+            # i18n: {count}: how many are chosen
+            button(pgettext("button", "Done ({count})").format(count=i18n.number(len(selected))), NEW, "done"),
         ]
     )
-    rows.append([*account_step_row(other_accounts), button("🔄 Refresh", NEW, "refresh"), *cancel_row()])
+    rows.append([*account_step_row(other_accounts), button(_("🔄 Refresh"), NEW, "refresh"), *cancel_row()])
     return InlineKeyboardMarkup(rows)
 
 
 def no_targets_keyboard(other_accounts: bool = False) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[button("🔄 Refresh", NEW, "refresh")], [*account_step_row(other_accounts), *cancel_row()]]
+        [[button(_("🔄 Refresh"), NEW, "refresh")], [*account_step_row(other_accounts), *cancel_row()]]
     )
 
 
 def content_keyboard(posters: list[Poster], images: int) -> InlineKeyboardMarkup:
     rows = [[button(f"🖼 {poster.name}", NEW, "poster", poster.poster_id)] for poster in posters[:8]]
     if images:
-        rows.append([button("No caption", NEW, "nocap")])
+        rows.append([button(pgettext("button", "No caption"), NEW, "nocap")])
     else:
-        rows.append([button("No images (text post)", NEW, "noimg")])
+        rows.append([button(pgettext("button", "No images (text post)"), NEW, "noimg")])
     rows.append(cancel_row())
     return InlineKeyboardMarkup(rows)
 
@@ -134,15 +138,19 @@ def content_keyboard(posters: list[Poster], images: int) -> InlineKeyboardMarkup
 def quick_times(screen: str, action: str, show_today: bool) -> list[list[InlineKeyboardButton]]:
     """The rows of quick time buttons (in 1 hour, today 18:00 while it lies ahead, tomorrow 09:00,
     now) that New post and Reschedule both offer."""
-    first = [button("In 1 hour", screen, action, "1h")]
+    first = [button(pgettext("button", "In 1 hour"), screen, action, "1h")]
     if show_today:
-        first.append(button("Today 18:00", screen, action, "today18"))
-    return [first, [button("Tomorrow 09:00", screen, action, "tomorrow9"), button("Post now", screen, action, "now")]]
+        first.append(button(pgettext("button", "Today 18:00"), screen, action, "today18"))
+    later = [
+        button(pgettext("button", "Tomorrow 09:00"), screen, action, "tomorrow9"),
+        button(pgettext("button", "Post now"), screen, action, "now"),
+    ]
+    return [first, later]
 
 
 def calendar_row(screen: str, action: str) -> list[InlineKeyboardButton]:
     """The button that opens the date picker (handlers/date_picker.py) under a time question."""
-    return [button("📅 Calendar", screen, action, "o")]
+    return [button(_("📅 Calendar"), screen, action, "o")]
 
 
 def time_keyboard(show_today: bool) -> InlineKeyboardMarkup:
@@ -166,9 +174,9 @@ def preview_keyboard(options: list[list[InlineKeyboardButton]] | None = None) ->
     """Schedule, Change time, Cancel — and the post's `options` (buttons, link preview, layout)."""
     return InlineKeyboardMarkup(
         [
-            [button("✅ Schedule", NEW, "go")],
+            [button(_("✅ Schedule"), NEW, "go")],
             *(options or []),
-            [button("🕒 Change time", NEW, "chtime"), button("✖️ Cancel", NEW, "cancel")],
+            [button(_("🕒 Change time"), NEW, "chtime"), button(_("✖️ Cancel"), NEW, "cancel")],
         ]
     )
 
@@ -176,17 +184,27 @@ def preview_keyboard(options: list[list[InlineKeyboardButton]] | None = None) ->
 def discard_draft_keyboard() -> InlineKeyboardMarkup:
     """/new while a post is in the making: throw it away, or go on with it."""
     return InlineKeyboardMarkup(
-        [[button("🗑 Discard and start over", NEW, "discard"), button("✏️ Keep editing", NEW, "keep_draft")]]
+        [
+            [
+                button(_("🗑 Discard and start over"), NEW, "discard"),
+                button(_("✏️ Keep editing"), NEW, "keep_draft"),
+            ]
+        ]
     )
 
 
 def scheduled_keyboard(post_id: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button("🚫 Cancel post", POST, "cancel", post_id)]])
+    return InlineKeyboardMarkup([[button(_("🚫 Cancel post"), POST, "cancel", post_id)]])
 
 
 def confirm_cancel_keyboard(post_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[button("Yes, cancel it", POST, "cancel_yes", post_id), button("Keep it", POST, "keep", post_id)]]
+        [
+            [
+                button(pgettext("button", "Yes, cancel it"), POST, "cancel_yes", post_id),
+                button(pgettext("button", "Keep it"), POST, "keep", post_id),
+            ]
+        ]
     )
 
 
@@ -201,9 +219,9 @@ def report_keyboard(
     `reconnect` holds (account id, name) of each account whose credential was refused: a Reconnect
     button beside them, or a row of them, named, when there are several."""
     suffix = f" #{label}" if label else ""
-    row = [button("🔎 Details" + suffix, POST, "details", post_id)]
+    row = [button(_("🔎 Details") + suffix, POST, "details", post_id)]
     if can_retry:
-        row.append(button("🔁 Retry failed" + suffix, POST, "retry", post_id))
+        row.append(button(_("🔁 Retry failed") + suffix, POST, "retry", post_id))
     reconnects = _reconnect_buttons(reconnect or [], suffix)
     if len(reconnects) == 1:
         return InlineKeyboardMarkup([[*row, *reconnects]])
@@ -215,8 +233,10 @@ def confirm_retry_keyboard(
 ) -> InlineKeyboardMarkup:
     """Yes / Not now for a retry; the yes says so when it may post twice; Reconnect for each
     (account id, name) of `reconnect`, whose credential is still refused."""
-    yes = "Yes, retry (may post twice)" if may_post_twice else "Yes, retry"
-    rows = [[button(yes, POST, "retry_yes", post_id), button("Not now", POST, "keep_result", post_id)]]
+    yes = pgettext("button", "Yes, retry (may post twice)") if may_post_twice else pgettext("button", "Yes, retry")
+    rows = [
+        [button(yes, POST, "retry_yes", post_id), button(pgettext("button", "Not now"), POST, "keep_result", post_id)]
+    ]
     if reconnect:
         rows.append(_reconnect_buttons(reconnect, ""))
     return InlineKeyboardMarkup(rows)
@@ -234,12 +254,14 @@ def can_reconnect(account: Account) -> bool:
 
 def reconnect_button(account_id: str, name: str = "") -> InlineKeyboardButton:
     """Reconnect an account from a message other than its own screen; `name` says which, if several."""
-    return button("🔑 Reconnect" + (f" {name}" if name else ""), ACC, "reconnect", f"{account_id}/{ASK_APART}")
+    # i18n: {name}: the account (or the post's label) to reconnect
+    label = _("🔑 Reconnect {name}").format(name=name) if name else _("🔑 Reconnect")
+    return button(label, ACC, "reconnect", f"{account_id}/{ASK_APART}")
 
 
 def parse_reconnect(argument: str) -> tuple[str, bool]:
     """(account id, True if the token is to be asked apart from the message pressed) of a Reconnect."""
-    account_id, _, where = argument.partition("/")
+    account_id, _sep, where = argument.partition("/")
     return account_id, where == ASK_APART
 
 
@@ -256,16 +278,16 @@ def accounts_list_keyboard(accounts: list[Account]) -> InlineKeyboardMarkup:
         [button(("⚠️ " if account.needs_reconnect else "") + account.name, ACC, "show", account.account_id)]
         for account in accounts
     ]
-    rows.append([button("➕ Add account", ACC, "add")])
+    rows.append([button(_("➕ Add account"), ACC, "add")])
     return InlineKeyboardMarkup(rows)
 
 
 def platform_keyboard(form: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [button("Facebook Page", ACC, "platform", "facebook_page")],
-            [button("Facebook groups (by hand)", ACC, "platform", "facebook_groups")],
-            [button("Webhook (Discord, Slack, n8n…)", ACC, "platform", "webhook")],
+            [button(pgettext("button", "Facebook Page"), ACC, "platform", "facebook_page")],
+            [button(pgettext("button", "Facebook groups (by hand)"), ACC, "platform", "facebook_groups")],
+            [button(pgettext("button", "Webhook (Discord, Slack, n8n…)"), ACC, "platform", "webhook")],
             account_cancel_row(form),
         ]
     )
@@ -274,29 +296,34 @@ def platform_keyboard(form: str) -> InlineKeyboardMarkup:
 def account_keyboard(account: Account) -> InlineKeyboardMarkup:
     rows = []
     if account.platform.value == "facebook_page":
-        rows.append([button("🔄 Refresh targets", ACC, "refresh", account.account_id)])
-        rows.append([button("🔑 Reconnect", ACC, "reconnect", account.account_id)])
+        rows.append([button(_("🔄 Refresh targets"), ACC, "refresh", account.account_id)])
+        rows.append([button(_("🔑 Reconnect"), ACC, "reconnect", account.account_id)])
     if account.account_id != "telegram":
-        rows.append([button("✏️ Rename", ACC, "rename", account.account_id)])
-        rows.append([button("🗑 Remove", ACC, "remove", account.account_id)])
-    rows.append([button("◀ Back", ACC, "list")])
+        rows.append([button(_("✏️ Rename"), ACC, "rename", account.account_id)])
+        rows.append([button(_("🗑 Remove"), ACC, "remove", account.account_id)])
+    rows.append([button(_("◀ Back"), ACC, "list")])
     return InlineKeyboardMarkup(rows)
 
 
 def confirm_remove_keyboard(account_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[button("Yes, remove it", ACC, "remove_yes", account_id), button("Keep it", ACC, "show", account_id)]]
+        [
+            [
+                button(pgettext("button", "Yes, remove it"), ACC, "remove_yes", account_id),
+                button(pgettext("button", "Keep it"), ACC, "show", account_id),
+            ]
+        ]
     )
 
 
 def groups_done_keyboard(form: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button("✅ Done", ACC, "groups_done"), *account_cancel_row(form)]])
+    return InlineKeyboardMarkup([[button(_("✅ Done"), ACC, "groups_done"), *account_cancel_row(form)]])
 
 
 # The buttons of an accounts question carry its form's id (`form`): one left or finished since
 # is told apart from the one open now.
 def account_cancel_row(form: str) -> list[InlineKeyboardButton]:
-    return [button("✖️ Cancel", ACC, "cancel", form)]
+    return [button(_("✖️ Cancel"), ACC, "cancel", form)]
 
 
 def account_cancel_keyboard(form: str) -> InlineKeyboardMarkup:
@@ -306,14 +333,16 @@ def account_cancel_keyboard(form: str) -> InlineKeyboardMarkup:
 
 def webhook_secret_keyboard(form: str) -> InlineKeyboardMarkup:
     """The secret's question, when the secret sent before another URL was tried can serve again."""
-    return InlineKeyboardMarkup([[button("♻️ Use the same secret", ACC, "same_secret", form)], account_cancel_row(form)])
+    return InlineKeyboardMarkup(
+        [[button(_("♻️ Use the same secret"), ACC, "same_secret", form)], account_cancel_row(form)]
+    )
 
 
 def webhook_test_failed_keyboard(form: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [button("💾 Save anyway", ACC, "save_anyway", form)],
-            [button("🔁 Try another URL", ACC, "other_url", form)],
+            [button(_("💾 Save anyway"), ACC, "save_anyway", form)],
+            [button(_("🔁 Try another URL"), ACC, "other_url", form)],
             account_cancel_row(form),
         ]
     )
@@ -325,9 +354,9 @@ def webhook_name_keyboard(form: str, default_label: str) -> InlineKeyboardMarkup
 
 
 def hand_post_keyboard(group_url: str | None, post_id: str, target_id: str) -> InlineKeyboardMarkup:
-    row = [button("✅ I posted it", POST, "posted", f"{post_id}/{target_id}")]
+    row = [button(_("✅ I posted it"), POST, "posted", f"{post_id}/{target_id}")]
     if group_url:
-        row.insert(0, InlineKeyboardButton("Open group", url=group_url))
+        row.insert(0, InlineKeyboardButton(pgettext("button", "Open group"), url=group_url))
     return InlineKeyboardMarkup([row])
 
 
@@ -361,15 +390,17 @@ def post_ref(post_id: str, where: str = "") -> str:
 
 def parse_post_ref(argument: str) -> tuple[str, str]:
     """(post id, origin or "") of a post button's argument."""
-    post_id, _, where = argument.partition("/")
+    post_id, _sep, where = argument.partition("/")
     return post_id, where if parse_origin(where) else ""
 
 
 def history_keyboard(posts: list[tuple[str, str]], view: str, page: int, has_next: bool) -> InlineKeyboardMarkup:
     """The view toggle, one Details button per (label, post id), and ◀ ▶."""
     toggle = [
-        button(("• " if view == "upcoming" else "") + "Upcoming", HIST, "list", origin("upcoming", 0)),
-        button(("• " if view == "history" else "") + "History", HIST, "list", origin("history", 0)),
+        button(
+            ("• " if view == "upcoming" else "") + pgettext("button", "Upcoming"), HIST, "list", origin("upcoming", 0)
+        ),
+        button(("• " if view == "history" else "") + pgettext("button", "History"), HIST, "list", origin("history", 0)),
     ]
     here = origin(view, page)
     rows = [toggle]
@@ -391,25 +422,30 @@ def details_keyboard(post_id: str, status: str, where: str, *, revisable: bool =
     ref = post_ref(post_id, where)
     rows = []
     if status == "scheduled":
-        rows.append([button("🕒 Reschedule", POST, "resched", ref), button("✏️ Edit caption", POST, "caption", ref)])
-        rows.append([button("🚫 Cancel post", POST, "cancel", ref)])
+        rows.append(
+            [button(_("🕒 Reschedule"), POST, "resched", ref), button(_("✏️ Edit caption"), POST, "caption", ref)]
+        )
+        rows.append([button(_("🚫 Cancel post"), POST, "cancel", ref)])
     if status in ("failed", "partial"):
-        rows.append([button("🔁 Retry failed", POST, "retry", ref)])
+        rows.append([button(_("🔁 Retry failed"), POST, "retry", ref)])
     if revisable:
         rows.append(
-            [button("✏️ Edit everywhere", POST, "edit_all", ref), button("🗑 Delete everywhere", POST, "del_all", ref)]
+            [
+                button(_("✏️ Edit everywhere"), POST, "edit_all", ref),
+                button(_("🗑 Delete everywhere"), POST, "del_all", ref),
+            ]
         )
-    rows.append([button("◀ Back to the list", HIST, "list", where), button("🔄 Refresh", POST, "details", ref)])
+    rows.append([button(_("◀ Back to the list"), HIST, "list", where), button(_("🔄 Refresh"), POST, "details", ref)])
     return InlineKeyboardMarkup(rows)
 
 
 def reschedule_keyboard(show_today: bool) -> InlineKeyboardMarkup:
-    keep = [button("✖️ Keep the time", POST, "rs_keep")]
+    keep = [button(_("✖️ Keep the time"), POST, "rs_keep")]
     return InlineKeyboardMarkup([*quick_times(POST, "rs_when", show_today), calendar_row(POST, "rs_cal"), keep])
 
 
 def edit_caption_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button("✖️ Keep the caption", POST, "ec_keep")]])
+    return InlineKeyboardMarkup([[button(_("✖️ Keep the caption"), POST, "ec_keep")]])
 
 
 def posters_keyboard(posters: list[Poster]) -> InlineKeyboardMarkup:
@@ -418,22 +454,27 @@ def posters_keyboard(posters: list[Poster]) -> InlineKeyboardMarkup:
 
 def poster_keyboard(poster_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[button("🗑 Delete", POSTER, "delete", poster_id), button("◀ All posters", POSTER, "list")]]
+        [[button(_("🗑 Delete"), POSTER, "delete", poster_id), button(_("◀ All posters"), POSTER, "list")]]
     )
 
 
 def confirm_delete_poster_keyboard(poster_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[button("Yes, delete it", POSTER, "delete_yes", poster_id), button("Keep it", POSTER, "keep", poster_id)]]
+        [
+            [
+                button(pgettext("button", "Yes, delete it"), POSTER, "delete_yes", poster_id),
+                button(pgettext("button", "Keep it"), POSTER, "keep", poster_id),
+            ]
+        ]
     )
 
 
 def back_to_posters_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button("◀ All posters", POSTER, "list")]])
+    return InlineKeyboardMarkup([[button(_("◀ All posters"), POSTER, "list")]])
 
 
 def save_poster_row() -> list[InlineKeyboardButton]:
-    return [button("💾 Save as poster", NEW, "save")]
+    return [button(_("💾 Save as poster"), NEW, "save")]
 
 
 def content_keyboard_with_save(posters: list[Poster], images: int) -> InlineKeyboardMarkup:
@@ -452,7 +493,7 @@ def time_keyboard_with_save(show_today: bool) -> InlineKeyboardMarkup:
 
 
 def poster_name_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button("✖️ Don't save", NEW, "save_no")]])
+    return InlineKeyboardMarkup([[button(_("✖️ Don't save"), NEW, "save_no")]])
 
 
 # -- New post: the content's options on the preview -----------------------------------------------
@@ -461,20 +502,23 @@ def content_option_rows(
 ) -> list[list[InlineKeyboardButton]]:
     """The preview's buttons for the post's own buttons, its link preview (None: the post has no
     text message) and where its captions show (None: no photo, video or GIF has one)."""
-    first = [button(f"🔘 Buttons ({buttons})" if buttons else "🔘 Add buttons", NEW, "buttons")]
+    # i18n: {count}: how many buttons the post has
+    label = _("🔘 Buttons ({count})").format(count=i18n.number(buttons)) if buttons else _("🔘 Add buttons")
+    first = [button(label, NEW, "buttons")]
     if link_preview is not None:
-        first.append(button(f"🔗 Preview: {link_preview}", NEW, "lp"))
+        # i18n: the link preview's setting; {choice}: how it shows now (a label of its own)
+        first.append(button(_("🔗 Preview: {choice}").format(choice=link_preview), NEW, "lp"))
     rows = [first]
     if caption_above is not None:
-        label = "⬇️ Caption below the media" if caption_above else "⬆️ Caption above the media"
+        label = _("⬇️ Caption below the media") if caption_above else _("⬆️ Caption above the media")
         rows.append([button(label, NEW, "above")])
     return rows
 
 
 def buttons_question_keyboard(has_buttons: bool) -> InlineKeyboardMarkup:
     """Under the question of the post's buttons: remove them (when there are some), or go back."""
-    rows = [[button("🗑 Remove the buttons", NEW, "buttons_none")]] if has_buttons else []
-    rows.append([button("◀ Back to the preview", NEW, "back")])
+    rows = [[button(_("🗑 Remove the buttons"), NEW, "buttons_none")]] if has_buttons else []
+    rows.append([button(_("◀ Back to the preview"), NEW, "back")])
     return InlineKeyboardMarkup(rows)
 
 
@@ -483,7 +527,7 @@ def link_preview_keyboard(choices: dict[str, str], current: str) -> InlineKeyboa
     rows = [
         [button(("✅ " if code == current else "") + label, NEW, "lp_set", code)] for code, label in choices.items()
     ]
-    rows.append([button("◀ Back to the preview", NEW, "back")])
+    rows.append([button(_("◀ Back to the preview"), NEW, "back")])
     return InlineKeyboardMarkup(rows)
 
 
@@ -500,8 +544,8 @@ def parse_revision_ref(argument: str) -> tuple[str, int, str, str] | None:
     """(post id, revision, question or "", origin or "") of a confirm button's argument, or None
     if it is not one."""
     ref, where = parse_post_ref(argument)
-    post_id, _, rest = ref.partition("-")
-    revision, _, question = rest.partition("-")
+    post_id, _sep, rest = ref.partition("-")
+    revision, _sep, question = rest.partition("-")
     if not post_id or not revision.isdigit():
         return None
     return post_id, int(revision), question, where
@@ -509,24 +553,24 @@ def parse_revision_ref(argument: str) -> tuple[str, int, str, str] | None:
 
 def edit_everywhere_keyboard(ref: str, has_media: bool) -> InlineKeyboardMarkup:
     """What to change of a published post: its text, its buttons, a media item; or nothing."""
-    rows = [[button("📝 Text", POST, "ee_text", ref), button("🔘 Buttons", POST, "ee_btns", ref)]]
+    rows = [[button(_("📝 Text"), POST, "ee_text", ref), button(_("🔘 Buttons"), POST, "ee_btns", ref)]]
     if has_media:
-        rows.append([button("🖼 Swap a photo or video", POST, "ee_media", ref)])
-    rows.append([button("✖️ Keep it as it is", POST, "details", ref)])
+        rows.append([button(_("🖼 Swap a photo or video"), POST, "ee_media", ref)])
+    rows.append([button(_("✖️ Keep it as it is"), POST, "details", ref)])
     return InlineKeyboardMarkup(rows)
 
 
 def everywhere_question_keyboard(remove_buttons: bool = False) -> InlineKeyboardMarkup:
     """Under a question of Edit everywhere: take the buttons away (when asked for buttons), or keep it."""
-    rows = [[button("🗑 Remove the buttons", POST, "ee_nobtn")]] if remove_buttons else []
-    rows.append([button("✖️ Keep it as it is", POST, "ee_keep")])
+    rows = [[button(_("🗑 Remove the buttons"), POST, "ee_nobtn")]] if remove_buttons else []
+    rows.append([button(_("✖️ Keep it as it is"), POST, "ee_keep")])
     return InlineKeyboardMarkup(rows)
 
 
 def everywhere_items_keyboard(items: list[str]) -> InlineKeyboardMarkup:
     """One button per media item of the post (its number and kind), and Keep."""
     rows = [[button(f"{number}. {label}", POST, "ee_item", str(number))] for number, label in enumerate(items, 1)]
-    rows.append([button("✖️ Keep it as it is", POST, "ee_keep")])
+    rows.append([button(_("✖️ Keep it as it is"), POST, "ee_keep")])
     return InlineKeyboardMarkup(rows)
 
 
@@ -535,16 +579,20 @@ def confirm_edit_everywhere_keyboard(
 ) -> InlineKeyboardMarkup:
     rows = []
     if count:
-        rows.append([button(f"✅ Edit in {count}", POST, "ee_yes", revision_ref(post_id, revision, where, question))])
-    rows.append([button("✖️ Keep it as it is", POST, "details", post_ref(post_id, where))])
+        # i18n: edit the post where it is published; {count}: in how many places
+        label = ngettext("✅ Edit in {count}", "✅ Edit in {count}", count).format(count=i18n.number(count))
+        rows.append([button(label, POST, "ee_yes", revision_ref(post_id, revision, where, question))])
+    rows.append([button(_("✖️ Keep it as it is"), POST, "details", post_ref(post_id, where))])
     return InlineKeyboardMarkup(rows)
 
 
 def confirm_delete_everywhere_keyboard(post_id: str, revision: int, where: str, count: int) -> InlineKeyboardMarkup:
     rows = []
     if count:
-        rows.append([button(f"🗑 Yes, delete in {count}", POST, "del_yes", revision_ref(post_id, revision, where))])
-    rows.append([button("✖️ Keep it", POST, "details", post_ref(post_id, where))])
+        # i18n: delete the post where it is published; {count}: in how many places
+        label = ngettext("🗑 Yes, delete in {count}", "🗑 Yes, delete in {count}", count).format(count=i18n.number(count))
+        rows.append([button(label, POST, "del_yes", revision_ref(post_id, revision, where))])
+    rows.append([button(_("✖️ Keep it"), POST, "details", post_ref(post_id, where))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -554,16 +602,16 @@ QUEUE = "queue"
 QUEUE_CHOICE = "queue"
 # Common slots offered as buttons: (label, `mask-HHMM` where the mask marks Monday … Sunday).
 SLOT_PRESETS = (
-    ("Weekdays 09:00", "1111100-0900"),
-    ("Weekdays 18:00", "1111100-1800"),
-    ("Every day 12:00", "1111111-1200"),
-    ("Weekends 11:00", "0000011-1100"),
+    (N_("Weekdays 09:00"), "1111100-0900"),
+    (N_("Weekdays 18:00"), "1111100-1800"),
+    (N_("Every day 12:00"), "1111111-1200"),
+    (N_("Weekends 11:00"), "0000011-1100"),
 )
 
 
 def add_to_queue_row() -> list[InlineKeyboardButton]:
     """The time step's button that takes the next free slot of the posting schedule."""
-    return [button("➕ Add to queue", NEW, "when", QUEUE_CHOICE)]
+    return [button(_("➕ Add to queue"), NEW, "when", QUEUE_CHOICE)]
 
 
 def queue_keyboard(post_ids: list[str]) -> InlineKeyboardMarkup:
@@ -572,44 +620,49 @@ def queue_keyboard(post_ids: list[str]) -> InlineKeyboardMarkup:
         [
             button(f"{number} ⬆", QUEUE, "up", post_id),
             button(f"{number} ⬇", QUEUE, "down", post_id),
-            button(f"{number} 🚀 Now", QUEUE, "now", post_id),
+            # i18n: {number}: the post's number in the queue list
+            button(_("{number} 🚀 Now").format(number=number), QUEUE, "now", post_id),
             button(f"{number} 🗑", QUEUE, "rm", post_id),
         ]
         for number, post_id in enumerate(post_ids, start=1)
     ]
-    rows.append([button("🔀 Shuffle", QUEUE, "shuffle"), button("🗓 Slots", QUEUE, "slots")])
-    rows.append([button("🔄 Refresh", QUEUE, "show")])
+    rows.append([button(_("🔀 Shuffle"), QUEUE, "shuffle"), button(_("🗓 Slots"), QUEUE, "slots")])
+    rows.append([button(_("🔄 Refresh"), QUEUE, "show")])
     return InlineKeyboardMarkup(rows)
 
 
 def queue_remove_keyboard(post_id: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button("🗑 Yes, remove", QUEUE, "rm_yes", post_id), button("Keep it", QUEUE, "show")]])
+    return InlineKeyboardMarkup(
+        [[button(_("🗑 Yes, remove"), QUEUE, "rm_yes", post_id), button(pgettext("button", "Keep it"), QUEUE, "show")]]
+    )
 
 
 def slots_keyboard(slots: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     """The posting schedule: each slot (label, code) a button that removes it, then add and clear."""
     buttons = [button(f"✖ {label}", QUEUE, "slot_rm", code) for label, code in slots]
     rows = [buttons[start : start + 3] for start in range(0, len(buttons), 3)]
-    rows.append([button("➕ Add slots", QUEUE, "add"), button("🎯 For chosen targets", QUEUE, "for")])
+    rows.append([button(_("➕ Add slots"), QUEUE, "add"), button(_("🎯 For chosen targets"), QUEUE, "for")])
     if slots:
-        rows.append([button("🗑 Clear all", QUEUE, "clear")])
-    rows.append([button("◀ Queue", QUEUE, "show")])
+        rows.append([button(_("🗑 Clear all"), QUEUE, "clear")])
+    rows.append([button(_("◀ Queue"), QUEUE, "show")])
     return InlineKeyboardMarkup(rows)
 
 
 def slot_presets_keyboard() -> InlineKeyboardMarkup:
-    rows = [[button(label, QUEUE, "preset", code)] for label, code in SLOT_PRESETS]
-    rows.append([button("◀ Slots", QUEUE, "slots")])
+    rows = [[button(_(label), QUEUE, "preset", code)] for label, code in SLOT_PRESETS]
+    rows.append([button(_("◀ Slots"), QUEUE, "slots")])
     return InlineKeyboardMarkup(rows)
 
 
 def clear_slots_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button("🗑 Yes, remove all", QUEUE, "clear_yes"), button("Keep", QUEUE, "slots")]])
+    # i18n: keep the posting schedule's slots as they are
+    keep = button(pgettext("button", "Keep"), QUEUE, "slots")
+    return InlineKeyboardMarkup([[button(_("🗑 Yes, remove all"), QUEUE, "clear_yes"), keep]])
 
 
 def no_slots_keyboard() -> InlineKeyboardMarkup:
     """Under "no posting schedule yet": the way to set one up."""
-    return InlineKeyboardMarkup([[button("🗓 Set up slots", QUEUE, "slots")]])
+    return InlineKeyboardMarkup([[button(_("🗓 Set up slots"), QUEUE, "slots")]])
 
 
 # -- batch scheduling (/batch) -------------------------------------------------------------------------
@@ -633,24 +686,28 @@ def on_screen(markup: InlineKeyboardMarkup, screen: str) -> InlineKeyboardMarkup
 
 
 def batch_collect_keyboard(posts: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button(f"✅ Done ({posts})", BATCH, "done"), button("✖️ Cancel", BATCH, "cancel")]])
+    # i18n: {count}: how many posts the batch has
+    done = _("✅ Done ({count})").format(count=i18n.number(posts))
+    return InlineKeyboardMarkup([[button(done, BATCH, "done"), button(_("✖️ Cancel"), BATCH, "cancel")]])
 
 
 def batch_when_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [button("📥 Into the next free slots", BATCH, "slots")],
-            [button("⏱ At intervals from a time", BATCH, "interval")],
-            [button("✖️ Cancel", BATCH, "cancel")],
+            [button(_("📥 Into the next free slots"), BATCH, "slots")],
+            [button(_("⏱ At intervals from a time"), BATCH, "interval")],
+            [button(_("✖️ Cancel"), BATCH, "cancel")],
         ]
     )
 
 
 def batch_confirm_keyboard(posts: int) -> InlineKeyboardMarkup:
+    # i18n: {count}: how many posts the batch has
+    schedule = ngettext("✅ Schedule all {count}", "✅ Schedule all {count}", posts).format(count=i18n.number(posts))
     return InlineKeyboardMarkup(
         [
-            [button(f"✅ Schedule all {posts}", BATCH, "go")],
-            [button("🕒 Other times", BATCH, "when"), button("✖️ Cancel", BATCH, "cancel")],
+            [button(schedule, BATCH, "go")],
+            [button(_("🕒 Other times"), BATCH, "when"), button(_("✖️ Cancel"), BATCH, "cancel")],
         ]
     )
 
@@ -661,13 +718,14 @@ IMPORT = "imp"
 
 def import_keyboard(good: int, plan_id: str) -> InlineKeyboardMarkup:
     """Under an import's preview: store the good rows (this preview's, `plan_id`), or cancel."""
-    rows = [[button(f"✅ Store {good} post" + ("" if good == 1 else "s"), IMPORT, "go", plan_id)]] if good else []
+    store = ngettext("✅ Store {count} post", "✅ Store {count} posts", good).format(count=i18n.number(good))
+    rows = [[button(store, IMPORT, "go", plan_id)]] if good else []
     rows.append(import_cancel_row())
     return InlineKeyboardMarkup(rows)
 
 
 def import_cancel_row() -> list[InlineKeyboardButton]:
-    return [button("✖️ Cancel import", IMPORT, "no")]
+    return [button(_("✖️ Cancel import"), IMPORT, "no")]
 
 
 def import_cancel_keyboard() -> InlineKeyboardMarkup:
@@ -687,24 +745,23 @@ def after_publishing_keyboard(presets: list[tuple[str, str]], current: str | Non
     """The presets of what happens after publishing ((label, code) each; the current one ticked),
     and the way back to the preview."""
     rows = [[button(("✅ " if code == current else "") + label, NEW, "after_set", code)] for label, code in presets]
-    rows.append([button("◀ Back to the preview", NEW, "back")])
+    rows.append([button(_("◀ Back to the preview"), NEW, "back")])
     return InlineKeyboardMarkup(rows)
 
 
 # -- Recurring series: the Repeat… side of New post's time step, and a series' screen --------------
 SERIES = "ser"
-WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 REPEAT_TIMES = ("0900", "1200", "1800")
 REPEAT_COUNTS = (5, 10, 20, 52)
 
 
 def repeat_row() -> list[InlineKeyboardButton]:
     """The time step's way into a repeating time."""
-    return [button("🔁 Repeat…", NEW, "repeat")]
+    return [button(_("🔁 Repeat…"), NEW, "repeat")]
 
 
 def repeat_back_row() -> list[InlineKeyboardButton]:
-    return [button("◀ One-off time", NEW, "rp_back"), *cancel_row()]
+    return [button(_("◀ One-off time"), NEW, "rp_back"), *cancel_row()]
 
 
 def repeat_back_keyboard() -> InlineKeyboardMarkup:
@@ -714,8 +771,14 @@ def repeat_back_keyboard() -> InlineKeyboardMarkup:
 def repeat_kind_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [button("Every day", NEW, "rp_kind", "daily"), button("Chosen weekdays", NEW, "rp_kind", "weekdays")],
-            [button("Every N weeks", NEW, "rp_kind", "weeks"), button("A day of the month", NEW, "rp_kind", "monthly")],
+            [
+                button(pgettext("button", "Every day"), NEW, "rp_kind", "daily"),
+                button(pgettext("button", "Chosen weekdays"), NEW, "rp_kind", "weekdays"),
+            ],
+            [
+                button(pgettext("button", "Every N weeks"), NEW, "rp_kind", "weeks"),
+                button(pgettext("button", "A day of the month"), NEW, "rp_kind", "monthly"),
+            ],
             repeat_back_row(),
         ]
     )
@@ -725,16 +788,33 @@ def repeat_weekdays_keyboard(chosen: list[int]) -> InlineKeyboardMarkup:
     """One toggle per weekday (✅ when chosen), then Done."""
     days = [
         button(("✅ " if day in chosen else "") + label, NEW, "rp_day", str(day))
-        for day, label in enumerate(WEEKDAY_LABELS)
+        for day, label in enumerate(i18n.weekday_names())
     ]
     return InlineKeyboardMarkup(
-        [days[:4], days[4:], [button(f"Done ({len(chosen)})", NEW, "rp_days_ok")], repeat_back_row()]
+        [
+            days[:4],
+            days[4:],
+            # i18n: {count}: how many weekdays are chosen
+            [button(pgettext("button", "Done ({count})").format(count=i18n.number(len(chosen))), NEW, "rp_days_ok")],
+            repeat_back_row(),
+        ]
     )
 
 
 def repeat_weeks_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[button(f"Every {n} weeks", NEW, "rp_every", str(n)) for n in (2, 3, 4)], repeat_back_row()]
+        [
+            [
+                button(
+                    ngettext("Every {count} week", "Every {count} weeks", n).format(count=i18n.number(n)),
+                    NEW,
+                    "rp_every",
+                    str(n),
+                )
+                for n in (2, 3, 4)
+            ],
+            repeat_back_row(),
+        ]
     )
 
 
@@ -753,8 +833,11 @@ def repeat_at_keyboard() -> InlineKeyboardMarkup:
 def repeat_end_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [button("Never", NEW, "rp_end", "never")],
-            [button("On a date…", NEW, "rp_end", "date"), button("After N times…", NEW, "rp_end", "count")],
+            [button(pgettext("button", "Never"), NEW, "rp_end", "never")],
+            [
+                button(pgettext("button", "On a date…"), NEW, "rp_end", "date"),
+                button(pgettext("button", "After N times…"), NEW, "rp_end", "count"),
+            ],
             repeat_back_row(),
         ]
     )
@@ -762,12 +845,20 @@ def repeat_end_keyboard() -> InlineKeyboardMarkup:
 
 def repeat_count_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[button(f"{n} times", NEW, "rp_count", str(n)) for n in REPEAT_COUNTS], repeat_back_row()]
+        [
+            [
+                button(
+                    ngettext("{count} time", "{count} times", n).format(count=i18n.number(n)), NEW, "rp_count", str(n)
+                )
+                for n in REPEAT_COUNTS
+            ],
+            repeat_back_row(),
+        ]
     )
 
 
 def series_scheduled_keyboard(series_id: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button("🔁 Open the series", SERIES, "show", series_id)]])
+    return InlineKeyboardMarkup([[button(_("🔁 Open the series"), SERIES, "show", series_id)]])
 
 
 def series_keyboard(series_id: str, status: str, next_number: int | None) -> InlineKeyboardMarkup:
@@ -775,34 +866,44 @@ def series_keyboard(series_id: str, status: str, next_number: int | None) -> Inl
     press after that occurrence went out is refused, not applied to the next one)."""
     rows = []
     if status == "active":
-        row = [button("⏸ Pause", SERIES, "pause", series_id)]
+        row = [button(_("⏸ Pause"), SERIES, "pause", series_id)]
         if next_number is not None:
-            row.append(button("⏭ Skip next", SERIES, "skip", f"{series_id}/{next_number}"))
+            row.append(button(_("⏭ Skip next"), SERIES, "skip", f"{series_id}/{next_number}"))
         rows.append(row)
     if status == "paused":
-        rows.append([button("▶️ Resume", SERIES, "resume", series_id)])
+        rows.append([button(_("▶️ Resume"), SERIES, "resume", series_id)])
     if status != "ended":
         rows.append(
-            [button("✏️ Edit text", SERIES, "caption", series_id), button("🕒 Edit times", SERIES, "rule", series_id)]
+            [
+                button(_("✏️ Edit text"), SERIES, "caption", series_id),
+                button(_("🕒 Edit times"), SERIES, "rule", series_id),
+            ]
         )
-        rows.append([button("⏹ End series", SERIES, "end", series_id)])
-    rows.append([button("◀ Back to the list", HIST, "list", "u0"), button("🔄 Refresh", SERIES, "open", series_id)])
+        rows.append([button(_("⏹ End series"), SERIES, "end", series_id)])
+    rows.append(
+        [button(_("◀ Back to the list"), HIST, "list", "u0"), button(_("🔄 Refresh"), SERIES, "open", series_id)]
+    )
     return InlineKeyboardMarkup(rows)
 
 
 def confirm_end_series_keyboard(series_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[button("Yes, end it", SERIES, "end_yes", series_id), button("Keep it", SERIES, "open", series_id)]]
+        [
+            [
+                button(pgettext("button", "Yes, end it"), SERIES, "end_yes", series_id),
+                button(pgettext("button", "Keep it"), SERIES, "open", series_id),
+            ]
+        ]
     )
 
 
 def resume_series_keyboard(series_id: str) -> list[InlineKeyboardButton]:
     """Under a report: the series' screen comes as a new message, the report stays."""
-    return [button("▶️ Resume the series", SERIES, "resume_new", series_id)]
+    return [button(_("▶️ Resume the series"), SERIES, "resume_new", series_id)]
 
 
 def series_edit_keyboard(action: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button("✖️ Keep it", SERIES, action)]])
+    return InlineKeyboardMarkup([[button(_("✖️ Keep it"), SERIES, action)]])
 
 
 def series_button(label: str, series_id: str, action: str = "open") -> list[InlineKeyboardButton]:
