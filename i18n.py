@@ -317,3 +317,12 @@ def duration(delta: timedelta, width: Literal["narrow", "short", "medium", "long
 def number(value: int | float) -> str:
     """ "1,234" in English, "1 234" in Russian."""
     return babel_numbers.format_decimal(value, locale=_locale())
+
+
+# -- added by i18nC
+def decimal(value: float, digits: int = 1) -> str:
+    """ "1,234.5" in English, "1 234,5" in Russian: `value` with `digits` decimals (a size in MB),
+    rounded as Python rounds it."""
+    written = f"{value:,.{digits}f}"
+    group, point = babel_numbers.get_group_symbol(_locale()), babel_numbers.get_decimal_symbol(_locale())
+    return "".join(group if char == "," else point if char == "." else char for char in written)

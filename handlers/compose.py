@@ -28,6 +28,7 @@ from telegram.ext import (
     filters,
 )
 
+import i18n
 from handlers import delivery_options, keyboards, repeat, texts
 from handlers.buttons import parse_buttons, write_buttons
 from handlers.common import (
@@ -420,8 +421,15 @@ def _photo_ack_name(user: int) -> str:
 
 
 def _acknowledge_photos_later(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """One "n photos in" message after an album (or a quick run of photos), not one per photo."""
-    answer_after_a_run(update, context, _photo_ack_name(user_id(update)), _send_photo_ack, PHOTO_ACK_DELAY)
+    """One "n photos in" message after an album (or a quick run of photos), not one per photo, in
+    the language of the person who sent them (the job runs outside their update)."""
+    language = i18n.current()
+
+    async def acknowledge(job_context: ContextTypes.DEFAULT_TYPE) -> None:
+        with i18n.speaking(language):
+            await _send_photo_ack(job_context)
+
+    answer_after_a_run(update, context, _photo_ack_name(user_id(update)), acknowledge, PHOTO_ACK_DELAY)
 
 
 async def _send_photo_ack(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -769,7 +777,7 @@ async def change_time(update: Update, context: ContextTypes.DEFAULT_TYPE, draft:
 async def ask_buttons(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> State:
     """Asks for the buttons under the post, in the syntax the question shows (and /help)."""
     await answer(update)
-    question = texts.ASK_BUTTONS
+    question: str = texts.ASK_BUTTONS
     if draft.buttons:
         question += "\n\n" + texts.current_buttons(write_buttons(draft.buttons))
     await reply(update, question, reply_markup=keyboards.buttons_question_keyboard(bool(draft.buttons)))
@@ -908,11 +916,12 @@ async def wrong_step_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     return None
 
 
-def _expects(hint: str) -> MessageHandler[ContextTypes.DEFAULT_TYPE, object]:
-    """Anything typed or sent at a step that takes something else: say what the step expects."""
+def _expects(hint: Callable[[], str]) -> MessageHandler[ContextTypes.DEFAULT_TYPE, object]:
+    """Anything typed or sent at a step that takes something else: say what the step expects
+    (`hint` read when it is said, in the person's language)."""
 
     async def say_what_the_step_expects(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
-        await reply(update, hint)
+        await reply(update, hint())
         return None
 
     return MessageHandler(~filters.COMMAND, say_what_the_step_expects)
@@ -935,7 +944,7 @@ def build_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
             ACCOUNT: [
                 CallbackQueryHandler(choose_account, pattern=_pattern("acct")),
                 CallbackQueryHandler(add_account_hint, pattern=_pattern("add_account")),
-                _expects(texts.ACCOUNT_HINT),
+                _expects(lambda: texts.ACCOUNT_HINT),
             ],
             TARGETS: [
                 CallbackQueryHandler(toggle_target, pattern=_pattern("t")),
@@ -946,7 +955,7 @@ def build_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
                 CallbackQueryHandler(back_to_accounts, pattern=_pattern("accounts")),
                 CallbackQueryHandler(add_account_hint, pattern=_pattern("add_account")),
                 MessageHandler(PASTED_LINK, topic_link_in_targets),
-                _expects(texts.TARGETS_HINT),
+                _expects(lambda: texts.TARGETS_HINT),
             ],
             CONTENT: [
                 MessageHandler(MEDIA, add_media),
@@ -963,18 +972,18 @@ def build_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
                 CallbackQueryHandler(time_from_calendar, pattern=_pattern("cal")),
                 CallbackQueryHandler(ask_poster_name, pattern=_pattern("save")),
                 CallbackQueryHandler(repeat_start, pattern=_pattern("repeat")),
-                _expects(texts.TIME_HINT),
+                _expects(lambda: texts.TIME_HINT),
             ],
             repeat.REPEAT: [
                 MessageHandler(text, repeat_typed),
                 CallbackQueryHandler(repeat_back, pattern=_pattern("rp_back")),
                 CallbackQueryHandler(repeat_pressed, pattern=rf"^{NEW}:rp_[a-z_]+(:|$)"),
-                _expects(texts.REPEAT_HINT),
+                _expects(lambda: texts.REPEAT_HINT),
             ],
             SAVE_POSTER: [
                 MessageHandler(text, save_as_poster),
                 CallbackQueryHandler(skip_saving, pattern=_pattern("save_no")),
-                _expects(texts.POSTER_NAME_HINT),
+                _expects(lambda: texts.POSTER_NAME_HINT),
             ],
             PREVIEW: [
                 CallbackQueryHandler(schedule_post, pattern=_pattern("go")),
@@ -988,13 +997,13 @@ def build_conversation() -> ConversationHandler[ContextTypes.DEFAULT_TYPE]:
                 CallbackQueryHandler(ask_after_publishing, pattern=_pattern("after")),
                 CallbackQueryHandler(set_after_publishing, pattern=_pattern("after_set")),
                 CallbackQueryHandler(back_to_preview, pattern=_pattern("back")),
-                _expects(texts.PREVIEW_HINT),
+                _expects(lambda: texts.PREVIEW_HINT),
             ],
             BUTTONS: [
                 MessageHandler(text, set_buttons),
                 CallbackQueryHandler(remove_buttons, pattern=_pattern("buttons_none")),
                 CallbackQueryHandler(back_to_preview, pattern=_pattern("back")),
-                _expects(texts.BUTTONS_HINT),
+                _expects(lambda: texts.BUTTONS_HINT),
             ],
         },
         fallbacks=[

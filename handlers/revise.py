@@ -33,6 +33,7 @@ from handlers.keyboards import POST, parse_post_ref, post_ref
 from handlers.posts import show_post
 from handlers.questions import Question
 from handlers.screen import own_post, pressed, show, user_id
+from i18n import N_, _, stored
 from publishers.facebook import FacebookPagePublisher
 from publishers.formatting import formatted, to_html
 from publishers.revision import Everywhere, Reached, build_revisers, sent_targets
@@ -57,12 +58,13 @@ SWAPS = {
     MediaKind.DOCUMENT: (MediaKind.DOCUMENT,),
     MediaKind.AUDIO: (MediaKind.AUDIO,),
 }
+# i18n: what may take an item's place: "Send the photo or video to put in place of photo 2"
 SWAP_WORDS = {
-    MediaKind.PHOTO: "photo or video",
-    MediaKind.VIDEO: "photo or video",
-    MediaKind.ANIMATION: "GIF",
-    MediaKind.DOCUMENT: "file",
-    MediaKind.AUDIO: "audio file",
+    MediaKind.PHOTO: N_("photo or video"),
+    MediaKind.VIDEO: N_("photo or video"),
+    MediaKind.ANIMATION: N_("GIF"),
+    MediaKind.DOCUMENT: N_("file"),
+    MediaKind.AUDIO: N_("audio file"),
 }
 
 State = str | int | None
@@ -134,7 +136,7 @@ async def ask_new_buttons(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     post = await _start(update, context, "buttons")
     if post is None:
         return ConversationHandler.END
-    question = texts.ASK_BUTTONS
+    question: str = texts.ASK_BUTTONS
     if post.buttons:
         question += "\n\n" + texts.current_buttons(write_buttons(post.buttons))
     await show(update, question, keyboards.everywhere_question_keyboard(remove_buttons=bool(post.buttons)))
@@ -148,7 +150,7 @@ async def ask_which_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return ConversationHandler.END
     if len(post.images) == 1:
         return await _ask_item(update, context, post, 1)
-    items = [texts.MEDIA_NOUNS.get(image.kind.value, ("item", "items"))[0] for image in post.images]
+    items = [texts.media_noun(image.kind.value) for image in post.images]
     await show(update, texts.ask_everywhere_item(post.short_id), keyboards.everywhere_items_keyboard(items))
     return ASK_EVERYWHERE
 
@@ -169,7 +171,7 @@ async def _ask_item(update: Update, context: ContextTypes.DEFAULT_TYPE, post: Po
     assert asked is not None
     asked["index"] = number - 1
     old = post.images[number - 1].kind
-    question = texts.ask_everywhere_media(number, old.value, SWAP_WORDS[old])
+    question = texts.ask_everywhere_media(number, old.value, _(SWAP_WORDS[old]))
     await show(update, question, keyboards.everywhere_question_keyboard())
     return ASK_EVERYWHERE
 
@@ -240,7 +242,7 @@ async def media_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> St
     old = post.images[index]
     received = received_media(message, index + 1)
     if received is None or received.kind not in SWAPS[old.kind]:
-        await reply(update, texts.everywhere_wrong_kind(index + 1, old.kind.value, SWAP_WORDS[old.kind]))
+        await reply(update, texts.everywhere_wrong_kind(index + 1, old.kind.value, _(SWAP_WORDS[old.kind])))
         return ASK_EVERYWHERE
     # Kept like New post's media (the bytes too), so that the post stays whole for every platform.
     blob_id, size = await store_media(context, received.file)
@@ -331,7 +333,7 @@ async def _confirm_edit(
     with _everywhere(context) as everywhere:
         plan = everywhere.plan_edit(post, new)
     reachable = [reached.target.name for reached in plan if reached.refusal is None]
-    refused = [(reached.target.name, reached.refusal) for reached in plan if reached.refusal is not None]
+    refused = _refused(plan)
     text = texts.confirm_edit_everywhere(post.short_id, _shown_change(post, change, new), reachable, refused)
     where = str(asked.get("origin", ""))
     markup = keyboards.confirm_edit_everywhere_keyboard(post.post_id, revision, where, len(reachable), question)
@@ -346,7 +348,7 @@ async def _taken(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Po
     if ref is None:
         await answer(update, texts.EVERYWHERE_STALE, alert=True)
         return None
-    post_id, seen, _, where = ref
+    post_id, seen, _question, where = ref
     post = await own_post(update, context, post_id)
     if post is None:
         return None
@@ -367,17 +369,24 @@ def parse_revision_ref_of(update: Update) -> tuple[str, int, str, str] | None:
 
 
 def _results(reached: list[Reached]) -> list[tuple[str, str | None, str | None]]:
-    """(target name, why it failed or None, a note on a success) of each target reached."""
+    """(target name, why it failed or None, a note on a success) of each target reached, the
+    publishers' sentences (stored in English) in the reader's language."""
     results: list[tuple[str, str | None, str | None]] = []
     for one in reached:
         outcome = one.outcome
         if outcome is None:
-            results.append((one.target.name, one.refusal or "", None))
+            results.append((one.target.name, stored(one.refusal or ""), None))
         elif one.done:
-            results.append((one.target.name, None, outcome.error_message))
+            note = outcome.error_message
+            results.append((one.target.name, None, stored(note) if note else note))
         else:
-            results.append((one.target.name, outcome.error_message or "", None))
+            results.append((one.target.name, stored(outcome.error_message or ""), None))
     return results
+
+
+def _refused(plan: list[Reached]) -> list[tuple[str, str]]:
+    """(target name, why it cannot be done there) of each target that refuses, in the reader's language."""
+    return [(reached.target.name, stored(reached.refusal)) for reached in plan if reached.refusal is not None]
 
 
 async def confirm_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -420,7 +429,7 @@ async def ask_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     with _everywhere(context) as everywhere:
         plan = everywhere.plan_delete(post)
     reachable = [reached.target.name for reached in plan if reached.refusal is None]
-    refused = [(reached.target.name, reached.refusal) for reached in plan if reached.refusal is not None]
+    refused = _refused(plan)
     text = texts.confirm_delete_everywhere(post.short_id, reachable, refused)
     markup = keyboards.confirm_delete_everywhere_keyboard(post.post_id, post.revision, where, len(reachable))
     await show(update, text, markup)

@@ -791,13 +791,66 @@ def more_targets(count: int) -> str:
 
 
 # -- Content: media kinds, formatting, buttons, link preview ------------------------------------
-MEDIA_NOUNS = {
-    "photo": ("photo", "photos"),
-    "video": ("video", "videos"),
-    "animation": ("GIF", "GIFs"),
-    "document": ("file", "files"),
-    "audio": ("audio file", "audio files"),
+# Each kind as a noun on its own (singular, plural): "photo", "GIF", "audio file" — counted ones
+# ("2 photos") are said by `_media_count`.
+MEDIA_NOUNS: dict[str, tuple[str, str]] = {
+    "photo": (i18n.N_("photo"), i18n.N_("photos")),
+    "video": (i18n.N_("video"), i18n.N_("videos")),
+    "animation": (i18n.N_("GIF"), i18n.N_("GIFs")),
+    "document": (i18n.N_("file"), i18n.N_("files")),
+    "audio": (i18n.N_("audio file"), i18n.N_("audio files")),
 }
+
+
+def media_noun(kind: str, other: str = "item") -> str:
+    """A media item's kind as a noun on its own: "photo", "GIF", "audio file" (`other` — "item" or
+    "file" — for a kind it does not know)."""
+    nouns = i18n.translated(MEDIA_NOUNS)
+    if kind in nouns:
+        return str(nouns[kind][0])
+    return i18n._("file") if other == "file" else i18n._("item")
+
+
+def _media_noun_of(kind: str) -> str:
+    """The noun as it follows "the caption of", "in place of" (a case of its own in some languages)."""
+    nouns = {
+        # i18n: the form after "the caption of …", "in place of …" (genitive in Russian)
+        "photo": i18n.pgettext("media noun: of the …", "photo"),
+        "video": i18n.pgettext("media noun: of the …", "video"),
+        "animation": i18n.pgettext("media noun: of the …", "GIF"),
+        "document": i18n.pgettext("media noun: of the …", "file"),
+        "audio": i18n.pgettext("media noun: of the …", "audio file"),
+    }
+    return nouns.get(kind, i18n.pgettext("media noun: of the …", "item"))
+
+
+def _new_media_noun(kind: str) -> str:
+    """ "the new photo": what an item is swapped for."""
+    nouns = {
+        # i18n: "Photo 2 is swapped for the new video."
+        "photo": i18n.pgettext("swapped for …", "the new photo"),
+        "video": i18n.pgettext("swapped for …", "the new video"),
+        "animation": i18n.pgettext("swapped for …", "the new GIF"),
+        "document": i18n.pgettext("swapped for …", "the new file"),
+        "audio": i18n.pgettext("swapped for …", "the new audio file"),
+    }
+    return nouns.get(kind, i18n.pgettext("swapped for …", "the new item"))
+
+
+def _media_count(kind: str, count: int) -> str:
+    """ "2 photos", "1 GIF"."""
+    number = i18n.number(count)
+    if kind == "photo":
+        return i18n.ngettext("{count} photo", "{count} photos", count).format(count=number)
+    if kind == "video":
+        return i18n.ngettext("{count} video", "{count} videos", count).format(count=number)
+    if kind == "animation":
+        return i18n.ngettext("{count} GIF", "{count} GIFs", count).format(count=number)
+    if kind == "document":
+        return i18n.ngettext("{count} file", "{count} files", count).format(count=number)
+    if kind == "audio":
+        return i18n.ngettext("{count} audio file", "{count} audio files", count).format(count=number)
+    return plural(count, kind)
 
 
 def media_list(kinds: list[str]) -> str:
@@ -805,8 +858,11 @@ def media_list(kinds: list[str]) -> str:
     counts: dict[str, int] = {}
     for kind in kinds:
         counts[kind] = counts.get(kind, 0) + 1
-    parts = [plural(count, *MEDIA_NOUNS.get(kind, (kind, kind + "s"))) for kind, count in counts.items()]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    parts = [_media_count(kind, count) for kind, count in counts.items()]
+    if len(parts) == 1:
+        return parts[0]
+    # i18n: the last two of a list: "2 photos, 1 video and 1 file"
+    return i18n._("{items} and {last}").format(items=", ".join(parts[:-1]), last=parts[-1])
 
 
 def other_media(kinds: list[str]) -> str:
@@ -818,36 +874,50 @@ def media_received(kinds: list[str]) -> str:
     """The acknowledgement of the media sent so far (only photos: as it always said)."""
     if all(kind == "photo" for kind in kinds):
         return photos_received(len(kinds))
-    return f"📎 {media_list(kinds)} in. Send more (up to {MAX_IMAGES} in all) or the main caption."
-
-
-def too_big_to_download(kind: str, size_mb: float | None, limit_mb: int) -> str:
-    noun = MEDIA_NOUNS.get(kind, ("file", "files"))[0]
-    if kind == "photo" and limit_mb == DOWNLOAD_LIMIT_MB:
-        return PHOTO_TOO_BIG
-    size = f" ({size_mb:,.1f} MB)" if size_mb else ""
-    return (
-        f"This {noun}{size} is too big for a bot to download (over {limit_mb:,} MB); send a smaller one. "
-        "Everything you sent before it is kept."
+    return i18n._("📎 {media} in. Send more (up to {max_images} in all) or the main caption.").format(
+        media=media_list(kinds), max_images=i18n.number(MAX_IMAGES)
     )
 
 
-CUSTOM_EMOJI_NOTE = (
+def too_big_to_download(kind: str, size_mb: float | None, limit_mb: int) -> str:
+    noun = media_noun(kind, "file")
+    if kind == "photo" and limit_mb == DOWNLOAD_LIMIT_MB:
+        return str(i18n.translated(PHOTO_TOO_BIG))
+    limit = i18n.number(limit_mb)
+    if size_mb:
+        return i18n._(
+            "This {noun} ({size} MB) is too big for a bot to download (over {limit} MB); send a smaller one. "
+            "Everything you sent before it is kept."
+        ).format(noun=noun, size=i18n.decimal(size_mb), limit=limit)
+    return i18n._(
+        "This {noun} is too big for a bot to download (over {limit} MB); send a smaller one. "
+        "Everything you sent before it is kept."
+    ).format(noun=noun, limit=limit)
+
+
+CUSTOM_EMOJI_NOTE = i18n.N_(
     "ℹ️ Custom emoji: Telegram shows them in a bot's posts only where it allows bots to use them; "
     "elsewhere your readers see the plain emoji."
 )
 
 
 def media_caption_cut(number: int, kind: str, length: int) -> str:
-    noun = MEDIA_NOUNS.get(kind, ("item", "items"))[0]
-    return (
-        f"ℹ️ The caption of {noun} {number} is {length:,} characters {AS_TELEGRAM_COUNTS}; a bot can put "
-        f"{CAPTION_LIMIT:,} under it, so it will be cut there (the preview shows how). To keep it "
+    # i18n: {as_telegram_counts} is "as Telegram counts them (most emoji count as 2)"
+    return i18n._(
+        "ℹ️ The caption of {noun} {number} is {length} characters {as_telegram_counts}; a bot can put "
+        "{limit} under it, so it will be cut there (the preview shows how). To keep it "
         "whole, send it as the main caption instead."
+    ).format(
+        noun=_media_noun_of(kind),
+        number=number,
+        length=i18n.number(length),
+        as_telegram_counts=i18n.translated(AS_TELEGRAM_COUNTS),
+        limit=i18n.number(CAPTION_LIMIT),
     )
 
 
-ASK_BUTTONS = (
+# i18n: the example lines (labels, links, the promo code) may be translated; keep " - ", "|" and "copy:"
+ASK_BUTTONS = i18n.N_(
     "🔘 Send the buttons to show under the post: one row per line, <code>|</code> between the buttons "
     "of a row, each as <code>Label - link</code>:\n"
     "<code>Order now - https://shop.example\n"
@@ -855,37 +925,41 @@ ASK_BUTTONS = (
     "A link starts with https://, http:// or tg://; <code>copy:</code> and a text make a button that "
     "copies it."
 )
-BUTTONS_HINT = "Please send the buttons as text (one row per line), or tap a button above."
+BUTTONS_HINT = i18n.N_("Please send the buttons as text (one row per line), or tap a button above.")
 
 
 def current_buttons(written: str) -> str:
-    return f"Now:\n<code>{escape(written)}</code>"
+    # i18n: the buttons the post has now, as they are written
+    return i18n._("Now:\n<code>{buttons}</code>").format(buttons=escape(written))
 
 
 def buttons_refused(problems: list[str]) -> str:
     shown = problems[:8]
-    more = f"\n… and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
     lines = "\n".join(f"• {escape(problem)}" for problem in shown)
-    return f"Those buttons can't go out as they are:\n{lines}{more}\nPlease send them again."
+    if len(problems) > len(shown):
+        # i18n: after a list of problems with the buttons, how many more are not listed
+        lines += "\n" + i18n._("… and {count} more").format(count=i18n.number(len(problems) - len(shown)))
+    return i18n._("Those buttons can't go out as they are:\n{problems}\nPlease send them again.").format(problems=lines)
 
 
-LINK_PREVIEW_CHOICES = {
-    "on": "Shown below the text",
-    "above": "Shown above the text",
-    "large": "Shown with a large picture",
-    "above_large": "Above the text, large picture",
-    "off": "Hidden",
+LINK_PREVIEW_CHOICES: dict[str, str] = {
+    "on": i18n.N_("Shown below the text"),
+    "above": i18n.N_("Shown above the text"),
+    "large": i18n.N_("Shown with a large picture"),
+    "above_large": i18n.N_("Above the text, large picture"),
+    "off": i18n.N_("Hidden"),
 }
-ASK_LINK_PREVIEW = "🔗 How should the preview of the first link in the text show?"
+ASK_LINK_PREVIEW = i18n.N_("🔗 How should the preview of the first link in the text show?")
 
 
 def link_preview_label(choice: str) -> str:
     return {
-        "on": "shown",
-        "above": "above the text",
-        "large": "large picture",
-        "above_large": "above, large",
-        "off": "hidden",
+        # i18n: how the link preview shows, short (on a button and in "🔗 Link preview: …")
+        "on": i18n.pgettext("link preview", "shown"),
+        "above": i18n.pgettext("link preview", "above the text"),
+        "large": i18n.pgettext("link preview", "large picture"),
+        "above_large": i18n.pgettext("link preview", "above, large"),
+        "off": i18n.pgettext("link preview", "hidden"),
     }[choice]
 
 
@@ -895,52 +969,64 @@ def preview_content_lines(
     """What the preview says of the post's buttons, link preview and layout."""
     lines = []
     if buttons:
-        apart = " — on a short message after the album, since an album can't carry buttons" if buttons_apart else ""
-        lines.append(f"🔘 {plural(buttons, 'button')}{apart}")
+        count = i18n.number(buttons)
+        if buttons_apart:
+            said = i18n.ngettext(
+                "🔘 {count} button — on a short message after the album, since an album can't carry buttons",
+                "🔘 {count} buttons — on a short message after the album, since an album can't carry buttons",
+                buttons,
+            )
+        else:
+            said = i18n.ngettext("🔘 {count} button", "🔘 {count} buttons", buttons)
+        lines.append(said.format(count=count))
     if link_preview is not None:
-        lines.append(f"🔗 Link preview: {link_preview_label(link_preview)}")
+        lines.append(i18n._("🔗 Link preview: {choice}").format(choice=link_preview_label(link_preview)))
     if caption_above:
-        lines.append("⬆️ Caption above the media")
+        lines.append(i18n._("⬆️ Caption above the media"))
     if custom_emoji:
-        lines.append(CUSTOM_EMOJI_NOTE)
+        lines.append(i18n.translated(CUSTOM_EMOJI_NOTE))
     return lines
 
 
-SHORTFALL_WORDS = {
-    "plain_text": "plain text, each link's address written out",
-    "buttons_as_text": "no buttons: they are written at the end of the text",
-    "documents_left_out": "files left out",
-    "audio_left_out": "audio left out",
-    "videos_apart": "each further video is a post of its own",
-    "gifs_as_videos": "GIFs go as videos",
-    "no_spoilers": "no spoilers",
+SHORTFALL_WORDS: dict[str, str] = {
+    "plain_text": i18n.N_("plain text, each link's address written out"),
+    "buttons_as_text": i18n.N_("no buttons: they are written at the end of the text"),
+    "documents_left_out": i18n.N_("files left out"),
+    "audio_left_out": i18n.N_("audio left out"),
+    "videos_apart": i18n.N_("each further video is a post of its own"),
+    "gifs_as_videos": i18n.N_("GIFs go as videos"),
+    "no_spoilers": i18n.N_("no spoilers"),
 }
 
 
 def platform_shortfalls(platform_name: str, shortfalls: list[str]) -> str:
     """ "⚠️ Facebook Page: plain text…; no buttons…" — what a platform shows otherwise."""
-    return f"⚠️ {escape(platform_name)}: " + "; ".join(SHORTFALL_WORDS.get(item, item) for item in shortfalls) + "."
+    words = i18n.translated(SHORTFALL_WORDS)
+    # i18n: what a platform shows otherwise than Telegram: "⚠️ Facebook Page: files left out; no spoilers."
+    return i18n._("⚠️ {platform}: {shortfalls}.").format(
+        platform=escape(platform_name), shortfalls="; ".join(words.get(item, item) for item in shortfalls)
+    )
 
 
 # -- forum topics (targets of their own) ------------------------------------------------------------
-TOPIC_REFUSALS = {
-    "cannot_see": (
+TOPIC_REFUSALS: dict[str, str] = {
+    "cannot_see": i18n.N_(
         "I can't see that chat. Add me to the forum as an <b>administrator</b>, then paste the topic's link again."
     ),
-    "not_a_forum": "That chat isn't a forum, so it has no topics — the chat itself is the target.",
-    "bot_not_admin": (
+    "not_a_forum": i18n.N_("That chat isn't a forum, so it has no topics — the chat itself is the target."),
+    "bot_not_admin": i18n.N_(
         "I'm not an administrator of that forum. Make me one (with the right to post), then paste the link again."
     ),
-    "not_your_chat": "You're not an administrator of that forum, so its topics can't be your targets.",
-    "closed": "That topic is closed. Reopen it in Telegram, then paste its link again.",
-    "unreachable": "I couldn't reach Telegram to check that link. Please try again in a moment.",
+    "not_your_chat": i18n.N_("You're not an administrator of that forum, so its topics can't be your targets."),
+    "closed": i18n.N_("That topic is closed. Reopen it in Telegram, then paste its link again."),
+    "unreachable": i18n.N_("I couldn't reach Telegram to check that link. Please try again in a moment."),
 }
-NOT_A_TOPIC_LINK = (
+NOT_A_TOPIC_LINK = i18n.N_(
     "That link doesn't point to a forum topic. A topic's link looks like "
     "<code>https://t.me/c/1234567890/42</code> — in Telegram, open the topic's menu and tap "
     "<b>Copy link</b>. A channel or group becomes a target when you add me to it as an administrator."
 )
-TOPIC_LINK_HINT = (
+TOPIC_LINK_HINT = i18n.N_(
     "💬 Forum topics are targets too: I learn them as they're created; to add one now, paste its link "
     "here (e.g. <code>https://t.me/c/1234567890/42</code>), followed by its name if you like."
 )
@@ -948,129 +1034,158 @@ TOPIC_LINK_HINT = (
 
 def topic_added(name: str) -> str:
     """A pasted topic link became a target."""
-    return f"✅ <b>{escape(name)}</b> is one of your targets now."
+    return i18n._("✅ <b>{name}</b> is one of your targets now.").format(name=escape(name))
 
 
 def topic_added_elsewhere(name: str) -> str:
     """A topic added while composing for an account that does not publish to Telegram."""
-    return (
-        f"✅ <b>{escape(name)}</b> is one of your Telegram targets now — choose the Telegram account "
+    return i18n._(
+        "✅ <b>{name}</b> is one of your Telegram targets now — choose the Telegram account "
         "(or All accounts) to post there."
-    )
+    ).format(name=escape(name))
 
 
 # -- Edit and delete a published post everywhere ----------------------------------------------------
 def ask_edit_everywhere(short_id: str, targets: int) -> str:
-    return (
-        f"✏️ <b>Edit #{short_id} everywhere</b> — where it went out ({plural(targets, 'target')}).\n"
+    where = i18n.ngettext("{count} target", "{count} targets", targets).format(count=i18n.number(targets))
+    return i18n._(
+        "✏️ <b>Edit #{short_id} everywhere</b> — where it went out ({targets}).\n"
         "What should change? The text keeps the formatting you type; the buttons take the syntax of "
         "New post; a photo or video can be swapped for one of a kind that can take its place."
-    )
+    ).format(short_id=short_id, targets=where)
 
 
 def ask_everywhere_text(short_id: str, now: str) -> str:
-    now_line = f"\n\nNow: <i>{escape(now)}</i>" if now else ""
-    return f"📝 Send the new text of #{short_id}, formatted as it should show.{now_line}"
+    # i18n: the text the post has now, under the question for the new one
+    now_line = "\n\n" + i18n._("Now: <i>{text}</i>").format(text=escape(now)) if now else ""
+    return (
+        i18n._("📝 Send the new text of #{short_id}, formatted as it should show.").format(short_id=short_id) + now_line
+    )
 
 
 def ask_everywhere_item(short_id: str) -> str:
-    return f"🖼 Which photo or video of #{short_id} should be swapped?"
+    return i18n._("🖼 Which photo or video of #{short_id} should be swapped?").format(short_id=short_id)
 
 
 def ask_everywhere_media(number: int, kind: str, allowed: str) -> str:
-    noun = MEDIA_NOUNS.get(kind, ("item", "items"))[0]
-    return f"🖼 Send the {allowed} to put in place of {noun} {number} (its caption stays)."
+    # i18n: {allowed} is "photo or video", "GIF", "file" or "audio file"
+    return i18n._("🖼 Send the {allowed} to put in place of {noun} {number} (its caption stays).").format(
+        allowed=allowed, noun=_media_noun_of(kind), number=number
+    )
 
 
-EVERYWHERE_TEXT_HINT = "Please send the new text as a message, or tap a button above."
-EVERYWHERE_MEDIA_HINT = "Please send a photo or video (or the kind of file to swap), or tap a button above."
-EVERYWHERE_KEPT = "Nothing was changed."
-EVERYWHERE_NOTHING_TO_REACH = (
+EVERYWHERE_TEXT_HINT = i18n.N_("Please send the new text as a message, or tap a button above.")
+EVERYWHERE_MEDIA_HINT = i18n.N_("Please send a photo or video (or the kind of file to swap), or tap a button above.")
+EVERYWHERE_KEPT = i18n.N_("Nothing was changed.")
+EVERYWHERE_NOTHING_TO_REACH = i18n.N_(
     "There is nowhere to change it: the post is not (or no longer) on any target. Only what went out can be "
     "edited or deleted."
 )
-EVERYWHERE_TEXT_EMPTY = "A text post needs some text: please send the new text."
-EVERYWHERE_SAME = "That is what the post shows already: nothing to change. Send something else, or /cancel."
-EVERYWHERE_ALREADY = "Already done: this was carried out before — see the post's Details."
-EVERYWHERE_STALE = "This question is out of date: open the post's Details and start again."
+EVERYWHERE_TEXT_EMPTY = i18n.N_("A text post needs some text: please send the new text.")
+EVERYWHERE_SAME = i18n.N_("That is what the post shows already: nothing to change. Send something else, or /cancel.")
+EVERYWHERE_ALREADY = i18n.N_("Already done: this was carried out before — see the post's Details.")
+EVERYWHERE_STALE = i18n.N_("This question is out of date: open the post's Details and start again.")
 
 
 def everywhere_wrong_kind(number: int, kind: str, allowed: str) -> str:
-    noun = MEDIA_NOUNS.get(kind, ("item", "items"))[0]
-    return f"That can't take the place of {noun} {number}: Telegram only lets a {allowed} stand there. Send one."
+    # i18n: {allowed} is "photo or video", "GIF", "file" or "audio file"
+    return i18n._(
+        "That can't take the place of {noun} {number}: Telegram only lets a {allowed} stand there. Send one."
+    ).format(noun=_media_noun_of(kind), number=number, allowed=allowed)
 
 
 def cannot_revise(short_id: str, status: str) -> str:
-    return f"#{short_id} is {POST_STATUS_LABELS.get(status, status).lower()}: only a published post can be changed."
+    label = i18n.translated(POST_STATUS_LABELS).get(status, status).lower()
+    # i18n: {status} is a post's status, lower-case: "scheduled", "failed", "cancelled"…
+    return i18n._("#{short_id} is {status}: only a published post can be changed.").format(
+        short_id=short_id, status=label
+    )
+
+
+def _reasons(names: list[tuple[str, str]]) -> list[str]:
+    return [f"• {escape(name)}: {escape(reason)}" for name, reason in names]
 
 
 def confirm_edit_everywhere(short_id: str, change: str, reachable: list[str], refused: list[tuple[str, str]]) -> str:
-    lines = [f"✏️ <b>Edit #{short_id} everywhere?</b>", "", change, ""]
+    lines = [i18n._("✏️ <b>Edit #{short_id} everywhere?</b>").format(short_id=short_id), "", change, ""]
     if reachable:
-        lines.append("It will be edited in:")
+        lines.append(i18n._("It will be edited in:"))
         lines.extend(f"• {escape(name)}" for name in reachable)
     if refused:
-        lines.append("Can't be edited:")
-        lines.extend(f"• {escape(name)}: {escape(reason)}" for name, reason in refused)
+        lines.append(i18n._("Can't be edited:"))
+        lines.extend(_reasons(refused))
     if not reachable:
-        lines.append("\nNothing can be edited: change what is said above, or keep the post as it is.")
+        lines.append("\n" + i18n._("Nothing can be edited: change what is said above, or keep the post as it is."))
     return "\n".join(lines)
 
 
 def new_text_shown(html: str) -> str:
-    return f"New text:\n{html}" if html else "New text: <i>none</i>"
+    return i18n._("New text:\n{html}").format(html=html) if html else i18n._("New text: <i>none</i>")
 
 
 def new_buttons_shown(written: str) -> str:
-    return f"New buttons:\n<code>{escape(written)}</code>" if written else "The buttons are taken away."
+    if written:
+        return i18n._("New buttons:\n<code>{buttons}</code>").format(buttons=escape(written))
+    return i18n._("The buttons are taken away.")
 
 
 def new_media_shown(number: int, old_kind: str, new_kind: str) -> str:
-    old = MEDIA_NOUNS.get(old_kind, ("item", "items"))[0]
-    new = MEDIA_NOUNS.get(new_kind, ("item", "items"))[0]
-    return f"{old.capitalize()} {number} is swapped for the new {new}."
+    # i18n: "Photo 2 is swapped for the new video."
+    return i18n._("{old} {number} is swapped for {new}.").format(
+        old=media_noun(old_kind).capitalize(), number=number, new=_new_media_noun(new_kind)
+    )
 
 
 def confirm_delete_everywhere(short_id: str, reachable: list[str], refused: list[tuple[str, str]]) -> str:
-    lines = [f"🗑 <b>Delete #{short_id} everywhere?</b> This can't be undone.", ""]
+    lines = [i18n._("🗑 <b>Delete #{short_id} everywhere?</b> This can't be undone.").format(short_id=short_id), ""]
     if reachable:
-        lines.append("It will be deleted in:")
+        lines.append(i18n._("It will be deleted in:"))
         lines.extend(f"• {escape(name)}" for name in reachable)
     if refused:
-        lines.append("Can't be deleted:")
-        lines.extend(f"• {escape(name)}: {escape(reason)}" for name, reason in refused)
+        lines.append(i18n._("Can't be deleted:"))
+        lines.extend(_reasons(refused))
     return "\n".join(lines)
 
 
 def everywhere_report(short_id: str, verb: str, results: list[tuple[str, str | None, str | None]]) -> str:
-    """ "✏️ Edited #a1b2 in 2/3 targets" and a line per target: (name, None or the reason it
-    failed, a note on a success)."""
-    done = sum(1 for _, failure, _ in results if failure is None)
+    """ "✅ Edited #a1b2 in 3/3 targets" ("edited" or "deleted") and a line per target: (name, None
+    or the reason it failed, a note on a success)."""
+    done = sum(1 for _name, failure, _note in results if failure is None)
     badge = "✅" if done == len(results) else ("⚠️" if done else "❌")
-    lines = [f"{badge} {verb.capitalize()} #{short_id} in {done}/{len(results)} targets"]
+    total = len(results)
+    if verb == "deleted":
+        head = i18n._("{badge} Deleted #{short_id} in {done}/{total} targets")
+    else:
+        head = i18n._("{badge} Edited #{short_id} in {done}/{total} targets")
+    lines = [head.format(badge=badge, short_id=short_id, done=done, total=total)]
     for name, failure, note in results:
-        if failure is None:
-            lines.append(f"✅ {verb} in {escape(name)}" + (f" ({escape(note)})" if note else ""))
-        else:
+        if failure is not None:
             lines.append(f"❌ {escape(name)}: {escape(failure)}")
+        elif verb == "deleted":
+            done_line = i18n._("✅ deleted in {target} ({note})") if note else i18n._("✅ deleted in {target}")
+            lines.append(done_line.format(target=escape(name), note=escape(note or "")))
+        else:
+            done_line = i18n._("✅ edited in {target} ({note})") if note else i18n._("✅ edited in {target}")
+            lines.append(done_line.format(target=escape(name), note=escape(note or "")))
     return "\n".join(lines)
 
 
 def details_revised(edited_at: str | None, deleted_at: str | None) -> list[str]:
     lines = []
     if edited_at:
-        lines.append(f"✏️ Edited at {escape(edited_at)}")
+        lines.append(i18n._("✏️ Edited at {time}").format(time=escape(edited_at)))
     if deleted_at:
-        lines.append(f"🗑 Deleted at {escape(deleted_at)}")
+        lines.append(i18n._("🗑 Deleted at {time}").format(time=escape(deleted_at)))
     return lines
 
 
-DELETED_THERE = "deleted"
+# i18n: a target's line in a post's Details, for a post deleted everywhere
+DELETED_THERE = i18n.N_("deleted")
 
 
 def revised_mark(edited: bool, deleted: bool) -> str:
     """What a history line adds for a post changed after publication."""
-    return (" · ✏️ edited" if edited else "") + (" · 🗑 deleted" if deleted else "")
+    return (" · " + i18n._("✏️ edited") if edited else "") + (" · " + i18n._("🗑 deleted") if deleted else "")
 
 
 # -- the posting schedule and its queue (/queue) -----------------------------------------------------

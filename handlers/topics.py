@@ -12,6 +12,7 @@ from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 from handlers import texts
 from handlers.common import reply, store_of
 from handlers.screen import user_id
+from i18n import N_
 from publishers.telegram import TelegramPublisher
 from publishers.telegram_topics import GENERAL_TOPIC, TELEGRAM_LINK, parse_topic_link
 from storage.models import ForumTopic, Target, utc_now
@@ -34,7 +35,8 @@ def _first_name(message: Message, thread_id: int) -> str:
     opening = message.reply_to_message
     if opening is not None and opening.forum_topic_created is not None:
         return opening.forum_topic_created.name
-    return f"Topic {thread_id}"
+    # i18n: a topic's stand-in name, stored (kept in English) until the topic is renamed
+    return N_("Topic {thread_id}").format(thread_id=thread_id)
 
 
 async def topic_changed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
