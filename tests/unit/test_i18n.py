@@ -223,3 +223,49 @@ def test_the_code_marks_no_message_it_cannot_extract() -> None:
                 if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
                     bad.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert bad == []
+
+
+def _called(call: ast.Call) -> str:
+    """The name a call calls: `N_(…)` and `i18n.N_(…)` are both "N_"."""
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _marked_constants(tree: ast.Module) -> set[str]:
+    """Module-level names bound to an N_ message, or to a container holding one."""
+    found = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            calls = [n for n in ast.walk(node.value) if isinstance(n, ast.Call)]
+            if any(_called(call) == "N_" for call in calls):
+                found.update(t.id for t in targets if isinstance(t, ast.Name))
+    return found
+
+
+def _bare_reads(tree: ast.Module, names: set[str]) -> list[int]:
+    """Lines where a function reads one of `names` other than through a translating call."""
+    translating = {"translated", "_"}
+    lines = []
+
+    def visit(node: ast.AST, inside_translation: bool) -> None:
+        if isinstance(node, ast.Call):
+            inside_translation = inside_translation or _called(node) in translating
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in names and not inside_translation:
+            lines.append(node.lineno)
+        for child in ast.iter_child_nodes(node):
+            visit(child, inside_translation)
+
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            visit(node, False)
+    return lines
+
+
+def test_texts_functions_read_their_own_constants_translated() -> None:
+    """Inside handlers/texts.py a constant is read from the module's dict, not through the
+    translating module: a bare `NOT_A_PHOTO` there is English in every language."""
+    tree = ast.parse((ROOT / "handlers" / "texts.py").read_text(encoding="utf-8"))
+    names = _marked_constants(tree)
+    assert len(names) > 50
+    assert _bare_reads(tree, names) == []
