@@ -1191,7 +1191,7 @@ def revised_mark(edited: bool, deleted: bool) -> str:
 # -- the posting schedule and its queue (/queue) -----------------------------------------------------
 def queue_screen(zone: str, lines: list[str], more: int, schedule: list[str]) -> str:
     """The queue: each queued post with its time, then the posting schedule."""
-    head = i18n._("📥 <b>Your queue</b> (times in {zone})").format(zone=escape(zone))
+    head = _("📥 <b>Your queue</b> (times in {zone})").format(zone=escape(zone))
     if lines:
         body = "\n".join(lines)
         if more:
@@ -1199,9 +1199,9 @@ def queue_screen(zone: str, lines: list[str], more: int, schedule: list[str]) ->
                 count=i18n.number(more)
             )
     else:
-        body = i18n._("Nothing is queued. In New post, tap <b>➕ Add to queue</b> at the time step, or send /batch.")
-    slots = "\n".join(escape(line) for line in schedule) if schedule else i18n._("no slots yet — tap 🗓 Slots")
-    return f"{head}\n\n{body}\n\n" + i18n._("<b>Posting schedule</b>:") + f"\n{slots}"
+        body = _("Nothing is queued. In New post, tap <b>➕ Add to queue</b> at the time step, or send /batch.")
+    slots = "\n".join(escape(line) for line in schedule) if schedule else _("no slots yet — tap 🗓 Slots")
+    return f"{head}\n\n{body}\n\n" + _("<b>Posting schedule</b>:") + f"\n{slots}"
 
 
 def _queue_target_count(count: int) -> str:
@@ -1226,9 +1226,9 @@ def queue_line(number: int, when_text: str, first_words: str, targets: int) -> s
 def slots_screen(zone: str, sections: list[tuple[str, list[str]]]) -> str:
     """The posting schedule: the slots for all targets, then each target set's (numbered as its
     remove buttons are), a weekday a line, with how to change it."""
-    head = i18n._("🗓 <b>Posting schedule</b> (times in {zone})").format(zone=escape(zone)) + "\n\n"
+    head = _("🗓 <b>Posting schedule</b> (times in {zone})").format(zone=escape(zone)) + "\n\n"
     if not any(lines for _names, lines in sections):
-        return head + i18n._(
+        return head + _(
             "No slots yet. A slot is a weekday and a time when a queued post goes out. Tap <b>➕ Add slots</b> "
             "and type them, e.g. <code>mon-fri 9:00, 18:00</code>, or pick a common one. Slots for chosen "
             "targets (🎯) serve only posts to exactly those targets."
@@ -1236,22 +1236,22 @@ def slots_screen(zone: str, sections: list[tuple[str, list[str]]]) -> str:
     parts = []
     for number, (names, lines) in enumerate(sections):
         title = (
-            i18n._("<b>For all targets</b>")
+            _("<b>For all targets</b>")
             if not names
-            else i18n._("<b>({number}) For {names}</b>").format(number=number, names=escape(names))
+            else _("<b>({number}) For {names}</b>").format(number=number, names=escape(names))
         )
-        parts.append(title + ":\n" + ("\n".join(escape(line) for line in lines) or i18n._("no slots")))
-    return head + "\n\n".join(parts) + "\n\n" + i18n._("Tap a slot below to remove it, or add more.")
+        parts.append(title + ":\n" + ("\n".join(escape(line) for line in lines) or _("no slots")))
+    return head + "\n\n".join(parts) + "\n\n" + _("Tap a slot below to remove it, or add more.")
 
 
 def ask_slots(zone: str, target_names: str = "") -> str:
     if target_names:
-        return i18n._(
+        return _(
             "Send the slots for posts to exactly {targets}: days and times in your zone ({zone}), for example\n"
             "<code>mon-fri 9:00, 18:00</code>\n<code>sat 11:30</code>\n<code>weekends 10am; wed 20:00</code>\n"
             "Or tap a common one below. /cancel leaves."
         ).format(targets=escape(target_names), zone=escape(zone))
-    return i18n._(
+    return _(
         "Send the slots: days and times in your zone ({zone}), for example\n"
         "<code>mon-fri 9:00, 18:00</code>\n<code>sat 11:30</code>\n<code>weekends 10am; wed 20:00</code>\n"
         "Or tap a common one below. /cancel leaves."
@@ -1259,7 +1259,7 @@ def ask_slots(zone: str, target_names: str = "") -> str:
 
 
 def slot_targets(selected: int, total: int) -> str:
-    return i18n._(
+    return _(
         "🎯 <b>Slots for chosen targets</b>\nPick the targets: these slots will serve posts to exactly them "
         "(other posts keep the slots for all targets). ({selected} of {total} selected)"
     ).format(selected=selected, total=total)
@@ -1267,73 +1267,67 @@ def slot_targets(selected: int, total: int) -> str:
 
 # i18n: {typed} is what the person typed; the days and times in <code> are typed that way.
 SLOT_PROBLEMS = {
-    "empty": i18n.N_("I found no days or times there."),
-    "unknown": i18n.N_(
+    "empty": N_("I found no days or times there."),
+    "unknown": N_(
         "I don't know “{typed}” — days are like <code>mon</code>, <code>mon-fri</code>, "
         "<code>weekends</code>, <code>daily</code>; times like <code>9:00</code> or <code>6pm</code>."
     ),
-    "bad_hour": i18n.N_("“{typed}” has no such hour (0–23, or 1–12 with am/pm)."),
-    "bad_minute": i18n.N_("“{typed}” has no such minute (00–59, two digits)."),
-    "no_time": i18n.N_("Which time on “{typed}”? Add one, e.g. <code>{typed} 9:00</code>."),
-    "too_many": i18n.N_("That is more slots than a schedule holds (70). Please send fewer."),
+    "bad_hour": N_("“{typed}” has no such hour (0–23, or 1–12 with am/pm)."),
+    "bad_minute": N_("“{typed}” has no such minute (00–59, two digits)."),
+    "no_time": N_("Which time on “{typed}”? Add one, e.g. <code>{typed} 9:00</code>."),
+    "too_many": N_("That is more slots than a schedule holds (70). Please send fewer."),
 }
 
 
 def slots_refused(problem: str, typed: str) -> str:
     problems: dict[str, str] = i18n.translated(SLOT_PROBLEMS)
     reason = problems.get(problem, problems["empty"]).format(typed=escape(typed))
-    return reason + "\n" + i18n._("Please send the slots again, e.g. <code>mon-fri 9:00, 18:00</code>, or /cancel.")
+    return reason + "\n" + _("Please send the slots again, e.g. <code>mon-fri 9:00, 18:00</code>, or /cancel.")
 
 
 def slots_added(added: int, total: int) -> str:
     if not added:
-        return i18n._("Those slots were in your schedule already ({slots}).").format(slots=_slot_count(total))
-    return i18n._("✅ Added {added} — your schedule has {total}.").format(
-        added=_slot_count(added), total=_slot_count(total)
-    )
+        return _("Those slots were in your schedule already ({slots}).").format(slots=_slot_count(total))
+    return _("✅ Added {added} — your schedule has {total}.").format(added=_slot_count(added), total=_slot_count(total))
 
 
-SLOTS_HINT = i18n.N_("Please type the slots (e.g. <code>mon-fri 9:00, 18:00</code>), tap a common one, or /cancel.")
-SLOTS_FULL = i18n.N_("Your schedule holds 70 slots at most — remove some before adding more.")
-SLOT_GONE = i18n.N_("That slot is not in your schedule any more.")
-SLOT_REMOVED = i18n.N_("Slot removed.")
-CONFIRM_CLEAR_SLOTS = i18n.N_("Remove every slot of your posting schedule? Queued posts keep their times.")
-SLOTS_CLEARED = i18n.N_("Every slot removed. Queued posts keep their times.")
-QUEUE_ITEM_GONE = i18n.N_("That post is not in your queue any more (published, removed, or not yours).")
-QUEUE_CHANGED = i18n.N_("The queue changed meanwhile — here it is as it is now.")
-QUEUE_AT_END = i18n.N_("It is at that end of the queue already.")
-QUEUE_TOO_SHORT = i18n.N_("Shuffling needs two queued posts or more on the same slots.")
-QUEUE_SHUFFLED = i18n.N_("Shuffled — the times stay, the posts swapped places.")
+SLOTS_HINT = N_("Please type the slots (e.g. <code>mon-fri 9:00, 18:00</code>), tap a common one, or /cancel.")
+SLOTS_FULL = N_("Your schedule holds 70 slots at most — remove some before adding more.")
+SLOT_GONE = N_("That slot is not in your schedule any more.")
+SLOT_REMOVED = N_("Slot removed.")
+CONFIRM_CLEAR_SLOTS = N_("Remove every slot of your posting schedule? Queued posts keep their times.")
+SLOTS_CLEARED = N_("Every slot removed. Queued posts keep their times.")
+QUEUE_ITEM_GONE = N_("That post is not in your queue any more (published, removed, or not yours).")
+QUEUE_CHANGED = N_("The queue changed meanwhile — here it is as it is now.")
+QUEUE_AT_END = N_("It is at that end of the queue already.")
+QUEUE_TOO_SHORT = N_("Shuffling needs two queued posts or more on the same slots.")
+QUEUE_SHUFFLED = N_("Shuffled — the times stay, the posts swapped places.")
 
 
 def queue_posting_now(short_id: str) -> str:
-    return i18n._("🚀 Publishing #{short_id} now.").format(short_id=short_id)
+    return _("🚀 Publishing #{short_id} now.").format(short_id=short_id)
 
 
 def confirm_queue_remove(short_id: str, when_text: str) -> str:
-    return i18n._("Remove #{short_id} ({when}) from the queue? It will not be published.").format(
+    return _("Remove #{short_id} ({when}) from the queue? It will not be published.").format(
         short_id=short_id, when=escape(when_text)
     )
 
 
 def queue_removed(short_id: str) -> str:
-    return i18n._("Removed #{short_id} from the queue; its slot is free again.").format(short_id=short_id)
+    return _("Removed #{short_id} from the queue; its slot is free again.").format(short_id=short_id)
 
 
-NO_SLOTS_FOR_QUEUE = i18n.N_(
+NO_SLOTS_FOR_QUEUE = N_(
     "No posting schedule covers these targets yet, so there is no slot to queue into. Set one in /queue → 🗓 Slots "
     "(e.g. <code>mon-fri 9:00, 18:00</code>), or type an exact time here."
 )
-QUEUE_FULL = i18n.N_(
-    "Every slot of your posting schedule in the coming year is taken. Add slots in /queue, or type a time."
-)
-QUEUED_NOTE = i18n.N_("📥 The next free slot of your posting schedule.")
+QUEUE_FULL = N_("Every slot of your posting schedule in the coming year is taken. Add slots in /queue, or type a time.")
+QUEUED_NOTE = N_("📥 The next free slot of your posting schedule.")
 
 
 def queued_elsewhere(when_text: str) -> str:
-    return i18n._("That slot was taken meanwhile — queued for the next free one: {when}.").format(
-        when=escape(when_text)
-    )
+    return _("That slot was taken meanwhile — queued for the next free one: {when}.").format(when=escape(when_text))
 
 
 def media_only(count: int) -> str:
@@ -1344,7 +1338,7 @@ def media_only(count: int) -> str:
 
 
 # -- batch scheduling (/batch) -------------------------------------------------------------------------
-BATCH_START = i18n.N_(
+BATCH_START = N_(
     "📦 <b>Batch</b> · step 1 of 4\nSend or forward the messages to schedule — texts, photos, videos, GIFs, "
     "files, audio; an album stays one post. Tap <b>Done</b> when they are all here, or /cancel."
 )
@@ -1352,26 +1346,26 @@ BATCH_START = i18n.N_(
 
 def batch_collected(posts: int, albums: int) -> str:
     if albums:
-        return i18n._("📦 {posts} so far ({albums}). Send or forward more, or tap Done.").format(
+        return _("📦 {posts} so far ({albums}). Send or forward more, or tap Done.").format(
             posts=_batch_post_count(posts),
             albums=i18n.ngettext("{count} album", "{count} albums", albums).format(count=i18n.number(albums)),
         )
-    return i18n._("📦 {posts} so far. Send or forward more, or tap Done.").format(posts=_batch_post_count(posts))
+    return _("📦 {posts} so far. Send or forward more, or tap Done.").format(posts=_batch_post_count(posts))
 
 
-BATCH_EMPTY = i18n.N_("Send or forward at least one message first.")
+BATCH_EMPTY = N_("Send or forward at least one message first.")
 # i18n: {limit} is a number of posts (50).
-BATCH_FULL = i18n.N_("A batch holds at most {limit} posts — that message was not added. Tap Done to go on.")
-BATCH_NOT_TAKEN = i18n.N_(
+BATCH_FULL = N_("A batch holds at most {limit} posts — that message was not added. Tap Done to go on.")
+BATCH_NOT_TAKEN = N_(
     "I can't take that into a batch — stickers, voice messages and round videos can't be scheduled. "
     "Send texts, photos, videos, GIFs, files or audio."
 )
-BATCH_COLLECT_HINT = i18n.N_("Send or forward the messages, then tap Done — or /cancel.")
-BATCH_ACCOUNT = i18n.N_("📦 <b>Batch</b> · step 2 of 4\nWhich account should publish the posts?")
+BATCH_COLLECT_HINT = N_("Send or forward the messages, then tap Done — or /cancel.")
+BATCH_ACCOUNT = N_("📦 <b>Batch</b> · step 2 of 4\nWhich account should publish the posts?")
 
 
 def batch_targets(account_name: str, selected: int, total: int) -> str:
-    return i18n._(
+    return _(
         "📦 <b>Batch</b> · step 2 of 4\nAccount: {account}\n"
         "Where should the posts go? Tap to select ({selected} of {total} selected)."
     ).format(account=escape(account_name), selected=selected, total=total)
@@ -1388,25 +1382,23 @@ def batch_when(posts: int) -> str:
 
 
 def ask_interval(zone: str) -> str:
-    return i18n._(
+    return _(
         "Type the interval and the first time, in your zone ({zone}):\n"
         "<code>every 2 hours from tomorrow 9:00</code>\n<code>every 30 min from 18:00</code>\n"
         "<code>every 1 day from friday 10am</code>"
     ).format(zone=escape(zone))
 
 
-INTERVAL_UNREADABLE = i18n.N_(
+INTERVAL_UNREADABLE = N_(
     "I read that as no interval. Please type it like <code>every 2 hours from tomorrow 9:00</code> "
     "(minutes, hours or days, from 1 minute to 7 days)."
 )
-INTERVAL_TOO_FAR = i18n.N_("The last post would be more than a year ahead — please choose a shorter interval.")
-BATCH_INTERVAL_HINT = i18n.N_(
-    "Please type the interval and first time, e.g. <code>every 2 hours from tomorrow 9:00</code>."
-)
+INTERVAL_TOO_FAR = N_("The last post would be more than a year ahead — please choose a shorter interval.")
+BATCH_INTERVAL_HINT = N_("Please type the interval and first time, e.g. <code>every 2 hours from tomorrow 9:00</code>.")
 
 
 def batch_slots_short(free: int, posts: int) -> str:
-    return i18n._(
+    return _(
         "Your posting schedule has only {free} in the coming year {for_posts}. Add slots in /queue, "
         "or choose intervals."
     ).format(
@@ -1436,7 +1428,7 @@ def batch_summary(count: int, target_names: list[str], lines: list[str], queued:
         + "\n\n"
         + "\n".join(lines)
         + "\n\n"
-        + i18n._("Schedule them all? Nothing is stored until you tap Schedule.")
+        + _("Schedule them all? Nothing is stored until you tap Schedule.")
     )
 
 
@@ -1444,8 +1436,8 @@ def batch_line(number: int, when_text: str, first_words: str) -> str:
     return f"{number}. <b>{escape(when_text)}</b> — {escape(first_words)}"
 
 
-BATCH_TIMES_CHANGED = i18n.N_("The free slots changed meanwhile — here are the times now. Nothing is stored yet.")
-BATCH_TIME_PAST = i18n.N_("The first time has passed meanwhile — please choose the times again. Nothing is stored yet.")
+BATCH_TIMES_CHANGED = N_("The free slots changed meanwhile — here are the times now. Nothing is stored yet.")
+BATCH_TIME_PAST = N_("The first time has passed meanwhile — please choose the times again. Nothing is stored yet.")
 
 
 def batch_scheduled(count: int, short_ids: list[str], queued: bool) -> str:
@@ -1461,7 +1453,7 @@ def batch_scheduled(count: int, short_ids: list[str], queued: bool) -> str:
     return message.format(count=i18n.number(count), ids=ids)
 
 
-BATCH_LEFT = i18n.N_("Batch left — nothing was stored.")
+BATCH_LEFT = N_("Batch left — nothing was stored.")
 
 
 def set_slots_note(count: int) -> str:
@@ -1472,7 +1464,7 @@ def set_slots_note(count: int) -> str:
 
 # -- The date picker (handlers/date_picker.py) ----------------------------------------------------
 # i18n: the typed times and repeat rules in <code> are read in English only: keep them as they are.
-HELP_TIMES = i18n.N_(
+HELP_TIMES = N_(
     "<b>Picking a time</b>\n"
     "Type it in your zone (<code>2026-12-01 18:30</code>, <code>tomorrow 9am</code>, <code>in 2 hours</code>), "
     "tap a quick time, or tap <b>📅 Calendar</b>: a day (◀ ▶ between months; days gone are struck "
@@ -1483,38 +1475,38 @@ HELP_TIMES = i18n.N_(
 )
 # The calendar's weekday header is i18n.weekday_names("short"); in English these.
 CALENDAR_WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
-CALENDAR_DAYS = i18n.N_("◀ Days")
-CALENDAR_HOURS = i18n.N_("◀ Hours")
-DAY_PASSED = i18n.N_("That day has passed — pick today or a later day.")
-DAY_TOO_FAR = i18n.N_("That is more than a year ahead; Herald schedules up to one year.")
-HOUR_PASSED = i18n.N_("That hour has passed today — pick a later one.")
-MONTH_OUT_OF_RANGE = i18n.N_("Herald schedules from today up to a year ahead — that month is out of reach.")
-CALENDAR_BUTTON_UNKNOWN = i18n.N_("That calendar button isn't one I made — tap 📅 Calendar again.")
+CALENDAR_DAYS = N_("◀ Days")
+CALENDAR_HOURS = N_("◀ Hours")
+DAY_PASSED = N_("That day has passed — pick today or a later day.")
+DAY_TOO_FAR = N_("That is more than a year ahead; Herald schedules up to one year.")
+HOUR_PASSED = N_("That hour has passed today — pick a later one.")
+MONTH_OUT_OF_RANGE = N_("Herald schedules from today up to a year ahead — that month is out of reach.")
+CALENDAR_BUTTON_UNKNOWN = N_("That calendar button isn't one I made — tap 📅 Calendar again.")
 
 
 def calendar_month(zone: str) -> str:
-    return i18n._("📅 Pick a day — times in your zone, {zone}.").format(zone=escape(zone))
+    return _("📅 Pick a day — times in your zone, {zone}.").format(zone=escape(zone))
 
 
 def calendar_hours(day: str, zone: str) -> str:
-    return i18n._("📅 <b>{day}</b>: pick the hour ({zone}).").format(day=escape(day), zone=escape(zone))
+    return _("📅 <b>{day}</b>: pick the hour ({zone}).").format(day=escape(day), zone=escape(zone))
 
 
 def calendar_minutes(day: str, hour: int, zone: str) -> str:
-    return i18n._("📅 <b>{day}, {hour}:__</b>: pick the minutes, or type them (e.g. <code>07</code>) — {zone}.").format(
+    return _("📅 <b>{day}, {hour}:__</b>: pick the minutes, or type them (e.g. <code>07</code>) — {zone}.").format(
         day=escape(day), hour=f"{hour:02d}", zone=escape(zone)
     )
 
 
 def calendar_picked(when: str) -> str:
-    return i18n._("📅 Picked: <b>{when}</b>").format(when=escape(when))
+    return _("📅 Picked: <b>{when}</b>").format(when=escape(when))
 
 
 # -- /import (handlers/importing.py) ---------------------------------------------------------------
 def import_intro(zone: str, max_rows: int, max_kb: int) -> str:
     # i18n: the column names (time, targets, text, media, buttons) and the example are written that way
     # in every language: keep them.
-    return i18n._(
+    return _(
         "📥 <b>Import posts</b>\n"
         "Send me a CSV or JSON document, one post a row, with the columns <code>time</code>, "
         "<code>targets</code>, <code>text</code>, <code>media</code> and <code>buttons</code>:\n"
@@ -1541,23 +1533,23 @@ def import_file_kept(number: int, kind: str) -> str:
         "audio": i18n.pgettext("media kind", "audio file"),
     }
     noun = nouns.get(kind, nouns["document"])
-    return i18n._(
-        "📎 File {number} kept ({kind}) — write <code>file:{number}</code> in the media column to use it."
-    ).format(number=number, kind=noun)
+    return _("📎 File {number} kept ({kind}) — write <code>file:{number}</code> in the media column to use it.").format(
+        number=number, kind=noun
+    )
 
 
 def import_too_many_files(limit: int) -> str:
-    return i18n._(
-        "An import takes up to {limit} files; this one was not kept. Send the document now, or /cancel."
-    ).format(limit=limit)
+    return _("An import takes up to {limit} files; this one was not kept. Send the document now, or /cancel.").format(
+        limit=limit
+    )
 
 
-IMPORT_HINT = i18n.N_("Send the CSV or JSON document (or media files to use as file:1, file:2…), or /cancel.")
-IMPORT_CANCELLED = i18n.N_("Import cancelled — nothing was stored.")
-IMPORT_OLD_PREVIEW = i18n.N_("That preview is out of date — use the latest one.")
-IMPORT_FINISHED = i18n.N_("This import is finished. /import starts another.")
-IMPORT_NO_PLAN = i18n.N_("Nothing to store yet: send the document first.")
-IMPORT_NOTHING_GOOD = i18n.N_("No row can be imported. Fix the document and send it again, or /cancel.")
+IMPORT_HINT = N_("Send the CSV or JSON document (or media files to use as file:1, file:2…), or /cancel.")
+IMPORT_CANCELLED = N_("Import cancelled — nothing was stored.")
+IMPORT_OLD_PREVIEW = N_("That preview is out of date — use the latest one.")
+IMPORT_FINISHED = N_("This import is finished. /import starts another.")
+IMPORT_NO_PLAN = N_("Nothing to store yet: send the document first.")
+IMPORT_NOTHING_GOOD = N_("No row can be imported. Fix the document and send it again, or /cancel.")
 
 
 def import_checking(urls: int) -> str:
@@ -1571,36 +1563,36 @@ def import_checking(urls: int) -> str:
 def import_refused(kind: str, detail: str, max_rows: int, max_kb: int) -> str:
     """Why a document as a whole cannot be imported; the import stays open for another."""
     if kind == "too_big":
-        reason = i18n._(
+        reason = _(
             "That document is too big: an import takes up to {max_kb} KB. Split it and send the parts one by one."
         ).format(max_kb=i18n.number(max_kb))
     elif kind == "not_utf8":
-        reason = i18n._("I can't read that document: save it as UTF-8 text (CSV UTF-8 in a spreadsheet).")
+        reason = _("I can't read that document: save it as UTF-8 text (CSV UTF-8 in a spreadsheet).")
     elif kind == "bad_csv":
-        reason = i18n._("I can't read that CSV: {detail}.").format(detail=escape(detail))
+        reason = _("I can't read that CSV: {detail}.").format(detail=escape(detail))
     elif kind == "bad_json":
-        reason = i18n._("I can't read that JSON: {detail}.").format(detail=escape(detail))
+        reason = _("I can't read that JSON: {detail}.").format(detail=escape(detail))
     elif kind == "json_shape":
-        reason = i18n._('That JSON is not a list of posts: write a list of objects (or {"posts": [...]}).')
+        reason = _('That JSON is not a list of posts: write a list of objects (or {"posts": [...]}).')
     elif kind == "unknown_columns":
-        reason = i18n._(
+        reason = _(
             "Unknown column(s) in the header: {detail}. The columns are time, targets, text, media and buttons."
         ).format(detail=escape(detail))
     elif kind == "missing_columns":
-        reason = i18n._("The header lacks: {detail}. The columns are time, targets, text, media and buttons.").format(
+        reason = _("The header lacks: {detail}. The columns are time, targets, text, media and buttons.").format(
             detail=escape(detail)
         )
     elif kind == "no_rows":
-        reason = i18n._("That document holds no rows to import.")
+        reason = _("That document holds no rows to import.")
     elif kind == "too_many_rows":
-        reason = i18n._(
+        reason = _(
             "That document has {detail} rows; an import takes up to {max_rows}. Split it and send the parts one by one."
         ).format(detail=escape(detail), max_rows=i18n.number(max_rows))
     elif kind == "not_a_document":
-        reason = i18n._("That is not a CSV or JSON document.")
+        reason = _("That is not a CSV or JSON document.")
     else:
-        reason = i18n._("I can't read that document.")
-    return "❌ " + reason + " " + i18n._("Send another, or /cancel.")
+        reason = _("I can't read that document.")
+    return "❌ " + reason + " " + _("Send another, or /cancel.")
 
 
 # A preview line names this many targets or reasons, then how many more: one line stays short.
@@ -1613,15 +1605,15 @@ def _some(items: Sequence[str], separator: str) -> str:
     if more <= 0:
         return shown
     # i18n: after a list cut short: "A, B, C, D, E, and 3 more".
-    return shown + separator + i18n._("and {count} more").format(count=i18n.number(more))
+    return shown + separator + _("and {count} more").format(count=i18n.number(more))
 
 
 def import_row_line(number: int, when_text: str, targets: Sequence[str], words: str, media: int) -> str:
-    line = i18n._("• row {number} — {when} → {targets}").format(
+    line = _("• row {number} — {when} → {targets}").format(
         number=number, when=escape(when_text), targets=escape(_some(targets, ", "))
     )
     if words:
-        line += " — " + i18n._("“{words}”").format(words=escape(words))
+        line += " — " + _("“{words}”").format(words=escape(words))
     if media:
         counted = i18n.ngettext("{count} media item", "{count} media items", media).format(count=i18n.number(media))
         line += f" (+{counted})"
@@ -1629,11 +1621,11 @@ def import_row_line(number: int, when_text: str, targets: Sequence[str], words: 
 
 
 def import_problem_line(number: int, reasons: Sequence[str]) -> str:
-    return i18n._("• row {number} — {reasons}").format(number=number, reasons=escape(_some(reasons, "; ")))
+    return _("• row {number} — {reasons}").format(number=number, reasons=escape(_some(reasons, "; ")))
 
 
 def import_preview_head(good: int, bad: int) -> str:
-    head = i18n._("📥 <b>Import preview</b> — nothing is stored yet.")
+    head = _("📥 <b>Import preview</b> — nothing is stored yet.")
     if good:
         head += "\n" + i18n.ngettext(
             "✅ {count} post will be stored:", "✅ {count} posts will be stored:", good
@@ -1672,16 +1664,16 @@ def import_done(stored: Sequence[str], failed: Sequence[str]) -> str:
             + "\n"
             + "\n".join(failed)
         )
-    return text + "\n" + i18n._("See them in /scheduled.")
+    return text + "\n" + _("See them in /scheduled.")
 
 
 def import_stored_line(number: int, short_id: str, when_text: str) -> str:
-    return i18n._("• row {number} → #{short_id} {when}").format(
+    return _("• row {number} → #{short_id} {when}").format(
         number=number, short_id=escape(short_id), when=escape(when_text)
     )
 
 
-HELP_IMPORT = i18n.N_(
+HELP_IMPORT = N_(
     "<b>Importing posts</b>\n"
     "/import — send a CSV or JSON document, one post a row (time, targets, text, media URLs or "
     "<code>file:1</code> for a file sent first, buttons). I list what would be stored and every bad row with "
