@@ -22,6 +22,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
+import i18n
 from handlers import texts
 from handlers.common import answer, reply, user_zone
 from handlers.keyboards import button
@@ -173,8 +174,8 @@ class Screen:
 
 
 def day_name(day: date) -> str:
-    """`Tue 15 Dec 2026`."""
-    return f"{day:%a} {day.day} {day:%b} {day.year}"
+    """`Tue 15 Dec 2026` (in the reader's language)."""
+    return i18n.day_year(day)
 
 
 def month_screen(year: int, month: int, zone: str, now: datetime, screen: str, action: str) -> Screen:
@@ -183,7 +184,7 @@ def month_screen(year: int, month: int, zone: str, now: datetime, screen: str, a
     first = date(year, month, 1)
     before = first - timedelta(days=1)
     after = first + timedelta(days=calendar.monthrange(year, month)[1])
-    title = button(f"{calendar.month_name[month]} {year}", screen, action, LABEL.argument)
+    title = button(i18n.month_year(first), screen, action, LABEL.argument)
     back = (
         button("◀", screen, action, Pick("month", before.year, before.month).argument)
         if month_in_reach(before.year, before.month, zone, now)
@@ -194,7 +195,10 @@ def month_screen(year: int, month: int, zone: str, now: datetime, screen: str, a
         if month_in_reach(after.year, after.month, zone, now)
         else _label(screen, action)
     )
-    rows = [[back, title, forward], [button(name, screen, action, LABEL.argument) for name in texts.CALENDAR_WEEKDAYS]]
+    rows = [
+        [back, title, forward],
+        [button(name, screen, action, LABEL.argument) for name in i18n.weekday_names("short")],
+    ]
     today = first_day(zone, now)
     for week in calendar.Calendar(firstweekday=0).monthdayscalendar(year, month):
         row = []

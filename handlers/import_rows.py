@@ -13,7 +13,9 @@ whose "posts" is that list), with the fields `time`, `targets`, `text`, `media` 
 - buttons: the content step's syntax, one row a line (see handlers/buttons.py).
 
 Rows are numbered as the person counts them: in a CSV as the spreadsheet does (the header is
-row 1), in JSON from 1. A row with problems is reported with every one of them, and left out."""
+row 1), in JSON from 1. A row with problems is reported with every one of them, and left out.
+The reasons are in the person's language (shown at once, never stored); the column names, the
+`file:<n>` references and the time formats are written the same in every language."""
 
 from __future__ import annotations
 
@@ -28,8 +30,10 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
+import i18n
 from handlers.buttons import parse_buttons
 from handlers.when import check_time, place
+from i18n import _, ngettext
 from publishers.telegram_layout import TEXT_LIMIT, utf16_len
 from storage.models import MAX_IMAGES, Button, MediaKind, Target
 
@@ -182,7 +186,12 @@ def _csv_rows(text: str) -> list[RawRow]:
             continue  # a blank line: nothing to import, nothing wrong
         problems: tuple[str, ...] = ()
         if len(record) > len(header):
-            problems = (f"{len(record)} cells, but the header names {len(header)} columns",)
+            problems = (
+                _("{cells}, but the header names {columns}").format(
+                    cells=ngettext("{count} cell", "{count} cells", len(record)).format(count=len(record)),
+                    columns=ngettext("{count} column", "{count} columns", len(header)).format(count=len(header)),
+                ),
+            )
         fields = {name: cell.strip() for name, cell in zip(header, record, strict=False) if name}
         rows.append(RawRow(number, fields, problems))
     return rows
@@ -196,14 +205,17 @@ def _check_columns(names: list[str]) -> None:
     if missing:
         raise DocumentRefused("missing_columns", ", ".join(missing))
     if "text" not in names and "media" not in names:
-        raise DocumentRefused("missing_columns", "text or media")
+        # i18n: the column names "text" and "media" are written in English in every language.
+        raise DocumentRefused("missing_columns", _("text or media"))
 
 
 def _json_rows(text: str) -> list[RawRow]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
-        raise DocumentRefused("bad_json", f"line {error.lineno}: {error.msg}") from error
+        raise DocumentRefused(
+            "bad_json", _("line {line}: {problem}").format(line=error.lineno, problem=error.msg)
+        ) from error
     if isinstance(document, dict) and isinstance(document.get("posts"), list):
         document = document["posts"]
     if not isinstance(document, list):
@@ -211,17 +223,20 @@ def _json_rows(text: str) -> list[RawRow]:
     rows = []
     for number, item in enumerate(document, start=1):
         if not isinstance(item, dict):
-            rows.append(RawRow(number, {}, ("not an object with time, targets, text…",)))
+            rows.append(RawRow(number, {}, (_("not an object with time, targets, text…"),)))
             continue
         fields: dict[str, str] = {}
         problems = []
         for name, value in item.items():
             if name not in COLUMNS:
-                problems.append(f"unknown field “{_short(str(name))}”")
+                problems.append(_("unknown field “{name}”").format(name=_short(str(name))))
                 continue
             written = _json_field(name, value)
             if written is None:
-                problems.append(f"{name} must be text" + (" or a list of texts" if name != "time" else ""))
+                if name == "time":
+                    problems.append(_("{name} must be text").format(name=name))
+                else:
+                    problems.append(_("{name} must be text or a list of texts").format(name=name))
             else:
                 fields[name] = written
         rows.append(RawRow(number, fields, tuple(problems)))
@@ -244,27 +259,29 @@ def _json_field(name: str, value: Any) -> str | None:
 def read_row_time(written: str, zone: str, now: datetime) -> tuple[datetime | None, str | None]:
     """(the UTC time a row names, None) or (None, why it cannot be used)."""
     if not written:
-        return None, "no time"
+        return None, _("no time")
     if not _TIME.match(written):
-        return None, f"bad time “{_short(written)}”: write 2026-12-01 18:30 (your zone) or ISO 8601 with an offset"
+        return None, _("bad time “{time}”: write 2026-12-01 18:30 (your zone) or ISO 8601 with an offset").format(
+            time=_short(written)
+        )
     try:
         parsed = datetime.fromisoformat(written.replace(" ", "T", 1))
     except ValueError:
-        return None, f"bad time “{_short(written)}”: no such date or time"
+        return None, _("bad time “{time}”: no such date or time").format(time=_short(written))
     if parsed.tzinfo is not None:
         when = parsed.astimezone(UTC)
     else:
         placed = place(parsed, zone)
         if placed.skipped:
-            return None, (
-                f"{parsed:%H:%M} does not exist on {parsed.day} {parsed:%b %Y} in {zone} (the clocks go forward)"
+            return None, _("{clock} does not exist on {date} in {zone} (the clocks go forward)").format(
+                clock=i18n.clock(parsed), date=i18n.date_year(parsed), zone=zone
             )
         when = placed.when
     checked = check_time(when, now)
     if checked.problem == "past":
-        return None, f"past time ({written})"
+        return None, _("past time ({time})").format(time=written)
     if checked.problem == "too_far":
-        return None, f"more than a year ahead ({written})"
+        return None, _("more than a year ahead ({time})").format(time=written)
     return checked.when, None
 
 
@@ -280,13 +297,19 @@ def find_targets(written: str, targets: list[Target]) -> tuple[list[str], list[s
         named = [target for target in targets if target.name.casefold() == wanted.casefold()]
         found = exact or named
         if not found:
-            problems.append(f"unknown target “{_short(wanted)}”")
+            problems.append(_("unknown target “{name}”").format(name=_short(wanted)))
         elif len(found) > 1:
-            problems.append(f"“{_short(wanted)}” names {len(found)} targets: write its id instead")
+            problems.append(
+                ngettext(
+                    "“{name}” names {count} target: write its id instead",
+                    "“{name}” names {count} targets: write its id instead",
+                    len(found),
+                ).format(name=_short(wanted), count=len(found))
+            )
         elif found[0].target_id not in ids:
             ids.append(found[0].target_id)
     if not ids and not problems:
-        problems.append("no targets")
+        problems.append(_("no targets"))
     return ids, problems
 
 
@@ -302,19 +325,27 @@ def read_media(written: str, files: int) -> tuple[list[MediaRef], list[str]]:
             if 1 <= number <= files:
                 refs.append(MediaRef(file_number=number))
             elif files:
-                problems.append(f"{item}: only {files} file(s) were sent in this import")
+                problems.append(
+                    ngettext(
+                        "{item}: only {count} file(s) were sent in this import",
+                        "{item}: only {count} file(s) were sent in this import",
+                        files,
+                    ).format(item=item, count=files)
+                )
             else:
-                problems.append(f"{item}: no file was sent in this import (send the files before the document)")
+                problems.append(
+                    _("{item}: no file was sent in this import (send the files before the document)").format(item=item)
+                )
             continue
         parts = urlsplit(item)
         if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-            problems.append(f"“{_short(item)}” is not an http(s) URL")
+            problems.append(_("“{url}” is not an http(s) URL").format(url=_short(item)))
         elif len(item) > URL_LIMIT or any(character.isspace() for character in item):
-            problems.append(f"“{_short(item)}” is not a usable URL")
+            problems.append(_("“{url}” is not a usable URL").format(url=_short(item)))
         else:
             refs.append(MediaRef(url=item))
     if len(refs) > MAX_IMAGES:
-        problems.append(f"{len(refs)} media; a post holds at most {MAX_IMAGES}")
+        problems.append(_("{count} media; a post holds at most {limit}").format(count=len(refs), limit=MAX_IMAGES))
     return refs, problems
 
 
@@ -330,16 +361,22 @@ def check_row(row: RawRow, zone: str, now: datetime, targets: list[Target], file
     text = fields.get("text", "")
     length = utf16_len(text)
     if length > TEXT_LIMIT:
-        problems.append(f"text too long ({length} characters; at most {TEXT_LIMIT})")
+        problems.append(
+            ngettext(
+                "text too long ({count} character; at most {limit})",
+                "text too long ({count} characters; at most {limit})",
+                length,
+            ).format(count=length, limit=TEXT_LIMIT)
+        )
     media, media_problems = read_media(fields.get("media", ""), files)
     problems += media_problems
     buttons: list[list[Button]] = []
     if fields.get("buttons", "").strip():
         parsed = parse_buttons(fields["buttons"])
-        problems += [f"buttons: {problem}" for problem in parsed.problems]
+        problems += [_("buttons: {problem}").format(problem=problem) for problem in parsed.problems]
         buttons = parsed.rows
     if not text.strip() and not media and not media_problems:
-        problems.append("nothing to post: no text and no media")
+        problems.append(_("nothing to post: no text and no media"))
     if problems or when is None:
         return RowProblem(row.number, problems)
     return PlannedRow(row.number, when, target_ids, text, media, buttons)

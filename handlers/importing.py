@@ -65,6 +65,7 @@ from handlers.questions import AnyHandler, Question
 from handlers.screen import pressed, user_id
 from handlers.url_media import DownloadFailed, download
 from handlers.when import check_time, current_time, format_time
+from i18n import _
 from services import PostEvent
 from storage.models import Account, Button, Content, Image, MediaKind, Target, new_id, new_post
 
@@ -231,8 +232,8 @@ async def _download_all(context: ContextTypes.DEFAULT_TYPE, subject: dict[str, A
         kind = media_kind(url, got.content_type)
         if kind is None:
             got.path.unlink(missing_ok=True)
-            shown = got.content_type.split(";")[0].strip() or "no type given"
-            failures[url] = f"{_short_url(url)}: unknown media kind ({shown})"
+            shown = got.content_type.split(";")[0].strip() or _("no type given")
+            failures[url] = f"{_short_url(url)}: " + _("unknown media kind ({type})").format(type=shown)
             return
         mime = got.content_type.split(";")[0].strip() or "application/octet-stream"
         downloads[url] = {"file": got.path.name, "kind": kind.value, "mime_type": mime, "size": got.size}
@@ -364,10 +365,10 @@ async def _store_row(
 ) -> tuple[str, datetime]:
     when = check_time(row.when, current_time()).when
     if when is None:
-        raise _RowFailed("its time has passed meanwhile")
+        raise _RowFailed(_("its time has passed meanwhile"))
     missing = [target for target in row.target_ids if target not in targets]
     if missing:
-        raise _RowFailed("a target is no longer yours: " + ", ".join(missing))
+        raise _RowFailed(_("a target is no longer yours: {targets}").format(targets=", ".join(missing)))
     chosen = [targets[target] for target in row.target_ids]
     images = [await media.image(ref, number) for number, ref in enumerate(row.media, start=1)]
     account_ids = {target.account_id for target in chosen}
@@ -400,7 +401,9 @@ class _MediaStore:
         try:
             telegram_file = await self.context.bot.get_file(str(sent["file_id"]))
         except BadRequest as error:
-            raise _RowFailed(f"file:{number} cannot be had from Telegram ({error.message})") from error
+            raise _RowFailed(
+                _("file:{number} cannot be had from Telegram ({reason})").format(number=number, reason=error.message)
+            ) from error
         with tempfile.TemporaryDirectory(prefix="herald-import-file-") as folder:
             path = Path(folder) / "download"
             await telegram_file.download_to_drive(path)

@@ -1,5 +1,6 @@
 """Posting-schedule slots as people type and read them: `mon-fri 9:00, 18:00`, `sat 11:30`,
-`weekends 10am`, `daily 8:15` read into slots; slots written back a weekday a line.
+`weekends 10am`, `daily 8:15` read into slots; slots written back a weekday a line, in the reader's
+language. Russian days are read too: `пн-пт 9:00`, `будни 10:00`, `сб, вс 11:30`, `выходные 10am`.
 
 Read strictly, like typed times (handlers/when.py): an hour or minute out of range, or a word that
 is neither a day nor a time, is refused with the word named, never guessed at."""
@@ -10,17 +11,26 @@ import re
 from dataclasses import dataclass, field
 from datetime import time
 
+import i18n
 from storage.queue import MAX_SLOTS, Slot
 from storage.recurrence import clock_time
 
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _WEEKDAY_WORDS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-WEEKDAYS = {name: number for number, full in enumerate(_WEEKDAY_WORDS) for name in (full, full[:3])} | {
-    "tues": 1,
-    "weds": 2,
-    "thur": 3,
-    "thurs": 3,
-}
+# Russian days as people type them: the abbreviation, the name, and the name as said after "в"/"по".
+_RUSSIAN_WEEKDAYS = (
+    ("пн", "пон", "понедельник", "понедельникам"),
+    ("вт", "вто", "вторник", "вторникам"),
+    ("ср", "сре", "среда", "среду", "средам"),
+    ("чт", "чет", "четверг", "четвергам"),
+    ("пт", "пят", "пятница", "пятницу", "пятницам"),
+    ("сб", "суб", "суббота", "субботу", "субботам"),
+    ("вс", "вос", "воскресенье", "воскресеньям"),
+)
+WEEKDAYS = (
+    {name: number for number, full in enumerate(_WEEKDAY_WORDS) for name in (full, full[:3])}
+    | {"tues": 1, "weds": 2, "thur": 3, "thurs": 3}
+    | {name: number for number, names in enumerate(_RUSSIAN_WEEKDAYS) for name in names}
+)
 DAY_GROUPS = {
     "daily": tuple(range(7)),
     "everyday": tuple(range(7)),
@@ -28,13 +38,18 @@ DAY_GROUPS = {
     "workdays": tuple(range(5)),
     "weekends": (5, 6),
     "weekend": (5, 6),
+    "ежедневно": tuple(range(7)),
+    "будни": tuple(range(5)),
+    "будням": tuple(range(5)),
+    "выходные": (5, 6),
+    "выходным": (5, 6),
 }
-# Words that only join the parts: "mon and wed at 9:00", "every monday".
-GLUE = frozenset({"and", "at", "on", "every", "&", "+"})
+# Words that only join the parts: "mon and wed at 9:00", "every monday", "пн и ср в 9:00", "по будням".
+GLUE = frozenset({"and", "at", "on", "every", "&", "+", "и", "в", "во", "по", "каждый", "каждую", "каждое"})
 
 COLON_TIME = re.compile(r"^(\d{1,2})[:.](\d{1,2})(?:([ap])m)?$")
 MERIDIEM_TIME = re.compile(r"^(\d{1,2})([ap])m$")
-DAY_RANGE = re.compile(r"^([a-z]+)-([a-z]+)$")
+DAY_RANGE = re.compile(r"^([a-zа-яё]+)-([a-zа-яё]+)$")
 
 
 @dataclass(frozen=True)
@@ -88,9 +103,9 @@ def _days_of(word: str) -> tuple[int, ...] | None:
 
 def _words(text: str) -> list[str]:
     lowered = text.lower()
-    lowered = re.sub(r"every\s*day", "daily", lowered)
+    lowered = re.sub(r"every\s*day|каждый\s*день", "daily", lowered)
     lowered = re.sub(r"(\d)\s*([ap])\.?m\.?(?![a-z])", r"\1\2m", lowered)
-    lowered = re.sub(r"\s*(?:-|–|—|\bto\b|\bthrough\b|\btill\b)\s*(?=[a-z])", "-", lowered)
+    lowered = re.sub(r"\s*(?:-|–|—|\bto\b|\bthrough\b|\btill\b|\bдо\b)\s*(?=[a-zа-яё])", "-", lowered)
     return [word for word in re.split(r"[\s,;/]+", lowered) if word and word not in GLUE]
 
 
@@ -130,14 +145,14 @@ def parse_slots(text: str, targets: tuple[str, ...] = ()) -> TypedSlots:
 
 
 def slot_name(slot: Slot) -> str:
-    """`Mon 09:00`."""
-    return f"{DAY_NAMES[slot.weekday]} {slot.at:%H:%M}"
+    """`Mon 09:00` (the weekday in the reader's language)."""
+    return f"{i18n.weekday_names()[slot.weekday]} {slot.at:%H:%M}"
 
 
 def schedule_lines(slots: list[Slot]) -> list[str]:
     """A weekday a line, its times in order: `Mon: 09:00, 18:00` (days without slots left out)."""
     lines = []
-    for weekday, name in enumerate(DAY_NAMES):
+    for weekday, name in enumerate(i18n.weekday_names()):
         times = sorted(slot.at for slot in slots if slot.weekday == weekday)
         if times:
             lines.append(f"{name}: " + ", ".join(f"{at:%H:%M}" for at in times))

@@ -1191,181 +1191,244 @@ def revised_mark(edited: bool, deleted: bool) -> str:
 # -- the posting schedule and its queue (/queue) -----------------------------------------------------
 def queue_screen(zone: str, lines: list[str], more: int, schedule: list[str]) -> str:
     """The queue: each queued post with its time, then the posting schedule."""
-    head = f"📥 <b>Your queue</b> (times in {escape(zone)})"
+    head = _("📥 <b>Your queue</b> (times in {zone})").format(zone=escape(zone))
     if lines:
-        body = "\n".join(lines) + (f"\n…and {plural(more, 'more post')}" if more else "")
+        body = "\n".join(lines)
+        if more:
+            body += "\n" + i18n.ngettext("…and {count} more post", "…and {count} more posts", more).format(
+                count=i18n.number(more)
+            )
     else:
-        body = "Nothing is queued. In New post, tap <b>➕ Add to queue</b> at the time step, or send /batch."
-    slots = "\n".join(escape(line) for line in schedule) if schedule else "no slots yet — tap 🗓 Slots"
-    return f"{head}\n\n{body}\n\n<b>Posting schedule</b>:\n{slots}"
+        body = _("Nothing is queued. In New post, tap <b>➕ Add to queue</b> at the time step, or send /batch.")
+    slots = "\n".join(escape(line) for line in schedule) if schedule else _("no slots yet — tap 🗓 Slots")
+    return f"{head}\n\n{body}\n\n" + _("<b>Posting schedule</b>:") + f"\n{slots}"
+
+
+def _queue_target_count(count: int) -> str:
+    """ "1 target", "3 targets"."""
+    return i18n.ngettext("{count} target", "{count} targets", count).format(count=i18n.number(count))
+
+
+def _slot_count(count: int) -> str:
+    """ "1 slot", "3 slots"."""
+    return i18n.ngettext("{count} slot", "{count} slots", count).format(count=i18n.number(count))
+
+
+def _batch_post_count(count: int) -> str:
+    """ "1 post", "3 posts"."""
+    return i18n.ngettext("{count} post", "{count} posts", count).format(count=i18n.number(count))
 
 
 def queue_line(number: int, when_text: str, first_words: str, targets: int) -> str:
-    return f"{number}. <b>{escape(when_text)}</b> — {escape(first_words)} ({plural(targets, 'target')})"
+    return f"{number}. <b>{escape(when_text)}</b> — {escape(first_words)} ({_queue_target_count(targets)})"
 
 
 def slots_screen(zone: str, sections: list[tuple[str, list[str]]]) -> str:
     """The posting schedule: the slots for all targets, then each target set's (numbered as its
     remove buttons are), a weekday a line, with how to change it."""
-    head = f"🗓 <b>Posting schedule</b> (times in {escape(zone)})\n\n"
-    if not any(lines for _, lines in sections):
-        return head + (
+    head = _("🗓 <b>Posting schedule</b> (times in {zone})").format(zone=escape(zone)) + "\n\n"
+    if not any(lines for _names, lines in sections):
+        return head + _(
             "No slots yet. A slot is a weekday and a time when a queued post goes out. Tap <b>➕ Add slots</b> "
             "and type them, e.g. <code>mon-fri 9:00, 18:00</code>, or pick a common one. Slots for chosen "
             "targets (🎯) serve only posts to exactly those targets."
         )
     parts = []
     for number, (names, lines) in enumerate(sections):
-        title = "<b>For all targets</b>" if not names else f"<b>({number}) For {escape(names)}</b>"
-        parts.append(title + ":\n" + ("\n".join(escape(line) for line in lines) or "no slots"))
-    return head + "\n\n".join(parts) + "\n\nTap a slot below to remove it, or add more."
+        title = (
+            _("<b>For all targets</b>")
+            if not names
+            else _("<b>({number}) For {names}</b>").format(number=number, names=escape(names))
+        )
+        parts.append(title + ":\n" + ("\n".join(escape(line) for line in lines) or _("no slots")))
+    return head + "\n\n".join(parts) + "\n\n" + _("Tap a slot below to remove it, or add more.")
 
 
 def ask_slots(zone: str, target_names: str = "") -> str:
-    which = f" for posts to exactly {escape(target_names)}" if target_names else ""
-    return (
-        f"Send the slots{which}: days and times in your zone ({escape(zone)}), for example\n"
+    if target_names:
+        return _(
+            "Send the slots for posts to exactly {targets}: days and times in your zone ({zone}), for example\n"
+            "<code>mon-fri 9:00, 18:00</code>\n<code>sat 11:30</code>\n<code>weekends 10am; wed 20:00</code>\n"
+            "Or tap a common one below. /cancel leaves."
+        ).format(targets=escape(target_names), zone=escape(zone))
+    return _(
+        "Send the slots: days and times in your zone ({zone}), for example\n"
         "<code>mon-fri 9:00, 18:00</code>\n<code>sat 11:30</code>\n<code>weekends 10am; wed 20:00</code>\n"
         "Or tap a common one below. /cancel leaves."
-    )
+    ).format(zone=escape(zone))
 
 
 def slot_targets(selected: int, total: int) -> str:
-    return (
+    return _(
         "🎯 <b>Slots for chosen targets</b>\nPick the targets: these slots will serve posts to exactly them "
-        f"(other posts keep the slots for all targets). ({selected} of {total} selected)"
-    )
+        "(other posts keep the slots for all targets). ({selected} of {total} selected)"
+    ).format(selected=selected, total=total)
 
 
+# i18n: {typed} is what the person typed; the days and times in <code> are typed that way.
 SLOT_PROBLEMS = {
-    "empty": "I found no days or times there.",
-    "unknown": "I don't know “{typed}” — days are like <code>mon</code>, <code>mon-fri</code>, "
-    "<code>weekends</code>, <code>daily</code>; times like <code>9:00</code> or <code>6pm</code>.",
-    "bad_hour": "“{typed}” has no such hour (0–23, or 1–12 with am/pm).",
-    "bad_minute": "“{typed}” has no such minute (00–59, two digits).",
-    "no_time": "Which time on “{typed}”? Add one, e.g. <code>{typed} 9:00</code>.",
-    "too_many": "That is more slots than a schedule holds (70). Please send fewer.",
+    "empty": N_("I found no days or times there."),
+    "unknown": N_(
+        "I don't know “{typed}” — days are like <code>mon</code>, <code>mon-fri</code>, "
+        "<code>weekends</code>, <code>daily</code>; times like <code>9:00</code> or <code>6pm</code>."
+    ),
+    "bad_hour": N_("“{typed}” has no such hour (0–23, or 1–12 with am/pm)."),
+    "bad_minute": N_("“{typed}” has no such minute (00–59, two digits)."),
+    "no_time": N_("Which time on “{typed}”? Add one, e.g. <code>{typed} 9:00</code>."),
+    "too_many": N_("That is more slots than a schedule holds (70). Please send fewer."),
 }
 
 
 def slots_refused(problem: str, typed: str) -> str:
-    reason = SLOT_PROBLEMS.get(problem, SLOT_PROBLEMS["empty"]).format(typed=escape(typed))
-    return f"{reason}\nPlease send the slots again, e.g. <code>mon-fri 9:00, 18:00</code>, or /cancel."
+    problems: dict[str, str] = i18n.translated(SLOT_PROBLEMS)
+    reason = problems.get(problem, problems["empty"]).format(typed=escape(typed))
+    return reason + "\n" + _("Please send the slots again, e.g. <code>mon-fri 9:00, 18:00</code>, or /cancel.")
 
 
 def slots_added(added: int, total: int) -> str:
     if not added:
-        return f"Those slots were in your schedule already ({plural(total, 'slot')})."
-    return f"✅ Added {plural(added, 'slot')} — your schedule has {plural(total, 'slot')}."
+        return _("Those slots were in your schedule already ({slots}).").format(slots=_slot_count(total))
+    return _("✅ Added {added} — your schedule has {total}.").format(added=_slot_count(added), total=_slot_count(total))
 
 
-SLOTS_HINT = "Please type the slots (e.g. <code>mon-fri 9:00, 18:00</code>), tap a common one, or /cancel."
-SLOTS_FULL = "Your schedule holds 70 slots at most — remove some before adding more."
-SLOT_GONE = "That slot is not in your schedule any more."
-SLOT_REMOVED = "Slot removed."
-CONFIRM_CLEAR_SLOTS = "Remove every slot of your posting schedule? Queued posts keep their times."
-SLOTS_CLEARED = "Every slot removed. Queued posts keep their times."
-QUEUE_ITEM_GONE = "That post is not in your queue any more (published, removed, or not yours)."
-QUEUE_CHANGED = "The queue changed meanwhile — here it is as it is now."
-QUEUE_AT_END = "It is at that end of the queue already."
-QUEUE_TOO_SHORT = "Shuffling needs two queued posts or more on the same slots."
-QUEUE_SHUFFLED = "Shuffled — the times stay, the posts swapped places."
+SLOTS_HINT = N_("Please type the slots (e.g. <code>mon-fri 9:00, 18:00</code>), tap a common one, or /cancel.")
+SLOTS_FULL = N_("Your schedule holds 70 slots at most — remove some before adding more.")
+SLOT_GONE = N_("That slot is not in your schedule any more.")
+SLOT_REMOVED = N_("Slot removed.")
+CONFIRM_CLEAR_SLOTS = N_("Remove every slot of your posting schedule? Queued posts keep their times.")
+SLOTS_CLEARED = N_("Every slot removed. Queued posts keep their times.")
+QUEUE_ITEM_GONE = N_("That post is not in your queue any more (published, removed, or not yours).")
+QUEUE_CHANGED = N_("The queue changed meanwhile — here it is as it is now.")
+QUEUE_AT_END = N_("It is at that end of the queue already.")
+QUEUE_TOO_SHORT = N_("Shuffling needs two queued posts or more on the same slots.")
+QUEUE_SHUFFLED = N_("Shuffled — the times stay, the posts swapped places.")
 
 
 def queue_posting_now(short_id: str) -> str:
-    return f"🚀 Publishing #{short_id} now."
+    return _("🚀 Publishing #{short_id} now.").format(short_id=short_id)
 
 
 def confirm_queue_remove(short_id: str, when_text: str) -> str:
-    return f"Remove #{short_id} ({escape(when_text)}) from the queue? It will not be published."
+    return _("Remove #{short_id} ({when}) from the queue? It will not be published.").format(
+        short_id=short_id, when=escape(when_text)
+    )
 
 
 def queue_removed(short_id: str) -> str:
-    return f"Removed #{short_id} from the queue; its slot is free again."
+    return _("Removed #{short_id} from the queue; its slot is free again.").format(short_id=short_id)
 
 
-NO_SLOTS_FOR_QUEUE = (
+NO_SLOTS_FOR_QUEUE = N_(
     "No posting schedule covers these targets yet, so there is no slot to queue into. Set one in /queue → 🗓 Slots "
     "(e.g. <code>mon-fri 9:00, 18:00</code>), or type an exact time here."
 )
-QUEUE_FULL = "Every slot of your posting schedule in the coming year is taken. Add slots in /queue, or type a time."
-QUEUED_NOTE = "📥 The next free slot of your posting schedule."
+QUEUE_FULL = N_("Every slot of your posting schedule in the coming year is taken. Add slots in /queue, or type a time.")
+QUEUED_NOTE = N_("📥 The next free slot of your posting schedule.")
 
 
 def queued_elsewhere(when_text: str) -> str:
-    return f"That slot was taken meanwhile — queued for the next free one: {escape(when_text)}."
+    return _("That slot was taken meanwhile — queued for the next free one: {when}.").format(when=escape(when_text))
 
 
 def media_only(count: int) -> str:
     """What a post without text is, in a list: "(2 media, no text)"."""
-    return f"({plural(count, 'media item')}, no text)"
+    return i18n.ngettext("({count} media item, no text)", "({count} media items, no text)", count).format(
+        count=i18n.number(count)
+    )
 
 
 # -- batch scheduling (/batch) -------------------------------------------------------------------------
-BATCH_START = (
+BATCH_START = N_(
     "📦 <b>Batch</b> · step 1 of 4\nSend or forward the messages to schedule — texts, photos, videos, GIFs, "
     "files, audio; an album stays one post. Tap <b>Done</b> when they are all here, or /cancel."
 )
 
 
 def batch_collected(posts: int, albums: int) -> str:
-    extra = f" ({plural(albums, 'album')})" if albums else ""
-    return f"📦 {plural(posts, 'post')} so far{extra}. Send or forward more, or tap Done."
+    if albums:
+        return _("📦 {posts} so far ({albums}). Send or forward more, or tap Done.").format(
+            posts=_batch_post_count(posts),
+            albums=i18n.ngettext("{count} album", "{count} albums", albums).format(count=i18n.number(albums)),
+        )
+    return _("📦 {posts} so far. Send or forward more, or tap Done.").format(posts=_batch_post_count(posts))
 
 
-BATCH_EMPTY = "Send or forward at least one message first."
-BATCH_FULL = "A batch holds at most {limit} posts — that message was not added. Tap Done to go on."
-BATCH_NOT_TAKEN = (
+BATCH_EMPTY = N_("Send or forward at least one message first.")
+# i18n: {limit} is a number of posts (50).
+BATCH_FULL = N_("A batch holds at most {limit} posts — that message was not added. Tap Done to go on.")
+BATCH_NOT_TAKEN = N_(
     "I can't take that into a batch — stickers, voice messages and round videos can't be scheduled. "
     "Send texts, photos, videos, GIFs, files or audio."
 )
-BATCH_COLLECT_HINT = "Send or forward the messages, then tap Done — or /cancel."
-BATCH_ACCOUNT = "📦 <b>Batch</b> · step 2 of 4\nWhich account should publish the posts?"
+BATCH_COLLECT_HINT = N_("Send or forward the messages, then tap Done — or /cancel.")
+BATCH_ACCOUNT = N_("📦 <b>Batch</b> · step 2 of 4\nWhich account should publish the posts?")
 
 
 def batch_targets(account_name: str, selected: int, total: int) -> str:
-    return (
-        f"📦 <b>Batch</b> · step 2 of 4\nAccount: {escape(account_name)}\n"
-        f"Where should the posts go? Tap to select ({selected} of {total} selected)."
-    )
+    return _(
+        "📦 <b>Batch</b> · step 2 of 4\nAccount: {account}\n"
+        "Where should the posts go? Tap to select ({selected} of {total} selected)."
+    ).format(account=escape(account_name), selected=selected, total=total)
 
 
 def batch_when(posts: int) -> str:
-    return (
-        f"📦 <b>Batch</b> · step 3 of 4\nWhen should the {plural(posts, 'post')} go out — into the next free slots "
-        "of your posting schedule, or at intervals from a time you give?"
-    )
+    return i18n.ngettext(
+        "📦 <b>Batch</b> · step 3 of 4\nWhen should the {count} post go out — into the next free slots "
+        "of your posting schedule, or at intervals from a time you give?",
+        "📦 <b>Batch</b> · step 3 of 4\nWhen should the {count} posts go out — into the next free slots "
+        "of your posting schedule, or at intervals from a time you give?",
+        posts,
+    ).format(count=i18n.number(posts))
 
 
 def ask_interval(zone: str) -> str:
-    return (
-        f"Type the interval and the first time, in your zone ({escape(zone)}):\n"
+    return _(
+        "Type the interval and the first time, in your zone ({zone}):\n"
         "<code>every 2 hours from tomorrow 9:00</code>\n<code>every 30 min from 18:00</code>\n"
         "<code>every 1 day from friday 10am</code>"
-    )
+    ).format(zone=escape(zone))
 
 
-INTERVAL_UNREADABLE = (
+INTERVAL_UNREADABLE = N_(
     "I read that as no interval. Please type it like <code>every 2 hours from tomorrow 9:00</code> "
     "(minutes, hours or days, from 1 minute to 7 days)."
 )
-INTERVAL_TOO_FAR = "The last post would be more than a year ahead — please choose a shorter interval."
-BATCH_INTERVAL_HINT = "Please type the interval and first time, e.g. <code>every 2 hours from tomorrow 9:00</code>."
+INTERVAL_TOO_FAR = N_("The last post would be more than a year ahead — please choose a shorter interval.")
+BATCH_INTERVAL_HINT = N_("Please type the interval and first time, e.g. <code>every 2 hours from tomorrow 9:00</code>.")
 
 
 def batch_slots_short(free: int, posts: int) -> str:
-    return (
-        f"Your posting schedule has only {plural(free, 'free slot')} in the coming year for "
-        f"{plural(posts, 'post')}. Add slots in /queue, or choose intervals."
+    return _(
+        "Your posting schedule has only {free} in the coming year {for_posts}. Add slots in /queue, "
+        "or choose intervals."
+    ).format(
+        free=i18n.ngettext("{count} free slot", "{count} free slots", free).format(count=i18n.number(free)),
+        # i18n: "for 3 posts", said after "Your posting schedule has only 2 free slots in the coming year".
+        for_posts=i18n.ngettext("for {count} post", "for {count} posts", posts).format(count=i18n.number(posts)),
     )
 
 
 def batch_summary(count: int, target_names: list[str], lines: list[str], queued: bool) -> str:
-    how = "into the next free slots of your posting schedule" if queued else "at the intervals you gave"
+    if queued:
+        head = i18n.ngettext(
+            "📦 <b>Batch</b> · step 4 of 4\n{count} post into the next free slots of your posting schedule, "
+            "to {targets}:",
+            "📦 <b>Batch</b> · step 4 of 4\n{count} posts into the next free slots of your posting schedule, "
+            "to {targets}:",
+            count,
+        )
+    else:
+        head = i18n.ngettext(
+            "📦 <b>Batch</b> · step 4 of 4\n{count} post at the intervals you gave, to {targets}:",
+            "📦 <b>Batch</b> · step 4 of 4\n{count} posts at the intervals you gave, to {targets}:",
+            count,
+        )
     return (
-        f"📦 <b>Batch</b> · step 4 of 4\n{plural(count, 'post')} {how}, to {escape(', '.join(target_names))}:\n\n"
+        head.format(count=i18n.number(count), targets=escape(", ".join(target_names)))
+        + "\n\n"
         + "\n".join(lines)
-        + "\n\nSchedule them all? Nothing is stored until you tap Schedule."
+        + "\n\n"
+        + _("Schedule them all? Nothing is stored until you tap Schedule.")
     )
 
 
@@ -1373,24 +1436,35 @@ def batch_line(number: int, when_text: str, first_words: str) -> str:
     return f"{number}. <b>{escape(when_text)}</b> — {escape(first_words)}"
 
 
-BATCH_TIMES_CHANGED = "The free slots changed meanwhile — here are the times now. Nothing is stored yet."
-BATCH_TIME_PAST = "The first time has passed meanwhile — please choose the times again. Nothing is stored yet."
+BATCH_TIMES_CHANGED = N_("The free slots changed meanwhile — here are the times now. Nothing is stored yet.")
+BATCH_TIME_PAST = N_("The first time has passed meanwhile — please choose the times again. Nothing is stored yet.")
 
 
 def batch_scheduled(count: int, short_ids: list[str], queued: bool) -> str:
-    where = " into your queue (/queue)" if queued else ""
-    return f"✅ Scheduled {plural(count, 'post')}{where}: " + ", ".join(f"#{short_id}" for short_id in short_ids)
+    ids = ", ".join(f"#{short_id}" for short_id in short_ids)
+    if queued:
+        message = i18n.ngettext(
+            "✅ Scheduled {count} post into your queue (/queue): {ids}",
+            "✅ Scheduled {count} posts into your queue (/queue): {ids}",
+            count,
+        )
+    else:
+        message = i18n.ngettext("✅ Scheduled {count} post: {ids}", "✅ Scheduled {count} posts: {ids}", count)
+    return message.format(count=i18n.number(count), ids=ids)
 
 
-BATCH_LEFT = "Batch left — nothing was stored."
+BATCH_LEFT = N_("Batch left — nothing was stored.")
 
 
 def set_slots_note(count: int) -> str:
-    return f"+ {plural(count, 'slot')} for chosen targets (🗓 Slots)"
+    return i18n.ngettext(
+        "+ {count} slot for chosen targets (🗓 Slots)", "+ {count} slots for chosen targets (🗓 Slots)", count
+    ).format(count=i18n.number(count))
 
 
 # -- The date picker (handlers/date_picker.py) ----------------------------------------------------
-HELP_TIMES = (
+# i18n: the typed times and repeat rules in <code> are read in English only: keep them as they are.
+HELP_TIMES = N_(
     "<b>Picking a time</b>\n"
     "Type it in your zone (<code>2026-12-01 18:30</code>, <code>tomorrow 9am</code>, <code>in 2 hours</code>), "
     "tap a quick time, or tap <b>📅 Calendar</b>: a day (◀ ▶ between months; days gone are struck "
@@ -1399,101 +1473,126 @@ HELP_TIMES = (
     "<code>every 2 weeks on mon, thu at 9</code>, <code>on the 15th of every month at 10:00 10 times</code>, "
     "<code>every day 18:30 until 31 jan</code>) or tap <b>🔁 Repeat…</b>; /scheduled shows each series once."
 )
+# The calendar's weekday header is i18n.weekday_names("short"); in English these.
 CALENDAR_WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
-CALENDAR_DAYS = "◀ Days"
-CALENDAR_HOURS = "◀ Hours"
-DAY_PASSED = "That day has passed — pick today or a later day."
-DAY_TOO_FAR = "That is more than a year ahead; Herald schedules up to one year."
-HOUR_PASSED = "That hour has passed today — pick a later one."
-MONTH_OUT_OF_RANGE = "Herald schedules from today up to a year ahead — that month is out of reach."
-CALENDAR_BUTTON_UNKNOWN = "That calendar button isn't one I made — tap 📅 Calendar again."
+CALENDAR_DAYS = N_("◀ Days")
+CALENDAR_HOURS = N_("◀ Hours")
+DAY_PASSED = N_("That day has passed — pick today or a later day.")
+DAY_TOO_FAR = N_("That is more than a year ahead; Herald schedules up to one year.")
+HOUR_PASSED = N_("That hour has passed today — pick a later one.")
+MONTH_OUT_OF_RANGE = N_("Herald schedules from today up to a year ahead — that month is out of reach.")
+CALENDAR_BUTTON_UNKNOWN = N_("That calendar button isn't one I made — tap 📅 Calendar again.")
 
 
 def calendar_month(zone: str) -> str:
-    return f"📅 Pick a day — times in your zone, {escape(zone)}."
+    return _("📅 Pick a day — times in your zone, {zone}.").format(zone=escape(zone))
 
 
 def calendar_hours(day: str, zone: str) -> str:
-    return f"📅 <b>{escape(day)}</b>: pick the hour ({escape(zone)})."
+    return _("📅 <b>{day}</b>: pick the hour ({zone}).").format(day=escape(day), zone=escape(zone))
 
 
 def calendar_minutes(day: str, hour: int, zone: str) -> str:
-    return (
-        f"📅 <b>{escape(day)}, {hour:02d}:__</b>: pick the minutes, or type them "
-        f"(e.g. <code>07</code>) — {escape(zone)}."
+    return _("📅 <b>{day}, {hour}:__</b>: pick the minutes, or type them (e.g. <code>07</code>) — {zone}.").format(
+        day=escape(day), hour=f"{hour:02d}", zone=escape(zone)
     )
 
 
 def calendar_picked(when: str) -> str:
-    return f"📅 Picked: <b>{escape(when)}</b>"
+    return _("📅 Picked: <b>{when}</b>").format(when=escape(when))
 
 
 # -- /import (handlers/importing.py) ---------------------------------------------------------------
 def import_intro(zone: str, max_rows: int, max_kb: int) -> str:
-    return (
+    # i18n: the column names (time, targets, text, media, buttons) and the example are written that way
+    # in every language: keep them.
+    return _(
         "📥 <b>Import posts</b>\n"
         "Send me a CSV or JSON document, one post a row, with the columns <code>time</code>, "
         "<code>targets</code>, <code>text</code>, <code>media</code> and <code>buttons</code>:\n"
         "<code>time,targets,text,media\n"
         "2026-12-01 18:30,Shop news;Team chat,Hello!,https://example.com/a.jpg</code>\n"
-        f"• <b>time</b>: <code>YYYY-MM-DD HH:MM</code> in your zone ({escape(zone)}), or ISO 8601 with an "
+        "• <b>time</b>: <code>YYYY-MM-DD HH:MM</code> in your zone ({zone}), or ISO 8601 with an "
         "offset (<code>2026-12-01T18:30:00+01:00</code>)\n"
         "• <b>targets</b>: names or ids of your targets, <code>;</code> between them\n"
         "• <b>media</b>: http(s) URLs, or <code>file:1</code> for the first file you send me here before "
         "the document, <code>file:2</code> the second…; <code>;</code> between them\n"
         "• <b>buttons</b>: as on the preview, one row a line\n"
         "JSON: a list of objects with the same fields (lists allowed for targets and media).\n"
-        f"Up to {max_rows:,} rows and {max_kb:,} KB. I show what would be stored first — nothing is stored "
+        "Up to {max_rows} rows and {max_kb} KB. I show what would be stored first — nothing is stored "
         "until you confirm."
-    )
+    ).format(zone=escape(zone), max_rows=i18n.number(max_rows), max_kb=i18n.number(max_kb))
 
 
 def import_file_kept(number: int, kind: str) -> str:
-    noun = MEDIA_NOUNS.get(kind, ("file", "files"))[0]
-    return f"📎 File {number} kept ({noun}) — write <code>file:{number}</code> in the media column to use it."
+    nouns = {
+        "photo": i18n.pgettext("media kind", "photo"),
+        "video": i18n.pgettext("media kind", "video"),
+        "animation": i18n.pgettext("media kind", "GIF"),
+        "document": i18n.pgettext("media kind", "file"),
+        "audio": i18n.pgettext("media kind", "audio file"),
+    }
+    noun = nouns.get(kind, nouns["document"])
+    return _("📎 File {number} kept ({kind}) — write <code>file:{number}</code> in the media column to use it.").format(
+        number=number, kind=noun
+    )
 
 
 def import_too_many_files(limit: int) -> str:
-    return f"An import takes up to {limit} files; this one was not kept. Send the document now, or /cancel."
+    return _("An import takes up to {limit} files; this one was not kept. Send the document now, or /cancel.").format(
+        limit=limit
+    )
 
 
-IMPORT_HINT = "Send the CSV or JSON document (or media files to use as file:1, file:2…), or /cancel."
-IMPORT_CANCELLED = "Import cancelled — nothing was stored."
-IMPORT_OLD_PREVIEW = "That preview is out of date — use the latest one."
-IMPORT_FINISHED = "This import is finished. /import starts another."
-IMPORT_NO_PLAN = "Nothing to store yet: send the document first."
-IMPORT_NOTHING_GOOD = "No row can be imported. Fix the document and send it again, or /cancel."
+IMPORT_HINT = N_("Send the CSV or JSON document (or media files to use as file:1, file:2…), or /cancel.")
+IMPORT_CANCELLED = N_("Import cancelled — nothing was stored.")
+IMPORT_OLD_PREVIEW = N_("That preview is out of date — use the latest one.")
+IMPORT_FINISHED = N_("This import is finished. /import starts another.")
+IMPORT_NO_PLAN = N_("Nothing to store yet: send the document first.")
+IMPORT_NOTHING_GOOD = N_("No row can be imported. Fix the document and send it again, or /cancel.")
 
 
 def import_checking(urls: int) -> str:
-    return f"⏳ Reading the document and downloading {plural(urls, 'media URL')}…"
+    return i18n.ngettext(
+        "⏳ Reading the document and downloading {count} media URL…",
+        "⏳ Reading the document and downloading {count} media URLs…",
+        urls,
+    ).format(count=i18n.number(urls))
 
 
 def import_refused(kind: str, detail: str, max_rows: int, max_kb: int) -> str:
     """Why a document as a whole cannot be imported; the import stays open for another."""
-    reasons = {
-        "too_big": (
-            f"That document is too big: an import takes up to {max_kb:,} KB. Split it and send the parts one by one."
-        ),
-        "not_utf8": "I can't read that document: save it as UTF-8 text (CSV UTF-8 in a spreadsheet).",
-        "bad_csv": f"I can't read that CSV: {escape(detail)}.",
-        "bad_json": f"I can't read that JSON: {escape(detail)}.",
-        "json_shape": 'That JSON is not a list of posts: write a list of objects (or {"posts": [...]}).',
-        "unknown_columns": (
-            f"Unknown column(s) in the header: {escape(detail)}. "
-            "The columns are time, targets, text, media and buttons."
-        ),
-        "missing_columns": (
-            f"The header lacks: {escape(detail)}. The columns are time, targets, text, media and buttons."
-        ),
-        "no_rows": "That document holds no rows to import.",
-        "too_many_rows": (
-            f"That document has {escape(detail)} rows; an import takes up to {max_rows:,}. "
-            "Split it and send the parts one by one."
-        ),
-        "not_a_document": "That is not a CSV or JSON document.",
-    }
-    return "❌ " + reasons.get(kind, "I can't read that document.") + " Send another, or /cancel."
+    if kind == "too_big":
+        reason = _(
+            "That document is too big: an import takes up to {max_kb} KB. Split it and send the parts one by one."
+        ).format(max_kb=i18n.number(max_kb))
+    elif kind == "not_utf8":
+        reason = _("I can't read that document: save it as UTF-8 text (CSV UTF-8 in a spreadsheet).")
+    elif kind == "bad_csv":
+        reason = _("I can't read that CSV: {detail}.").format(detail=escape(detail))
+    elif kind == "bad_json":
+        reason = _("I can't read that JSON: {detail}.").format(detail=escape(detail))
+    elif kind == "json_shape":
+        reason = _('That JSON is not a list of posts: write a list of objects (or {"posts": [...]}).')
+    elif kind == "unknown_columns":
+        reason = _(
+            "Unknown column(s) in the header: {detail}. The columns are time, targets, text, media and buttons."
+        ).format(detail=escape(detail))
+    elif kind == "missing_columns":
+        reason = _("The header lacks: {detail}. The columns are time, targets, text, media and buttons.").format(
+            detail=escape(detail)
+        )
+    elif kind == "no_rows":
+        reason = _("That document holds no rows to import.")
+    elif kind == "too_many_rows":
+        reason = _(
+            "That document has {detail} rows; an import takes up to {max_rows}. Split it and send the parts one by one."
+        ).format(detail=escape(detail), max_rows=i18n.number(max_rows))
+    elif kind == "not_a_document":
+        reason = _("That is not a CSV or JSON document.")
+    else:
+        reason = _("I can't read that document.")
+    return "❌ " + reason + " " + _("Send another, or /cancel.")
 
 
 # A preview line names this many targets or reasons, then how many more: one line stays short.
@@ -1503,52 +1602,78 @@ IMPORT_LINE_ITEMS = 5
 def _some(items: Sequence[str], separator: str) -> str:
     shown = separator.join(items[:IMPORT_LINE_ITEMS])
     more = len(items) - IMPORT_LINE_ITEMS
-    return f"{shown}{separator}and {more:,} more" if more > 0 else shown
+    if more <= 0:
+        return shown
+    # i18n: after a list cut short: "A, B, C, D, E, and 3 more".
+    return shown + separator + _("and {count} more").format(count=i18n.number(more))
 
 
 def import_row_line(number: int, when_text: str, targets: Sequence[str], words: str, media: int) -> str:
-    extra = f" (+{plural(media, 'media item', 'media items')})" if media else ""
-    shown = f" — “{escape(words)}”" if words else ""
-    return f"• row {number} — {escape(when_text)} → {escape(_some(targets, ', '))}{shown}{extra}"
+    line = _("• row {number} — {when} → {targets}").format(
+        number=number, when=escape(when_text), targets=escape(_some(targets, ", "))
+    )
+    if words:
+        line += " — " + _("“{words}”").format(words=escape(words))
+    if media:
+        counted = i18n.ngettext("{count} media item", "{count} media items", media).format(count=i18n.number(media))
+        line += f" (+{counted})"
+    return line
 
 
 def import_problem_line(number: int, reasons: Sequence[str]) -> str:
-    return f"• row {number} — " + escape(_some(reasons, "; "))
+    return _("• row {number} — {reasons}").format(number=number, reasons=escape(_some(reasons, "; ")))
 
 
 def import_preview_head(good: int, bad: int) -> str:
-    head = "📥 <b>Import preview</b> — nothing is stored yet."
+    head = _("📥 <b>Import preview</b> — nothing is stored yet.")
     if good:
-        head += f"\n✅ {plural(good, 'post')} will be stored:"
+        head += "\n" + i18n.ngettext(
+            "✅ {count} post will be stored:", "✅ {count} posts will be stored:", good
+        ).format(count=i18n.number(good))
     return head
 
 
 def import_bad_head(bad: int) -> str:
-    return f"❌ {plural(bad, 'row')} will be left out:"
+    return i18n.ngettext("❌ {count} row will be left out:", "❌ {count} rows will be left out:", bad).format(
+        count=i18n.number(bad)
+    )
 
 
 def import_preview_tail(good: int) -> str:
     if not good:
-        return IMPORT_NOTHING_GOOD
-    return (
-        f"Tap <b>Store {plural(good, 'post')}</b> to schedule them, or Cancel. A corrected document replaces this one."
-    )
+        return IMPORT_NOTHING_GOOD.translated()
+    return i18n.ngettext(
+        "Tap <b>Store {count} post</b> to schedule them, or Cancel. A corrected document replaces this one.",
+        "Tap <b>Store {count} posts</b> to schedule them, or Cancel. A corrected document replaces this one.",
+        good,
+    ).format(count=i18n.number(good))
 
 
 def import_done(stored: Sequence[str], failed: Sequence[str]) -> str:
-    text = f"✅ Imported {plural(len(stored), 'post')}."
+    text = i18n.ngettext("✅ Imported {count} post.", "✅ Imported {count} posts.", len(stored)).format(
+        count=i18n.number(len(stored))
+    )
     if stored:
         text += "\n" + "\n".join(stored)
     if failed:
-        text += f"\n❌ {plural(len(failed), 'row')} could not be stored now:\n" + "\n".join(failed)
-    return text + "\nSee them in /scheduled."
+        text += (
+            "\n"
+            + i18n.ngettext(
+                "❌ {count} row could not be stored now:", "❌ {count} rows could not be stored now:", len(failed)
+            ).format(count=i18n.number(len(failed)))
+            + "\n"
+            + "\n".join(failed)
+        )
+    return text + "\n" + _("See them in /scheduled.")
 
 
 def import_stored_line(number: int, short_id: str, when_text: str) -> str:
-    return f"• row {number} → #{escape(short_id)} {escape(when_text)}"
+    return _("• row {number} → #{short_id} {when}").format(
+        number=number, short_id=escape(short_id), when=escape(when_text)
+    )
 
 
-HELP_IMPORT = (
+HELP_IMPORT = N_(
     "<b>Importing posts</b>\n"
     "/import — send a CSV or JSON document, one post a row (time, targets, text, media URLs or "
     "<code>file:1</code> for a file sent first, buttons). I list what would be stored and every bad row with "

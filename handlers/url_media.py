@@ -17,6 +17,9 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+import i18n
+from i18n import _
+
 CHUNK = 64 * 1024
 MAX_REDIRECTS = 5
 CONNECT_TIMEOUT = 5.0
@@ -27,7 +30,7 @@ MB = 1024 * 1024
 
 
 class DownloadFailed(Exception):
-    """The file could not be had: why, in words for the person."""
+    """The file could not be had: why, in words for the person (in their language: shown at once, never stored)."""
 
 
 @dataclass(frozen=True)
@@ -52,24 +55,26 @@ def download_to(
     deadline = time.monotonic() + total_timeout
     with requests.Session() as session:
         current = url
-        for _ in range(MAX_REDIRECTS + 1):
+        for _hop in range(MAX_REDIRECTS + 1):
             _check_address(current, allow_private)
             try:
                 response = session.get(
                     current, stream=True, timeout=(CONNECT_TIMEOUT, read_timeout), allow_redirects=False
                 )
             except requests.Timeout as error:
-                raise DownloadFailed("download timed out") from error
+                raise DownloadFailed(_("download timed out")) from error
             except requests.RequestException as error:
-                raise DownloadFailed(f"download failed: could not connect to {urlsplit(current).netloc}") from error
+                raise DownloadFailed(
+                    _("download failed: could not connect to {host}").format(host=urlsplit(current).netloc)
+                ) from error
             with response:
                 if response.is_redirect:
                     current = urljoin(current, response.headers.get("Location", ""))
                     continue
                 if not 200 <= response.status_code < 300:
-                    raise DownloadFailed(f"download failed: HTTP {response.status_code}")
+                    raise DownloadFailed(_("download failed: HTTP {status}").format(status=response.status_code))
                 return _save(response, path, limit, deadline)
-    raise DownloadFailed(f"download failed: more than {MAX_REDIRECTS} redirects")
+    raise DownloadFailed(_("download failed: more than {count} redirects").format(count=MAX_REDIRECTS))
 
 
 def _save(response: requests.Response, path: Path, limit: int, deadline: float) -> Downloaded:
@@ -84,23 +89,22 @@ def _save(response: requests.Response, path: Path, limit: int, deadline: float) 
                 if size > limit:
                     raise DownloadFailed(_too_big(limit))
                 if time.monotonic() > deadline:
-                    raise DownloadFailed("download timed out")
+                    raise DownloadFailed(_("download timed out"))
                 target.write(chunk)
     except requests.RequestException as error:
         path.unlink(missing_ok=True)
-        raise DownloadFailed("download failed: the connection broke off") from error
+        raise DownloadFailed(_("download failed: the connection broke off")) from error
     except DownloadFailed:
         path.unlink(missing_ok=True)
         raise
     if size == 0:
         path.unlink(missing_ok=True)
-        raise DownloadFailed("download failed: the file is empty")
+        raise DownloadFailed(_("download failed: the file is empty"))
     return Downloaded(path, size, response.headers.get("Content-Type", ""))
 
 
 def _too_big(limit: int) -> str:
-    megabytes = f"{round(limit / MB, 1):,}".removesuffix(".0")
-    return f"file too big (over {megabytes} MB)"
+    return _("file too big (over {megabytes} MB)").format(megabytes=i18n.number(round(limit / MB, 1)))
 
 
 def _check_address(url: str, allow_private: bool) -> None:
@@ -108,19 +112,20 @@ def _check_address(url: str, allow_private: bool) -> None:
     private network."""
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise DownloadFailed("download failed: not an http(s) URL")
+        raise DownloadFailed(_("download failed: not an http(s) URL"))
     if allow_private:
         return
     try:
         found = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as error:
-        raise DownloadFailed(f"download failed: no such host {parts.hostname}") from error
-    for *_, address in found:
+        raise DownloadFailed(_("download failed: no such host {host}").format(host=parts.hostname)) from error
+    for *_rest, address in found:
         ip = ipaddress.ip_address(address[0])
         if not ip.is_global:
-            raise DownloadFailed(f"download refused: {parts.hostname} is a private address")
+            raise DownloadFailed(_("download refused: {host} is a private address").format(host=parts.hostname))
 
 
 async def download(url: str, path: Path, limit: int, *, allow_private: bool = False) -> Downloaded:
-    """`download_to` in a worker thread, so the bot's event loop goes on meanwhile."""
+    """`download_to` in a worker thread, so the bot's event loop goes on meanwhile (the thread speaks
+    the caller's language: asyncio.to_thread carries the context over)."""
     return await asyncio.to_thread(download_to, url, path, limit, allow_private=allow_private)
