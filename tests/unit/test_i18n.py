@@ -251,7 +251,8 @@ def _bare_reads(tree: ast.Module, names: set[str]) -> list[int]:
     def visit(node: ast.AST, inside_translation: bool) -> None:
         if isinstance(node, ast.Call):
             inside_translation = inside_translation or _called(node) in translating
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in names and not inside_translation:
+        read = isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in names
+        if read and not inside_translation:
             lines.append(node.lineno)
         for child in ast.iter_child_nodes(node):
             visit(child, inside_translation)
