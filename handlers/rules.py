@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import i18n
 from handlers.when import (
     AT_HOUR,
     COLON_TIME,
@@ -229,7 +230,7 @@ def _parse(rest: str, zone: str, now: datetime) -> RuleChoice:
     except RuleError as error:
         raise _Refused("bad_interval", str(interval)) from error
     if rule.starting(now) is None:
-        raise _Refused("until_past", f"{until:%d %b %Y}" if until else "")
+        raise _Refused("until_past", i18n.date_year(until) if until else "")
     return RuleChoice(rule=rule)
 
 
