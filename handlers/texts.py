@@ -1806,8 +1806,16 @@ POST_CANNOT_REPEAT = i18n.N_(
 )
 NO_SINGLE_POSTS = i18n.N_("No single posts are scheduled.")
 SERIES_BADGES = {"active": "🔁", "paused": "⏸", "ended": "⏹"}
-# i18n: a series' status
-SERIES_STATUS_LABELS = {"active": i18n.N_("active"), "paused": i18n.N_("paused"), "ended": i18n.N_("ended")}
+
+
+def series_status_label(status: str) -> str:
+    """A series' status in words ("active", "paused", "ended")."""
+    labels = {
+        "active": i18n.pgettext("series status", "active"),
+        "paused": i18n.pgettext("series status", "paused"),
+        "ended": i18n.pgettext("series status", "ended"),
+    }
+    return labels.get(status, status)
 
 
 def series_line(badge: str, short_id: str, rule_text: str, next_text: str | None, caption: str) -> str:
@@ -1838,10 +1846,9 @@ def series_details(
     remaining: int | None,
     targets: list[str],
 ) -> list[str]:
-    labels: dict[str, str] = i18n.translated(SERIES_STATUS_LABELS)
     lines = [
         i18n._("{badge} <b>Series #{short_id}</b> — {status}").format(
-            badge=badge, short_id=short_id, status=labels.get(status, status)
+            badge=badge, short_id=short_id, status=series_status_label(status)
         )
     ]
     lines.append(f"🔁 {escape(rule_text)}")
