@@ -110,7 +110,8 @@ _RU_WORDS: list[tuple[re.Pattern[str], str]] = [
         (r"еженедельно", "weekly"),
         (r"ежемесячно", "monthly"),
         (r"(?:по|в)\s+будн(?:ям|и)|будни", "weekdays"),
-        (r"(?:по|в)\s+выходн(?:ым|ые)|выходные", "weekends"),
+        # "в выходные" may be this weekend only: a one-off time, not a rule.
+        (r"по\s+выходным|кажд\w*\s+выходн\w*", "weekends"),
         (r"последн\w*\s+(?:день|числ\w*)", "last day"),
         (r"(?:один\s+|1\s+)?раз\s+в", "every"),
         (r"кажд\w*", "every"),

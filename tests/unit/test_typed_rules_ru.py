@@ -36,6 +36,7 @@ def read(text: str) -> Rule:
         ("каждые 3 дня в полдень", Frequency.DAILY, time(12), 3, (), 1),
         ("по будням 9:00", Frequency.WEEKLY, time(9), 1, WORKDAYS, 1),
         ("по выходным в 11:00", Frequency.WEEKLY, time(11), 1, (5, 6), 1),
+        ("каждые выходные в 10:00", Frequency.WEEKLY, time(10), 1, (5, 6), 1),
         ("каждые 2 недели по пн, чт в 9", Frequency.WEEKLY, time(9), 2, (0, 3), 1),
         ("раз в 2 недели по пятницам 17:00", Frequency.WEEKLY, time(17), 2, (4,), 1),
         ("каждый вторник и субботу 21:30", Frequency.WEEKLY, time(21, 30), 1, (1, 5), 1),
