@@ -92,7 +92,15 @@ def test_a_russian_rule_that_cannot_be_used_is_refused_with_the_reason(typed: st
 
 
 @pytest.mark.parametrize(
-    "typed", ["завтра в 9", "в понедельник в 9:00", "31 декабря 18:00", "через 2 часа", "через неделю в 9"]
+    "typed",
+    [
+        "завтра в 9",
+        "в понедельник в 9:00",
+        "31 декабря 18:00",
+        "через 2 часа",
+        "через неделю в 9",
+        "в выходные в 10:00",
+    ],
 )
 def test_a_one_off_russian_time_is_not_a_rule(typed: str) -> None:
     assert not speaks_of_repeating(typed)
