@@ -118,7 +118,7 @@ def details_lines(actions: Sequence[FollowUp], zone: str) -> list[str]:
 async def send_follow_up_report(bot: ExtBot[Any], services: Services, owner: int, actions: list[FollowUp]) -> None:
     """Tells an owner, in one message, which unpins and deletes could not be done and why. Raises
     ReportRefused when the chat is gone for good, ReportDelayed when Telegram asks to wait."""
-    lines = [texts.FOLLOW_UPS_FAILED_HEADLINE]
+    lines: list[str] = [texts.FOLLOW_UPS_FAILED_HEADLINE]
     for action in actions:
         kind = FollowUpKind(action.kind).value
         lines.append(texts.follow_up_failed(kind, action.target_name, action.post_id[:6], action.error_message or ""))

@@ -16,12 +16,14 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ContextTypes, ConversationHandler
 
+import i18n
 from handlers import keyboards, texts
 from handlers.common import answer, find_account, reply, services, store_of, user_zone
 from handlers.draft import Draft
 from handlers.rules import MAX_COUNT, RuleChoice, end_day, next_times, parse_rule, speaks_of_repeating, time_of_day
 from handlers.screen import pressed, show, user_id
 from handlers.when import current_time, format_time
+from i18n import _
 from storage.models import new_post
 from storage.recurrence import Frequency, Rule, RuleError
 from storage.series import Series, SeriesError, new_series, rule_from_doc, rule_to_doc
@@ -46,8 +48,8 @@ KINDS = {"daily", "weekdays", "weeks", "monthly"}
 def rule_text(rule: Rule) -> str:
     """`every Monday at 09:00 (Europe/Berlin), until Sun 31 Jan 2027`."""
     days = texts.rule_days(rule.frequency.value, rule.interval, rule.weekdays, rule.month_day)
-    until = f"{rule.until:%a} {rule.until.day} {rule.until:%b %Y}" if rule.until else None
-    return texts.rule_words(days, f"{rule.at:%H:%M}", rule.zone, until, rule.count)
+    until = i18n.day_year(rule.until) if rule.until else None
+    return texts.rule_words(days, i18n.clock(rule.at), rule.zone, until, rule.count)
 
 
 def series_rule_text(series: Series) -> str:
@@ -262,7 +264,9 @@ async def _ask_at(update: Update, context: ContextTypes.DEFAULT_TYPE, building: 
 
 async def _ask_end(update: Update, context: ContextTypes.DEFAULT_TYPE, building: Building, at: time) -> Outcome:
     building["at"], building["step"] = at.strftime("%H:%M"), "end"
-    question = f"🔁 {_days_so_far(building)} at {at:%H:%M}\n{texts.REPEAT_END}"
+    # i18n: the repeating rule chosen so far: "🔁 every Monday at 09:00"
+    chosen = _("🔁 {days} at {at}").format(days=_days_so_far(building), at=i18n.clock(at))
+    question = f"{chosen}\n{texts.REPEAT_END}"
     await show(update, question, keyboards.repeat_end_keyboard(), in_place=update.callback_query is not None)
     return None
 

@@ -4,7 +4,8 @@ weeks on mon, thu at 9`, `on the 15th of every month at 10:00`, each optionally 
 zone, or refused with the reason (never guessed), and the next times such a rule gives.
 
 Only a phrase that speaks of repeating (`every`, `each`, `daily`, `weekly`, `monthly`) is read
-here; anything else is a one-off time for handlers/when.py."""
+here; anything else is a one-off time for handlers/when.py. The same rules typed in Russian
+(`каждый понедельник 9:00`, `ежедневно 8:15`, `по будням 9:00`) are read as the English they say."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import i18n
 from handlers.when import (
     AT_HOUR,
     COLON_TIME,
@@ -73,9 +75,88 @@ class _Refused(Exception):
         self.choice = RuleChoice(problem=problem, typed=typed)
 
 
+# Russian rules (`каждый понедельник 9:00`, `ежедневно 8:15`, `по будням 9:00`, `каждые 2 недели по пн,
+# чт в 9`, `15 числа каждого месяца в 10:00`, `… до 31 января`, `… 10 раз`) are read as the English
+# words they say: each (pattern, English) in order, on the lower-cased text.
+_W = r"(?<!\w)(?:"
+_WE = r")(?!\w)"
+_RU_WEEKDAYS = {
+    "mon": r"понедельник\w*|пн",
+    "tue": r"вторник\w*|вт",
+    "wed": r"сред[аыуеа]\w*|ср",
+    "thu": r"четверг\w*|чт",
+    "fri": r"пятниц\w*|пт",
+    "sat": r"суббот\w*|сб",
+    "sun": r"воскресень\w*|вс",
+}
+_RU_MONTHS = {
+    "jan": r"январ\w*|янв",
+    "feb": r"феврал\w*|фев",
+    "mar": r"март\w*|мар",
+    "apr": r"апрел\w*|апр",
+    "may": r"ма[йяе]",
+    "jun": r"июн\w*",
+    "jul": r"июл\w*",
+    "aug": r"август\w*|авг",
+    "sep": r"сентябр\w*|сен",
+    "oct": r"октябр\w*|окт",
+    "nov": r"ноябр\w*|ноя",
+    "dec": r"декабр\w*|дек",
+}
+_RU_WORDS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(_W + pattern + _WE), english)
+    for pattern, english in [
+        (r"ежедневно", "daily"),
+        (r"еженедельно", "weekly"),
+        (r"ежемесячно", "monthly"),
+        (r"(?:по|в)\s+будн(?:ям|и)|будни", "weekdays"),
+        # "в выходные" may be this weekend only: a one-off time, not a rule.
+        (r"по\s+выходным|кажд\w*\s+выходн\w*", "weekends"),
+        (r"последн\w*\s+(?:день|числ\w*)", "last day"),
+        (r"(?:один\s+|1\s+)?раз\s+в", "every"),
+        (r"кажд\w*", "every"),
+        (r"(\d{1,3})(?:-?го|-?е)?\s+числ\w*", r"\1th"),
+        (r"(\d{1,3})-?го", r"\1th"),
+        (r"(\d+)\s+раза?", r"\1 times"),
+        (r"бессрочно|всегда|без\s+конца", "forever"),
+        (r"(\d{1,2}(?::\d{2})?)\s+(?:утра|ночи)", r"\1am"),
+        (r"(\d{1,2}(?::\d{2})?)\s+вечера", r"\1pm"),
+        (r"полдень", "noon"),
+        (r"полночь", "midnight"),
+        (r"дн(?:я|ей)|день|сутки|суток", "day"),
+        (r"недел[юиья]|недель", "week"),
+        (r"месяц\w*", "month"),
+        *(
+            (rf"(?:с\s+)?(?:{_RU_WEEKDAYS[a]})\s+(?:по|до)\s+(?:{_RU_WEEKDAYS[b]})", f"{a} to {b}")
+            for a in _RU_WEEKDAYS
+            for b in _RU_WEEKDAYS
+        ),
+        *((rf"по\s+(?:{names})", f"every {day}") for day, names in _RU_WEEKDAYS.items()),
+        *((names, day) for day, names in _RU_WEEKDAYS.items()),
+        *((names, month) for month, names in _RU_MONTHS.items()),
+        (r"(?:до|по)", "until"),
+        (r"во?", "at"),
+        (r"и", "and"),
+        (r"на|с|со|начиная", "on"),
+        (r"повтор\w*", "repeat"),
+    ]
+]
+_CYRILLIC = re.compile(r"[а-яё]")
+
+
+def _in_english(text: str) -> str:
+    """`text` lower-cased, a Russian rule's words put as the English ones the parser reads."""
+    lowered = text.lower()
+    if not _CYRILLIC.search(lowered):
+        return lowered
+    for pattern, english in _RU_WORDS:
+        lowered = pattern.sub(english, lowered)
+    return lowered
+
+
 def speaks_of_repeating(text: str) -> bool:
     """True if the typed text asks for a repeating time (it is read by `parse_rule`)."""
-    return REPEAT_WORDS.search(text.lower()) is not None
+    return REPEAT_WORDS.search(_in_english(text)) is not None
 
 
 def _cut(text: str, found: re.Match[str]) -> str:
@@ -140,7 +221,7 @@ def read_day(text: str, today: date) -> date:
 
 def parse_rule(text: str, zone: str, now: datetime) -> RuleChoice:
     """The rule typed (see the module's examples), at its local time in `zone`."""
-    lowered = " ".join(text.lower().replace(",", " ").replace(";", " ").split())
+    lowered = " ".join(_in_english(text).replace(",", " ").replace(";", " ").split())
     if not lowered or len(lowered) > 200:
         return RuleChoice(problem="unreadable")
     try:
@@ -229,7 +310,7 @@ def _parse(rest: str, zone: str, now: datetime) -> RuleChoice:
     except RuleError as error:
         raise _Refused("bad_interval", str(interval)) from error
     if rule.starting(now) is None:
-        raise _Refused("until_past", f"{until:%d %b %Y}" if until else "")
+        raise _Refused("until_past", i18n.date_year(until) if until else "")
     return RuleChoice(rule=rule)
 
 
@@ -276,7 +357,7 @@ def next_times(rule: Rule, now: datetime, count: int = 3) -> list[datetime]:
 def time_of_day(text: str) -> time | None:
     """A time of day typed alone (`9:00`, `18:30`, `6pm`, `9`); None if that is not all it is or
     it is out of range."""
-    lowered = " ".join(text.lower().split())
+    lowered = " ".join(_in_english(text).split())
     if lowered.isdigit():
         lowered = f"at {lowered}"
     try:
@@ -290,7 +371,8 @@ def end_day(text: str, zone: str, now: datetime) -> RuleChoice | date:
     """The last day of a series typed alone (`31 jan`, `2027-01-31`): the day, or why not."""
     today = now.astimezone(ZoneInfo(zone)).date()
     try:
-        day = read_day(" ".join(word for word in text.lower().split() if word not in ("on", "the", "until")), today)
+        words = _in_english(text).split()
+        day = read_day(" ".join(word for word in words if word not in ("on", "the", "until")), today)
     except _Refused as refused:
         return refused.choice
     if day - today > MAX_UNTIL:

@@ -69,7 +69,7 @@ async def series_section(store: Store, user: int, zone: str) -> tuple[list[str],
     found = await store.list_series(user)
     if not found:
         return [], []
-    lines = [texts.SERIES_LIST_HEADER]
+    lines: list[str] = [texts.SERIES_LIST_HEADER]
     rows = []
     for series in found:
         badge = texts.SERIES_BADGES.get(series.status.value, "")

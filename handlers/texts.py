@@ -1682,63 +1682,88 @@ HELP_IMPORT = N_(
 
 
 # -- Delivery options: silent, protected, pinned, unpinned and deleted after a while ---------------
+def _one_decimal(value: float) -> str:
+    """ "1.5" in English, "1,5" in Russian."""
+    return f"{value:.1f}".replace(".", i18n.number(0.5)[1:2])
+
+
 def hours_text(seconds: int) -> str:
     """A delay as people say it: "45 min", "1 h", "24 h", "3 days"."""
     if seconds < 3600:
-        return f"{max(seconds // 60, 1)} min"
+        minutes = max(seconds // 60, 1)
+        # i18n: a delay in minutes, short ("45 min")
+        return i18n.ngettext("{count} min", "{count} min", minutes).format(count=i18n.number(minutes))
     if seconds % 86400 == 0 and seconds >= 4 * 86400:
-        return f"{seconds // 86400} days"
-    return f"{seconds // 3600} h" if seconds % 3600 == 0 else f"{seconds / 3600:.1f} h"
+        days = seconds // 86400
+        # i18n: a delay in days ("3 days"), as in "deleted after 3 days"
+        return i18n.ngettext("{count} day", "{count} days", days).format(count=i18n.number(days))
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        # i18n: a delay in hours, short ("24 h")
+        return i18n.ngettext("{count} h", "{count} h", hours).format(count=i18n.number(hours))
+    # i18n: a delay in hours with a fraction, short ("1.5 h")
+    return i18n.pgettext("hours with a fraction", "{hours} h").format(hours=_one_decimal(seconds / 3600))
 
 
 def after_publishing(pin: bool, unpin_after: int | None, delete_after: int | None) -> str:
     """What happens after publishing, short, as the preview's button and the presets show it."""
     parts = []
     if pin:
-        parts.append(f"📌 {hours_text(unpin_after)} pinned" if unpin_after is not None else "📌 pinned")
+        parts.append(
+            # i18n: pinned for a while after publishing ("📌 24 h pinned"), on a button
+            i18n._("📌 {duration} pinned").format(duration=hours_text(unpin_after))
+            if unpin_after is not None
+            else i18n._("📌 pinned")
+        )
     if delete_after is not None:
         parts.append(f"🗑 {hours_text(delete_after)}")
-    return " / ".join(parts) or "nothing"
+    # i18n: nothing is done after publishing (on the "After publishing" button)
+    return " / ".join(parts) or i18n.pgettext("after publishing", "nothing")
 
 
 def options_summary(silent: bool, protect: bool, pin: bool, unpin_after: int | None, delete_after: int | None) -> str:
     """The chosen delivery options in one line (empty when none is chosen)."""
     parts = []
     if silent:
-        parts.append("🔕 silent")
+        parts.append(i18n._("🔕 silent"))
     if protect:
-        parts.append("🛡 protected from forwarding and saving")
+        parts.append(i18n._("🛡 protected from forwarding and saving"))
     if pin:
-        until = f", unpinned after {hours_text(unpin_after)}" if unpin_after is not None else ""
-        parts.append(f"📌 pinned silently{until}")
+        parts.append(
+            i18n._("📌 pinned silently, unpinned after {duration}").format(duration=hours_text(unpin_after))
+            if unpin_after is not None
+            else i18n._("📌 pinned silently")
+        )
     if delete_after is not None:
-        parts.append(f"🗑 deleted after {hours_text(delete_after)}")
+        parts.append(i18n._("🗑 deleted after {duration}").format(duration=hours_text(delete_after)))
     return " · ".join(parts)
 
 
 def silent_label(on: bool) -> str:
-    return "🔕 Silent: on" if on else "🔔 Silent: off"
+    return i18n._("🔕 Silent: on") if on else i18n._("🔔 Silent: off")
 
 
 def protect_label(on: bool) -> str:
-    return "🛡 Protected: on" if on else "🛡 Protected: off"
+    return i18n._("🛡 Protected: on") if on else i18n._("🛡 Protected: off")
 
 
 def after_label(summary: str) -> str:
-    return f"⏳ After publishing: {summary}"
+    return i18n._("⏳ After publishing: {summary}").format(summary=summary)
 
 
-ASK_AFTER_PUBLISHING = (
+ASK_AFTER_PUBLISHING = i18n.N_(
     "⏳ <b>After publishing</b> — pin the post (silently) and unpin it later, and/or delete it after a "
     "while (every message of it, an album's too). Your choice is kept for your next posts."
 )
-NOTHING_AFTER = "✖️ Nothing after publishing"
+NOTHING_AFTER = i18n.N_("✖️ Nothing after publishing")
 
 # Why an option chosen cannot work in a chat (publishers.telegram_after.OptionProblem).
 OPTION_PROBLEMS = {
-    "no_pin_right": "⚠️ {name}: the bot may not pin messages there (give it the right to pin, or edit in channels)",
-    "no_delete_right": "⚠️ {name}: the bot may not delete messages there, so it won't be deleted",
-    "delete_too_late": (
+    "no_pin_right": i18n.N_(
+        "⚠️ {name}: the bot may not pin messages there (give it the right to pin, or edit in channels)"
+    ),
+    "no_delete_right": i18n.N_("⚠️ {name}: the bot may not delete messages there, so it won't be deleted"),
+    "delete_too_late": i18n.N_(
         "⚠️ {name}: Telegram lets the bot delete its messages in a group only for 48 hours — deleting after "
         "{after} won't work unless the bot may delete any message there"
     ),
@@ -1746,53 +1771,57 @@ OPTION_PROBLEMS = {
 
 
 def option_problem(problem: str, name: str, delete_after: int | None) -> str:
-    return OPTION_PROBLEMS[problem].format(name=escape(name), after=hours_text(delete_after or 0))
+    message: str = i18n.translated(OPTION_PROBLEMS[problem])
+    return message.format(name=escape(name), after=hours_text(delete_after or 0))
 
 
 # What another platform does not do of the delivery options (publishers.base.OptionLack).
 OPTION_LACKS = {
-    "no_silent": "no silent posts",
-    "no_protect": "no protected posts",
-    "no_pin": "no pin",
-    "no_delete": "no delete after a while",
-    "options_in_body": "the options are sent in the body, for the receiver to honour",
+    "no_silent": i18n.N_("no silent posts"),
+    "no_protect": i18n.N_("no protected posts"),
+    "no_pin": i18n.N_("no pin"),
+    "no_delete": i18n.N_("no delete after a while"),
+    "options_in_body": i18n.N_("the options are sent in the body, for the receiver to honour"),
 }
 
 
 def option_lacks(platform: str, lacks: Sequence[str]) -> str:
-    return f"ℹ️ {escape(platform)}: " + ", ".join(OPTION_LACKS[lack] for lack in lacks)
+    names: dict[str, str] = i18n.translated(OPTION_LACKS)
+    return f"ℹ️ {escape(platform)}: " + ", ".join(names[lack] for lack in lacks)
 
 
 def follow_up_line(kind: str, status: str, name: str, when: str, error: str | None) -> str:
     """One follow-up action as a post's Details show it."""
-    name = escape(name)
+    name, when = escape(name), escape(when)
     if status == "pending":
-        return (
-            f"📌 pinned in {name} until {escape(when)}"
-            if kind == "unpin"
-            else f"🗑 will be deleted from {name} at {escape(when)}"
-        )
+        if kind == "unpin":
+            return i18n._("📌 pinned in {name} until {time}").format(name=name, time=when)
+        return i18n._("🗑 will be deleted from {name} at {time}").format(name=name, time=when)
     if status == "done":
-        return (
-            f"📌 unpinned in {name} at {escape(when)}"
-            if kind == "unpin"
-            else f"🗑 deleted from {name} at {escape(when)}"
-        )
-    verb = "unpin" if kind == "unpin" else "delete"
-    return f"⚠️ couldn't {verb} in {name}: {escape(error or 'unknown reason')}"
+        if kind == "unpin":
+            return i18n._("📌 unpinned in {name} at {time}").format(name=name, time=when)
+        return i18n._("🗑 deleted from {name} at {time}").format(name=name, time=when)
+    reason = escape(i18n.stored(error)) if error else i18n._("unknown reason")
+    if kind == "unpin":
+        return i18n._("⚠️ couldn't unpin in {name}: {reason}").format(name=name, reason=reason)
+    return i18n._("⚠️ couldn't delete in {name}: {reason}").format(name=name, reason=reason)
 
 
 def more_follow_ups(count: int) -> str:
-    return f"… and {plural(count, 'more action')}"
+    return i18n.ngettext("… and {count} more action", "… and {count} more actions", count).format(
+        count=i18n.number(count)
+    )
 
 
 def follow_up_failed(kind: str, name: str, short_id: str, reason: str) -> str:
     """A line of the owner's report of failed follow-ups."""
-    verb = "unpin" if kind == "unpin" else "delete"
-    return f"⚠️ Post #{escape(short_id)}: couldn't {verb} in {escape(name)}: {escape(reason)}"
+    values = {"short_id": escape(short_id), "name": escape(name), "reason": escape(i18n.stored(reason))}
+    if kind == "unpin":
+        return i18n._("⚠️ Post #{short_id}: couldn't unpin in {name}: {reason}").format(**values)
+    return i18n._("⚠️ Post #{short_id}: couldn't delete in {name}: {reason}").format(**values)
 
 
-FOLLOW_UPS_FAILED_HEADLINE = "<b>After publishing</b>, something could not be done:"
+FOLLOW_UPS_FAILED_HEADLINE = i18n.N_("<b>After publishing</b>, something could not be done:")
 
 
 def history_after(
@@ -1806,7 +1835,8 @@ def history_after(
     if pinned_now or pin_planned:
         marks.append("📌")
     if deleted:
-        marks.append("🗑 deleted")
+        # i18n: in the list of posts: the post was deleted after publishing, as chosen
+        marks.append(i18n._("🗑 deleted"))
     elif delete_at:
         marks.append(f"🗑 {escape(delete_at)}")
     if failed:
@@ -1815,81 +1845,145 @@ def history_after(
 
 
 # -- Recurring series (handlers/repeat.py, handlers/series.py) ---------------------------------------
-WEEKDAY_FULL = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-WEEKDAY_SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
 def ordinal(number: int) -> str:
-    """1st, 2nd, 3rd, 4th, 11th, 21st."""
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    return f"{number}{suffix}"
+    """A day of the month as a rule says it: 1st, 2nd, 3rd, 4th, 11th, 21st ("on the 15th")."""
+    if 10 <= number % 100 <= 20 or number % 10 not in (1, 2, 3):
+        # i18n: a day of the month in "on the {day} of every month": 4th, 11th, 15th…
+        form = i18n.pgettext("day of the month", "{number}th")
+    elif number % 10 == 1:
+        # i18n: a day of the month in "on the {day} of every month": 1st, 21st, 31st
+        form = i18n.pgettext("day of the month", "{number}st")
+    elif number % 10 == 2:
+        # i18n: a day of the month in "on the {day} of every month": 2nd, 22nd
+        form = i18n.pgettext("day of the month", "{number}nd")
+    else:
+        # i18n: a day of the month in "on the {day} of every month": 3rd, 23rd
+        form = i18n.pgettext("day of the month", "{number}rd")
+    return form.format(number=number)
 
 
 def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    if len(names) == 1:
+        return names[0]
+    # i18n: the last of several names joined: "Monday, Tuesday and Friday"
+    return i18n._("{items} and {last}").format(items=", ".join(names[:-1]), last=names[-1])
+
+
+def _rule_weekday(day: int) -> str:
+    """A weekday as a rule names it, after "every" ("every Monday and Thursday")."""
+    # i18n: weekdays in a repeating rule: "every {days}" ("every Monday and Thursday") and "every 2
+    # weeks on {days}"; in Russian the dative plural of «по понедельникам и четвергам»
+    names = (
+        i18n.pgettext("every …", "Monday"),
+        i18n.pgettext("every …", "Tuesday"),
+        i18n.pgettext("every …", "Wednesday"),
+        i18n.pgettext("every …", "Thursday"),
+        i18n.pgettext("every …", "Friday"),
+        i18n.pgettext("every …", "Saturday"),
+        i18n.pgettext("every …", "Sunday"),
+    )
+    return names[day]
 
 
 def rule_days(frequency: str, interval: int, weekdays: Sequence[int], month_day: int) -> str:
     """The days a rule falls on, in words: "every day", "every 2 weeks on Monday and Thursday",
     "on the 31st of every month (the last day in shorter months)"."""
+    count = i18n.number(interval)
     if frequency == "daily":
-        return "every day" if interval == 1 else f"every {interval} days"
+        if interval == 1:
+            # i18n: a repeating rule's days
+            return i18n._("every day")
+        return i18n.ngettext("every {count} day", "every {count} days", interval).format(count=count)
     if frequency == "weekly":
         days = sorted(weekdays)
-        names = "weekday (Mon–Fri)" if days == [0, 1, 2, 3, 4] else _and([WEEKDAY_FULL[day] for day in days])
-        if days == [5, 6]:
-            names = "weekend (Sat and Sun)"
-        return f"every {names}" if interval == 1 else f"every {interval} weeks on {names.removesuffix(' (Mon–Fri)')}"
-    months = "every month" if interval == 1 else f"every {interval} months"
-    shorter = " (the last day in shorter months)" if month_day > 28 else ""
-    return f"on the {ordinal(month_day)} of {months}{shorter}"
+        if days == [0, 1, 2, 3, 4]:
+            if interval == 1:
+                return i18n._("every weekday (Mon–Fri)")
+            # i18n: in "every 2 weeks on {days}": Monday to Friday
+            names = i18n.pgettext("every …", "weekday")
+        elif days == [5, 6]:
+            # i18n: in "every {days}" and "every 2 weeks on {days}": Saturday and Sunday
+            names = i18n.pgettext("every …", "weekend (Sat and Sun)")
+        else:
+            names = _and([_rule_weekday(day) for day in days])
+        if interval == 1:
+            # i18n: {days} are weekdays as _rule_weekday names them ("Monday and Thursday")
+            return i18n._("every {days}").format(days=names)
+        return i18n.ngettext("every {count} week on {days}", "every {count} weeks on {days}", interval).format(
+            count=count, days=names
+        )
+    day = ordinal(month_day)
+    if interval == 1:
+        # i18n: {day} is a day of the month as "{number}th" (context "day of the month") says it
+        text = i18n._("on the {day} of every month").format(day=day)
+    else:
+        text = i18n.ngettext(
+            "on the {day} of every {count} month", "on the {day} of every {count} months", interval
+        ).format(day=day, count=count)
+    if month_day > 28:
+        text = i18n._("{days} (the last day in shorter months)").format(days=text)
+    return text
 
 
 def rule_words(days: str, at: str, zone: str, until: str | None, count: int | None) -> str:
     """A whole rule in words: "every Monday at 09:00 (Europe/Berlin), until Sun 31 Jan 2027"."""
-    end = f", until {until}" if until else f", {plural(count, 'time')}" if count else ""
-    return f"{days} at {at} ({zone}){end}"
+    # i18n: a repeating rule: "every Monday at 09:00 (Europe/Berlin)"
+    text = i18n._("{days} at {at} ({zone})").format(days=days, at=at, zone=zone)
+    if until:
+        # i18n: a repeating rule and its last day (inclusive)
+        return i18n._("{rule}, until {day}").format(rule=text, day=until)
+    if count:
+        # i18n: a repeating rule and how many times it goes out
+        return i18n.ngettext("{rule}, {count} time", "{rule}, {count} times", count).format(
+            rule=text, count=i18n.number(count)
+        )
+    return text
 
 
-REPEAT_HOW = (
+REPEAT_HOW = i18n.N_(
     "<b>New post</b> · step 4 of 5 — 🔁 <b>Repeat</b>\nHow often should it go out? "
     "You can also type a rule, like <code>every monday 9:00</code>."
 )
-REPEAT_WEEKDAYS = "On which days? Tap the days, then <b>Done</b>."
-REPEAT_WEEKS = "Every how many weeks?"
-REPEAT_MONTH_DAY = "On which day of the month? (A month too short for it takes its last day.)"
-REPEAT_NO_DAYS = "Please tap at least one day first."
-REPEAT_END = "When should the series end?"
-REPEAT_UNTIL = "Send the last day it may go out, like <code>31 jan</code> or <code>2027-01-31</code>."
-REPEAT_COUNT = "How many times should it go out? Tap a number or type one (1–1,000)."
-REPEAT_HINT = "Please tap one of the buttons above, or type what it asks for."
+REPEAT_WEEKDAYS = i18n.N_("On which days? Tap the days, then <b>Done</b>.")
+REPEAT_WEEKS = i18n.N_("Every how many weeks?")
+REPEAT_MONTH_DAY = i18n.N_("On which day of the month? (A month too short for it takes its last day.)")
+REPEAT_NO_DAYS = i18n.N_("Please tap at least one day first.")
+REPEAT_END = i18n.N_("When should the series end?")
+REPEAT_UNTIL = i18n.N_("Send the last day it may go out, like <code>31 jan</code> or <code>2027-01-31</code>.")
+REPEAT_COUNT = i18n.N_("How many times should it go out? Tap a number or type one (1–1,000).")
+REPEAT_HINT = i18n.N_("Please tap one of the buttons above, or type what it asks for.")
 
 
 def repeat_at(days: str, zone: str) -> str:
-    return (
-        f"🔁 {escape(days)}\nAt what time of day, in your zone ({escape(zone)})? Tap one or type it, "
+    return i18n._(
+        "🔁 {days}\nAt what time of day, in your zone ({zone})? Tap one or type it, "
         "like <code>9:00</code> or <code>18:30</code>."
-    )
+    ).format(days=escape(days), zone=escape(zone))
 
 
 def repeat_bad_at(typed: str) -> str:
-    example = "<code>9:00</code> or <code>18:30</code>"
-    return f"<code>{escape(typed)}</code> is not a time of day. Please send one like {example}."
+    return i18n._(
+        "<code>{typed}</code> is not a time of day. Please send one like <code>9:00</code> or <code>18:30</code>."
+    ).format(typed=escape(typed))
 
 
 def repeat_bad_until(typed: str, problem: str) -> str:
     if problem == "until_past":
-        return f"<code>{escape(typed)}</code> is before the series' first time. Please send a later day."
-    return f"<code>{escape(typed)}</code> is not a day I can read. Please send one like <code>31 jan</code>."
-
-
-def repeat_bad_count(typed: str) -> str:
-    return (
-        f"<code>{escape(typed)}</code> is not a number of times from 1 to 1,000. Please send one like <code>10</code>."
+        return i18n._("<code>{typed}</code> is before the series' first time. Please send a later day.").format(
+            typed=escape(typed)
+        )
+    return i18n._("<code>{typed}</code> is not a day I can read. Please send one like <code>31 jan</code>.").format(
+        typed=escape(typed)
     )
 
 
-RULE_EXAMPLES = (
+def repeat_bad_count(typed: str) -> str:
+    return i18n._(
+        "<code>{typed}</code> is not a number of times from 1 to 1,000. Please send one like <code>10</code>."
+    ).format(typed=escape(typed))
+
+
+RULE_EXAMPLES = i18n.N_(
     "<code>every monday 9:00</code>, <code>every day 18:30</code>, <code>every 2 weeks on mon, thu at 9</code>, "
     "<code>on the 15th of every month at 10:00</code> — add <code>until 31 jan</code> or <code>10 times</code> "
     "to end it"
@@ -1898,56 +1992,88 @@ RULE_EXAMPLES = (
 
 def rule_problem(problem: str, typed: str) -> str:
     """Why a typed repeating rule cannot be used, with examples that work."""
-    shown = f"<code>{escape(typed)}</code>"
     reasons = {
-        "no_time": "At what time of day should it repeat? Add it, like <code>every monday 9:00</code>.",
-        "bad_hour": f"{shown} is not a time: hours go from 00 to 23 (or 1 to 12 with am/pm).",
-        "bad_minute": f"{shown} is not a time: minutes go from 00 to 59.",
-        "no_days": "On which days of the week? Name them, like <code>every 2 weeks on mon, thu at 9</code>.",
-        "no_month_day": "On which day of the month? Name it, like <code>on the 15th of every month at 10:00</code>.",
-        "bad_interval": f"Every {escape(typed)} is too far apart: up to 365 days, 52 weeks or 12 months.",
-        "bad_month_day": f"{shown} is not a day of the month: they go from 1st to 31st.",
-        "bad_count": f"{shown}: a series goes out from 1 to 1,000 times.",
-        "bad_until": f"{shown} is not a date I can read, like <code>31 jan</code> or <code>2027-01-31</code>.",
-        "until_past": f"The series would end ({shown}) before its first time. Please pick a later end.",
-        "too_far": f"{shown} is more than ten years ahead. Please pick an earlier end, or none.",
+        "no_time": i18n._("At what time of day should it repeat? Add it, like <code>every monday 9:00</code>."),
+        "bad_hour": i18n._("<code>{typed}</code> is not a time: hours go from 00 to 23 (or 1 to 12 with am/pm)."),
+        "bad_minute": i18n._("<code>{typed}</code> is not a time: minutes go from 00 to 59."),
+        "no_days": i18n._("On which days of the week? Name them, like <code>every 2 weeks on mon, thu at 9</code>."),
+        "no_month_day": i18n._(
+            "On which day of the month? Name it, like <code>on the 15th of every month at 10:00</code>."
+        ),
+        # i18n: {typed} is the number typed after "every": "Every 60 is too far apart…"
+        "bad_interval": i18n._("Every {typed} is too far apart: up to 365 days, 52 weeks or 12 months."),
+        "bad_month_day": i18n._("<code>{typed}</code> is not a day of the month: they go from 1st to 31st."),
+        "bad_count": i18n._("<code>{typed}</code>: a series goes out from 1 to 1,000 times."),
+        "bad_until": i18n._(
+            "<code>{typed}</code> is not a date I can read, like <code>31 jan</code> or <code>2027-01-31</code>."
+        ),
+        "until_past": i18n._(
+            "The series would end (<code>{typed}</code>) before its first time. Please pick a later end."
+        ),
+        "too_far": i18n._("<code>{typed}</code> is more than ten years ahead. Please pick an earlier end, or none."),
     }
-    unreadable = f"I can't read {shown} in a repeating time." if typed else "I can't read that repeating time."
-    return f"{reasons.get(problem, unreadable)}\nRules I understand: {RULE_EXAMPLES}."
+    if typed:
+        unreadable = i18n._("I can't read <code>{typed}</code> in a repeating time.")
+    else:
+        unreadable = i18n._("I can't read that repeating time.")
+    reason = reasons.get(problem, unreadable).format(typed=escape(typed))
+    examples: str = i18n.translated(RULE_EXAMPLES)
+    return i18n._("{reason}\nRules I understand: {examples}.").format(reason=reason, examples=examples)
 
 
 def series_preview_times(rule_text: str, times: list[str]) -> str:
     """The preview's lines for a series: the rule, and its next times."""
     listed = "".join(f"\n   • {escape(one)}" for one in times)
-    return f"🔁 Repeats {escape(rule_text)}\n🕒 Next times:{listed}"
+    # i18n: {times} are lines of their own, each "• Wed 2 Dec 09:00"
+    return i18n._("🔁 Repeats {rule}\n🕒 Next times:{times}").format(rule=escape(rule_text), times=listed)
 
 
 def series_scheduled(short_id: str, rule_text: str, next_text: str, targets: int) -> str:
-    return (
-        f"✅ Series #{short_id} scheduled: {escape(rule_text)}, to {plural(targets, 'target')}.\n"
-        f"🕒 First time: {escape(next_text)}"
-    )
+    return i18n.ngettext(
+        "✅ Series #{short_id} scheduled: {rule}, to {count} target.\n🕒 First time: {time}",
+        "✅ Series #{short_id} scheduled: {rule}, to {count} targets.\n🕒 First time: {time}",
+        targets,
+    ).format(short_id=short_id, rule=escape(rule_text), count=i18n.number(targets), time=escape(next_text))
 
 
-SERIES_ENDS_BEFORE_START = "That rule has no time left to go out (its end has passed). Please choose the time again."
-SERIES_LIST_HEADER = "🔁 <b>Recurring series</b>"
-POST_CANNOT_REPEAT = (
+SERIES_ENDS_BEFORE_START = i18n.N_(
+    "That rule has no time left to go out (its end has passed). Please choose the time again."
+)
+SERIES_LIST_HEADER = i18n.N_("🔁 <b>Recurring series</b>")
+POST_CANNOT_REPEAT = i18n.N_(
     "A scheduled post goes out once. To repeat it, make a new post (/new) and tap 🔁 Repeat… or type the "
     "rule at its time step. Here, please send one time, like <code>tomorrow 9:00</code>."
 )
-NO_SINGLE_POSTS = "No single posts are scheduled."
+NO_SINGLE_POSTS = i18n.N_("No single posts are scheduled.")
 SERIES_BADGES = {"active": "🔁", "paused": "⏸", "ended": "⏹"}
-SERIES_STATUS_LABELS = {"active": "active", "paused": "paused", "ended": "ended"}
+
+
+def series_status_label(status: str) -> str:
+    """A series' status in words ("active", "paused", "ended")."""
+    labels = {
+        "active": i18n.pgettext("series status", "active"),
+        "paused": i18n.pgettext("series status", "paused"),
+        "ended": i18n.pgettext("series status", "ended"),
+    }
+    return labels.get(status, status)
 
 
 def series_line(badge: str, short_id: str, rule_text: str, next_text: str | None, caption: str) -> str:
-    nxt = f" · next {escape(next_text)}" if next_text else ""
-    start = f" · {escape(caption)}" if caption else ""
-    return f"{badge} <b>Series #{short_id}</b> {escape(rule_text)}{nxt}{start}"
+    line = i18n._("{badge} <b>Series #{short_id}</b> {rule}").format(
+        badge=badge, short_id=short_id, rule=escape(rule_text)
+    )
+    if next_text:
+        # i18n: a series' next time, in the list of posts ("next Wed 2 Dec 09:00")
+        line += " · " + i18n.pgettext("series list", "next {time}").format(time=escape(next_text))
+    if caption:
+        line += f" · {escape(caption)}"
+    return line
 
 
 def series_button(badge: str, short_id: str, caption: str) -> str:
-    return f"{badge} Series #{short_id} {caption}".rstrip()
+    return (
+        i18n._("{badge} Series #{short_id} {caption}").format(badge=badge, short_id=short_id, caption=caption).rstrip()
+    )
 
 
 def series_details(
@@ -1960,95 +2086,118 @@ def series_details(
     remaining: int | None,
     targets: list[str],
 ) -> list[str]:
-    lines = [f"{badge} <b>Series #{short_id}</b> — {SERIES_STATUS_LABELS.get(status, status)}"]
+    lines = [
+        i18n._("{badge} <b>Series #{short_id}</b> — {status}").format(
+            badge=badge, short_id=short_id, status=series_status_label(status)
+        )
+    ]
     lines.append(f"🔁 {escape(rule_text)}")
     if next_text:
-        lines.append(f"🕒 Next: {escape(next_text)}")
-    left = f", {remaining:,} to come" if remaining is not None else ""
-    lines.append(f"📊 Made so far: {made:,}{left}")
-    lines.append(f"🎯 {plural(len(targets), 'target')}: " + ", ".join(escape(name) for name in targets))
+        lines.append(i18n._("🕒 Next: {time}").format(time=escape(next_text)))
+    if remaining is not None:
+        lines.append(
+            i18n._("📊 Made so far: {made}, {remaining} to come").format(
+                made=i18n.number(made), remaining=i18n.number(remaining)
+            )
+        )
+    else:
+        lines.append(i18n._("📊 Made so far: {made}").format(made=i18n.number(made)))
+    lines.append(
+        i18n.ngettext("🎯 {count} target: {names}", "🎯 {count} targets: {names}", len(targets)).format(
+            count=i18n.number(len(targets)), names=", ".join(escape(name) for name in targets)
+        )
+    )
     return lines
 
 
 def series_paused_line(by_failures: bool, reason: str | None) -> str:
     if not by_failures:
-        return "⏸ Paused by you: nothing goes out until you resume it."
-    why = f" The last one failed with: {escape(reason)}" if reason else ""
-    return f"⏸ Paused after 3 failed times in a row.{why}"
+        return i18n._("⏸ Paused by you: nothing goes out until you resume it.")
+    if reason:
+        return i18n._("⏸ Paused after 3 failed times in a row. The last one failed with: {reason}").format(
+            reason=escape(i18n.stored(reason))
+        )
+    return i18n._("⏸ Paused after 3 failed times in a row.")
 
 
-SERIES_MISSING = "I can't find that series among yours."
-SERIES_PAUSED = "⏸ Paused: nothing goes out until you resume it."
-SERIES_NOT_ACTIVE = "This series is not active, so there is nothing to pause or skip."
-SERIES_NOT_PAUSED = "This series is not paused."
-SERIES_ENDED_ALREADY = "This series has ended already."
-SERIES_CHANGED_MEANWHILE = (
+SERIES_MISSING = i18n.N_("I can't find that series among yours.")
+SERIES_PAUSED = i18n.N_("⏸ Paused: nothing goes out until you resume it.")
+SERIES_NOT_ACTIVE = i18n.N_("This series is not active, so there is nothing to pause or skip.")
+SERIES_NOT_PAUSED = i18n.N_("This series is not paused.")
+SERIES_ENDED_ALREADY = i18n.N_("This series has ended already.")
+SERIES_CHANGED_MEANWHILE = i18n.N_(
     "The series changed meanwhile (its time went out, or another change) — here it is as it is now."
 )
 
 
 def series_resumed(next_text: str | None) -> str:
-    return f"▶️ Resumed: next time {escape(next_text)}." if next_text else "▶️ Resumed, but the rule has no time left."
+    if next_text:
+        return i18n._("▶️ Resumed: next time {time}.").format(time=escape(next_text))
+    return i18n._("▶️ Resumed, but the rule has no time left.")
 
 
 def series_skipped(skipped_text: str, next_text: str | None) -> str:
-    after = f" The next one is {escape(next_text)}." if next_text else " No time is left after it: the series ends."
-    return f"⏭ Skipped {escape(skipped_text)}.{after}"
+    if next_text:
+        return i18n._("⏭ Skipped {time}. The next one is {next}.").format(
+            time=escape(skipped_text), next=escape(next_text)
+        )
+    return i18n._("⏭ Skipped {time}. No time is left after it: the series ends.").format(time=escape(skipped_text))
 
 
 def confirm_end_series(short_id: str) -> str:
-    return f"End series #{short_id}? No more posts will be made from it (those already made stay)."
+    return i18n._("End series #{short_id}? No more posts will be made from it (those already made stay).").format(
+        short_id=short_id
+    )
 
 
 def series_ended(short_id: str) -> str:
-    return f"⏹ Series #{short_id} has ended; no more posts will be made from it."
+    return i18n._("⏹ Series #{short_id} has ended; no more posts will be made from it.").format(short_id=short_id)
 
 
-SERIES_KEPT = "Kept — the series goes on."
+SERIES_KEPT = i18n.N_("Kept — the series goes on.")
 
 
 def ask_series_caption(short_id: str, caption: str) -> str:
-    now = f"\nNow: {escape(caption)}" if caption else ""
-    return (
-        f"✏️ Send the new text of series #{short_id}: the next post and those after it carry it "
-        f"(posts already made keep theirs).{now}"
-    )
+    text = i18n._(
+        "✏️ Send the new text of series #{short_id}: the next post and those after it carry it "
+        "(posts already made keep theirs)."
+    ).format(short_id=short_id)
+    if caption:
+        # i18n: the series' text as it is now
+        text += "\n" + i18n._("Now: {caption}").format(caption=escape(caption))
+    return text
 
 
 def ask_series_rule(short_id: str, rule_text: str, zone: str) -> str:
-    return (
-        f"🕒 Series #{short_id} repeats {escape(rule_text)}.\nSend a new rule, like <code>every monday 9:00</code>, "
-        f"or only a time of day (like <code>18:30</code>) to keep the days. Times in {escape(zone)}."
-    )
+    return i18n._(
+        "🕒 Series #{short_id} repeats {rule}.\nSend a new rule, like <code>every monday 9:00</code>, "
+        "or only a time of day (like <code>18:30</code>) to keep the days. Times in {zone}."
+    ).format(short_id=short_id, rule=escape(rule_text), zone=escape(zone))
 
 
 def series_caption_updated(short_id: str) -> str:
-    return f"✏️ Series #{short_id}: the next posts carry the new text."
+    return i18n._("✏️ Series #{short_id}: the next posts carry the new text.").format(short_id=short_id)
 
 
 def series_rule_updated(short_id: str, rule_text: str) -> str:
-    return f"🕒 Series #{short_id} now repeats {escape(rule_text)}."
+    return i18n._("🕒 Series #{short_id} now repeats {rule}.").format(short_id=short_id, rule=escape(rule_text))
 
 
-SERIES_CAPTION_KEPT = "Kept — the series' text stays as it was."
-SERIES_RULE_KEPT = "Kept — the series' times stay as they were."
-SERIES_CAPTION_HINT = "Please send the new text, or tap Keep."
-SERIES_RULE_HINT = "Please send a rule like <code>every monday 9:00</code> or a time of day, or tap Keep."
+SERIES_CAPTION_KEPT = i18n.N_("Kept — the series' text stays as it was.")
+SERIES_RULE_KEPT = i18n.N_("Kept — the series' times stay as they were.")
+SERIES_CAPTION_HINT = i18n.N_("Please send the new text, or tap Keep.")
+SERIES_RULE_HINT = i18n.N_("Please send a rule like <code>every monday 9:00</code> or a time of day, or tap Keep.")
 
 
 def occurrence_hint(series_short_id: str, number: int) -> str:
     """A post's line saying it is one time of a series."""
-    return f"🔁 Time {number + 1:,} of series #{series_short_id}"
-
-
-def series_paused_by_failures(short_id: str, reason: str | None) -> str:
-    why = f"\nThe last failure: {escape(reason)}" if reason else ""
-    return (
-        f"⏸ <b>Series #{short_id} paused</b>: its last 3 posts failed in a row, so no more are made "
-        f"until you resume it.{why}"
+    # i18n: a post made by a series: "🔁 Time 3 of series #a1b2c3"
+    return i18n._("🔁 Time {number} of series #{short_id}").format(
+        number=i18n.number(number + 1), short_id=series_short_id
     )
 
 
+<<<<<<< HEAD
 # -- /language (handlers/language.py) ---------------------------------------------------------------
 LANGUAGE_UNKNOWN = N_("I no longer speak that language here — pick one of the list.")
 
@@ -2064,6 +2213,15 @@ def language_chosen(name: str, automatic: bool) -> str:
     if automatic:
         return _("🌐 Done — I speak your Telegram app's language: {name}.").format(name=escape(name))
     return _("🌐 Done — I speak {name} with you from now on. /language changes it.").format(name=escape(name))
+=======
+def series_paused_by_failures(short_id: str, reason: str | None) -> str:
+    text = i18n._(
+        "⏸ <b>Series #{short_id} paused</b>: its last 3 posts failed in a row, so no more are made until you resume it."
+    ).format(short_id=short_id)
+    if reason:
+        text += "\n" + i18n._("The last failure: {reason}").format(reason=escape(i18n.stored(reason)))
+    return text
+>>>>>>> i18nE
 
 
 i18n.translating(__name__)
