@@ -2197,7 +2197,15 @@ def occurrence_hint(series_short_id: str, number: int) -> str:
     )
 
 
-<<<<<<< HEAD
+def series_paused_by_failures(short_id: str, reason: str | None) -> str:
+    text = i18n._(
+        "⏸ <b>Series #{short_id} paused</b>: its last 3 posts failed in a row, so no more are made until you resume it."
+    ).format(short_id=short_id)
+    if reason:
+        text += "\n" + i18n._("The last failure: {reason}").format(reason=escape(i18n.stored(reason)))
+    return text
+
+
 # -- /language (handlers/language.py) ---------------------------------------------------------------
 LANGUAGE_UNKNOWN = N_("I no longer speak that language here — pick one of the list.")
 
@@ -2213,15 +2221,6 @@ def language_chosen(name: str, automatic: bool) -> str:
     if automatic:
         return _("🌐 Done — I speak your Telegram app's language: {name}.").format(name=escape(name))
     return _("🌐 Done — I speak {name} with you from now on. /language changes it.").format(name=escape(name))
-=======
-def series_paused_by_failures(short_id: str, reason: str | None) -> str:
-    text = i18n._(
-        "⏸ <b>Series #{short_id} paused</b>: its last 3 posts failed in a row, so no more are made until you resume it."
-    ).format(short_id=short_id)
-    if reason:
-        text += "\n" + i18n._("The last failure: {reason}").format(reason=escape(i18n.stored(reason)))
-    return text
->>>>>>> i18nE
 
 
 i18n.translating(__name__)
