@@ -298,20 +298,32 @@ class TelegramPublisher(Provider):
         is to come after (delete) can work there; its note says what did not, or cannot."""
         notes = [note] if note else []
         pinned = False
+        unpinned: str | None = None
+        undeletable: str | None = None
         if options.pin:
             try:
                 await self.bot.pin_chat_message(chat_id, messages[0].message_id, disable_notification=True)
                 pinned = True
             except TelegramError as error:
                 log.info("could not pin in %s: %s", chat_id, error)
-                reason = follow_up_failure(error, FollowUpKind.UNPIN, pinning=True)
-                notes.append(N_("sent, but not pinned: {reason}").format(reason=reason))
+                unpinned = follow_up_failure(error, FollowUpKind.UNPIN, pinning=True)
         if options.delete_after is not None:
             problems = await self.option_problems(
                 chat_id, target.kind, DeliveryOptions(delete_after=options.delete_after)
             )
             if problems:
-                notes.append(N_("it may not be deleted: {reason}").format(reason=problems[0].sentence))
+                undeletable = problems[0].sentence
+        # Both in one sentence of its own, so that the stored English is matched back whole.
+        if unpinned is not None and undeletable is not None:
+            notes.append(
+                N_("sent, but not pinned: {reason}; it may not be deleted: {problem}").format(
+                    reason=unpinned, problem=undeletable
+                )
+            )
+        elif unpinned is not None:
+            notes.append(N_("sent, but not pinned: {reason}").format(reason=unpinned))
+        elif undeletable is not None:
+            notes.append(N_("it may not be deleted: {reason}").format(reason=undeletable))
         outcome = self._sent(messages, note="; ".join(notes) or None)
         outcome.pinned = pinned
         return outcome
