@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from i18n import N_
 from storage.models import (
     Account,
     Content,
@@ -15,6 +16,7 @@ from storage.models import (
     DeliveryStatus,
     ErrorKind,
     FollowUp,
+    FollowUpKind,
     Platform,
     Post,
     Target,
@@ -108,7 +110,12 @@ class Publisher(ABC):
         """Unpins or deletes a delivery of a published post (`sent` when done, or when there is
         nothing left to do); never raises for what the platform answers. Only platforms that can
         do it are given actions: the others answer that they cannot."""
-        return Outcome.permanent("unsupported", f"{self.platform.value} cannot {action.kind.value} a post")
+        if action.kind is FollowUpKind.UNPIN:
+            # i18n: {platform} is a platform's code (facebook_page, webhook).
+            refusal = N_("{platform} cannot unpin a post")
+        else:
+            refusal = N_("{platform} cannot delete a post")
+        return Outcome.permanent("unsupported", refusal.format(platform=self.platform.value))
 
 
 class OptionLack(StrEnum):

@@ -32,6 +32,7 @@ from typing import IO, Any
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from i18n import N_
 from publishers.base import Connection, Outcome, Sending, Shortfall, Withdrawn
 from publishers.formatting import Formatted, formatted, plain_with_links
 from publishers.http import MESSAGE_CHARS, Fate, HttpProvider, LostWords, MultipartBody, Unreachable, parse_retry_after
@@ -48,7 +49,7 @@ POST_URL = "https://www.facebook.com/{post_id}"
 PAGE_URL = "https://www.facebook.com/{page_id}"
 VIDEO_URL = "https://www.facebook.com/{page_id}/videos/{video_id}"
 VIDEO_KINDS = frozenset({MediaKind.VIDEO, MediaKind.ANIMATION})
-NOTHING_FOR_FACEBOOK = "nothing in this post can go to Facebook: it leaves documents and audio files out"
+NOTHING_FOR_FACEBOOK = N_("nothing in this post can go to Facebook: it leaves documents and audio files out")
 
 TOKEN_CODES = frozenset({190, 102})
 # Throttling: application, user, Page and custom rate limits.
@@ -58,32 +59,36 @@ TRANSIENT_CODES = frozenset({1, 2, 341})
 POSTING_PERMISSIONS = ("pages_manage_posts", "pages_read_engagement")
 PERMISSION_PATTERN = re.compile(r"\b(pages_[a-z_]+|publish_[a-z_]+|business_management)\b")
 TOKEN_REASONS = {
-    458: "the app was removed from the Facebook account",
-    459: "Facebook wants the user to log in on facebook.com first",
-    460: "the Facebook password was changed",
-    463: "the access token expired",
-    464: "the Facebook account is not confirmed",
-    467: "the access token is no longer valid",
+    458: N_("the app was removed from the Facebook account"),
+    459: N_("Facebook wants the user to log in on facebook.com first"),
+    460: N_("the Facebook password was changed"),
+    463: N_("the access token expired"),
+    464: N_("the Facebook account is not confirmed"),
+    467: N_("the access token is no longer valid"),
 }
 # Why a pasted token is not valid, by the subcode of Graph's code 190.
 INVALID_TOKEN_REASONS = {
-    458: "it is no longer valid: the app was removed from that Facebook account",
-    459: "it is not valid until you log in on facebook.com and do what Facebook asks there",
-    460: "it is no longer valid: the Facebook password was changed after it was made",
-    463: "it is no longer valid: it has expired",
-    464: "it is not valid: that Facebook account is not confirmed yet",
-    467: "it is no longer valid: its Facebook session was logged out",
+    458: N_("it is no longer valid: the app was removed from that Facebook account"),
+    459: N_("it is not valid until you log in on facebook.com and do what Facebook asks there"),
+    460: N_("it is no longer valid: the Facebook password was changed after it was made"),
+    463: N_("it is no longer valid: it has expired"),
+    464: N_("it is not valid: that Facebook account is not confirmed yet"),
+    467: N_("it is no longer valid: its Facebook session was logged out"),
 }
-UNKNOWN_TOKEN = "it is not a valid access token: Facebook does not recognise it (mistyped, or cut short when copied?)"
+UNKNOWN_TOKEN = N_(
+    "it is not a valid access token: Facebook does not recognise it (mistyped, or cut short when copied?)"
+)
 # Graph's code for a token with no current user behind it: an app token.
 NO_CURRENT_USER = 2500
-APP_TOKEN = "it is the wrong kind of token: an app token speaks for the app, not for you or a Page"
+APP_TOKEN = N_("it is the wrong kind of token: an app token speaks for the app, not for you or a Page")
 LOST = LostWords(
     invalid_code="config",
-    invalid="the Graph API address cannot be used ({detail})",
-    unreachable="could not reach Facebook ({detail})",
-    unanswered="Facebook did not confirm the post ({detail}); it may have been published — check {target}",
+    invalid=N_("the Graph API address cannot be used ({detail})"),
+    unreachable=N_("could not reach Facebook ({detail})"),
+    unanswered=N_("Facebook did not confirm the post ({detail}); it may have been published — check {target}"),
 )
+# A target's name where the Page's own is not known ("could not reach Facebook … — check the Page").
+THE_PAGE = N_("the Page")
 PAGE_CACHE_SECONDS = 15 * 60
 MAX_PAGE_LISTS = 50  # pages of /me/accounts followed at most
 
@@ -209,7 +214,7 @@ def missing_permissions(message: str) -> str:
     return " and ".join(named or POSTING_PERMISSIONS)
 
 
-def classify(error: GraphFailure, target_name: str = "the Page", *, publishing: bool = True) -> Outcome:
+def classify(error: GraphFailure, target_name: str = THE_PAGE, *, publishing: bool = True) -> Outcome:
     """What a failed Graph call means for a delivery.
 
     `publishing` is True for the call that makes the post visible (a feed post, a published photo);
@@ -219,27 +224,37 @@ def classify(error: GraphFailure, target_name: str = "the Page", *, publishing: 
         return error.outcome(LOST, target_name, posting=publishing)
     code, said = error.code, error.message
     if code in TOKEN_CODES:
-        reason = TOKEN_REASONS.get(error.subcode or 0, "the access token expired or was revoked")
+        reason = TOKEN_REASONS.get(error.subcode or 0, N_("the access token expired or was revoked"))
         return Outcome.permanent(
-            str(code), f"Facebook no longer accepts this account ({reason}); reconnect the account in /accounts"
+            str(code),
+            N_("Facebook no longer accepts this account ({reason}); reconnect the account in /accounts").format(
+                reason=reason
+            ),
         )
     if code in THROTTLING_CODES or error.http_status == 429:
         return Outcome.retryable(
-            str(code if code is not None else 429), f"Facebook asked to slow down ({said})", error.retry_after
+            str(code if code is not None else 429),
+            N_("Facebook asked to slow down ({said})").format(said=said),
+            error.retry_after,
         )
     if code == 10 or (code is not None and 200 <= code <= 299):
         return Outcome.permanent(
             str(code),
-            f"Facebook refused to post to {target_name}: the app lacks the {missing_permissions(said)} "
-            "permission; reconnect the account and grant it",
+            # i18n: {permissions} are Facebook's names, e.g. "pages_manage_posts and pages_read_engagement".
+            N_(
+                "Facebook refused to post to {target}: the app lacks the {permissions} "
+                "permission; reconnect the account and grant it"
+            ).format(target=target_name, permissions=missing_permissions(said)),
         )
     if error.http_status >= 500 or error.is_transient or code in TRANSIENT_CODES:
         return Outcome.retryable(
             str(code if code is not None else error.http_status),
-            f"Facebook had a temporary problem ({said})",
+            N_("Facebook had a temporary problem ({said})").format(said=said),
             error.retry_after,
         )
-    return Outcome.permanent(str(code if code is not None else error.http_status), f"Facebook refused the post: {said}")
+    return Outcome.permanent(
+        str(code if code is not None else error.http_status), N_("Facebook refused the post: {said}").format(said=said)
+    )
 
 
 def token_refusal(error: GraphFailure) -> str:
@@ -247,8 +262,8 @@ def token_refusal(error: GraphFailure) -> str:
     (mistyped, expired, revoked), the wrong kind, a permission missing — or Facebook could not
     be asked just now."""
     if isinstance(error, Unreachable):
-        lost = error.outcome(LOST, "the Page", posting=False).error_message
-        return f"{lost}; send it again in a moment"
+        lost = error.outcome(LOST, THE_PAGE, posting=False).error_message
+        return N_("{reason}; send it again in a moment").format(reason=lost)
     code = error.code
     if code in TOKEN_CODES:
         return INVALID_TOKEN_REASONS.get(error.subcode or 0, UNKNOWN_TOKEN)
@@ -258,13 +273,13 @@ def token_refusal(error: GraphFailure) -> str:
         return lacks_permissions(missing_permissions(error.message))
     outcome = classify(error, publishing=False)
     if outcome.is_retryable:
-        return f"{outcome.error_message}; send it again in a moment"
-    return f"Facebook refused it: {error.message}"
+        return N_("{reason}; send it again in a moment").format(reason=outcome.error_message)
+    return N_("Facebook refused it: {said}").format(said=error.message)
 
 
 def lacks_permissions(permissions: str) -> str:
     """The refusal of a token without the permission(s) named."""
-    return f"it lacks the {permissions} permission: make a new token with it granted"
+    return N_("it lacks the {permissions} permission: make a new token with it granted").format(permissions=permissions)
 
 
 @dataclass
@@ -469,7 +484,7 @@ class FacebookPagePublisher(HttpProvider):
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            raise Unreachable("Facebook's answer could not be read", Fate.MAYBE_SENT)
+            raise Unreachable(N_("Facebook's answer could not be read"), Fate.MAYBE_SENT)
         return body
 
     # -- publishing --------------------------------------------------------------------------
@@ -481,7 +496,7 @@ class FacebookPagePublisher(HttpProvider):
         page_id = target.address.strip()
         credential = await self.store.account_credential(target.account_id or post.account_id)
         if credential is None:
-            return Outcome.permanent("no_account", "the Facebook account was removed")
+            return Outcome.permanent("no_account", N_("the Facebook account was removed"))
         content = post.content
         message = facebook_text(content)
         photos: list[tuple[Image, bytes]] = []
@@ -492,20 +507,22 @@ class FacebookPagePublisher(HttpProvider):
             # Photos are small (Telegram keeps them under 10 MB); videos are read one at a time.
             data = await self.store.load_image(image.blob_id)
             if data is None:
-                message = f"the image {image.name} is missing from storage"
+                message = N_("the image {name} is missing from storage").format(name=image.name)
                 return Outcome.permanent("missing_image", message)
             photos.append((image, data))
         if not photos and not videos and not message:
             if content.images:
                 return Outcome.permanent("nothing_to_post", NOTHING_FOR_FACEBOOK)
-            return Outcome.permanent("empty", "the post has neither text nor images")
+            return Outcome.permanent("empty", N_("the post has neither text nor images"))
 
         try:
             token = await self._page_token(credential, page_id)
         except GRAPH_FAILURES as error:
             return await self._failed(error, post, target, credential, publishing=False)
         if token is None:
-            message = f"this account cannot post to {target.name} any more: Facebook no longer lists the Page"
+            message = N_("this account cannot post to {target} any more: Facebook no longer lists the Page").format(
+                target=target.name
+            )
             return Outcome.permanent("no_page", message)
 
         first: tuple[str, str] | None = None
@@ -529,20 +546,20 @@ class FacebookPagePublisher(HttpProvider):
         except MissingMedia as missing:
             if first is None:
                 return Outcome.permanent("missing_image", str(missing))
-            return self._sent(first, note=f"a video did not go out: {missing}")
+            return self._sent(first, note=N_("a video did not go out: {reason}").format(reason=missing))
         except GRAPH_FAILURES as error:
             if first is None:
                 return await self._failed(error, post, target, credential, publishing=progress.publishing)
             # The post is out; sending it again would duplicate it. Report what is missing.
             outcome = await self._failed(error, post, target, credential, publishing=True)
-            return self._sent(first, note=f"a video did not go out: {outcome.error_message}")
+            return self._sent(first, note=N_("a video did not go out: {reason}").format(reason=outcome.error_message))
         assert first is not None
         return self._sent(first)
 
     def _sent(self, first: tuple[str, str], note: str | None = None) -> Outcome:
         post_id, url = first
         if not post_id:
-            return Outcome.sent(note=note or "Facebook published the post but gave no id for it")
+            return Outcome.sent(note=note or N_("Facebook published the post but gave no id for it"))
         return Outcome.sent(message_id=post_id, url=url or None, note=note)
 
     async def _post_text_and_photos(
@@ -575,7 +592,7 @@ class FacebookPagePublisher(HttpProvider):
                 caption = plain_with_links(_caption(image))
                 uploaded = await self._upload(page_id, token, image, data, caption, published=False)
                 if not uploaded.get("id"):
-                    raise Unreachable("Facebook gave no id for an uploaded photo", Fate.MAYBE_SENT)
+                    raise Unreachable(N_("Facebook gave no id for an uploaded photo"), Fate.MAYBE_SENT)
                 media.append({"media_fbid": str(uploaded["id"])})
             fields = {"attached_media": json.dumps(media, separators=(",", ":"))}
             if message:
@@ -609,7 +626,7 @@ class FacebookPagePublisher(HttpProvider):
         except ValueError:
             answer = None
         if not isinstance(answer, dict):
-            raise Unreachable("Facebook's answer could not be read", Fate.MAYBE_SENT)
+            raise Unreachable(N_("Facebook's answer could not be read"), Fate.MAYBE_SENT)
         return answer
 
     async def _discard_uploads(self, token: str, photo_ids: list[str]) -> None:
@@ -664,14 +681,14 @@ class FacebookPagePublisher(HttpProvider):
     def edit_refusal(self, old: Content, new: Content, delivery: Delivery) -> str | None:
         """Why a Page post cannot take this edit, known before asking Facebook; None if it can."""
         if [image.blob_id for image in old.images] != [image.blob_id for image in new.images]:
-            return "Facebook can't swap a photo or video of a published post"
+            return N_("Facebook can't swap a photo or video of a published post")
         if not delivery.message_id or "_" not in delivery.message_id:
             # A video post is known by its video's id, whose text Facebook keeps apart.
-            return "Facebook keeps no text Herald can change on a video post"
+            return N_("Facebook keeps no text Herald can change on a video post")
         if facebook_text(old) == facebook_text(new):
-            return "nothing changes on Facebook (it shows no formatting)"
+            return N_("nothing changes on Facebook (it shows no formatting)")
         if not facebook_text(new) and not old.images:
-            return "a text post on Facebook can't be left without text"
+            return N_("a text post on Facebook can't be left without text")
         return None
 
     async def edit_post(self, post: Post, target: Target, delivery: Delivery, new: Content) -> Outcome:
@@ -686,21 +703,22 @@ class FacebookPagePublisher(HttpProvider):
         self, post: Post, target: Target, delivery: Delivery, method: str, data: dict[str, str] | None
     ) -> Outcome:
         if not delivery.message_id:
-            return Outcome.permanent("no_id", "Facebook gave no id for the post, so it can't be reached again")
+            return Outcome.permanent("no_id", N_("Facebook gave no id for the post, so it can't be reached again"))
         credential = await self.store.account_credential(target.account_id or post.account_id)
         if credential is None:
-            return Outcome.permanent("no_account", "the Facebook account was removed")
+            return Outcome.permanent("no_account", N_("the Facebook account was removed"))
         try:
             token = await self._page_token(credential, target.address.strip())
             if token is None:
-                return Outcome.permanent("no_page", f"Facebook no longer lists {target.name} for this account")
+                message = N_("Facebook no longer lists {target} for this account").format(target=target.name)
+                return Outcome.permanent("no_page", message)
             answer = await self.call(method, delivery.message_id, token, data=data)
         except GRAPH_FAILURES as error:
             if isinstance(error, GraphError) and error.code == 100 and error.subcode == 33:
-                return Outcome.permanent("not_found", "the post is no longer on the Page")
+                return Outcome.permanent("not_found", N_("the post is no longer on the Page"))
             outcome = await self._failed(error, post, target, credential, publishing=False)
             log.info("facebook %s of %s: %s (%s)", method, target.address, outcome.error_code, outcome.error_message)
             return outcome
         if answer.get("success") is not True:
-            return Outcome.permanent("facebook", "Facebook did not say it was done")
+            return Outcome.permanent("facebook", N_("Facebook did not say it was done"))
         return Outcome.sent(delivery.message_id, delivery.url)

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 from telegram import Bot
 from telegram.error import TelegramError
 
+from i18n import N_
 from publishers.base import Connection, Outcome, Provider, Sending, Shortfall, untracked
 from publishers.facebook import facebook_text
 from publishers.telegram import TelegramPublisher, classify
@@ -91,6 +92,6 @@ class HandPostingPublisher(Provider):
         except TelegramError as error:
             outcome = classify(error, target)
             if outcome.error_code == "403":
-                return Outcome.permanent("403", "you have blocked the bot, so it could not hand you the post")
+                return Outcome.permanent("403", N_("you have blocked the bot, so it could not hand you the post"))
             return outcome
         return Outcome(DeliveryStatus.AWAITING_YOU, message_id=str(prompt_id))

@@ -23,6 +23,7 @@ from typing import IO, Any
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from i18n import N_
 from publishers.base import Outcome, Provider, Sending, untracked
 from storage.models import Post, Target
 
@@ -67,22 +68,23 @@ def request_fate(error: requests.RequestException) -> Fate:
 
 
 def describe_transport(error: requests.RequestException) -> str:
-    """A short, credential-free description of a transport failure (no URL, no headers)."""
+    """A short, credential-free description of a transport failure (no URL, no headers); stored
+    English, inside a delivery's reason."""
     if isinstance(error, requests.exceptions.ConnectTimeout):
-        return "the connection timed out"
+        return N_("the connection timed out")
     if isinstance(error, requests.exceptions.ReadTimeout):
-        return "no answer came back in time"
+        return N_("no answer came back in time")
     if isinstance(error, requests.exceptions.SSLError):
-        return "the TLS handshake failed"
+        return N_("the TLS handshake failed")
     if isinstance(error, requests.exceptions.ConnectionError):
         reason: object = error.args[0] if error.args else None
         if isinstance(reason, MaxRetryError):
             reason = reason.reason
         if isinstance(reason, NewConnectionError):
-            return "the connection was refused or the host could not be found"
-        return "the connection broke before an answer came back"
+            return N_("the connection was refused or the host could not be found")
+        return N_("the connection broke before an answer came back")
     if request_fate(error) is Fate.INVALID:
-        return "the address is not a valid URL"
+        return N_("the address is not a valid URL")
     return type(error).__name__
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from telegram import Bot
 
+from i18n import N_
 from publishers.base import Outcome
 from publishers.facebook import FacebookPagePublisher
 from publishers.webhook import WebhookPublisher, deleted_event, edited_event
@@ -98,7 +99,7 @@ class WebhookReviser(Reviser):
 
     def edit_refusal(self, edit: Edit, target: Target, delivery: Delivery) -> str | None:
         if [image.blob_id for image in edit.old.images] != [image.blob_id for image in edit.new.images]:
-            return "a webhook is told of edits without media: a new photo or video can't reach it"
+            return N_("a webhook is told of edits without media: a new photo or video can't reach it")
         return None
 
     async def edit(self, post: Post, target: Target, delivery: Delivery, edit: Edit) -> Outcome:
@@ -111,8 +112,8 @@ class WebhookReviser(Reviser):
 
 
 # Why posts handed to their owner cannot be reached again.
-BY_HAND_CANNOT_EDIT = "posted by hand in a Facebook group: edit it there yourself"
-BY_HAND_CANNOT_DELETE = "posted by hand in a Facebook group: delete it there yourself"
+BY_HAND_CANNOT_EDIT = N_("posted by hand in a Facebook group: edit it there yourself")
+BY_HAND_CANNOT_DELETE = N_("posted by hand in a Facebook group: delete it there yourself")
 
 
 def build_revisers(bot: Bot, facebook: FacebookPagePublisher, webhook: WebhookPublisher) -> dict[Platform, Reviser]:
@@ -159,7 +160,7 @@ class Everywhere:
         self.revisers = revisers
 
     def _reviser(self, target: Target) -> Reviser:
-        return self.revisers.get(target.platform) or Unrevisable("not supported", "not supported")
+        return self.revisers.get(target.platform) or Unrevisable(N_("not supported"), N_("not supported"))
 
     def plan_edit(self, post: Post, new: Content) -> list[Reached]:
         """Every target the edit would reach, each with why it cannot be made there (or None)."""

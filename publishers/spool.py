@@ -8,6 +8,7 @@ import asyncio
 import tempfile
 from typing import IO
 
+from i18n import N_
 from storage.base import Store
 from storage.models import Image
 
@@ -16,7 +17,8 @@ class MissingMedia(Exception):
     """A media item's bytes are not in the store."""
 
     def __init__(self, image: Image) -> None:
-        super().__init__(f"the file {image.name} is missing from storage")
+        # The delivery's reason (stored English, shown translated).
+        super().__init__(N_("the file {name} is missing from storage").format(name=image.name))
         self.image = image
 
 

@@ -31,6 +31,7 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
+from i18n import N_
 from publishers.base import Connection, Outcome, Provider, Sending, untracked
 from publishers.rate_limit import Booking, TelegramRateLimiter
 from publishers.spool import MissingMedia, spool
@@ -128,25 +129,27 @@ def classify(error: TelegramError, target: Target, *, may_have_posted: bool = Tr
     `may_have_posted` is False for requests that post nothing (the admin check): a lost answer
     to those is worth another try, never "unconfirmed"."""
     if isinstance(error, RetryAfter):
-        return Outcome.retryable("429", "Telegram asked to slow down", retry_after=retry_after_seconds(error))
+        return Outcome.retryable("429", N_("Telegram asked to slow down"), retry_after=retry_after_seconds(error))
     if isinstance(error, Forbidden):
-        return Outcome.permanent("403", f"the bot is no longer an admin there ({error.message})")
+        return Outcome.permanent("403", N_("the bot is no longer an admin there ({said})").format(said=error.message))
     if isinstance(error, InvalidToken):
-        return Outcome.permanent("401", "the bot's token was refused by Telegram")
+        return Outcome.permanent("401", N_("the bot's token was refused by Telegram"))
     if isinstance(error, BadRequest):
         if "chat not found" in error.message.lower():
-            return Outcome.permanent("400", "the chat no longer exists, or the bot cannot see it")
+            return Outcome.permanent("400", N_("the chat no longer exists, or the bot cannot see it"))
         if target.thread_id is not None and THREAD_NOT_FOUND in error.message.lower():
-            return Outcome.permanent("topic_deleted", "the topic was deleted")
+            return Outcome.permanent("topic_deleted", N_("the topic was deleted"))
         if target.thread_id is not None and TOPIC_CLOSED in error.message.lower():
-            return Outcome.permanent("topic_closed", "the topic is closed — reopen it to post there")
-        return Outcome.permanent("400", f"Telegram refused the message: {error.message}")
+            return Outcome.permanent("topic_closed", N_("the topic is closed — reopen it to post there"))
+        return Outcome.permanent("400", N_("Telegram refused the message: {said}").format(said=error.message))
     if isinstance(error, TimedOut | NetworkError):
         cause = error.__cause__
         if cause is None or isinstance(cause, NOT_SENT) or not may_have_posted:
-            return Outcome.retryable("network", f"could not reach Telegram ({error.message})")
+            return Outcome.retryable("network", N_("could not reach Telegram ({said})").format(said=error.message))
         return Outcome.unconfirmed(
-            f"Telegram did not confirm the message ({error.message}); it may have been posted — check {target.name}"
+            N_("Telegram did not confirm the message ({said}); it may have been posted — check {target}").format(
+                said=error.message, target=target.name
+            )
         )
     return Outcome.permanent("telegram", error.message)
 
@@ -254,7 +257,8 @@ class TelegramPublisher(Provider):
         try:
             member = await self.bot.get_chat_member(chat_id, post.user_id)
             if member.status not in ADMIN_STATUSES:
-                return Outcome.permanent("not_admin", f"you are no longer an administrator of {target.name}")
+                message = N_("you are no longer an administrator of {target}").format(target=target.name)
+                return Outcome.permanent("not_admin", message)
         except ChatMigrated as migrated:
             chat_id = await self._follow_migration(chat_id, migrated.new_chat_id)
         except TelegramError as error:
@@ -281,7 +285,9 @@ class TelegramPublisher(Provider):
             if not messages:
                 return outcome
             # The start of the post is out; resending it would duplicate it. Report what is missing.
-            note = f"part {number} of {len(plan)} of the post failed: {outcome.error_message}"
+            note = N_("part {number} of {count} of the post failed: {reason}").format(
+                number=number, count=len(plan), reason=outcome.error_message
+            )
             return await self._after_sending(chat_id, target, post.options, messages, note)
         return await self._after_sending(chat_id, target, post.options, messages, None)
 
@@ -292,19 +298,32 @@ class TelegramPublisher(Provider):
         is to come after (delete) can work there; its note says what did not, or cannot."""
         notes = [note] if note else []
         pinned = False
+        unpinned: str | None = None
+        undeletable: str | None = None
         if options.pin:
             try:
                 await self.bot.pin_chat_message(chat_id, messages[0].message_id, disable_notification=True)
                 pinned = True
             except TelegramError as error:
                 log.info("could not pin in %s: %s", chat_id, error)
-                notes.append(f"sent, but not pinned: {follow_up_failure(error, FollowUpKind.UNPIN, pinning=True)}")
+                unpinned = follow_up_failure(error, FollowUpKind.UNPIN, pinning=True)
         if options.delete_after is not None:
             problems = await self.option_problems(
                 chat_id, target.kind, DeliveryOptions(delete_after=options.delete_after)
             )
             if problems:
-                notes.append(f"it may not be deleted: {problems[0].sentence}")
+                undeletable = problems[0].sentence
+        # Both in one sentence of its own, so that the stored English is matched back whole.
+        if unpinned is not None and undeletable is not None:
+            notes.append(
+                N_("sent, but not pinned: {reason}; it may not be deleted: {problem}").format(
+                    reason=unpinned, problem=undeletable
+                )
+            )
+        elif unpinned is not None:
+            notes.append(N_("sent, but not pinned: {reason}").format(reason=unpinned))
+        elif undeletable is not None:
+            notes.append(N_("it may not be deleted: {reason}").format(reason=undeletable))
         outcome = self._sent(messages, note="; ".join(notes) or None)
         outcome.pinned = pinned
         return outcome
@@ -334,14 +353,14 @@ class TelegramPublisher(Provider):
                 await self.bot.delete_messages(chat_id, ids)
         except BadRequest as error:
             if "not found" in error.message.lower():
-                return Outcome.sent(message_id=action.message_ids[0], note="it was gone already")
+                return Outcome.sent(message_id=action.message_ids[0], note=N_("it was gone already"))
             return Outcome.permanent("400", follow_up_failure(error, action.kind))
         except (Forbidden, InvalidToken) as error:
             return Outcome.permanent("403", follow_up_failure(error, action.kind))
         except RetryAfter as error:
-            return Outcome.retryable("429", "Telegram asked to slow down", retry_after=retry_after_seconds(error))
+            return Outcome.retryable("429", N_("Telegram asked to slow down"), retry_after=retry_after_seconds(error))
         except (TimedOut, NetworkError) as error:
-            return Outcome.retryable("network", f"could not reach Telegram ({error.message})")
+            return Outcome.retryable("network", N_("could not reach Telegram ({said})").format(said=error.message))
         except TelegramError as error:
             return Outcome.permanent("telegram", follow_up_failure(error, action.kind))
         return Outcome.sent(message_id=action.message_ids[0], message_ids=list(action.message_ids))

@@ -15,6 +15,7 @@ from telegram import ChatMember
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from i18n import N_
 from storage.models import DeliveryOptions, FollowUpKind
 
 # How long a bot may delete its own messages in a group without the right to delete any.
@@ -32,9 +33,9 @@ class OptionProblem(StrEnum):
     def sentence(self) -> str:
         """The reason, as the owner's report says it."""
         return {
-            OptionProblem.NO_PIN_RIGHT: "the bot may not pin messages there",
-            OptionProblem.NO_DELETE_RIGHT: "the bot may not delete messages there",
-            OptionProblem.DELETE_TOO_LATE: (
+            OptionProblem.NO_PIN_RIGHT: N_("the bot may not pin messages there"),
+            OptionProblem.NO_DELETE_RIGHT: N_("the bot may not delete messages there"),
+            OptionProblem.DELETE_TOO_LATE: N_(
                 "Telegram lets the bot delete its messages there only for 48 hours "
                 "(longer only with the right to delete any message, in a supergroup or a channel)"
             ),
@@ -72,15 +73,21 @@ def follow_up_failure(error: TelegramError, kind: FollowUpKind, *, pinning: bool
     """What Telegram's refusal to pin, unpin or delete means, as the owner's report says it."""
     text = error.message.lower()
     if isinstance(error, Forbidden):
-        return "the bot is no longer in that chat"
+        return N_("the bot is no longer in that chat")
     if isinstance(error, BadRequest):
         if "deleted for everyone" in text:
             return OptionProblem.DELETE_TOO_LATE.sentence
         if "can't be deleted" in text:
-            return "the bot lost its delete right"
+            return N_("the bot lost its delete right")
         if "rights" in text and "pin" in text:
-            return OptionProblem.NO_PIN_RIGHT.sentence if pinning else "the bot lost its pin right"
+            return OptionProblem.NO_PIN_RIGHT.sentence if pinning else N_("the bot lost its pin right")
         if "chat not found" in text:
-            return "the chat no longer exists, or the bot cannot see it"
-    what = "pin" if pinning else kind.value
-    return f"Telegram refused to {what} it: {error.message}"
+            return N_("the chat no longer exists, or the bot cannot see it")
+    # i18n: {said} is Telegram's own words.
+    if pinning:
+        refusal = N_("Telegram refused to pin it: {said}")
+    elif kind is FollowUpKind.UNPIN:
+        refusal = N_("Telegram refused to unpin it: {said}")
+    else:
+        refusal = N_("Telegram refused to delete it: {said}")
+    return refusal.format(said=error.message)

@@ -25,6 +25,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from i18n import N_
 from publishers.base import Outcome
 from publishers.formatting import Formatted
 from publishers.revision import Edit, Reviser
@@ -44,18 +45,18 @@ log = logging.getLogger(__name__)
 
 # Telegram's refusals of an edit or a delete, in words for the owner (matched on its description).
 REFUSALS = (
-    ("message is not modified", "not_modified", "the message there already shows this"),
-    ("message to edit not found", "not_found", "the message is no longer there (deleted in the chat?)"),
-    ("message to delete not found", "not_found", "the message is no longer there"),
-    ("message can't be deleted for everyone", "too_old", "Telegram lets a bot delete a message in a group only "
-     "within 48 hours of sending it: delete it there by hand"),
-    ("message can't be deleted", "no_right", "the bot has no right to delete messages there"),
-    ("message can't be edited", "cannot_edit", "Telegram does not let the bot edit that message"),
-    ("not enough rights", "no_right", "the bot has no right to edit messages there"),
-    ("need administrator rights", "no_right", "the bot is no longer an administrator allowed to post there"),
-    ("there is no caption in the message", "wrong_kind", "the message there has no caption to change"),
-    ("there is no text in the message", "wrong_kind", "the message there has no text to change"),
-    ("chat not found", "chat_gone", "the chat no longer exists, or the bot cannot see it"),
+    ("message is not modified", "not_modified", N_("the message there already shows this")),
+    ("message to edit not found", "not_found", N_("the message is no longer there (deleted in the chat?)")),
+    ("message to delete not found", "not_found", N_("the message is no longer there")),
+    ("message can't be deleted for everyone", "too_old", N_("Telegram lets a bot delete a message in a group only "
+     "within 48 hours of sending it: delete it there by hand")),
+    ("message can't be deleted", "no_right", N_("the bot has no right to delete messages there")),
+    ("message can't be edited", "cannot_edit", N_("Telegram does not let the bot edit that message")),
+    ("not enough rights", "no_right", N_("the bot has no right to edit messages there")),
+    ("need administrator rights", "no_right", N_("the bot is no longer an administrator allowed to post there")),
+    ("there is no caption in the message", "wrong_kind", N_("the message there has no caption to change")),
+    ("there is no text in the message", "wrong_kind", N_("the message there has no text to change")),
+    ("chat not found", "chat_gone", N_("the chat no longer exists, or the bot cannot see it")),
 )  # fmt: skip
 
 
@@ -63,17 +64,21 @@ def refused(error: TelegramError) -> Outcome:
     """What Telegram's answer to an edit or a delete means, in words."""
     if isinstance(error, RetryAfter):
         seconds = round(retry_after_seconds(error))
-        return Outcome.retryable("429", f"Telegram asked to slow down: try again in {seconds} s")
+        return Outcome.retryable(
+            "429", N_("Telegram asked to slow down: try again in {seconds} s").format(seconds=seconds)
+        )
     if isinstance(error, Forbidden):
-        return Outcome.permanent("403", f"the bot is no longer in that chat ({error.message})")
+        return Outcome.permanent("403", N_("the bot is no longer in that chat ({said})").format(said=error.message))
     # BadRequest is a NetworkError to python-telegram-bot: Telegram's refusals are read first.
     if isinstance(error, TimedOut | NetworkError) and not isinstance(error, BadRequest):
-        return Outcome.retryable("network", f"Telegram did not answer ({error.message}): it may not have changed")
+        message = N_("Telegram did not answer ({said}): it may not have changed").format(said=error.message)
+        return Outcome.retryable("network", message)
     said = error.message.lower()
     for needle, code, words in REFUSALS:
         if needle in said:
             return Outcome.permanent(code, words)
-    return Outcome.permanent("400" if isinstance(error, BadRequest) else "telegram", f"Telegram refused: {error}")
+    code = "400" if isinstance(error, BadRequest) else "telegram"
+    return Outcome.permanent(code, N_("Telegram refused: {said}").format(said=error))
 
 
 def _shape(plan: list[PlannedMessage]) -> list[tuple[bool, int, bool]]:
@@ -108,17 +113,19 @@ def _why_not(edit: Edit, before: list[PlannedMessage], after: list[PlannedMessag
     (texts_before, buttons_before), (texts_after, buttons_after) = counts(before), counts(after)
     if edit.new.images and texts_before == 0 and texts_after > 0:
         length = utf16_len(edit.new.caption)
-        return (
-            f"the new text is {length} characters and no longer fits as a caption "
-            f"({CAPTION_LIMIT} at most, with the first item's own caption): shorten it"
-        )
+        return N_(
+            "the new text is {length} characters and no longer fits as a caption "
+            "({limit} at most, with the first item's own caption): shorten it"
+        ).format(length=length, limit=CAPTION_LIMIT)
     if buttons_before != buttons_after:
         if buttons_after:
-            return "buttons can't be added under an album that went out without them"
-        return "the buttons of an album sit on a message of their own, which can't be taken away"
+            return N_("buttons can't be added under an album that went out without them")
+        return N_("the buttons of an album sit on a message of their own, which can't be taken away")
     if not edit.new.caption.strip() and texts_after < texts_before:
-        return "the text went out as a message of its own, which can't be left empty"
-    return f"the new text needs {texts_after} text messages where the post has {texts_before}"
+        return N_("the text went out as a message of its own, which can't be left empty")
+    return N_("the new text needs {needed} text messages where the post has {present}").format(
+        needed=texts_after, present=texts_before
+    )
 
 
 def _same(a: Formatted, b: Formatted) -> bool:
@@ -154,7 +161,7 @@ class TelegramReviser(Reviser):
             return layout
         replaced = [new for _, after in layout for new in after.media if not new.image.telegram_file_id]
         if replaced:
-            return "the new media item is not on Telegram"
+            return N_("the new media item is not on Telegram")
         return None
 
     async def edit(self, post: Post, target: Target, delivery: Delivery, edit: Edit) -> Outcome:
@@ -173,10 +180,12 @@ class TelegramReviser(Reviser):
                 log.info("telegram edit in %s: %s (%s)", chat_id, outcome.error_code, outcome.error_message)
                 if not changed:
                     return outcome
-                note = f"part {number} of {len(layout)} could not be changed: {outcome.error_message}"
+                note = N_("part {number} of {count} could not be changed: {reason}").format(
+                    number=number, count=len(layout), reason=outcome.error_message
+                )
                 return Outcome.sent(delivery.message_id, delivery.url, note=note)
         if not changed:
-            return Outcome.permanent("not_modified", "nothing of what changed shows there")
+            return Outcome.permanent("not_modified", N_("nothing of what changed shows there"))
         return Outcome.sent(delivery.message_id, delivery.url)
 
     async def _edit_message(
@@ -246,11 +255,15 @@ class TelegramReviser(Reviser):
                     continue
                 log.info("telegram delete in %s: %s (%s)", chat_id, outcome.error_code, outcome.error_message)
                 if deleted:
-                    words = f"{deleted} of its {len(ids)} messages were deleted, then: {outcome.error_message}"
+                    words = N_("{deleted} of its {count} messages were deleted, then: {reason}").format(
+                        deleted=deleted, count=len(ids), reason=outcome.error_message
+                    )
                     return Outcome.permanent(outcome.error_code or "telegram", words)
                 return outcome
             deleted += 1
         if not deleted and ids:
-            return Outcome.sent(note="it was no longer there")
-        note = f"{gone} of its {len(ids)} messages were already gone" if gone else None
+            return Outcome.sent(note=N_("it was no longer there"))
+        note = (
+            N_("{gone} of its {count} messages were already gone").format(gone=gone, count=len(ids)) if gone else None
+        )
         return Outcome.sent(note=note)

@@ -24,13 +24,14 @@ import json
 import secrets
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 from urllib.parse import urlsplit
 
 import requests
 
+from i18n import N_
 from publishers.base import Connection, Outcome, Sending
 from publishers.formatting import formatted, to_html
 from publishers.http import MESSAGE_CHARS, HttpProvider, LostWords, Unreachable, parse_retry_after
@@ -51,9 +52,9 @@ RETRY_LATER_STATUSES = frozenset({408, 429})
 MIN_SECRET = 16
 LOST = LostWords(
     invalid_code="bad_url",
-    invalid="the webhook address cannot be used: {detail}",
-    unreachable="could not reach the webhook ({detail})",
-    unanswered="the webhook did not answer ({detail}); it may have received the post — check {target}",
+    invalid=N_("the webhook address cannot be used: {detail}"),
+    unreachable=N_("could not reach the webhook ({detail})"),
+    unanswered=N_("the webhook did not answer ({detail}); it may have received the post — check {target}"),
 )
 
 
@@ -222,14 +223,14 @@ def check_url(url: str, allow_http_loopback: bool = True) -> str | None:
         parts = urlsplit(url.strip())
         host = parts.hostname
     except ValueError:
-        return "the webhook address is not a valid URL"
+        return N_("the webhook address is not a valid URL")
     if not host:
-        return "the webhook address is not a valid URL"
+        return N_("the webhook address is not a valid URL")
     if parts.scheme == "https":
         return None
     if parts.scheme == "http" and allow_http_loopback and host in LOOPBACK_HOSTS:
         return None
-    return "the webhook address must start with https://"
+    return N_("the webhook address must start with https://")
 
 
 @dataclass
@@ -259,13 +260,13 @@ class WebhookPublisher(HttpProvider):
             return None
         problem = check_url(answers[0], self.allow_http_loopback)
         if problem is None and len(answers) > 1 and len(answers[1].strip()) < MIN_SECRET:
-            problem = f"the signing secret must be at least {MIN_SECRET} characters long"
+            problem = N_("the signing secret must be at least {count} characters long").format(count=MIN_SECRET)
         return problem
 
     async def connect(self, user_id: int, answers: Sequence[str]) -> Connection:
         """The webhook as one target named after its host, once a signed test delivery was sent
         (its refusal is a warning: the receiver may not be ready yet)."""
-        problem = self.check(answers) if len(answers) == 2 else "a webhook needs its URL and its signing secret"
+        problem = self.check(answers) if len(answers) == 2 else N_("a webhook needs its URL and its signing secret")
         if problem is not None:
             return Connection.refusal(problem)
         url, secret = answers[0].strip(), answers[1].strip()
@@ -303,7 +304,7 @@ class WebhookPublisher(HttpProvider):
     async def _publish(self, post: Post, target: Target, sending: Sending) -> Outcome:
         credential = await self.store.account_credential(target.account_id or post.account_id)
         if credential is None:
-            return Outcome.permanent("no_account", "the webhook account was removed")
+            return Outcome.permanent("no_account", N_("the webhook account was removed"))
         url, secret = read_credential(credential, target)
         problem = check_url(url, self.allow_http_loopback)
         if problem is not None:
@@ -344,20 +345,29 @@ class WebhookPublisher(HttpProvider):
             return _Answer(response.status_code, dict(response.headers), bytes(content[:READ_LIMIT]))
 
     @staticmethod
-    def _answer_outcome(answer: _Answer) -> Outcome:
+    def _answer_outcome(answer: _Answer, *, event: bool = False) -> Outcome:
+        """What the receiver's answer means; `event`: it answered an event about a post (its
+        refusal names no post)."""
         status = answer.status
         text = answer.body.decode("utf-8", "replace").strip()
-        said = text[:MESSAGE_CHARS] or "no message"
+        said = text[:MESSAGE_CHARS] or N_("no message")
         if 200 <= status < 300:
             return Outcome.sent(message_id=_receiver_id(answer.body))
         retry_after = parse_retry_after(_header(answer.headers, "Retry-After"))
         if status in RETRY_LATER_STATUSES:
-            return Outcome.retryable(str(status), f"the webhook asked to try later ({status}: {said})", retry_after)
+            message = N_("the webhook asked to try later ({status}: {said})").format(status=status, said=said)
+            return Outcome.retryable(str(status), message, retry_after)
         if status >= 500:
-            return Outcome.retryable(str(status), f"the webhook failed with {status}: {said}", retry_after)
+            message = N_("the webhook failed with {status}: {said}").format(status=status, said=said)
+            return Outcome.retryable(str(status), message, retry_after)
         if 300 <= status < 400:
-            return Outcome.permanent(str(status), f"the webhook redirects elsewhere ({status}); update its address")
-        return Outcome.permanent(str(status), f"the webhook refused the post ({status}): {said}")
+            message = N_("the webhook redirects elsewhere ({status}); update its address").format(status=status)
+            return Outcome.permanent(str(status), message)
+        if event:
+            refusal = N_("the webhook refused it ({status}): {said}")
+        else:
+            refusal = N_("the webhook refused the post ({status}): {said}")
+        return Outcome.permanent(str(status), refusal.format(status=status, said=said))
 
     # -- after publication: events about a delivered post ----------------------------------------
 
@@ -366,7 +376,7 @@ class WebhookPublisher(HttpProvider):
         `key` is its Idempotency-Key, the same for a repeat of the same event."""
         credential = await self.store.account_credential(target.account_id or post.account_id)
         if credential is None:
-            return Outcome.permanent("no_account", "the webhook account was removed")
+            return Outcome.permanent("no_account", N_("the webhook account was removed"))
         url, secret = read_credential(credential, target)
         problem = check_url(url, self.allow_http_loopback)
         if problem is not None:
@@ -382,11 +392,10 @@ class WebhookPublisher(HttpProvider):
             answer = await asyncio.to_thread(self._post, url, body, headers)
         except Unreachable as lost:
             return lost.outcome(LOST, target.name, posting=False)
-        outcome = self._answer_outcome(answer)
+        outcome = self._answer_outcome(answer, event=True)
         if outcome.status is DeliveryStatus.SENT:
             return Outcome.sent()
-        # Its words name a post; here the receiver refused an event about one.
-        return replace(outcome, error_message=(outcome.error_message or "").replace("refused the post", "refused it"))
+        return outcome
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:

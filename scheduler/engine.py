@@ -16,6 +16,7 @@ from functools import partial
 from typing import TypeVar
 
 import metrics
+from i18n import N_
 from logs import POST_ID, publishing
 from publishers.base import Outcome, Publisher, Withdrawn
 from storage.base import STORE_UNAVAILABLE, Store
@@ -32,10 +33,11 @@ from storage.models import (
 
 log = logging.getLogger(__name__)
 
-MISSED_MESSAGE = "missed while the bot was offline"
+# Why a delivery was closed without a try: stored in English, shown in the reader's language.
+MISSED_MESSAGE = N_("missed while the bot was offline")
 HAND_POST_WINDOW = timedelta(days=1)
-HAND_POST_MISSED = "not confirmed as posted within a day"
-CUT_OFF_MESSAGE = (
+HAND_POST_MISSED = N_("not confirmed as posted within a day")
+CUT_OFF_MESSAGE = N_(
     "the bot stopped while this was being sent, so it may or may not have been posted — check {name} before retrying"
 )
 # An outage longer than this gets the owner one notice that the post is delayed.
@@ -418,7 +420,7 @@ class Publication:
         tried again; None if the claim was lost."""
         publisher = self.publishers.get(target.platform)
         if publisher is None:
-            message = "no publisher for it"
+            message = N_("no publisher for it")
             closed = self._closed(delivery, DeliveryStatus.FAILED, ErrorKind.PERMANENT, "platform", message, target)
             return closed, None
         marked = False

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
 
+from i18n import N_
 from publishers.base import Publisher
 from scheduler.engine import STORE_RETRY_DELAYS, RetryPolicy
 from scheduler.reporting import ReportDelayed, ReportRefused
@@ -20,7 +21,7 @@ from storage.models import FollowUp, FollowUpStatus, Platform, settled_follow_up
 
 log = logging.getLogger(__name__)
 
-MISSED_FOLLOW_UP = "its time passed while the bot was offline"
+MISSED_FOLLOW_UP = N_("its time passed while the bot was offline")
 # Sends one message to an owner about these failed actions; raises ReportRefused, ReportDelayed,
 # or anything else for a transient failure (as scheduler.reporting.SendReport).
 SendFollowUpReport = Callable[[int, list[FollowUp]], Awaitable[None]]
@@ -86,7 +87,7 @@ class FollowUps:
             return
         publisher = self.publishers.get(Platform.TELEGRAM)
         if publisher is None:
-            await self._settle(settled_follow_up(action, FollowUpStatus.FAILED, now, "no publisher for it"), holder)
+            await self._settle(settled_follow_up(action, FollowUpStatus.FAILED, now, N_("no publisher for it")), holder)
             return
         try:
             outcome = await publisher.follow_up(action)
