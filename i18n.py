@@ -317,3 +317,14 @@ def duration(delta: timedelta, width: Literal["narrow", "short", "medium", "long
 def number(value: int | float) -> str:
     """ "1,234" in English, "1 234" in Russian."""
     return babel_numbers.format_decimal(value, locale=_locale())
+
+
+# -- added by i18nA
+def day_month(moment: date | datetime) -> str:
+    """ "2 Dec" (no weekday, no year): a day named beside a time of that day."""
+    return babel_dates.format_date(moment, pgettext("date pattern", "d MMM"), locale=_locale())
+
+
+def month_in_date(month: int) -> str:
+    """The month (1–12) as it is said in a date, after the day: "February", "февраля"."""
+    return str(_locale().months["format"]["wide"][month])
