@@ -4,6 +4,7 @@ the Russian texts give are times it reads."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import i18n
-from handlers import when
+from handlers import texts, when
 from handlers.when import current_time, in_english, parse_time
 
 # East and west of UTC, and a zone whose day differs from UTC's at the frozen moment.
@@ -126,7 +127,12 @@ def test_the_grammar_sees_english_words() -> None:
 
 
 @pytest.mark.parametrize("zone", ZONES)
-def test_the_russian_examples_of_the_texts_are_read(frozen_clock: datetime, zone: str) -> None:
-    """The times the Russian catalogue gives as examples (ask_time, time_problem)."""
-    for example in ("завтра 9:00", "через 2 часа"):
+def test_the_examples_the_texts_give_are_read(frozen_clock: datetime, zone: str) -> None:
+    """The times the (Russian) texts offer as examples are times Herald reads when spoken to in
+    Russian: those of the question and of the refusal, besides the dated one given to them."""
+    dated = "2027-06-19 18:30"
+    shown = texts.ask_time(zone, dated) + texts.time_problem("unreadable", "", dated)
+    examples = [example for example in re.findall(r"<code>(.*?)</code>", shown) if example != dated]
+    assert len(examples) == 4
+    for example in [*examples, "завтра 9:00", "через 2 часа"]:
         assert read(example, zone) is not None, example
