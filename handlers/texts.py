@@ -352,12 +352,13 @@ def report_headline(short_id: str, status: str, sent: int, total: int) -> str:
 
 
 def report_failure(name: str, reason: str) -> str:
-    return f"• {escape(name)}: {escape(reason)}"
+    """A delivery's reason (stored in English) in the reader's language."""
+    return f"• {escape(name)}: {escape(i18n.stored(reason))}"
 
 
 def report_note(name: str, note: str) -> str:
-    """A delivery that went out, with something to know about it."""
-    return f"⚠️ {escape(name)}: {escape(note)}"
+    """A delivery that went out, with something to know about it (stored in English)."""
+    return f"⚠️ {escape(name)}: {escape(i18n.stored(note))}"
 
 
 def report_link(name: str, url: str) -> str:
