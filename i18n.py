@@ -326,3 +326,14 @@ def decimal(value: float, digits: int = 1) -> str:
     written = f"{value:,.{digits}f}"
     group, point = babel_numbers.get_group_symbol(_locale()), babel_numbers.get_decimal_symbol(_locale())
     return "".join(group if char == "," else point if char == "." else char for char in written)
+
+
+# -- added by i18nA
+def day_month(moment: date | datetime) -> str:
+    """ "2 Dec" (no weekday, no year): a day named beside a time of that day."""
+    return babel_dates.format_date(moment, pgettext("date pattern", "d MMM"), locale=_locale())
+
+
+def month_in_date(month: int) -> str:
+    """The month (1–12) as it is said in a date, after the day: "February", "февраля"."""
+    return str(_locale().months["format"]["wide"][month])

@@ -21,11 +21,13 @@ from telegram.ext import (
     filters,
 )
 
+import i18n
 from handlers import keyboards, texts
 from handlers.common import answer, reply, user_zone
 from handlers.date_picker import typed_minutes
 from handlers.screen import pressed, user_id
 from handlers.when import TimeChoice, check_time, current_time, explain, local, parse_time, quick_time
+from i18n import _
 from publishers.telegram_layout import CAPTION_LIMIT, TEXT_LIMIT, utf16_len
 
 AnyHandler = BaseHandler[Update, ContextTypes.DEFAULT_TYPE, Any]
@@ -39,7 +41,9 @@ class Question:
 
     What the question is about may live in user_data under `key` (JSON), so a restart loses
     nothing; it is dropped whenever the question is left. `left` is said on /cancel; `hint`, if
-    any, when something of the wrong kind arrives (without one, whoever else takes it answers)."""
+    any, when something of the wrong kind arrives (without one, whoever else takes it answers).
+    Both are English texts (`texts.X` read when the module loads) said in the person's language
+    when they are said."""
 
     name: str
     state: str
@@ -64,7 +68,7 @@ class Question:
     async def leave(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         """/cancel: nothing changes."""
         self.forget(context)
-        await reply(update, self.left)
+        await reply(update, _(self.left))
         return ConversationHandler.END
 
     async def leave_for_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -76,7 +80,7 @@ class Question:
 
     async def give_hint(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Something other than the asked kind of answer."""
-        await reply(update, self.hint or "")
+        await reply(update, _(self.hint) if self.hint else "")
 
     def conversation(
         self, entry_points: list[AnyHandler], answers: list[AnyHandler]
@@ -137,7 +141,7 @@ async def refuse_time(update: Update, choice: TimeChoice, zone: str, screen: str
     suggestion = choice.suggestion if choice.problem == "dst_gap" else None
     markup = None
     if suggestion is not None:
-        label = texts.confirm_shifted_time(f"{local(suggestion, zone):%H:%M}")
+        label = texts.confirm_shifted_time(i18n.clock(local(suggestion, zone)))
         markup = keyboards.shifted_time_keyboard(label, screen, action, SHIFTED)
     await reply(update, explain(choice, zone, current_time()), reply_markup=markup)
     return suggestion

@@ -6,26 +6,27 @@ from collections.abc import Sequence
 from html import escape
 
 import i18n
-from i18n import N_, _
+from i18n import N_, _, ngettext, pgettext
 from publishers.telegram_layout import CAPTION_LIMIT, DOWNLOAD_LIMIT_MB, TEXT_LIMIT
 from publishers.webhook import MIN_SECRET
 from storage.models import MAX_IMAGES
 
 # Telegram counts its limits in UTF-16 code units; said to people this way.
-AS_TELEGRAM_COUNTS = "as Telegram counts them (most emoji count as 2)"
+AS_TELEGRAM_COUNTS = N_("as Telegram counts them (most emoji count as 2)")
 
 
 def plural(count: int, noun: str, many: str = "") -> str:
-    """`count` and the noun as people say it: "1 target", "3 targets" (`many` when not noun + s)."""
+    """`count` and the noun as people say it: "1 target", "3 targets" (`many` when not noun + s).
+    English only: a sentence for people says its plural with `ngettext` instead."""
     return f"{count:,} {noun if count == 1 else many or noun + 's'}"
 
 
-WELCOME = (
+WELCOME = N_(
     "👋 <b>Herald</b> schedules posts — a caption and up to ten photos — to many channels, "
     "groups and pages at once, publishes them at the time you choose, and tells you here "
     "what happened.\n\nWhat would you like to do?"
 )
-HELP = (
+HELP = N_(
     "<b>How Herald works</b>\n"
     "1. Add me as an <b>administrator</b> to your channels and groups — they become your targets.\n"
     "2. /new — pick the account, the targets, photos and a caption, then a time.\n"
@@ -42,7 +43,7 @@ HELP = (
     "<b>What a post can hold</b>\n"
     "• Text formatted in Telegram's own editor — bold, italic, underline, strikethrough, spoilers, "
     "links, quotes, code: it goes out exactly as you typed it.\n"
-    f"• Up to {MAX_IMAGES} photos, videos, GIFs, files or audio files. Photos and videos share an album; "
+    "• Up to {max_images} photos, videos, GIFs, files or audio files. Photos and videos share an album; "
     "files only with files and audio only with audio, as Telegram allows; a GIF goes on its own.\n"
     "• Buttons under the post: on the preview, tap <b>🔘 Buttons</b> and send one row per line, "
     "<code>|</code> between the buttons of a row:\n"
@@ -50,160 +51,182 @@ HELP = (
     "Menu - https://shop.example/menu | Promo code - copy: SPRING10</code>\n"
     "A link starts with https://, http:// or tg://; <code>copy:</code> makes a button that copies its "
     "text (a promo code). Under an album the buttons go on a short message of their own.\n"
-    "• The link preview: shown, hidden, above the text or with a large picture — on the preview."
+    "• The link preview: shown, hidden, above the text or with a large picture — on the preview.",
+    max_images=MAX_IMAGES,
 )
+# The bot's command menu: (command, its description in the menu).
 COMMANDS = [
-    ("new", "Schedule a new post"),
-    ("scheduled", "Upcoming posts and history"),
-    ("accounts", "Connected accounts"),
-    ("posters", "Saved content"),
-    ("import", "Import posts from a CSV or JSON file"),
-    ("timezone", "Set your time zone"),
-    ("queue", "Posting schedule and queue"),
-    ("batch", "Schedule several messages at once"),
-    ("help", "How Herald works"),
-    ("cancel", "Leave what you are doing"),
+    ("new", N_("Schedule a new post")),
+    ("scheduled", N_("Upcoming posts and history")),
+    ("accounts", N_("Connected accounts")),
+    ("posters", N_("Saved content")),
+    ("import", N_("Import posts from a CSV or JSON file")),
+    ("timezone", N_("Set your time zone")),
+    ("queue", N_("Posting schedule and queue")),
+    ("batch", N_("Schedule several messages at once")),
+    ("help", N_("How Herald works")),
+    ("cancel", N_("Leave what you are doing")),
 ]
-NOT_ALLOWED = (
+NOT_ALLOWED = N_(
     "Sorry, this Herald bot is private and you are not on its list of users. "
     "Ask its owner to add your Telegram id ({user_id}) to ALLOWED_USER_IDS."
 )
-SOMETHING_WENT_WRONG = (
+SOMETHING_WENT_WRONG = N_(
     "😕 Sorry — something went wrong on my side. What you had entered is kept; try again, or /cancel to start over."
 )
-STALE_BUTTON = "This button belongs to something that is already finished. Start again with /new."
-WRONG_STEP_BUTTON = "That button is from an earlier step — please use the latest message."
-WHAT_NOW = "I'm not waiting for anything just now. Pick an action, or see /help."
-NOTHING_TO_CANCEL = "There is nothing to cancel. /new schedules a post."
-CANCELLED = "Cancelled — nothing was saved."
-NOT_YOURS = "I can't find that among yours."
+STALE_BUTTON = N_("This button belongs to something that is already finished. Start again with /new.")
+WRONG_STEP_BUTTON = N_("That button is from an earlier step — please use the latest message.")
+WHAT_NOW = N_("I'm not waiting for anything just now. Pick an action, or see /help.")
+NOTHING_TO_CANCEL = N_("There is nothing to cancel. /new schedules a post.")
+CANCELLED = N_("Cancelled — nothing was saved.")
+NOT_YOURS = N_("I can't find that among yours.")
 
 # -- New post: account and targets ------------------------------------------------------------
-CHOOSE_ACCOUNT = "<b>New post</b> · step 1 of 5\nWhich account should publish it?"
-TELEGRAM_ACCOUNT_NAME = "Telegram (this bot)"
-ADD_ACCOUNT_HINT = "Connected accounts are managed with /accounts."
-NO_TARGETS = (
+CHOOSE_ACCOUNT = N_("<b>New post</b> · step 1 of 5\nWhich account should publish it?")
+TELEGRAM_ACCOUNT_NAME = N_("Telegram (this bot)")
+ADD_ACCOUNT_HINT = N_("Connected accounts are managed with /accounts.")
+NO_TARGETS = N_(
     "I'm not an administrator in any channel or group that you administer.\n\n"
     "Add me to a channel or group as an <b>administrator</b> (with the right to post), "
     "then tap <b>Refresh</b>."
 )
-NO_ACCOUNT_TARGETS = "This account has no targets. Refresh them with /accounts."
-TARGET_NOT_ALLOWED = "That target isn't one of yours — nothing changed."
-TARGET_LOST = "You or I are no longer an administrator in {names}; I've taken it off the list."
-PICK_ONE_TARGET = "Pick at least one target first."
+NO_ACCOUNT_TARGETS = N_("This account has no targets. Refresh them with /accounts.")
+TARGET_NOT_ALLOWED = N_("That target isn't one of yours — nothing changed.")
+TARGET_LOST = N_("You or I are no longer an administrator in {names}; I've taken it off the list.")
+PICK_ONE_TARGET = N_("Pick at least one target first.")
 
 
 def choose_targets(account_name: str, selected: int, total: int) -> str:
-    return (
-        f"<b>New post</b> · step 2 of 5\nAccount: {escape(account_name)}\n"
-        f"Where should it go? Tap to select ({selected} of {total} selected)."
-    )
+    return _(
+        "<b>New post</b> · step 2 of 5\nAccount: {account}\n"
+        "Where should it go? Tap to select ({selected} of {total} selected)."
+    ).format(account=escape(account_name), selected=selected, total=total)
 
 
 # -- New post: content ------------------------------------------------------------------------
-ASK_CONTENT = (
-    f"<b>New post</b> · step 3 of 5\nSend the photos — or videos, GIFs, files, audio — as an album or one "
-    f"by one, up to {MAX_IMAGES}; a photo's own caption becomes that image's caption.\n"
+ASK_CONTENT = N_(
+    "<b>New post</b> · step 3 of 5\nSend the photos — or videos, GIFs, files, audio — as an album or one "
+    "by one, up to {max_images}; a photo's own caption becomes that image's caption.\n"
     "Then send the <b>main caption</b> as a message — its bold, italic, links and spoilers go out as typed.\n\n"
-    "Or tap <b>No images</b> for a text post, or pick a saved poster."
+    "Or tap <b>No images</b> for a text post, or pick a saved poster.",
+    max_images=MAX_IMAGES,
 )
-ASK_TEXT_ONLY = "A text post, then. Send its text."
-ASK_CAPTION_AFTER_PHOTOS = "Now send the main caption, or tap <b>No caption</b>."
-TOO_MANY_IMAGES = f"A post holds at most {MAX_IMAGES} images — {{count}} are already in; the extra one was not added."
-NOT_A_PHOTO = (
+ASK_TEXT_ONLY = N_("A text post, then. Send its text.")
+ASK_CAPTION_AFTER_PHOTOS = N_("Now send the main caption, or tap <b>No caption</b>.")
+TOO_MANY_IMAGES = N_(
+    "A post holds at most {max_images} images — {count} are already in; the extra one was not added.",
+    max_images=MAX_IMAGES,
+)
+NOT_A_PHOTO = N_(
     "I need photos, videos, GIFs, files or audio files — not stickers, voice messages or round videos — "
     "or the caption as text."
 )
-EMPTY_TEXT_POST = "A post without images needs some text. Send the text, or send photos."
-POSTER_MISSING = "That poster no longer exists."
-PHOTO_TOO_BIG = (
-    f"This photo is too big for a bot to download (over {DOWNLOAD_LIMIT_MB} MB); send a smaller one. "
-    "Everything you sent before it is kept."
+EMPTY_TEXT_POST = N_("A post without images needs some text. Send the text, or send photos.")
+POSTER_MISSING = N_("That poster no longer exists.")
+PHOTO_TOO_BIG = N_(
+    "This photo is too big for a bot to download (over {download_limit} MB); send a smaller one. "
+    "Everything you sent before it is kept.",
+    download_limit=DOWNLOAD_LIMIT_MB,
 )
 
 
 def text_too_long(length: int) -> str:
-    return (
-        f"That text is {length:,} characters {AS_TELEGRAM_COUNTS}; Telegram allows {TEXT_LIMIT:,} "
-        "in one message. Please shorten it and send it again."
-    )
+    return _(
+        "That text is {length} characters as Telegram counts them (most emoji count as 2); "
+        "Telegram allows {limit} in one message. Please shorten it and send it again."
+    ).format(length=i18n.number(length), limit=i18n.number(TEXT_LIMIT))
 
 
 def caption_over_photo_limit(length: int) -> str:
-    return (
-        f"ℹ️ Your caption is {length:,} characters {AS_TELEGRAM_COUNTS} — more than the {CAPTION_LIMIT:,} "
-        "a photo caption can hold, so it will go out as the album followed by a text message."
-    )
+    return _(
+        "ℹ️ Your caption is {length} characters as Telegram counts them (most emoji count as 2) — "
+        "more than the {limit} a photo caption can hold, so it will go out as the album followed "
+        "by a text message."
+    ).format(length=i18n.number(length), limit=i18n.number(CAPTION_LIMIT))
 
 
 def photo_caption_cut(number: int, length: int) -> str:
-    return (
-        f"ℹ️ The caption of photo {number} is {length:,} characters {AS_TELEGRAM_COUNTS}; a bot can put "
-        f"{CAPTION_LIMIT:,} under a photo, so it will be cut there (the preview shows how). To keep it "
-        "whole, send it as the main caption instead."
-    )
+    return _(
+        "ℹ️ The caption of photo {number} is {length} characters as Telegram counts them (most emoji "
+        "count as 2); a bot can put {limit} under a photo, so it will be cut there (the preview shows "
+        "how). To keep it whole, send it as the main caption instead."
+    ).format(number=number, length=i18n.number(length), limit=i18n.number(CAPTION_LIMIT))
 
 
 def photos_received(count: int) -> str:
-    return f"📷 {plural(count, 'photo')} in. Send more (up to {MAX_IMAGES}) or the main caption."
+    return ngettext(
+        "📷 {count} photo in. Send more (up to {max_images}) or the main caption.",
+        "📷 {count} photos in. Send more (up to {max_images}) or the main caption.",
+        count,
+    ).format(count=i18n.number(count), max_images=MAX_IMAGES)
 
 
 def poster_chosen(name: str) -> str:
-    return f"Using the poster <b>{escape(name)}</b>."
+    return _("Using the poster <b>{name}</b>.").format(name=escape(name))
 
 
 # -- New post: time ---------------------------------------------------------------------------
 def ask_time(zone: str, example: str) -> str:
-    return (
+    # i18n: the examples after {example} must be times Herald reads in your language
+    # (handlers/when.py TYPED_WORDS), e.g. Russian "завтра 9:00", "через 2 часа".
+    return _(
         "<b>New post</b> · step 4 of 5\nWhen should it go out? Tap a time or type one in your zone "
-        f"({escape(zone)}): <code>{escape(example)}</code>, <code>tomorrow 9am</code>, "
+        "({zone}): <code>{example}</code>, <code>tomorrow 9am</code>, "
         "<code>in 2 hours</code>.\nYour zone can be changed with /timezone."
-    )
+    ).format(zone=escape(zone), example=escape(example))
 
 
 def time_problem(problem: str, typed: str, example: str) -> str:
     """Why a typed time cannot be used; `typed` is the part at fault, `example` a good time."""
     shown = f"<code>{escape(typed)}</code>"
-    reasons = {
-        "past": "That time is in the past. Please send a time in the future.",
-        "too_far": "That is more than a year ahead; Herald schedules up to one year. Please pick an earlier time.",
-        "bad_hour": (
-            f"{shown} is not a time: hours go from 00 to 23 (or 1 to 12 with am/pm). Please send the time again."
-        ),
-        "bad_minute": f"{shown} is not a time: minutes go from 00 to 59. Please send the time again.",
-        "bad_month": (
-            f"{shown} is not a date: I read dates as day/month, and months go from 1 to 12. "
-            f"Please send the date again, e.g. <code>{escape(example)}</code>."
-        ),
-        "no_such_day": f"There is no {escape(typed)}. Please send another date.",
-    }
-    return reasons.get(
-        problem,
-        f"I couldn't read that as a time. Try <code>{escape(example)}</code>, "
-        "<code>tomorrow 9am</code> or <code>in 2 hours</code>.",
-    )
+    if problem == "past":
+        return _("That time is in the past. Please send a time in the future.")
+    if problem == "too_far":
+        return _("That is more than a year ahead; Herald schedules up to one year. Please pick an earlier time.")
+    if problem == "bad_hour":
+        return _(
+            "{typed} is not a time: hours go from 00 to 23 (or 1 to 12 with am/pm). Please send the time again."
+        ).format(typed=shown)
+    if problem == "bad_minute":
+        return _("{typed} is not a time: minutes go from 00 to 59. Please send the time again.").format(typed=shown)
+    if problem == "bad_month":
+        return _(
+            "{typed} is not a date: I read dates as day/month, and months go from 1 to 12. "
+            "Please send the date again, e.g. <code>{example}</code>."
+        ).format(typed=shown, example=escape(example))
+    if problem == "no_such_day":
+        return _("There is no {day}. Please send another date.").format(day=escape(typed))
+    # i18n: the two examples after {example} must be times Herald reads in your language.
+    return _(
+        "I couldn't read that as a time. Try <code>{example}</code>, "
+        "<code>tomorrow 9am</code> or <code>in 2 hours</code>."
+    ).format(example=escape(example))
 
 
 def time_missing(day_text: str, example: str) -> str:
-    return f"At what time on {escape(day_text)}? Send the day with a time, e.g. <code>{escape(example)}</code>."
+    return _("At what time on {day}? Send the day with a time, e.g. <code>{example}</code>.").format(
+        day=escape(day_text), example=escape(example)
+    )
 
 
 def dst_gap(typed: str, day_text: str, zone: str, shifted: str) -> str:
-    return (
-        f"{escape(typed)} does not exist on {escape(day_text)} in {escape(zone)} (clocks go forward); "
-        f"did you mean {escape(shifted)}? Tap to confirm, or type another time."
-    )
+    return _(
+        "{typed} does not exist on {day} in {zone} (clocks go forward); "
+        "did you mean {shifted}? Tap to confirm, or type another time."
+    ).format(typed=escape(typed), day=escape(day_text), zone=escape(zone), shifted=escape(shifted))
 
 
 def confirm_shifted_time(shifted: str) -> str:
-    return f"✅ Yes, {shifted}"
+    return _("✅ Yes, {time}").format(time=shifted)
 
 
 def repeated_time(wall: str, day_text: str, zone: str, which: str, offset: str) -> str:
-    return (
-        f"ℹ️ {escape(wall)} happens twice on {escape(day_text)} in {escape(zone)} (clocks go back); "
-        f"this is the {which} one, at {offset}."
-    )
+    """`which` is "first" or "second": which of the two times the local time happens that night."""
+    # i18n: {which} is "first" or "second" (of the two times the clock shows that time).
+    ordinal = pgettext("repeated time", "first") if which == "first" else pgettext("repeated time", "second")
+    return _(
+        "ℹ️ {wall} happens twice on {day} in {zone} (clocks go back); this is the {which} one, at {offset}."
+    ).format(wall=escape(wall), day=escape(day_text), zone=escape(zone), which=ordinal, offset=offset)
 
 
 # -- New post: preview and saved --------------------------------------------------------------
@@ -221,48 +244,73 @@ def preview(
     on its buttons, link preview and what other platforms show otherwise (HTML, escaped);
     `schedule` (HTML), when given, says when it goes out instead of the time (a repeating one)."""
     targets = ", ".join(escape(name) for name in target_names)
-    content = media or (plural(images, "image") if images else "text only")
+    if media:
+        content = media
+    elif images:
+        content = ngettext("{count} image", "{count} images", images).format(count=i18n.number(images))
+    else:
+        content = _("text only")
     note = f"\n{time_note}" if time_note else ""
     extra = "".join(f"\n{line}" for line in notes)
     when = schedule or f"🕒 {escape(when_text)} — {relative}{note}"
-    return (
-        "<b>New post</b> · step 5 of 5 — preview above.\n"
-        f"{when}\n"
-        f"🎯 {plural(len(target_names), 'target')}: {targets}\n"
-        f"🖼 {content}{extra}\n\nSchedule it?"
+    count = len(target_names)
+    aimed = ngettext("🎯 {count} target: {names}", "🎯 {count} targets: {names}", count).format(
+        count=i18n.number(count), names=targets
+    )
+    return _("<b>New post</b> · step 5 of 5 — preview above.\n{when}\n{targets}\n🖼 {content}\n\nSchedule it?").format(
+        when=when, targets=aimed, content=content + extra
     )
 
 
 def scheduled(short_id: str, when_text: str, targets: int) -> str:
-    return f"✅ Scheduled #{short_id} for {escape(when_text)} to {plural(targets, 'target')}."
+    return ngettext(
+        "✅ Scheduled #{short_id} for {when} to {count} target.",
+        "✅ Scheduled #{short_id} for {when} to {count} targets.",
+        targets,
+    ).format(short_id=short_id, when=escape(when_text), count=i18n.number(targets))
+
+
+def _status_word(status: str) -> str:
+    """A post's status, as a word after "it is"."""
+    words = {
+        "scheduled": pgettext("post status", "scheduled"),
+        "publishing": pgettext("post status", "publishing"),
+        "published": pgettext("post status", "published"),
+        "partial": pgettext("post status", "partial"),
+        "failed": pgettext("post status", "failed"),
+        "cancelled": pgettext("post status", "cancelled"),
+    }
+    return words.get(status, status)
 
 
 def confirm_cancel(short_id: str) -> str:
-    return f"Cancel post #{short_id}? It will not be published."
+    return _("Cancel post #{short_id}? It will not be published.").format(short_id=short_id)
 
 
 def post_cancelled(short_id: str) -> str:
-    return f"🚫 Post #{short_id} is cancelled; it will not be published."
+    return _("🚫 Post #{short_id} is cancelled; it will not be published.").format(short_id=short_id)
 
 
 def cannot_cancel(short_id: str, status: str) -> str:
-    return f"Post #{short_id} can no longer be cancelled: it is {status}."
+    return _("Post #{short_id} can no longer be cancelled: it is {status}.").format(
+        short_id=short_id, status=_status_word(status)
+    )
 
 
-POST_KEPT = "Kept — it stays scheduled."
-TIME_GONE_PAST = "The time you picked has passed meanwhile. Please choose the time again."
+POST_KEPT = N_("Kept — it stays scheduled.")
+TIME_GONE_PAST = N_("The time you picked has passed meanwhile. Please choose the time again.")
 
 # -- New post: what each step expects, and leaving a post in the making -----------------------
-ACCOUNT_HINT = "Please pick an account with the buttons above, or /cancel."
-TARGETS_HINT = (
+ACCOUNT_HINT = N_("Please pick an account with the buttons above, or /cancel.")
+TARGETS_HINT = N_(
     "Please pick the targets with the buttons above, then tap Done (or paste a forum topic's link to add it) "
     "— or /cancel."
 )
-TIME_HINT = "Please type a time or tap one of the buttons above."
-PREVIEW_HINT = "Please tap Schedule, Change time or Cancel above."
-DISCARD_DRAFT_QUESTION = "You have a post in the making. Discard it and start a new one?"
-DRAFT_KEPT = "Kept — carry on with your post where you left off."
-DRAFT_UNREADABLE = (
+TIME_HINT = N_("Please type a time or tap one of the buttons above.")
+PREVIEW_HINT = N_("Please tap Schedule, Change time or Cancel above.")
+DISCARD_DRAFT_QUESTION = N_("You have a post in the making. Discard it and start a new one?")
+DRAFT_KEPT = N_("Kept — carry on with your post where you left off.")
+DRAFT_UNREADABLE = N_(
     "Sorry — Herald was updated and can't read the post you were making any more. "
     "Nothing was scheduled; please start it again with /new."
 )
@@ -270,18 +318,20 @@ DRAFT_UNREADABLE = (
 
 # -- Settings ---------------------------------------------------------------------------------
 def ask_timezone(current: str) -> str:
-    return (
-        f"Your time zone is <b>{escape(current)}</b>.\nSend a city or zone to change it — "
+    return _(
+        "Your time zone is <b>{zone}</b>.\nSend a city or zone to change it — "
         "for example <code>Berlin</code> or <code>America/New_York</code> — or /cancel."
-    )
+    ).format(zone=escape(current))
 
 
 def timezone_set(zone: str, now_text: str) -> str:
-    return f"🕒 Time zone set to <b>{escape(zone)}</b>. It is now {escape(now_text)} there."
+    return _("🕒 Time zone set to <b>{zone}</b>. It is now {now} there.").format(
+        zone=escape(zone), now=escape(now_text)
+    )
 
 
-TIMEZONE_UNKNOWN = "I don't know a time zone by that name. Try a big city near you, or a zone like Europe/Paris."
-TIMEZONE_PICK = "Several zones match — which one?"
+TIMEZONE_UNKNOWN = N_("I don't know a time zone by that name. Try a big city near you, or a zone like Europe/Paris.")
+TIMEZONE_PICK = N_("Several zones match — which one?")
 
 
 # -- Publication reports ----------------------------------------------------------------------
@@ -289,21 +339,26 @@ def report_headline(short_id: str, status: str, sent: int, total: int) -> str:
     """The first line of a report; `status` is the post's, or "unconfirmed" for a post that went
     nowhere for sure but may have gone everywhere it was not confirmed."""
     if status == "published":
-        return f"✅ Published #{short_id} to {sent}/{plural(total, 'target')}"
+        return ngettext(
+            "✅ Published #{short_id} to {sent}/{total} target",
+            "✅ Published #{short_id} to {sent}/{total} targets",
+            total,
+        ).format(short_id=short_id, sent=sent, total=i18n.number(total))
     if status == "partial":
-        return f"⚠️ Partly published #{short_id}: {sent}/{total}"
+        return _("⚠️ Partly published #{short_id}: {sent}/{total}").format(short_id=short_id, sent=sent, total=total)
     if status == "unconfirmed":
-        return f"❓ Not confirmed #{short_id}: {sent}/{total}"
-    return f"❌ Failed #{short_id}: {sent}/{total}"
+        return _("❓ Not confirmed #{short_id}: {sent}/{total}").format(short_id=short_id, sent=sent, total=total)
+    return _("❌ Failed #{short_id}: {sent}/{total}").format(short_id=short_id, sent=sent, total=total)
 
 
 def report_failure(name: str, reason: str) -> str:
-    return f"• {escape(name)}: {escape(reason)}"
+    """A delivery's reason (stored in English) in the reader's language."""
+    return f"• {escape(name)}: {escape(i18n.stored(reason))}"
 
 
 def report_note(name: str, note: str) -> str:
-    """A delivery that went out, with something to know about it."""
-    return f"⚠️ {escape(name)}: {escape(note)}"
+    """A delivery that went out, with something to know about it (stored in English)."""
+    return f"⚠️ {escape(name)}: {escape(i18n.stored(note))}"
 
 
 def report_link(name: str, url: str) -> str:
@@ -314,31 +369,43 @@ def names_list(names: list[str], shown: int = 5) -> str:
     """Names for a sentence (escaped): "A", "A and B", "A, B and C", "A, B, C, D, E and 3 more"."""
     named = [escape(name) for name in names[:shown]]
     if len(names) > shown:
-        return ", ".join(named) + f" and {len(names) - shown:,} more"
-    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+        # i18n: {names} is a list of names separated by commas.
+        return _("{names} and {count} more").format(names=", ".join(named), count=i18n.number(len(names) - shown))
+    if len(named) == 1:
+        return named[0]
+    # i18n: the last two of a list of names: "Alice, Bob and Carol".
+    return _("{names} and {last}").format(names=", ".join(named[:-1]), last=named[-1])
 
 
 def report_unconfirmed_hint(names: list[str]) -> str:
-    return (
-        f"❓ No answer came back from {names_list(names)}: the post may be there already. "
+    return _(
+        "❓ No answer came back from {names}: the post may be there already. "
         "Check before retrying — a retry could post it twice."
-    )
+    ).format(names=names_list(names))
 
 
 def report_tried_between(reason: str, since: str, until: str) -> str:
-    return f"{reason} — tried from {since} to {until}"
+    return _("{reason} — tried from {since} to {until}").format(reason=reason, since=since, until=until)
 
 
 def report_cut(lines: int) -> str:
-    return f"… and {plural(lines, 'more line')}: see Details."
+    return ngettext("… and {count} more line: see Details.", "… and {count} more lines: see Details.", lines).format(
+        count=i18n.number(lines)
+    )
 
 
 def delay_headline(short_id: str, waiting: int, total: int, since: str) -> str:
-    return f"⏳ Post #{short_id} is delayed: {waiting} of {plural(total, 'target')} could not be reached since {since}."
+    return ngettext(
+        "⏳ Post #{short_id} is delayed: {waiting} of {total} target could not be reached since {since}.",
+        "⏳ Post #{short_id} is delayed: {waiting} of {total} targets could not be reached since {since}.",
+        total,
+    ).format(short_id=short_id, waiting=waiting, total=i18n.number(total), since=since)
 
 
 def delay_until(deadline: str, zone: str) -> str:
-    return f"I keep trying until {escape(deadline)} ({escape(zone)}) and will tell you how it ends."
+    return _("I keep trying until {deadline} ({zone}) and will tell you how it ends.").format(
+        deadline=escape(deadline), zone=escape(zone)
+    )
 
 
 # -- Details and retry ------------------------------------------------------------------------
@@ -366,27 +433,50 @@ POST_BADGES = {
 def confirm_retry(short_id: str, failed: int, unconfirmed: list[str], refused: list[str] | None = None) -> str:
     """Asks before a retry: to how many targets, which of them may show the post already
     (`unconfirmed`), and which still fail for an account that needs reconnecting (`refused`)."""
-    kind = "failed or unconfirmed" if failed and unconfirmed else "unconfirmed" if unconfirmed else "failed"
-    text = f"Send post #{short_id} again to its {plural(failed + len(unconfirmed), kind + ' target')}?"
+    count = failed + len(unconfirmed)
+    if failed and unconfirmed:
+        question = ngettext(
+            "Send post #{short_id} again to its {count} failed or unconfirmed target?",
+            "Send post #{short_id} again to its {count} failed or unconfirmed targets?",
+            count,
+        )
+    elif unconfirmed:
+        question = ngettext(
+            "Send post #{short_id} again to its {count} unconfirmed target?",
+            "Send post #{short_id} again to its {count} unconfirmed targets?",
+            count,
+        )
+    else:
+        question = ngettext(
+            "Send post #{short_id} again to its {count} failed target?",
+            "Send post #{short_id} again to its {count} failed targets?",
+            count,
+        )
+    text = question.format(short_id=short_id, count=i18n.number(count))
     if unconfirmed:
-        text += (
-            f"\n❓ <b>It may post twice</b>: no answer came back from {names_list(unconfirmed)}, so the post "
+        text += "\n" + _(
+            "❓ <b>It may post twice</b>: no answer came back from {names}, so the post "
             "may be there already. Check before you retry."
-        )
+        ).format(names=names_list(unconfirmed))
     if refused:
-        text += (
-            f"\n🔑 {names_list(refused)}: the account still needs reconnecting, so a retry fails again. "
-            "Tap Reconnect first."
-        )
+        text += "\n" + _(
+            "🔑 {names}: the account still needs reconnecting, so a retry fails again. Tap Reconnect first."
+        ).format(names=names_list(refused))
     return text
 
 
 def retry_scheduled(short_id: str, targets: int) -> str:
-    return f"🔁 Retrying #{short_id} now for {plural(targets, 'target')}. I'll report back."
+    return ngettext(
+        "🔁 Retrying #{short_id} now for {count} target. I'll report back.",
+        "🔁 Retrying #{short_id} now for {count} targets. I'll report back.",
+        targets,
+    ).format(short_id=short_id, count=i18n.number(targets))
 
 
 def cannot_retry(short_id: str, status: str) -> str:
-    return f"Post #{short_id} has nothing to retry: it is {status}."
+    return _("Post #{short_id} has nothing to retry: it is {status}.").format(
+        short_id=short_id, status=_status_word(status)
+    )
 
 
 # -- Accounts ---------------------------------------------------------------------------------

@@ -6,6 +6,10 @@ hour, minute, day or month out of range is refused with the reason, never moved 
 Only phrases outside that grammar (`next week`, `saturday morning`) go to dateparser, and its
 answer is kept only if it agrees with every number and name typed.
 
+The person may type in the language Herald speaks to them as well as in English: the words of
+that language the grammar needs (`завтра 9:00`, `через 2 часа`, `1 декабря 18:30`) are read as
+their English ones (TYPED_WORDS), and dateparser reads that language too.
+
 The wall time read is placed in the user's zone here, not by a library: a time the clocks skip
 (spring forward) is answered with the shifted time to confirm, and a time that happens twice (fall
 back) means the first of the two."""
@@ -22,7 +26,9 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import dateparser
 
+import i18n
 from handlers import texts
+from i18n import _, pgettext
 from storage.models import utc_now
 from storage.recurrence import place as place  # re-exported: typed times place wall times
 
@@ -122,6 +128,73 @@ UNITS = {
 }
 UNIT_OF = {word: unit for unit, words in UNITS.items() for word in words}
 NOW_WORDS = frozenset({"now", "right now", "immediately", "asap"})
+# The words of Herald's other languages a typed time uses, as the grammar's English words (each
+# word of the language's letters is looked up whole; digits may cling to it: "2ч", "30мин").
+# A unit typed without a count ("через час") counts one. Words not here are left to dateparser.
+_RU_UNITS = {
+    "seconds": ("секунда", "секунду", "секунды", "секунд", "сек"),
+    "minutes": ("минута", "минуту", "минуты", "минут", "мин"),
+    "hours": ("час", "часа", "часов", "ч"),
+    "days": ("день", "дня", "дней", "сутки", "суток", "дн"),
+    "weeks": ("неделя", "неделю", "недели", "недель", "нед"),
+}
+_RU_WEEKDAYS = (
+    ("monday", ("понедельник", "пн")),
+    ("tuesday", ("вторник", "вт")),
+    ("wednesday", ("среда", "среду", "ср")),
+    ("thursday", ("четверг", "чт")),
+    ("friday", ("пятница", "пятницу", "пт")),
+    ("saturday", ("суббота", "субботу", "сб")),
+    ("sunday", ("воскресенье", "вс")),
+)
+_RU_MONTHS = (
+    ("january", ("январь", "января", "янв")),
+    ("february", ("февраль", "февраля", "фев", "февр")),
+    ("march", ("март", "марта", "мар")),
+    ("april", ("апрель", "апреля", "апр")),
+    ("may", ("май", "мая")),
+    ("june", ("июнь", "июня", "июн")),
+    ("july", ("июль", "июля", "июл")),
+    ("august", ("август", "августа", "авг")),
+    ("september", ("сентябрь", "сентября", "сен", "сент")),
+    ("october", ("октябрь", "октября", "окт")),
+    ("november", ("ноябрь", "ноября", "ноя", "нояб")),
+    ("december", ("декабрь", "декабря", "дек")),
+)
+TYPED_WORDS: dict[str, dict[str, str]] = {
+    "ru": {
+        "сейчас": "now",
+        "немедленно": "now",
+        "сразу": "now",
+        "сегодня": "today",
+        "завтра": "tomorrow",
+        "послезавтра": "day after tomorrow",
+        "через": "in",
+        "и": "and",
+        "в": "at",
+        "во": "at",
+        "на": "on",
+        "утра": "am",
+        "ночи": "am",
+        "вечера": "pm",
+        "полдень": "noon",
+        "полночь": "midnight",
+        "полчаса": "half an hour",
+        "полтора": "1.5",
+        "следующий": "next",
+        "следующую": "next",
+        "следующее": "next",
+        "следующая": "next",
+        "этот": "this",
+        "эту": "this",
+        "это": "this",
+    }
+    | {word: unit for unit, words in _RU_UNITS.items() for word in words}
+    | {word: day for day, words in _RU_WEEKDAYS for word in words}
+    | {word: month for month, words in _RU_MONTHS for word in words},
+}
+_COUNTABLE = frozenset(UNITS)
+_FOREIGN_WORD = re.compile(r"[^\W\d_a-z@]+")
 # Words that only join the parts: "friday at 9:00", "on 1 dec", "the 1st of december".
 GLUE = frozenset({"at", "on", "the", "of", "@", "for"})
 
@@ -192,7 +265,7 @@ def _day(year: int | None, month: int, day: int, typed: str) -> date | tuple[int
     # 29 February exists in some years: a yearless one is checked against a leap year.
     last = calendar.monthrange(year if year is not None else 2000, month)[1]
     if not 1 <= day <= last:
-        name = f"{day} {MONTH_NAMES[month - 1].title()}" + (f" {year}" if year is not None else "")
+        name = f"{day} {i18n.month_in_date(month)}" + (f" {year}" if year is not None else "")
         raise _Refused(TimeChoice(problem="no_such_day", typed=name))
     if year is None:
         return (month, day)
@@ -228,7 +301,7 @@ def _read(text: str) -> _Reading:
 
     days = 0
     if found := ISO_DATE.search(rest):
-        year, _, month, day = found.groups()
+        year, _separator, month, day = found.groups()
         _named_day(reading, int(day), int(month), year, found.group(0))
         rest, days = _cut(rest, found), days + 1
     if found := DAY_MONTH.search(rest):
@@ -333,15 +406,37 @@ def _next_day(reading: _Reading, today: date) -> list[date]:
     return [today, today + timedelta(days=1)]
 
 
+def in_english(lowered: str, language: str) -> str:
+    """A typed time (lower-case) with the words of `language` the grammar knows put in English:
+    "завтра в 9:00" → "tomorrow at 9:00", "через час" → "in an hour"."""
+    words = TYPED_WORDS.get(language.split("_")[0])
+    if not words:
+        return lowered
+
+    def english(found: re.Match[str]) -> str:
+        word = words.get(found.group(0).replace("ё", "е"))
+        if word is None:
+            return found.group(0)
+        before = lowered[: found.start()]
+        counted = before.split()[-1:] if before[-1:].isspace() else re.findall(r"\d+$", before)
+        count = words.get(counted[0], counted[0]) if counted else ""
+        if word in _COUNTABLE and not re.fullmatch(r"\d+(?:\.\d+)?", count):
+            return f"a {word}"
+        return word
+
+    return _FOREIGN_WORD.sub(english, lowered)
+
+
 def parse_time(text: str, zone: str, now: datetime) -> TimeChoice:
-    """What the person typed (`2026-12-01 18:30`, `tomorrow 9am`, `in 2 hours`) as UTC.
+    """What the person typed (`2026-12-01 18:30`, `tomorrow 9am`, `in 2 hours`) as UTC; in
+    English or in the language spoken to them (`завтра 9:00`, `через 2 часа`).
 
     A bare time means its next occurrence in the user's zone, a weekday the next such day, a
     day and month without a year the next such date."""
     cleaned = " ".join(text.strip().split())
     if not cleaned or len(cleaned) > 100:
         return TimeChoice(problem="unreadable")
-    lowered = cleaned.lower().replace(",", " ")
+    lowered = in_english(cleaned.lower().replace(",", " "), i18n.current())
     lowered = " ".join(lowered.split())
     if lowered in NOW_WORDS:
         return TimeChoice(when=now)
@@ -356,7 +451,7 @@ def parse_time(text: str, zone: str, now: datetime) -> TimeChoice:
     if reading.leftover:
         if re.fullmatch(r"[\d\s]+", reading.leftover):
             return TimeChoice(problem="unreadable")
-        return _fallback(cleaned, zone, now)
+        return _fallback(cleaned, lowered, zone, now)
     if reading.clock is None:
         if not reading.has_day:
             return TimeChoice(problem="unreadable")
@@ -372,23 +467,30 @@ def parse_time(text: str, zone: str, now: datetime) -> TimeChoice:
     return choice
 
 
-def _fallback(cleaned: str, zone: str, now: datetime) -> TimeChoice:
-    """A phrase outside the grammar, read by dateparser and kept only if it agrees with what was
-    typed: every number (not a count of hours or days) is in the result, every day name too."""
+def _languages() -> list[str]:
+    """The languages dateparser reads a typed time in: the one spoken, then English."""
+    spoken = i18n.current().split("_")[0]
+    return [spoken, "en"] if spoken != "en" else ["en"]
+
+
+def _fallback(cleaned: str, lowered: str, zone: str, now: datetime) -> TimeChoice:
+    """A phrase outside the grammar, read by dateparser (in the language spoken and in English)
+    and kept only if it agrees with what was typed (`lowered`, its words in English where the
+    grammar knows them): every number (not a count of hours or days) is in the result, every
+    day name too."""
     local_now = now.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
-    parsed = dateparser.parse(
-        cleaned,
-        languages=["en"],
-        settings={
-            "PREFER_DATES_FROM": "future",
-            "RELATIVE_BASE": local_now,
-            "DATE_ORDER": "DMY",
-            "RETURN_AS_TIMEZONE_AWARE": False,
-        },
-    )
+    settings = {
+        "PREFER_DATES_FROM": "future",
+        "RELATIVE_BASE": local_now,
+        "DATE_ORDER": "DMY",
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    try:
+        parsed = dateparser.parse(cleaned, languages=_languages(), settings=settings)
+    except ValueError:  # a language dateparser does not know
+        parsed = dateparser.parse(cleaned, languages=["en"], settings=settings)
     if parsed is None:
         return TimeChoice(problem="unreadable")
-    lowered = cleaned.lower()
     shown = {
         parsed.hour,
         parsed.hour % 12 or 12,
@@ -435,12 +537,12 @@ def explain(choice: TimeChoice, zone: str, now: datetime) -> str:
     """Why a typed or pressed time cannot be used, in the bot's words."""
     example = example_time(zone, now)
     if choice.problem == "dst_gap" and choice.suggestion is not None and choice.day is not None:
-        shifted = f"{local(choice.suggestion, zone):%H:%M}"
-        return texts.dst_gap(choice.typed, f"{choice.day.day} {choice.day:%b}", zone, shifted)
+        shifted = i18n.clock(local(choice.suggestion, zone))
+        return texts.dst_gap(choice.typed, i18n.day_month(choice.day), zone, shifted)
     if choice.problem == "no_time" and choice.day is not None:
         day = choice.day
-        year = "" if day.year == local(now, zone).year else f" {day.year}"
-        return texts.time_missing(f"{day:%a} {day.day} {day:%b}{year}", f"{choice.typed} 9:00")
+        named = i18n.day(day) if day.year == local(now, zone).year else i18n.day_year(day)
+        return texts.time_missing(named, f"{choice.typed} 9:00")
     return texts.time_problem(choice.problem or "unreadable", choice.typed, example)
 
 
@@ -451,14 +553,15 @@ def repeated_note(when: datetime, zone: str) -> str:
         return ""
     moment = local(when, zone)
     offset = moment.strftime("%z")
-    return texts.repeated_time(
-        f"{moment:%H:%M}", f"{moment.day} {moment:%b}", zone, which, f"UTC{offset[:3]}:{offset[3:]}"
-    )
+    return texts.repeated_time(i18n.clock(moment), i18n.day_month(moment), zone, which, f"UTC{offset[:3]}:{offset[3:]}")
 
 
 def warm_up() -> None:
-    """Load dateparser's language data now rather than on a person's first message."""
-    parse_time("next week", "UTC", datetime.now(UTC))
+    """Load dateparser's language data (of every language Herald speaks) now rather than on a
+    person's first message."""
+    for language in i18n.available():
+        with i18n.speaking(language):
+            parse_time("next week", "UTC", datetime.now(UTC))
 
 
 def local(when: datetime, zone: str) -> datetime:
@@ -468,8 +571,8 @@ def local(when: datetime, zone: str) -> datetime:
 def format_time(when: datetime, zone: str) -> str:
     """`Tue 1 Dec 18:30 (Europe/Berlin)`, with the year when it is not this year's."""
     moment = local(when, zone)
-    year = "" if moment.year == local(current_time(), zone).year else f" {moment.year}"
-    return f"{moment:%a} {moment.day} {moment:%b}{year} {moment:%H:%M} ({zone})"
+    named = i18n.day_time(moment) if moment.year == local(current_time(), zone).year else i18n.day_year_time(moment)
+    return f"{named} ({zone})"
 
 
 def format_relative(when: datetime, now: datetime) -> str:
@@ -478,19 +581,21 @@ def format_relative(when: datetime, now: datetime) -> str:
     ago = seconds < 0
     seconds = abs(seconds)
     if seconds < 5:
-        return "now"
+        return pgettext("relative time", "now")
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
+    # i18n: short units of a time from now: d(ays), h(ours), min(utes), s(econds).
     if days:
-        text = f"{days} d {hours} h" if hours else f"{days} d"
+        text = (_("{days} d {hours} h") if hours else _("{days} d")).format(days=days, hours=hours)
     elif hours:
-        text = f"{hours} h {minutes} min" if minutes else f"{hours} h"
+        text = (_("{hours} h {minutes} min") if minutes else _("{hours} h")).format(hours=hours, minutes=minutes)
     elif minutes:
-        text = f"{minutes} min"
+        text = _("{minutes} min").format(minutes=minutes)
     else:
-        text = f"{secs} s"
-    return f"{text} ago" if ago else f"in {text}"
+        text = _("{seconds} s").format(seconds=secs)
+    # i18n: {time} is how long, e.g. "3 h 20 min".
+    return (_("{time} ago") if ago else _("in {time}")).format(time=text)
 
 
 @functools.cache
