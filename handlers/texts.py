@@ -594,7 +594,7 @@ def ask_webhook_name(host: str, test_accepted: bool) -> str:
 
 def use_host(host: str) -> str:
     # i18n: a button: name the webhook after its host (www.example.com)
-    return i18n._("Use {host}").format(host=host)
+    return i18n.pgettext("button", "Use {host}").format(host=host)
 
 
 def ask_new_name(name: str) -> str:
