@@ -327,8 +327,9 @@ class PostQuestion(Question):
         """The Keep button: leaves the post as it was and shows it again."""
         asked = self.subject(context)
         self.forget(context)
-        # `left` is the English of a texts constant (read when the module loaded): said in the person's language.
-        await answer(update, _(self.left))
+        # `left` is a texts constant read when this module loaded, so it is the English — the msgid
+        # extracted where texts.py defines it (TIME_KEPT, CAPTION_KEPT): said in the person's language.
+        await answer(update, i18n._(self.left))
         post = await store_of(context).get_post(user_id(update), str(asked["post_id"])) if asked else None
         if post is not None and asked is not None:
             await show_post(update, context, post, str(asked.get("origin", "")), in_place=True)
