@@ -680,8 +680,8 @@ def caption_start(caption: str, limit: int) -> str:
 
 
 # -- Details of one post ----------------------------------------------------------------------
-# i18n: what became of a post at one of its targets (a channel, a group, a Page…)
 DELIVERY_LABELS = {
+    # i18n: what became of a post at one of its targets (a channel, a group, a Page…): "My channel: waiting"
     "pending": N_("waiting"),
     "sending": N_("being sent"),
     "sent": N_("sent"),
@@ -690,8 +690,8 @@ DELIVERY_LABELS = {
     "awaiting_you": N_("awaiting you (post it by hand)"),
     "missed": N_("missed"),
 }
-# i18n: a post's status: "Post #a1b2c3 — partly published"
 POST_STATUS_LABELS = {
+    # i18n: a post's status: "Post #a1b2c3 — scheduled", "it is already scheduled"
     "scheduled": N_("scheduled"),
     "publishing": N_("publishing now"),
     "published": N_("published"),
