@@ -28,6 +28,7 @@ from telegram.ext import (
     filters,
 )
 
+import i18n
 from handlers import keyboards, screen, texts
 from handlers.common import (
     TELEGRAM_ACCOUNT_ID,
@@ -160,7 +161,7 @@ async def refresh_account(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         found = await platform.refresh(account, credential or "")
     await answer(update)
     if found.refused is not None:
-        await reply(update, texts.credential_refused(found.refused))
+        await reply(update, texts.credential_refused(i18n.stored(found.refused)))
         return
     await store_of(context).set_account_targets(screen.user_id(update), account.account_id, found.targets)
     await reply(update, texts.account_refreshed(len(found.targets)))
@@ -256,9 +257,9 @@ async def facebook_token(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     cancel = keyboards.account_cancel_keyboard(_form_id(context))
     if found.refused is not None:
         refused = (
-            texts.reconnect_token_refused(account.name, found.refused)
+            texts.reconnect_token_refused(account.name, i18n.stored(found.refused))
             if account is not None
-            else texts.facebook_token_refused(found.refused)
+            else texts.facebook_token_refused(i18n.stored(found.refused))
         )
         await reply(update, refused, reply_markup=cancel)
         return FACEBOOK_TOKEN
@@ -285,7 +286,7 @@ async def webhook_url(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str
         problem = webhook.check([url])
     if problem is not None:
         markup = keyboards.account_cancel_keyboard(form_id)
-        await reply(update, texts.webhook_url_refused(problem), reply_markup=markup)
+        await reply(update, texts.webhook_url_refused(i18n.stored(problem)), reply_markup=markup)
         return WEBHOOK_URL
     # Kept encrypted between the questions too (user_data is saved to the database).
     form["url"] = store_of(context).seal(url)
@@ -337,7 +338,7 @@ async def _test_webhook(update: Update, context: ContextTypes.DEFAULT_TYPE, secr
     # The secret is kept (sealed) for another URL, should this one not do.
     form["secret"] = store.seal(secret)
     if found.refused is not None:
-        await reply(update, texts.webhook_url_refused(found.refused), reply_markup=cancel)
+        await reply(update, texts.webhook_url_refused(i18n.stored(found.refused)), reply_markup=cancel)
         return WEBHOOK_URL
     target = found.targets[0]
     form.update(
@@ -345,7 +346,7 @@ async def _test_webhook(update: Update, context: ContextTypes.DEFAULT_TYPE, secr
     )
     if found.warning is not None:
         markup = keyboards.webhook_test_failed_keyboard(_form_id(context))
-        await reply(update, texts.webhook_test_failed(target.address, found.warning), reply_markup=markup)
+        await reply(update, texts.webhook_test_failed(target.address, i18n.stored(found.warning)), reply_markup=markup)
         return WEBHOOK_TEST_FAILED
     return await _ask_webhook_name(update, context, test_accepted=True)
 
@@ -410,7 +411,7 @@ async def _save_webhook(update: Update, context: ContextTypes.DEFAULT_TYPE, name
     target = Target(str(form["target_id"]), name, host, platform=Platform.WEBHOOK)
     warning = form.get("warning")
     await _add_account(update, context, Platform.WEBHOOK, name, Connection([target], credential))
-    await reply(update, texts.webhook_connected(name, str(warning) if warning else None))
+    await reply(update, texts.webhook_connected(name, i18n.stored(str(warning)) if warning else None))
     return _done(context)
 
 

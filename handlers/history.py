@@ -11,6 +11,7 @@ from datetime import datetime
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
+import i18n
 from handlers import keyboards, texts
 from handlers.common import answer, store_of, user_zone
 from handlers.delivery_options import history_marks
@@ -28,8 +29,9 @@ BUTTON_CAPTION = 28
 def short_time(when: datetime, zone: str, now: datetime) -> str:
     """`Tue 1 Dec 18:30` in the user's zone, with the year when it is not this year's."""
     moment = local(when, zone)
-    year = "" if moment.year == local(now, zone).year else f" {moment.year}"
-    return f"{moment:%a} {moment.day} {moment:%b}{year} {moment:%H:%M}"
+    if moment.year == local(now, zone).year:
+        return i18n.day_time(moment)
+    return i18n.day_year_time(moment)
 
 
 def history_text(

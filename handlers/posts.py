@@ -17,6 +17,7 @@ from datetime import datetime
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, ConversationHandler, MessageHandler, filters
 
+import i18n
 from handlers import keyboards, texts
 from handlers.common import answer, reply, services, store_of, user_zone
 from handlers.content import typed_text
@@ -44,6 +45,7 @@ from handlers.when import (
     repeated_note,
     shows_today_button,
 )
+from i18n import _
 from publishers.revision import sent_targets
 from publishers.telegram_layout import utf16_len
 from services import PostEvent
@@ -130,7 +132,8 @@ def details_text(post: Post, zone: str, follow_ups: Sequence[FollowUp] = ()) -> 
                 target.name,
                 delivery_status,
                 delivery.url if delivery else None,
-                delivery.error_message if delivery else None,
+                # Stored in English: read in the person's language.
+                i18n.stored(delivery.error_message or "") if delivery else None,
             )
         used += utf16_len(line) + 1
         if used > DELIVERY_LINES_BUDGET:
@@ -171,7 +174,7 @@ async def show_post(
         markup = keyboards.details_keyboard(post.post_id, post.status.value, where, revisable=revisable)
         if post.occurrence is not None:
             # The series it is a time of, one tap away.
-            series_row = keyboards.series_button("🔁 The series", post.occurrence.series_id, "show")
+            series_row = keyboards.series_button(_("🔁 The series"), post.occurrence.series_id, "show")
             markup = InlineKeyboardMarkup([*markup.inline_keyboard, series_row])
     await show(update, text, markup, in_place=in_place)
 
@@ -263,9 +266,9 @@ async def ask_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await answer(update)
     retried = [(t, post.deliveries[t.target_id]) for t in post.targets if t.target_id in post.deliveries]
     unconfirmed = [t.name for t, d in retried if d.status is DeliveryStatus.UNCONFIRMED]
-    failed = sum(1 for _, d in retried if d.status in (DeliveryStatus.FAILED, DeliveryStatus.MISSED))
+    failed = sum(1 for _target, d in retried if d.status in (DeliveryStatus.FAILED, DeliveryStatus.MISSED))
     refused = await _still_refused(context, post)
-    question = texts.confirm_retry(post.short_id, failed, unconfirmed, [name for _, name in refused])
+    question = texts.confirm_retry(post.short_id, failed, unconfirmed, [name for _account, name in refused])
     markup = keyboards.confirm_retry_keyboard(post_ref(post.post_id, where), bool(unconfirmed), refused)
     if where:
         await show_post(update, context, post, where, in_place=True, question=question, markup=markup)
@@ -324,7 +327,9 @@ class PostQuestion(Question):
         """The Keep button: leaves the post as it was and shows it again."""
         asked = self.subject(context)
         self.forget(context)
-        await answer(update, self.left)
+        # `left` is a texts constant read when this module loaded, so it is the English — the msgid
+        # extracted where texts.py defines it (TIME_KEPT, CAPTION_KEPT): said in the person's language.
+        await answer(update, i18n._(self.left))
         post = await store_of(context).get_post(user_id(update), str(asked["post_id"])) if asked else None
         if post is not None and asked is not None:
             await show_post(update, context, post, str(asked.get("origin", "")), in_place=True)

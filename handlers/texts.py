@@ -482,80 +482,101 @@ def cannot_retry(short_id: str, status: str) -> str:
 # -- Accounts ---------------------------------------------------------------------------------
 PLATFORM_NAMES = {
     "telegram": "Telegram",
-    "facebook_page": "Facebook Pages",
-    "facebook_groups": "Facebook groups (by hand)",
-    "webhook": "Webhook",
+    "facebook_page": N_("Facebook Pages"),
+    # i18n: an account that hands its posts to the person to post in Facebook groups themselves
+    "facebook_groups": N_("Facebook groups (by hand)"),
+    "webhook": N_("Webhook"),
 }
 
 
+def _platform_name(platform: str) -> str:
+    return str(i18n.translated(PLATFORM_NAMES.get(platform, platform)))
+
+
+def _targets(count: int) -> str:
+    """ "1 target", "3 targets" — a list's count, on its own."""
+    return i18n.ngettext("{count} target", "{count} targets", count).format(count=i18n.number(count))
+
+
 def accounts_list(lines: list[str]) -> str:
-    return "🔑 <b>Your accounts</b>\n" + "\n".join(lines) + "\n\nTap one to see its targets, or add another."
+    return _("🔑 <b>Your accounts</b>\n{lines}\n\nTap one to see its targets, or add another.").format(
+        lines="\n".join(lines)
+    )
 
 
 def account_line(name: str, platform: str, targets: int, needs_reconnect: bool) -> str:
-    warning = " ⚠️ <b>needs reconnecting</b>" if needs_reconnect else ""
-    return f"• {escape(name)} — {PLATFORM_NAMES.get(platform, platform)}, {plural(targets, 'target')}{warning}"
+    warning = " ⚠️ " + _("<b>needs reconnecting</b>") if needs_reconnect else ""
+    return f"• {escape(name)} — {_platform_name(platform)}, {_targets(targets)}{warning}"
 
 
 def account_details(name: str, platform: str, target_names: list[str], needs_reconnect: bool) -> str:
-    lines = [f"<b>{escape(name)}</b> — {PLATFORM_NAMES.get(platform, platform)}"]
+    lines = [f"<b>{escape(name)}</b> — {_platform_name(platform)}"]
     if needs_reconnect:
-        lines.append("⚠️ The platform refused this account's credential: send a new one with Reconnect.")
+        lines.append(_("⚠️ The platform refused this account's credential: send a new one with Reconnect."))
     lines.extend(f"• {escape(target)}" for target in target_names)
     if not target_names:
-        lines.append("No targets.")
+        lines.append(_("No targets."))
     return "\n".join(lines)
 
 
-CHOOSE_PLATFORM = "Which kind of account do you want to connect?"
-ASK_FACEBOOK_TOKEN = (
+CHOOSE_PLATFORM = N_("Which kind of account do you want to connect?")
+ASK_FACEBOOK_TOKEN = N_(
     "Paste a <b>Page access token</b>, or a <b>user access token</b> with the "
     "<code>pages_manage_posts</code> permission (its Pages are found for you).\n"
     "I delete your message as soon as it arrives and keep the token encrypted. Tap Cancel to stop."
 )
-CHECKING = "🔒 Got it — your message with the credential is deleted. Checking it…"
+CHECKING = N_("🔒 Got it — your message with the credential is deleted. Checking it…")
 
 
 def facebook_connected(page_names: list[str]) -> str:
     pages = ", ".join(escape(name) for name in page_names)
-    return f"✅ Facebook connected: {plural(len(page_names), 'Page')} — {pages}. They are now targets for /new."
+    count = len(page_names)
+    return i18n.ngettext(
+        "✅ Facebook connected: {count} Page — {pages}. They are now targets for /new.",
+        "✅ Facebook connected: {count} Pages — {pages}. They are now targets for /new.",
+        count,
+    ).format(count=i18n.number(count), pages=pages)
 
 
-FACEBOOK_NO_PAGES = "That token works, but it manages no Facebook Page. Send another token, or tap Cancel."
+FACEBOOK_NO_PAGES = N_("That token works, but it manages no Facebook Page. Send another token, or tap Cancel.")
 
 
 def credential_refused(reason: str) -> str:
     """An existing account's credential refused when its targets were read again."""
-    return f"❌ That did not work: {escape(reason)}"
+    return _("❌ That did not work: {reason}").format(reason=escape(reason))
 
 
-ASK_WEBHOOK_URL = (
+ASK_WEBHOOK_URL = N_(
     "Send the webhook's <b>URL</b> (https://…). Herald POSTs each post there as JSON, signed with "
     "HMAC-SHA256 in the <code>X-Herald-Signature</code> header. Tap Cancel to stop."
 )
 
 
 def webhook_url_refused(reason: str) -> str:
-    return f"That URL can't be used: {escape(reason)}. Send another, or tap Cancel."
+    return _("That URL can't be used: {reason}. Send another, or tap Cancel.").format(reason=escape(reason))
 
 
-ASK_WEBHOOK_SECRET = (
-    f"Now send the <b>signing secret</b> your receiver checks (at least {MIN_SECRET} characters). "
-    "I delete your message at once and keep the secret encrypted."
+ASK_WEBHOOK_SECRET = N_(
+    "Now send the <b>signing secret</b> your receiver checks (at least {min_secret} characters). "
+    "I delete your message at once and keep the secret encrypted.",
+    min_secret=MIN_SECRET,
 )
-WEBHOOK_SECRET_SHORT = f"That secret is too short — use at least {MIN_SECRET} characters. Send another, or tap Cancel."
+WEBHOOK_SECRET_SHORT = N_(
+    "That secret is too short — use at least {min_secret} characters. Send another, or tap Cancel.",
+    min_secret=MIN_SECRET,
+)
 
 
 def webhook_connected(name: str, problem: str | None) -> str:
     if problem:
-        return (
-            f"✅ Webhook <b>{escape(name)}</b> saved. ⚠️ Its test delivery failed ({escape(problem)}): "
+        return _(
+            "✅ Webhook <b>{name}</b> saved. ⚠️ Its test delivery failed ({problem}): "
             "make sure the receiver is ready before its first post."
-        )
-    return f"✅ Webhook <b>{escape(name)}</b> saved. It is a target for /new now."
+        ).format(name=escape(name), problem=escape(problem))
+    return _("✅ Webhook <b>{name}</b> saved. It is a target for /new now.").format(name=escape(name))
 
 
-ASK_FACEBOOK_GROUPS = (
+ASK_FACEBOOK_GROUPS = N_(
     "Since 22 April 2024 no app can publish to Facebook <b>groups</b>, so Herald does it with you: "
     "at the time, I send you the post ready to paste, with an <b>Open group</b> button.\n\n"
     "Send each group's link (https://www.facebook.com/groups/…) or name, one per message; "
@@ -564,155 +585,178 @@ ASK_FACEBOOK_GROUPS = (
 
 
 def facebook_group_added(name: str, count: int) -> str:
-    return f"➕ {escape(name)} added ({count} so far). Send another, or tap Done."
+    return _("➕ {name} added ({count} so far). Send another, or tap Done.").format(name=escape(name), count=count)
 
 
-FACEBOOK_GROUPS_EMPTY = "Send at least one group's link or name first, or /cancel."
+FACEBOOK_GROUPS_EMPTY = N_("Send at least one group's link or name first, or /cancel.")
 
 
 def facebook_groups_saved(count: int) -> str:
-    return f"✅ {plural(count, 'Facebook group')} saved. Pick them in /new like any other target."
+    return i18n.ngettext(
+        "✅ {count} Facebook group saved. Pick them in /new like any other target.",
+        "✅ {count} Facebook groups saved. Pick them in /new like any other target.",
+        count,
+    ).format(count=i18n.number(count))
 
 
 def confirm_remove_account(name: str) -> str:
-    return f"Remove <b>{escape(name)}</b>? Its scheduled posts will be cancelled."
+    return _("Remove <b>{name}</b>? Its scheduled posts will be cancelled.").format(name=escape(name))
 
 
 def account_removed(name: str, cancelled: int) -> str:
-    return f"🗑 {escape(name)} removed; {plural(cancelled, 'scheduled post')} cancelled."
+    return i18n.ngettext(
+        "🗑 {name} removed; {count} scheduled post cancelled.",
+        "🗑 {name} removed; {count} scheduled posts cancelled.",
+        cancelled,
+    ).format(name=escape(name), count=i18n.number(cancelled))
 
 
 def account_refreshed(count: int) -> str:
-    return f"🔄 Targets refreshed: {count} found."
+    return _("🔄 Targets refreshed: {count} found.").format(count=count)
 
 
-ACCOUNT_GONE = "That account no longer exists."
-CANNOT_REMOVE_TELEGRAM = "The Telegram account is this bot itself; remove the bot from a chat to drop that target."
+ACCOUNT_GONE = N_("That account no longer exists.")
+CANNOT_REMOVE_TELEGRAM = N_("The Telegram account is this bot itself; remove the bot from a chat to drop that target.")
 
 
 def needs_reconnect_warning(name: str) -> str:
-    return (
-        f"⚠️ {escape(name)} needs reconnecting: the platform refused its credential, so posts through it "
+    return _(
+        "⚠️ {name} needs reconnecting: the platform refused its credential, so posts through it "
         "fail until you send a new one. Tap Reconnect."
-    )
+    ).format(name=escape(name))
 
 
 # -- Accounts: what a token or a webhook's test delivery came to, names, leaving a question -------
 def facebook_token_refused(reason: str) -> str:
     """A pasted token that cannot connect a new account, and why."""
-    return f"❌ That token can't be used: {escape(reason)}.\nSend another token, or tap Cancel."
+    return _("❌ That token can't be used: {reason}.\nSend another token, or tap Cancel.").format(reason=escape(reason))
 
 
 def reconnect_token_refused(name: str, reason: str) -> str:
     """A pasted token that cannot reconnect the account `name`, and why."""
-    return f"❌ That token can't reconnect <b>{escape(name)}</b>: {escape(reason)}.\nSend another token, or tap Cancel."
+    return _("❌ That token can't reconnect <b>{name}</b>: {reason}.\nSend another token, or tap Cancel.").format(
+        name=escape(name), reason=escape(reason)
+    )
 
 
 def ask_reconnect_token(name: str) -> str:
-    return (
-        f"Paste a new token for <b>{escape(name)}</b>: a <b>Page access token</b>, or a <b>user access "
+    return _(
+        "Paste a new token for <b>{name}</b>: a <b>Page access token</b>, or a <b>user access "
         "token</b> with the <code>pages_manage_posts</code> permission.\n"
         "I delete your message as soon as it arrives and keep the token encrypted. Tap Cancel to stop."
-    )
+    ).format(name=escape(name))
 
 
-ASK_WEBHOOK_SECRET_AGAIN = (
-    f"Now send the <b>signing secret</b> for this URL (at least {MIN_SECRET} characters), or tap "
-    "<b>Use the same secret</b> to keep the one you sent before."
+ASK_WEBHOOK_SECRET_AGAIN = N_(
+    "Now send the <b>signing secret</b> for this URL (at least {min_secret} characters), or tap "
+    "<b>Use the same secret</b> to keep the one you sent before.",
+    min_secret=MIN_SECRET,
 )
-CHECKING_WEBHOOK = "🔒 Sending a signed test delivery to check the address and the secret…"
-WEBHOOK_ADDRESS_LOST = "Sorry — I could no longer read the address you sent. Please send the webhook's URL again."
+CHECKING_WEBHOOK = N_("🔒 Sending a signed test delivery to check the address and the secret…")
+WEBHOOK_ADDRESS_LOST = N_("Sorry — I could no longer read the address you sent. Please send the webhook's URL again.")
 
 
 def webhook_test_failed(host: str, problem: str) -> str:
-    return (
-        f"⚠️ The signed test delivery to {escape(host)} failed: {escape(problem)}.\n"
+    return _(
+        "⚠️ The signed test delivery to {host} failed: {problem}.\n"
         "The URL may be mistyped, or the receiver not ready yet. <b>Save anyway</b>, or "
         "<b>Try another URL</b> (you can also just send it)."
-    )
+    ).format(host=escape(host), problem=escape(problem))
 
 
 ACCOUNT_NAME_LIMIT = 64
 
 
 def ask_webhook_name(host: str, test_accepted: bool) -> str:
-    accepted = "✅ The webhook works: a signed test delivery was accepted.\n\n" if test_accepted else ""
-    return (
-        f"{accepted}What should this webhook be called? The name shows in /accounts, in New post and in "
-        f"reports. Send a name (up to {ACCOUNT_NAME_LIMIT} characters), or tap <b>Use {escape(host)}</b>."
-    )
+    accepted = _("✅ The webhook works: a signed test delivery was accepted.") + "\n\n" if test_accepted else ""
+    # i18n: "Use {host}" is the button under this question (use_host): keep them the same
+    return accepted + _(
+        "What should this webhook be called? The name shows in /accounts, in New post and in "
+        "reports. Send a name (up to {limit} characters), or tap <b>Use {host}</b>."
+    ).format(limit=ACCOUNT_NAME_LIMIT, host=escape(host))
 
 
 def use_host(host: str) -> str:
-    return f"Use {host}"
+    # i18n: a button: name the webhook after its host (www.example.com)
+    return i18n.pgettext("button", "Use {host}").format(host=host)
 
 
 def ask_new_name(name: str) -> str:
-    return (
-        f"✏️ What should <b>{escape(name)}</b> be called? Send the new name (up to {ACCOUNT_NAME_LIMIT} "
+    return _(
+        "✏️ What should <b>{name}</b> be called? Send the new name (up to {limit} "
         "characters); it shows in /accounts, in New post and in reports. Or tap Cancel."
-    )
+    ).format(name=escape(name), limit=ACCOUNT_NAME_LIMIT)
 
 
-ACCOUNT_NAME_EMPTY = (
-    f"A name needs at least one visible character. Send a name of 1 to {ACCOUNT_NAME_LIMIT} characters, or tap Cancel."
+ACCOUNT_NAME_EMPTY = N_(
+    "A name needs at least one visible character. Send a name of 1 to {limit} characters, or tap Cancel.",
+    limit=ACCOUNT_NAME_LIMIT,
 )
 
 
 def account_name_too_long(length: int) -> str:
-    return (
-        f"That name is {length:,} characters long; the limit is {ACCOUNT_NAME_LIMIT}. "
-        "Send a shorter one, or tap Cancel."
-    )
+    return i18n.ngettext(
+        "That name is {length} character long; the limit is {limit}. Send a shorter one, or tap Cancel.",
+        "That name is {length} characters long; the limit is {limit}. Send a shorter one, or tap Cancel.",
+        length,
+    ).format(length=i18n.number(length), limit=ACCOUNT_NAME_LIMIT)
 
 
 def account_renamed(old: str, new: str, posts_keep_old: bool) -> str:
-    text = f"✏️ <b>{escape(old)}</b> is now called <b>{escape(new)}</b>."
+    text = _("✏️ <b>{old}</b> is now called <b>{new}</b>.").format(old=escape(old), new=escape(new))
     if posts_keep_old:
-        text += " Posts scheduled from now on go out under this name; those already scheduled keep the old one."
+        text += " " + _("Posts scheduled from now on go out under this name; those already scheduled keep the old one.")
     return text
 
 
-NAME_KEPT = "Kept — the name is unchanged."
-CANNOT_RENAME_TELEGRAM = (
+NAME_KEPT = N_("Kept — the name is unchanged.")
+CANNOT_RENAME_TELEGRAM = N_(
     "The Telegram account is this bot itself and keeps its name; your channels and groups show under their own titles."
 )
-ACCOUNT_ANSWER_HINT = "Please answer the question above — type the answer or tap one of its buttons — or tap Cancel."
-ACCOUNT_QUESTION_CLOSED = "That question is already closed — nothing changed. Open /accounts to carry on."
+ACCOUNT_ANSWER_HINT = N_(
+    "Please answer the question above — type the answer or tap one of its buttons — or tap Cancel."
+)
+ACCOUNT_QUESTION_CLOSED = N_("That question is already closed — nothing changed. Open /accounts to carry on.")
 
 
 # -- Facebook groups, posted by hand ----------------------------------------------------------
 def hand_post(short_id: str, group: str) -> str:
-    return (
-        f"🙋 Time to post #{short_id} in the Facebook group <b>{escape(group)}</b>: save the photos above "
+    return _(
+        "🙋 Time to post #{short_id} in the Facebook group <b>{group}</b>: save the photos above "
         "(or forward them), copy the caption below, open the group and post. Then tap <b>I posted it</b>."
-    )
+    ).format(short_id=short_id, group=escape(group))
 
 
 def hand_posted(group: str) -> str:
-    return f"👍 Marked as posted in {escape(group)}."
+    return _("👍 Marked as posted in {group}.").format(group=escape(group))
 
 
-HAND_POST_NOT_WAITING = "That post is not waiting for you any more."
+HAND_POST_NOT_WAITING = N_("That post is not waiting for you any more.")
 
 
 # -- Scheduled & history ----------------------------------------------------------------------
-VIEW_TITLES = {"upcoming": "Upcoming", "history": "History"}
-NO_UPCOMING = "Nothing is scheduled. /new schedules a post."
-NO_HISTORY = "Nothing has been published or cancelled yet."
+# i18n: the two views of /scheduled: the posts still to go out, and those finished
+VIEW_TITLES = {"upcoming": N_("Upcoming"), "history": N_("History")}
+NO_UPCOMING = N_("Nothing is scheduled. /new schedules a post.")
+NO_HISTORY = N_("Nothing has been published or cancelled yet.")
 
 
 def history_header(view: str, page: int, zone: str) -> str:
-    title = VIEW_TITLES.get(view, view)
-    page_text = f" · page {page + 1}" if page else ""
-    return f"🗓 <b>Scheduled &amp; history</b> — {title}{page_text}\n<i>Times in {escape(zone)}</i>"
+    title = i18n.translated(VIEW_TITLES.get(view, view))
+    if page:
+        return _("🗓 <b>Scheduled &amp; history</b> — {title} · page {page}\n<i>Times in {zone}</i>").format(
+            title=title, page=page + 1, zone=escape(zone)
+        )
+    return _("🗓 <b>Scheduled &amp; history</b> — {title}\n<i>Times in {zone}</i>").format(
+        title=title, zone=escape(zone)
+    )
 
 
 def history_line(badge: str, short_id: str, when_text: str, targets: int, caption: str, after: str = "") -> str:
     """One post of the list; `after` is what becomes of it after publishing (📌, 🗑 …), if anything."""
     start = f" · {escape(caption)}" if caption else ""
     marks = f" · {after}" if after else ""
-    return f"{badge} <b>#{short_id}</b> {escape(when_text)} · {plural(targets, 'target')}{marks}{start}"
+    return f"{badge} <b>#{short_id}</b> {escape(when_text)} · {_targets(targets)}{marks}{start}"
 
 
 def history_button(badge: str, short_id: str, caption: str) -> str:
@@ -727,56 +771,74 @@ def caption_start(caption: str, limit: int) -> str:
 
 # -- Details of one post ----------------------------------------------------------------------
 DELIVERY_LABELS = {
-    "pending": "waiting",
-    "sending": "being sent",
-    "sent": "sent",
-    "failed": "failed",
-    "unconfirmed": "unconfirmed — it may be there; check before retrying",
-    "awaiting_you": "awaiting you (post it by hand)",
-    "missed": "missed",
+    # i18n: what became of a post at one of its targets (a channel, a group, a Page…): "My channel: waiting"
+    "pending": N_("waiting"),
+    "sending": N_("being sent"),
+    "sent": N_("sent"),
+    "failed": N_("failed"),
+    "unconfirmed": N_("unconfirmed — it may be there; check before retrying"),
+    "awaiting_you": N_("awaiting you (post it by hand)"),
+    "missed": N_("missed"),
 }
 POST_STATUS_LABELS = {
-    "scheduled": "scheduled",
-    "publishing": "publishing now",
-    "published": "published",
-    "partial": "partly published",
-    "failed": "failed",
-    "cancelled": "cancelled",
-    "unconfirmed": "not confirmed",
+    # i18n: a post's status: "Post #a1b2c3 — scheduled", "it is already scheduled"
+    "scheduled": N_("scheduled"),
+    "publishing": N_("publishing now"),
+    "published": N_("published"),
+    "partial": N_("partly published"),
+    "failed": N_("failed"),
+    "cancelled": N_("cancelled"),
+    "unconfirmed": N_("not confirmed"),
 }
+
+
+def _post_status(status: str) -> str:
+    return str(i18n.translated(POST_STATUS_LABELS.get(status, status)))
 
 
 def details_headline(badge: str, short_id: str, status: str) -> str:
-    return f"{badge} <b>Post #{short_id}</b> — {POST_STATUS_LABELS.get(status, status)}"
+    return _("{badge} <b>Post #{short_id}</b> — {status}").format(
+        badge=badge, short_id=short_id, status=_post_status(status)
+    )
 
 
 def details_times(scheduled_text: str, relative: str | None, finished_text: str | None) -> list[str]:
-    lines = [f"🕒 Scheduled for {escape(scheduled_text)}" + (f" — {relative}" if relative else "")]
+    scheduled = _("🕒 Scheduled for {when}").format(when=escape(scheduled_text))
+    lines = [scheduled + (f" — {relative}" if relative else "")]
     if finished_text:
-        lines.append(f"🏁 Finished {escape(finished_text)}")
+        lines.append(_("🏁 Finished {when}").format(when=escape(finished_text)))
     return lines
 
 
 def details_retry(when: str) -> str:
-    return f"🔁 Some targets could not be reached; trying again at {escape(when)}"
+    return _("🔁 Some targets could not be reached; trying again at {when}").format(when=escape(when))
 
 
 def details_content(caption: str, images: int, poster_name: str | None, media: str = "", buttons: int = 0) -> list[str]:
     """The content lines of a post's Details: the start of its text (plain), its media (`media`
     names them by kind), its buttons, the poster it came from."""
-    lines = [f"📝 {escape(caption)}" if caption else "📝 <i>no caption</i>"]
-    lines.append(f"🖼 {media or plural(images, 'image')}" if images else "🖼 text only")
+    lines = [f"📝 {escape(caption)}" if caption else _("📝 <i>no caption</i>")]
+    if images:
+        counted = i18n.ngettext("{count} image", "{count} images", images).format(count=i18n.number(images))
+        lines.append(f"🖼 {media or counted}")
+    else:
+        lines.append(_("🖼 text only"))
     if buttons:
-        lines.append(f"🔘 {plural(buttons, 'button')}")
+        lines.append(
+            i18n.ngettext("🔘 {count} button", "🔘 {count} buttons", buttons).format(count=i18n.number(buttons))
+        )
     if poster_name:
-        lines.append(f"💾 from the poster {escape(poster_name)}")
+        lines.append(_("💾 from the poster {name}").format(name=escape(poster_name)))
     return lines
 
 
 def details_delivery(badge: str, name: str, status: str, url: str | None, reason: str | None) -> str:
-    line = f"{badge} {escape(name)}: {DELIVERY_LABELS.get(status, status)}"
+    """`reason` as it is to be read (a stored one through i18n.stored)."""
+    label = i18n.translated(DELIVERY_LABELS.get(status, status))
+    line = f"{badge} {escape(name)}: {label}"
     if url:
-        line += f' — <a href="{escape(url, quote=True)}">open</a>'
+        # i18n: a link to the post where it was published
+        line += " — " + _('<a href="{url}">open</a>').format(url=escape(url, quote=True))
     if reason and status != "sent":
         line += f" — {escape(reason)}"
     return line
@@ -784,100 +846,122 @@ def details_delivery(badge: str, name: str, status: str, url: str | None, reason
 
 def cannot_cancel_now(short_id: str, status: str) -> str:
     if status == "publishing":
-        return (
-            f"⏳ Post #{short_id} can't be cancelled any more: it has just started publishing. I'll report how it went."
-        )
+        return _(
+            "⏳ Post #{short_id} can't be cancelled any more: it has just started publishing. I'll report how it went."
+        ).format(short_id=short_id)
     if status == "cancelled":
-        return f"Post #{short_id} is already cancelled."
-    return f"Post #{short_id} can't be cancelled: it is already {POST_STATUS_LABELS.get(status, status)}."
+        return _("Post #{short_id} is already cancelled.").format(short_id=short_id)
+    return _("Post #{short_id} can't be cancelled: it is already {status}.").format(
+        short_id=short_id, status=_post_status(status)
+    )
 
 
 # -- Reschedule and edit caption --------------------------------------------------------------
 def ask_new_time(short_id: str, current_text: str, zone: str, example: str) -> str:
-    return (
-        f"🕒 When should post #{short_id} go out instead? It is set for {escape(current_text)}.\n"
-        f"Tap a time or type one in your zone ({escape(zone)}): <code>{escape(example)}</code>, "
+    # i18n: keep "tomorrow 9am" and "in 2 hours" as examples a person may type in your language
+    return _(
+        "🕒 When should post #{short_id} go out instead? It is set for {current}.\n"
+        "Tap a time or type one in your zone ({zone}): <code>{example}</code>, "
         "<code>tomorrow 9am</code>, <code>in 2 hours</code>. /cancel keeps the time."
-    )
+    ).format(short_id=short_id, current=escape(current_text), zone=escape(zone), example=escape(example))
 
 
 def rescheduled(short_id: str, when_text: str, relative: str, time_note: str = "") -> str:
     note = f"\n{time_note}" if time_note else ""
-    return f"🕒 Post #{short_id} now goes out {escape(when_text)} — {relative}.{note}"
+    moved = _("🕒 Post #{short_id} now goes out {when} — {relative}.").format(
+        short_id=short_id, when=escape(when_text), relative=relative
+    )
+    return moved + note
 
 
 def cannot_change(short_id: str, status: str) -> str:
-    return (
-        f"Post #{short_id} can't be changed any more: it is "
-        f"{POST_STATUS_LABELS.get(status, status)}. Only scheduled posts can be changed."
+    return _("Post #{short_id} can't be changed any more: it is {status}. Only scheduled posts can be changed.").format(
+        short_id=short_id, status=_post_status(status)
     )
 
 
-TIME_KEPT = "Kept — the time is unchanged."
-RESCHEDULE_HINT = "Please type the new time or tap one of the buttons above — or /cancel to keep the time."
+TIME_KEPT = N_("Kept — the time is unchanged.")
+RESCHEDULE_HINT = N_("Please type the new time or tap one of the buttons above — or /cancel to keep the time.")
 
 
 def ask_new_caption(short_id: str, current: str, images: int) -> str:
+    counted = i18n.translated(AS_TELEGRAM_COUNTS)
     limit = (
-        f"A photo caption holds {CAPTION_LIMIT:,} characters {AS_TELEGRAM_COUNTS}; a longer one goes out "
-        "as a text message after the photos."
+        _(
+            "A photo caption holds {limit} characters {as_counted}; a longer one goes out "
+            "as a text message after the photos."
+        ).format(limit=i18n.number(CAPTION_LIMIT), as_counted=counted)
         if images
-        else f"A text message holds up to {TEXT_LIMIT:,} characters {AS_TELEGRAM_COUNTS}."
+        else _("A text message holds up to {limit} characters {as_counted}.").format(
+            limit=i18n.number(TEXT_LIMIT), as_counted=counted
+        )
     )
-    now = f"\nNow: {escape(current)}" if current else ""
-    return f"✏️ Send the new caption for post #{short_id}.{now}\n{limit} /cancel keeps it."
+    now = "\n" + _("Now: {caption}").format(caption=escape(current)) if current else ""
+    return _("✏️ Send the new caption for post #{short_id}.{now}\n{limit} /cancel keeps it.").format(
+        short_id=short_id, now=now, limit=limit
+    )
 
 
 def caption_updated(short_id: str) -> str:
-    return f"✏️ The caption of post #{short_id} is updated."
+    return _("✏️ The caption of post #{short_id} is updated.").format(short_id=short_id)
 
 
-CAPTION_KEPT = "Kept — the caption is unchanged."
-CAPTION_HINT = "Please send the new caption as a text message — or /cancel to keep it."
+CAPTION_KEPT = N_("Kept — the caption is unchanged.")
+CAPTION_HINT = N_("Please send the new caption as a text message — or /cancel to keep it.")
 
 
 # -- Posters ----------------------------------------------------------------------------------
 def posters_list(count: int) -> str:
-    return f"🖼 <b>Your posters</b> ({count})\nTap one to see it as it will look."
+    return _("🖼 <b>Your posters</b> ({count})\nTap one to see it as it will look.").format(count=count)
 
 
-NO_POSTERS = (
+NO_POSTERS = N_(
     "🖼 You have no posters yet.\nTo save one: in /new, send the photos (or the caption), "
     "then tap <b>💾 Save as poster</b>."
 )
 
 
 def poster_summary(name: str, images: int, caption: str) -> str:
-    content = plural(images, "image") if images else "text only"
+    content = (
+        i18n.ngettext("{count} image", "{count} images", images).format(count=i18n.number(images))
+        if images
+        else _("text only")
+    )
     text = f"🖼 <b>{escape(name)}</b> — {content}"
     return text + (f"\n📝 {escape(caption)}" if caption else "")
 
 
 def confirm_delete_poster(name: str) -> str:
-    return f"Delete the poster <b>{escape(name)}</b>? Posts already scheduled with it keep their images and caption."
-
-
-def poster_deleted(name: str) -> str:
-    return f"🗑 The poster {escape(name)} is deleted."
-
-
-POSTER_KEPT = "Kept."
-ASK_POSTER_NAME = "💾 What should this poster be called? Send a short name (up to 64 characters)."
-POSTER_NAME_BAD = "Please send a name of 1 to 64 characters, or tap <b>Don't save</b>."
-NOTHING_TO_SAVE = "Send the photos or the caption first; then they can be saved as a poster."
-POSTER_NAME_HINT = "Please send the poster's name as a text message, or tap <b>Don't save</b>."
-POSTER_NOT_SAVED = "Not saved — let's go on with the post."
-
-
-def poster_saved(name: str) -> str:
-    return (
-        f"💾 Saved as the poster <b>{escape(name)}</b> — it is in /posters and offered in /new. "
-        "Let's go on with the post."
+    return _("Delete the poster <b>{name}</b>? Posts already scheduled with it keep their images and caption.").format(
+        name=escape(name)
     )
 
 
+def poster_deleted(name: str) -> str:
+    return _("🗑 The poster {name} is deleted.").format(name=escape(name))
+
+
+# i18n: the answer to "Keep" under "Delete the poster …?"
+POSTER_KEPT = N_("Kept.")
+ASK_POSTER_NAME = N_("💾 What should this poster be called? Send a short name (up to 64 characters).")
+POSTER_NAME_BAD = N_("Please send a name of 1 to 64 characters, or tap <b>Don't save</b>.")
+NOTHING_TO_SAVE = N_("Send the photos or the caption first; then they can be saved as a poster.")
+POSTER_NAME_HINT = N_("Please send the poster's name as a text message, or tap <b>Don't save</b>.")
+POSTER_NOT_SAVED = N_("Not saved — let's go on with the post.")
+
+
+def poster_saved(name: str) -> str:
+    return _(
+        "💾 Saved as the poster <b>{name}</b> — it is in /posters and offered in /new. Let's go on with the post."
+    ).format(name=escape(name))
+
+
 def more_targets(count: int) -> str:
-    return f"… and {plural(count, 'more target')} — the report of the publication lists every failure."
+    return i18n.ngettext(
+        "… and {count} more target — the report of the publication lists every failure.",
+        "… and {count} more targets — the report of the publication lists every failure.",
+        count,
+    ).format(count=i18n.number(count))
 
 
 # -- Content: media kinds, formatting, buttons, link preview ------------------------------------
