@@ -37,6 +37,7 @@ HELP = N_(
     "/accounts — connected accounts\n"
     "/posters — saved content\n"
     "/timezone — your time zone\n"
+    "/language — the language I speak with you\n"
     "/queue — your posting schedule (weekday and time slots) and the posts queued into it\n"
     "/batch — send or forward several messages, each becomes a post (into your slots or at intervals)\n"
     "/cancel — leave what you are doing\n\n"
@@ -65,6 +66,7 @@ COMMANDS = [
     ("queue", N_("Posting schedule and queue")),
     ("batch", N_("Schedule several messages at once")),
     ("help", N_("How Herald works")),
+    ("language", N_("Choose the bot's language")),
     ("cancel", N_("Leave what you are doing")),
 ]
 NOT_ALLOWED = N_(

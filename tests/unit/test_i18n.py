@@ -233,7 +233,7 @@ def _called(call: ast.Call) -> str:
 
 def _marked_constants(tree: ast.Module) -> set[str]:
     """Module-level names bound to an N_ message, or to a container holding one."""
-    found = set()
+    found: set[str] = set()
     for node in tree.body:
         if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -252,7 +252,7 @@ def _bare_reads(tree: ast.Module, names: set[str]) -> list[int]:
         if isinstance(node, ast.Call):
             inside_translation = inside_translation or _called(node) in translating
         read = isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in names
-        if read and not inside_translation:
+        if read and not inside_translation and isinstance(node, ast.Name):
             lines.append(node.lineno)
         for child in ast.iter_child_nodes(node):
             visit(child, inside_translation)
