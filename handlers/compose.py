@@ -28,7 +28,6 @@ from telegram.ext import (
     filters,
 )
 
-import i18n
 from handlers import delivery_options, keyboards, repeat, texts
 from handlers.buttons import parse_buttons, write_buttons
 from handlers.common import (
@@ -421,15 +420,8 @@ def _photo_ack_name(user: int) -> str:
 
 
 def _acknowledge_photos_later(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """One "n photos in" message after an album (or a quick run of photos), not one per photo, in
-    the language of the person who sent them (the job runs outside their update)."""
-    language = i18n.current()
-
-    async def acknowledge(job_context: ContextTypes.DEFAULT_TYPE) -> None:
-        with i18n.speaking(language):
-            await _send_photo_ack(job_context)
-
-    answer_after_a_run(update, context, _photo_ack_name(user_id(update)), acknowledge, PHOTO_ACK_DELAY)
+    """One "n photos in" message after an album (or a quick run of photos), not one per photo."""
+    answer_after_a_run(update, context, _photo_ack_name(user_id(update)), _send_photo_ack, PHOTO_ACK_DELAY)
 
 
 async def _send_photo_ack(context: ContextTypes.DEFAULT_TYPE) -> None:

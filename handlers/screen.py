@@ -9,6 +9,7 @@ from telegram import InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Messag
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+import i18n
 from handlers import texts
 from handlers.common import answer, find_account, reply, store_of
 from handlers.keyboards import Callback, parse_callback
@@ -31,10 +32,17 @@ def answer_after_a_run(
 ) -> None:
     """Runs the job `callback` once, `delay` seconds after the last of a quick run of messages (an
     album, a forward of many, arrive as many): one answer to the run, not one a message. The job
-    is found by its id `name` and replaced in O(1) (a lookup by name scans every job, posts' too)."""
+    is found by its id `name` and replaced in O(1) (a lookup by name scans every job, posts' too).
+    The job speaks the language of the person the run came from (it runs outside their update)."""
     assert context.job_queue is not None and update.effective_chat is not None
+    language = i18n.current()
+
+    async def in_their_language(job_context: ContextTypes.DEFAULT_TYPE) -> None:
+        with i18n.speaking(language):
+            await callback(job_context)
+
     context.job_queue.run_once(
-        callback,
+        in_their_language,
         delay,
         name=name,
         chat_id=update.effective_chat.id,

@@ -19,6 +19,7 @@ from datetime import datetime, time
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, ConversationHandler, MessageHandler, filters
 
+import i18n
 from handlers import keyboards, texts
 from handlers.common import answer, reply, services, store_of, user_zone
 from handlers.content import typed_text
@@ -269,7 +270,7 @@ class SeriesQuestion(Question, ABC):
         """The Keep button: nothing changes; the series' screen again."""
         asked = self.subject(context)
         self.forget(context)
-        await answer(update, self.left)
+        await answer(update, i18n._(self.left))
         series = await store_of(context).get_series(user_id(update), str(asked["series_id"])) if asked else None
         if series is not None:
             await _show_series(update, context, series)
