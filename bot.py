@@ -150,13 +150,14 @@ async def running_bot(
         application = build_application(settings, store)
         await asyncio.to_thread(warm_up)
         async with application:
-            if poll:
-                await set_command_menus(application.bot)
             await application.start()
             scheduler = application.bot_data[SCHEDULER_KEY]
             assert isinstance(scheduler, Scheduler)
             endpoint = None
             try:
+                if poll:
+                    # After the start: the scheduler's first sweep does not wait for the menus.
+                    await set_command_menus(application.bot)
                 if settings.metrics_port is not None:
                     endpoint = HealthEndpoint(settings.metrics_host, settings.metrics_port, scheduler, store)
                     _listen(endpoint.start, "METRICS_PORT", settings.metrics_host, settings.metrics_port)
