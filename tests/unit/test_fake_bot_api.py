@@ -16,6 +16,7 @@ import pytest
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeChat,
     ChatMemberAdministrator,
     ChatMemberBanned,
     ChatMemberLeft,
@@ -714,6 +715,23 @@ async def test_my_commands(api: FakeBotAPI, bot: Bot) -> None:
     with pytest.raises(BadRequest, match=r"(?i)bot_command_invalid"):
         await bot.set_my_commands([BotCommand("Bad Command", "x")])
     assert len(api.commands) == 2
+
+
+async def test_command_lists_per_scope_and_language_as_telegram_keeps_them(api: FakeBotAPI, bot: Bot) -> None:
+    await bot.set_my_commands([BotCommand("new", "Schedule a new post")])
+    await bot.set_my_commands([BotCommand("new", "Запланировать пост")], language_code="ru")
+    await bot.set_my_commands([BotCommand("new", "Mine")], scope=BotCommandScopeChat(ALICE))
+    assert api.commands == [{"command": "new", "description": "Schedule a new post"}]
+    assert api.commands_for(language_code="ru") == [{"command": "new", "description": "Запланировать пост"}]
+    assert api.commands_for({"type": "chat", "chat_id": ALICE}) == [{"command": "new", "description": "Mine"}]
+    await bot.delete_my_commands(scope=BotCommandScopeChat(ALICE))
+    assert api.commands_for({"type": "chat", "chat_id": ALICE}) == []
+    assert api.commands_for(language_code="ru") != []
+    # What Telegram refuses: a language that is not two letters, a chat it does not know.
+    with pytest.raises(BadRequest, match="LANG_CODE_INVALID"):
+        await bot.set_my_commands([BotCommand("new", "x")], language_code="pt_BR")
+    with pytest.raises(BadRequest, match="chat not found"):
+        await bot.set_my_commands([BotCommand("new", "x")], scope=BotCommandScopeChat(987654321))
 
 
 async def test_delete_webhook_can_drop_pending_updates(api: FakeBotAPI, bot: Bot) -> None:
