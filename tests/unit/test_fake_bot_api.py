@@ -728,9 +728,9 @@ async def test_command_lists_per_scope_and_language_as_telegram_keeps_them(api: 
     assert api.commands_for({"type": "chat", "chat_id": ALICE}) == []
     assert api.commands_for(language_code="ru") != []
     # What Telegram refuses: a language that is not two letters, a chat it does not know.
-    with pytest.raises(BadRequest, match="LANG_CODE_INVALID"):
+    with pytest.raises(BadRequest, match=r"(?i)lang_code_invalid"):
         await bot.set_my_commands([BotCommand("new", "x")], language_code="pt_BR")
-    with pytest.raises(BadRequest, match="chat not found"):
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await bot.set_my_commands([BotCommand("new", "x")], scope=BotCommandScopeChat(987654321))
 
 
