@@ -75,6 +75,7 @@ def read(code: str) -> Catalog:
 
 
 def save(code: str, catalog: Catalog) -> None:
+    catalog.fuzzy = False  # the header: a translated catalogue's is not a draft
     path = i18n.catalogue_path(code)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:
