@@ -5,6 +5,7 @@ is told, and that nothing is sent twice or lost."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 import time
@@ -100,7 +101,7 @@ async def telegram_down_while_posts_are_due(outage: Outage, key: str) -> None:
             for post in posts:
                 waiting = await store.load_post(post.post_id)
                 assert waiting is not None and waiting.status is PostStatus.PUBLISHING, (outage.name, waiting)
-                await eventually(lambda post=post: between_tries(store, post), timeout=5)
+                await eventually(functools.partial(between_tries, store, post), timeout=5)
             assert api.outage_answers > 0
             await asyncio.sleep(outage.seconds - (time.monotonic() - started))
             api.end_outage()
