@@ -16,7 +16,7 @@ from tests.fakes.local_server import serve_locally
 
 KEY = Fernet.generate_key().decode()
 # A well-formed token the fake Bot API does not know: Telegram answers such a token 401.
-UNKNOWN_TOKEN = "1000000001:AAfake_test_token_never_issued_0000"
+UNKNOWN_TOKEN = "1000000001:TEST-TOKEN-the-fake-does-not-know"
 
 
 @dataclass

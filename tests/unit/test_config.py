@@ -151,6 +151,6 @@ def test_a_malformed_token_is_refused_without_repeating_it(monkeypatch: pytest.M
 
 
 def test_a_token_shaped_as_botfather_gives_it_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
-    token = "7312345678:AAfake_test_token_never_issued_0000"
+    token = "7312345678:TEST-token_with-every-kind"
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", f" {token} ")
     assert load_settings().telegram_bot_token == token
