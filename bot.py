@@ -98,8 +98,9 @@ def build_application(settings: Settings, store: Store) -> Application:  # type:
     application.bot_data[SERVICES_KEY] = services
     # The owners' reports and the "post it by hand" message are chat UI (handlers/reports.py,
     # handlers/hand_post.py); the scheduler decides when they go.
-    # Each is written in the owner's language (their /language choice, else their app's).
-    send = in_owners_language(store, functools.partial(send_report, application.bot, services))
+    # Each is written in the owner's language (their /language choice, else their app's); the
+    # report reads the owner itself, for their zone too.
+    send = functools.partial(send_report, application.bot, services)
     hand_post = in_owners_language(
         store, functools.partial(send_prompt, application.bot), owner_of=lambda post, _target: post.user_id
     )

@@ -16,6 +16,7 @@ import i18n
 from handlers import keyboards, texts
 from handlers.common import answer, reply, services, store_of
 from storage.base import Store
+from storage.models import User
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,11 @@ def _may_keep(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
 
 async def language_of(store: Store, user_id: int) -> str:
     """The language to write to `user_id` in when no update of theirs is at hand (reports)."""
-    user = await store.get_user(user_id)
+    return language_for(await store.get_user(user_id))
+
+
+def language_for(user: User | None) -> str:
+    """The language of a user as the store has them (their choice, else their app's last seen)."""
     return i18n.pick(user.language, user.app_language) if user else i18n.default()
 
 

@@ -14,6 +14,7 @@ from telegram.ext import ExtBot
 
 import i18n
 from handlers import keyboards, texts
+from handlers.language import language_for
 from handlers.series import paused_notices
 from publishers.facebook import TOKEN_CODES
 from publishers.rate_limit import retry_after_seconds
@@ -149,12 +150,14 @@ async def send_report(bot: ExtBot[Any], services: Services, owner: int, posts: l
     user = await services.store.get_user(owner)
     zone = user.timezone if user and user.timezone else services.settings.default_timezone
     lateness = timedelta(seconds=services.settings.max_lateness)
-    text, markup = reports(posts, zone, {post.post_id: post.scheduled_time + lateness for post in posts})
-    # A series that paused itself because of one of these posts says so here, once, with Resume.
-    paused_lines, resume_rows = await paused_notices(services.store, posts)
-    if paused_lines:
-        text = _fitted([text, "", *paused_lines])
-        markup = InlineKeyboardMarkup([*markup.inline_keyboard, *resume_rows])
+    # Written in the owner's language (their /language choice, else their app's as last seen).
+    with i18n.speaking(language_for(user)):
+        text, markup = reports(posts, zone, {post.post_id: post.scheduled_time + lateness for post in posts})
+        # A series that paused itself because of one of these posts says so here, once, with Resume.
+        paused_lines, resume_rows = await paused_notices(services.store, posts)
+        if paused_lines:
+            text = _fitted([text, "", *paused_lines])
+            markup = InlineKeyboardMarkup([*markup.inline_keyboard, *resume_rows])
     try:
         await bot.send_message(
             owner,

@@ -1858,11 +1858,6 @@ HELP_IMPORT = N_(
 
 
 # -- Delivery options: silent, protected, pinned, unpinned and deleted after a while ---------------
-def _one_decimal(value: float) -> str:
-    """ "1.5" in English, "1,5" in Russian."""
-    return f"{value:.1f}".replace(".", i18n.number(0.5)[1:2])
-
-
 def hours_text(seconds: int) -> str:
     """A delay as people say it: "45 min", "1 h", "24 h", "3 days"."""
     if seconds < 3600:
@@ -1878,7 +1873,7 @@ def hours_text(seconds: int) -> str:
         # i18n: a delay in hours, short ("24 h")
         return i18n.ngettext("{count} h", "{count} h", hours).format(count=i18n.number(hours))
     # i18n: a delay in hours with a fraction, short ("1.5 h")
-    return i18n.pgettext("hours with a fraction", "{hours} h").format(hours=_one_decimal(seconds / 3600))
+    return i18n.pgettext("hours with a fraction", "{hours} h").format(hours=i18n.decimal(seconds / 3600))
 
 
 def after_publishing(pin: bool, unpin_after: int | None, delete_after: int | None) -> str:
